@@ -1,0 +1,41 @@
+package dashboard
+
+import (
+	"context"
+	"time"
+)
+
+// Roles a dashboard user can have.
+const (
+	RoleAdmin     = "admin"
+	RoleModerator = "moderator"
+	RoleJudge     = "judge"
+)
+
+// User is a dashboard account.
+type User struct {
+	ID           int64
+	Username     string
+	Role         string
+	PasswordHash []byte
+	CreatedAt    time.Time
+}
+
+// Users is what the dashboard needs from persistence for accounts and login sessions.
+// Session tokens are stored only as hashes, so a copy of the database does not log anyone in.
+type Users interface {
+	// CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the
+	// username is taken.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserByName returns a user, or an error wrapping errs.ErrNotFound.
+	UserByName(ctx context.Context, username string) (User, error)
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+	// CreateSession stores a session for a user until expires.
+	CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error
+	// SessionUser returns the user of an unexpired session, or an error wrapping
+	// errs.ErrNotFound.
+	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error)
+	// DeleteSession removes a session; removing a missing one is not an error.
+	DeleteSession(ctx context.Context, tokenHash string) error
+}

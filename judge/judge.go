@@ -1,0 +1,129 @@
+// Package judge owns the moderation of entries: the queue of collected photos, videos and
+// voice notes, and the verdicts on them. A verdict is recorded together with the engine event
+// it causes, so the participant hears the outcome exactly once.
+package judge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Entry statuses.
+const (
+	StatusPending  = "pending"
+	StatusApproved = campaigns.VerdictApproved
+	StatusRejected = campaigns.VerdictRejected
+)
+
+// Entry is a collected entry with its moderation state.
+type Entry struct {
+	engine.Entry
+	Status    string
+	DecidedBy string
+	DecidedAt time.Time
+	Reason    string
+}
+
+// Filter narrows a listing of entries. Empty fields match everything.
+type Filter struct {
+	Campaign string
+	Status   string
+	Limit    int
+}
+
+// Decision is a moderator's verdict on one entry.
+type Decision struct {
+	EntryID string
+	Verdict string
+	By      string
+	Reason  string
+	At      time.Time
+}
+
+// Store is what the judge needs from persistence.
+type Store interface {
+	// Entries lists entries matching f, newest first.
+	Entries(ctx context.Context, f Filter) ([]Entry, error)
+	// Entry returns one entry, or an error wrapping errs.ErrNotFound.
+	Entry(ctx context.Context, id string) (Entry, error)
+	// Decide records d on a pending entry and stores ev as an inbound engine event in the same
+	// atomic write. It fails with errs.ErrConflict when the entry was already decided (and
+	// then changes nothing), errs.ErrNotFound when there is no such entry.
+	Decide(ctx context.Context, d Decision, ev engine.Inbound) error
+}
+
+// Service judges entries.
+type Service struct {
+	Store Store
+	// Wake is called after a verdict is stored, so the engine picks up its event at once.
+	Wake func()
+	Now  func() time.Time
+}
+
+// Entries lists entries.
+func (s *Service) Entries(ctx context.Context, f Filter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	es, err := s.Store.Entries(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("judge: list entries: %w", err)
+	}
+	return es, nil
+}
+
+// Entry returns one entry.
+func (s *Service) Entry(ctx context.Context, id string) (Entry, error) {
+	e, err := s.Store.Entry(ctx, id)
+	if err != nil {
+		return Entry{}, fmt.Errorf("judge: entry %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Decide gives a verdict on a pending entry; the participant's state machine receives it as an
+// event. A second verdict on the same entry fails with errs.ErrConflict and changes nothing.
+func (s *Service) Decide(ctx context.Context, d Decision) error {
+	if d.Verdict != StatusApproved && d.Verdict != StatusRejected {
+		return fmt.Errorf("judge: %w: verdict %q (want approved or rejected)", errs.ErrInvalid, d.Verdict)
+	}
+	if d.At.IsZero() {
+		d.At = s.now()
+	}
+	e, err := s.Store.Entry(ctx, d.EntryID)
+	if err != nil {
+		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
+	}
+	if e.Status != StatusPending {
+		return fmt.Errorf("judge: decide entry %s: %w: already %s by %s", d.EntryID, errs.ErrConflict, e.Status, e.DecidedBy)
+	}
+	ev := engine.Inbound{
+		Channel:       "judge",
+		PlatformID:    "verdict:" + e.ID,
+		Campaign:      e.Campaign,
+		ParticipantID: e.ParticipantID,
+		Kind:          engine.KindVerdict,
+		Verdict:       d.Verdict,
+		EntryID:       e.ID,
+		At:            d.At,
+	}
+	if err := s.Store.Decide(ctx, d, ev); err != nil {
+		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
+	}
+	if s.Wake != nil {
+		s.Wake()
+	}
+	return nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
