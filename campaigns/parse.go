@@ -303,7 +303,7 @@ func (p *parser) definition(root *yaml.Node, def *Definition) {
 	}
 	if f, ok := fs["id"]; ok {
 		def.ID = p.str(f, "id")
-		if def.ID != "" && !idRe.MatchString(def.ID) {
+		if !idRe.MatchString(def.ID) {
 			p.errf(f.val, "id %q must be lower-case letters, digits, - and _ (it appears in URLs)", def.ID)
 		}
 	}
@@ -324,7 +324,7 @@ func (p *parser) definition(root *yaml.Node, def *Definition) {
 	}
 	if f, ok := fs["start"]; ok {
 		def.Start = p.str(f, "start")
-		if def.Start != "" && len(def.States) > 0 && def.States[def.Start] == nil {
+		if len(def.States) > 0 && def.States[def.Start] == nil {
 			p.errf(f.val, "start state %q is not defined%s", def.Start, p.didYouMean(def.Start, def.Order))
 		}
 	}
