@@ -27,7 +27,6 @@ const DefaultFallback = "Sorry, I didn't get that."
 type Config struct {
 	Store     Store
 	Campaigns []*campaigns.Definition
-	Senders   map[string]Sender
 	Now       func() time.Time
 	Rand      *rand.Rand
 	Log       *slog.Logger
@@ -60,7 +59,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store:    cfg.Store,
 		defs:     map[string]*campaigns.Definition{},
-		senders:  cfg.Senders,
+		senders:  map[string]Sender{},
 		now:      cfg.Now,
 		log:      cfg.Log,
 		poll:     cfg.Poll,
@@ -83,10 +82,13 @@ func New(cfg Config) *Engine {
 	if e.rand == nil {
 		e.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	}
-	if e.senders == nil {
-		e.senders = map[string]Sender{}
-	}
 	return e
+}
+
+// Handle makes s deliver the replies of channel. Channels need the engine to receive, and the
+// engine needs them to send, so they are registered after New, before Run.
+func (e *Engine) Handle(channel string, s Sender) {
+	e.senders[channel] = s
 }
 
 // Campaign returns a loaded definition by id.

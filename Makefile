@@ -1,0 +1,16 @@
+# The two commands of the README: `make run` serves the example campaigns, `make test` runs
+# every test, the browser tests included.
+.PHONY: run test build fuzz
+
+run:
+	go run ./cmd/campaign serve --campaigns campaigns/examples
+
+test:
+	./scripts/test.sh
+
+build:
+	go build -o campaign ./cmd/campaign
+
+# A longer fuzzing session of the definition parser (not part of `make test`).
+fuzz:
+	go test ./campaigns -run '^$$' -fuzz FuzzParse -fuzztime 5m

@@ -1,0 +1,163 @@
+// The web chat page. Participant and persona text is only ever set with textContent: nothing
+// a participant typed is parsed as HTML.
+(function () {
+  'use strict';
+  var body = document.body;
+  var base = body.dataset.base;
+  var list = document.getElementById('messages');
+  var form = document.getElementById('composer');
+  var text = document.getElementById('text');
+  var photo = document.getElementById('photo');
+  var typing = document.getElementById('typing');
+  var seen = {};
+  var typingTimer = null;
+
+  function uid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  }
+
+  function scroll() { list.scrollTop = list.scrollHeight; }
+
+  function clock(at) {
+    var d = at ? new Date(at) : new Date();
+    if (isNaN(d)) return null;
+    var t = document.createElement('time');
+    t.dateTime = d.toISOString();
+    t.textContent = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return t;
+  }
+
+  // add shows a message once per id, whether it came from history, the live stream or this page.
+  function add(m) {
+    if (m.id && seen[m.id]) return seen[m.id];
+    var li = document.createElement('li');
+    li.className = 'msg ' + (m.dir === 'out' ? 'out' : 'in');
+    if (m.id) { li.dataset.id = m.id; seen[m.id] = li; }
+    if (m.media) {
+      var img = document.createElement('img');
+      img.src = m.media;
+      img.alt = m.dir === 'in' ? 'Your photo' : 'Photo';
+      img.addEventListener('load', scroll);
+      li.appendChild(img);
+    }
+    if (m.text) {
+      var p = document.createElement('p');
+      p.textContent = m.text;
+      li.appendChild(p);
+    }
+    var t = clock(m.at);
+    if (t) li.appendChild(t);
+    list.appendChild(li);
+    scroll();
+    return li;
+  }
+
+  function note(msg) {
+    var li = document.createElement('li');
+    li.className = 'msg system';
+    li.setAttribute('role', 'status');
+    li.textContent = msg;
+    list.appendChild(li);
+    scroll();
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, 20000);
+    scroll();
+  }
+  function hideTyping() {
+    typing.hidden = true;
+    clearTimeout(typingTimer);
+  }
+
+  var fallback = {
+    400: 'That message could not be sent.',
+    413: 'That photo is too big.',
+    415: "That doesn't look like a photo. Send a JPEG, PNG, GIF or WebP picture.",
+    429: 'Slow down a little and try again.'
+  };
+
+  // post sends once and retries once on a network failure with the same body: the client id
+  // in it makes the retry harmless if the first attempt did arrive.
+  function post(path, init, retried) {
+    init.method = 'POST';
+    init.credentials = 'same-origin';
+    return fetch(base + path, init).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) throw new Error(data.error || fallback[res.status] || 'Something went wrong. Please try again.');
+        return data;
+      });
+    }, function (err) {
+      if (retried) throw new Error('No connection. Check your network and try again.');
+      return new Promise(function (r) { setTimeout(r, 1500); }).then(function () { return post(path, init, true); });
+    });
+  }
+
+  function failed(li, err) {
+    if (li) li.classList.add('failed');
+    hideTyping();
+    note(err.message);
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var msg = text.value;
+    if (!msg.trim()) { note('Type a message first.'); return; }
+    var id = uid();
+    var li = add({ id: 'c' + id, dir: 'in', text: msg });
+    text.value = '';
+    text.focus();
+    // Shown before the request: a quick reply can arrive on the stream before the answer to
+    // the request does, and must then hide the indicator, not be followed by it.
+    showTyping();
+    post('/messages', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: id, text: msg })
+    }).catch(function (err) { failed(li, err); });
+  });
+
+  photo.addEventListener('change', function () {
+    var file = photo.files && photo.files[0];
+    photo.value = '';
+    if (!file) return;
+    var id = uid();
+    var caption = text.value.trim();
+    text.value = '';
+    var fd = new FormData();
+    fd.append('id', id);
+    if (caption) fd.append('caption', caption);
+    fd.append('photo', file);
+    var li = add({ id: 'c' + id, dir: 'in', text: caption || 'Sending photo…' });
+    showTyping();
+    post('/media', { body: fd }).then(function (data) {
+      // The reply may already be on the page; the photo keeps its place before it.
+      var next = li.nextSibling;
+      li.remove();
+      delete seen['c' + id];
+      var shown = add({ id: 'c' + id, dir: 'in', text: caption, media: data.media });
+      if (next && next.parentNode === list) list.insertBefore(shown, next);
+    }, function (err) { failed(li, err); });
+  });
+
+  // A (re)connected stream starts with a reset and the whole transcript, so a page that
+  // missed replies while offline catches up without showing anything twice.
+  var stream = new EventSource(base + '/events');
+  stream.addEventListener('reset', function () {
+    seen = {};
+    list.textContent = '';
+  });
+  stream.addEventListener('ready', function () { body.dataset.ready = 'true'; });
+  stream.onmessage = function (e) {
+    var m;
+    try { m = JSON.parse(e.data); } catch (_) { return; }
+    add(m);
+    if (m.dir === 'out') hideTyping();
+  };
+
+  post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
+})();

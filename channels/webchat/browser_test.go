@@ -1,0 +1,125 @@
+package webchat_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+// TestBrowser drives the page in headless Chromium against fakes: the inline script runs
+// under the page's Content-Security-Policy, replies arrive over the event stream, and
+// participant text stays text.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	var chrome string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chrome = p
+			break
+		}
+	}
+	if chrome == "" {
+		t.Skip("no Chromium installed")
+	}
+
+	h := MustHarness(t)
+	var outID atomic.Int64
+	h.eng.onReceive = func(in engine.Inbound) {
+		reply := map[engine.Kind]string{
+			engine.KindJoin:  "Evening. <b>I'm Sven</b>",
+			engine.KindText:  "Talk is cheap.",
+			engine.KindMedia: "Hmm. Let me show this to the boss.",
+		}[in.Kind]
+		h.channel.Send(context.Background(), engine.Outbound{ID: outID.Add(1), ParticipantID: in.ParticipantID, Text: reply})
+	}
+	base := h.MustServe(t)
+
+	dir := t.TempDir()
+	png, notPNG := filepath.Join(dir, "me.png"), filepath.Join(dir, "script.png")
+	os.WriteFile(png, fakePNG(64), 0o600)
+	os.WriteFile(notPNG, []byte("#!/bin/sh\n"), 0o600)
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Skipf("Chromium does not start here: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	defer cancel()
+
+	count := func(sel string) string {
+		return `document.querySelectorAll(` + "`" + sel + "`" + `).length`
+	}
+	waitCount := func(sel string, n int) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](count(sel)+` >= `+strconv.Itoa(n), chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/play/bouncer"),
+		waitCount(".msg.out", 1),
+	)
+	if err != nil {
+		t.Fatalf("greeting: %v", err)
+	}
+	greeting, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg.out p")))
+	if err != nil || greeting != "Evening. <b>I'm Sven</b>" {
+		t.Errorf("greeting %q (%v): persona text must be shown as text", greeting, err)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#text"), "<img src=x onerror=alert(1)>"),
+		chromedp.Click(chromedp.CSS("#send")),
+		waitCount(".msg.in", 1),
+		waitCount(".msg.out", 2),
+	)
+	if err != nil {
+		dom, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('messages').outerHTML + ' text=' + document.getElementById('text').value`))
+		t.Fatalf("text round trip: %v\n%s\nreceived: %+v", err, dom, h.eng.Received())
+	}
+	mine, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg.in p")))
+	if mine != "<img src=x onerror=alert(1)>" {
+		t.Errorf("own message shown as %q", mine)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](count("#messages img"))); n != 0 {
+		t.Errorf("participant text became %d img elements", n)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)); !hidden {
+		t.Error("typing indicator still shown after the reply")
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#send")),
+		waitCount(".msg.system", 1),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{notPNG}),
+		waitCount(".msg.system", 2),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{png}),
+		waitCount(".msg.in img", 1),
+		waitCount(".msg.out", 3),
+	)
+	if err != nil {
+		t.Fatalf("notes and upload: %v", err)
+	}
+	order, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#messages > li')].map(e => e.className + (e.querySelector('img') ? '+img' : '')).join(',')`))
+	if !strings.HasSuffix(order, "msg in+img,msg out") {
+		t.Errorf("messages in order %q, want the photo before its reply", order)
+	}
+	notes, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.msg.system')].map(e => e.textContent)`))
+	if len(notes) != 2 || notes[0] != "Type a message first." || !strings.Contains(notes[1], "doesn't look like a photo") {
+		t.Errorf("system notes %q", notes)
+	}
+}

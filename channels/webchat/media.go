@@ -1,0 +1,74 @@
+package webchat
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// handleMedia serves a participant's own photos to them, and nothing else: a key outside
+// "<campaign>/<participant>/" is answered exactly like a missing one.
+func (c *Channel) handleMedia(ctx *fiber.Ctx) error {
+	def, ok := c.campaign(ctx)
+	if !ok {
+		return ctx.SendStatus(fiber.StatusNotFound)
+	}
+	browser, err := c.browserID(ctx, false)
+	if err != nil || browser == "" {
+		return ctx.SendStatus(fiber.StatusNotFound)
+	}
+	key, err := url.PathUnescape(ctx.Params("*"))
+	if err != nil {
+		return ctx.SendStatus(fiber.StatusNotFound)
+	}
+	key = strings.Clone(key)
+	prefix := def.ID + "/" + engine.ParticipantID(def.ID, ChannelName, browser) + "/"
+	if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) || path.Clean(key) != key {
+		return ctx.SendStatus(fiber.StatusNotFound)
+	}
+	// The body is written after the handler returns, so the context lives until it is
+	// closed, not until the handler ends.
+	octx, cancel := context.WithTimeout(context.Background(), mediaTimeout)
+	body, contentType, err := c.media.Open(octx, key)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		cancel()
+		return ctx.SendStatus(fiber.StatusNotFound)
+	case err != nil:
+		cancel()
+		c.log.Error("webchat: open media", "key", key, "err", err)
+		return ctx.SendStatus(fiber.StatusInternalServerError)
+	}
+	if !strings.HasPrefix(contentType, "image/") || strings.Contains(contentType, "svg") {
+		// Only raster photos are stored here; anything else is downloaded, never rendered.
+		contentType = "application/octet-stream"
+	}
+	ctx.Set(fiber.HeaderContentType, contentType)
+	ctx.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	ctx.Set("X-Content-Type-Options", "nosniff")
+	ctx.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	// fasthttp closes the body once it is written, also when the client is gone.
+	return ctx.SendStream(cancelOnClose{ReadCloser: body, cancel: cancel})
+}
+
+// mediaTimeout bounds how long one photo may take to reach the browser.
+const mediaTimeout = 2 * time.Minute
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
+}

@@ -1,0 +1,211 @@
+// Package webchat owns the web chat channel: the /play/{campaign} page a brand can link to,
+// the browser identity cookie, the JSON and multipart endpoints that turn what the page sends
+// into engine.Inbound events, the Server-Sent Events stream that shows the transcript and the
+// live replies, and the in-process hub through which Send pushes replies to open pages.
+package webchat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+// ChannelName is the channel's name in engine events, participant ids and sender maps.
+const ChannelName = "webchat"
+
+// DefaultMaxUpload is the photo size limit when Config.MaxUpload is zero.
+const DefaultMaxUpload = 10 << 20
+
+// MaxTextLen is the longest text message, in characters, the page may send.
+const MaxTextLen = 4096
+
+// cookieName holds the browser id; it is scoped to /play/ so the dashboard never sees it.
+const cookieName = "webchat_id"
+
+// Engine is what the channel needs from the engine; *engine.Engine satisfies it.
+type Engine interface {
+	// Receive stores an inbound event; duplicate is true when the same Channel and PlatformID
+	// was stored before (nothing happens then). Errors wrap errs.ErrInvalid or
+	// errs.ErrNotFound (unknown campaign).
+	Receive(ctx context.Context, in engine.Inbound) (duplicate bool, err error)
+	// Transcript returns a participant's lines, oldest first.
+	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
+	// Campaign returns a loaded definition.
+	Campaign(id string) (*campaigns.Definition, bool)
+}
+
+// Media is what the channel needs from the media store; *media.Store satisfies it.
+type Media interface {
+	// Put verifies and stores an upload for a participant. Errors wrap errs.ErrInvalid (not a
+	// photo, with a human reason) or errs.ErrTooLarge.
+	Put(ctx context.Context, campaign, participant string, r io.Reader) (engine.Media, error)
+	// Open streams a stored object; errors wrap errs.ErrNotFound for a missing key.
+	Open(ctx context.Context, key string) (body io.ReadCloser, contentType string, err error)
+}
+
+// Config is what a Channel is built from.
+type Config struct {
+	Engine Engine
+	Media  Media
+	// MaxUpload limits one photo upload in bytes (default DefaultMaxUpload). Fiber's
+	// BodyLimit is app-wide and must be at least this plus a little multipart overhead, or
+	// Fiber answers 413 before the channel sees the request.
+	MaxUpload int64
+	Log       *slog.Logger
+	// Secure sets the Secure flag on the browser cookie (serve over HTTPS).
+	Secure bool
+}
+
+// Channel is the web chat channel. Its methods are safe for concurrent use.
+type Channel struct {
+	eng       Engine
+	media     Media
+	maxUpload int64
+	log       *slog.Logger
+	secure    bool
+	hub       *hub
+	page      *pageRenderer
+}
+
+var (
+	_ engine.Sender = (*Channel)(nil)
+	_ Engine        = (*engine.Engine)(nil)
+)
+
+// New returns a Channel for cfg.
+func New(cfg Config) *Channel {
+	c := &Channel{
+		eng:       cfg.Engine,
+		media:     cfg.Media,
+		maxUpload: cfg.MaxUpload,
+		log:       cfg.Log,
+		secure:    cfg.Secure,
+		hub:       newHub(),
+		page:      newPageRenderer(),
+	}
+	if c.maxUpload <= 0 {
+		c.maxUpload = DefaultMaxUpload
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Mount registers the /play/... routes on r.
+func (c *Channel) Mount(r fiber.Router) {
+	r.Get("/play/:campaign", c.handlePage)
+	r.Post("/play/:campaign/join", c.sameSite, c.handleJoin)
+	r.Post("/play/:campaign/messages", c.sameSite, c.handleMessage)
+	r.Post("/play/:campaign/media", c.sameSite, c.handleUpload)
+	r.Get("/play/:campaign/events", c.handleEvents)
+	r.Get("/play/:campaign/media/*", c.handleMedia)
+}
+
+// Send pushes a reply to every open page of the participant. It never blocks on a slow page
+// and succeeds when no page is open: the reply is in the transcript the next page loads.
+func (c *Channel) Send(_ context.Context, out engine.Outbound) (string, error) {
+	at := out.DueAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	c.hub.publish(out.ParticipantID, event{
+		ID:   fmt.Sprintf("o%d", out.ID),
+		Dir:  string(engine.Out),
+		Text: out.Text,
+		At:   at.UTC().Format(time.RFC3339),
+	})
+	return fmt.Sprintf("webchat:%d", out.ID), nil
+}
+
+// Close ends every open event stream, so that a server shutdown does not wait for browsers
+// that would otherwise keep their streams open forever. Send still works afterwards.
+func (c *Channel) Close() {
+	c.hub.close()
+}
+
+// sameSite refuses state-changing requests a browser marks as coming from another site. The
+// Lax cookie already keeps the participant's identity out of such requests; this also stops
+// other sites from creating participants on a visitor's behalf.
+func (c *Channel) sameSite(ctx *fiber.Ctx) error {
+	if ctx.Get("Sec-Fetch-Site") == "cross-site" {
+		return jsonError(ctx, fiber.StatusForbidden, "This chat only accepts messages from its own page.")
+	}
+	return ctx.Next()
+}
+
+// campaign returns the definition named in the path, copied out of Fiber's reused buffers.
+func (c *Channel) campaign(ctx *fiber.Ctx) (*campaigns.Definition, bool) {
+	return c.eng.Campaign(strings.Clone(ctx.Params("campaign")))
+}
+
+// browserID returns the browser's id from its cookie, creating and setting one when the
+// browser has none (or a malformed one), unless create is false.
+func (c *Channel) browserID(ctx *fiber.Ctx, create bool) (string, error) {
+	if id := ctx.Cookies(cookieName); validBrowserID(id) {
+		return strings.Clone(id), nil
+	}
+	if !create {
+		return "", nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("webchat: new browser id: %w", err)
+	}
+	id := hex.EncodeToString(b[:])
+	ctx.Cookie(&fiber.Cookie{
+		Name:     cookieName,
+		Value:    id,
+		Path:     "/play/",
+		MaxAge:   int((365 * 24 * time.Hour).Seconds()),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   c.secure,
+	})
+	return id, nil
+}
+
+func validBrowserID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789abcdef", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// errorBody is every JSON error answer; the page shows Error as a note in the chat.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func jsonError(ctx *fiber.Ctx, status int, msg string) error {
+	return ctx.Status(status).JSON(errorBody{Error: msg})
+}
+
+// mediaURL is where the page loads a stored object from; each segment is escaped so a key
+// can never leave the media route.
+func mediaURL(campaign, key string) string {
+	if key == "" {
+		return ""
+	}
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/play/" + url.PathEscape(campaign) + "/media/" + strings.Join(segs, "/")
+}

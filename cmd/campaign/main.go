@@ -1,0 +1,84 @@
+// Command campaign is the one binary of the campaign engine: it serves campaigns (web chat,
+// webhooks, dashboard), validates definition files and manages dashboard users.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+const usage = `campaign runs interactive chat campaigns.
+
+Usage:
+  campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]...
+  campaign validate FILE...
+  campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
+
+Run "campaign COMMAND -h" for the flags of a command.
+`
+
+// run is main without the process: testable, with its environment passed in.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serveCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "validate":
+		return validateCmd(args[1:], stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "campaign: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "campaign %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// errUsage means the flag package already told the user what was wrong.
+var errUsage = errors.New("usage")
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/webchat"
+	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/judge"
+	"github.com/chatcampaigns/campaign/media"
+	"github.com/chatcampaigns/campaign/media/s3server"
+	"github.com/chatcampaigns/campaign/store/sqlite"
+)
+
+const (
+	dbFile = "campaign.db"
+	// embeddedBucket is the bucket used on the embedded S3 endpoint.
+	embeddedBucket = "campaign-media"
+	// maxUpload bounds one photo; the HTTP body limit leaves room for the multipart framing.
+	maxUpload = 10 << 20
+)
+
+// Config is everything `campaign serve` is built from, filled from flags and environment.
+type Config struct {
+	Addr      string
+	Data      string
+	Campaigns []string
+
+	MongoURI   string
+	S3Bucket   string
+	S3Endpoint string
+	S3Region   string
+
+	// Now and Rand are injected by tests; nil means the wall clock and a random seed.
+	Now  func() time.Time
+	Rand *rand.Rand
+	// Poll is how often background work looks for due work when not woken; 0 means default.
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
+	cfg := Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.Data, "data", "./data", "folder for the embedded database and media")
+	var paths stringList
+	fs.Var(&paths, "campaigns", "campaign definition file or folder (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
+	}
+	cfg.Campaigns = paths
+	if len(cfg.Campaigns) == 0 {
+		cfg.Campaigns = []string{"campaigns/examples"}
+	}
+	cfg.MongoURI = getenv("CAMPAIGN_MONGODB_URI")
+	cfg.S3Bucket = getenv("CAMPAIGN_S3_BUCKET")
+	cfg.S3Endpoint = getenv("CAMPAIGN_S3_ENDPOINT")
+	cfg.S3Region = getenv("CAMPAIGN_S3_REGION")
+	return cfg, nil
+}
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := configFromFlags(args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := newServer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if srv.adminPassword != "" {
+		fmt.Fprintf(stdout, "\nFirst start: created dashboard user \"admin\" with password %s\n(it is shown only this once; add more users with `campaign user add`)\n", srv.adminPassword)
+	}
+	fmt.Fprintf(stdout, "\nServing on %s\n", srv.URL())
+	for _, d := range srv.defs {
+		fmt.Fprintf(stdout, "  play %-24s %s/play/%s\n", d.Title, srv.URL(), d.ID)
+	}
+	fmt.Fprintf(stdout, "  judge entries                 %s/dashboard/\n\nPress Ctrl-C to stop.\n", srv.URL())
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nShutting down…")
+	return srv.Close()
+}
+
+// server is a running `campaign serve`: the HTTP app, the engine's background work and the
+// embedded database and S3 endpoint.
+type server struct {
+	cfg           Config
+	defs          []*campaigns.Definition
+	db            *sqlite.DB
+	s3            *s3server.Server
+	engine        *engine.Engine
+	chat          *webchat.Channel
+	app           *fiber.App
+	ln            net.Listener
+	adminPassword string
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Once
+}
+
+func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
+	if cfg.MongoURI != "" {
+		return nil, errors.New("CAMPAIGN_MONGODB_URI is set, but the MongoDB store is not available yet; unset it to use the embedded SQLite store")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	defs, probs := campaigns.LoadPaths(cfg.Campaigns)
+	for _, p := range probs {
+		cfg.Log.Warn("campaign definition", "problem", p.String())
+	}
+	if probs.HasErrors() {
+		return nil, fmt.Errorf("campaign definitions have errors:\n%s", probs.Error())
+	}
+	if len(defs) == 0 {
+		return nil, fmt.Errorf("no campaign definitions found in %v", cfg.Campaigns)
+	}
+	sort.Slice(defs, func(i, j int) bool { return defs[i].ID < defs[j].ID })
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+
+	s := &server{cfg: cfg, defs: defs}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, dbFile)); err != nil {
+		return nil, err
+	}
+	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, MaxBytes: maxUpload}
+	if cfg.S3Bucket == "" {
+		// No bucket configured: run the embedded S3 endpoint, so media still goes through the
+		// real S3 API and moving to a real bucket later changes configuration, not code.
+		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
+			return nil, fmt.Errorf("start embedded S3: %w", err)
+		}
+		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", MaxBytes: maxUpload, CreateBucket: true}
+	}
+	store, err := media.New(ctx, mcfg)
+	if err != nil {
+		return nil, err
+	}
+
+	s.engine = engine.New(engine.Config{
+		Store:     s.db,
+		Campaigns: defs,
+		Now:       cfg.Now,
+		Rand:      cfg.Rand,
+		Log:       cfg.Log,
+		Poll:      cfg.Poll,
+	})
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: store, MaxUpload: maxUpload, Log: cfg.Log})
+	s.engine.Handle(webchat.ChannelName, chat)
+	s.chat = chat
+	judges := &judge.Service{Store: s.db, Wake: s.engine.Wake, Now: cfg.Now}
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Now: cfg.Now, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
+		return nil, err
+	}
+
+	s.app = fiber.New(fiber.Config{
+		AppName:               "campaign",
+		BodyLimit:             maxUpload + 1<<20,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+	})
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
+	s.app.Get("/", s.home)
+	chat.Mount(s.app)
+	dash.Mount(s.app)
+
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.engine.Run(runCtx) }()
+	go func() {
+		defer s.wg.Done()
+		if err := s.app.Listener(s.ln); err != nil {
+			cfg.Log.Error("http server", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// URL is the server's base URL.
+func (s *server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Close stops taking requests, lets in-flight requests and the current engine step finish,
+// and closes the stores. Work not done yet stays stored and resumes at the next start.
+func (s *server) Close() error {
+	var err error
+	s.closeMu.Do(func() {
+		if s.chat != nil {
+			// Open event streams never end by themselves; the shutdown would wait for them.
+			s.chat.Close()
+		}
+		if s.app != nil && s.ln != nil {
+			err = errors.Join(err, s.app.ShutdownWithTimeout(10*time.Second))
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		if s.db != nil {
+			err = errors.Join(err, s.db.Close())
+		}
+		if s.s3 != nil {
+			err = errors.Join(err, s.s3.Close())
+		}
+	})
+	return err
+}
+
+var homePage = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Campaigns</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}a{color:#0b5fff}</style>
+</head><body><h1>Campaigns</h1><ul>
+{{range .}}<li><a href="/play/{{.ID}}">{{.Title}}</a></li>{{end}}
+</ul><p><a href="/dashboard/">Dashboard</a> for moderators and marketers.</p></body></html>`))
+
+func (s *server) home(c *fiber.Ctx) error {
+	c.Type("html", "utf-8")
+	return homePage.Execute(c, s.defs)
+}

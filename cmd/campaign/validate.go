@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+)
+
+// validateCmd prints one file:line:col: message line per problem and exits 1 when any of them
+// is an error; warnings alone keep the exit code 0.
+func validateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: campaign validate FILE...") }
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	defs, probs := campaigns.LoadPaths(fs.Args())
+	for _, p := range probs {
+		fmt.Fprintln(stdout, p.String())
+	}
+	if probs.HasErrors() {
+		return 1
+	}
+	for _, d := range defs {
+		fmt.Fprintf(stderr, "%s: ok (campaign %q, %d states, version %s)\n", d.File, d.ID, len(d.States), d.Version)
+	}
+	return 0
+}

@@ -1,0 +1,152 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/judge"
+)
+
+// Judge is what the dashboard needs from the judge; *judge.Service satisfies it.
+type Judge interface {
+	// Entries lists entries matching f, newest first.
+	Entries(ctx context.Context, f judge.Filter) ([]judge.Entry, error)
+	// Entry returns one entry, or an error wrapping errs.ErrNotFound.
+	Entry(ctx context.Context, id string) (judge.Entry, error)
+	// Decide records a verdict. It fails with errs.ErrConflict when the entry was already
+	// decided, errs.ErrNotFound when there is no such entry, errs.ErrInvalid for a bad verdict.
+	Decide(ctx context.Context, d judge.Decision) error
+}
+
+// Media opens stored media objects; *media.Store satisfies it.
+type Media interface {
+	// Open returns the object's body and content type, or an error wrapping errs.ErrNotFound.
+	// The caller closes body.
+	Open(ctx context.Context, key string) (body io.ReadCloser, contentType string, err error)
+}
+
+var _ Judge = (*judge.Service)(nil)
+
+// Config is what New needs. Judge, Users and Media are required.
+type Config struct {
+	Judge Judge
+	Users Users
+	Media Media
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Log receives server errors; slog.Default when nil.
+	Log *slog.Logger
+	// Secure marks cookies Secure; set it when the dashboard is served over TLS.
+	Secure bool
+	// SessionTTL is how long a login lasts; 12 hours when zero.
+	SessionTTL time.Duration
+}
+
+// DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
+// so a moderator logs in once per shift.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Dashboard is the moderators' web app. Create it with New and register its routes with Mount.
+type Dashboard struct {
+	judge  Judge
+	users  Users
+	media  Media
+	now    func() time.Time
+	log    *slog.Logger
+	secure bool
+	ttl    time.Duration
+	pages  pages
+	// dummyHash is compared against when a username does not exist, so a failed login takes
+	// as long for an unknown user as for a wrong password and does not reveal which it was.
+	dummyHash []byte
+}
+
+// New checks cfg and parses the templates, once.
+func New(cfg Config) (*Dashboard, error) {
+	if cfg.Judge == nil || cfg.Users == nil || cfg.Media == nil {
+		return nil, fmt.Errorf("dashboard: new: Judge, Users and Media are required")
+	}
+	pg, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: new: %w", err)
+	}
+	d := &Dashboard{
+		judge: cfg.Judge, users: cfg.Users, media: cfg.Media,
+		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
+		pages: pg,
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if d.ttl <= 0 {
+		d.ttl = DefaultSessionTTL
+	}
+	if d.dummyHash, err = hashPassword(randomToken()); err != nil {
+		return nil, fmt.Errorf("dashboard: new: %w", err)
+	}
+	return d, nil
+}
+
+// Mount registers the dashboard's routes under /dashboard on r.
+func (d *Dashboard) Mount(r fiber.Router) {
+	g := r.Group("/dashboard", d.securityHeaders, d.handleErrors, d.csrf, d.loadUser)
+
+	g.Get("/static/:name", d.static)
+	g.Get("/", d.index)
+	g.Get("/login", d.loginPage)
+	g.Post("/login", d.login)
+	g.Post("/logout", d.logout)
+
+	// Fiber runs handlers in registration order, so the routes above are reached without a
+	// session and everything registered below, or not matched at all, needs one.
+	a := g.Group("", d.requireUser)
+	a.Get("/entries", d.entriesPage)
+	a.Get("/entries/:id", d.entryPage)
+	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))
+	a.Post("/entries/:id/reject", d.decide(judge.StatusRejected))
+	a.Get("/entries/:id/thumb", d.serveMedia(true))
+	a.Get("/entries/:id/media", d.serveMedia(false))
+}
+
+// securityHeaders keeps the pages from being framed, loading anything from elsewhere or
+// leaking URLs (which hold entry ids) to other sites. Pages carry CSRF tokens and participant
+// content, so they are not cached; the media handlers relax that for their own responses.
+func (d *Dashboard) securityHeaders(c *fiber.Ctx) error {
+	h := &c.Response().Header
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
+		"img-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; "+
+		"form-action 'self'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	return c.Next()
+}
+
+// errForbidden is a request that is authenticated (or needs not be) but may not do what it
+// asks: a form without a valid CSRF token, a role that may not judge.
+var errForbidden = errors.New("forbidden")
+
+// handleErrors is the one place where errors become HTTP answers. Handlers return errors
+// wrapping the errs vocabulary and never write error pages themselves.
+func (d *Dashboard) handleErrors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	status, msg := statusOf(err)
+	if status == fiber.StatusInternalServerError {
+		d.log.Error("dashboard: request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	c.Response().Header.Set("Cache-Control", "no-store")
+	return d.render(c, status, "error", errorView{Status: status, Message: msg})
+}

@@ -1,0 +1,124 @@
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds each page's template, parsed together with the layout.
+type pages map[string]*template.Template
+
+var pageNames = []string{"login", "entries", "entry", "error"}
+
+var funcs = template.FuncMap{
+	// short shows enough of a participant's id to tell participants apart; the id is a hash,
+	// never a phone number, and judges need no more of it.
+	"short": func(id string) string {
+		if len(id) > 8 {
+			return id[:8]
+		}
+		return id
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}
+
+func parsePages() (pages, error) {
+	p := pages{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		p[name] = t
+	}
+	return p, nil
+}
+
+// view is what every page template gets: the page's own data in Page, and what the layout
+// needs around it.
+type view struct {
+	CSRF  string
+	Flash flash
+	User  *User
+	Page  any
+}
+
+// render writes a page with the CSRF token, the pending flash message and the user added.
+// It renders into a buffer first, so a template error becomes a clean 500 instead of half a
+// page.
+func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) error {
+	t, ok := d.pages[page]
+	if !ok {
+		return fmt.Errorf("dashboard: render: no page %q", page)
+	}
+	csrf, _ := c.Locals(localCSRF).(string)
+	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("dashboard: render %s: %w", page, err)
+	}
+	c.Status(status)
+	c.Type("html", "utf-8")
+	return c.Send(buf.Bytes())
+}
+
+type errorView struct {
+	Status  int
+	Message string
+}
+
+// localPath returns p when it is a path inside the dashboard, else fallback. Redirect targets
+// come from forms and query strings, so they must never lead off the site.
+func localPath(p, fallback string) string {
+	if !strings.HasPrefix(p, "/dashboard/") || strings.ContainsAny(p, "\\\r\n") || strings.HasPrefix(p, "//") {
+		return fallback
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
+	}
+	return strings.Clone(p)
+}
+
+var staticTypes = map[string]string{
+	"app.js":  "text/javascript; charset=utf-8",
+	"app.css": "text/css; charset=utf-8",
+}
+
+// static serves the dashboard's own script and style sheet. They are files rather than
+// inline so the Content-Security-Policy can forbid inline script altogether.
+func (d *Dashboard) static(c *fiber.Ctx) error {
+	name := c.Params("name")
+	typ, ok := staticTypes[name]
+	if !ok {
+		return fmt.Errorf("dashboard: static %q: %w", name, errs.ErrNotFound)
+	}
+	b, err := staticFS.ReadFile("static/" + name)
+	if err != nil {
+		return fmt.Errorf("dashboard: static %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, typ)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	return c.Send(b)
+}

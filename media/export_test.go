@@ -1,0 +1,20 @@
+package media
+
+// Check exposes the sniff-and-validate step to the black-box tests and the fuzz target: it
+// returns the MIME type and size of an acceptable photo and, when thumb is set, also decodes it
+// into a thumbnail the way Put does.
+func Check(data []byte, thumb bool) (mime string, width, height int, err error) {
+	p, err := check(data)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	if thumb {
+		if _, err := thumbnail(data, p); err != nil {
+			return "", 0, 0, err
+		}
+	}
+	return p.mime, p.width, p.height, nil
+}
+
+// Fit exposes the thumbnail size arithmetic.
+func Fit(w, h, side int) (int, int) { return fit(w, h, side) }

@@ -1,0 +1,506 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// mediaJSON fixes the stored field names, so renaming a Go field does not orphan stored rows.
+type mediaJSON struct {
+	Kind     string `json:"kind"`
+	Key      string `json:"key"`
+	ThumbKey string `json:"thumb_key,omitempty"`
+	MIME     string `json:"mime,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+}
+
+func encodeMedia(m *engine.Media) (sql.NullString, error) {
+	if m == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(mediaJSON{Kind: m.Kind, Key: m.Key, ThumbKey: m.ThumbKey, MIME: m.MIME, Size: m.Size})
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func decodeMedia(s sql.NullString) (*engine.Media, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var m mediaJSON
+	if err := json.Unmarshal([]byte(s.String), &m); err != nil {
+		return nil, fmt.Errorf("decode media: %w", err)
+	}
+	return &engine.Media{Kind: m.Kind, Key: m.Key, ThumbKey: m.ThumbKey, MIME: m.MIME, Size: m.Size}, nil
+}
+
+// insertInbound stores an event unless its (channel, platform_id) is taken. On a duplicate it
+// returns the id of the event stored first.
+func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, duplicate bool, err error) {
+	media, err := encodeMedia(in.Media)
+	if err != nil {
+		return 0, false, err
+	}
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO inbound (channel, platform_id, campaign, sender, name, participant_id, kind,
+			text, media, verdict, entry_id, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (channel, platform_id) DO NOTHING
+		RETURNING id`,
+		in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
+		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At),
+	).Scan(&id)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return id, false, err
+	}
+	err = tx.QueryRowContext(ctx,
+		`SELECT id FROM inbound WHERE channel = ? AND platform_id = ?`,
+		in.Channel, in.PlatformID,
+	).Scan(&id)
+	return id, true, err
+}
+
+// SaveInbound stores an event durably. A second event with the same Channel and PlatformID
+// stores nothing and reports duplicate=true with the first event's id. An event without a
+// PlatformID cannot be recognised again and is never a duplicate.
+//
+// Concurrent calls share one transaction: webhooks arriving together wait for one commit
+// instead of queueing for one each. If ctx ends while the commit is under way, the event may
+// still be stored; a retried webhook then finds it as a duplicate.
+func (db *DB) SaveInbound(ctx context.Context, in engine.Inbound) (id int64, duplicate bool, err error) {
+	req := saveRequest{in: in, done: make(chan saveResult, 1)}
+	select {
+	case db.saves <- req:
+	case <-db.quit:
+		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: database closed", in.Channel, in.PlatformID)
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
+	}
+	select {
+	case r := <-req.done:
+		if r.err != nil {
+			return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, convert(r.err))
+		}
+		return r.id, r.duplicate, nil
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
+	}
+}
+
+type saveRequest struct {
+	in   engine.Inbound
+	done chan saveResult
+}
+
+type saveResult struct {
+	id        int64
+	duplicate bool
+	err       error
+}
+
+// maxSaveBatch bounds how long the first webhook of a burst waits for the others.
+const maxSaveBatch = 256
+
+// saveLoop is the group committer behind SaveInbound. It takes every request waiting at the
+// moment, stores them in one transaction and answers each.
+func (db *DB) saveLoop() {
+	defer close(db.loopDone)
+	for {
+		var batch []saveRequest
+		select {
+		case r := <-db.saves:
+			batch = append(batch, r)
+		case <-db.quit:
+			return
+		}
+	more:
+		for len(batch) < maxSaveBatch {
+			select {
+			case r := <-db.saves:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		results := db.saveBatch(batch)
+		if results == nil {
+			// One bad event must not fail the others: store them one by one.
+			results = make([]saveResult, len(batch))
+			for i := range batch {
+				results[i] = db.saveBatch(batch[i : i+1])[0]
+			}
+		}
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+}
+
+// saveBatch stores batch in one transaction. It returns nil if a batch of several failed, and
+// the error for a batch of one.
+func (db *DB) saveBatch(batch []saveRequest) []saveResult {
+	// The requests' contexts are not used: the batch belongs to all of them, and an event
+	// whose caller gave up is stored anyway, as a retried webhook would be.
+	ctx := context.Background()
+	results := make([]saveResult, len(batch))
+	err := db.write(ctx, func(tx *wtx) error {
+		for i, r := range batch {
+			id, dup, err := insertInbound(ctx, tx, r.in)
+			if err != nil {
+				return err
+			}
+			results[i] = saveResult{id: id, duplicate: dup}
+		}
+		return nil
+	})
+	if err == nil {
+		return results
+	}
+	if len(batch) > 1 {
+		return nil
+	}
+	return []saveResult{{err: err}}
+}
+
+// PendingInbound returns up to limit unprocessed events in the order they were stored (all of
+// them when limit <= 0).
+func (db *DB) PendingInbound(ctx context.Context, limit int) ([]engine.StoredInbound, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT id, channel, platform_id, campaign, sender, name, participant_id, kind, text,
+			media, verdict, entry_id, at
+		FROM inbound WHERE processed = 0 ORDER BY id LIMIT ?`, noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
+	}
+	defer rows.Close()
+	var out []engine.StoredInbound
+	for rows.Next() {
+		var (
+			s          engine.StoredInbound
+			platformID sql.NullString
+			kind       string
+			media      sql.NullString
+			at         int64
+		)
+		err := rows.Scan(&s.ID, &s.Channel, &platformID, &s.Campaign, &s.From, &s.Name,
+			&s.ParticipantID, &kind, &s.Text, &media, &s.Verdict, &s.EntryID, &at)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
+		}
+		s.PlatformID = platformID.String
+		s.Kind = engine.Kind(kind)
+		s.At = fromUnixNano(at)
+		if s.Media, err = decodeMedia(media); err != nil {
+			return nil, fmt.Errorf("sqlite: pending inbound %d: %w", s.ID, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
+	}
+	return out, nil
+}
+
+// markProcessed consumes an event once. A second consumer (a replay, another worker) finds it
+// processed and gets errs.ErrConflict, so an event never has its effects twice.
+func markProcessed(ctx context.Context, tx *wtx, id int64, reason string) error {
+	res, err := tx.ExecContext(ctx,
+		`UPDATE inbound SET processed = 1, skip_reason = ? WHERE id = ? AND processed = 0`, reason, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM inbound WHERE id = ?`, id).Scan(&one); err != nil {
+		return fmt.Errorf("inbound %d: %w", id, convert(err))
+	}
+	return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, id)
+}
+
+// SkipInbound marks an event processed without other effects, recording why. It returns
+// errs.ErrNotFound for an unknown event and errs.ErrConflict for one already processed.
+func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		return markProcessed(ctx, tx, id, reason)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: skip inbound %d: %w", id, convert(err))
+	}
+	return nil
+}
+
+// Participant returns a participant, or an error wrapping errs.ErrNotFound. Vars is never nil,
+// so the engine can set variables on what it loaded.
+func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, error) {
+	var (
+		p                  engine.Participant
+		vars               string
+		created, updatedAt int64
+	)
+	err := db.r.QueryRowContext(ctx, `
+		SELECT id, campaign, channel, address, state, vars, version, def_version, created_at, updated_at
+		FROM participants WHERE id = ?`, id,
+	).Scan(&p.ID, &p.Campaign, &p.Channel, &p.Address, &p.State, &vars, &p.Version, &p.DefVersion,
+		&created, &updatedAt)
+	if err != nil {
+		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: %w", id, convert(err))
+	}
+	if err := json.Unmarshal([]byte(vars), &p.Vars); err != nil {
+		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: decode vars: %w", id, err)
+	}
+	if p.Vars == nil {
+		p.Vars = map[string]string{}
+	}
+	p.CreatedAt = fromUnixNano(created)
+	p.UpdatedAt = fromUnixNano(updatedAt)
+	return p, nil
+}
+
+// Commit writes a step in one transaction: the participant (inserted when s.Created, otherwise
+// updated only if its stored version is still s.PrevVersion), transcript lines, pending
+// entries, outbox rows and codes, and marks s.InboundID processed (a step with InboundID 0
+// consumes no event). Any failure leaves nothing written. Errors wrap errs.ErrConflict for a
+// stale version, an existing participant on create or an event already processed, and
+// engine.ErrCodeTaken for a code issued before in the campaign.
+func (db *DB) Commit(ctx context.Context, s engine.Step) error {
+	p := s.Participant
+	err := db.write(ctx, func(tx *wtx) error {
+		vars := p.Vars
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		varsJSON, err := json.Marshal(vars)
+		if err != nil {
+			return fmt.Errorf("encode vars: %w", err)
+		}
+		var res sql.Result
+		if s.Created {
+			res, err = tx.ExecContext(ctx, `
+				INSERT INTO participants (id, campaign, channel, address, state, vars, version,
+					def_version, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO NOTHING`,
+				p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+				p.DefVersion, unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
+		} else {
+			res, err = tx.ExecContext(ctx, `
+				UPDATE participants SET campaign = ?, channel = ?, address = ?, state = ?, vars = ?,
+					version = ?, def_version = ?, updated_at = ?
+				WHERE id = ? AND version = ?`,
+				p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+				p.DefVersion, unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
+		}
+		if err != nil {
+			return fmt.Errorf("write participant: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 && s.Created {
+			return fmt.Errorf("%w: participant exists", errs.ErrConflict)
+		} else if n == 0 {
+			return fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
+		}
+
+		for _, l := range s.Lines {
+			if err := insertLine(ctx, tx, p.ID, l); err != nil {
+				return err
+			}
+		}
+		for _, e := range s.Entries {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO entries (id, campaign, participant_id, state, kind, media_key, thumb_key,
+					mime, caption, created_at, status)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+				e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
+				e.Caption, unixNano(e.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("insert entry %s: %w", e.ID, err)
+			}
+		}
+		for _, o := range s.Outbox {
+			status := o.Status
+			if status == "" {
+				status = engine.StatusPending
+			}
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO outbox (participant_id, campaign, channel, recipient, text, due_at,
+					status, platform_id, error, attempts)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.ID, o.Campaign, o.Channel, o.To, o.Text, unixNano(o.DueAt), status,
+				o.PlatformID, o.Error, o.Attempts)
+			if err != nil {
+				return fmt.Errorf("insert outbox row: %w", err)
+			}
+		}
+		for _, code := range s.Codes {
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO codes (campaign, code, participant_id, issued_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (campaign, code) DO NOTHING`,
+				p.Campaign, code, p.ID, unixNano(p.UpdatedAt))
+			if err != nil {
+				return fmt.Errorf("insert code: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)
+			}
+		}
+		if s.InboundID != 0 {
+			return markProcessed(ctx, tx, s.InboundID, "")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: commit step for %s: %w", p.ID, convert(err))
+	}
+	return nil
+}
+
+func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Line) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO lines (participant_id, direction, text, media_key, at) VALUES (?, ?, ?, ?, ?)`,
+		participantID, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+	if err != nil {
+		return fmt.Errorf("insert transcript line: %w", err)
+	}
+	return nil
+}
+
+// DueOutbox returns up to limit pending replies due at or before now, in the order they were
+// queued (all of them when limit <= 0).
+func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
+	out, err := db.outbox(ctx, `WHERE status = 'pending' AND due_at <= ? ORDER BY id LIMIT ?`,
+		unixNano(now), noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due outbox: %w", err)
+	}
+	return out, nil
+}
+
+// Outbox returns every reply queued for a participant, whatever its status, in queue order.
+func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error) {
+	out, err := db.outbox(ctx, `WHERE participant_id = ? ORDER BY id`, participantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: outbox of %s: %w", participantID, err)
+	}
+	return out, nil
+}
+
+func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.Outbound, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT id, participant_id, campaign, channel, recipient, text, due_at, status,
+			platform_id, error, attempts
+		FROM outbox `+where, args...)
+	if err != nil {
+		return nil, convert(err)
+	}
+	defer rows.Close()
+	var out []engine.Outbound
+	for rows.Next() {
+		var (
+			o   engine.Outbound
+			due int64
+		)
+		err := rows.Scan(&o.ID, &o.ParticipantID, &o.Campaign, &o.Channel, &o.To, &o.Text, &due,
+			&o.Status, &o.PlatformID, &o.Error, &o.Attempts)
+		if err != nil {
+			return nil, convert(err)
+		}
+		o.DueAt = fromUnixNano(due)
+		out = append(out, o)
+	}
+	return out, convert(rows.Err())
+}
+
+// finishOutbound moves a reply out of pending. A reply already sent cannot be marked again
+// (errs.ErrConflict): its transcript line exists and must not be doubled.
+func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID, text string, err error) {
+	args = append(args, id)
+	err = tx.QueryRowContext(ctx,
+		`UPDATE outbox SET `+set+`, attempts = attempts + 1 WHERE id = ? AND status <> 'sent'
+		RETURNING participant_id, text`, args...,
+	).Scan(&participantID, &text)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return participantID, text, err
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one); err != nil {
+		return "", "", convert(err)
+	}
+	return "", "", fmt.Errorf("%w: already sent", errs.ErrConflict)
+}
+
+// MarkSent records a delivered reply and appends it to the participant's transcript in the
+// same transaction, so the transcript shows exactly what went out. It returns errs.ErrNotFound
+// for an unknown reply and errs.ErrConflict for one already marked sent.
+func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time.Time) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		pid, text, err := finishOutbound(ctx, tx, id,
+			`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
+			platformID, unixNano(at), unixNano(at))
+		if err != nil {
+			return err
+		}
+		return insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at})
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: mark outbox %d sent: %w", id, convert(err))
+	}
+	return nil
+}
+
+// MarkFailed records a reply that could not be delivered. It returns errs.ErrNotFound for an
+// unknown reply and errs.ErrConflict for one already sent.
+func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		_, _, err := finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
+			reason, unixNano(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: mark outbox %d failed: %w", id, convert(err))
+	}
+	return nil
+}
+
+// Transcript returns a participant's lines in the order they were written; an unknown
+// participant has an empty transcript.
+func (db *DB) Transcript(ctx context.Context, participantID string) ([]engine.Line, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT id, participant_id, direction, text, media_key, at
+		FROM lines WHERE participant_id = ? ORDER BY id`, participantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: transcript of %s: %w", participantID, convert(err))
+	}
+	defer rows.Close()
+	var out []engine.Line
+	for rows.Next() {
+		var (
+			l   engine.Line
+			dir string
+			at  int64
+		)
+		if err := rows.Scan(&l.ID, &l.ParticipantID, &dir, &l.Text, &l.MediaKey, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: transcript of %s: %w", participantID, convert(err))
+		}
+		l.Direction = engine.Direction(dir)
+		l.At = fromUnixNano(at)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: transcript of %s: %w", participantID, convert(err))
+	}
+	return out, nil
+}

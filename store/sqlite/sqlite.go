@@ -1,0 +1,302 @@
+// Package sqlite owns the embedded store: everything the engine, the judge and the dashboard
+// keep, in one SQLite file (modernc.org/sqlite, pure Go, WAL). It is the default when no
+// MongoDB is configured and passes the same conformance suite (store/storetest) as every other
+// backend.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/judge"
+)
+
+var (
+	_ engine.Store    = (*DB)(nil)
+	_ judge.Store     = (*DB)(nil)
+	_ dashboard.Users = (*DB)(nil)
+)
+
+// migrations are applied in file-name order; a file's number is the schema version it brings
+// the database to, so a new migration is a new file with the next number, never an edit.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a SQLite database file. Its methods are safe for concurrent use.
+//
+// SQLite allows one writer at a time. Writes therefore go through a pool of exactly one
+// connection, so they queue in Go instead of failing with SQLITE_BUSY, while reads use a
+// separate pool that WAL lets run alongside the writer.
+type DB struct {
+	w *sql.DB
+	r *sql.DB
+
+	// saves hands inbound events to saveLoop, which commits all that are waiting in one
+	// transaction (group commit). It is unbuffered: an event is either taken by the loop,
+	// which then always answers, or not sent at all.
+	saves    chan saveRequest
+	quit     chan struct{}
+	loopDone chan struct{}
+	closed   sync.Once
+
+	// stmts are the write statements prepared on the write connection, keyed by their text.
+	// Preparing costs about as much as running a small insert, and the hot path runs the
+	// same few statements for every message.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+}
+
+// Open opens the database at path, creating the file and bringing its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Two pools on one in-memory name would be two databases.
+		return nil, fmt.Errorf("sqlite: open %q: %w: want a file path", path, errs.ErrInvalid)
+	}
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	db := &DB{w: w, r: r, saves: make(chan saveRequest), quit: make(chan struct{}),
+		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	go db.saveLoop()
+	return db, nil
+}
+
+// dsn builds the connection string. synchronous(NORMAL) is safe in WAL mode (a power cut can
+// lose the last commits but never corrupts the file) and keeps a commit from costing an fsync.
+// The writer begins IMMEDIATE so that another process holding the file makes it wait for the
+// busy timeout instead of failing half-way through a transaction.
+func dsn(p string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
+}
+
+// migrate applies the embedded migrations newer than the file's user_version, each in its own
+// transaction together with the version bump, so a crash leaves the schema at a known version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	var current int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, _ := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its version number", base)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		err = inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			// PRAGMA takes no parameters; version is a number parsed above.
+			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		current = version
+	}
+	return nil
+}
+
+// Close closes the database. Writes whose calls returned without error have committed; calls
+// made after Close fail.
+func (db *DB) Close() error {
+	var err error
+	db.closed.Do(func() {
+		close(db.quit)
+		<-db.loopDone
+		db.stmtMu.Lock()
+		for _, s := range db.stmts {
+			err = errors.Join(err, s.Close())
+		}
+		db.stmtMu.Unlock()
+		err = errors.Join(err, db.r.Close(), db.w.Close())
+	})
+	return err
+}
+
+// write runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
+	var missed []string
+	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
+		w := &wtx{Tx: tx, db: db}
+		err := fn(w)
+		missed = w.missed
+		return err
+	})
+	// The write connection is free again: prepare what this transaction ran unprepared (every
+	// statement text is built from constants, so the cache stays small). stmtMu is not held
+	// while preparing, because a transaction holding the connection may be waiting for it.
+	for _, q := range missed {
+		st, perr := db.w.PrepareContext(context.Background(), q)
+		if perr != nil {
+			continue
+		}
+		db.stmtMu.Lock()
+		if db.stmts[q] == nil {
+			db.stmts[q], st = st, nil
+		}
+		db.stmtMu.Unlock()
+		if st != nil {
+			st.Close()
+		}
+	}
+	return err
+}
+
+// wtx is a write transaction that runs statements prepared earlier when it can.
+type wtx struct {
+	*sql.Tx
+	db     *DB
+	missed []string
+}
+
+func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
+	t.db.stmtMu.Lock()
+	st := t.db.stmts[query]
+	t.db.stmtMu.Unlock()
+	if st == nil {
+		t.missed = append(t.missed, query)
+		return nil
+	}
+	return t.Tx.StmtContext(ctx, st)
+}
+
+// ExecContext is sql.Tx.ExecContext through the statement cache.
+func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
+func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// convert turns driver errors into the project's error kinds, so callers can tell a missing row
+// or a duplicate key from a broken database without knowing SQLite.
+func convert(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", errs.ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// unixNano stores the zero time as 0, because time.Time{}.UnixNano is out of range.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// nullString stores "" as NULL, for columns where NULL means "absent" to a unique index.
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// noLimit turns "no limit asked" into SQLite's LIMIT -1.
+func noLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/chatcampaigns/campaign/dashboard"
+)
+
+// CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
+// taken.
+func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+	hash := u.PasswordHash
+	if hash == nil {
+		hash = []byte{}
+	}
+	err := db.write(ctx, func(tx *wtx) error {
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)
+			RETURNING id`,
+			u.Username, u.Role, hash, unixNano(u.CreatedAt)).Scan(&u.ID)
+	})
+	if err != nil {
+		return dashboard.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
+	}
+	return u, nil
+}
+
+func scanUser(row *sql.Row) (dashboard.User, error) {
+	var (
+		u       dashboard.User
+		created int64
+	)
+	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created); err != nil {
+		return dashboard.User{}, err
+	}
+	u.CreatedAt = fromUnixNano(created)
+	return u, nil
+}
+
+// UserByName returns a user, or an error wrapping errs.ErrNotFound.
+func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+	u, err := scanUser(db.r.QueryRowContext(ctx,
+		`SELECT id, username, role, password_hash, created_at FROM users WHERE username = ?`, username))
+	if err != nil {
+		return dashboard.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
+	}
+	return u, nil
+}
+
+// CountUsers returns how many users exist.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count users: %w", convert(err))
+	}
+	return n, nil
+}
+
+// CreateSession stores a session for a user until expires; errs.ErrConflict if the token hash
+// is already in use.
+func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)`,
+			tokenHash, userID, unixNano(expires))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: create session for user %d: %w", userID, convert(err))
+	}
+	return nil
+}
+
+// SessionUser returns the user of a session that expires after now, or an error wrapping
+// errs.ErrNotFound.
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+	u, err := scanUser(db.r.QueryRowContext(ctx, `
+		SELECT u.id, u.username, u.role, u.password_hash, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
+	if err != nil {
+		return dashboard.User{}, fmt.Errorf("sqlite: session user: %w", convert(err))
+	}
+	return u, nil
+}
+
+// DeleteSession removes a session; removing a missing one is not an error.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete session: %w", convert(err))
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// queue joins u1 and queues replies due at the given offsets after t0 (besides the greeting,
+// due at t0+1s), returning the participant.
+func queue(t *testing.T, s Store, dues ...time.Duration) engine.Participant {
+	t.Helper()
+	p := MustJoin(t, s, "u1")
+	var out []engine.Outbound
+	for i, d := range dues {
+		out = append(out, outbound(p, "reply "+itoa(int64(i+1)), d))
+	}
+	p2 := next(p, "door", 0)
+	MustCommit(t, s, engine.Step{Participant: p2, PrevVersion: p.Version, Outbox: out})
+	return p2
+}
+
+func dueID(t *testing.T, s Store, text string) int64 {
+	t.Helper()
+	for _, o := range due(t, s, at(24*time.Hour)) {
+		if o.Text == text {
+			return o.ID
+		}
+	}
+	t.Fatalf("no pending reply %q", text)
+	return 0
+}
+
+var outboxTests = []test{
+	{"DueOutboxHonoursDueTime", func(t *testing.T, s Store) {
+		queue(t, s, 5*time.Second, 3*time.Second)
+		for _, tc := range []struct {
+			name string
+			now  time.Time
+			want []string
+		}{
+			{"BeforeAnything", at(999 * time.Millisecond), []string{}},
+			{"ExactlyAtDueTime", at(time.Second), []string{"Welcome"}},
+			{"BetweenDueTimes", at(4 * time.Second), []string{"Welcome", "reply 2"}},
+			{"AfterAllInQueueOrder", at(time.Minute), []string{"Welcome", "reply 1", "reply 2"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				equal(t, "due", outTexts(due(t, s, tc.now)), tc.want)
+			})
+		}
+	}},
+	{"DueOutboxRoundTripsAndLimits", func(t *testing.T, s Store) {
+		p := queue(t, s, 2*time.Second, 3*time.Second)
+		got, err := s.DueOutbox(t.Context(), at(time.Minute), 2)
+		noErr(t, "DueOutbox", err)
+		if len(got) != 2 || got[0].ID == 0 || got[1].ID <= got[0].ID {
+			t.Fatalf("DueOutbox(limit 2) = %+v, want two rows with increasing ids", got)
+		}
+		want := outbound(p, "Welcome", time.Second)
+		want.ID = got[0].ID
+		equal(t, "first due reply", got[0], want)
+	}},
+	{"MarkSentAddsTranscriptLine", func(t *testing.T, s Store) {
+		p := queue(t, s, 2*time.Second)
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "wamid.out1", at(3*time.Second)))
+		lines, err := s.Transcript(t.Context(), p.ID)
+		noErr(t, "Transcript", err)
+		if len(lines) != 1 {
+			t.Fatalf("Transcript = %+v, want the sent reply", lines)
+		}
+		lines[0].ID = 0
+		equal(t, "Transcript", lines, []engine.Line{{ParticipantID: p.ID, Direction: engine.Out,
+			Text: "Welcome", At: at(3 * time.Second)}})
+		equal(t, "still due", outTexts(due(t, s, at(time.Hour))), []string{"reply 1"})
+		if l, ok := s.(OutboxLister); ok {
+			all, err := l.Outbox(t.Context(), p.ID)
+			noErr(t, "Outbox", err)
+			if all[0].Status != engine.StatusSent || all[0].PlatformID != "wamid.out1" {
+				t.Errorf("sent row = %+v, want status sent with the platform id", all[0])
+			}
+		}
+	}},
+	{"TranscriptKeepsWriteOrder", func(t *testing.T, s Store) {
+		p := MustJoin(t, s, "u1")
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "w1", at(time.Second)))
+		id := MustSaveInbound(t, s, inbound("m1", "u1", "let me in"))
+		MustCommit(t, s, engine.Step{InboundID: id, Participant: next(p, "door", time.Minute), PrevVersion: p.Version,
+			Lines:  []engine.Line{{ParticipantID: p.ID, Direction: engine.In, Text: "let me in", At: at(time.Minute)}},
+			Outbox: []engine.Outbound{outbound(p, "No.", time.Minute)}})
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "No."), "w2", at(time.Minute)))
+		equal(t, "Transcript", lineTexts(t, s, p.ID), []string{"out:Welcome", "in:let me in", "out:No."})
+	}},
+	{"TranscriptOfUnknownParticipantIsEmpty", func(t *testing.T, s Store) {
+		equal(t, "Transcript", lineTexts(t, s, "nobody"), []string{})
+	}},
+	{"MarkSentTwiceConflicts", func(t *testing.T, s Store) {
+		p := queue(t, s)
+		id := dueID(t, s, "Welcome")
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), id, "w1", at(time.Second)))
+		wantErr(t, "second MarkSent", s.MarkSent(t.Context(), id, "w2", at(2*time.Second)), errs.ErrConflict)
+		equal(t, "Transcript", lineTexts(t, s, p.ID), []string{"out:Welcome"})
+	}},
+	{"MarkFailedRecordsReason", func(t *testing.T, s Store) {
+		p := queue(t, s, 2*time.Second)
+		noErr(t, "MarkFailed", s.MarkFailed(t.Context(), dueID(t, s, "Welcome"), "no sender for channel webchat", at(time.Second)))
+		equal(t, "still due", outTexts(due(t, s, at(time.Hour))), []string{"reply 1"})
+		equal(t, "Transcript", lineTexts(t, s, p.ID), []string{})
+		if l, ok := s.(OutboxLister); ok {
+			all, err := l.Outbox(t.Context(), p.ID)
+			noErr(t, "Outbox", err)
+			equal(t, "Outbox", texts(all, func(o engine.Outbound) string { return o.Status + ":" + o.Error }),
+				[]string{"failed:no sender for channel webchat", "pending:"})
+		}
+	}},
+	{"MarkUnknownReplyIsNotFound", func(t *testing.T, s Store) {
+		wantErr(t, "MarkSent", s.MarkSent(t.Context(), 987654, "x", t0), errs.ErrNotFound)
+		wantErr(t, "MarkFailed", s.MarkFailed(t.Context(), 987654, "x", t0), errs.ErrNotFound)
+	}},
+}

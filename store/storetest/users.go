@@ -1,0 +1,92 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+func mustCreateUser(t *testing.T, s Store, name, role string) dashboard.User {
+	t.Helper()
+	u, err := s.CreateUser(t.Context(), dashboard.User{Username: name, Role: role,
+		PasswordHash: []byte("$2a$10$hash-of-" + name), CreatedAt: t0})
+	noErr(t, "CreateUser", err)
+	if u.ID == 0 {
+		t.Fatal("CreateUser returned no ID")
+	}
+	return u
+}
+
+var userTests = []test{
+	{"CreateUserRoundTrips", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		got, err := s.UserByName(t.Context(), "alice")
+		noErr(t, "UserByName", err)
+		equal(t, "UserByName", got, u)
+	}},
+	{"CreateUserWithTakenNameConflicts", func(t *testing.T, s Store) {
+		mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		_, err := s.CreateUser(t.Context(), dashboard.User{Username: "alice", Role: dashboard.RoleJudge,
+			PasswordHash: []byte("x"), CreatedAt: t0})
+		wantErr(t, "CreateUser", err, errs.ErrConflict)
+		got, err := s.UserByName(t.Context(), "alice")
+		noErr(t, "UserByName", err)
+		equal(t, "role", got.Role, dashboard.RoleAdmin)
+	}},
+	{"UserByNameMissingIsNotFound", func(t *testing.T, s Store) {
+		_, err := s.UserByName(t.Context(), "nobody")
+		wantErr(t, "UserByName", err, errs.ErrNotFound)
+	}},
+	{"CountUsers", func(t *testing.T, s Store) {
+		for i, name := range []string{"", "alice", "bob"} {
+			if name != "" {
+				mustCreateUser(t, s, name, dashboard.RoleModerator)
+			}
+			n, err := s.CountUsers(t.Context())
+			noErr(t, "CountUsers", err)
+			equal(t, "CountUsers", n, i)
+		}
+	}},
+	{"SessionUserReturnsUser", func(t *testing.T, s Store) {
+		mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
+		got, err := s.SessionUser(t.Context(), "hash-b", t0)
+		noErr(t, "SessionUser", err)
+		equal(t, "SessionUser", got, bob)
+	}},
+	{"ExpiredSessionIsNotFound", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", u.ID, at(time.Hour)))
+		for _, tc := range []struct {
+			name  string
+			token string
+			now   time.Time
+			want  error
+		}{
+			{"JustBeforeExpiry", "hash-a", at(time.Hour - time.Millisecond), nil},
+			{"AtExpiry", "hash-a", at(time.Hour), errs.ErrNotFound},
+			{"AfterExpiry", "hash-a", at(2 * time.Hour), errs.ErrNotFound},
+			{"UnknownToken", "hash-x", t0, errs.ErrNotFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := s.SessionUser(t.Context(), tc.token, tc.now)
+				if tc.want == nil {
+					noErr(t, "SessionUser", err)
+					return
+				}
+				wantErr(t, "SessionUser", err, tc.want)
+			})
+		}
+	}},
+	{"DeleteSessionIsIdempotent", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", u.ID, at(time.Hour)))
+		noErr(t, "DeleteSession", s.DeleteSession(t.Context(), "hash-a"))
+		_, err := s.SessionUser(t.Context(), "hash-a", t0)
+		wantErr(t, "SessionUser after logout", err, errs.ErrNotFound)
+		noErr(t, "second DeleteSession", s.DeleteSession(t.Context(), "hash-a"))
+	}},
+}
