@@ -73,10 +73,10 @@ type Participant struct {
 	Vars    map[string]string
 	// Version increases with every committed step; a step commits only if the stored version
 	// is still the one it read (compare-and-swap).
-	Version   int64
+	Version    int64
 	DefVersion string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ParticipantID derives a participant's id from where they talk to the campaign, so channels
