@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's Chromium. Missing it is a failure, not a skip: `make test` installs
+// it, and a browser test that silently does not run proves nothing.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
+	return ""
+}
+
+// TestBrowserPlayAndJudge plays the bouncer in the web chat page and approves the photo in
+// the dashboard page, both in headless Chromium, as the README's tour does.
+func TestBrowserPlayAndJudge(t *testing.T) {
+	chrome := chromium(t)
+	srv, clock := startServer(t, t.TempDir())
+
+	// Let the persona's typing delay pass quickly: the server's clock runs a second ahead
+	// every few milliseconds while the browser waits for replies.
+	tick, stopTick := context.WithCancel(context.Background())
+	defer stopTick()
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-tick.Done():
+				return
+			case <-t.C:
+				clock.Advance(time.Second)
+			}
+		}
+	}()
+
+	photo := filepath.Join(t.TempDir(), "me.png")
+	if err := os.WriteFile(photo, testPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	chat, cancelChat := chromedp.NewContext(actx)
+	defer cancelChat()
+	if err := chromedp.Do(chat); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	chat, cancelTimeout := context.WithTimeout(chat, 60*time.Second)
+	defer cancelTimeout()
+
+	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](`[...document.querySelectorAll(`+jsString(sel)+`)].some(e => e.textContent.includes(`+jsString(want)+`))`,
+			chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+
+	// The participant.
+	if err := chromedp.Do(chat,
+		chromedp.Navigate(srv.URL()+"/play/bouncer"),
+		waitText(".msg.out", "nobody gets past this door"),
+		chromedp.SendKeys(chromedp.CSS("#text"), "Let me in, I know the DJ"),
+		chromedp.Click(chromedp.CSS("#send")),
+		waitText(".msg.out", "Talk is cheap"),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}),
+		waitText(".msg.out", "Let me show this to the boss"),
+	); err != nil {
+		t.Fatalf("play in the web chat: %v", err)
+	}
+
+	// The moderator, in a second tab of the same browser.
+	dash, cancelDash := chromedp.NewContext(chat)
+	defer cancelDash()
+	var flash string
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), srv.adminPassword),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".entry img.thumb")),
+		chromedp.Click(chromedp.CSS(".entry button.approve")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	); err != nil {
+		t.Fatalf("judge in the dashboard: %v", err)
+	}
+	flash, _ = chromedp.Run(dash, chromedp.Text(chromedp.CSS(".flash")))
+	if !strings.Contains(flash, "approved") {
+		t.Errorf("flash after approving = %q", flash)
+	}
+
+	// Back in the chat, the door code has arrived without a reload.
+	var last string
+	if err := chromedp.Do(chat,
+		waitText(".msg.out", "door code is"),
+	); err != nil {
+		t.Fatalf("door code in the web chat: %v", err)
+	}
+	last, _ = chromedp.Run(chat, chromedp.Evaluate[string](`[...document.querySelectorAll('.msg.out')].pop().textContent`))
+	if doorCode.FindStringSubmatch(last) == nil {
+		t.Errorf("last reply %q has no door code", last)
+	}
+	if dir := os.Getenv("CAMPAIGN_SCREENSHOTS"); dir != "" {
+		if png, err := chromedp.Run(chat, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "chat.png"), png, 0o644)
+		}
+		chromedp.Do(dash, chromedp.Navigate(srv.URL()+"/dashboard/entries?status=all"))
+		if png, err := chromedp.Run(dash, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "dashboard.png"), png, 0o644)
+		}
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
