@@ -14,20 +14,81 @@ import (
 // Definition is a compiled, validated campaign. The engine treats it as read-only: one value
 // may be shared by every participant and goroutine.
 type Definition struct {
-	ID      string
-	Title   string
+	ID    string
+	Title string
+	// Languages lists the languages messages are written in; the first is the fallback when a
+	// participant's language has no text.
+	Languages []string
+	// Channels the campaign runs on (webchat, whatsapp, telegram, messenger); empty means all.
+	Channels []string
+	// WhatsAppNumber is the phone_number_id the campaign answers on; empty means any number.
+	WhatsAppNumber string
+	Schedule       Schedule
+	// Keywords are what a stranger sends to join (compared case-insensitively, whole message).
+	Keywords []string
+	// Consent is shown before the first state, when set; the participant must agree (any
+	// reply that is not an opt-out word) before the start state is entered.
+	Consent Text
 	Persona Persona
+	Pools   map[string]*Pool
+	// Teams is set when participants are teams (group chats) rather than people.
+	Teams  *Teams
+	Rounds []*Round
+	Rubric *Rubric
+	// Templates are the pre-approved WhatsApp templates, by the key messages refer to them.
+	Templates map[string]*Template
+	// RetentionDays is how long participant data is kept after the campaign ends; 0 = forever.
+	RetentionDays int
+	// OptOut words end the participation in any state (added to the platform defaults).
+	OptOut []string
+	// OptOutSay is said once on opting out.
+	OptOutSay Text
+
 	// Start is the state a new participant enters.
 	Start string
 	// Fallback is said when a participant's message matches no transition of their state.
-	Fallback string
+	Fallback Text
 	States   map[string]*State
 	// Order lists the state names in the order of the file, for stable listings and diagrams.
 	Order []string
 	// Version identifies the definition by its content (a hash of the source bytes).
 	Version string
-	// File is where the definition was read from.
-	File string
+	// File is where the definition was read from; Source its bytes.
+	File   string
+	Source []byte
+}
+
+// Text is a message in one or more languages, by language code. A definition with a single
+// language may write a plain string; it is stored under that language.
+type Text map[string]string
+
+// In returns the text in lang, or in fallback when lang has none.
+func (t Text) In(lang, fallback string) string {
+	if s, ok := t[lang]; ok {
+		return s
+	}
+	return t[fallback]
+}
+
+// IsZero reports whether the text is empty in every language.
+func (t Text) IsZero() bool {
+	for _, s := range t {
+		if s != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Schedule is when a campaign accepts participants.
+type Schedule struct {
+	Start, End time.Time // zero: no bound
+	Location   *time.Location
+}
+
+// Open reports whether the campaign accepts participants at t.
+func (s Schedule) Open(t time.Time) bool {
+	return (s.Start.IsZero() || !t.Before(s.Start)) && (s.End.IsZero() || t.Before(s.End))
 }
 
 // Persona is who the participant talks to, and how fast that someone types.
@@ -49,32 +110,120 @@ func (p Persona) Delay(text string) time.Duration {
 	return d
 }
 
+// Pool is a limited number of places (a guest list, prizes).
+type Pool struct {
+	Name     string
+	Capacity int
+}
+
+// Teams says participants are teams of MinSize to MaxSize members (a group chat each).
+type Teams struct {
+	MinSize, MaxSize int
+}
+
+// Round is one round of a team race.
+type Round struct {
+	Name       string
+	Assignment Text
+	// Starts is when the round starts (zero: when the previous round closes); Deadline when
+	// it closes. Duration is used when Deadline is zero: Deadline = start + Duration.
+	Starts   time.Time
+	Deadline time.Time
+	Duration time.Duration
+	// Advance is how many teams go on to the next round (0: all that were not eliminated).
+	Advance int
+}
+
+// Rubric is how entries are scored.
+type Rubric struct {
+	Criteria []Criterion
+	// ScaleMin and ScaleMax bound each criterion's score.
+	ScaleMin, ScaleMax int
+}
+
+// Criterion is one scored aspect of an entry; weights of a rubric add up to 1 (or 100).
+type Criterion struct {
+	Name   string
+	Weight float64
+}
+
+// Template is a pre-approved WhatsApp template message.
+type Template struct {
+	Key      string
+	Name     string
+	Language string
+	// Params are the variables filled into the template body, in order.
+	Params []string
+}
+
+// Message is one thing the persona says.
+type Message struct {
+	Text Text
+	// Buttons are quick replies (at most 3 on WhatsApp; more become a list).
+	Buttons []Button
+	// Media is a URL or a media key sent with the text as caption.
+	Media string
+	// Template is the key of the template to send instead when the participant's 24-hour
+	// window is closed.
+	Template string
+}
+
+// Button is one choice offered with a message.
+type Button struct {
+	ID    string
+	Title Text
+}
+
 // State is one step of the conversation.
 type State struct {
 	Name string
 	// Say is what the persona says on entering the state.
-	Say string
+	Say []Message
 	// Final states end the participant's run; no transition leaves them.
 	Final bool
-	On    []*Transition
+	// Handoff names the human team the conversation is handed to on entering this state; the
+	// bot stays silent until an agent hands it back (a KindHandback event).
+	Handoff string
+	On      []*Transition
 
 	node *yaml.Node // where problems with the state are reported
 }
 
-// TriggerKind says which kind of participant or moderator event a transition answers.
+// TriggerKind says which kind of participant, moderator or clock event a transition answers.
 type TriggerKind string
 
-// The trigger kinds of the first cut of the language.
+// The trigger kinds.
 const (
-	OnText    TriggerKind = "text"
-	OnMedia   TriggerKind = "media"
-	OnVerdict TriggerKind = "verdict"
+	OnText     TriggerKind = "text"
+	OnMedia    TriggerKind = "media"
+	OnChoice   TriggerKind = "choice"
+	OnLocation TriggerKind = "location"
+	// OnTimeout fires After the participant entered the state, unless another transition
+	// moved them on first. With no Goto it is a reminder: it says and stays.
+	OnTimeout  TriggerKind = "after"
+	OnVerdict  TriggerKind = "verdict"
+	OnRound    TriggerKind = "round"
+	OnHandback TriggerKind = "handback"
+	OnOptOut   TriggerKind = "optout"
 )
 
-// Verdicts a moderator can give on an entry.
+// Verdicts a moderator or the judge can give.
 const (
-	VerdictApproved = "approved"
-	VerdictRejected = "rejected"
+	VerdictApproved    = "approved"
+	VerdictRejected    = "rejected"
+	VerdictShortlisted = "shortlisted"
+	VerdictWinner      = "winner"
+	VerdictEliminated  = "eliminated"
+	VerdictAdvanced    = "advanced"
+)
+
+// Verdicts lists every verdict.
+var Verdicts = []string{VerdictApproved, VerdictRejected, VerdictShortlisted, VerdictWinner, VerdictEliminated, VerdictAdvanced}
+
+// Round events.
+const (
+	RoundStarted  = "started"
+	RoundDeadline = "deadline"
 )
 
 // MediaKinds are the media kinds a transition can ask for.
@@ -91,19 +240,47 @@ type Transition struct {
 	AnyText  bool
 	Keywords []string
 	Pattern  *regexp.Regexp
-	// Media triggers: the kinds accepted (empty means any kind).
-	Media []string
+	// Media triggers: the kinds accepted (empty means any kind), how many items complete the
+	// entry (0 or 1: one), and the largest item accepted in bytes (0: the server's limit).
+	Media    []string
+	Count    int
+	MaxBytes int64
+	// Choice triggers: the button or list row ids that fire it (empty: any choice).
+	Choices []string
+	// Timeout triggers: how long after entering the state.
+	After time.Duration
 	// Verdict triggers: which verdict.
 	Verdict string
+	// Round triggers: which round (empty: any) and which event.
+	Round      string
+	RoundEvent string
 
-	// Actions, in this order: collect the media as an entry, issue a unique code, say, go to.
+	// Actions, run in this order: Save, Collect, Take, IssueCode, Notify, Say, then Goto (or
+	// End). A failed Save says Save.Invalid and stays; a full Take goes to TakeFull instead.
+	Save      *Save
 	Collect   bool
+	Take      string
+	TakeFull  string
 	IssueCode bool
-	Say       string
+	// Notify is a message to the moderators (shown in the dashboard).
+	Notify Text
+	Say    []Message
 	// Goto is the state to enter; empty means stay without re-entering.
 	Goto string
+	// End ends the participation (as a final state would) after the other actions.
+	End bool
 
 	gotoNode *yaml.Node
+}
+
+// Save stores the participant's answer in a variable after checking it.
+type Save struct {
+	Var string
+	// As is the kind of answer: text, number, email, phone, or date (YYYY-MM-DD).
+	As       string
+	Min, Max *float64 // bounds for number (and for date, as age in years when As is "age")
+	// Invalid is said when the answer does not pass; the participant stays in the state.
+	Invalid Text
 }
 
 // MatchText reports whether a text message fires t.
@@ -139,7 +316,28 @@ func (t *Transition) MatchMedia(kind string) bool {
 	return false
 }
 
+// MatchChoice reports whether choosing the button or row id fires t.
+func (t *Transition) MatchChoice(id string) bool {
+	if t.Kind != OnChoice {
+		return false
+	}
+	if len(t.Choices) == 0 {
+		return true
+	}
+	for _, c := range t.Choices {
+		if c == id {
+			return true
+		}
+	}
+	return false
+}
+
 // MatchVerdict reports whether a moderator verdict fires t.
 func (t *Transition) MatchVerdict(v string) bool {
 	return t.Kind == OnVerdict && t.Verdict == v
+}
+
+// MatchRound reports whether a round event fires t.
+func (t *Transition) MatchRound(round, event string) bool {
+	return t.Kind == OnRound && t.RoundEvent == event && (t.Round == "" || t.Round == round)
 }

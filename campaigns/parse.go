@@ -143,7 +143,7 @@ func Parse(file string, src []byte) (*Definition, Problems) {
 		return nil, p.probs
 	}
 	sum := sha256.Sum256(src)
-	def := &Definition{File: file, Version: hex.EncodeToString(sum[:8]), States: map[string]*State{}}
+	def := &Definition{File: file, Source: src, Version: hex.EncodeToString(sum[:8]), States: map[string]*State{}, Languages: []string{defaultLanguage}}
 	p.definition(doc.Content[0], def)
 	if p.probs.HasErrors() {
 		return nil, p.probs
@@ -289,6 +289,9 @@ func (p *parser) strList(f field, what string) []string {
 	return nil
 }
 
+// defaultLanguage is the language of a definition that declares none.
+const defaultLanguage = "en"
+
 var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (p *parser) definition(root *yaml.Node, def *Definition) {
@@ -314,7 +317,7 @@ func (p *parser) definition(root *yaml.Node, def *Definition) {
 		def.Title = def.ID
 	}
 	if f, ok := fs["fallback"]; ok {
-		def.Fallback = p.str(f, "fallback")
+		def.Fallback = Text{defaultLanguage: p.str(f, "fallback")}
 	}
 	if f, ok := fs["persona"]; ok {
 		p.persona(f.val, &def.Persona)
@@ -396,7 +399,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	fs := p.mapping(n, what, "say", "final", "on")
 	st.node = n
 	if f, ok := fs["say"]; ok {
-		st.Say = p.str(f, "say")
+		st.Say = []Message{{Text: Text{defaultLanguage: p.str(f, "say")}}}
 		st.node = f.val
 	}
 	if f, ok := fs["final"]; ok {
@@ -497,7 +500,7 @@ func (p *parser) transition(n *yaml.Node, what string) *Transition {
 		t.IssueCode = p.boolean(f, "issue_code")
 	}
 	if f, ok := fs["say"]; ok {
-		t.Say = p.str(f, "say")
+		t.Say = []Message{{Text: Text{defaultLanguage: p.str(f, "say")}}}
 	}
 	if f, ok := fs["goto"]; ok {
 		t.Goto = p.str(f, "goto")
@@ -539,7 +542,11 @@ func (p *parser) checkGraph(def *Definition, fs map[string]field) {
 	}
 	for _, name := range def.Order {
 		st := def.States[name]
-		for _, v := range templateVars(st.Say) {
+		var says []string
+		for _, m := range st.Say {
+			says = append(says, m.Text[defaultLanguage])
+		}
+		for _, v := range templateVars(strings.Join(says, " ")) {
 			if v == "code" && !issues {
 				p.errf(st.node, "state %q says {{code}}, but no transition has issue_code: true", name)
 			} else if !contains(knownVars, v) {

@@ -267,19 +267,16 @@ func (e *Engine) step(ctx context.Context, in StoredInbound) (s Step, skip strin
 		if in.Kind == KindVerdict {
 			return s, fmt.Sprintf("no %s transition in state %s", in.Verdict, p.State), nil
 		}
-		r.say(orDefault(def.Fallback, DefaultFallback))
+		fallback := def.Fallback
+		if fallback.IsZero() {
+			fallback = campaigns.Text{def.Languages[0]: DefaultFallback}
+		}
+		r.say(fallback)
 	}
 	p.Version++
 	p.UpdatedAt = now
 	s.Participant = p
 	return s, "", nil
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // run is the working state of one step.
@@ -346,8 +343,8 @@ func (r *run) fire(ctx context.Context, in StoredInbound) error {
 		r.p.Vars["code"] = code
 		r.step.Codes = append(r.step.Codes, code)
 	}
-	if t.Say != "" {
-		r.say(t.Say)
+	for _, m := range t.Say {
+		r.say(m.Text)
 	}
 	if t.Goto == "" {
 		return nil
@@ -388,19 +385,19 @@ func (r *run) machine(fired *campaigns.Transition) *fsm.FSM {
 
 func (r *run) enter(st *campaigns.State) {
 	r.p.State = st.Name
-	if st.Say != "" {
-		r.say(st.Say)
+	for _, m := range st.Say {
+		r.say(m.Text)
 	}
 }
 
 // say queues a reply, due after the persona's typing delay counted from the previous reply of
 // this step.
-func (r *run) say(text string) {
+func (r *run) say(msg campaigns.Text) {
 	vars := map[string]string{"persona": r.def.Persona.Name}
 	for k, v := range r.p.Vars {
 		vars[k] = v
 	}
-	text = campaigns.Render(text, vars)
+	text := campaigns.Render(msg.In(r.p.Vars["lang"], r.def.Languages[0]), vars)
 	start := r.now
 	if r.lastDue.After(start) {
 		start = r.lastDue
