@@ -22,6 +22,19 @@ const (
 	KindText    Kind = "text"
 	KindMedia   Kind = "media"
 	KindVerdict Kind = "verdict"
+	// KindChoice is a tapped button or list row: Choice is its id, Text its title.
+	KindChoice Kind = "choice"
+	// KindLocation is a shared location.
+	KindLocation Kind = "location"
+	// KindTimer is a due timer of the participant: Timer names the transition that set it.
+	KindTimer Kind = "timer"
+	// KindRound is a round starting or closing: Round and RoundEvent say which.
+	KindRound Kind = "round"
+	// KindHandback is a human agent handing the conversation back to the bot.
+	KindHandback Kind = "handback"
+	// KindUnsupported is a message the channel could not read (a sticker where none is
+	// expected, an unknown type); the participant is told so instead of meeting silence.
+	KindUnsupported Kind = "unsupported"
 )
 
 // Inbound is one event for one participant, normalized by a channel or made by the judge.
@@ -43,7 +56,22 @@ type Inbound struct {
 	// Verdict and EntryID are set for KindVerdict.
 	Verdict string
 	EntryID string
-	At      time.Time
+	// Choice is the button or row id of a KindChoice.
+	Choice   string
+	Location *Location
+	// ReplyTo is the platform id of the message this one answers, when the channel says.
+	ReplyTo string
+	// Timer is set for KindTimer; Round and RoundEvent for KindRound.
+	Timer      string
+	Round      string
+	RoundEvent string
+	At         time.Time
+}
+
+// Location is a shared place.
+type Location struct {
+	Latitude, Longitude float64
+	Name, Address       string
 }
 
 // Media is a stored media object an inbound message carries.
@@ -128,6 +156,12 @@ type Outbound struct {
 	Channel       string
 	To            string
 	Text          string
+	// Buttons are quick-reply choices offered with the text.
+	Buttons []Button
+	// MediaURL is media sent with the text as its caption.
+	MediaURL string
+	// Template is sent instead of the text when the participant's 24-hour window is closed.
+	Template *TemplateCall
 	// DueAt is when the reply may go out: the persona's typing delay after the previous one.
 	DueAt time.Time
 	// Status is pending, sent or failed.
@@ -135,6 +169,17 @@ type Outbound struct {
 	PlatformID string
 	Error      string
 	Attempts   int
+}
+
+// Button is a rendered quick-reply choice.
+type Button struct {
+	ID, Title string
+}
+
+// TemplateCall is a pre-approved template with its parameters filled in.
+type TemplateCall struct {
+	Name, Language string
+	Params         []string
 }
 
 // Outbox statuses.
