@@ -25,6 +25,7 @@ const usage = `campaign runs interactive chat campaigns.
 Usage:
   campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]...
   campaign validate FILE...
+  campaign simulate FILE [--script SCRIPT]
   campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
 
 Run "campaign COMMAND -h" for the flags of a command.
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serveCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "validate":
 		return validateCmd(args[1:], stdout, stderr)
+	case "simulate":
+		err = simulateCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

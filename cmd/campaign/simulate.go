@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/rehearsal"
+)
+
+// simulateCmd plays a campaign in the terminal, or replays a rehearsal script and checks it.
+func simulateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	script := fs.String("script", "", "replay this rehearsal script and check the replies")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: campaign simulate FILE [--script SCRIPT]")
+		fs.PrintDefaults()
+	}
+	// Accept the file before or after the flags.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fs.Usage()
+		return errUsage
+	}
+	def, probs := campaigns.LoadFile(file)
+	for _, p := range probs {
+		fmt.Fprintln(stderr, p.String())
+	}
+	if def == nil {
+		return fmt.Errorf("%s has errors", file)
+	}
+	dir, err := os.MkdirTemp("", "campaign-simulate-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	player, err := rehearsal.New(ctx, def, dir)
+	if err != nil {
+		return err
+	}
+	defer player.Close()
+
+	if *script != "" {
+		src, err := os.ReadFile(*script)
+		if err != nil {
+			return err
+		}
+		s, err := rehearsal.ParseScript(*script, src)
+		if err != nil {
+			return err
+		}
+		fails := rehearsal.Run(ctx, s, player)
+		for _, f := range fails {
+			fmt.Fprintln(stdout, f)
+		}
+		if len(fails) > 0 {
+			return fmt.Errorf("%d mismatches in %s", len(fails), *script)
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d lines)\n", *script, len(s.Lines))
+		return nil
+	}
+	return interactive(ctx, def, player, stdin, stdout)
+}
+
+func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Player, stdin io.Reader, stdout io.Writer) error {
+	persona := def.Persona.Name
+	if persona == "" {
+		persona = def.Title
+	}
+	fmt.Fprintf(stdout, "Rehearsing %q. Type what the participant says; commands: /photo /video /audio /document /approve /reject /choose ID /location LAT LNG /wait 25h /as NAME /team NAME /quit\n", def.Title)
+	sc := bufio.NewScanner(stdin)
+	for {
+		fmt.Fprintf(stdout, "%s> ", p.Who())
+		if !sc.Scan() {
+			fmt.Fprintln(stdout)
+			return sc.Err()
+		}
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		if text == "/quit" || text == "/exit" {
+			return nil
+		}
+		l := rehearsal.Line{Op: ">", Arg: text}
+		if strings.HasPrefix(text, "/") {
+			l = rehearsal.Line{Op: "/", Arg: text}
+		}
+		replies, err := p.Do(ctx, l)
+		if err != nil {
+			fmt.Fprintf(stdout, "  ! %v\n", err)
+			continue
+		}
+		for _, r := range replies {
+			to := ""
+			if r.To != p.Who() {
+				to = " (to " + r.To + ")"
+			}
+			fmt.Fprintf(stdout, "  %s%s: %s\n", persona, to, r.Text)
+			if len(r.Buttons) > 0 {
+				fmt.Fprintf(stdout, "      [%s]\n", strings.Join(r.Buttons, "] ["))
+			}
+		}
+		if st, err := p.State(ctx); err == nil {
+			fmt.Fprintf(stdout, "  (%s is in state %s, %s)\n", p.Who(), st, p.Now().Format("Mon 2 Jan 15:04"))
+		}
+	}
+}

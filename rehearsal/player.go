@@ -1,0 +1,282 @@
+package rehearsal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/judge"
+	"github.com/chatcampaigns/campaign/store/sqlite"
+)
+
+// Channel is the channel name rehearsal participants talk on.
+const Channel = "rehearsal"
+
+// Start is when every rehearsal begins, so that scripts with dates replay identically.
+var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// Reply is one message the persona sent during a rehearsal.
+type Reply struct {
+	To      string
+	Text    string
+	Buttons []string
+}
+
+// Player plays one campaign against a real engine and store in a temporary folder.
+type Player struct {
+	def   *campaigns.Definition
+	db    *sqlite.DB
+	eng   *engine.Engine
+	judge *judge.Service
+	clock *clock
+	out   *outbox
+	who   string
+	seq   int
+}
+
+// New starts a rehearsal of def with its store in dir (a fresh, empty folder).
+func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, error) {
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "rehearsal.db"))
+	if err != nil {
+		return nil, fmt.Errorf("rehearsal: %w", err)
+	}
+	c := &clock{now: Start}
+	if !def.Schedule.Start.IsZero() && def.Schedule.Start.After(c.now) {
+		c.now = def.Schedule.Start
+	}
+	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann"}
+	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now, Rand: rand.New(rand.NewPCG(1, 1))})
+	p.eng.Handle(Channel, p.out)
+	p.judge = &judge.Service{Store: db, Now: c.Now}
+	return p, nil
+}
+
+// Close removes nothing but closes the store.
+func (p *Player) Close() error { return p.db.Close() }
+
+// Who is the address of the current participant.
+func (p *Player) Who() string { return p.who }
+
+// Now is the rehearsal's clock.
+func (p *Player) Now() time.Time { return p.clock.Now() }
+
+// Do runs one participant line (">") or command ("/") and returns the replies it caused.
+func (p *Player) Do(ctx context.Context, l Line) ([]Reply, error) {
+	switch l.Op {
+	case ">":
+		if err := p.receive(ctx, engine.Inbound{Kind: engine.KindText, Text: l.Arg}); err != nil {
+			return nil, err
+		}
+	case "/":
+		f := strings.Fields(l.Arg)
+		cmd, ok := commands[f[0]]
+		if !ok {
+			return nil, fmt.Errorf("unknown command %s (known: %s)", f[0], commandList())
+		}
+		if err := cmd.run(ctx, p, f[1:]); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("not an action: %s", l.Op)
+	}
+	return p.settle(ctx)
+}
+
+// State is the current participant's state ("" before they joined).
+func (p *Player) State(ctx context.Context) (string, error) {
+	pt, err := p.db.Participant(ctx, p.participantID())
+	if err != nil {
+		return "", err
+	}
+	return pt.State, nil
+}
+
+func (p *Player) participantID() string {
+	return engine.ParticipantID(p.def.ID, Channel, p.who)
+}
+
+func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
+	p.seq++
+	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who
+	if in.Name == "" {
+		in.Name = p.who
+	}
+	in.PlatformID = "r" + strconv.Itoa(p.seq)
+	_, err := p.eng.Receive(ctx, in)
+	return err
+}
+
+// settle processes every stored event and lets the persona type every reply, moving the clock
+// exactly to each reply's due time.
+func (p *Player) settle(ctx context.Context) ([]Reply, error) {
+	for range 1000 {
+		if _, err := p.eng.ProcessPending(ctx); err != nil {
+			return nil, err
+		}
+		if _, err := p.eng.SendDue(ctx); err != nil {
+			return nil, err
+		}
+		next, err := p.db.DueOutbox(ctx, p.clock.Now().Add(24*time.Hour), 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(next) == 0 {
+			return p.out.take(), nil
+		}
+		p.clock.Set(next[0].DueAt)
+	}
+	return nil, errors.New("rehearsal: replies keep coming; is there a loop in the campaign?")
+}
+
+// latestPending is the current participant's newest undecided entry.
+func (p *Player) latestPending(ctx context.Context) (judge.Entry, error) {
+	es, err := p.judge.Entries(ctx, judge.Filter{Campaign: p.def.ID, Status: judge.StatusPending})
+	if err != nil {
+		return judge.Entry{}, err
+	}
+	for _, e := range es {
+		if e.ParticipantID == p.participantID() {
+			return e, nil
+		}
+	}
+	return judge.Entry{}, fmt.Errorf("%s has no entry waiting for a verdict", p.who)
+}
+
+type command struct {
+	usage string
+	run   func(ctx context.Context, p *Player, args []string) error
+}
+
+var commands map[string]command
+
+func init() {
+	media := func(kind, mime string) command {
+		return command{"/" + kind + " [name]", func(ctx context.Context, p *Player, args []string) error {
+			name := kind
+			if len(args) > 0 {
+				name = filepath.Base(args[0])
+			}
+			p.seq++
+			key := fmt.Sprintf("%s/%s/%d-%s", p.def.ID, p.participantID(), p.seq, name)
+			return p.receive(ctx, engine.Inbound{Kind: engine.KindMedia, Media: &engine.Media{Kind: kind, Key: key, MIME: mime, Size: 1}})
+		}}
+	}
+	verdict := func(name, v string) command {
+		return command{"/" + name, func(ctx context.Context, p *Player, _ []string) error {
+			e, err := p.latestPending(ctx)
+			if err != nil {
+				return err
+			}
+			return p.judge.Decide(ctx, judge.Decision{EntryID: e.ID, Verdict: v, By: "rehearsal"})
+		}}
+	}
+	commands = map[string]command{
+		"/photo":    media("photo", "image/jpeg"),
+		"/video":    media("video", "video/mp4"),
+		"/audio":    media("audio", "audio/ogg"),
+		"/document": media("document", "application/pdf"),
+		"/approve":  verdict("approve", judge.StatusApproved),
+		"/reject":   verdict("reject", judge.StatusRejected),
+		"/choose": {"/choose ID", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /choose ID")
+			}
+			return p.receive(ctx, engine.Inbound{Kind: engine.KindChoice, Choice: args[0], Text: args[0]})
+		}},
+		"/location": {"/location LAT LNG", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 2 {
+				return errors.New("usage: /location LAT LNG")
+			}
+			lat, err1 := strconv.ParseFloat(args[0], 64)
+			lng, err2 := strconv.ParseFloat(args[1], 64)
+			if err1 != nil || err2 != nil {
+				return errors.New("usage: /location LAT LNG (numbers, like 52.37 4.89)")
+			}
+			return p.receive(ctx, engine.Inbound{Kind: engine.KindLocation, Location: &engine.Location{Latitude: lat, Longitude: lng}})
+		}},
+		"/wait": {"/wait DURATION", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /wait DURATION (like 30m or 25h)")
+			}
+			d, err := time.ParseDuration(args[0])
+			if err != nil || d < 0 {
+				return fmt.Errorf("/wait: %q is not a duration (like 30m or 25h)", args[0])
+			}
+			p.clock.Set(p.clock.Now().Add(d))
+			return nil
+		}},
+		"/as": {"/as NAME", func(_ context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /as NAME")
+			}
+			p.who = args[0]
+			return nil
+		}},
+		"/team": {"/team NAME", func(_ context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /team NAME")
+			}
+			p.who = "team-" + args[0]
+			return nil
+		}},
+	}
+}
+
+func commandList() string {
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
+}
+
+// clock is the rehearsal's clock: it moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+}
+
+// outbox is the rehearsal channel: it keeps what the persona sent until the player takes it.
+type outbox struct {
+	mu      sync.Mutex
+	replies []Reply
+}
+
+func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r := Reply{To: out.To, Text: out.Text}
+	for _, b := range out.Buttons {
+		r.Buttons = append(r.Buttons, b.Title)
+	}
+	o.replies = append(o.replies, r)
+	return fmt.Sprintf("rehearsal-%d", out.ID), nil
+}
+
+func (o *outbox) take() []Reply {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r := o.replies
+	o.replies = nil
+	return r
+}

@@ -1,0 +1,118 @@
+package rehearsal_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/rehearsal"
+)
+
+// TestExamples replays every example campaign's rehearsal script: the examples are the
+// marketers' templates, so they must keep doing what their scripts say.
+func TestExamples(t *testing.T) {
+	scripts, _ := filepath.Glob("../campaigns/examples/*.rehearsal")
+	if len(scripts) == 0 {
+		t.Fatal("no rehearsal scripts found")
+	}
+	for _, path := range scripts {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			def, probs := campaigns.LoadFile(strings.TrimSuffix(path, ".rehearsal") + ".yaml")
+			if def == nil {
+				t.Fatalf("definition: %v", probs)
+			}
+			fails := replay(t, def, path)
+			for _, f := range fails {
+				t.Error(f)
+			}
+		})
+	}
+}
+
+func replay(t *testing.T, def *campaigns.Definition, path string) []string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := rehearsal.ParseScript(path, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rehearsal.New(context.Background(), def, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	return rehearsal.Run(context.Background(), script, p)
+}
+
+// TestMismatchesAreReported checks that a script catches what it should: a wrong reply, a
+// missing one, an unexpected one and a wrong state, each at its line.
+func TestMismatchesAreReported(t *testing.T) {
+	def, probs := campaigns.LoadFile("../campaigns/examples/bouncer.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "bad.rehearsal")
+	os.WriteFile(path, []byte(`> hi
+< Good morning*
+> let me in
+/photo
+< Hmm.*
+< Something else
+= state door
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:2: expected "Good morning*"`,
+		path + `:4: unexpected reply to ann after line 3: "Talk is cheap. Send me a photo."`,
+		path + `:6: expected a reply to ann "Something else", got none`,
+		path + `:7: ann is in state "judging", want "door"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("failures:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("failure %d = %q, want prefix %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestParseScriptErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"hello\n", "s.rehearsal:1:1: a line starts with > (participant), / (command), < (expected reply), = (assertion) or # (comment)"},
+		{"# ok\n/dance\n", "s.rehearsal:2:1: unknown command /dance"},
+	}
+	for _, tt := range tests {
+		_, err := rehearsal.ParseScript("s.rehearsal", []byte(tt.src))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("ParseScript(%q) = %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"abc", "abc", true},
+		{"abc", "abcd", false},
+		{"a*", "abcd", true},
+		{"*d", "abcd", true},
+		{"a*c*", "abcd", true},
+		{"Your code is *.", "Your code is X7.", true},
+		{"Your code is *.", "Your code is X7!", false},
+		{"a*a", "a", false},
+	}
+	for _, tt := range tests {
+		if got := rehearsal.Match(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.s, got)
+		}
+	}
+}

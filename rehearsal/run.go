@@ -1,0 +1,67 @@
+package rehearsal
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Run replays script with p and returns one message per mismatch, each starting with
+// file:line; none means the rehearsal went as written.
+func Run(ctx context.Context, script *Script, p *Player) []string {
+	var fails []string
+	failf := func(no int, format string, args ...any) {
+		fails = append(fails, fmt.Sprintf("%s:%d: %s", script.File, no, fmt.Sprintf(format, args...)))
+	}
+	var pending []Reply
+	lastAction := 0
+	flush := func(no int) {
+		for _, r := range pending {
+			failf(no, "unexpected reply to %s after line %d: %q", r.To, lastAction, r.Text)
+		}
+		pending = nil
+	}
+	for _, l := range script.Lines {
+		switch l.Op {
+		case ">", "/":
+			flush(l.No)
+			replies, err := p.Do(ctx, l)
+			if err != nil {
+				failf(l.No, "%v", err)
+				continue
+			}
+			pending, lastAction = replies, l.No
+		case "<":
+			to, want := p.Who(), l.Arg
+			if strings.HasPrefix(want, "@") {
+				name, rest, _ := strings.Cut(want[1:], " ")
+				to, want = name, strings.TrimSpace(rest)
+			}
+			if len(pending) == 0 {
+				failf(l.No, "expected a reply to %s %q, got none", to, want)
+				continue
+			}
+			got := pending[0]
+			pending = pending[1:]
+			if got.To != to && got.To != "team-"+to {
+				failf(l.No, "expected a reply to %s %q, got one to %s: %q", to, want, got.To, got.Text)
+			} else if !Match(want, got.Text) {
+				failf(l.No, "expected %q\n\tgot      %q", want, got.Text)
+			}
+		case "=":
+			what, val, _ := strings.Cut(l.Arg, " ")
+			if what != "state" {
+				failf(l.No, "unknown assertion %q (known: = state NAME)", what)
+				continue
+			}
+			st, err := p.State(ctx)
+			if err != nil {
+				failf(l.No, "state of %s: %v", p.Who(), err)
+			} else if st != strings.TrimSpace(val) {
+				failf(l.No, "%s is in state %q, want %q", p.Who(), st, strings.TrimSpace(val))
+			}
+		}
+	}
+	flush(lastAction)
+	return fails
+}
