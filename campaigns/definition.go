@@ -56,7 +56,21 @@ type Definition struct {
 	// File is where the definition was read from; Source its bytes.
 	File   string
 	Source []byte
+
+	idNode       *yaml.Node   // where the id is written, for clashes between files
+	keywordNodes []*yaml.Node // where each of Keywords is written
 }
+
+// RunsOn reports whether the campaign runs on the channel (an empty Channels means all).
+func (d *Definition) RunsOn(channel string) bool {
+	return len(d.Channels) == 0 || contains(d.Channels, channel)
+}
+
+// ChannelNames are the channels a campaign can run on.
+var ChannelNames = []string{"webchat", "whatsapp", "telegram", "messenger"}
+
+// DefaultOptOut are the opt-out words every campaign honours, whatever its definition adds.
+var DefaultOptOut = []string{"STOP", "STOPPEN", "AFMELDEN", "UIT", "ABMELDEN", "UNSUBSCRIBE"}
 
 // Text is a message in one or more languages, by language code. A definition with a single
 // language may write a plain string; it is stored under that language.
@@ -166,6 +180,8 @@ type Message struct {
 	// Template is the key of the template to send instead when the participant's 24-hour
 	// window is closed.
 	Template string
+
+	node *yaml.Node // where problems with the message are reported
 }
 
 // Button is one choice offered with a message.
@@ -186,7 +202,8 @@ type State struct {
 	Handoff string
 	On      []*Transition
 
-	node *yaml.Node // where problems with the state are reported
+	node    *yaml.Node // where problems with the state are reported
+	keyNode *yaml.Node // the state's name
 }
 
 // TriggerKind says which kind of participant, moderator or clock event a transition answers.
@@ -270,7 +287,10 @@ type Transition struct {
 	// End ends the participation (as a final state would) after the other actions.
 	End bool
 
-	gotoNode *yaml.Node
+	node        *yaml.Node // the transition
+	triggerNode *yaml.Node // its trigger's key
+	gotoNode    *yaml.Node
+	fullNode    *yaml.Node
 }
 
 // Save stores the participant's answer in a variable after checking it.

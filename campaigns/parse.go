@@ -1,9 +1,12 @@
 package campaigns
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	_ "time/tzdata" // time zones must validate the same on every machine, with or without a zoneinfo database
 
 	"gopkg.in/yaml.v3"
 )
@@ -71,22 +76,29 @@ func (ps Problems) HasErrors() bool {
 
 // LoadFile reads and compiles one definition file.
 func LoadFile(path string) (*Definition, Problems) {
-	info, err := os.Stat(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("cannot read: %v", err)}}
 	}
-	if info.Size() > MaxFileSize {
-		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("file is %d bytes; a definition may be at most %d", info.Size(), MaxFileSize)}}
-	}
-	src, err := os.ReadFile(path)
+	defer f.Close()
+	// Read one byte past the limit rather than trusting Stat: the file may be a pipe, or grow.
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	if len(src) > MaxFileSize {
+		size := int64(len(src))
+		if info, err := f.Stat(); err == nil && info.Size() > size {
+			size = info.Size()
+		}
+		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("file is %d bytes; a definition may be at most %d", size, MaxFileSize)}}
 	}
 	return Parse(path, src)
 }
 
 // LoadPaths loads every definition named by paths: a file, or a folder whose *.yaml and *.yml
-// files are loaded (not recursively). Campaign ids must be unique across all of them.
+// files are loaded (not recursively). Campaign ids must be unique across all of them, and no
+// two campaigns that answer on the same WhatsApp number may share an entry keyword.
 func LoadPaths(paths []string) ([]*Definition, Problems) {
 	var files []string
 	var probs Problems
@@ -107,21 +119,91 @@ func LoadPaths(paths []string) ([]*Definition, Problems) {
 	}
 	sort.Strings(files)
 	var defs []*Definition
-	seen := map[string]string{}
+	seen := map[string]*Definition{}
+	loaded := map[string]bool{}
 	for _, f := range files {
+		if loaded[filepath.Clean(f)] {
+			continue // named twice (a file and its folder): one campaign, not a clash with itself
+		}
+		loaded[filepath.Clean(f)] = true
 		def, ps := LoadFile(f)
 		probs = append(probs, ps...)
 		if def == nil {
 			continue
 		}
 		if other, ok := seen[def.ID]; ok {
-			probs = append(probs, Problem{File: f, Line: 1, Col: 1, Msg: fmt.Sprintf("campaign id %q is already used by %s", def.ID, other)})
+			line, col := nodePos(def.idNode)
+			probs = append(probs, Problem{File: f, Line: line, Col: col, Msg: fmt.Sprintf("campaign id %q is already used by %s", def.ID, other.pos(other.idNode))})
 			continue
 		}
-		seen[def.ID] = f
+		probs = append(probs, keywordClashes(def, defs)...)
+		seen[def.ID] = def
 		defs = append(defs, def)
 	}
 	return defs, probs
+}
+
+// keywordClashes reports the entry keywords of def that an earlier campaign on the same number
+// already answers: a stranger's first message would join both, or a random one.
+func keywordClashes(def *Definition, earlier []*Definition) Problems {
+	var probs Problems
+	for i, k := range def.Keywords {
+		for _, o := range earlier {
+			if def.WhatsAppNumber != "" && o.WhatsAppNumber != "" && def.WhatsAppNumber != o.WhatsAppNumber {
+				continue
+			}
+			if !sharesChannel(def, o) {
+				continue
+			}
+			for j, ok := range o.Keywords {
+				if normKeyword(k) != normKeyword(ok) {
+					continue
+				}
+				var n *yaml.Node
+				if i < len(def.keywordNodes) {
+					n = def.keywordNodes[i]
+				}
+				var on *yaml.Node
+				if j < len(o.keywordNodes) {
+					on = o.keywordNodes[j]
+				}
+				line, col := nodePos(n)
+				probs = append(probs, Problem{File: def.File, Line: line, Col: col,
+					Msg: fmt.Sprintf("entry keyword %q is also an entry keyword of campaign %q (%s): both would answer it on the same number", k, o.ID, o.pos(on))})
+			}
+		}
+	}
+	return probs
+}
+
+func sharesChannel(a, b *Definition) bool {
+	if len(a.Channels) == 0 || len(b.Channels) == 0 {
+		return true
+	}
+	for _, c := range a.Channels {
+		if contains(b.Channels, c) {
+			return true
+		}
+	}
+	return false
+}
+
+func normKeyword(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func (d *Definition) pos(n *yaml.Node) string {
+	line, col := nodePos(n)
+	return fmt.Sprintf("%s:%d:%d", d.File, line, col)
+}
+
+func nodePos(n *yaml.Node) (int, int) {
+	if n == nil || n.Line < 1 {
+		return 1, 1
+	}
+	col := n.Column
+	if col < 1 {
+		col = 1
+	}
+	return n.Line, col
 }
 
 // Parse compiles a definition from its source. It returns a nil Definition when there is any
@@ -133,7 +215,12 @@ func Parse(file string, src []byte) (*Definition, Problems) {
 		return nil, p.probs
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.errf(nil, "the file is empty; a definition needs at least id, start and states")
+			return nil, p.probs
+		}
 		line, msg := yamlErrorLine(err)
 		p.probs = append(p.probs, Problem{File: file, Line: line, Col: 1, Msg: msg})
 		return nil, p.probs
@@ -142,13 +229,62 @@ func Parse(file string, src []byte) (*Definition, Problems) {
 		p.errf(nil, "the file is empty; a definition needs at least id, start and states")
 		return nil, p.probs
 	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		p.errf(&next, "a second document (after ---): a file holds one campaign")
+		return nil, p.probs
+	} else if !errors.Is(err, io.EOF) {
+		line, msg := yamlErrorLine(err)
+		p.probs = append(p.probs, Problem{File: file, Line: line, Col: 1, Msg: msg})
+		return nil, p.probs
+	}
+	// Aliases are refused before anything else looks at the tree: definitions are small
+	// enough to write out, and this closes the door on alias bombs for good. The same walk
+	// refuses absurd nesting and lengths.
+	if p.refuseAliases(&doc, 0); p.probs.HasErrors() {
+		return nil, p.probs
+	}
 	sum := sha256.Sum256(src)
 	def := &Definition{File: file, Source: src, Version: hex.EncodeToString(sum[:8]), States: map[string]*State{}, Languages: []string{defaultLanguage}}
-	p.definition(doc.Content[0], def)
+	p.def = def
+	p.definition(doc.Content[0])
 	if p.probs.HasErrors() {
 		return nil, p.probs
 	}
 	return def, p.probs
+}
+
+// maxDepth and maxItems bound the nesting and the length of any one list or mapping; no real
+// definition comes near them, and they keep every check below cheap on hostile input.
+const (
+	maxDepth = 64
+	maxItems = 1000
+)
+
+func (p *parser) refuseAliases(n *yaml.Node, depth int) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		p.errf(n, "aliases (*name) are not allowed in a definition; write the value out")
+		return
+	}
+	if depth > maxDepth {
+		p.errf(n, "nested more than %d levels deep; a definition never needs that", maxDepth)
+		return
+	}
+	if items := len(n.Content); (n.Kind == yaml.SequenceNode && items > maxItems) || (n.Kind == yaml.MappingNode && items > 2*maxItems) {
+		if n.Kind == yaml.MappingNode {
+			items /= 2
+		}
+		p.errf(n, "%d items in one list or mapping; a definition never needs more than %d", items, maxItems)
+		return
+	}
+	for _, c := range n.Content {
+		if p.refuseAliases(c, depth+1); len(p.probs) > 0 {
+			return // one is enough to say it, and an alias bomb has millions
+		}
+	}
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
@@ -160,23 +296,45 @@ func yamlErrorLine(err error) (int, string) {
 		return 1, "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")
 	}
 	n, _ := strconv.Atoi(m[1])
+	if n < 1 {
+		n = 1
+	}
 	return n, "not valid YAML: " + m[2]
 }
 
+// parser collects problems while it compiles; every check reports and carries on, so one run
+// shows the marketer every mistake at once.
 type parser struct {
 	file  string
 	probs Problems
+	def   *Definition
+
+	// Collected during the parse and checked once everything is known.
+	vars      []varUse              // every {{variable}} used, where
+	saved     map[string]bool       // variables set by save actions
+	tmplUsed  map[string]bool       // template keys messages refer to
+	poolUsed  map[string]bool       // pools taken from
+	roundUsed map[string]bool       // rounds named by round triggers
+	codes     bool                  // some transition issues a code
+	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
+}
+
+// varUse is one {{variable}} in a text, or one template parameter.
+type varUse struct {
+	node *yaml.Node
+	name string
 }
 
 func (p *parser) report(n *yaml.Node, sev Severity, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil {
-		line, col = n.Line, n.Column
-	}
+	line, col := nodePos(n)
 	p.probs = append(p.probs, Problem{File: p.file, Line: line, Col: col, Severity: sev, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *parser) errf(n *yaml.Node, format string, args ...any) { p.report(n, Error, format, args...) }
+
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	p.report(n, Warning, format, args...)
+}
 
 // field is one key of a mapping with its value node.
 type field struct {
@@ -186,7 +344,6 @@ type field struct {
 // mapping checks that n is a mapping with only the allowed keys and returns its fields by
 // name. Unknown keys are reported with the closest allowed key as a suggestion.
 func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) map[string]field {
-	n = p.deref(n)
 	if n == nil {
 		return nil
 	}
@@ -197,12 +354,12 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) map[strin
 	out := map[string]field{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.errf(k, "a key in %s must be a plain word", what)
+			continue
+		}
 		if !contains(allowed, k.Value) {
-			msg := fmt.Sprintf("unknown key %q in %s", k.Value, what)
-			if s := suggest(k.Value, allowed); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			p.errf(k, "%s", msg)
+			p.errf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, allowed))
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
@@ -214,30 +371,39 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) map[strin
 	return out
 }
 
-// deref refuses aliases: definitions are small enough to write out, and refusing them closes
-// the door on alias bombs.
-func (p *parser) deref(n *yaml.Node) *yaml.Node {
-	if n != nil && n.Kind == yaml.AliasNode {
-		p.errf(n, "aliases (*name) are not allowed in a definition; write the value out")
-		return nil
-	}
-	return n
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Style == 0
 }
 
+// str reads a scalar; an empty value is reported as missing.
 func (p *parser) str(f field, what string) string {
-	n := p.deref(f.val)
+	n := f.val
 	if n == nil {
 		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
-		p.errf(n, "%s must be a text value", what)
+		p.errf(n, "%s must be a single value, not a list or mapping", what)
+		return ""
+	}
+	if isNull(n) || strings.TrimSpace(n.Value) == "" {
+		p.errf(n, "%s is empty", what)
 		return ""
 	}
 	return n.Value
 }
 
+// name reads an identifier: a state, pool, round or template name.
+func (p *parser) name(f field, what string) string {
+	s := p.str(f, what)
+	if s != "" && !idRe.MatchString(s) {
+		p.errf(f.val, "%s %q must be lower-case letters, digits, - and _", what, s)
+		return ""
+	}
+	return s
+}
+
 func (p *parser) boolean(f field, what string) bool {
-	n := p.deref(f.val)
+	n := f.val
 	if n == nil {
 		return false
 	}
@@ -248,45 +414,155 @@ func (p *parser) boolean(f field, what string) bool {
 	return b
 }
 
+// yes reads a key that is only ever written as `key: true`.
+func (p *parser) yes(f field, what string) {
+	if !p.boolean(f, what) && f.val.Kind == yaml.ScalarNode && !isNull(f.val) {
+		p.errf(f.val, "%s: write %s: true, or leave the key out", what, what)
+	}
+}
+
+func (p *parser) integer(f field, what string, lo int) int {
+	s := p.str(f, what)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo {
+		p.errf(f.val, "%s must be a whole number of at least %d, not %q", what, lo, s)
+		return 0
+	}
+	return n
+}
+
+func (p *parser) number(f field, what string) (float64, bool) {
+	s := p.str(f, what)
+	if s == "" {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil || x != x || x > 1e15 || x < -1e15 {
+		p.errf(f.val, "%s must be a number, not %q", what, s)
+		return 0, false
+	}
+	return x, true
+}
+
+var daysRe = regexp.MustCompile(`^(\d{1,4})d(.*)$`)
+
+// parseDuration is time.ParseDuration with days (2d, 1d12h): campaigns think in days.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var days time.Duration
+	if m := daysRe.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		days = time.Duration(n) * 24 * time.Hour
+		if m[2] == "" {
+			return days, nil
+		}
+		s = m[2]
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 {
+		return 0, errors.New("negative")
+	}
+	return days + d, nil
+}
+
 func (p *parser) duration(f field, what string) time.Duration {
 	s := p.str(f, what)
 	if s == "" {
 		return 0
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		p.errf(f.val, "%s: %q is not a duration (write it like 800ms, 2s or 1h30m)", what, s)
+	d, err := parseDuration(s)
+	if err != nil {
+		p.errf(f.val, "%s: %q is not a duration (write it like 800ms, 2s, 1h30m or 2d)", what, s)
 		return 0
 	}
 	return d
 }
 
-// strList accepts a single text or a list of texts.
-func (p *parser) strList(f field, what string) []string {
-	n := p.deref(f.val)
+var sizeRe = regexp.MustCompile(`^(?i)(\d{1,10}(?:\.\d{1,3})?)\s*(b|kb|mb|gb)?$`)
+
+// size reads a byte count written like 16MB; units are binary (1MB = 1,048,576 bytes), as the
+// platforms' own limits are.
+func (p *parser) size(f field, what string) int64 {
+	s := p.str(f, what)
+	if s == "" {
+		return 0
+	}
+	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		p.errf(f.val, "%s: %q is not a size (write it like 500KB, 16MB or 1GB)", what, s)
+		return 0
+	}
+	x, _ := strconv.ParseFloat(m[1], 64)
+	switch strings.ToLower(m[2]) {
+	case "kb":
+		x *= 1 << 10
+	case "mb":
+		x *= 1 << 20
+	case "gb":
+		x *= 1 << 30
+	}
+	if x < 1 || x > 1<<40 {
+		p.errf(f.val, "%s: %q is not a sensible size", what, s)
+		return 0
+	}
+	return int64(x)
+}
+
+// dateLayouts are the ways a date may be written, most specific last.
+var dateLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339}
+
+func (p *parser) date(f field, what string, loc *time.Location) time.Time {
+	s := p.str(f, what)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.ParseInLocation(l, strings.TrimSpace(s), loc); err == nil {
+			return t
+		}
+	}
+	p.errf(f.val, "%s: %q is not a date (write it like 2025-06-01 or 2025-06-01 18:00)", what, s)
+	return time.Time{}
+}
+
+// strList accepts a single value or a list of them.
+func (p *parser) strList(f field, what string) ([]string, []*yaml.Node) {
+	n := f.val
 	if n == nil {
-		return nil
+		return nil, nil
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
-		return []string{n.Value}
-	case yaml.SequenceNode:
-		var out []string
-		for _, c := range n.Content {
-			c = p.deref(c)
-			if c == nil {
-				continue
-			}
-			if c.Kind != yaml.ScalarNode {
-				p.errf(c, "each item of %s must be a text value", what)
-				continue
-			}
-			out = append(out, c.Value)
+		if s := p.str(f, what); s != "" {
+			return []string{s}, []*yaml.Node{n}
 		}
-		return out
+		return nil, nil
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			p.errf(n, "%s is an empty list", what)
+		}
+		var out []string
+		var nodes []*yaml.Node
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				p.errf(c, "each item of %s must be a single value", what)
+				continue
+			}
+			if s := p.str(field{val: c}, "an item of "+what); s != "" {
+				out = append(out, s)
+				nodes = append(nodes, c)
+			}
+		}
+		return out, nodes
 	}
-	p.errf(n, "%s must be a text value or a list of them", what)
-	return nil
+	p.errf(n, "%s must be a value or a list of values", what)
+	return nil, nil
 }
 
 // defaultLanguage is the language of a definition that declares none.
@@ -294,270 +570,7 @@ const defaultLanguage = "en"
 
 var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-func (p *parser) definition(root *yaml.Node, def *Definition) {
-	fs := p.mapping(root, "the definition", "id", "title", "persona", "start", "fallback", "states")
-	if fs == nil {
-		return
-	}
-	for _, req := range []string{"id", "start", "states"} {
-		if _, ok := fs[req]; !ok {
-			p.errf(root, "missing required key %q", req)
-		}
-	}
-	if f, ok := fs["id"]; ok {
-		def.ID = p.str(f, "id")
-		if !idRe.MatchString(def.ID) {
-			p.errf(f.val, "id %q must be lower-case letters, digits, - and _ (it appears in URLs)", def.ID)
-		}
-	}
-	if f, ok := fs["title"]; ok {
-		def.Title = p.str(f, "title")
-	}
-	if def.Title == "" {
-		def.Title = def.ID
-	}
-	if f, ok := fs["fallback"]; ok {
-		def.Fallback = Text{defaultLanguage: p.str(f, "fallback")}
-	}
-	if f, ok := fs["persona"]; ok {
-		p.persona(f.val, &def.Persona)
-	}
-	if f, ok := fs["states"]; ok {
-		p.states(f.val, def)
-	}
-	if f, ok := fs["start"]; ok {
-		def.Start = p.str(f, "start")
-		if len(def.States) > 0 && def.States[def.Start] == nil {
-			p.errf(f.val, "start state %q is not defined%s", def.Start, p.didYouMean(def.Start, def.Order))
-		}
-	}
-	if !p.probs.HasErrors() {
-		p.checkGraph(def, fs)
-	}
-}
-
-func (p *parser) persona(n *yaml.Node, out *Persona) {
-	fs := p.mapping(n, "persona", "name", "delay")
-	if f, ok := fs["name"]; ok {
-		out.Name = p.str(f, "persona name")
-	}
-	if f, ok := fs["delay"]; ok {
-		ds := p.mapping(f.val, "persona delay", "min", "per_char", "max")
-		if g, ok := ds["min"]; ok {
-			out.DelayMin = p.duration(g, "delay min")
-		}
-		if g, ok := ds["per_char"]; ok {
-			out.DelayPerChar = p.duration(g, "delay per_char")
-		}
-		if g, ok := ds["max"]; ok {
-			out.DelayMax = p.duration(g, "delay max")
-			if out.DelayMax < out.DelayMin {
-				p.errf(g.val, "delay max (%s) is shorter than delay min (%s)", out.DelayMax, out.DelayMin)
-			}
-		}
-	}
-}
-
-func (p *parser) states(n *yaml.Node, def *Definition) {
-	n = p.deref(n)
-	if n == nil {
-		return
-	}
-	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
-		p.errf(n, "states must be a mapping of state names to states, with at least one state")
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !idRe.MatchString(k.Value) {
-			p.errf(k, "state name %q must be lower-case letters, digits, - and _", k.Value)
-			continue
-		}
-		if def.States[k.Value] != nil {
-			p.errf(k, "state %q is defined twice", k.Value)
-			continue
-		}
-		st := &State{Name: k.Value}
-		def.States[k.Value] = st
-		def.Order = append(def.Order, k.Value)
-		p.stateBody(v, st)
-	}
-	// Goto targets can only be checked once every state is known.
-	for _, name := range def.Order {
-		for _, t := range def.States[name].On {
-			if t.Goto != "" && def.States[t.Goto] == nil {
-				p.errf(t.gotoNode, "goto: state %q is not defined%s", t.Goto, p.didYouMean(t.Goto, def.Order))
-			}
-		}
-	}
-}
-
-var transitionKeys = []string{"text", "regex", "media", "verdict", "collect", "issue_code", "say", "goto"}
-
-func (p *parser) stateBody(n *yaml.Node, st *State) {
-	what := fmt.Sprintf("state %q", st.Name)
-	fs := p.mapping(n, what, "say", "final", "on")
-	st.node = n
-	if f, ok := fs["say"]; ok {
-		st.Say = []Message{{Text: Text{defaultLanguage: p.str(f, "say")}}}
-		st.node = f.val
-	}
-	if f, ok := fs["final"]; ok {
-		st.Final = p.boolean(f, "final")
-	}
-	f, ok := fs["on"]
-	if !ok {
-		if !st.Final && fs != nil {
-			p.errf(n, "state %q has no transitions (on:) and is not final: a participant would be stuck there", st.Name)
-		}
-		return
-	}
-	if st.Final {
-		p.errf(f.key, "state %q is final, so it cannot have transitions", st.Name)
-		return
-	}
-	list := p.deref(f.val)
-	if list == nil {
-		return
-	}
-	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
-		p.errf(list, "on: must be a list of transitions")
-		return
-	}
-	for i, item := range list.Content {
-		t := p.transition(item, fmt.Sprintf("%s transition %d", what, i+1))
-		t.Name = fmt.Sprintf("%s.%d", st.Name, i+1)
-		st.On = append(st.On, t)
-	}
-}
-
-func (p *parser) transition(n *yaml.Node, what string) *Transition {
-	t := &Transition{}
-	fs := p.mapping(n, what, transitionKeys...)
-	if fs == nil {
-		return t
-	}
-	var triggers []string
-	for _, k := range []string{"text", "regex", "media", "verdict"} {
-		if _, ok := fs[k]; ok {
-			triggers = append(triggers, k)
-		}
-	}
-	switch len(triggers) {
-	case 0:
-		p.errf(n, "%s needs a trigger: one of text, regex, media or verdict", what)
-	case 1:
-	default:
-		p.errf(fs[triggers[1]].key, "%s has two triggers (%s and %s); use one transition for each", what, triggers[0], triggers[1])
-	}
-	if f, ok := fs["text"]; ok {
-		t.Kind = OnText
-		words := p.strList(f, "text")
-		if len(words) == 1 && words[0] == "any" {
-			t.AnyText = true
-		} else {
-			t.Keywords = words
-		}
-	}
-	if f, ok := fs["regex"]; ok {
-		t.Kind = OnText
-		src := p.str(f, "regex")
-		re, err := regexp.Compile(src)
-		if err != nil {
-			p.errf(f.val, "regex %q does not compile: %v", src, err)
-		}
-		t.Pattern = re
-	}
-	if f, ok := fs["media"]; ok {
-		t.Kind = OnMedia
-		for _, k := range p.strList(f, "media") {
-			if k == "any" {
-				t.Media = nil
-				break
-			}
-			if !contains(MediaKinds, k) {
-				p.errf(f.val, "unknown media kind %q; use one of %s%s", k, strings.Join(MediaKinds, ", "), p.didYouMean(k, MediaKinds))
-				continue
-			}
-			t.Media = append(t.Media, k)
-		}
-	}
-	if f, ok := fs["verdict"]; ok {
-		t.Kind = OnVerdict
-		t.Verdict = p.str(f, "verdict")
-		verdicts := []string{VerdictApproved, VerdictRejected}
-		if !contains(verdicts, t.Verdict) {
-			p.errf(f.val, "unknown verdict %q; use approved or rejected%s", t.Verdict, p.didYouMean(t.Verdict, verdicts))
-		}
-	}
-	if f, ok := fs["collect"]; ok {
-		t.Collect = p.boolean(f, "collect")
-		if t.Collect && t.Kind != OnMedia {
-			p.errf(f.key, "collect: only a media transition has something to collect as an entry")
-		}
-	}
-	if f, ok := fs["issue_code"]; ok {
-		t.IssueCode = p.boolean(f, "issue_code")
-	}
-	if f, ok := fs["say"]; ok {
-		t.Say = []Message{{Text: Text{defaultLanguage: p.str(f, "say")}}}
-	}
-	if f, ok := fs["goto"]; ok {
-		t.Goto = p.str(f, "goto")
-		t.gotoNode = f.val
-	}
-	return t
-}
-
-// checkGraph reports what only the whole state graph shows: states no participant can reach,
-// and messages that use a variable nothing sets.
-func (p *parser) checkGraph(def *Definition, fs map[string]field) {
-	reached := map[string]bool{def.Start: true}
-	queue := []string{def.Start}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for _, t := range def.States[s].On {
-			if t.Goto == "" {
-				continue
-			}
-			if !reached[t.Goto] {
-				reached[t.Goto] = true
-				queue = append(queue, t.Goto)
-			}
-		}
-	}
-	statesNode := fs["states"].val
-	for i := 0; i+1 < len(statesNode.Content); i += 2 {
-		name := statesNode.Content[i].Value
-		if !reached[name] {
-			p.report(statesNode.Content[i], Warning, "state %q cannot be reached from the start state %q", name, def.Start)
-		}
-	}
-	issues := false
-	for _, s := range def.States {
-		for _, t := range s.On {
-			issues = issues || t.IssueCode
-		}
-	}
-	for _, name := range def.Order {
-		st := def.States[name]
-		var says []string
-		for _, m := range st.Say {
-			says = append(says, m.Text[defaultLanguage])
-		}
-		for _, v := range templateVars(strings.Join(says, " ")) {
-			if v == "code" && !issues {
-				p.errf(st.node, "state %q says {{code}}, but no transition has issue_code: true", name)
-			} else if !contains(knownVars, v) {
-				p.errf(st.node, "state %q uses {{%s}}, which is never set (known: %s)", name, v, strings.Join(knownVars, ", "))
-			}
-		}
-	}
-}
-
-var knownVars = []string{"name", "code", "persona"}
-
+// varRe matches a {{variable}} in a text.
 var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
 
 func templateVars(s string) []string {
@@ -576,7 +589,7 @@ func Render(s string, vars map[string]string) string {
 	})
 }
 
-func (p *parser) didYouMean(got string, options []string) string {
+func didYouMean(got string, options []string) string {
 	if s := suggest(got, options); s != "" {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
@@ -595,6 +608,9 @@ func contains(list []string, s string) bool {
 // suggest returns the option closest to got by edit distance, if it is close enough to be a
 // likely typo.
 func suggest(got string, options []string) string {
+	if len(got) > 64 {
+		return ""
+	}
 	best, bestD := "", len(got)/2+2
 	for _, o := range options {
 		if d := editDistance(got, o); d < bestD {

@@ -1,6 +1,8 @@
 package campaigns_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,16 +15,22 @@ func TestExamplesValidate(t *testing.T) {
 	if len(probs) > 0 {
 		t.Fatalf("examples have problems:\n%s", probs.Error())
 	}
-	if len(defs) == 0 {
-		t.Fatal("no examples loaded")
+	if len(defs) != 5 {
+		t.Fatalf("loaded %d examples, want 5", len(defs))
 	}
 }
 
-func TestBouncerCompiles(t *testing.T) {
-	def, probs := campaigns.LoadFile("examples/bouncer.yaml")
-	if def == nil {
-		t.Fatalf("bouncer: %v", probs)
+func mustLoad(t *testing.T, path string) *campaigns.Definition {
+	t.Helper()
+	def, probs := campaigns.LoadFile(path)
+	if def == nil || len(probs) > 0 {
+		t.Fatalf("%s: %v", path, probs)
 	}
+	return def
+}
+
+func TestBouncerCompiles(t *testing.T) {
+	def := mustLoad(t, "examples/bouncer.yaml")
 	if def.ID != "bouncer" || def.Start != "door" || def.Persona.Name != "Sven" {
 		t.Errorf("got id=%q start=%q persona=%q", def.ID, def.Start, def.Persona.Name)
 	}
@@ -30,14 +38,99 @@ func TestBouncerCompiles(t *testing.T) {
 		t.Errorf("long reply delay = %s, want capped at 3s", got)
 	}
 	door := def.States["door"]
-	if !door.On[0].MatchMedia("photo") || door.On[0].MatchMedia("video") || !door.On[0].Collect {
-		t.Errorf("door's first transition should collect photos only: %+v", door.On[0])
+	if !door.On[0].MatchMedia("photo") || door.On[0].MatchMedia("video") || !door.On[0].Collect || door.On[0].MaxBytes != 16<<20 {
+		t.Errorf("door's first transition should collect photos up to 16MB only: %+v", door.On[0])
 	}
 	if !door.On[1].MatchText("hello") {
 		t.Error("door should answer any text")
 	}
-	if !def.States["guest_list"].Final {
-		t.Error("guest_list should be final")
+	if door.Say[0].Template != "try_again" || !strings.Contains(door.Say[0].Text.In("en", "en"), "nobody gets past this door") {
+		t.Errorf("door says %+v", door.Say)
+	}
+	approved := def.States["judging"].On[0]
+	if !approved.MatchVerdict("approved") || approved.Take != "guest_list" || approved.TakeFull != "list_full" || !approved.IssueCode || approved.Goto != "guest_list" {
+		t.Errorf("approved transition = %+v", approved)
+	}
+	if def.Pools["guest_list"].Capacity != 100 {
+		t.Errorf("pools = %+v", def.Pools)
+	}
+	if tp := def.Templates["on_the_list"]; tp.Name != "bouncer_on_the_list" || tp.Language != "en" || len(tp.Params) != 1 || tp.Params[0] != "code" {
+		t.Errorf("template = %+v", tp)
+	}
+	if !def.States["guest_list"].Final || !def.RunsOn("whatsapp") || def.RunsOn("telegram") {
+		t.Error("guest_list should be final, and the bouncer run on whatsapp and not telegram")
+	}
+}
+
+func TestRaceCompiles(t *testing.T) {
+	def := mustLoad(t, "examples/race.yaml")
+	ams, _ := time.LoadLocation("Europe/Amsterdam")
+	if def.Teams == nil || def.Teams.MinSize != 2 || def.Teams.MaxSize != 4 || len(def.Rounds) != 3 {
+		t.Fatalf("teams %+v rounds %d", def.Teams, len(def.Rounds))
+	}
+	r1, r2 := def.Rounds[0], def.Rounds[1]
+	if !r1.Deadline.Equal(time.Date(2025, 6, 6, 18, 0, 0, 0, ams)) || r1.Advance != 20 {
+		t.Errorf("round 1 = %+v", r1)
+	}
+	if r2.Duration != 4*24*time.Hour || !r2.Deadline.IsZero() {
+		t.Errorf("round 2 = %+v", r2)
+	}
+	if !def.Schedule.Open(time.Date(2025, 6, 10, 12, 0, 0, 0, ams)) || def.Schedule.Open(time.Date(2025, 6, 30, 0, 0, 0, 0, ams)) {
+		t.Error("schedule should be open in June, closed from the 30th")
+	}
+	start := def.States["lobby"].On[0]
+	if !start.MatchRound("harbour", "started") || start.MatchRound("rooftop", "started") {
+		t.Errorf("lobby's round transition = %+v", start)
+	}
+	finale := def.States["finale"].On[0]
+	if finale.Count != 3 || !finale.MatchMedia("video") || !finale.MatchMedia("photo") {
+		t.Errorf("finale = %+v", finale)
+	}
+	if len(def.Keywords) != 1 || def.Consent.IsZero() {
+		t.Errorf("keywords %v consent %v", def.Keywords, def.Consent)
+	}
+}
+
+func TestFridgeCompiles(t *testing.T) {
+	def := mustLoad(t, "examples/fridge.yaml")
+	if def.Languages[0] != "nl" || def.WhatsAppNumber != "106540352242922" {
+		t.Errorf("languages %v number %q", def.Languages, def.WhatsAppNumber)
+	}
+	welcome := def.States["welcome"].Say[0]
+	if welcome.Template != "welcome" || !strings.HasPrefix(welcome.Text.In("en", "nl"), "Hi {{name}}") || !strings.HasPrefix(welcome.Text.In("de", "nl"), "Hoi {{name}}") {
+		t.Errorf("welcome = %+v", welcome)
+	}
+	chef := def.States["with_chef"]
+	if chef.Handoff != "chefs" || chef.On[0].Kind != campaigns.OnHandback {
+		t.Errorf("with_chef = %+v", chef)
+	}
+	buttons := def.States["goodbye"].Say[0].Buttons
+	if len(buttons) != 2 || buttons[0].ID != "again" || buttons[0].Title["en"] != "Yes, another one" {
+		t.Errorf("buttons = %+v", buttons)
+	}
+	if timeout := def.States["welcome"].On[2]; timeout.Kind != campaigns.OnTimeout || timeout.After != 48*time.Hour {
+		t.Errorf("timeout = %+v", timeout)
+	}
+}
+
+func TestNewsAndPhotoContestCompile(t *testing.T) {
+	news := mustLoad(t, "examples/news.yaml")
+	if len(news.Keywords) != 1 || news.Keywords[0] != "NRCQ ON" || len(news.OptOut) != 1 || news.OptOut[0] != "NRCQ UIT" {
+		t.Errorf("news keywords %v opt-out %v", news.Keywords, news.OptOut)
+	}
+	if !news.States["subscribed"].On[0].MatchText("nrcq on ") {
+		t.Error("subscribed should recognise NRCQ ON case-insensitively")
+	}
+	pc := mustLoad(t, "examples/photocontest.yaml")
+	if pc.Rubric == nil || len(pc.Rubric.Criteria) != 3 || pc.Rubric.ScaleMax != 10 || pc.Rubric.Criteria[0].Weight != 40 {
+		t.Fatalf("rubric = %+v", pc.Rubric)
+	}
+	save := pc.States["ask_age"].On[0].Save
+	if save == nil || save.Var != "age" || save.As != "age" || save.Min == nil || *save.Min != 16 || save.Invalid.IsZero() {
+		t.Errorf("save = %+v", save)
+	}
+	if re := pc.States["ask_name"].On[0]; !re.MatchText("Anne-Marie") || re.MatchText("my name is 42") {
+		t.Error("the name pattern should take a first name and nothing else")
 	}
 }
 
@@ -55,68 +148,301 @@ states:
     final: true
 `
 
+var r = strings.Replace
+
+// TestProblems covers each validation rule with its exact message: want must be one of the
+// problems reported, and whether it is a warning decides whether the definition compiles.
 func TestProblems(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
-		want string // the exact first problem
+		want string
 	}{
-		{"UnknownTopLevelKeySuggests", strings.Replace(valid, "start: a", "start: a\ntitel: x", 1),
-			"demo.yaml:3:1: unknown key \"titel\" in the definition; did you mean \"title\"?"},
-		{"UnknownTransitionKeySuggests", strings.Replace(valid, "goto: b", "gotoo: b", 1),
-			"demo.yaml:8:9: unknown key \"gotoo\" in state \"a\" transition 1; did you mean \"goto\"?"},
-		{"MissingStart", strings.Replace(valid, "start: a\n", "", 1),
-			"demo.yaml:1:1: missing required key \"start\""},
-		{"UndefinedStart", strings.Replace(valid, "start: a", "start: door", 1),
-			"demo.yaml:2:8: start state \"door\" is not defined"},
-		{"GotoUndefinedSuggests", strings.Replace(valid, "goto: b", "goto: bb", 1),
-			"demo.yaml:8:15: goto: state \"bb\" is not defined; did you mean \"b\"?"},
-		{"BadRegex", strings.Replace(valid, "text: [yes, ja]", "regex: \"(\"", 1),
-			"demo.yaml:7:16: regex \"(\" does not compile: error parsing regexp: missing closing ): `(`"},
-		{"BadDuration", strings.Replace(valid, "start: a", "start: a\npersona:\n  delay:\n    min: soon", 1),
-			"demo.yaml:5:10: delay min: \"soon\" is not a duration (write it like 800ms, 2s or 1h30m)"},
-		{"NoTrigger", strings.Replace(valid, "text: [yes, ja]", "say: what", 1),
-			"demo.yaml:7:9: state \"a\" transition 1 needs a trigger: one of text, regex, media or verdict"},
-		{"TwoTriggers", strings.Replace(valid, "text: [yes, ja]", "text: any\n        media: photo", 1),
-			"demo.yaml:8:9: state \"a\" transition 1 has two triggers (text and media); use one transition for each"},
-		{"UnknownMediaKind", strings.Replace(valid, "text: [yes, ja]", "media: foto", 1),
-			"demo.yaml:7:16: unknown media kind \"foto\"; use one of photo, video, audio, document; did you mean \"photo\"?"},
-		{"UnknownVerdict", strings.Replace(valid, "text: [yes, ja]", "verdict: aproved", 1),
-			"demo.yaml:7:18: unknown verdict \"aproved\"; use approved or rejected; did you mean \"approved\"?"},
-		{"CollectWithoutMedia", strings.Replace(valid, "goto: b", "collect: true\n        goto: b", 1),
-			"demo.yaml:8:9: collect: only a media transition has something to collect as an entry"},
-		{"StuckState", strings.Replace(valid, "    final: true\n", "", 1),
-			"demo.yaml:10:5: state \"b\" has no transitions (on:) and is not final: a participant would be stuck there"},
-		{"FinalWithTransitions", strings.Replace(valid, "    say: hi\n", "    say: hi\n    final: true\n", 1),
-			"demo.yaml:7:5: state \"a\" is final, so it cannot have transitions"},
-		{"UnsetVariable", strings.Replace(valid, "say: bye", "say: \"bye {{prize}}\"", 1),
-			"demo.yaml:10:10: state \"b\" uses {{prize}}, which is never set (known: name, code, persona)"},
-		{"CodeNeverIssued", strings.Replace(valid, "say: bye", "say: \"code {{code}}\"", 1),
-			"demo.yaml:10:10: state \"b\" says {{code}}, but no transition has issue_code: true"},
-		{"UnreachableIsWarning", valid + "  c:\n    final: true\n",
-			"demo.yaml:12:3: warning: state \"c\" cannot be reached from the start state \"a\""},
-		{"AliasRefused", strings.Replace(valid, "say: hi", "say: &x hi", 1) + "  c:\n    say: *x\n    final: true\n",
-			"demo.yaml:13:10: aliases (*name) are not allowed in a definition; write the value out"},
+		// The file.
 		{"BadYAML", "id: [", "demo.yaml:1:1: not valid YAML: did not find expected node content"},
 		{"Empty", "", "demo.yaml:1:1: the file is empty; a definition needs at least id, start and states"},
-		{"BadID", strings.Replace(valid, "id: demo", "id: Demo Campaign", 1),
-			"demo.yaml:1:5: id \"Demo Campaign\" must be lower-case letters, digits, - and _ (it appears in URLs)"},
 		{"TooLarge", valid + "# " + strings.Repeat("x", campaigns.MaxFileSize),
 			"demo.yaml:1:1: file is 1048703 bytes; a definition may be at most 1048576"},
+		{"AliasRefused", r(valid, "say: hi", "say: &x hi", 1) + "  c:\n    say: *x\n    final: true\n",
+			"demo.yaml:13:10: aliases (*name) are not allowed in a definition; write the value out"},
+		{"AliasBombRefused", "a: &a [x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n",
+			"demo.yaml:2:8: aliases (*name) are not allowed in a definition; write the value out"},
+		{"TooManyItems", "keywords: [" + strings.Repeat("k, ", 1000) + "k]\n" + valid,
+			"demo.yaml:1:11: 1001 items in one list or mapping; a definition never needs more than 1000"},
+		{"TooDeep", "x: " + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "\n" + valid,
+			"demo.yaml:1:67: nested more than 64 levels deep; a definition never needs that"},
+		{"SecondDocument", valid + "---\nid: other\n", "demo.yaml:12:1: a second document (after ---): a file holds one campaign"},
+		{"NotAMapping", "- id: demo\n", "demo.yaml:1:1: the definition must be a mapping of keys to values"},
+
+		// Keys.
+		{"UnknownTopLevelKeySuggests", r(valid, "start: a", "start: a\ntitel: x", 1),
+			"demo.yaml:3:1: unknown key \"titel\" in the definition; did you mean \"title\"?"},
+		{"UnknownTransitionKeySuggests", r(valid, "goto: b", "gotoo: b", 1),
+			"demo.yaml:8:9: unknown key \"gotoo\" in state \"a\" transition 1; did you mean \"goto\"?"},
+		{"UnknownStateKeySuggests", r(valid, "    final: true", "    finale: true", 1),
+			"demo.yaml:11:5: unknown key \"finale\" in state \"b\"; did you mean \"final\"?"},
+		{"MissingID", r(valid, "id: demo\n", "", 1), "demo.yaml:1:1: missing required key \"id\""},
+		{"EmptyID", r(valid, "id: demo", "id:", 1), "demo.yaml:1:4: id is empty"},
+		{"BadID", r(valid, "id: demo", "id: Demo Campaign", 1),
+			"demo.yaml:1:5: id \"Demo Campaign\" must be lower-case letters, digits, - and _ (it appears in URLs)"},
+		{"MissingStart", r(valid, "start: a\n", "", 1), "demo.yaml:1:1: missing required key \"start\""},
+		{"StatesEmpty", "id: demo\nstart: a\nstates: {}\n",
+			"demo.yaml:3:9: states must be a mapping of state names to states, with at least one state"},
+
+		// Campaign settings.
+		{"BadLanguage", "languages: [English]\n" + valid, "demo.yaml:1:13: language \"English\" must be a code like en, nl or pt-BR"},
+		{"UnknownChannel", "channels: [whatsap]\n" + valid,
+			"demo.yaml:1:12: unknown channel \"whatsap\"; use webchat, whatsapp, telegram, messenger; did you mean \"whatsapp\"?"},
+		{"PhoneNumberID", "whatsapp: {phone_number_id: +31 6 1234}\n" + valid,
+			"demo.yaml:1:29: whatsapp phone_number_id \"+31 6 1234\" must be digits only: it is the id Meta shows for the number, not the number itself"},
+		{"PhoneNumberWithoutWhatsApp", "channels: [webchat]\nwhatsapp: {phone_number_id: 123}\n" + valid,
+			"demo.yaml:2:12: warning: whatsapp phone_number_id is set, but channels does not include whatsapp"},
+		{"BadTimezone", "schedule: {timezone: Europe/Amsterdm}\n" + valid,
+			"demo.yaml:1:22: schedule timezone \"Europe/Amsterdm\" is not a time zone (write it like Europe/Amsterdam or UTC)"},
+		{"BadDate", "schedule: {start: 2025-13-01}\n" + valid,
+			"demo.yaml:1:19: schedule start: \"2025-13-01\" is not a date (write it like 2025-06-01 or 2025-06-01 18:00)"},
+		{"ScheduleEndsBeforeStart", "schedule: {start: 2025-06-02, end: 2025-06-01}\n" + valid,
+			"demo.yaml:1:36: schedule ends (2025-06-01 00:00) before it starts (2025-06-02 00:00)"},
+		{"KeywordTwice", "keywords: [JOIN, join]\n" + valid, "demo.yaml:1:18: entry keyword \"join\" is listed twice"},
+		{"KeywordIsOptOut", "keywords: [STOP]\n" + valid, "demo.yaml:1:12: entry keyword \"STOP\" is an opt-out word; nobody could join with it"},
+		{"KeywordIsOwnOptOut", "opt_out: [QUIT]\nkeywords: [quit]\n" + valid, "demo.yaml:2:12: entry keyword \"quit\" is an opt-out word; nobody could join with it"},
+		{"BadDuration", r(valid, "start: a", "start: a\npersona:\n  delay:\n    min: soon", 1),
+			"demo.yaml:5:10: delay min: \"soon\" is not a duration (write it like 800ms, 2s, 1h30m or 2d)"},
+		{"DelayMaxBelowMin", r(valid, "start: a", "start: a\npersona: {delay: {min: 2s, max: 1s}}", 1),
+			"demo.yaml:3:33: delay max (1s) is shorter than delay min (2s)"},
+		{"RetentionNegative", "retention_days: -1\n" + valid, "demo.yaml:1:17: retention_days must be a whole number of at least 0, not \"-1\""},
+		{"PoolWithoutCapacity", "pools: {guest_list: {}}\n" + valid, "demo.yaml:1:21: pool \"guest_list\" needs a capacity: how many places it has"},
+		{"PoolUnused", "pools: {guest_list: {capacity: 10}}\n" + valid,
+			"demo.yaml:1:9: warning: pool \"guest_list\" is declared but no transition takes from it"},
+		{"TeamsMaxBelowMin", "teams: {min: 4, max: 2}\n" + valid, "demo.yaml:1:22: teams max (2) is smaller than teams min (4)"},
+		{"RoundNeedsDeadline", "rounds: [{name: one}]\n" + valid, "demo.yaml:1:10: round \"one\" needs a deadline (a date) or a duration (like 3d)"},
+		{"RoundBothDeadlineAndDuration", "rounds: [{name: one, deadline: 2025-06-01, duration: 2d}]\n" + valid,
+			"demo.yaml:1:44: round \"one\" has both deadline and duration; give one"},
+		{"RoundDeadlineBeforeStart", "rounds: [{name: one, starts: 2025-06-05, deadline: 2025-06-01}]\n" + valid,
+			"demo.yaml:1:52: round \"one\"'s deadline (2025-06-01 00:00) is not after it starts (2025-06-05 00:00)"},
+		{"RubricWeights", "rubric: {criteria: [{name: a, weight: 0.5}, {name: b, weight: 0.4}]}\n" + valid,
+			"demo.yaml:1:20: criterion weights add up to 0.9; they must add up to 1 (or 100)"},
+		{"RubricSomeWeights", "rubric: {criteria: [{name: a, weight: 0.5}, {name: b}]}\n" + valid,
+			"demo.yaml:1:20: give every criterion a weight, or none (then they count the same)"},
+		{"TemplateBadName", "templates: {goodbye: {name: Demo Goodbye}}\n" + r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
+			"demo.yaml:1:29: template \"goodbye\" name \"Demo Goodbye\" must be the name registered with WhatsApp: lower-case letters, digits and _"},
+		{"TemplateUnused", "templates: {goodbye: {name: demo_goodbye}}\n" + valid,
+			"demo.yaml:1:13: warning: template \"goodbye\" is declared but no message uses it"},
+		{"TemplateUndeclared", r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
+			"demo.yaml:10:32: template \"goodbye\" is not declared under templates:"},
+		{"TemplateParamUnset", "templates: {goodbye: {name: demo_goodbye, params: [prize]}}\n" + r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
+			"demo.yaml:1:52: {{prize}} is never set; known variables: name, persona"},
+
+		// States and the graph.
+		{"UndefinedStart", r(valid, "start: a", "start: door", 1), "demo.yaml:2:8: start state \"door\" is not defined"},
+		{"GotoUndefinedSuggests", r(valid, "goto: b", "goto: bb", 1), "demo.yaml:8:15: goto: state \"bb\" is not defined; did you mean \"b\"?"},
+		{"StuckState", r(valid, "    final: true\n", "", 1),
+			"demo.yaml:10:5: state \"b\" has no transitions (on:) and is not final: a participant would be stuck there"},
+		{"FinalWithTransitions", r(valid, "    say: hi\n", "    say: hi\n    final: true\n", 1),
+			"demo.yaml:7:5: state \"a\" is final, so it cannot have transitions"},
+		{"UnreachableIsWarning", valid + "  c:\n    final: true\n", "demo.yaml:12:3: warning: state \"c\" cannot be reached from the start state \"a\""},
+		{"LoopWithoutWayOut", r(valid, "  b:\n    say: bye\n    final: true\n", "  b:\n    say: bye\n    on:\n      - text: any\n        goto: a\n", 1),
+			"demo.yaml:4:3: warning: state \"a\" has no way out: every path from it loops back without reaching a final state or an end: true"},
+		{"HandoffWithoutHandback", r(valid, "    say: hi\n", "    say: hi\n    handoff: chefs\n", 1),
+			"demo.yaml:7:5: state \"a\" hands off to \"chefs\" but has no handback transition: the conversation would never come back"},
+		{"HandbackWithoutHandoff", r(valid, "text: [yes, ja]", "handback: true", 1), "demo.yaml:7:9: handback: state \"a\" does not hand off (add handoff: TEAM to it)"},
+
+		// Triggers.
+		{"NoTrigger", r(valid, "text: [yes, ja]", "say: what", 1),
+			"demo.yaml:7:9: state \"a\" transition 1 needs a trigger: one of text, regex, media, choice, location, after, verdict, round, handback, optout"},
+		{"TwoTriggers", r(valid, "text: [yes, ja]", "text: any\n        media: photo", 1),
+			"demo.yaml:8:9: state \"a\" transition 1 has two triggers (text and media); use one transition for each"},
+		{"BadRegex", r(valid, "text: [yes, ja]", "regex: \"(\"", 1),
+			"demo.yaml:7:16: regex \"(\" does not compile: error parsing regexp: missing closing ): `(`"},
+		{"UnknownMediaKind", r(valid, "text: [yes, ja]", "media: foto", 1),
+			"demo.yaml:7:16: unknown media kind \"foto\"; use one of photo, video, audio, document; did you mean \"photo\"?"},
+		{"CountWithoutMedia", r(valid, "goto: b", "count: 2\n        goto: b", 1), "demo.yaml:8:9: count: only a media transition counts or sizes what is sent"},
+		{"BadSize", r(r(valid, "goto: b", "max_size: 16 megs\n        goto: b", 1), "text: [yes, ja]", "media: photo", 1),
+			"demo.yaml:8:19: max_size: \"16 megs\" is not a size (write it like 500KB, 16MB or 1GB)"},
+		{"UnknownVerdict", r(valid, "text: [yes, ja]", "verdict: aproved", 1),
+			"demo.yaml:7:18: unknown verdict \"aproved\"; use one of approved, rejected, shortlisted, winner, eliminated, advanced; did you mean \"approved\"?"},
+		{"AfterZero", r(valid, "text: [yes, ja]", "after: 0s", 1), "demo.yaml:7:16: after must be longer than 0"},
+		{"LocationFalse", r(valid, "text: [yes, ja]", "location: false", 1), "demo.yaml:7:19: location: write location: true, or leave the key out"},
+		{"RoundTriggerWithoutRounds", r(valid, "text: [yes, ja]", "round: started", 1), "demo.yaml:7:9: round: no rounds are declared (add rounds: at the top level)"},
+		{"RoundUndeclared", "rounds: [{name: one, duration: 2d}]\n" + r(valid, "text: [yes, ja]", "round: {name: two, event: started}", 1),
+			"demo.yaml:8:23: round \"two\" is not declared under rounds:"},
+		{"RoundEventUnknown", "rounds: [{name: one, duration: 2d}]\n" + r(valid, "text: [yes, ja]", "round: begun", 1),
+			"demo.yaml:8:16: unknown round event \"begun\"; use started or deadline"},
+		{"ChoiceNotOffered", r(r(valid, "say: hi", "say: {text: hi, buttons: [{id: yes, title: Yes}]}", 1), "text: [yes, ja]", "choice: yess", 1),
+			"demo.yaml:7:9: warning: choice \"yess\" is not a button offered in state \"a\" (buttons: yes); did you mean \"yes\"?"},
+		{"ChoiceNoButtons", r(valid, "text: [yes, ja]", "choice: yes", 1),
+			"demo.yaml:7:9: warning: choice \"yes\": no message in or on the way into state \"a\" offers buttons"},
+		{"ShadowedByAnyText", r(valid, "        goto: b\n", "        goto: b\n      - text: any\n        say: what?\n      - text: no\n        say: ok\n", 1),
+			"demo.yaml:11:9: warning: never fires: transition 2 of state \"a\" already answers any text"},
+		{"DuplicateVerdict", r(valid, "        goto: b\n", "        goto: b\n      - verdict: approved\n        goto: b\n      - verdict: approved\n        goto: b\n", 1),
+			"demo.yaml:11:9: warning: never fires: transition 2 of state \"a\" already answers the verdict approved"},
+		{"KeywordTriggerIsOptOut", r(valid, "text: [yes, ja]", "text: [yes, stop]", 1),
+			"demo.yaml:7:9: warning: never fires for \"stop\": it is an opt-out word, which always ends the participation (use optout: true to answer it)"},
+
+		// Actions.
+		{"CollectWithoutMedia", r(valid, "goto: b", "collect: true\n        goto: b", 1),
+			"demo.yaml:8:9: collect: only a media transition has something to collect as an entry"},
+		{"TakeUndeclaredPool", r(valid, "goto: b", "take: guests\n        full: b\n        goto: b", 1),
+			"demo.yaml:8:15: take: pool \"guests\" is not declared (add pools: at the top level)"},
+		{"TakeMisspelledPool", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guestlist\n        full: b\n        goto: b", 1),
+			"demo.yaml:9:15: take: pool \"guestlist\" is not declared under pools:; did you mean \"guest_list\"?"},
+		{"TakeWithoutFull", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guest_list\n        goto: b", 1),
+			"demo.yaml:9:9: take needs full: the state to go to when the pool \"guest_list\" has no places left"},
+		{"FullUndefined", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guest_list\n        full: ful\n        goto: b", 1),
+			"demo.yaml:10:15: full: state \"ful\" is not defined"},
+		{"SaveReserved", r(valid, "goto: b", "save: {var: code}\n        goto: b", 1), "demo.yaml:8:21: save var \"code\" is set by the engine; choose another name"},
+		{"SaveNeedsInvalid", r(valid, "goto: b", "save: {var: age, as: age, min: 16}\n        goto: b", 1),
+			"demo.yaml:8:15: save as age needs invalid: what to say when the answer is not a valid age"},
+		{"SaveUnknownKind", r(valid, "goto: b", "save: {var: mail, as: e-mail, invalid: no}\n        goto: b", 1),
+			"demo.yaml:8:31: save as \"e-mail\": use one of text, number, email, phone, date, age; did you mean \"email\"?"},
+		{"SaveBoundsOnText", r(valid, "goto: b", "save: {var: x, min: 1}\n        goto: b", 1), "demo.yaml:8:24: save min: only a number or an age has bounds"},
+		{"SaveOnMedia", r(r(valid, "goto: b", "save: {var: x}\n        goto: b", 1), "text: [yes, ja]", "media: photo", 1),
+			"demo.yaml:8:9: save: only a text, regex or choice transition has an answer to save"},
+		{"GotoAndEnd", r(valid, "goto: b", "goto: b\n        end: true", 1), "demo.yaml:9:9: a transition cannot both goto and end; an end is a goto to nowhere"},
+		{"OptOutGotoNonFinal", r(valid, "  b:\n    say: bye\n    final: true\n", "  b:\n    say: bye\n    on:\n      - optout: true\n        goto: a\n", 1),
+			"demo.yaml:13:15: an optout transition can only goto a final state: opting out always ends the participation"},
+
+		// Messages and texts.
+		{"UnknownLanguageInText", r(valid, "say: bye", "say: {en: bye, fr: salut}", 1),
+			"demo.yaml:10:20: say of state \"b\": language \"fr\" is not in languages (en); did you mean \"en\"?"},
+		{"MissingLanguageIsWarning", "languages: [en, nl]\n" + r(valid, "say: bye", "say: {en: bye}", 1),
+			"demo.yaml:11:10: warning: say of state \"b\" has no nl text; participants who speak nl get the en text"},
+		{"PlainTextWithTwoLanguages", "languages: [nl, en]\n" + valid,
+			"demo.yaml:6:10: warning: say of state \"a\" is only in nl; write it as a mapping of language to text with en too, or participants who speak en get the nl text"},
+		{"MissingFallbackLanguage", "languages: [en, nl]\n" + r(r(valid, "say: bye", "say: {nl: doei}", 1), "say: hi", "say: {en: hi, nl: hoi}", 1),
+			"demo.yaml:11:10: say of state \"b\" has no en text; en is the first language, the one everyone falls back to"},
+		{"MessageNeedsText", r(valid, "say: hi", "say: {buttons: [{id: a, title: A}]}", 1), "demo.yaml:5:10: say of state \"a\" needs text or media"},
+		{"MessageMixesLanguage", r(valid, "say: hi", "say: {en: hi, buttons: [{id: a, title: A}]}", 1),
+			"demo.yaml:5:11: say of state \"a\" mixes a language (en) with message keys; put the languages under text:"},
+		{"FourButtonsWarn", r(valid, "say: hi", "say: {text: hi, buttons: [{id: a, title: A}, {id: b, title: B}, {id: c, title: C}, {id: d, title: D}]}", 1),
+			"demo.yaml:5:30: warning: 4 buttons: WhatsApp shows more than 3 as a list behind one extra tap"},
+		{"ElevenButtons", r(valid, "say: hi", "say: {text: hi, buttons: [{id: a, title: A}, {id: b, title: B}, {id: c, title: C}, {id: d, title: D}, {id: e, title: E}, {id: f, title: F}, {id: g, title: G}, {id: h, title: H}, {id: i, title: I}, {id: j, title: J}, {id: k, title: K}]}", 1),
+			"demo.yaml:5:30: 11 buttons; a message can offer at most 10 (WhatsApp's limit for a list)"},
+		{"ButtonTitleTooLong", r(valid, "say: hi", "say: {text: hi, buttons: [{id: a, title: Absolutely yes please}]}", 1),
+			"demo.yaml:5:46: button title \"Absolutely yes please\" is 21 characters; WhatsApp allows at most 20"},
+		{"ButtonIDTwice", r(valid, "say: hi", "say: {text: hi, buttons: [{id: a, title: A}, {id: a, title: B}]}", 1),
+			"demo.yaml:5:55: button id \"a\" appears twice in one message"},
+		{"StrayBraces", r(valid, "say: bye", "say: \"bye {{first name}}\"", 1),
+			"demo.yaml:10:10: warning: \"bye {{first name}}\" has braces that are not a variable like {{name}}; participants would see them as written"},
+
+		// Variables.
+		{"UnsetVariable", r(valid, "say: bye", "say: \"bye {{prize}}\"", 1), "demo.yaml:10:10: {{prize}} is never set; known variables: name, persona"},
+		{"UnsetVariableSuggests", r(valid, "say: bye", "say: \"bye {{frist_name}}\"", 1) + "",
+			"demo.yaml:10:10: {{frist_name}} is never set; known variables: name, persona; did you mean \"name\"?"},
+		{"SavedVariableIsKnown", r(r(valid, "goto: b", "save: {var: first_name}\n        goto: b", 1), "say: bye", "say: \"bye {{first_nam}}\"", 1),
+			"demo.yaml:11:10: {{first_nam}} is never set; known variables: name, persona, first_name; did you mean \"first_name\"?"},
+		{"CodeNeverIssued", r(valid, "say: bye", "say: \"code {{code}}\"", 1), "demo.yaml:10:10: {{code}} is never set: no transition has issue_code: true"},
+		{"PlacesLeftWithoutPool", r(valid, "say: bye", "say: \"{{places_left}} left\"", 1), "demo.yaml:10:10: {{places_left}} needs a pool (add pools: at the top level)"},
+		{"PlacesLeftWithTwoPools", "pools: {a: {capacity: 1}, b: {capacity: 2}}\n" + r(valid, "say: bye", "say: \"{{places_left}} left\"", 1),
+			"demo.yaml:11:10: {{places_left}} is ambiguous with 2 pools; it can only be used with one"},
+		{"TeamWithoutTeams", r(valid, "say: bye", "say: \"bye {{team}}\"", 1), "demo.yaml:10:10: {{team}} needs teams (add teams: at the top level)"},
+		{"RoundVarWithoutRounds", r(valid, "say: bye", "say: \"bye {{round}}\"", 1), "demo.yaml:10:10: {{round}} needs rounds (add rounds: at the top level)"},
+
+		// WhatsApp's 24-hour window.
+		{"ReminderOver24hNeedsTemplate", "channels: [whatsapp]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 2d\n        say: still there?\n", 1),
+			"demo.yaml:11:14: this message goes out 2d after state \"a\" is entered, more than 24 hours after the participant's last message, when WhatsApp delivers only templates: add template: KEY (declared under templates:)"},
+		{"TimeoutEntryNeedsTemplate", "channels: [whatsapp]\n" + r(valid, "text: [yes, ja]", "after: 24h", 1),
+			"demo.yaml:11:10: this message is said on entering state \"b\" 1d after state \"a\" is entered, more than 24 hours after the participant's last message, when WhatsApp delivers only templates: add template: KEY (declared under templates:)"},
+		{"VerdictMessageWithoutTemplate", "channels: [whatsapp]\n" + r(valid, "text: [yes, ja]", "verdict: approved", 1),
+			"demo.yaml:11:10: warning: this message is said on entering state \"b\" on a verdict, which can come more than 24 hours after the participant's last message, when WhatsApp delivers only templates: add template: KEY (declared under templates:)"},
+		{"RoundMessageWithoutTemplate", "rounds: [{name: one, duration: 2d}]\n" + r(valid, "text: [yes, ja]", "round: deadline\n        say: time is up", 1),
+			"demo.yaml:9:14: warning: this message answers a round event, which can come more than 24 hours after the participant's last message, when WhatsApp delivers only templates: add template: KEY (declared under templates:)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			def, probs := campaigns.Parse("demo.yaml", []byte(tt.src))
-			if len(probs) == 0 {
-				t.Fatalf("no problem reported; want %q", tt.want)
+			found := false
+			for _, p := range probs {
+				found = found || p.String() == tt.want
 			}
-			if got := probs[0].String(); got != tt.want {
-				t.Errorf("first problem:\n got %s\nwant %s\n(all: %v)", got, tt.want, probs)
+			if !found {
+				t.Errorf("want the problem\n  %s\ngot\n  %s", tt.want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
 			}
 			if probs.HasErrors() && def != nil {
 				t.Error("a definition with errors must not compile")
 			}
+			if !probs.HasErrors() && def == nil {
+				t.Error("a definition with only warnings must compile")
+			}
+			if strings.Contains(tt.want, ": warning: ") == probs.HasErrors() && len(probs) == 1 {
+				t.Errorf("severity: got %v", probs)
+			}
 		})
+	}
+}
+
+func TestNoProblemWhenTheRuleIsMet(t *testing.T) {
+	for name, src := range map[string]string{
+		"ReminderUnder24h":   "channels: [whatsapp]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 2h\n        say: still there?\n", 1),
+		"VerdictOnWebchat":   "channels: [webchat]\n" + r(valid, "text: [yes, ja]", "verdict: approved", 1),
+		"VerdictOnTemplate":  "templates: {bye: {name: demo_bye}}\n" + r(r(valid, "text: [yes, ja]", "verdict: approved", 1), "say: bye", "say: {text: bye, template: bye}", 1),
+		"RestingStateIsFine": r(valid, "        goto: b\n", "        goto: b\n      - text: any\n        say: still here\n", 1),
+		"WeightsOf100":       "rubric: {criteria: [{name: a, weight: 60}, {name: b, weight: 40}]}\n" + valid,
+		"NoWeights":          "rubric: {criteria: [{name: a}, {name: b}, {name: c}]}\n" + valid,
+		"DaysAndHours":       "channels: [webchat]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 1d12h\n        goto: b\n", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			def, probs := campaigns.Parse("demo.yaml", []byte(src))
+			if def == nil || len(probs) > 0 {
+				t.Errorf("want no problem, got %v", probs)
+			}
+		})
+	}
+}
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestLoadPathsAcrossCampaigns(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string // with DIR for the folder; empty: no problem
+	}{
+		{"SameIDTwice", map[string]string{"a.yaml": valid, "b.yaml": valid},
+			"DIR/b.yaml:1:5: campaign id \"demo\" is already used by DIR/a.yaml:1:5"},
+		{"SameKeywordTwice", map[string]string{
+			"a.yaml": "keywords: [JOIN]\n" + valid,
+			"b.yaml": "keywords: [join]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:1:12: entry keyword \"join\" is also an entry keyword of campaign \"demo\" (DIR/a.yaml:1:12): both would answer it on the same number"},
+		{"SameKeywordOnOtherNumbers", map[string]string{
+			"a.yaml": "whatsapp: {phone_number_id: 1}\nkeywords: [JOIN]\n" + valid,
+			"b.yaml": "whatsapp: {phone_number_id: 2}\nkeywords: [JOIN]\n" + r(valid, "id: demo", "id: other", 1)}, ""},
+		{"SameKeywordOnOtherChannels", map[string]string{
+			"a.yaml": "channels: [telegram]\nkeywords: [JOIN]\n" + valid,
+			"b.yaml": "channels: [whatsapp]\nkeywords: [JOIN]\n" + r(valid, "id: demo", "id: other", 1)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeFiles(t, tt.files)
+			_, probs := campaigns.LoadPaths([]string{dir})
+			want := strings.ReplaceAll(tt.want, "DIR", dir)
+			if want == "" {
+				if len(probs) > 0 {
+					t.Errorf("want no problem, got %v", probs)
+				}
+				return
+			}
+			if len(probs) != 1 || probs[0].String() != want {
+				t.Errorf("got %v\nwant %s", probs, want)
+			}
+		})
+	}
+}
+
+func TestLoadFileRefusesHugeFiles(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"big.yaml": valid + "# " + strings.Repeat("x", campaigns.MaxFileSize)})
+	def, probs := campaigns.LoadFile(filepath.Join(dir, "big.yaml"))
+	if def != nil || len(probs) != 1 || !strings.HasSuffix(probs[0].Msg, "a definition may be at most 1048576") {
+		t.Errorf("got %v", probs)
 	}
 }
 
@@ -131,15 +457,28 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("id: x\nstates: {a: {on: [{text: any, goto: a}]}}\nstart: a\n"))
+	for _, name := range []string{"bouncer", "race", "fridge", "news", "photocontest"} {
+		if src, err := os.ReadFile("examples/" + name + ".yaml"); err == nil {
+			f.Add(src)
+		}
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		def, probs := campaigns.Parse("fuzz.yaml", src)
 		if def == nil && len(probs) == 0 {
 			t.Fatal("no definition and no problem")
 		}
+		if def != nil && probs.HasErrors() {
+			t.Fatal("a definition with errors")
+		}
 		for _, p := range probs {
 			if p.Line < 1 || p.Col < 1 {
 				t.Fatalf("problem without a position: %v", p)
 			}
+		}
+		if def != nil {
+			// Whatever compiles must draw.
+			campaigns.Mermaid(def, map[string]int{def.Start: 1})
+			campaigns.DOT(def, nil)
 		}
 	})
 }

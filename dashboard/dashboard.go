@@ -38,6 +38,8 @@ type Config struct {
 	Judge Judge
 	Users Users
 	Media Media
+	// Campaigns, when set, adds the campaign pages (status, flow with participants per state).
+	Campaigns Campaigns
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -54,14 +56,15 @@ const DefaultSessionTTL = 12 * time.Hour
 
 // Dashboard is the moderators' web app. Create it with New and register its routes with Mount.
 type Dashboard struct {
-	judge  Judge
-	users  Users
-	media  Media
-	now    func() time.Time
-	log    *slog.Logger
-	secure bool
-	ttl    time.Duration
-	pages  pages
+	judge     Judge
+	users     Users
+	media     Media
+	campaigns Campaigns
+	now       func() time.Time
+	log       *slog.Logger
+	secure    bool
+	ttl       time.Duration
+	pages     pages
 	// dummyHash is compared against when a username does not exist, so a failed login takes
 	// as long for an unknown user as for a wrong password and does not reveal which it was.
 	dummyHash []byte
@@ -77,7 +80,7 @@ func New(cfg Config) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	d := &Dashboard{
-		judge: cfg.Judge, users: cfg.Users, media: cfg.Media,
+		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -115,6 +118,11 @@ func (d *Dashboard) Mount(r fiber.Router) {
 	a.Post("/entries/:id/reject", d.decide(judge.StatusRejected))
 	a.Get("/entries/:id/thumb", d.serveMedia(true))
 	a.Get("/entries/:id/media", d.serveMedia(false))
+	if d.campaigns != nil {
+		a.Get("/campaigns", d.campaignsPage)
+		a.Get("/campaigns/:id", d.campaignPage)
+		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+	}
 }
 
 // securityHeaders keeps the pages from being framed, loading anything from elsewhere or

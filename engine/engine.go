@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/looplab/fsm"
 
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
@@ -19,29 +18,65 @@ import (
 // ErrCodeTaken is returned by Store.Commit when a unique code was already issued.
 var ErrCodeTaken = fmt.Errorf("%w: code already issued", errs.ErrConflict)
 
-// DefaultFallback is said when a message matches nothing and the definition has no fallback.
-const DefaultFallback = "Sorry, I didn't get that."
+// ErrPoolFull is returned by Store.Commit when a place is taken from a pool at capacity.
+var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
+
+// What the engine says when the definition does not say it (the language has no field yet).
+const (
+	// DefaultFallback is said when a message matches nothing and the definition has no fallback.
+	DefaultFallback = "Sorry, I didn't get that."
+	// NotRunning is said to anyone writing to a closed campaign or outside its schedule.
+	NotRunning = "Sorry, this campaign is not running at the moment."
+	// DefaultOptOut is said once on opting out when the definition has no OptOutSay.
+	DefaultOptOut = "You're unsubscribed. You won't get any more messages from us."
+	// Unsupported is said for a message the channel could not read.
+	Unsupported = "I can't read that here — send text or a photo."
+	// DefaultInvalid is said when an answer fails its Save check and the definition has no
+	// Invalid text.
+	DefaultInvalid = "That doesn't look right. Please try again."
+	// CollectProgress acknowledges one item of an entry of several.
+	CollectProgress = "Got it ({{collected}} of {{count}})."
+)
+
+// Internal states a participant can be in besides the definition's.
+const (
+	StateConsent  = "_consent"
+	StateOptedOut = "_opted_out"
+)
+
+// DefaultOptOutWords always end a participation (the platform's rules), whatever the definition adds.
+var DefaultOptOutWords = []string{"STOP", "STOPPEN", "AFMELDEN", "UIT", "ABMELDEN", "UNSUBSCRIBE"}
 
 // Config holds what an Engine is built from. Now and Rand are injected so that delays, codes
 // and timestamps are reproducible in tests.
 type Config struct {
-	Store     Store
+	Store Store
+	// Campaigns are loaded live (unless Restore finds another status stored for them).
 	Campaigns []*campaigns.Definition
 	Now       func() time.Time
 	Rand      *rand.Rand
 	Log       *slog.Logger
-	// Poll is how often the worker and sender look for work when nobody woke them.
+	// Poll is how often the worker, the sender and the timers look for work when nobody
+	// woke them.
 	Poll time.Duration
+	// Windows is the customer-service window per channel (whatsapp: 24h): outside it a reply
+	// goes out only as its template.
+	Windows map[string]time.Duration
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
 type Engine struct {
 	store   Store
-	defs    map[string]*campaigns.Definition
 	senders map[string]Sender
 	now     func() time.Time
 	log     *slog.Logger
 	poll    time.Duration
+	windows map[string]time.Duration
+
+	defMu    sync.RWMutex
+	versions map[string]map[string]*campaigns.Definition
+	current  map[string]*campaigns.Definition
+	status   map[string]string
 
 	randMu sync.Mutex
 	rand   *rand.Rand
@@ -50,6 +85,7 @@ type Engine struct {
 	// stored order, which keeps each participant's events in order.
 	processMu sync.Mutex
 	sendMu    sync.Mutex
+	timerMu   sync.Mutex
 	wakeWork  chan struct{}
 	wakeSend  chan struct{}
 }
@@ -58,17 +94,20 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	e := &Engine{
 		store:    cfg.Store,
-		defs:     map[string]*campaigns.Definition{},
 		senders:  map[string]Sender{},
 		now:      cfg.Now,
 		log:      cfg.Log,
 		poll:     cfg.Poll,
 		rand:     cfg.Rand,
+		windows:  cfg.Windows,
+		versions: map[string]map[string]*campaigns.Definition{},
+		current:  map[string]*campaigns.Definition{},
+		status:   map[string]string{},
 		wakeWork: make(chan struct{}, 1),
 		wakeSend: make(chan struct{}, 1),
 	}
 	for _, d := range cfg.Campaigns {
-		e.defs[d.ID] = d
+		e.add(d, d.Version, StatusLive, true)
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -85,39 +124,235 @@ func New(cfg Config) *Engine {
 	return e
 }
 
+// add registers a definition version; current makes it the one new participants get.
+func (e *Engine) add(d *campaigns.Definition, version, status string, current bool) {
+	e.defMu.Lock()
+	defer e.defMu.Unlock()
+	if e.versions[d.ID] == nil {
+		e.versions[d.ID] = map[string]*campaigns.Definition{}
+	}
+	e.versions[d.ID][version] = d
+	if current || e.current[d.ID] == nil {
+		e.current[d.ID] = d
+	}
+	if status != "" {
+		e.status[d.ID] = status
+	}
+}
+
 // Handle makes s deliver the replies of channel. Channels need the engine to receive, and the
 // engine needs them to send, so they are registered after New, before Run.
 func (e *Engine) Handle(channel string, s Sender) {
 	e.senders[channel] = s
 }
 
-// Campaign returns a loaded definition by id.
+// Campaign returns the current definition of a campaign by id.
 func (e *Engine) Campaign(id string) (*campaigns.Definition, bool) {
-	d, ok := e.defs[id]
+	e.defMu.RLock()
+	defer e.defMu.RUnlock()
+	d, ok := e.current[id]
 	return d, ok
 }
 
-// Campaigns returns the loaded definitions.
+// CampaignVersion returns one version of a campaign's definition.
+func (e *Engine) CampaignVersion(id, version string) (*campaigns.Definition, bool) {
+	e.defMu.RLock()
+	defer e.defMu.RUnlock()
+	d, ok := e.versions[id][version]
+	return d, ok
+}
+
+// Campaigns returns the current definitions, by id.
 func (e *Engine) Campaigns() []*campaigns.Definition {
-	out := make([]*campaigns.Definition, 0, len(e.defs))
-	for _, d := range e.defs {
+	e.defMu.RLock()
+	out := make([]*campaigns.Definition, 0, len(e.current))
+	for _, d := range e.current {
 		out = append(out, d)
 	}
+	e.defMu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Status returns a campaign's status, or "" for a campaign not loaded.
+func (e *Engine) Status(id string) string {
+	e.defMu.RLock()
+	defer e.defMu.RUnlock()
+	return e.status[id]
+}
+
+// Load adds a definition version at runtime, stores it (with its source, so Restore brings it
+// back) and makes it current for new participants; participants already playing keep their
+// version until they finish. A campaign seen before keeps its status; a new one is live.
+func (e *Engine) Load(ctx context.Context, def *campaigns.Definition) error {
+	return e.Launch(ctx, def, "")
+}
+
+// Launch is Load with the campaign's status set in the same write (draft to rehearse it
+// first, live to open it); an empty status is Load's rule.
+func (e *Engine) Launch(ctx context.Context, def *campaigns.Definition, status string) error {
+	if def == nil || def.ID == "" || def.Version == "" || def.States[def.Start] == nil {
+		return fmt.Errorf("engine: load: %w: a definition needs an id, a version and its start state", errs.ErrInvalid)
+	}
+	switch status {
+	case "":
+		if status = e.Status(def.ID); status == "" {
+			status = StatusLive
+		}
+	case StatusDraft, StatusLive, StatusPaused, StatusClosed:
+	default:
+		return fmt.Errorf("engine: load %s: %w: status %q (want draft, live, paused or closed)", def.ID, errs.ErrInvalid, status)
+	}
+	err := e.store.SaveCampaign(ctx, CampaignRecord{ID: def.ID, Version: def.Version, File: def.File,
+		Source: def.Source, Status: status, At: e.now()})
+	if err != nil {
+		return fmt.Errorf("engine: load %s: %w", def.ID, err)
+	}
+	e.add(def, def.Version, status, true)
+	if err := e.scheduleRounds(ctx, def); err != nil {
+		return fmt.Errorf("engine: load %s: %w", def.ID, err)
+	}
+	e.Wake()
+	return nil
+}
+
+// Restore brings back the definitions and statuses kept in the store, and stores the
+// definitions given in Config that it did not keep yet (an edited file is a new version and
+// becomes current; an unchanged file leaves a version launched since current). Call it once
+// after New, before Run.
+func (e *Engine) Restore(ctx context.Context) error {
+	recs, err := e.store.Campaigns(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: restore: %w", err)
+	}
+	e.defMu.RLock()
+	configured := make([]*campaigns.Definition, 0, len(e.current))
+	for _, d := range e.current {
+		configured = append(configured, d)
+	}
+	e.defMu.RUnlock()
+	stored := map[string]map[string]bool{}
+	for _, r := range recs {
+		if stored[r.ID] == nil {
+			stored[r.ID] = map[string]bool{}
+		}
+		stored[r.ID][r.Version] = true
+		def, probs := campaigns.Parse(r.File, r.Source)
+		if def == nil {
+			// The language moved on and an old version no longer compiles: its participants
+			// fall back to the current version rather than stopping the server.
+			e.log.Error("stored definition does not compile", "campaign", r.ID, "version", r.Version, "problems", probs.Error())
+			continue
+		}
+		e.add(def, r.Version, r.Status, true)
+	}
+	for _, d := range configured {
+		if stored[d.ID][d.Version] {
+			continue
+		}
+		status := e.Status(d.ID)
+		if status == "" {
+			status = StatusLive
+		}
+		err := e.store.SaveCampaign(ctx, CampaignRecord{ID: d.ID, Version: d.Version, File: d.File,
+			Source: d.Source, Status: status, At: e.now()})
+		if err != nil {
+			return fmt.Errorf("engine: restore: store %s: %w", d.ID, err)
+		}
+		e.add(d, d.Version, status, true)
+	}
+	for _, d := range e.Campaigns() {
+		if err := e.scheduleRounds(ctx, d); err != nil {
+			return fmt.Errorf("engine: restore: %w", err)
+		}
+	}
+	return nil
+}
+
+// SetStatus sets a campaign's status (draft, live, paused or closed) and keeps it in the store.
+// Resuming a paused campaign processes the events that waited.
+func (e *Engine) SetStatus(ctx context.Context, id, status string) error {
+	switch status {
+	case StatusDraft, StatusLive, StatusPaused, StatusClosed:
+	default:
+		return fmt.Errorf("engine: set status of %s: %w: status %q (want draft, live, paused or closed)", id, errs.ErrInvalid, status)
+	}
+	def, ok := e.Campaign(id)
+	if !ok {
+		return fmt.Errorf("engine: set status of %s: %w", id, errs.ErrNotFound)
+	}
+	err := e.store.SetCampaignStatus(ctx, id, status, e.now())
+	if errors.Is(err, errs.ErrNotFound) {
+		// Loaded from Config without Restore: store the definition with its status.
+		err = e.store.SaveCampaign(ctx, CampaignRecord{ID: id, Version: def.Version, File: def.File,
+			Source: def.Source, Status: status, At: e.now()})
+	}
+	if err != nil {
+		return fmt.Errorf("engine: set status of %s: %w", id, err)
+	}
+	e.defMu.Lock()
+	e.status[id] = status
+	e.defMu.Unlock()
+	e.Wake()
+	return nil
+}
+
+// StateCounts returns how many participants of a campaign are in each state (the internal
+// states StateConsent and StateOptedOut included), for the dashboard's flow diagram.
+func (e *Engine) StateCounts(ctx context.Context, campaign string) (map[string]int, error) {
+	counts, err := e.store.StateCounts(ctx, campaign)
+	if err != nil {
+		return nil, fmt.Errorf("engine: state counts of %s: %w", campaign, err)
+	}
+	return counts, nil
+}
+
+// definition returns the version a participant plays, falling back to the current one when
+// that version is no longer loaded.
+func (e *Engine) definition(campaign, version string) (*campaigns.Definition, bool) {
+	e.defMu.RLock()
+	defer e.defMu.RUnlock()
+	if d, ok := e.versions[campaign][version]; ok {
+		return d, true
+	}
+	d, ok := e.current[campaign]
+	return d, ok
+}
+
+func (e *Engine) paused() []string {
+	e.defMu.RLock()
+	defer e.defMu.RUnlock()
+	var out []string
+	for id, s := range e.status {
+		if s == StatusPaused {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// running reports whether a campaign answers its participants at now.
+func (e *Engine) running(def *campaigns.Definition, now time.Time) bool {
+	return e.Status(def.ID) != StatusClosed && def.Schedule.Open(now)
 }
 
 // Receive stores an inbound event durably and wakes the worker. It returns duplicate=true for
 // an event stored before. Once it returns without error the event will be processed, even
 // across a crash.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
-	if _, ok := e.defs[in.Campaign]; !ok {
+	if _, ok := e.Campaign(in.Campaign); !ok {
 		return false, fmt.Errorf("engine: receive: campaign %q: %w", in.Campaign, errs.ErrNotFound)
 	}
-	if in.Kind == KindText && strings.TrimSpace(in.Text) == "" {
+	switch {
+	case in.Kind == KindText && strings.TrimSpace(in.Text) == "":
 		return false, fmt.Errorf("engine: receive: %w: empty message", errs.ErrInvalid)
-	}
-	if in.Kind == KindMedia && in.Media == nil {
+	case in.Kind == KindMedia && in.Media == nil:
 		return false, fmt.Errorf("engine: receive: %w: media message without media", errs.ErrInvalid)
+	case in.Kind == KindLocation && in.Location == nil:
+		return false, fmt.Errorf("engine: receive: %w: location message without a location", errs.ErrInvalid)
+	case in.Kind == KindChoice && in.Choice == "" && in.Text == "":
+		return false, fmt.Errorf("engine: receive: %w: choice without an id", errs.ErrInvalid)
 	}
 	if in.ParticipantID == "" {
 		in.ParticipantID = ParticipantID(in.Campaign, in.Channel, in.From)
@@ -149,13 +384,13 @@ func (e *Engine) wakeSender() {
 	}
 }
 
-// Run processes events and sends replies until ctx is done. What is left when it returns is
-// stored and is picked up by the next Run.
+// Run processes events, fires due timers and sends replies until ctx is done. What is left
+// when it returns is stored and is picked up by the next Run.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); e.loop(ctx, e.wakeWork, e.ProcessPending) }()
-	go func() { defer wg.Done(); e.loop(ctx, e.wakeSend, e.SendDue) }()
+	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
+	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
+	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
 	wg.Wait()
 }
 
@@ -181,11 +416,12 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 	}
 }
 
-// ProcessPending applies stored events in order and returns how many it handled.
+// ProcessPending applies stored events in order and returns how many it handled. Events of
+// paused campaigns stay stored.
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
-	batch, err := e.store.PendingInbound(ctx, 100)
+	batch, err := e.store.PendingInboundExcept(ctx, e.paused(), 100)
 	if err != nil {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}
@@ -201,10 +437,11 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 }
 
 // apply runs one event, retrying when another writer changed the participant or a code
-// collided.
+// collided, and taking the full branch when a pool filled up under it.
 func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
+	full := map[string]bool{}
 	for attempt := 0; ; attempt++ {
-		step, skip, err := e.step(ctx, in)
+		step, skip, err := e.step(ctx, in, full)
 		if err != nil {
 			return err
 		}
@@ -219,194 +456,17 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		if err == nil {
 			return nil
 		}
+		if errors.Is(err, ErrPoolFull) && attempt < 10 {
+			for _, pl := range step.Places {
+				full[pl.Pool] = true
+			}
+			continue
+		}
 		if errors.Is(err, errs.ErrConflict) && attempt < 10 {
 			continue
 		}
 		return fmt.Errorf("engine: commit step for participant %s: %w", in.ParticipantID, err)
 	}
-}
-
-// step computes what one event does, without writing anything. A non-empty skip says why the
-// event has no effect.
-func (e *Engine) step(ctx context.Context, in StoredInbound) (s Step, skip string, err error) {
-	def, ok := e.defs[in.Campaign]
-	if !ok {
-		return s, "campaign " + in.Campaign + " is not loaded", nil
-	}
-	now := e.now()
-	s.InboundID = in.ID
-	p, err := e.store.Participant(ctx, in.ParticipantID)
-	switch {
-	case errors.Is(err, errs.ErrNotFound):
-		if in.Kind == KindVerdict {
-			return s, "verdict for unknown participant", nil
-		}
-		p = Participant{
-			ID: in.ParticipantID, Campaign: def.ID, Channel: in.Channel, Address: in.From,
-			Vars: map[string]string{}, DefVersion: def.Version, CreatedAt: now,
-		}
-		if in.Name != "" {
-			p.Vars["name"] = in.Name
-		}
-		s.Created = true
-	case err != nil:
-		return s, "", fmt.Errorf("engine: load participant %s: %w", in.ParticipantID, err)
-	}
-	s.PrevVersion = p.Version
-	r := &run{e: e, def: def, step: &s, p: &p, now: now}
-	r.recordInbound(in)
-
-	if s.Created {
-		// A participant's first event opens the conversation: whatever it said, they are
-		// greeted by the start state rather than judged against it.
-		p.State = def.Start
-		r.enter(def.States[def.Start])
-	} else if err := r.fire(ctx, in); err != nil {
-		return s, "", err
-	} else if r.noMatch {
-		if in.Kind == KindVerdict {
-			return s, fmt.Sprintf("no %s transition in state %s", in.Verdict, p.State), nil
-		}
-		fallback := def.Fallback
-		if fallback.IsZero() {
-			fallback = campaigns.Text{def.Languages[0]: DefaultFallback}
-		}
-		r.say(fallback)
-	}
-	p.Version++
-	p.UpdatedAt = now
-	s.Participant = p
-	return s, "", nil
-}
-
-// run is the working state of one step.
-type run struct {
-	e       *Engine
-	def     *campaigns.Definition
-	step    *Step
-	p       *Participant
-	now     time.Time
-	noMatch bool
-	entry   *Entry
-	lastDue time.Time
-}
-
-func (r *run) recordInbound(in StoredInbound) {
-	if in.Kind != KindText && in.Kind != KindMedia {
-		return
-	}
-	l := Line{ParticipantID: r.p.ID, Direction: In, Text: in.Text, At: in.At}
-	if in.Media != nil {
-		l.MediaKey = in.Media.Key
-	}
-	r.step.Lines = append(r.step.Lines, l)
-}
-
-// fire finds the first transition of the current state that the event matches and runs it
-// through a looplab/fsm machine built for this participant.
-func (r *run) fire(ctx context.Context, in StoredInbound) error {
-	cur := r.def.States[r.p.State]
-	if cur == nil {
-		return fmt.Errorf("engine: participant %s is in state %q, which campaign %s (version %s) does not have", r.p.ID, r.p.State, r.def.ID, r.def.Version)
-	}
-	var t *campaigns.Transition
-	for _, cand := range cur.On {
-		var ok bool
-		switch in.Kind {
-		case KindText:
-			ok = cand.MatchText(in.Text)
-		case KindMedia:
-			ok = cand.MatchMedia(in.Media.Kind)
-		case KindVerdict:
-			ok = cand.MatchVerdict(in.Verdict)
-		}
-		if ok {
-			t = cand
-			break
-		}
-	}
-	if t == nil {
-		r.noMatch = true
-		return nil
-	}
-	if t.Collect && in.Media != nil {
-		r.entry = &Entry{
-			ID: fmt.Sprintf("%s-%d", r.p.ID, in.ID), Campaign: r.def.ID, ParticipantID: r.p.ID,
-			State: r.p.State, Kind: in.Media.Kind, MediaKey: in.Media.Key, ThumbKey: in.Media.ThumbKey,
-			MIME: in.Media.MIME, Caption: in.Text, CreatedAt: r.now,
-		}
-		r.step.Entries = append(r.step.Entries, *r.entry)
-		r.p.Vars["entry"] = r.entry.ID
-	}
-	if t.IssueCode {
-		code := r.e.code()
-		r.p.Vars["code"] = code
-		r.step.Codes = append(r.step.Codes, code)
-	}
-	for _, m := range t.Say {
-		r.say(m.Text)
-	}
-	if t.Goto == "" {
-		return nil
-	}
-	m := r.machine(t)
-	err := m.Event(ctx, t.Name)
-	var noTransition fsm.NoTransitionError
-	if errors.As(err, &noTransition) {
-		// A transition back into the same state re-enters it: the participant hears the
-		// state's message again, as they would on any other way in.
-		r.enter(r.def.States[t.Goto])
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("engine: transition %s for participant %s: %w", t.Name, r.p.ID, err)
-	}
-	r.p.State = m.Current()
-	return nil
-}
-
-// machine builds the participant's state machine: one fsm event per transition of the
-// definition, starting from the stored state; entering a state runs its actions.
-func (r *run) machine(fired *campaigns.Transition) *fsm.FSM {
-	var events fsm.Events
-	for _, name := range r.def.Order {
-		for _, t := range r.def.States[name].On {
-			if t.Goto != "" {
-				events = append(events, fsm.EventDesc{Name: t.Name, Src: []string{name}, Dst: t.Goto})
-			}
-		}
-	}
-	return fsm.NewFSM(r.p.State, events, fsm.Callbacks{
-		"enter_state": func(_ context.Context, ev *fsm.Event) {
-			r.enter(r.def.States[ev.Dst])
-		},
-	})
-}
-
-func (r *run) enter(st *campaigns.State) {
-	r.p.State = st.Name
-	for _, m := range st.Say {
-		r.say(m.Text)
-	}
-}
-
-// say queues a reply, due after the persona's typing delay counted from the previous reply of
-// this step.
-func (r *run) say(msg campaigns.Text) {
-	vars := map[string]string{"persona": r.def.Persona.Name}
-	for k, v := range r.p.Vars {
-		vars[k] = v
-	}
-	text := campaigns.Render(msg.In(r.p.Vars["lang"], r.def.Languages[0]), vars)
-	start := r.now
-	if r.lastDue.After(start) {
-		start = r.lastDue
-	}
-	r.lastDue = start.Add(r.def.Persona.Delay(text))
-	r.step.Outbox = append(r.step.Outbox, Outbound{
-		ParticipantID: r.p.ID, Campaign: r.def.ID, Channel: r.p.Channel, To: r.p.Address,
-		Text: text, DueAt: r.lastDue, Status: StatusPending,
-	})
 }
 
 // codeAlphabet leaves out letters and digits that are easily confused when read aloud at a
@@ -423,39 +483,6 @@ func (e *Engine) code() string {
 	return string(b)
 }
 
-// SendDue delivers replies that are due and returns how many it handled. A reply whose
-// channel has no sender, or whose sender fails, is recorded as failed with the reason.
-func (e *Engine) SendDue(ctx context.Context) (int, error) {
-	e.sendMu.Lock()
-	defer e.sendMu.Unlock()
-	now := e.now()
-	due, err := e.store.DueOutbox(ctx, now, 100)
-	if err != nil {
-		return 0, fmt.Errorf("engine: due outbox: %w", err)
-	}
-	for _, out := range due {
-		sender, ok := e.senders[out.Channel]
-		if !ok {
-			if err := e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now); err != nil {
-				return 0, fmt.Errorf("engine: mark outbox %d failed: %w", out.ID, err)
-			}
-			continue
-		}
-		id, err := sender.Send(ctx, out)
-		if err != nil {
-			e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "err", err)
-			if err := e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()); err != nil {
-				return 0, fmt.Errorf("engine: mark outbox %d failed: %w", out.ID, err)
-			}
-			continue
-		}
-		if err := e.store.MarkSent(ctx, out.ID, id, e.now()); err != nil {
-			return 0, fmt.Errorf("engine: mark outbox %d sent: %w", out.ID, err)
-		}
-	}
-	return len(due), nil
-}
-
 // Transcript returns a participant's conversation so far.
 func (e *Engine) Transcript(ctx context.Context, participantID string) ([]Line, error) {
 	lines, err := e.store.Transcript(ctx, participantID)
@@ -463,4 +490,14 @@ func (e *Engine) Transcript(ctx context.Context, participantID string) ([]Line, 
 		return nil, fmt.Errorf("engine: transcript of %s: %w", participantID, err)
 	}
 	return lines, nil
+}
+
+// Notifications returns up to limit notifications for the moderators of a campaign (of all
+// campaigns when campaign is empty), newest first.
+func (e *Engine) Notifications(ctx context.Context, campaign string, limit int) ([]Notification, error) {
+	ns, err := e.store.Notifications(ctx, campaign, limit)
+	if err != nil {
+		return nil, fmt.Errorf("engine: notifications: %w", err)
+	}
+	return ns, nil
 }

@@ -1,7 +1,3 @@
-// Package engine owns the campaign runtime: it takes normalized inbound messages and moderator
-// verdicts, runs each participant's state machine (one looplab/fsm machine, rebuilt from the
-// compiled definition and the stored state for every event), and queues the replies in an
-// outbox that a sender delivers through the channels. It knows no HTTP, no SQL and no platform.
 package engine
 
 import (
@@ -65,7 +61,23 @@ type Inbound struct {
 	Timer      string
 	Round      string
 	RoundEvent string
-	At         time.Time
+	// Seq is, for KindTimer, the participant's state entry (Participant.Entered) the timer was
+	// set in: a timer from an earlier visit to the same state is stale and ignored.
+	Seq int64
+	// Agent is who handed the conversation back, for KindHandback, or gave the verdict.
+	Agent string
+	At    time.Time
+}
+
+// fromParticipant reports whether the participant wrote the event (rather than a moderator,
+// an agent or a clock): only these open the 24-hour window and get replies when a campaign
+// is not running.
+func (in Inbound) fromParticipant() bool {
+	switch in.Kind {
+	case KindJoin, KindText, KindMedia, KindChoice, KindLocation, KindUnsupported:
+		return true
+	}
+	return false
 }
 
 // Location is a shared place.
@@ -103,8 +115,16 @@ type Participant struct {
 	// is still the one it read (compare-and-swap).
 	Version    int64
 	DefVersion string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Entered is the Version at which the participant entered their current state; timers
+	// set on entering carry it, so a timer from an earlier visit is recognised as stale.
+	Entered int64
+	// Finished is set when the participant reached a final state, ended, or opted out: they
+	// get no timers, rounds or broadcasts, and no longer pin their definition version.
+	Finished bool
+	// LastInboundAt is when the participant last wrote; it opens the 24-hour window.
+	LastInboundAt time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ParticipantID derives a participant's id from where they talk to the campaign, so channels
@@ -160,15 +180,22 @@ type Outbound struct {
 	Buttons []Button
 	// MediaURL is media sent with the text as its caption.
 	MediaURL string
-	// Template is sent instead of the text when the participant's 24-hour window is closed.
+	// Template is what to send when the participant's 24-hour window is closed. The sender
+	// gets it set only then (SendDue clears it inside the window and on channels without
+	// one); a channel sends the template when it is set, the text otherwise.
 	Template *TemplateCall
 	// DueAt is when the reply may go out: the persona's typing delay after the previous one.
 	DueAt time.Time
-	// Status is pending, sent or failed.
+	// Status is pending, sent, failed or cancelled.
 	Status     string
 	PlatformID string
 	Error      string
 	Attempts   int
+	// BroadcastID groups the rows of one broadcast for its delivery report.
+	BroadcastID string
+	// LastInboundAt is filled by Store.DueOutbox from the participant (zero for a reply to a
+	// stranger, who just wrote), so the sender can check the 24-hour window.
+	LastInboundAt time.Time
 }
 
 // Button is a rendered quick-reply choice.
@@ -184,9 +211,10 @@ type TemplateCall struct {
 
 // Outbox statuses.
 const (
-	StatusPending = "pending"
-	StatusSent    = "sent"
-	StatusFailed  = "failed"
+	StatusPending   = "pending"
+	StatusSent      = "sent"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
 )
 
 // Step is everything one event changed, committed together or not at all.
@@ -205,6 +233,88 @@ type Step struct {
 	// Codes are unique codes issued in this step; the store refuses a code already issued in
 	// the campaign with errs.ErrConflict wrapping ErrCodeTaken.
 	Codes []string
+	// Places are places taken from capacity pools; the store refuses a pool already at its
+	// capacity with ErrPoolFull, so a pool is never oversubscribed.
+	Places []Place
+	// CancelTimers deletes the participant's pending timers before Timers are stored (the
+	// participant left the state that set them, or finished).
+	CancelTimers bool
+	Timers       []Timer
+	// CancelOutbox marks the participant's unsent replies cancelled before Outbox is queued
+	// (the participant opted out).
+	CancelOutbox  bool
+	Notifications []Notification
+}
+
+// Place is one place taken from a pool.
+type Place struct {
+	Campaign, Pool string
+	Capacity       int
+}
+
+// Timer is a durable timer. A participant's timer becomes a KindTimer event; a campaign's
+// timer (no ParticipantID) starts or closes a round.
+type Timer struct {
+	ID int64
+	// Key is the PlatformID of the event the timer becomes; the store keeps one timer per key.
+	Key           string
+	Campaign      string
+	ParticipantID string
+	// Transition and Seq are set for a participant's timer; Round and RoundEvent for a
+	// campaign's.
+	Transition string
+	Seq        int64
+	Round      string
+	RoundEvent string
+	DueAt      time.Time
+}
+
+// Notification is a message to the moderators, shown in the dashboard.
+type Notification struct {
+	ID            int64
+	Campaign      string
+	ParticipantID string
+	Text          string
+	At            time.Time
+}
+
+// CampaignRecord is a launched definition version as the store keeps it, with the campaign's
+// status (shared by every version of the campaign).
+type CampaignRecord struct {
+	ID, Version string
+	File        string
+	Source      []byte
+	Status      string
+	At          time.Time
+}
+
+// Campaign statuses.
+const (
+	// StatusDraft campaigns are processed but not routed to strangers: only the simulator
+	// reaches them.
+	StatusDraft = "draft"
+	StatusLive  = "live"
+	// StatusPaused campaigns keep their events stored until resumed.
+	StatusPaused = "paused"
+	// StatusClosed campaigns answer everyone that they are not running.
+	StatusClosed = "closed"
+)
+
+// ParticipantFilter narrows a listing of participants; empty fields match everything.
+type ParticipantFilter struct {
+	Campaign string
+	State    string
+	// Unfinished leaves out participants who finished or opted out.
+	Unfinished bool
+	Limit      int
+}
+
+// BroadcastReport counts a broadcast's rows by delivery status.
+type BroadcastReport struct {
+	ID                               string
+	Campaign                         string
+	Pending, Sent, Failed, Cancelled int
+	Total                            int
 }
 
 // Store is what the engine needs from persistence. Implementations return errors wrapping
@@ -220,8 +330,10 @@ type Store interface {
 	// Participant returns a participant, or an error wrapping errs.ErrNotFound.
 	Participant(ctx context.Context, id string) (Participant, error)
 	// Commit writes a step atomically. It fails with errs.ErrConflict when the participant's
-	// stored version is no longer PrevVersion (or, when Created, the participant exists), and
-	// with ErrCodeTaken when a code was issued before.
+	// stored version is no longer PrevVersion (or, when Created, the participant exists), with
+	// ErrCodeTaken when a code was issued before, and with ErrPoolFull when a place is taken
+	// from a pool at capacity. A step whose Participant.ID is empty writes no participant: it
+	// answers a stranger (its Outbox rows have no ParticipantID).
 	Commit(ctx context.Context, s Step) error
 	// DueOutbox returns up to limit pending replies due at or before now, oldest first.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outbound, error)
@@ -231,6 +343,45 @@ type Store interface {
 	MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error
 	// Transcript returns a participant's lines, oldest first.
 	Transcript(ctx context.Context, participantID string) ([]Line, error)
+
+	// PendingInboundExcept is PendingInbound leaving out the events of the given campaigns
+	// (paused ones), so they wait without blocking the others.
+	PendingInboundExcept(ctx context.Context, except []string, limit int) ([]StoredInbound, error)
+	// ParticipantsAt returns the participants talking from address on channel, in any
+	// campaign, most recently updated first.
+	ParticipantsAt(ctx context.Context, channel, address string) ([]Participant, error)
+	// Participants lists participants matching f, oldest first.
+	Participants(ctx context.Context, f ParticipantFilter) ([]Participant, error)
+	// StateCounts returns how many participants of a campaign are in each state.
+	StateCounts(ctx context.Context, campaign string) (map[string]int, error)
+	// PoolTaken returns how many places of a pool are taken (0 for a pool never used).
+	PoolTaken(ctx context.Context, campaign, pool string) (int, error)
+	// MarkCancelled records a reply that will not be sent. Errors as MarkFailed.
+	MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error
+	// SaveTimer stores a timer unless one with the same Key exists (then it does nothing).
+	SaveTimer(ctx context.Context, t Timer) error
+	// DueTimers returns up to limit timers due at or before now, earliest first.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// StoreEvents stores events as SaveInbound does (duplicates are ignored) and, when
+	// timerID is not 0, deletes that timer in the same atomic write: a timer becomes its
+	// events exactly once. It fails with errs.ErrNotFound, storing nothing, when the timer is
+	// gone. It returns how many events were new.
+	StoreEvents(ctx context.Context, timerID int64, events []Inbound) (int, error)
+	// Enqueue queues replies that belong to no step (broadcasts, agent replies).
+	Enqueue(ctx context.Context, out []Outbound) error
+	// BroadcastReport counts a broadcast's replies by status; errs.ErrNotFound if it has none.
+	BroadcastReport(ctx context.Context, id string) (BroadcastReport, error)
+	// Notifications returns up to limit notifications of a campaign (all campaigns when
+	// empty), newest first.
+	Notifications(ctx context.Context, campaign string, limit int) ([]Notification, error)
+	// SaveCampaign stores a definition version and sets the campaign's status. Saving a
+	// version stored before keeps its source and takes the new At, so it becomes the latest.
+	SaveCampaign(ctx context.Context, r CampaignRecord) error
+	// SetCampaignStatus sets a stored campaign's status; errs.ErrNotFound for an unknown one.
+	SetCampaignStatus(ctx context.Context, id, status string, at time.Time) error
+	// Campaigns returns the latest version of every campaign and the older versions that
+	// unfinished participants still play, by At per campaign (the last is the latest).
+	Campaigns(ctx context.Context) ([]CampaignRecord, error)
 }
 
 // Sender delivers replies on one channel. Send returns the platform's id for the message.

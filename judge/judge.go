@@ -6,6 +6,7 @@ package judge
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -18,6 +19,8 @@ const (
 	StatusPending  = "pending"
 	StatusApproved = campaigns.VerdictApproved
 	StatusRejected = campaigns.VerdictRejected
+	// Entries may also be shortlisted, named winner, eliminated or advanced: every verdict of
+	// campaigns.Verdicts is an entry status.
 )
 
 // Entry is a collected entry with its moderation state.
@@ -55,6 +58,9 @@ type Store interface {
 	// atomic write. It fails with errs.ErrConflict when the entry was already decided (and
 	// then changes nothing), errs.ErrNotFound when there is no such entry.
 	Decide(ctx context.Context, d Decision, ev engine.Inbound) error
+	// SaveInbound stores an engine event (a verdict on a participant rather than an entry),
+	// deduplicated by its Channel and PlatformID.
+	SaveInbound(ctx context.Context, in engine.Inbound) (id int64, duplicate bool, err error)
 }
 
 // Service judges entries.
@@ -86,11 +92,12 @@ func (s *Service) Entry(ctx context.Context, id string) (Entry, error) {
 	return e, nil
 }
 
-// Decide gives a verdict on a pending entry; the participant's state machine receives it as an
-// event. A second verdict on the same entry fails with errs.ErrConflict and changes nothing.
+// Decide gives a verdict (any of campaigns.Verdicts) on a pending entry; the participant's
+// state machine receives it as an event. A second verdict on the same entry fails with
+// errs.ErrConflict and changes nothing.
 func (s *Service) Decide(ctx context.Context, d Decision) error {
-	if d.Verdict != StatusApproved && d.Verdict != StatusRejected {
-		return fmt.Errorf("judge: %w: verdict %q (want approved or rejected)", errs.ErrInvalid, d.Verdict)
+	if !slices.Contains(campaigns.Verdicts, d.Verdict) {
+		return fmt.Errorf("judge: %w: verdict %q (want one of %v)", errs.ErrInvalid, d.Verdict, campaigns.Verdicts)
 	}
 	if d.At.IsZero() {
 		d.At = s.now()
@@ -110,10 +117,41 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 		Kind:          engine.KindVerdict,
 		Verdict:       d.Verdict,
 		EntryID:       e.ID,
+		Agent:         d.By,
 		At:            d.At,
 	}
 	if err := s.Store.Decide(ctx, d, ev); err != nil {
 		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
+	}
+	if s.Wake != nil {
+		s.Wake()
+	}
+	return nil
+}
+
+// DecideParticipant gives a verdict on a participant (a team) rather than on one entry, such as
+// eliminated or advanced after a round; their state machine receives it as a KindVerdict event
+// without an entry. The same verdict by the same moderator at the same instant is stored once.
+func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID, verdict, by string) error {
+	if !slices.Contains(campaigns.Verdicts, verdict) {
+		return fmt.Errorf("judge: %w: verdict %q (want one of %v)", errs.ErrInvalid, verdict, campaigns.Verdicts)
+	}
+	if campaign == "" || participantID == "" {
+		return fmt.Errorf("judge: %w: a participant verdict needs a campaign and a participant", errs.ErrInvalid)
+	}
+	at := s.now()
+	ev := engine.Inbound{
+		Channel:       "judge",
+		PlatformID:    fmt.Sprintf("verdict:%s:%s:%s:%d", participantID, verdict, by, at.UnixNano()),
+		Campaign:      campaign,
+		ParticipantID: participantID,
+		Kind:          engine.KindVerdict,
+		Verdict:       verdict,
+		Agent:         by,
+		At:            at,
+	}
+	if _, _, err := s.Store.SaveInbound(ctx, ev); err != nil {
+		return fmt.Errorf("judge: %s verdict on %s: %w", verdict, participantID, err)
 	}
 	if s.Wake != nil {
 		s.Wake()

@@ -1,8 +1,9 @@
-// Package media owns the photos participants send: it checks what an upload really is (from
-// its bytes, never its name), refuses what is too large or would decode to too many pixels,
-// makes a thumbnail for the moderation queue, and keeps both in S3 under content-addressed
-// keys. It is the only package that imports the AWS S3 client; the rest of the project sees
-// engine.Media values and errs kinds.
+// Package media owns the media participants send: photos, videos, voice notes and other audio,
+// and documents. It checks what an upload really is (from its bytes, never its name or the
+// type a platform declares), refuses what is too large or would decode to too many pixels,
+// makes a thumbnail of each photo for the moderation queue, and keeps everything in S3 under
+// content-addressed keys. It is the only package that imports the AWS S3 client; the rest of
+// the project sees engine.Media values and errs kinds.
 package media
 
 import (
@@ -32,6 +33,11 @@ import (
 const (
 	DefaultRegion   = "us-east-1"
 	DefaultMaxBytes = 10 << 20
+	// The defaults for video, audio and documents are WhatsApp's own limits for what it
+	// carries, so nothing a participant can send there is refused here.
+	DefaultMaxVideoBytes    = 16 << 20
+	DefaultMaxAudioBytes    = 16 << 20
+	DefaultMaxDocumentBytes = 100 << 20
 )
 
 // maxSegment bounds a campaign or participant name in a key; S3 keys are limited to 1024
@@ -50,8 +56,13 @@ type Config struct {
 	// AccessKey is empty the default AWS credential chain applies.
 	AccessKey string
 	SecretKey string
-	// MaxBytes is the largest upload accepted; it defaults to DefaultMaxBytes.
+	// MaxBytes is the largest photo accepted; it defaults to DefaultMaxBytes.
 	MaxBytes int64
+	// MaxVideoBytes, MaxAudioBytes and MaxDocumentBytes limit PutMedia for those kinds;
+	// they default to DefaultMaxVideoBytes and so on.
+	MaxVideoBytes    int64
+	MaxAudioBytes    int64
+	MaxDocumentBytes int64
 	// CreateBucket makes New create the bucket when it does not exist yet.
 	CreateBucket bool
 }
@@ -73,6 +84,8 @@ type Store struct {
 	client   objectAPI
 	bucket   string
 	maxBytes int64
+	// maxKind limits PutMedia per kind other than photo.
+	maxKind map[string]int64
 }
 
 // New connects to the bucket cfg names. With CreateBucket it creates the bucket when missing;
@@ -103,13 +116,24 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.UsePathStyle = true
 		}
 	})
-	s := &Store{client: client, bucket: cfg.Bucket, maxBytes: cfg.MaxBytes}
+	s := &Store{client: client, bucket: cfg.Bucket, maxBytes: cfg.MaxBytes, maxKind: map[string]int64{
+		KindVideo:    orDefault(cfg.MaxVideoBytes, DefaultMaxVideoBytes),
+		KindAudio:    orDefault(cfg.MaxAudioBytes, DefaultMaxAudioBytes),
+		KindDocument: orDefault(cfg.MaxDocumentBytes, DefaultMaxDocumentBytes),
+	}}
 	if cfg.CreateBucket {
 		if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+func orDefault(v, d int64) int64 {
+	if v <= 0 {
+		return d
+	}
+	return v
 }
 
 // ensureBucket creates the bucket unless it exists; another process creating it first is fine.

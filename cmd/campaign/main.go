@@ -26,6 +26,8 @@ Usage:
   campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]...
   campaign validate FILE...
   campaign simulate FILE [--script SCRIPT]
+  campaign diagram FILE [--dot]
+  campaign launch FILE [--server URL] [--token TOKEN] [--draft]
   campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
 
 Run "campaign COMMAND -h" for the flags of a command.
@@ -45,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return validateCmd(args[1:], stdout, stderr)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "diagram":
+		err = diagramCmd(args[1:], stdout, stderr)
+	case "launch":
+		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatcampaigns/campaign/engine"
@@ -43,6 +44,57 @@ func decodeMedia(s sql.NullString) (*engine.Media, error) {
 	return &engine.Media{Kind: m.Kind, Key: m.Key, ThumbKey: m.ThumbKey, MIME: m.MIME, Size: m.Size}, nil
 }
 
+// extraJSON holds the kind-specific fields of an event, with fixed stored names.
+type extraJSON struct {
+	Choice     string        `json:"choice,omitempty"`
+	Location   *locationJSON `json:"location,omitempty"`
+	ReplyTo    string        `json:"reply_to,omitempty"`
+	Timer      string        `json:"timer,omitempty"`
+	Seq        int64         `json:"seq,omitempty"`
+	Round      string        `json:"round,omitempty"`
+	RoundEvent string        `json:"round_event,omitempty"`
+	Agent      string        `json:"agent,omitempty"`
+}
+
+type locationJSON struct {
+	Lat     float64 `json:"lat"`
+	Lng     float64 `json:"lng"`
+	Name    string  `json:"name,omitempty"`
+	Address string  `json:"address,omitempty"`
+}
+
+func encodeExtra(in engine.Inbound) (sql.NullString, error) {
+	x := extraJSON{Choice: in.Choice, ReplyTo: in.ReplyTo, Timer: in.Timer, Seq: in.Seq,
+		Round: in.Round, RoundEvent: in.RoundEvent, Agent: in.Agent}
+	if l := in.Location; l != nil {
+		x.Location = &locationJSON{Lat: l.Latitude, Lng: l.Longitude, Name: l.Name, Address: l.Address}
+	}
+	if x == (extraJSON{}) {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func decodeExtra(s sql.NullString, in *engine.Inbound) error {
+	if !s.Valid {
+		return nil
+	}
+	var x extraJSON
+	if err := json.Unmarshal([]byte(s.String), &x); err != nil {
+		return fmt.Errorf("decode extra: %w", err)
+	}
+	in.Choice, in.ReplyTo, in.Timer, in.Seq = x.Choice, x.ReplyTo, x.Timer, x.Seq
+	in.Round, in.RoundEvent, in.Agent = x.Round, x.RoundEvent, x.Agent
+	if l := x.Location; l != nil {
+		in.Location = &engine.Location{Latitude: l.Lat, Longitude: l.Lng, Name: l.Name, Address: l.Address}
+	}
+	return nil
+}
+
 // insertInbound stores an event unless its (channel, platform_id) is taken. On a duplicate it
 // returns the id of the event stored first.
 func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, duplicate bool, err error) {
@@ -50,14 +102,18 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 	if err != nil {
 		return 0, false, err
 	}
+	extra, err := encodeExtra(in)
+	if err != nil {
+		return 0, false, err
+	}
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO inbound (channel, platform_id, campaign, sender, name, participant_id, kind,
-			text, media, verdict, entry_id, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			text, media, verdict, entry_id, at, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (channel, platform_id) DO NOTHING
 		RETURNING id`,
 		in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
-		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At),
+		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra,
 	).Scan(&id)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return id, false, err
@@ -174,10 +230,23 @@ func (db *DB) saveBatch(batch []saveRequest) []saveResult {
 // PendingInbound returns up to limit unprocessed events in the order they were stored (all of
 // them when limit <= 0).
 func (db *DB) PendingInbound(ctx context.Context, limit int) ([]engine.StoredInbound, error) {
-	rows, err := db.r.QueryContext(ctx, `
-		SELECT id, channel, platform_id, campaign, sender, name, participant_id, kind, text,
-			media, verdict, entry_id, at
-		FROM inbound WHERE processed = 0 ORDER BY id LIMIT ?`, noLimit(limit))
+	return db.PendingInboundExcept(ctx, nil, limit)
+}
+
+// PendingInboundExcept is PendingInbound without the events of the except campaigns.
+func (db *DB) PendingInboundExcept(ctx context.Context, except []string, limit int) ([]engine.StoredInbound, error) {
+	q := `SELECT id, channel, platform_id, campaign, sender, name, participant_id, kind, text,
+			media, verdict, entry_id, at, extra
+		FROM inbound WHERE processed = 0`
+	var args []any
+	if len(except) > 0 {
+		q += ` AND campaign NOT IN (?` + strings.Repeat(", ?", len(except)-1) + `)`
+		for _, c := range except {
+			args = append(args, c)
+		}
+	}
+	args = append(args, noLimit(limit))
+	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
 	}
@@ -189,10 +258,11 @@ func (db *DB) PendingInbound(ctx context.Context, limit int) ([]engine.StoredInb
 			platformID sql.NullString
 			kind       string
 			media      sql.NullString
+			extra      sql.NullString
 			at         int64
 		)
 		err := rows.Scan(&s.ID, &s.Channel, &platformID, &s.Campaign, &s.From, &s.Name,
-			&s.ParticipantID, &kind, &s.Text, &media, &s.Verdict, &s.EntryID, &at)
+			&s.ParticipantID, &kind, &s.Text, &media, &s.Verdict, &s.EntryID, &at, &extra)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
 		}
@@ -200,6 +270,9 @@ func (db *DB) PendingInbound(ctx context.Context, limit int) ([]engine.StoredInb
 		s.Kind = engine.Kind(kind)
 		s.At = fromUnixNano(at)
 		if s.Media, err = decodeMedia(media); err != nil {
+			return nil, fmt.Errorf("sqlite: pending inbound %d: %w", s.ID, err)
+		}
+		if err := decodeExtra(extra, &s.Inbound); err != nil {
 			return nil, fmt.Errorf("sqlite: pending inbound %d: %w", s.ID, err)
 		}
 		out = append(out, s)
@@ -243,27 +316,37 @@ func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
 // Participant returns a participant, or an error wrapping errs.ErrNotFound. Vars is never nil,
 // so the engine can set variables on what it loaded.
 func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, error) {
-	var (
-		p                  engine.Participant
-		vars               string
-		created, updatedAt int64
-	)
-	err := db.r.QueryRowContext(ctx, `
-		SELECT id, campaign, channel, address, state, vars, version, def_version, created_at, updated_at
-		FROM participants WHERE id = ?`, id,
-	).Scan(&p.ID, &p.Campaign, &p.Channel, &p.Address, &p.State, &vars, &p.Version, &p.DefVersion,
-		&created, &updatedAt)
+	p, err := scanParticipant(db.r.QueryRowContext(ctx, `SELECT `+participantColumns+`
+		FROM participants WHERE id = ?`, id))
 	if err != nil {
 		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: %w", id, convert(err))
 	}
+	return p, nil
+}
+
+const participantColumns = `id, campaign, channel, address, state, vars, version, def_version,
+	entered, finished, last_inbound_at, created_at, updated_at`
+
+func scanParticipant(row interface{ Scan(...any) error }) (engine.Participant, error) {
+	var (
+		p                          engine.Participant
+		vars                       string
+		created, updatedAt, lastIn int64
+	)
+	err := row.Scan(&p.ID, &p.Campaign, &p.Channel, &p.Address, &p.State, &vars, &p.Version,
+		&p.DefVersion, &p.Entered, &p.Finished, &lastIn, &created, &updatedAt)
+	if err != nil {
+		return engine.Participant{}, err
+	}
 	if err := json.Unmarshal([]byte(vars), &p.Vars); err != nil {
-		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: decode vars: %w", id, err)
+		return engine.Participant{}, fmt.Errorf("decode vars: %w", err)
 	}
 	if p.Vars == nil {
 		p.Vars = map[string]string{}
 	}
 	p.CreatedAt = fromUnixNano(created)
 	p.UpdatedAt = fromUnixNano(updatedAt)
+	p.LastInboundAt = fromUnixNano(lastIn)
 	return p, nil
 }
 
@@ -276,6 +359,9 @@ func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, e
 func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 	p := s.Participant
 	err := db.write(ctx, func(tx *wtx) error {
+		if p.ID == "" {
+			return commitStranger(ctx, tx, s)
+		}
 		vars := p.Vars
 		if vars == nil {
 			vars = map[string]string{}
@@ -288,18 +374,21 @@ func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 		if s.Created {
 			res, err = tx.ExecContext(ctx, `
 				INSERT INTO participants (id, campaign, channel, address, state, vars, version,
-					def_version, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+					def_version, entered, finished, last_inbound_at, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO NOTHING`,
 				p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
-				p.DefVersion, unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
+				p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
+				unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
 		} else {
 			res, err = tx.ExecContext(ctx, `
 				UPDATE participants SET campaign = ?, channel = ?, address = ?, state = ?, vars = ?,
-					version = ?, def_version = ?, updated_at = ?
+					version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
+					updated_at = ?
 				WHERE id = ? AND version = ?`,
 				p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
-				p.DefVersion, unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
+				p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
+				unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
 		}
 		if err != nil {
 			return fmt.Errorf("write participant: %w", err)
@@ -328,19 +417,42 @@ func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 				return fmt.Errorf("insert entry %s: %w", e.ID, err)
 			}
 		}
-		for _, o := range s.Outbox {
-			status := o.Status
-			if status == "" {
-				status = engine.StatusPending
-			}
+		if s.CancelOutbox {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO outbox (participant_id, campaign, channel, recipient, text, due_at,
-					status, platform_id, error, attempts)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				p.ID, o.Campaign, o.Channel, o.To, o.Text, unixNano(o.DueAt), status,
-				o.PlatformID, o.Error, o.Attempts)
+				UPDATE outbox SET status = 'cancelled', error = 'opted out', updated_at = ?
+				WHERE participant_id = ? AND status = 'pending'`, unixNano(p.UpdatedAt), p.ID)
 			if err != nil {
-				return fmt.Errorf("insert outbox row: %w", err)
+				return fmt.Errorf("cancel outbox: %w", err)
+			}
+		}
+		for _, o := range s.Outbox {
+			o.ParticipantID = p.ID
+			if err := insertOutbound(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		for _, pl := range s.Places {
+			if err := takePlace(ctx, tx, pl); err != nil {
+				return err
+			}
+		}
+		if s.CancelTimers {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM timers WHERE participant_id = ?`, p.ID); err != nil {
+				return fmt.Errorf("cancel timers: %w", err)
+			}
+		}
+		for _, tm := range s.Timers {
+			tm.ParticipantID = p.ID
+			if err := insertTimer(ctx, tx, tm); err != nil {
+				return err
+			}
+		}
+		for _, n := range s.Notifications {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO notifications (campaign, participant_id, text, at) VALUES (?, ?, ?, ?)`,
+				n.Campaign, p.ID, n.Text, unixNano(n.At))
+			if err != nil {
+				return fmt.Errorf("insert notification: %w", err)
 			}
 		}
 		for _, code := range s.Codes {
@@ -368,6 +480,109 @@ func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 	return nil
 }
 
+// commitStranger writes a step that has no participant: replies to a stranger, and the event
+// consumed.
+func commitStranger(ctx context.Context, tx *wtx, s engine.Step) error {
+	if s.Created || len(s.Lines) > 0 || len(s.Entries) > 0 || len(s.Codes) > 0 || len(s.Places) > 0 ||
+		len(s.Timers) > 0 || len(s.Notifications) > 0 {
+		return fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
+	}
+	for _, o := range s.Outbox {
+		o.ParticipantID = ""
+		if err := insertOutbound(ctx, tx, o); err != nil {
+			return err
+		}
+	}
+	if s.InboundID != 0 {
+		return markProcessed(ctx, tx, s.InboundID, "")
+	}
+	return nil
+}
+
+// outboxJSON fixes the stored shape of buttons and templates.
+type buttonJSON struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+type templateJSON struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language,omitempty"`
+	Params   []string `json:"params,omitempty"`
+}
+
+func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
+	status := o.Status
+	if status == "" {
+		status = engine.StatusPending
+	}
+	var buttons, tmpl sql.NullString
+	if len(o.Buttons) > 0 {
+		bs := make([]buttonJSON, len(o.Buttons))
+		for i, b := range o.Buttons {
+			bs[i] = buttonJSON{ID: b.ID, Title: b.Title}
+		}
+		b, err := json.Marshal(bs)
+		if err != nil {
+			return fmt.Errorf("encode buttons: %w", err)
+		}
+		buttons = sql.NullString{String: string(b), Valid: true}
+	}
+	if t := o.Template; t != nil {
+		b, err := json.Marshal(templateJSON{Name: t.Name, Language: t.Language, Params: t.Params})
+		if err != nil {
+			return fmt.Errorf("encode template: %w", err)
+		}
+		tmpl = sql.NullString{String: string(b), Valid: true}
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (participant_id, campaign, channel, recipient, text, buttons, media_url,
+			template, broadcast_id, due_at, status, platform_id, error, attempts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
+		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts)
+	if err != nil {
+		return fmt.Errorf("insert outbox row: %w", err)
+	}
+	return nil
+}
+
+// takePlace takes one place from a pool, or fails with engine.ErrPoolFull; the condition and
+// the increment are one statement, so concurrent commits cannot both take the last place.
+func takePlace(ctx context.Context, tx *wtx, pl engine.Place) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO pools (campaign, pool, taken) VALUES (?, ?, 0) ON CONFLICT DO NOTHING`,
+		pl.Campaign, pl.Pool)
+	if err != nil {
+		return fmt.Errorf("pool %s: %w", pl.Pool, err)
+	}
+	res, err := tx.ExecContext(ctx, `
+		UPDATE pools SET taken = taken + 1 WHERE campaign = ? AND pool = ? AND taken < ?`,
+		pl.Campaign, pl.Pool, pl.Capacity)
+	if err != nil {
+		return fmt.Errorf("pool %s: %w", pl.Pool, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("pool %s: %w", pl.Pool, engine.ErrPoolFull)
+	}
+	return nil
+}
+
+func insertTimer(ctx context.Context, tx *wtx, t engine.Timer) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO timers (key, campaign, participant_id, transition, seq, round, round_event, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO NOTHING`,
+		t.Key, t.Campaign, nullString(t.ParticipantID), t.Transition, t.Seq, t.Round, t.RoundEvent,
+		unixNano(t.DueAt))
+	if err != nil {
+		return fmt.Errorf("insert timer %s: %w", t.Key, err)
+	}
+	return nil
+}
+
 func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Line) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO lines (participant_id, direction, text, media_key, at) VALUES (?, ?, ?, ?, ?)`,
@@ -381,7 +596,7 @@ func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Lin
 // DueOutbox returns up to limit pending replies due at or before now, in the order they were
 // queued (all of them when limit <= 0).
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE status = 'pending' AND due_at <= ? ORDER BY id LIMIT ?`,
+	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ? ORDER BY o.id LIMIT ?`,
 		unixNano(now), noLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due outbox: %w", err)
@@ -391,7 +606,7 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine
 
 // Outbox returns every reply queued for a participant, whatever its status, in queue order.
 func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE participant_id = ? ORDER BY id`, participantID)
+	out, err := db.outbox(ctx, `WHERE o.participant_id = ? ORDER BY o.id`, participantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: outbox of %s: %w", participantID, err)
 	}
@@ -400,9 +615,10 @@ func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbou
 
 func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.Outbound, error) {
 	rows, err := db.r.QueryContext(ctx, `
-		SELECT id, participant_id, campaign, channel, recipient, text, due_at, status,
-			platform_id, error, attempts
-		FROM outbox `+where, args...)
+		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
+			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
+			o.attempts, COALESCE(p.last_inbound_at, 0)
+		FROM outbox o LEFT JOIN participants p ON p.id = o.participant_id `+where, args...)
 	if err != nil {
 		return nil, convert(err)
 	}
@@ -410,15 +626,35 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 	var out []engine.Outbound
 	for rows.Next() {
 		var (
-			o   engine.Outbound
-			due int64
+			o              engine.Outbound
+			pid, broadcast sql.NullString
+			buttons, tmpl  sql.NullString
+			due, lastIn    int64
 		)
-		err := rows.Scan(&o.ID, &o.ParticipantID, &o.Campaign, &o.Channel, &o.To, &o.Text, &due,
-			&o.Status, &o.PlatformID, &o.Error, &o.Attempts)
+		err := rows.Scan(&o.ID, &pid, &o.Campaign, &o.Channel, &o.To, &o.Text, &buttons,
+			&o.MediaURL, &tmpl, &broadcast, &due, &o.Status, &o.PlatformID, &o.Error, &o.Attempts, &lastIn)
 		if err != nil {
 			return nil, convert(err)
 		}
+		o.ParticipantID, o.BroadcastID = pid.String, broadcast.String
 		o.DueAt = fromUnixNano(due)
+		o.LastInboundAt = fromUnixNano(lastIn)
+		if buttons.Valid {
+			var bs []buttonJSON
+			if err := json.Unmarshal([]byte(buttons.String), &bs); err != nil {
+				return nil, fmt.Errorf("outbox %d: decode buttons: %w", o.ID, err)
+			}
+			for _, b := range bs {
+				o.Buttons = append(o.Buttons, engine.Button{ID: b.ID, Title: b.Title})
+			}
+		}
+		if tmpl.Valid {
+			var t templateJSON
+			if err := json.Unmarshal([]byte(tmpl.String), &t); err != nil {
+				return nil, fmt.Errorf("outbox %d: decode template: %w", o.ID, err)
+			}
+			o.Template = &engine.TemplateCall{Name: t.Name, Language: t.Language, Params: t.Params}
+		}
 		out = append(out, o)
 	}
 	return out, convert(rows.Err())
@@ -428,12 +664,13 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 // (errs.ErrConflict): its transcript line exists and must not be doubled.
 func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID, text string, err error) {
 	args = append(args, id)
+	var pid sql.NullString
 	err = tx.QueryRowContext(ctx,
 		`UPDATE outbox SET `+set+`, attempts = attempts + 1 WHERE id = ? AND status <> 'sent'
 		RETURNING participant_id, text`, args...,
-	).Scan(&participantID, &text)
+	).Scan(&pid, &text)
 	if !errors.Is(err, sql.ErrNoRows) {
-		return participantID, text, err
+		return pid.String, text, err
 	}
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one); err != nil {
@@ -450,7 +687,8 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time
 		pid, text, err := finishOutbound(ctx, tx, id,
 			`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
 			platformID, unixNano(at), unixNano(at))
-		if err != nil {
+		if err != nil || pid == "" {
+			// A reply to a stranger has no transcript to go in.
 			return err
 		}
 		return insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at})
@@ -471,6 +709,20 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.T
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d failed: %w", id, convert(err))
+	}
+	return nil
+}
+
+// MarkCancelled records a reply that will not be sent (its participant opted out). It returns
+// errs.ErrNotFound for an unknown reply and errs.ErrConflict for one already sent.
+func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		_, _, err := finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
+			reason, unixNano(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: mark outbox %d cancelled: %w", id, convert(err))
 	}
 	return nil
 }

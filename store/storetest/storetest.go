@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Outbox", outboxTests},
 		{"Judge", judgeTests},
 		{"Users", userTests},
+		{"Runtime", runtimeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,120 @@
+// Package adminapi owns the small JSON API that `campaign launch` and scripts use to manage a
+// running server: upload a definition (validated before it goes live) and change a campaign's
+// status. Every request carries the server's admin token.
+package adminapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Campaign statuses a launch can ask for.
+const (
+	StatusDraft  = "draft"
+	StatusLive   = "live"
+	StatusPaused = "paused"
+	StatusClosed = "closed"
+)
+
+// Campaigns is what the API needs from the engine: loading a definition as the current
+// version of its campaign, and changing a campaign's status. Both persist.
+type Campaigns interface {
+	Launch(ctx context.Context, def *campaigns.Definition, status string) error
+	SetStatus(ctx context.Context, id, status string) error
+}
+
+// API serves /api/….
+type API struct {
+	token     string
+	campaigns Campaigns
+}
+
+// New returns the API; token must be non-empty (an empty token would let anyone in).
+func New(token string, c Campaigns) (*API, error) {
+	if len(token) < 16 {
+		return nil, fmt.Errorf("adminapi: %w: the admin token must be at least 16 characters", errs.ErrInvalid)
+	}
+	return &API{token: token, campaigns: c}, nil
+}
+
+// Mount registers the routes.
+func (a *API) Mount(r fiber.Router) {
+	g := r.Group("/api", a.auth)
+	g.Post("/campaigns", a.launch)
+	g.Post("/campaigns/:id/status", a.status)
+}
+
+// problem is the JSON shape of every error answer.
+type problem struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func (a *API) auth(c *fiber.Ctx) error {
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
+		return c.Status(fiber.StatusUnauthorized).JSON(problem{Error: "missing or wrong admin token (Authorization: Bearer …)"})
+	}
+	return c.Next()
+}
+
+// launch validates the uploaded definition and, when it has no errors, makes it the current
+// version of its campaign. Warnings are returned but do not stop the launch.
+func (a *API) launch(c *fiber.Ctx) error {
+	name := c.Query("file", "definition.yaml")
+	status := c.Query("status", StatusLive)
+	if status != StatusLive && status != StatusDraft {
+		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: "status must be live or draft"})
+	}
+	src := append([]byte(nil), c.Body()...)
+	def, probs := campaigns.Parse(name, src)
+	lines := make([]string, len(probs))
+	for i, p := range probs {
+		lines[i] = p.String()
+	}
+	if def == nil {
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(problem{Error: "the definition has errors; nothing was changed", Problems: lines})
+	}
+	if err := a.campaigns.Launch(c.UserContext(), def, status); err != nil {
+		return answerErr(c, err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": def.ID, "version": def.Version, "status": status, "warnings": lines})
+}
+
+func (a *API) status(c *fiber.Ctx) error {
+	var body struct {
+		Status string `json:"status"`
+	}
+	if err := c.BodyParser(&body); err != nil {
+		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: "send JSON like {\"status\": \"paused\"}"})
+	}
+	switch body.Status {
+	case StatusLive, StatusPaused, StatusClosed, StatusDraft:
+	default:
+		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: fmt.Sprintf("unknown status %q (draft, live, paused or closed)", body.Status)})
+	}
+	if err := a.campaigns.SetStatus(c.UserContext(), c.Params("id"), body.Status); err != nil {
+		return answerErr(c, err)
+	}
+	return c.JSON(fiber.Map{"id": c.Params("id"), "status": body.Status})
+}
+
+func answerErr(c *fiber.Ctx, err error) error {
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return c.Status(fiber.StatusNotFound).JSON(problem{Error: err.Error()})
+	case errors.Is(err, errs.ErrInvalid):
+		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: err.Error()})
+	case errors.Is(err, errs.ErrConflict):
+		return c.Status(fiber.StatusConflict).JSON(problem{Error: err.Error()})
+	}
+	return c.Status(fiber.StatusInternalServerError).JSON(problem{Error: "internal error"})
+}

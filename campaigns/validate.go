@@ -1,0 +1,369 @@
+package campaigns
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// validate runs the checks that need the whole definition: targets, variables, the 24-hour
+// window, and the shape of the state graph.
+func (p *parser) validate() {
+	def := p.def
+	for _, name := range def.Order {
+		for _, t := range def.States[name].On {
+			if t.Goto != "" && def.States[t.Goto] == nil {
+				p.errf(t.gotoNode, "goto: state %q is not defined%s", t.Goto, didYouMean(t.Goto, def.Order))
+			}
+			if t.TakeFull != "" && def.States[t.TakeFull] == nil {
+				p.errf(t.fullNode, "full: state %q is not defined%s", t.TakeFull, didYouMean(t.TakeFull, def.Order))
+			}
+			if t.Kind == OnOptOut && t.Goto != "" && def.States[t.Goto] != nil && !def.States[t.Goto].Final {
+				p.errf(t.gotoNode, "an optout transition can only goto a final state: opting out always ends the participation")
+			}
+		}
+	}
+	p.checkUnused()
+	p.checkVars()
+	// The checks below read the graph as written; on a definition with errors they would
+	// mostly echo them (a misspelt goto is also a state with no way out).
+	if !p.probs.HasErrors() {
+		p.checkShadowed()
+		p.checkChoices()
+		p.checkWindow()
+		p.checkGraph()
+	}
+	sort.SliceStable(p.probs, func(i, j int) bool {
+		a, b := p.probs[i], p.probs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+}
+
+// checkUnused warns about declarations nothing uses: usually a typo on the using side that
+// another check already caught, or a leftover.
+func (p *parser) checkUnused() {
+	for _, name := range sortedKeys(p.def.Pools) {
+		if !p.poolUsed[name] {
+			p.warnf(p.keyOf["pool "+name], "pool %q is declared but no transition takes from it", name)
+		}
+	}
+	for _, key := range sortedKeys(p.def.Templates) {
+		if !p.tmplUsed[key] {
+			p.warnf(p.keyOf["template "+key], "template %q is declared but no message uses it", key)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := keys(m)
+	sort.Strings(out)
+	return out
+}
+
+// knownVars lists the variables a campaign's texts may use, in the order they are explained.
+func (p *parser) knownVars() []string {
+	def := p.def
+	known := []string{"name", "persona"}
+	if p.codes {
+		known = append(known, "code")
+	}
+	if len(def.Pools) == 1 {
+		known = append(known, "places_left")
+	}
+	if len(def.Rounds) > 0 {
+		known = append(known, "round")
+	}
+	if def.Teams != nil {
+		known = append(known, "team")
+	}
+	return append(known, sortedKeys(p.saved)...)
+}
+
+func (p *parser) checkVars() {
+	def := p.def
+	known := p.knownVars()
+	for _, u := range p.vars {
+		switch {
+		case contains(known, u.name):
+		case u.name == "code":
+			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true")
+		case u.name == "places_left" && len(def.Pools) == 0:
+			p.errf(u.node, "{{places_left}} needs a pool (add pools: at the top level)")
+		case u.name == "places_left":
+			p.errf(u.node, "{{places_left}} is ambiguous with %d pools; it can only be used with one", len(def.Pools))
+		case u.name == "round":
+			p.errf(u.node, "{{round}} needs rounds (add rounds: at the top level)")
+		case u.name == "team":
+			p.errf(u.node, "{{team}} needs teams (add teams: at the top level)")
+		default:
+			p.errf(u.node, "{{%s}} is never set; known variables: %s%s", u.name, strings.Join(known, ", "), didYouMean(u.name, known))
+		}
+	}
+}
+
+// triggerKey names what a transition answers, so two transitions of a state answering the same
+// thing can be found; the empty key is never a duplicate.
+func triggerKey(t *Transition) []string {
+	switch t.Kind {
+	case OnText:
+		if t.AnyText {
+			return []string{"any text"}
+		}
+		var out []string
+		for _, k := range t.Keywords {
+			out = append(out, fmt.Sprintf("the text %q", normKeyword(k)))
+		}
+		return out
+	case OnMedia:
+		kinds := append([]string{}, t.Media...)
+		sort.Strings(kinds)
+		if len(kinds) == 0 {
+			kinds = []string{"any"}
+		}
+		return []string{fmt.Sprintf("media %s (count %d)", strings.Join(kinds, ", "), max(t.Count, 1))}
+	case OnChoice:
+		if len(t.Choices) == 0 {
+			return []string{"any choice"}
+		}
+		var out []string
+		for _, c := range t.Choices {
+			out = append(out, fmt.Sprintf("the choice %q", c))
+		}
+		return out
+	case OnTimeout:
+		return []string{"after " + fmtDuration(t.After)}
+	case OnVerdict:
+		return []string{"the verdict " + t.Verdict}
+	case OnRound:
+		if t.Round == "" {
+			return []string{"round " + t.RoundEvent}
+		}
+		return []string{fmt.Sprintf("round %s %s", t.Round, t.RoundEvent)}
+	case OnLocation, OnHandback, OnOptOut:
+		return []string{string(t.Kind)}
+	}
+	return nil
+}
+
+// checkShadowed warns about transitions that can never fire, because an earlier one of the
+// same state answers first, or because opt-out words are taken before any transition.
+func (p *parser) checkShadowed() {
+	optOut := append(append([]string{}, DefaultOptOut...), p.def.OptOut...)
+	for _, name := range p.def.Order {
+		st := p.def.States[name]
+		seen := map[string]int{}
+		anyText, anyChoice := 0, 0
+		for i, t := range st.On {
+			for _, k := range triggerKey(t) {
+				if j, ok := seen[k]; ok {
+					p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers %s", j, name, k)
+				} else {
+					seen[k] = i + 1
+				}
+			}
+			switch {
+			case t.Kind == OnText && !t.AnyText && anyText > 0:
+				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any text", anyText, name)
+			case t.Kind == OnChoice && len(t.Choices) > 0 && anyChoice > 0:
+				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any choice", anyChoice, name)
+			}
+			if t.Kind == OnText && t.AnyText && anyText == 0 {
+				anyText = i + 1
+			}
+			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 {
+				anyChoice = i + 1
+			}
+			for _, k := range t.Keywords {
+				for _, o := range optOut {
+					if normKeyword(k) == normKeyword(o) {
+						p.warnf(t.triggerNode, "never fires for %q: it is an opt-out word, which always ends the participation (use optout: true to answer it)", k)
+					}
+				}
+			}
+		}
+	}
+}
+
+// checkChoices warns about choice transitions waiting for a button no message offers.
+func (p *parser) checkChoices() {
+	def := p.def
+	offered := map[string][]string{}
+	add := func(state string, msgs []Message) {
+		for _, m := range msgs {
+			for _, b := range m.Buttons {
+				offered[state] = append(offered[state], b.ID)
+			}
+		}
+	}
+	for _, name := range def.Order {
+		st := def.States[name]
+		add(name, st.Say)
+		for _, t := range st.On {
+			if t.Goto != "" {
+				add(t.Goto, t.Say)
+			} else {
+				add(name, t.Say)
+			}
+		}
+	}
+	for _, name := range def.Order {
+		for _, t := range def.States[name].On {
+			for _, c := range t.Choices {
+				if contains(offered[name], c) {
+					continue
+				}
+				if len(offered[name]) == 0 {
+					p.warnf(t.triggerNode, "choice %q: no message in or on the way into state %q offers buttons", c, name)
+				} else {
+					p.warnf(t.triggerNode, "choice %q is not a button offered in state %q (buttons: %s)%s", c, name, strings.Join(offered[name], ", "), didYouMean(c, offered[name]))
+				}
+			}
+		}
+	}
+}
+
+// checkWindow enforces WhatsApp's 24-hour rule on what the definition can see: messages that go
+// out on a timer of a day or more (certainly outside the window: an error), and messages that
+// answer a verdict or a round event (possibly outside it: a warning), including those said on
+// entering the state such a transition goes to.
+func (p *parser) checkWindow() {
+	def := p.def
+	if !def.RunsOn("whatsapp") {
+		return
+	}
+	const fix = "when WhatsApp delivers only templates: add template: KEY (declared under templates:)"
+	done := map[*yaml.Node]bool{}
+	check := func(sev Severity, msgs []Message, why string) {
+		for _, m := range msgs {
+			if m.Template != "" || done[m.node] {
+				continue
+			}
+			done[m.node] = true
+			p.report(m.node, sev, "this message %s, %s", why, fix)
+		}
+	}
+	for _, pass := range []Severity{Error, Warning} {
+		for _, name := range def.Order {
+			for _, t := range def.States[name].On {
+				var sev Severity
+				var why, entry string
+				const late = "more than 24 hours after the participant's last message"
+				switch {
+				case t.Kind == OnTimeout && t.After >= 24*time.Hour:
+					timing := fmt.Sprintf("%s after state %q is entered", fmtDuration(t.After), name)
+					sev = Error
+					why = fmt.Sprintf("goes out %s, %s", timing, late)
+					entry = fmt.Sprintf("is said on entering state %q %s, %s", t.Goto, timing, late)
+				case t.Kind == OnVerdict || t.Kind == OnRound:
+					what := "a verdict"
+					if t.Kind == OnRound {
+						what = "a round event"
+					}
+					sev = Warning
+					why = fmt.Sprintf("answers %s, which can come %s", what, late)
+					entry = fmt.Sprintf("is said on entering state %q on %s, which can come %s", t.Goto, what, late)
+				default:
+					continue
+				}
+				if sev != pass {
+					continue
+				}
+				check(sev, t.Say, why)
+				if target := def.States[t.Goto]; target != nil {
+					check(sev, target.Say, entry)
+				}
+			}
+		}
+	}
+}
+
+// fmtDuration writes a duration the way a definition would: 2d, 36h, 90m, 1h30m.
+func fmtDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// checkGraph reports what only the whole state graph shows: states no participant can reach,
+// and states from which no path leads out.
+func (p *parser) checkGraph() {
+	def := p.def
+	next := func(s string) []string {
+		var out []string
+		for _, t := range def.States[s].On {
+			for _, n := range []string{t.Goto, t.TakeFull} {
+				if n != "" && def.States[n] != nil {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	reached := map[string]bool{def.Start: true}
+	queue := []string{def.Start}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, n := range next(s) {
+			if !reached[n] {
+				reached[n] = true
+				queue = append(queue, n)
+			}
+		}
+	}
+	for _, name := range def.Order {
+		if !reached[name] {
+			p.warnf(def.States[name].keyNode, "state %q cannot be reached from the start state %q", name, def.Start)
+		}
+	}
+	// A state has a way out when it is final, ends the participation itself, rests (answers
+	// but never moves on, like a subscriber waiting for news: leaving it is opting out), or
+	// leads to a state that has one. What is left are closed loops. Iterate to the fixed
+	// point; definitions are small.
+	out := map[string]bool{}
+	for _, name := range def.Order {
+		st := def.States[name]
+		out[name] = st.Final || len(next(name)) == 0
+		for _, t := range st.On {
+			out[name] = out[name] || t.End || t.Kind == OnOptOut
+		}
+	}
+	// Propagate backwards from the states that have a way out, once over each edge.
+	from := map[string][]string{}
+	var queue2 []string
+	for _, name := range def.Order {
+		for _, n := range next(name) {
+			from[n] = append(from[n], name)
+		}
+		if out[name] {
+			queue2 = append(queue2, name)
+		}
+	}
+	for len(queue2) > 0 {
+		s := queue2[0]
+		queue2 = queue2[1:]
+		for _, prev := range from[s] {
+			if !out[prev] {
+				out[prev] = true
+				queue2 = append(queue2, prev)
+			}
+		}
+	}
+	for _, name := range def.Order {
+		st := def.States[name]
+		if reached[name] && !out[name] && len(st.On) > 0 {
+			p.warnf(st.keyNode, "state %q has no way out: every path from it loops back without reaching a final state or an end: true", name)
+		}
+	}
+}

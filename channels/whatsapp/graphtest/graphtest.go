@@ -1,0 +1,361 @@
+// Package graphtest is a fake WhatsApp Cloud API (Graph API) on loopback for tests: it
+// accepts the documented send, mark-read and media requests with a Bearer token, records what
+// was sent, serves media, and answers with the documented error shapes on demand. It also
+// builds signed webhook requests, so a test can play a participant end to end.
+package graphtest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Token is the access token the server accepts unless Server.Token is changed.
+const Token = "graphtest-token"
+
+// Version is the Graph API version in APIURL; any version is accepted.
+const Version = "v23.0"
+
+// Message is one request the server accepted on /{phone-number-id}/messages.
+type Message struct {
+	PhoneNumberID string
+	// ID is the wamid the server answered with (empty for mark-read requests).
+	ID string
+	// Body is the request's JSON, decoded.
+	Body map[string]any
+	Raw  []byte
+}
+
+// Type returns the message's "type" ("text", "image", "interactive", "template", …).
+func (m Message) Type() string { s, _ := m.Body["type"].(string); return s }
+
+// To returns the message's recipient.
+func (m Message) To() string { s, _ := m.Body["to"].(string); return s }
+
+// Text returns the body of a text message, the caption of a media message or the body of an
+// interactive one.
+func (m Message) Text() string {
+	obj, _ := m.Body[m.Type()].(map[string]any)
+	if s, ok := obj["body"].(string); ok {
+		return s
+	}
+	if s, ok := obj["caption"].(string); ok {
+		return s
+	}
+	if b, ok := obj["body"].(map[string]any); ok {
+		s, _ := b["text"].(string)
+		return s
+	}
+	return ""
+}
+
+type mediaItem struct {
+	mime string
+	data []byte
+}
+
+type failure struct{ code, status int }
+
+// Server is the fake Graph API. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the server's root; APIURL is what WHATSAPP_API_URL should be set to.
+	URL    string
+	APIURL string
+
+	mu     sync.Mutex
+	token  string
+	sent   []Message
+	reads  []Message
+	media  map[string]mediaItem
+	fails  []failure
+	n      int
+	hexSHA bool
+	noSize bool
+	srv    *httptest.Server
+}
+
+// New starts a fake Graph API on loopback and stops it when the test ends.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{token: Token, media: make(map[string]mediaItem)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleMessages)
+	mux.HandleFunc("GET /download/{id}", s.handleDownload)
+	mux.HandleFunc("GET /{version}/{id}", s.handleMediaInfo)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	s.APIURL = s.srv.URL + "/" + Version
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// SetToken changes the access token the server accepts.
+func (s *Server) SetToken(token string) { s.mu.Lock(); s.token = token; s.mu.Unlock() }
+
+// HexDigests makes the media endpoint give sha256 in hex instead of base64.
+func (s *Server) HexDigests(on bool) { s.mu.Lock(); s.hexSHA = on; s.mu.Unlock() }
+
+// OmitFileSizes makes the media endpoint leave out file_size, so only the download itself
+// tells how large the media is.
+func (s *Server) OmitFileSizes(on bool) { s.mu.Lock(); s.noSize = on; s.mu.Unlock() }
+
+// Sent returns the messages sent so far (not mark-read requests), in order.
+func (s *Server) Sent() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.sent...)
+}
+
+// Reads returns the mark-read and typing-indicator requests so far, in order.
+func (s *Server) Reads() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.reads...)
+}
+
+// AddMedia makes id resolvable and downloadable, as media a participant sent.
+func (s *Server) AddMedia(id, mime string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.media[id] = mediaItem{mime: mime, data: append([]byte(nil), data...)}
+}
+
+// FailNext makes the next request to /messages fail with the documented error body for code
+// and the given HTTP status; calls queue up, one failure per request.
+func (s *Server) FailNext(code, httpStatus int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, failure{code, httpStatus})
+}
+
+// Requests returns how many /messages requests arrived, failed ones included.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	token := s.token
+	s.mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer "+token {
+		writeError(w, http.StatusUnauthorized, 190, "Error validating access token: Session has expired")
+		return false
+	}
+	return true
+}
+
+// writeError answers with the documented Graph API error shape.
+func writeError(w http.ResponseWriter, status, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+		"message":    fmt.Sprintf("(#%d) %s", code, msg),
+		"type":       "OAuthException",
+		"code":       code,
+		"error_data": map[string]any{"messaging_product": "whatsapp", "details": msg},
+		"fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam",
+	}})
+}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.n++
+	var fail *failure
+	if len(s.fails) > 0 {
+		f := s.fails[0]
+		s.fails = s.fails[1:]
+		fail = &f
+	}
+	s.mu.Unlock()
+	if !s.authorized(w, r) {
+		return
+	}
+	if fail != nil {
+		writeError(w, fail.status, fail.code, "graphtest failure")
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var body map[string]any
+	if err != nil || json.Unmarshal(raw, &body) != nil {
+		writeError(w, http.StatusBadRequest, 100, "Invalid parameter")
+		return
+	}
+	if body["messaging_product"] != "whatsapp" {
+		writeError(w, http.StatusBadRequest, 100, "Invalid parameter: messaging_product")
+		return
+	}
+	m := Message{PhoneNumberID: r.PathValue("phone"), Body: body, Raw: raw}
+	w.Header().Set("Content-Type", "application/json")
+	if body["status"] == "read" {
+		if _, ok := body["message_id"].(string); !ok {
+			writeError(w, http.StatusBadRequest, 100, "Invalid parameter: message_id")
+			return
+		}
+		s.mu.Lock()
+		s.reads = append(s.reads, m)
+		s.mu.Unlock()
+		_, _ = io.WriteString(w, `{"success":true}`)
+		return
+	}
+	to, _ := body["to"].(string)
+	typ, _ := body["type"].(string)
+	if to == "" || typ == "" || body[typ] == nil {
+		writeError(w, http.StatusBadRequest, 100, "Invalid parameter: to, type or the typed object is missing")
+		return
+	}
+	s.mu.Lock()
+	m.ID = "wamid.graphtest." + strconv.Itoa(len(s.sent)+1)
+	s.sent = append(s.sent, m)
+	s.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"messaging_product": "whatsapp",
+		"contacts":          []map[string]string{{"input": to, "wa_id": strings.TrimPrefix(to, "+")}},
+		"messages":          []map[string]string{{"id": m.ID}},
+	})
+}
+
+func (s *Server) handleMediaInfo(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	item, ok := s.media[id]
+	hexSHA, noSize := s.hexSHA, s.noSize
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, 100, "Unsupported get request. Object with ID '"+id+"' does not exist")
+		return
+	}
+	sum := sha256.Sum256(item.data)
+	digest := base64.StdEncoding.EncodeToString(sum[:])
+	if hexSHA {
+		digest = hex.EncodeToString(sum[:])
+	}
+	info := map[string]any{
+		"messaging_product": "whatsapp",
+		"url":               s.URL + "/download/" + id,
+		"mime_type":         item.mime,
+		"sha256":            digest,
+		"file_size":         strconv.Itoa(len(item.data)),
+		"id":                id,
+	}
+	if noSize {
+		delete(info, "file_size")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(info)
+}
+
+func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	s.mu.Lock()
+	item, ok := s.media[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", item.mime)
+	_, _ = w.Write(item.data)
+}
+
+// Sign returns the X-Hub-Signature-256 value for body under the app secret.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// SignedWebhook returns a POST of body to http://localhost/webhooks/whatsapp signed with
+// secret, for fiber's App.Test; for a real server, set its URL (req.URL.Host) first.
+func SignedWebhook(secret string, body []byte) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, "http://localhost/webhooks/whatsapp", strings.NewReader(string(body)))
+	if err != nil {
+		panic(err) // the URL is a constant
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", Sign(secret, body))
+	return req
+}
+
+// Webhook wraps one change value (with "messages" or "statuses") for the business number
+// phoneNumberID in the documented webhook envelope.
+func Webhook(phoneNumberID string, value map[string]any) []byte {
+	value["messaging_product"] = "whatsapp"
+	value["metadata"] = map[string]string{"display_phone_number": "15550001111", "phone_number_id": phoneNumberID}
+	b, err := json.Marshal(map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{
+			"id":      "100000000000001",
+			"changes": []any{map[string]any{"field": "messages", "value": value}},
+		}},
+	})
+	if err != nil {
+		panic(err) // maps of strings always encode
+	}
+	return b
+}
+
+func inbound(phoneNumberID, from, name string, msg map[string]any) []byte {
+	msg["from"] = from
+	if _, ok := msg["timestamp"]; !ok {
+		msg["timestamp"] = "1767611520"
+	}
+	return Webhook(phoneNumberID, map[string]any{
+		"contacts": []any{map[string]any{"profile": map[string]string{"name": name}, "wa_id": from}},
+		"messages": []any{msg},
+	})
+}
+
+// TextWebhook is a webhook body with one text message.
+func TextWebhook(phoneNumberID, from, name, wamid, text string) []byte {
+	return inbound(phoneNumberID, from, name, map[string]any{
+		"id": wamid, "type": "text", "text": map[string]string{"body": text},
+	})
+}
+
+// ImageWebhook is a webhook body with one image whose sha256 (base64, as Meta sends it) is
+// that of data; serve data with AddMedia(mediaID, mime, data).
+func ImageWebhook(phoneNumberID, from, name, wamid, mediaID, mime string, data []byte, caption string) []byte {
+	sum := sha256.Sum256(data)
+	return inbound(phoneNumberID, from, name, map[string]any{
+		"id": wamid, "type": "image", "image": map[string]string{
+			"id": mediaID, "mime_type": mime, "sha256": base64.StdEncoding.EncodeToString(sum[:]), "caption": caption,
+		},
+	})
+}
+
+// ButtonReplyWebhook is a webhook body with one tapped reply button.
+func ButtonReplyWebhook(phoneNumberID, from, name, wamid, buttonID, title string) []byte {
+	return inbound(phoneNumberID, from, name, map[string]any{
+		"id": wamid, "type": "interactive", "interactive": map[string]any{
+			"type": "button_reply", "button_reply": map[string]string{"id": buttonID, "title": title},
+		},
+	})
+}
+
+// StatusWebhook is a webhook body with one delivery status (sent, delivered, read, failed)
+// of the message wamid; a failed one carries error 131026.
+func StatusWebhook(phoneNumberID, wamid, status, recipient string) []byte {
+	st := map[string]any{"id": wamid, "status": status, "timestamp": "1767611602", "recipient_id": recipient}
+	if status == "failed" {
+		st["errors"] = []any{map[string]any{"code": 131026, "title": "Message undeliverable",
+			"message": "Message undeliverable", "error_data": map[string]string{"details": "Message Undeliverable."}}}
+	}
+	return Webhook(phoneNumberID, map[string]any{"statuses": []any{st}})
+}

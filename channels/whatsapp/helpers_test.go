@@ -1,0 +1,202 @@
+package whatsapp_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/channels/whatsapp"
+	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/media"
+)
+
+const (
+	appSecret   = "app-secret"
+	verifyToken = "verify-me"
+)
+
+// fakeEngine routes every address to "bouncer" (unless told otherwise) and records what it
+// receives.
+type fakeEngine struct {
+	mu         sync.Mutex
+	routes     []string
+	received   []engine.Inbound
+	noCampaign bool
+	routeErr   error
+	receiveErr error
+}
+
+func (f *fakeEngine) Route(_ context.Context, channel, address, text, number string) (string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes = append(f.routes, channel+" "+address+" "+number+" "+text)
+	if f.routeErr != nil {
+		return "", false, f.routeErr
+	}
+	return "bouncer", !f.noCampaign, nil
+}
+
+func (f *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.receiveErr != nil {
+		return false, f.receiveErr
+	}
+	f.received = append(f.received, in)
+	return false, nil
+}
+
+func (f *fakeEngine) Received() []engine.Inbound {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]engine.Inbound(nil), f.received...)
+}
+
+// fakeMedia stores in memory what PutMedia is given, refusing what err says.
+type fakeMedia struct {
+	mu     sync.Mutex
+	stored map[string][]byte
+	err    error
+}
+
+func (f *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, declared string, r io.Reader) (engine.Media, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return engine.Media{}, err
+	}
+	if f.err != nil {
+		return engine.Media{}, f.err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sum := sha256.Sum256(data)
+	key := campaign + "/" + participant + "/" + hex.EncodeToString(sum[:])
+	if f.stored == nil {
+		f.stored = make(map[string][]byte)
+	}
+	f.stored[key] = data
+	return engine.Media{Kind: kind, Key: key, MIME: declared, Size: int64(len(data))}, nil
+}
+
+func (f *fakeMedia) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.stored)
+}
+
+type deliveryUpdate struct {
+	ID string
+	D  whatsapp.Delivery
+}
+
+type fakeDeliveries struct {
+	mu      sync.Mutex
+	updates []deliveryUpdate
+	err     error
+}
+
+func (f *fakeDeliveries) UpdateDelivery(_ context.Context, id string, d whatsapp.Delivery) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.updates = append(f.updates, deliveryUpdate{id, d})
+	return nil
+}
+
+// fakeClock moves only when the channel sleeps; it records every sleep.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+	return ctx.Err()
+}
+
+func (c *fakeClock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []time.Duration
+	for _, d := range c.sleeps {
+		if d > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// rig is a channel wired to fakes and a fake Graph API, mounted on a Fiber app.
+type rig struct {
+	ch    *whatsapp.Channel
+	app   *fiber.App
+	graph *graphtest.Server
+	eng   *fakeEngine
+	media *fakeMedia
+	dels  *fakeDeliveries
+	clock *fakeClock
+}
+
+func newRig(tb testing.TB, change func(*whatsapp.Config)) *rig {
+	tb.Helper()
+	r := &rig{graph: graphtest.New(tb), eng: &fakeEngine{}, media: &fakeMedia{}, dels: &fakeDeliveries{},
+		clock: &fakeClock{now: now}}
+	cfg := whatsapp.Config{
+		APIURL: r.graph.APIURL, AccessToken: graphtest.Token, AppSecret: appSecret, VerifyToken: verifyToken,
+		PhoneNumberID: testNumber, Receiver: r.eng, Media: r.media, Deliveries: r.dels,
+		Now: r.clock.Now, Sleep: r.clock.Sleep,
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	ch, err := whatsapp.New(cfg)
+	if err != nil {
+		tb.Fatalf("whatsapp.New: %v", err)
+	}
+	r.ch = ch
+	r.app = fiber.New(fiber.Config{BodyLimit: 8 << 20})
+	ch.Mount(r.app)
+	return r
+}
+
+// post sends a webhook signed with the app secret and returns the status.
+func (r *rig) post(tb testing.TB, body []byte) int {
+	tb.Helper()
+	return r.do(tb, graphtest.SignedWebhook(appSecret, body))
+}
+
+func (r *rig) do(tb testing.TB, req *http.Request) int {
+	tb.Helper()
+	resp, err := r.app.Test(req, -1)
+	if err != nil {
+		tb.Fatalf("request: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+var errTransient = errors.New("disk on fire")
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// The media store is what the channel hands fetched media to.
+var _ whatsapp.MediaStore = (*media.Store)(nil)

@@ -1,0 +1,379 @@
+package whatsapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Webhook is one webhook body, normalized: what it asks the channel to do, in the order the
+// platform listed it.
+type Webhook struct {
+	Messages []Message
+	Statuses []Status
+	// Errors are out-of-band errors (entry.changes.value.errors) that belong to no message;
+	// they are only logged.
+	Errors []ErrorInfo
+}
+
+// Message is one inbound message, normalized.
+type Message struct {
+	// PhoneNumberID is the business number the message was sent to; it decides which campaigns
+	// the message can reach.
+	PhoneNumberID string
+	// Inbound has Channel, PlatformID (the wamid), From, Name, Kind, Text, Choice, Location,
+	// ReplyTo and At filled; Campaign, ParticipantID and Media are the handler's business.
+	Inbound engine.Inbound
+	// Media is set for media the channel fetches (photo, video, audio, document).
+	Media *MediaRef
+	// Skip, when set, says why the message has no effect on any campaign (a reaction, a
+	// system notice); it is logged and acknowledged.
+	Skip string
+}
+
+// MediaRef is a media attachment as the webhook announces it: an id to resolve through the
+// Graph API, and what the platform says about the bytes.
+type MediaRef struct {
+	ID string
+	// Kind is photo, video, audio or document (engine.Media's kinds).
+	Kind string
+	MIME string
+	// SHA256 is the digest as the webhook gives it (base64 in Meta's examples, hex in some).
+	SHA256   string
+	Filename string
+	// Voice marks a voice note (an audio message recorded in the app).
+	Voice bool
+}
+
+// Status is one delivery status of an outbound message.
+type Status struct {
+	PhoneNumberID string
+	// MessageID is the wamid Send returned for the message.
+	MessageID string
+	Recipient string
+	Delivery  Delivery
+}
+
+// ErrorInfo is one error object in a webhook.
+type ErrorInfo struct {
+	Code    int    `json:"code"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+	Data    struct {
+		Details string `json:"details"`
+	} `json:"error_data"`
+}
+
+// envelope is the documented webhook body; only what the channel uses is decoded.
+type envelope struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID      string `json:"id"`
+		Changes []struct {
+			Field string `json:"field"`
+			Value value  `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+type value struct {
+	Metadata struct {
+		PhoneNumberID string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Contacts []struct {
+		Profile struct {
+			Name string `json:"name"`
+		} `json:"profile"`
+		WaID string `json:"wa_id"`
+	} `json:"contacts"`
+	Messages []message   `json:"messages"`
+	Statuses []status    `json:"statuses"`
+	Errors   []ErrorInfo `json:"errors"`
+}
+
+type mediaObject struct {
+	ID       string `json:"id"`
+	MIME     string `json:"mime_type"`
+	SHA256   string `json:"sha256"`
+	Caption  string `json:"caption"`
+	Filename string `json:"filename"`
+	Voice    bool   `json:"voice"`
+}
+
+type message struct {
+	From      string `json:"from"`
+	ID        string `json:"id"`
+	Timestamp string `json:"timestamp"`
+	Type      string `json:"type"`
+	GroupID   string `json:"group_id"`
+	Context   *struct {
+		ID string `json:"id"`
+	} `json:"context"`
+	Text *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Image    *mediaObject `json:"image"`
+	Video    *mediaObject `json:"video"`
+	Audio    *mediaObject `json:"audio"`
+	Document *mediaObject `json:"document"`
+	Sticker  *mediaObject `json:"sticker"`
+	Location *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		Name      string  `json:"name"`
+		Address   string  `json:"address"`
+	} `json:"location"`
+	Contacts []struct {
+		Name struct {
+			FormattedName string `json:"formatted_name"`
+		} `json:"name"`
+		Phones []struct {
+			Phone string `json:"phone"`
+		} `json:"phones"`
+	} `json:"contacts"`
+	Interactive *struct {
+		Type        string `json:"type"`
+		ButtonReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+	Button *struct {
+		Payload string `json:"payload"`
+		Text    string `json:"text"`
+	} `json:"button"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Errors []ErrorInfo `json:"errors"`
+}
+
+type status struct {
+	ID          string      `json:"id"`
+	Status      string      `json:"status"`
+	Timestamp   string      `json:"timestamp"`
+	RecipientID string      `json:"recipient_id"`
+	Errors      []ErrorInfo `json:"errors"`
+}
+
+// GroupPrefix marks a WhatsApp group in an address: a message from a group belongs to the
+// group (the team), and a reply to an address with this prefix goes to the group.
+const GroupPrefix = "group:"
+
+// ParseWebhook normalizes a webhook body. It fails, wrapping errs.ErrInvalid, only when the
+// body is not the documented JSON object; unknown fields, types and statuses are normalized
+// (to engine.KindUnsupported) or skipped, never an error, so one odd item cannot hold back
+// the rest of a batch. now stamps messages without a readable timestamp.
+func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&env); err != nil {
+		return nil, fmt.Errorf("whatsapp: webhook body is not the documented JSON: %v: %w", err, errs.ErrInvalid)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("whatsapp: webhook body has data after the JSON object: %w", errs.ErrInvalid)
+	}
+	w := &Webhook{}
+	for _, e := range env.Entry {
+		for _, ch := range e.Changes {
+			// Other fields (account updates, group lifecycle, templates) are not messages;
+			// an app subscribed to them gets them acknowledged and ignored.
+			if ch.Field != "messages" {
+				continue
+			}
+			v := ch.Value
+			number := v.Metadata.PhoneNumberID
+			names := make(map[string]string, len(v.Contacts))
+			for _, c := range v.Contacts {
+				names[c.WaID] = c.Profile.Name
+			}
+			for _, m := range v.Messages {
+				w.Messages = append(w.Messages, normalize(number, names, m, now))
+			}
+			for _, s := range v.Statuses {
+				if st, ok := normalizeStatus(number, s, now); ok {
+					w.Statuses = append(w.Statuses, st)
+				}
+			}
+			w.Errors = append(w.Errors, v.Errors...)
+		}
+	}
+	return w, nil
+}
+
+func unixTime(s string, now time.Time) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	// Anything before 2009 (WhatsApp's birth) or far in the future is not a real timestamp.
+	if err != nil || n < 1_230_000_000 || n > 1<<40 {
+		return now
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+func normalize(number string, names map[string]string, m message, now time.Time) Message {
+	in := engine.Inbound{
+		Channel:    ChannelName,
+		PlatformID: m.ID,
+		From:       m.From,
+		Name:       names[m.From],
+		At:         unixTime(m.Timestamp, now),
+	}
+	if m.GroupID != "" {
+		in.From = GroupPrefix + m.GroupID
+	}
+	if m.Context != nil {
+		in.ReplyTo = m.Context.ID
+	}
+	out := Message{PhoneNumberID: number, Inbound: in}
+	if m.ID == "" || m.From == "" {
+		out.Skip = "message without id or sender"
+		return out
+	}
+	if len(m.Errors) > 0 {
+		// The platform could not give us the message (unsupported type, media too large):
+		// the participant hears that rather than nothing.
+		out.Inbound.Kind = engine.KindUnsupported
+		out.Inbound.Text = fmt.Sprintf("error %d: %s", m.Errors[0].Code, m.Errors[0].Title)
+		return out
+	}
+	unsupported := func() Message {
+		out.Inbound.Kind = engine.KindUnsupported
+		out.Inbound.Text = m.Type
+		return out
+	}
+	withMedia := func(kind string, o *mediaObject) Message {
+		if o == nil || o.ID == "" {
+			return unsupported()
+		}
+		out.Inbound.Kind = engine.KindMedia
+		out.Inbound.Text = o.Caption
+		out.Media = &MediaRef{ID: o.ID, Kind: kind, MIME: o.MIME, SHA256: o.SHA256, Filename: o.Filename, Voice: o.Voice}
+		return out
+	}
+	switch m.Type {
+	case "text":
+		if m.Text == nil {
+			return unsupported()
+		}
+		out.Inbound.Kind = engine.KindText
+		out.Inbound.Text = m.Text.Body
+	case "image":
+		return withMedia("photo", m.Image)
+	case "video":
+		return withMedia("video", m.Video)
+	case "audio":
+		return withMedia("audio", m.Audio)
+	case "document":
+		return withMedia("document", m.Document)
+	case "sticker":
+		// Stickers are decoration, not entries: the engine answers them like any message it
+		// cannot use, and nothing is fetched.
+		out.Inbound.Kind = engine.KindUnsupported
+		out.Inbound.Text = "sticker"
+	case "location":
+		if m.Location == nil {
+			return unsupported()
+		}
+		out.Inbound.Kind = engine.KindLocation
+		out.Inbound.Location = &engine.Location{
+			Latitude: m.Location.Latitude, Longitude: m.Location.Longitude,
+			Name: m.Location.Name, Address: m.Location.Address,
+		}
+	case "contacts":
+		if len(m.Contacts) == 0 {
+			return unsupported()
+		}
+		var b strings.Builder
+		for i, c := range m.Contacts {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("Shared contact: ")
+			b.WriteString(c.Name.FormattedName)
+			for _, p := range c.Phones {
+				b.WriteString(" ")
+				b.WriteString(p.Phone)
+			}
+		}
+		out.Inbound.Kind = engine.KindText
+		out.Inbound.Text = b.String()
+	case "interactive":
+		switch {
+		case m.Interactive == nil:
+			return unsupported()
+		case m.Interactive.ButtonReply != nil:
+			out.Inbound.Kind = engine.KindChoice
+			out.Inbound.Choice = m.Interactive.ButtonReply.ID
+			out.Inbound.Text = m.Interactive.ButtonReply.Title
+		case m.Interactive.ListReply != nil:
+			out.Inbound.Kind = engine.KindChoice
+			out.Inbound.Choice = m.Interactive.ListReply.ID
+			out.Inbound.Text = m.Interactive.ListReply.Title
+		default:
+			return unsupported()
+		}
+	case "button":
+		if m.Button == nil {
+			return unsupported()
+		}
+		out.Inbound.Kind = engine.KindChoice
+		out.Inbound.Choice = m.Button.Payload
+		out.Inbound.Text = m.Button.Text
+	case "reaction":
+		// A reaction is not an answer: feeding "👍" to a step that waits for a name or a
+		// photo would move the participant on by accident.
+		out.Skip = "reaction"
+	case "system", "request_welcome":
+		out.Skip = m.Type + " notice"
+	default:
+		return unsupported()
+	}
+	return out
+}
+
+// statusRank orders delivery statuses; a status never replaces one of a higher rank. failed
+// ranks below delivered because Meta does not promise order: a message that was delivered
+// reached the participant, whatever a late "failed" says.
+var statusRank = map[string]int{
+	StatusSent:      1,
+	StatusFailed:    2,
+	StatusDelivered: 3,
+	StatusRead:      4,
+	StatusPlayed:    5,
+}
+
+// Supersedes reports whether a delivery status next may replace the recorded status prev:
+// statuses only move forward (sent → failed → delivered → read → played), so a late
+// "delivered" never turns a "read" message back. An empty prev is replaced by anything known.
+func Supersedes(prev, next string) bool {
+	return statusRank[next] > statusRank[prev]
+}
+
+func normalizeStatus(number string, s status, now time.Time) (Status, bool) {
+	if s.ID == "" {
+		return Status{}, false
+	}
+	if _, known := statusRank[s.Status]; !known {
+		return Status{}, false
+	}
+	d := Delivery{Status: s.Status, At: unixTime(s.Timestamp, now)}
+	if len(s.Errors) > 0 {
+		d.ErrorCode = s.Errors[0].Code
+		d.ErrorTitle = s.Errors[0].Title
+		if d.ErrorTitle == "" {
+			d.ErrorTitle = s.Errors[0].Message
+		}
+	}
+	return Status{PhoneNumberID: number, MessageID: s.ID, Recipient: s.RecipientID, Delivery: d}, true
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+)
+
+// tokenFile holds the admin token of a server that was given none, so that `campaign launch`
+// on the same machine finds it.
+const tokenFile = "admin-token"
+
+// launchCmd validates a definition locally, then sends it to a running server, which
+// validates it again before it goes live.
+func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("launch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "http://127.0.0.1:8080", "URL of the running campaign server")
+	token := fs.String("token", "", "admin token (default $CAMPAIGN_ADMIN_TOKEN, or the one in --data)")
+	data := fs.String("data", "./data", "data folder of a local server, to read its admin token")
+	draft := fs.Bool("draft", false, "upload as a draft instead of going live")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fmt.Fprintln(stderr, "usage: campaign launch FILE [--server URL] [--token TOKEN] [--draft]")
+		return errUsage
+	}
+	def, probs := campaigns.LoadFile(file)
+	for _, p := range probs {
+		fmt.Fprintln(stdout, p.String())
+	}
+	if def == nil {
+		return fmt.Errorf("%s has errors; nothing was sent", file)
+	}
+	tok := *token
+	if tok == "" {
+		tok = getenv("CAMPAIGN_ADMIN_TOKEN")
+	}
+	if tok == "" {
+		b, err := os.ReadFile(filepath.Join(*data, tokenFile))
+		if err != nil {
+			return fmt.Errorf("no admin token: pass --token, set CAMPAIGN_ADMIN_TOKEN, or run next to the server's data folder (%v)", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	status := "live"
+	if *draft {
+		status = "draft"
+	}
+	u := strings.TrimRight(*server, "/") + "/api/campaigns?" + url.Values{"file": {filepath.Base(file)}, "status": {status}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(def.Source))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", *server, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error    string   `json:"error"`
+		Problems []string `json:"problems"`
+		ID       string   `json:"id"`
+		Version  string   `json:"version"`
+		Status   string   `json:"status"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return fmt.Errorf("server answered %s without a readable body", resp.Status)
+	}
+	for _, p := range body.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("server refused the launch (%s): %s", resp.Status, body.Error)
+	}
+	fmt.Fprintf(stdout, "campaign %q version %s is %s on %s\n", body.ID, body.Version, body.Status, *server)
+	return nil
+}

@@ -1,0 +1,151 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// CampaignInfo is a loaded campaign as the dashboard lists it.
+type CampaignInfo struct {
+	Def    *campaigns.Definition
+	Status string
+	// Counts is the number of participants in each state.
+	Counts map[string]int
+}
+
+// Campaigns is what the campaign pages need: the loaded campaigns with their status and
+// participants per state, and a way to pause, resume or close one.
+type Campaigns interface {
+	CampaignList(ctx context.Context) ([]CampaignInfo, error)
+	SetStatus(ctx context.Context, id, status string) error
+}
+
+// campaignStatuses an admin can switch a campaign to from the dashboard.
+var campaignStatuses = map[string]string{"live": "Campaign is live.", "paused": "Campaign paused: messages wait until it is resumed.", "closed": "Campaign closed."}
+
+type campaignRow struct {
+	ID, Title, Version, Status string
+	Participants               int
+}
+
+type flowState struct {
+	Name        string
+	Count       int
+	Final       bool
+	Start       bool
+	Handoff     string
+	Transitions []flowTransition
+}
+
+type flowTransition struct {
+	On, Goto string
+}
+
+func (d *Dashboard) campaignsPage(c *fiber.Ctx) error {
+	list, err := d.campaigns.CampaignList(c.UserContext())
+	if err != nil {
+		return fmt.Errorf("dashboard: list campaigns: %w", err)
+	}
+	rows := make([]campaignRow, 0, len(list))
+	for _, ci := range list {
+		n := 0
+		for _, k := range ci.Counts {
+			n += k
+		}
+		rows = append(rows, campaignRow{ID: ci.Def.ID, Title: ci.Def.Title, Version: ci.Def.Version, Status: ci.Status, Participants: n})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
+	return d.render(c, fiber.StatusOK, "campaigns", rows)
+}
+
+func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
+	ci, err := d.findCampaign(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	def := ci.Def
+	var states []flowState
+	for _, name := range def.Order {
+		st := def.States[name]
+		fs := flowState{Name: name, Count: ci.Counts[name], Final: st.Final, Start: name == def.Start, Handoff: st.Handoff}
+		for _, t := range st.On {
+			fs.Transitions = append(fs.Transitions, flowTransition{On: triggerLabel(t), Goto: t.Goto})
+		}
+		states = append(states, fs)
+	}
+	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
+		"Campaign": ci, "States": states, "Admin": currentUser(c).Role == RoleAdmin,
+	})
+}
+
+func (d *Dashboard) findCampaign(ctx context.Context, id string) (CampaignInfo, error) {
+	list, err := d.campaigns.CampaignList(ctx)
+	if err != nil {
+		return CampaignInfo{}, fmt.Errorf("dashboard: list campaigns: %w", err)
+	}
+	for _, ci := range list {
+		if ci.Def.ID == id {
+			return ci, nil
+		}
+	}
+	return CampaignInfo{}, fmt.Errorf("dashboard: campaign %q: %w", id, errs.ErrNotFound)
+}
+
+// setCampaignStatus pauses, resumes or closes a campaign; only admins may.
+func (d *Dashboard) setCampaignStatus(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u.Role != RoleAdmin {
+		return fmt.Errorf("dashboard: %s may not change a campaign's status: %w", u.Username, errForbidden)
+	}
+	id, status := c.Params("id"), c.FormValue("status")
+	msg, ok := campaignStatuses[status]
+	if !ok {
+		return fmt.Errorf("dashboard: status %q: %w", status, errs.ErrInvalid)
+	}
+	if err := d.campaigns.SetStatus(c.UserContext(), id, status); err != nil {
+		return fmt.Errorf("dashboard: set status of %s: %w", id, err)
+	}
+	d.setFlash(c, flash{Message: msg})
+	return c.Redirect("/dashboard/campaigns/"+id, fiber.StatusSeeOther)
+}
+
+// triggerLabel says in a few words what fires a transition.
+func triggerLabel(t *campaigns.Transition) string {
+	switch t.Kind {
+	case campaigns.OnText:
+		switch {
+		case t.AnyText:
+			return "any text"
+		case t.Pattern != nil:
+			return "text like /" + t.Pattern.String() + "/"
+		}
+		return "text " + strings.Join(t.Keywords, ", ")
+	case campaigns.OnMedia:
+		if len(t.Media) == 0 {
+			return "any media"
+		}
+		return strings.Join(t.Media, " or ")
+	case campaigns.OnChoice:
+		if len(t.Choices) == 0 {
+			return "any choice"
+		}
+		return "choice " + strings.Join(t.Choices, ", ")
+	case campaigns.OnTimeout:
+		return "after " + t.After.String()
+	case campaigns.OnVerdict:
+		return "verdict " + t.Verdict
+	case campaigns.OnRound:
+		if t.Round != "" {
+			return "round " + t.Round + " " + t.RoundEvent
+		}
+		return "round " + t.RoundEvent
+	}
+	return string(t.Kind)
+}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// AgentSay queues a human agent's reply to a participant, due at once (an agent's typing was
+// real). It is written as a step of its own, so it is ordered with the bot's replies.
+func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return fmt.Errorf("engine: agent reply: %w: empty message", errs.ErrInvalid)
+	}
+	for attempt := 0; ; attempt++ {
+		p, err := e.store.Participant(ctx, participantID)
+		if err != nil {
+			return fmt.Errorf("engine: agent reply to %s: %w", participantID, err)
+		}
+		now := e.now()
+		s := Step{Participant: p, PrevVersion: p.Version}
+		s.Participant.Version++
+		s.Participant.UpdatedAt = now
+		s.Participant.Vars["agent"] = agent
+		s.Outbox = []Outbound{{ParticipantID: p.ID, Campaign: p.Campaign, Channel: p.Channel,
+			To: p.Address, Text: text, DueAt: now, Status: StatusPending}}
+		err = e.store.Commit(ctx, s)
+		if errors.Is(err, errs.ErrConflict) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("engine: agent reply to %s: %w", participantID, err)
+		}
+		e.wakeSender()
+		return nil
+	}
+}
+
+// Handback gives a handed-off conversation back to the bot: it stores a KindHandback event,
+// which clears the hand-off and fires the state's handback transition. Handing back twice at
+// the same point has one effect.
+func (e *Engine) Handback(ctx context.Context, participantID, agent string) error {
+	p, err := e.store.Participant(ctx, participantID)
+	if err != nil {
+		return fmt.Errorf("engine: hand back %s: %w", participantID, err)
+	}
+	_, _, err = e.store.SaveInbound(ctx, Inbound{
+		Channel: "agent", PlatformID: fmt.Sprintf("handback:%s:%d", p.ID, p.Version),
+		Campaign: p.Campaign, From: p.Address, ParticipantID: p.ID, Kind: KindHandback,
+		Agent: agent, At: e.now(),
+	})
+	if err != nil {
+		return fmt.Errorf("engine: hand back %s: %w", participantID, err)
+	}
+	e.Wake()
+	return nil
+}
+
+// Broadcast queues msg for every participant of campaign currently in state (not finished or
+// opted out), rendered for each in their language with their variables. The 24-hour window is
+// checked when each reply is sent (give msg a Template for subscribers who have not written
+// for a day). It returns the broadcast's id, for BroadcastReport, and how many were queued.
+func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg campaigns.Message) (id string, queued int, err error) {
+	def, ok := e.Campaign(campaign)
+	if !ok {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: campaign %w", campaign, errs.ErrNotFound)
+	}
+	if msg.Text.IsZero() && msg.Media == "" && msg.Template == "" {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message", campaign, errs.ErrInvalid)
+	}
+	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, State: state, Unfinished: true})
+	if err != nil {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
+	}
+	now := e.now()
+	id = fmt.Sprintf("b-%s-%d-%s", campaign, now.UnixMilli(), strings.ToLower(e.code()))
+	rows := make([]Outbound, 0, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		d, ok := e.definition(p.Campaign, p.DefVersion)
+		if !ok {
+			d = def
+		}
+		fill := func(s string) string {
+			if !strings.Contains(s, "{{") {
+				return s
+			}
+			vars := map[string]string{"persona": d.Persona.Name}
+			for k, v := range p.Vars {
+				vars[k] = v
+			}
+			return campaigns.Render(s, vars)
+		}
+		out := e.render(def, p, msg, fill)
+		out.DueAt, out.BroadcastID = now, id
+		rows = append(rows, out)
+	}
+	const chunk = 500
+	for start := 0; start < len(rows); start += chunk {
+		if err := e.store.Enqueue(ctx, rows[start:min(start+chunk, len(rows))]); err != nil {
+			return id, start, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
+		}
+	}
+	e.wakeSender()
+	return id, len(rows), nil
+}
+
+// BroadcastReport tells how a broadcast is doing: replies pending, sent, failed (with the
+// window closed and no template, among others) and cancelled.
+func (e *Engine) BroadcastReport(ctx context.Context, id string) (BroadcastReport, error) {
+	r, err := e.store.BroadcastReport(ctx, id)
+	if err != nil {
+		return BroadcastReport{}, fmt.Errorf("engine: broadcast report %s: %w", id, err)
+	}
+	return r, nil
+}

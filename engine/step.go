@@ -1,0 +1,611 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// step computes what one event does, without writing anything. A non-empty skip says why the
+// event has no effect. full names the pools a previous attempt found full.
+func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]bool) (s Step, skip string, err error) {
+	cur, ok := e.Campaign(in.Campaign)
+	if !ok {
+		return s, "campaign " + in.Campaign + " is not loaded", nil
+	}
+	now := e.now()
+	s.InboundID = in.ID
+	running := e.running(cur, now)
+	p, err := e.store.Participant(ctx, in.ParticipantID)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		if !in.fromParticipant() {
+			return s, fmt.Sprintf("%s event for unknown participant", in.Kind), nil
+		}
+		if !running {
+			// A stranger writing to a closed campaign hears so, and nothing about them is kept.
+			s.Outbox = []Outbound{{Campaign: cur.ID, Channel: in.Channel, To: in.From,
+				Text: NotRunning, DueAt: now, Status: StatusPending}}
+			return s, "", nil
+		}
+		p = Participant{
+			ID: in.ParticipantID, Campaign: cur.ID, Channel: in.Channel, Address: in.From,
+			Vars: map[string]string{}, DefVersion: cur.Version, CreatedAt: now,
+		}
+		p.Vars = freshVars(cur, in.Name, nil)
+		s.Created = true
+	case err != nil:
+		return s, "", fmt.Errorf("engine: load participant %s: %w", in.ParticipantID, err)
+	}
+	def := cur
+	if !s.Created {
+		if def, ok = e.definition(p.Campaign, p.DefVersion); !ok {
+			return s, "campaign " + p.Campaign + " is not loaded", nil
+		}
+	}
+	s.PrevVersion = p.Version
+	r := &run{e: e, ctx: ctx, def: def, step: &s, p: &p, now: now, full: full, in: in}
+	r.recordInbound()
+	if in.fromParticipant() {
+		p.LastInboundAt = in.At
+		if p.LastInboundAt.IsZero() {
+			p.LastInboundAt = now
+		}
+	}
+
+	switch {
+	case s.Created:
+		r.begin()
+	case !running && in.fromParticipant() && !(in.Kind == KindText && isOptOut(def, in.Text)):
+		// Opting out works even then (below); anything else hears the campaign is not running.
+		r.sayText(campaigns.Text{lang(def): NotRunning})
+	case !running && (in.Kind == KindTimer || in.Kind == KindRound):
+		return s, "campaign " + def.ID + " is not running", nil
+	case p.State == StateOptedOut:
+		if in.Kind == KindText && matchWord(cur.Keywords, in.Text) {
+			// Starting over: the current version, fresh variables, consent asked again.
+			r.def = cur
+			p.DefVersion, p.Finished = cur.Version, false
+			p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
+			r.begin()
+		} else if !in.fromParticipant() {
+			return s, "participant opted out", nil
+		}
+	default:
+		if err := r.handle(); err != nil {
+			return s, "", err
+		}
+		if r.skip != "" {
+			return s, r.skip, nil
+		}
+	}
+	p.Version++
+	p.UpdatedAt = now
+	s.Participant = p
+	s.Timers = r.timers
+	return s, "", nil
+}
+
+// freshVars are a new participant's variables: their name, and their team's for a team
+// campaign (a team is a group chat; its name is the group's).
+func freshVars(def *campaigns.Definition, name string, old map[string]string) map[string]string {
+	vars := map[string]string{}
+	if name != "" {
+		vars["name"] = name
+	}
+	if def.Teams != nil {
+		if t := old["team"]; t != "" {
+			vars["team"] = t
+		} else if name != "" {
+			vars["team"] = name
+		}
+	}
+	if l := old["lang"]; l != "" {
+		vars["lang"] = l
+	}
+	return vars
+}
+
+func lang(def *campaigns.Definition) string {
+	if len(def.Languages) == 0 {
+		return ""
+	}
+	return def.Languages[0]
+}
+
+// matchWord reports whether text is one of words, case-insensitively, as a whole message.
+func matchWord(words []string, text string) bool {
+	norm := strings.TrimSpace(text)
+	for _, w := range words {
+		if strings.EqualFold(norm, strings.TrimSpace(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isOptOut(def *campaigns.Definition, text string) bool {
+	return matchWord(DefaultOptOutWords, text) || matchWord(def.OptOut, text)
+}
+
+// run is the working state of one step.
+type run struct {
+	e       *Engine
+	ctx     context.Context
+	def     *campaigns.Definition
+	step    *Step
+	p       *Participant
+	in      StoredInbound
+	now     time.Time
+	full    map[string]bool
+	timers  []Timer
+	lastDue time.Time
+	// pool is the pool {{places_left}} speaks of in this step.
+	pool string
+	skip string
+}
+
+func (r *run) recordInbound() {
+	in := r.in
+	l := Line{ParticipantID: r.p.ID, Direction: In, Text: in.Text, At: in.At}
+	switch in.Kind {
+	case KindText:
+	case KindMedia:
+		l.MediaKey = in.Media.Key
+	case KindChoice:
+		if l.Text == "" {
+			l.Text = in.Choice
+		}
+	case KindLocation:
+		loc := in.Location
+		l.Text = fmt.Sprintf("[location %.6f,%.6f]", loc.Latitude, loc.Longitude)
+		if loc.Name != "" {
+			l.Text += " " + loc.Name
+		}
+	case KindUnsupported:
+		l.Text = "[a message that cannot be shown here]"
+		if in.Text != "" {
+			l.Text += " " + in.Text
+		}
+	default:
+		return
+	}
+	r.step.Lines = append(r.step.Lines, l)
+}
+
+// begin greets a new (or restarting) participant: consent first when the definition asks for
+// it, otherwise the start state. Whatever the first message said, they are greeted rather than
+// judged against the start state.
+func (r *run) begin() {
+	if !r.def.Consent.IsZero() {
+		r.p.State = StateConsent
+		r.p.Entered = r.p.Version + 1
+		r.step.CancelTimers = true
+		r.timers = nil
+		r.sayText(r.def.Consent)
+		return
+	}
+	r.enter(r.def.States[r.def.Start])
+}
+
+// handle applies an event to a participant who is playing.
+func (r *run) handle() error {
+	in, p := r.in, r.p
+	if in.Kind == KindText && isOptOut(r.def, in.Text) {
+		if st := r.def.States[p.State]; st != nil {
+			for _, t := range st.On {
+				if t.Kind == campaigns.OnOptOut {
+					return r.do(t)
+				}
+			}
+		}
+		r.optOut()
+		return nil
+	}
+	switch in.Kind {
+	case KindVerdict:
+		if in.Verdict == campaigns.VerdictEliminated {
+			p.Vars["eliminated"] = "true"
+		}
+	case KindRound:
+		if in.RoundEvent == campaigns.RoundStarted {
+			p.Vars["round"] = in.Round
+		}
+	case KindHandback:
+		if p.Vars["handoff"] == "" {
+			r.skip = "not handed off"
+			return nil
+		}
+		delete(p.Vars, "handoff")
+	}
+	if p.State == StateConsent {
+		if in.fromParticipant() {
+			r.enter(r.def.States[r.def.Start])
+			return nil
+		}
+		r.skip = fmt.Sprintf("%s event before consent", in.Kind)
+		return nil
+	}
+	if p.Vars["handoff"] != "" && in.fromParticipant() {
+		// A human has the conversation: keep the message and tell them, say nothing.
+		r.notify(fmt.Sprintf("%s wrote: %s", r.displayName(), r.lastLineText()))
+		return nil
+	}
+	st := r.def.States[p.State]
+	if st == nil {
+		return fmt.Errorf("engine: participant %s is in state %q, which campaign %s (version %s) does not have", p.ID, p.State, r.def.ID, r.def.Version)
+	}
+	t := r.match(st)
+	if in.Kind == KindTimer && (t == nil || in.Seq != p.Entered) {
+		r.skip = "stale timer " + in.Timer
+		return nil
+	}
+	if t != nil {
+		return r.do(t)
+	}
+	switch in.Kind {
+	case KindVerdict:
+		if in.Verdict != campaigns.VerdictEliminated {
+			r.skip = fmt.Sprintf("no %s transition in state %s", in.Verdict, p.State)
+		}
+	case KindRound:
+		if in.RoundEvent == campaigns.RoundStarted {
+			if rd := findRound(r.def, in.Round); rd != nil && !rd.Assignment.IsZero() {
+				r.sayText(rd.Assignment)
+			}
+		}
+	case KindHandback:
+	case KindJoin:
+		// Opening the chat again (a reload) is no message to answer.
+		r.skip = "join of a participant who joined before"
+	case KindUnsupported:
+		r.sayText(campaigns.Text{lang(r.def): Unsupported})
+	default:
+		fallback := r.def.Fallback
+		if fallback.IsZero() {
+			fallback = campaigns.Text{lang(r.def): DefaultFallback}
+		}
+		r.sayText(fallback)
+	}
+	return nil
+}
+
+// match finds the first transition of st, in file order, that the event fires.
+func (r *run) match(st *campaigns.State) *campaigns.Transition {
+	in := r.in
+	for _, t := range st.On {
+		var ok bool
+		switch in.Kind {
+		case KindText:
+			ok = t.MatchText(in.Text)
+		case KindMedia:
+			ok = t.MatchMedia(in.Media.Kind)
+		case KindChoice:
+			// A tapped button also answers a text transition written for its title.
+			ok = t.MatchChoice(in.Choice) || (in.Text != "" && t.MatchText(in.Text))
+		case KindLocation:
+			ok = t.Kind == campaigns.OnLocation
+		case KindVerdict:
+			ok = t.MatchVerdict(in.Verdict)
+		case KindRound:
+			ok = t.MatchRound(in.Round, in.RoundEvent)
+		case KindHandback:
+			ok = t.Kind == campaigns.OnHandback
+		case KindTimer:
+			ok = t.Kind == campaigns.OnTimeout && t.Name == in.Timer
+		case KindUnsupported:
+			ok = in.Media != nil && t.MatchMedia(in.Media.Kind)
+		}
+		if ok {
+			return t
+		}
+	}
+	return nil
+}
+
+// do runs a transition's actions in the definition's order: Save, Collect, Take, IssueCode,
+// Notify, Say, then Goto or End.
+func (r *run) do(t *campaigns.Transition) error {
+	in, p := r.in, r.p
+	if in.Kind == KindLocation {
+		p.Vars["lat"] = strconv.FormatFloat(in.Location.Latitude, 'f', -1, 64)
+		p.Vars["lng"] = strconv.FormatFloat(in.Location.Longitude, 'f', -1, 64)
+	}
+	if t.Save != nil {
+		value, ok := validate(t.Save, r.answer(), r.now)
+		if !ok {
+			invalid := t.Save.Invalid
+			if invalid.IsZero() {
+				invalid = campaigns.Text{lang(r.def): DefaultInvalid}
+			}
+			r.sayText(invalid)
+			return nil
+		}
+		p.Vars[t.Save.Var] = value
+	}
+	if t.Collect && in.Media != nil {
+		entry := Entry{
+			ID: fmt.Sprintf("%s-%d", p.ID, in.ID), Campaign: r.def.ID, ParticipantID: p.ID,
+			State: p.State, Kind: in.Media.Kind, MediaKey: in.Media.Key, ThumbKey: in.Media.ThumbKey,
+			MIME: in.Media.MIME, Caption: in.Text, CreatedAt: r.now,
+		}
+		r.step.Entries = append(r.step.Entries, entry)
+		p.Vars["entry"] = entry.ID
+		if t.Count > 1 {
+			n, _ := strconv.Atoi(p.Vars["collected"])
+			n++
+			if n < t.Count {
+				p.Vars["collected"] = strconv.Itoa(n)
+				r.sayText(campaigns.Text{lang(r.def): strings.ReplaceAll(CollectProgress, "{{count}}", strconv.Itoa(t.Count))})
+				return nil
+			}
+			delete(p.Vars, "collected")
+		}
+	}
+	if t.Take != "" {
+		pool := r.def.Pools[t.Take]
+		r.pool = t.Take
+		if pool == nil || r.full[t.Take] {
+			if t.TakeFull != "" {
+				return r.goTo(t, t.TakeFull, false)
+			}
+			r.sayText(campaigns.Text{lang(r.def): "Sorry, there are no places left."})
+			return nil
+		}
+		r.step.Places = append(r.step.Places, Place{Campaign: r.def.ID, Pool: t.Take, Capacity: pool.Capacity})
+		p.Vars["place"] = t.Take
+	}
+	if t.IssueCode {
+		code := r.e.code()
+		p.Vars["code"] = code
+		r.step.Codes = append(r.step.Codes, code)
+	}
+	if !t.Notify.IsZero() {
+		r.notify(r.render(t.Notify.In(p.Vars["lang"], lang(r.def))))
+	}
+	for _, m := range t.Say {
+		r.say(m)
+	}
+	if t.End {
+		r.finish()
+	}
+	if t.Goto == "" {
+		return nil
+	}
+	return r.goTo(t, t.Goto, true)
+}
+
+// answer is what a Save checks: the text, or a tapped button's id.
+func (r *run) answer() string {
+	if r.in.Kind == KindChoice && r.in.Choice != "" {
+		return r.in.Choice
+	}
+	return r.in.Text
+}
+
+// goTo moves the participant to dst through a looplab/fsm machine built for them (for a
+// transition's Goto), or directly (the TakeFull branch).
+func (r *run) goTo(t *campaigns.Transition, dst string, viaMachine bool) error {
+	st := r.def.States[dst]
+	if st == nil {
+		return fmt.Errorf("engine: transition %s goes to %q, which campaign %s (version %s) does not have", t.Name, dst, r.def.ID, r.def.Version)
+	}
+	if !viaMachine || r.p.State == dst {
+		// A transition back into the same state re-enters it: the participant hears the
+		// state's message again, as they would on any other way in.
+		r.enter(st)
+		return nil
+	}
+	m := r.machine()
+	err := m.Event(r.ctx, t.Name)
+	var noTransition fsm.NoTransitionError
+	if errors.As(err, &noTransition) {
+		r.enter(st)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("engine: transition %s for participant %s: %w", t.Name, r.p.ID, err)
+	}
+	r.p.State = m.Current()
+	return nil
+}
+
+// machine builds the participant's state machine: one fsm event per transition of the
+// definition, starting from the stored state; entering a state runs its actions.
+func (r *run) machine() *fsm.FSM {
+	var events fsm.Events
+	for _, name := range r.def.Order {
+		for _, t := range r.def.States[name].On {
+			if t.Goto != "" {
+				events = append(events, fsm.EventDesc{Name: t.Name, Src: []string{name}, Dst: t.Goto})
+			}
+		}
+	}
+	return fsm.NewFSM(r.p.State, events, fsm.Callbacks{
+		"enter_state": func(_ context.Context, ev *fsm.Event) {
+			r.enter(r.def.States[ev.Dst])
+		},
+	})
+}
+
+// enter puts the participant in st: the timers of the state left are cancelled and st's are
+// set, a hand-off starts, st's messages are said, and a final state finishes the run.
+func (r *run) enter(st *campaigns.State) {
+	p := r.p
+	p.State = st.Name
+	p.Entered = p.Version + 1
+	r.step.CancelTimers = true
+	r.timers = nil
+	for _, t := range st.On {
+		if t.Kind == campaigns.OnTimeout && !st.Final {
+			r.timers = append(r.timers, Timer{
+				Key:      fmt.Sprintf("timer:%s:%s:%d", p.ID, t.Name, p.Entered),
+				Campaign: r.def.ID, ParticipantID: p.ID, Transition: t.Name, Seq: p.Entered,
+				DueAt: r.now.Add(t.After),
+			})
+		}
+	}
+	if st.Handoff != "" {
+		p.Vars["handoff"] = st.Handoff
+		r.notify(fmt.Sprintf("%s is handed to %s", r.displayName(), st.Handoff))
+	}
+	for _, m := range st.Say {
+		r.say(m)
+	}
+	if st.Final {
+		r.finish()
+	}
+}
+
+// finish ends the participant's run.
+func (r *run) finish() {
+	r.p.Finished = true
+	r.step.CancelTimers = true
+	r.timers = nil
+}
+
+// optOut unsubscribes the participant: nothing more is sent to them, said once.
+func (r *run) optOut() {
+	p := r.p
+	p.State = StateOptedOut
+	p.Entered = p.Version + 1
+	r.finish()
+	r.step.CancelOutbox = true
+	msg := r.def.OptOutSay
+	if msg.IsZero() {
+		msg = campaigns.Text{lang(r.def): DefaultOptOut}
+	}
+	r.sayText(msg)
+}
+
+func (r *run) displayName() string {
+	for _, k := range []string{"team", "name"} {
+		if v := r.p.Vars[k]; v != "" {
+			return v
+		}
+	}
+	return r.p.Address
+}
+
+func (r *run) lastLineText() string {
+	if n := len(r.step.Lines); n > 0 {
+		l := r.step.Lines[n-1]
+		if l.MediaKey != "" && l.Text == "" {
+			return "[" + r.in.Media.Kind + "]"
+		}
+		return l.Text
+	}
+	return ""
+}
+
+func (r *run) notify(text string) {
+	r.step.Notifications = append(r.step.Notifications, Notification{
+		Campaign: r.def.ID, ParticipantID: r.p.ID, Text: text, At: r.now})
+}
+
+func findRound(def *campaigns.Definition, name string) *campaigns.Round {
+	for _, rd := range def.Rounds {
+		if rd.Name == name {
+			return rd
+		}
+	}
+	return nil
+}
+
+// vars are what a message can use: the participant's variables, the persona's name and the
+// places left in the step's pool (read from the store only when a text asks for it).
+func (r *run) render(text string) string {
+	if !strings.Contains(text, "{{") {
+		return text
+	}
+	vars := map[string]string{"persona": r.def.Persona.Name}
+	for k, v := range r.p.Vars {
+		vars[k] = v
+	}
+	if strings.Contains(text, "places_left") {
+		vars["places_left"] = r.placesLeft()
+	}
+	return campaigns.Render(text, vars)
+}
+
+func (r *run) placesLeft() string {
+	name := r.pool
+	if name == "" {
+		names := make([]string, 0, len(r.def.Pools))
+		for n := range r.def.Pools {
+			names = append(names, n)
+		}
+		if len(names) == 0 {
+			return ""
+		}
+		sort.Strings(names)
+		name = names[0]
+	}
+	pool := r.def.Pools[name]
+	if pool == nil {
+		return ""
+	}
+	taken, err := r.e.store.PoolTaken(r.ctx, r.def.ID, name)
+	if err != nil {
+		r.e.log.Warn("places left", "campaign", r.def.ID, "pool", name, "err", err)
+		return ""
+	}
+	for _, pl := range r.step.Places {
+		if pl.Pool == name {
+			taken++
+		}
+	}
+	return strconv.Itoa(max(0, pool.Capacity-taken))
+}
+
+// sayText queues a plain reply.
+func (r *run) sayText(t campaigns.Text) {
+	r.say(campaigns.Message{Text: t})
+}
+
+// say queues a reply, due after the persona's typing delay counted from the previous reply of
+// this step.
+func (r *run) say(m campaigns.Message) {
+	out := r.e.render(r.def, r.p, m, r.render)
+	start := r.now
+	if r.lastDue.After(start) {
+		start = r.lastDue
+	}
+	r.lastDue = start.Add(r.def.Persona.Delay(out.Text))
+	out.DueAt = r.lastDue
+	r.step.Outbox = append(r.step.Outbox, out)
+}
+
+// render turns a definition message into a reply to p: text in their language, buttons,
+// media, and the template (with its parameters filled in) for when their window is closed.
+func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.Message, fill func(string) string) Outbound {
+	l := p.Vars["lang"]
+	out := Outbound{
+		ParticipantID: p.ID, Campaign: def.ID, Channel: p.Channel, To: p.Address,
+		Text: fill(m.Text.In(l, lang(def))), MediaURL: fill(m.Media), Status: StatusPending,
+	}
+	for _, b := range m.Buttons {
+		out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: fill(b.Title.In(l, lang(def)))})
+	}
+	if tm := def.Templates[m.Template]; m.Template != "" && tm != nil {
+		call := &TemplateCall{Name: tm.Name, Language: tm.Language}
+		for _, param := range tm.Params {
+			if strings.Contains(param, "{{") {
+				call.Params = append(call.Params, fill(param))
+			} else {
+				call.Params = append(call.Params, p.Vars[param])
+			}
+		}
+		out.Template = call
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+package judge_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/judge"
+	"github.com/chatcampaigns/campaign/store/sqlite"
+)
+
+var t0 = time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+
+func MustService(t *testing.T) (*judge.Service, *sqlite.DB) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &judge.Service{Store: db, Now: func() time.Time { return t0 }}, db
+}
+
+// MustEntry stores a participant with one pending entry.
+func MustEntry(t *testing.T, db *sqlite.DB, id string) engine.Entry {
+	t.Helper()
+	p := engine.Participant{ID: "p-" + id, Campaign: "race", Channel: "test", Address: id, State: "s",
+		Vars: map[string]string{}, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	e := engine.Entry{ID: id, Campaign: "race", ParticipantID: p.ID, State: "s", Kind: "photo", CreatedAt: t0}
+	if err := db.Commit(context.Background(), engine.Step{Participant: p, Created: true, Entries: []engine.Entry{e}}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestDecideAcceptsEveryVerdict(t *testing.T) {
+	for _, v := range campaigns.Verdicts {
+		t.Run(v, func(t *testing.T) {
+			s, db := MustService(t)
+			MustEntry(t, db, "e1")
+			if err := s.Decide(t.Context(), judge.Decision{EntryID: "e1", Verdict: v, By: "jury"}); err != nil {
+				t.Fatal(err)
+			}
+			e, _ := s.Entry(t.Context(), "e1")
+			if e.Status != v {
+				t.Errorf("status = %q, want %q", e.Status, v)
+			}
+		})
+	}
+	s, db := MustService(t)
+	MustEntry(t, db, "e1")
+	if err := s.Decide(t.Context(), judge.Decision{EntryID: "e1", Verdict: "maybe"}); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("Decide(maybe) = %v, want invalid", err)
+	}
+}
+
+func TestDecideParticipantQueuesVerdictWithoutEntry(t *testing.T) {
+	s, db := MustService(t)
+	if err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PendingInbound(t.Context(), 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("pending = %+v, %v", got, err)
+	}
+	ev := got[0]
+	if ev.Kind != engine.KindVerdict || ev.Verdict != campaigns.VerdictEliminated || ev.EntryID != "" ||
+		ev.ParticipantID != "team1" || ev.Campaign != "race" || ev.Agent != "jury" {
+		t.Errorf("event = %+v", ev)
+	}
+	// A double submit at the same instant is one verdict.
+	s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury")
+	if got, _ := db.PendingInbound(t.Context(), 0); len(got) != 1 {
+		t.Errorf("%d events after a double submit, want 1", len(got))
+	}
+	for _, bad := range [][3]string{{"race", "team1", "maybe"}, {"", "team1", "winner"}, {"race", "", "winner"}} {
+		if err := s.DecideParticipant(t.Context(), bad[0], bad[1], bad[2], "jury"); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("DecideParticipant%v = %v, want invalid", bad, err)
+		}
+	}
+}
