@@ -96,7 +96,7 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 			}
 			return campaigns.Render(s, vars)
 		}
-		out := e.render(def, p, msg, fill)
+		out := e.render(d, p, msg, fill)
 		out.DueAt, out.BroadcastID = now, id
 		rows = append(rows, out)
 	}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -555,4 +556,48 @@ func TestConcurrentLoadIsSafe(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestRunFiresTimersByItself runs the engine's loops as a server does: the reminder goes out
+// with nobody calling FireDueTimers, once the clock passes its due time.
+func TestRunFiresTimersByItself(t *testing.T) {
+	d := def("t").state("wait", "Send a photo.", onAfter(time.Hour, "", "Reminder.")).build()
+	d.Persona.DelayMin = 30 * time.Second
+	h := newEnv(t, d)
+	h.cfg.Poll = 5 * time.Millisecond
+	h.eng = engine.New(h.cfg)
+	h.eng.Handle("test", h.sent)
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan struct{})
+	go func() { h.eng.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	h.receive("t", "ann", engine.Inbound{Kind: engine.KindJoin})
+	eventually(t, func() bool {
+		p, err := h.db.Participant(h.ctx, engine.ParticipantID("t", "test", "ann"))
+		return err == nil && p.State == "wait"
+	})
+	if n := len(h.sent.all()); n != 0 {
+		t.Fatalf("%d replies before the persona finished typing", n)
+	}
+	h.clock.Advance(time.Minute) // the persona's typing is done
+	eventually(t, func() bool { return len(h.sent.all()) == 1 })
+	h.clock.Advance(time.Hour)
+	eventually(t, func() bool { return h.participant("t", "ann").Version == 2 }) // the reminder step
+	h.clock.Advance(time.Minute)
+	eventually(t, func() bool { return len(h.sent.all()) == 2 })
+	if got := h.sent.all()[1].Text; got != "Reminder." {
+		t.Errorf("second reply = %q", got)
+	}
+}
+
+// eventually waits for cond, which background loops make true; it fails after 10s.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -174,5 +176,43 @@ func TestOpenRejectsMemory(t *testing.T) {
 		if _, err := sqlite.Open(t.Context(), path); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("Open(%q): err = %v, want ErrInvalid", path, err)
 		}
+	}
+}
+
+// TestMigrationKeepsOutbox opens a database made by the first schema, with a reply waiting,
+// and checks the second migration (which rebuilds the outbox) keeps it and can send it.
+func TestMigrationKeepsOutbox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	schema, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(schema), "PRAGMA user_version = 1",
+		`INSERT INTO participants (id, campaign, channel, address, state, vars, version, def_version, created_at, updated_at)
+			VALUES ('p1', 'c', 'webchat', 'u1', 'door', '{}', 1, 'v1', 1, 1)`,
+		`INSERT INTO outbox (participant_id, campaign, channel, recipient, text, due_at, status)
+			VALUES ('p1', 'c', 'webchat', 'u1', 'waiting since the old version', 1, 'pending')`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	db := MustOpen(t, path)
+	due, err := db.DueOutbox(t.Context(), t0, 0)
+	if err != nil || len(due) != 1 || due[0].Text != "waiting since the old version" || due[0].ParticipantID != "p1" {
+		t.Fatalf("DueOutbox after migrating = %+v, %v", due, err)
+	}
+	if err := db.MarkSent(t.Context(), due[0].ID, "w1", t0); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Participant(t.Context(), "p1")
+	if err != nil || p.Finished || p.Entered != 0 || !p.LastInboundAt.IsZero() {
+		t.Errorf("participant after migrating = %+v, %v", p, err)
 	}
 }
