@@ -47,12 +47,18 @@ func validToken(s string) bool {
 	return err == nil
 }
 
+// setCookie sets a cookie that lasts until expires (zero: the browser session). The lifetime
+// goes out as Max-Age, relative, rather than as an Expires date, so a browser whose clock
+// disagrees with the server's still keeps the cookie as long as the server means it to.
 func (d *Dashboard) setCookie(c *fiber.Ctx, name, value, sameSite string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{
-		Name: name, Value: value, Path: cookiePath,
-		Expires: expires, SessionOnly: expires.IsZero(),
+	ck := &fiber.Cookie{
+		Name: name, Value: value, Path: cookiePath, SessionOnly: expires.IsZero(),
 		Secure: d.secure, HTTPOnly: true, SameSite: sameSite,
-	})
+	}
+	if !expires.IsZero() {
+		ck.MaxAge = max(1, int(expires.Sub(d.now()).Seconds()))
+	}
+	c.Cookie(ck)
 }
 
 func (d *Dashboard) clearCookie(c *fiber.Ctx, name, sameSite string) {

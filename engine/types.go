@@ -191,6 +191,8 @@ type Outbound struct {
 	PlatformID string
 	Error      string
 	Attempts   int
+	// Delivery is the latest delivery report from the platform (empty until one arrives).
+	Delivery Delivery
 	// BroadcastID groups the rows of one broadcast for its delivery report.
 	BroadcastID string
 	// LastInboundAt is filled by Store.DueOutbox from the participant (zero for a reply to a

@@ -39,17 +39,21 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // startServer runs `campaign serve` in-process on a random port with the bouncer campaign.
-func startServer(t *testing.T, data string) (*server, *testClock) {
+func startServer(t *testing.T, data string, options ...func(*Config)) (*server, *testClock) {
 	t.Helper()
 	clock := &testClock{now: time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)}
-	srv, err := newServer(context.Background(), Config{
+	cfg := Config{
 		Addr:      "127.0.0.1:0",
 		Data:      data,
 		Campaigns: []string{"../../campaigns/examples/bouncer.yaml"},
 		Now:       clock.Now,
 		Rand:      rand.New(rand.NewPCG(7, 7)),
 		Poll:      10 * time.Millisecond,
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := newServer(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,13 +15,16 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/webchat"
+	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/judge"
@@ -46,6 +51,9 @@ type Config struct {
 	S3Bucket   string
 	S3Endpoint string
 	S3Region   string
+	// AdminToken authorises `campaign launch`; empty means generate one into the data folder.
+	AdminToken string
+	WhatsApp   WhatsAppConfig
 
 	// Now and Rand are injected by tests; nil means the wall clock and a random seed.
 	Now  func() time.Time
@@ -74,8 +82,30 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	cfg.S3Bucket = getenv("CAMPAIGN_S3_BUCKET")
 	cfg.S3Endpoint = getenv("CAMPAIGN_S3_ENDPOINT")
 	cfg.S3Region = getenv("CAMPAIGN_S3_REGION")
+	cfg.AdminToken = getenv("CAMPAIGN_ADMIN_TOKEN")
+	cfg.WhatsApp = WhatsAppConfig{
+		APIURL:        getenv("WHATSAPP_API_URL"),
+		AccessToken:   getenv("WHATSAPP_ACCESS_TOKEN"),
+		AppSecret:     getenv("WHATSAPP_APP_SECRET"),
+		VerifyToken:   getenv("WHATSAPP_VERIFY_TOKEN"),
+		PhoneNumberID: getenv("WHATSAPP_PHONE_NUMBER_ID"),
+	}
 	return cfg, nil
 }
+
+// WhatsAppConfig connects a WhatsApp Business number; the channel runs when the access token,
+// app secret and verify token are all set.
+type WhatsAppConfig struct {
+	APIURL, AccessToken, AppSecret, VerifyToken, PhoneNumberID string
+}
+
+func (w WhatsAppConfig) enabled() bool {
+	return w.AccessToken != "" && w.AppSecret != "" && w.VerifyToken != ""
+}
+
+// whatsappWindow is the WhatsApp customer-service window: free replies for 24 hours after the
+// participant's last message, templates only after that.
+const whatsappWindow = 24 * time.Hour
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg, err := configFromFlags(args, stderr, getenv)
@@ -94,7 +124,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	for _, d := range srv.defs {
 		fmt.Fprintf(stdout, "  play %-24s %s/play/%s\n", d.Title, srv.URL(), d.ID)
 	}
-	fmt.Fprintf(stdout, "  judge entries                 %s/dashboard/\n\nPress Ctrl-C to stop.\n", srv.URL())
+	fmt.Fprintf(stdout, "  judge entries                 %s/dashboard/\n", srv.URL())
+	if srv.whatsapp {
+		fmt.Fprintf(stdout, "  WhatsApp webhook              %s/webhooks/whatsapp\n", srv.URL())
+	} else {
+		fmt.Fprintln(stdout, "  (WhatsApp is off: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to connect a number)")
+	}
+	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nShutting down…")
 	return srv.Close()
@@ -112,6 +148,8 @@ type server struct {
 	app           *fiber.App
 	ln            net.Listener
 	adminPassword string
+	adminToken    string
+	whatsapp      bool
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -170,12 +208,16 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Rand:      cfg.Rand,
 		Log:       cfg.Log,
 		Poll:      cfg.Poll,
+		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
 	})
+	if err := s.engine.Restore(ctx); err != nil {
+		return nil, err
+	}
 	chat := webchat.New(webchat.Config{Engine: s.engine, Media: store, MaxUpload: maxUpload, Log: cfg.Log})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Campaigns: campaignDirectory{s.engine}, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +227,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             maxUpload + 1<<20,
+		BodyLimit:             max(maxUpload+1<<20, whatsapp.MaxWebhookBody),
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -194,6 +236,34 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.app.Get("/", s.home)
 	chat.Mount(s.app)
 	dash.Mount(s.app)
+	if s.adminToken, err = adminToken(cfg); err != nil {
+		return nil, err
+	}
+	admin, err := adminapi.New(s.adminToken, s.engine)
+	if err != nil {
+		return nil, err
+	}
+	admin.Mount(s.app)
+	if cfg.WhatsApp.enabled() {
+		eng := s.engine
+		wa, err := whatsapp.New(whatsapp.Config{
+			APIURL: cfg.WhatsApp.APIURL, AccessToken: cfg.WhatsApp.AccessToken, AppSecret: cfg.WhatsApp.AppSecret,
+			VerifyToken: cfg.WhatsApp.VerifyToken, PhoneNumberID: cfg.WhatsApp.PhoneNumberID,
+			SenderNumber: func(campaign string) string {
+				if d, ok := eng.Campaign(campaign); ok {
+					return d.WhatsAppNumber
+				}
+				return ""
+			},
+			Receiver: eng, Media: store, Deliveries: deliveries{s.db}, Now: cfg.Now, Log: cfg.Log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("whatsapp: %w", err)
+		}
+		wa.Mount(s.app)
+		s.engine.Handle(whatsapp.ChannelName, wa)
+		s.whatsapp = true
+	}
 
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -251,4 +321,51 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 func (s *server) home(c *fiber.Ctx) error {
 	c.Type("html", "utf-8")
 	return homePage.Execute(c, s.defs)
+}
+
+// adminToken is the configured token, or the one kept in the data folder, created at first
+// start with owner-only permissions so that `campaign launch` on this machine finds it.
+func adminToken(cfg Config) (string, error) {
+	if cfg.AdminToken != "" {
+		return cfg.AdminToken, nil
+	}
+	path := filepath.Join(cfg.Data, tokenFile)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := cryptorand.Read(buf); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write admin token: %w", err)
+	}
+	return tok, nil
+}
+
+// campaignDirectory shows the engine's campaigns to the dashboard.
+type campaignDirectory struct{ e *engine.Engine }
+
+func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
+	var out []dashboard.CampaignInfo
+	for _, d := range c.e.Campaigns() {
+		counts, err := c.e.StateCounts(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts})
+	}
+	return out, nil
+}
+
+func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
+	return c.e.SetStatus(ctx, id, status)
+}
+
+// deliveries records WhatsApp's delivery reports in the store.
+type deliveries struct{ db *sqlite.DB }
+
+func (d deliveries) UpdateDelivery(ctx context.Context, platformID string, r whatsapp.Delivery) error {
+	return d.db.UpdateDelivery(ctx, platformID, engine.Delivery{Status: r.Status, ErrorCode: r.ErrorCode, ErrorTitle: r.ErrorTitle, At: r.At})
 }

@@ -82,6 +82,48 @@ var outboxTests = []test{
 			}
 		}
 	}},
+	{"DeliveryReportsNeverDowngrade", func(t *testing.T, s Store) {
+		rec, ok1 := s.(DeliveryRecorder)
+		l, ok2 := s.(OutboxLister)
+		if !ok1 || !ok2 {
+			t.Skip("store records no delivery reports")
+		}
+		p := queue(t, s, 2*time.Second)
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "wamid.d1", at(3*time.Second)))
+		steps := []struct {
+			report engine.Delivery
+			want   string
+		}{
+			{engine.Delivery{Status: "sent", At: at(4 * time.Second)}, "sent"},
+			{engine.Delivery{Status: "read", At: at(6 * time.Second)}, "read"},
+			{engine.Delivery{Status: "delivered", At: at(5 * time.Second)}, "read"},
+			{engine.Delivery{Status: "failed", ErrorCode: 131026, ErrorTitle: "undeliverable", At: at(7 * time.Second)}, "read"},
+			{engine.Delivery{Status: "bogus", At: at(8 * time.Second)}, "read"},
+		}
+		for _, st := range steps {
+			noErr(t, "UpdateDelivery", rec.UpdateDelivery(t.Context(), "wamid.d1", st.report))
+			all, err := l.Outbox(t.Context(), p.ID)
+			noErr(t, "Outbox", err)
+			if got := all[0].Delivery.Status; got != st.want {
+				t.Fatalf("after %q the delivery is %q, want %q", st.report.Status, got, st.want)
+			}
+		}
+		noErr(t, "UpdateDelivery of an unknown message", rec.UpdateDelivery(t.Context(), "wamid.elsewhere", engine.Delivery{Status: "read"}))
+	}},
+	{"FailedDeliveryKeepsCodeAndTitle", func(t *testing.T, s Store) {
+		rec, ok1 := s.(DeliveryRecorder)
+		l, ok2 := s.(OutboxLister)
+		if !ok1 || !ok2 {
+			t.Skip("store records no delivery reports")
+		}
+		p := queue(t, s, 2*time.Second)
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "wamid.f1", at(3*time.Second)))
+		d := engine.Delivery{Status: "failed", ErrorCode: 131026, ErrorTitle: "Message undeliverable", At: at(4 * time.Second)}
+		noErr(t, "UpdateDelivery", rec.UpdateDelivery(t.Context(), "wamid.f1", d))
+		all, err := l.Outbox(t.Context(), p.ID)
+		noErr(t, "Outbox", err)
+		equal(t, "delivery", all[0].Delivery, d)
+	}},
 	{"TranscriptKeepsWriteOrder", func(t *testing.T, s Store) {
 		p := MustJoin(t, s, "u1")
 		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "w1", at(time.Second)))

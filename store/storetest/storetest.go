@@ -31,6 +31,11 @@ type Store interface {
 	dashboard.Users
 }
 
+// DeliveryRecorder is implemented by backends that keep the platforms' delivery reports.
+type DeliveryRecorder interface {
+	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
+}
+
 // OutboxLister is implemented by backends that can list a participant's outbox, whatever the
 // status of its rows; the suite then also checks what MarkFailed and MarkSent leave behind.
 type OutboxLister interface {

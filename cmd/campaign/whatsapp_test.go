@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/judge"
+)
+
+const (
+	waSecret = "app-secret-for-tests"
+	waNumber = "106540352242922"
+	waUser   = "31612345678"
+)
+
+// waServer runs campaign serve with the WhatsApp channel pointed at a fake Graph API.
+func waServer(t *testing.T) (*server, *testClock, *graphtest.Server) {
+	graph := graphtest.New(t)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+	})
+	// graphtest's payloads carry a fixed platform timestamp; the clock starts there, so the
+	// 24-hour window is open as it would be for a message that just arrived.
+	clock.mu.Lock()
+	clock.now = time.Unix(1767611602, 0).UTC()
+	clock.mu.Unlock()
+	return srv, clock, graph
+}
+
+// postWebhook posts a body to the server's WhatsApp webhook, signed with secret.
+func postWebhook(t *testing.T, srv *server, secret string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/webhooks/whatsapp", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", graphtest.Sign(secret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitSent advances the clock until the fake Graph API received n messages.
+func waitSent(t *testing.T, clock *testClock, graph *graphtest.Server, n int) []graphtest.Message {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var msgs []graphtest.Message
+		for _, m := range graph.Sent() {
+			if m.Type() != "" { // mark-read requests have no type
+				msgs = append(msgs, m)
+			}
+		}
+		if len(msgs) >= n {
+			return msgs
+		}
+		clock.Advance(time.Second)
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the Graph API received %d messages, want %d", len(graph.Sent()), n)
+	return nil
+}
+
+func TestWhatsAppBouncerEndToEnd(t *testing.T) {
+	srv, clock, graph := waServer(t)
+
+	// The verification handshake.
+	resp, err := http.Get(srv.URL() + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "1158201444" {
+		t.Fatalf("handshake: %d %q", resp.StatusCode, body)
+	}
+
+	// Forged and malformed webhooks are refused and store nothing.
+	hello := graphtest.TextWebhook(waNumber, waUser, "Ann", "wamid.1", "Hi Sven")
+	if code := postWebhook(t, srv, "not-the-secret", hello); code != http.StatusUnauthorized {
+		t.Errorf("forged signature: %d, want 401", code)
+	}
+	if code := postWebhook(t, srv, waSecret, []byte(`{"object":`)); code != http.StatusBadRequest {
+		t.Errorf("malformed JSON: %d, want 400", code)
+	}
+	if n, _ := srv.engine.ProcessPending(context.Background()); n != 0 {
+		t.Errorf("%d events stored from refused webhooks", n)
+	}
+
+	// The first message greets; the platform's retry of it has no second effect.
+	for range 2 {
+		if code := postWebhook(t, srv, waSecret, hello); code != 200 {
+			t.Fatalf("text webhook: %d", code)
+		}
+	}
+	sent := waitSent(t, clock, graph, 1)
+	if sent[0].To() != "+"+waUser || !strings.Contains(sent[0].Text(), "nobody gets past this door") {
+		t.Fatalf("greeting = %s to %s", sent[0].Text(), sent[0].To())
+	}
+
+	// A photo is fetched from the Graph API, checked, stored in S3 and becomes an entry.
+	graph.AddMedia("media-1", "image/png", testPNG(t))
+	if code := postWebhook(t, srv, waSecret, graphtest.ImageWebhook(waNumber, waUser, "Ann", "wamid.2", "media-1", "image/png", testPNG(t), "me")); code != 200 {
+		t.Fatalf("image webhook: %d", code)
+	}
+	sent = waitSent(t, clock, graph, 2)
+	if !strings.Contains(sent[1].Text(), "Let me show this to the boss") {
+		t.Fatalf("after the photo: %q", sent[1].Text())
+	}
+	judges := &judge.Service{Store: srv.db, Wake: srv.engine.Wake, Now: clock.Now}
+	entries, err := judges.Entries(context.Background(), judge.Filter{Status: judge.StatusPending})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries = %v, %v", entries, err)
+	}
+	mod := newClient(t, srv.URL())
+	mod.login("admin", srv.adminPassword)
+	if code, body := mod.do(http.MethodGet, "/dashboard/entries/"+entries[0].ID+"/media", "", nil); code != 200 || !strings.HasPrefix(body, "\x89PNG") {
+		t.Errorf("stored photo: %d, want the PNG back from S3", code)
+	}
+
+	// The verdict reaches the participant on WhatsApp.
+	if err := judges.Decide(context.Background(), judge.Decision{EntryID: entries[0].ID, Verdict: judge.StatusApproved, By: "mod"}); err != nil {
+		t.Fatal(err)
+	}
+	sent = waitSent(t, clock, graph, 3)
+	if doorCode.FindStringSubmatch(sent[2].Text()) == nil {
+		t.Fatalf("no door code in %q", sent[2].Text())
+	}
+	if len(sent) != 3 {
+		t.Errorf("%d messages sent, want exactly 3 (greeting, judging, code)", len(sent))
+	}
+
+	// Delivery reports update the monitor, and never downgrade.
+	pid := engine.ParticipantID("bouncer", "whatsapp", waUser)
+	for _, st := range []string{"delivered", "read", "delivered"} {
+		if code := postWebhook(t, srv, waSecret, graphtest.StatusWebhook(waNumber, sent[2].ID, st, waUser)); code != 200 {
+			t.Fatalf("status webhook: %d", code)
+		}
+	}
+	out, err := srv.db.Outbox(context.Background(), pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := out[len(out)-1]
+	if last.PlatformID != sent[2].ID || last.Delivery.Status != "read" {
+		t.Errorf("last reply %s: delivery %q, want read", fmt.Sprint(last.PlatformID), last.Delivery.Status)
+	}
+}
