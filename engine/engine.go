@@ -62,6 +62,9 @@ type Config struct {
 	// Windows is the customer-service window per channel (whatsapp: 24h): outside it a reply
 	// goes out only as its template.
 	Windows map[string]time.Duration
+	// Observer is told about received events, applied steps and sent replies (metrics);
+	// nil means nobody listens.
+	Observer Observer
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -72,6 +75,7 @@ type Engine struct {
 	log     *slog.Logger
 	poll    time.Duration
 	windows map[string]time.Duration
+	obs     Observer
 
 	defMu    sync.RWMutex
 	versions map[string]map[string]*campaigns.Definition
@@ -100,6 +104,7 @@ func New(cfg Config) *Engine {
 		poll:     cfg.Poll,
 		rand:     cfg.Rand,
 		windows:  cfg.Windows,
+		obs:      cfg.Observer,
 		versions: map[string]map[string]*campaigns.Definition{},
 		current:  map[string]*campaigns.Definition{},
 		status:   map[string]string{},
@@ -117,6 +122,9 @@ func New(cfg Config) *Engine {
 	}
 	if e.poll == 0 {
 		e.poll = 250 * time.Millisecond
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
 	}
 	if e.rand == nil {
 		e.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
@@ -364,6 +372,7 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err e
 	if err != nil {
 		return false, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, err)
 	}
+	e.obs.Received(in.Channel, dup)
 	e.Wake()
 	return dup, nil
 }
@@ -426,9 +435,12 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}
 	for i, in := range batch {
+		start := time.Now()
 		if err := e.apply(ctx, in); err != nil {
 			return i, err
 		}
+		// Wall time, not e.now: a test's fake clock would make every step take no time.
+		e.obs.EventApplied(time.Since(start))
 	}
 	if len(batch) > 0 {
 		e.wakeSender()

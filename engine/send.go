@@ -46,6 +46,7 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 			out.Template = nil
 		}
 		id, err := sender.Send(ctx, out)
+		e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
 		if err != nil {
 			e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "err", err)
 			if err := e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()); err != nil {

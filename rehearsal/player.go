@@ -21,7 +21,8 @@ import (
 // Channel is the channel name rehearsal participants talk on.
 const Channel = "rehearsal"
 
-// Start is when every rehearsal begins, so that scripts with dates replay identically.
+// Start is when every rehearsal of an unscheduled campaign begins, so that scripts with dates
+// replay identically.
 var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 // Reply is one message the persona sent during a rehearsal.
@@ -50,7 +51,8 @@ func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, e
 		return nil, fmt.Errorf("rehearsal: %w", err)
 	}
 	c := &clock{now: Start}
-	if !def.Schedule.Start.IsZero() && def.Schedule.Start.After(c.now) {
+	if !def.Schedule.Start.IsZero() {
+		// A scheduled campaign is rehearsed from its first day, whenever it runs.
 		c.now = def.Schedule.Start
 	}
 	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann"}
@@ -119,6 +121,9 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 // exactly to each reply's due time.
 func (p *Player) settle(ctx context.Context) ([]Reply, error) {
 	for range 1000 {
+		if _, err := p.eng.FireDueTimers(ctx); err != nil {
+			return nil, err
+		}
 		if _, err := p.eng.ProcessPending(ctx); err != nil {
 			return nil, err
 		}
@@ -214,6 +219,38 @@ func init() {
 			p.clock.Set(p.clock.Now().Add(d))
 			return nil
 		}},
+		"/verdict": {"/verdict shortlisted|winner|eliminated|advanced", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /verdict shortlisted|winner|eliminated|advanced")
+			}
+			return p.judge.DecideParticipant(ctx, p.def.ID, p.participantID(), args[0], "rehearsal")
+		}},
+		"/round": {"/round start|close NAME", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 2 || (args[0] != "start" && args[0] != "close") {
+				return errors.New("usage: /round start NAME or /round close NAME")
+			}
+			if args[0] == "start" {
+				return p.eng.StartRound(ctx, p.def.ID, args[1])
+			}
+			return p.eng.CloseRound(ctx, p.def.ID, args[1])
+		}},
+		"/agent": {"/agent TEXT", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) == 0 {
+				return errors.New("usage: /agent TEXT (what the human agent says)")
+			}
+			return p.eng.AgentSay(ctx, p.participantID(), "agent", strings.Join(args, " "))
+		}},
+		"/handback": {"/handback", func(ctx context.Context, p *Player, _ []string) error {
+			return p.eng.Handback(ctx, p.participantID(), "agent")
+		}},
+		"/broadcast": {"/broadcast STATE TEXT", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) < 2 {
+				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE)")
+			}
+			lang := p.def.Languages[0]
+			_, _, err := p.eng.Broadcast(ctx, p.def.ID, args[0], campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
+			return err
+		}},
 		"/as": {"/as NAME", func(_ context.Context, p *Player, args []string) error {
 			if len(args) != 1 {
 				return errors.New("usage: /as NAME")
@@ -230,6 +267,9 @@ func init() {
 		}},
 	}
 }
+
+// Commands lists the commands a rehearsal understands, for help texts.
+func Commands() string { return commandList() }
 
 func commandList() string {
 	var names []string

@@ -82,7 +82,7 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 	if persona == "" {
 		persona = def.Title
 	}
-	fmt.Fprintf(stdout, "Rehearsing %q. Type what the participant says; commands: /photo /video /audio /document /approve /reject /choose ID /location LAT LNG /wait 25h /as NAME /team NAME /quit\n", def.Title)
+	fmt.Fprintf(stdout, "Rehearsing %q. Type what the participant says, or a command: %s /quit\n", def.Title, rehearsal.Commands())
 	sc := bufio.NewScanner(stdin)
 	for {
 		fmt.Fprintf(stdout, "%s> ", p.Who())

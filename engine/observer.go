@@ -1,0 +1,23 @@
+package engine
+
+import "time"
+
+// Observer is told what the engine does, for metrics. Its methods are called on the hot path
+// and must return quickly; they must be safe for concurrent use. The engine never depends on
+// what they do, so a nil Config.Observer is fine.
+type Observer interface {
+	// Received is called once Receive stored an event (duplicate: it was stored before).
+	Received(channel string, duplicate bool)
+	// EventApplied is called for every stored event the worker consumed (applied or skipped),
+	// with how long loading, stepping and committing it took.
+	EventApplied(d time.Duration)
+	// ReplySent is called for every reply the sender handed to a channel, with how long after
+	// it was due it went out, and the channel's error (nil when sent).
+	ReplySent(channel string, lag time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Received(string, bool)                  {}
+func (nopObserver) EventApplied(time.Duration)             {}
+func (nopObserver) ReplySent(string, time.Duration, error) {}
