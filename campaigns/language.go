@@ -351,7 +351,7 @@ func (p *parser) rounds(f field) {
 		default:
 			r.Duration = p.duration(du, what+" duration")
 			if r.Duration == 0 && du.val.Value != "" {
-				if d, err := parseDuration(du.val.Value); err == nil && d == 0 {
+				if d, err := ParseDuration(du.val.Value); err == nil && d == 0 {
 					p.errf(du.val, "%s duration must be longer than 0", what)
 				}
 			}
@@ -851,7 +851,7 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 		t.Kind = OnTimeout
 		t.After = p.duration(f, "after")
 		if t.After == 0 && f.val.Kind == yaml.ScalarNode {
-			if d, err := parseDuration(f.val.Value); err == nil && d == 0 {
+			if d, err := ParseDuration(f.val.Value); err == nil && d == 0 {
 				p.errf(f.val, "after must be longer than 0")
 			}
 		}

@@ -449,8 +449,9 @@ func (p *parser) number(f field, what string) (float64, bool) {
 
 var daysRe = regexp.MustCompile(`^(\d{1,4})d(.*)$`)
 
-// parseDuration is time.ParseDuration with days (2d, 1d12h): campaigns think in days.
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration is time.ParseDuration with days (2d, 1d12h): campaigns think in days, and
+// rehearsal scripts wait in the same units.
+func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	var days time.Duration
 	if m := daysRe.FindStringSubmatch(s); m != nil {
@@ -476,7 +477,7 @@ func (p *parser) duration(f field, what string) time.Duration {
 	if s == "" {
 		return 0
 	}
-	d, err := parseDuration(s)
+	d, err := ParseDuration(s)
 	if err != nil {
 		p.errf(f.val, "%s: %q is not a duration (write it like 800ms, 2s, 1h30m or 2d)", what, s)
 		return 0

@@ -28,8 +28,11 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 	p, err := e.store.Participant(ctx, in.ParticipantID)
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
-		if !in.fromParticipant() {
+		if !in.fromParticipant() && in.Kind != KindOptIn {
 			return s, fmt.Sprintf("%s event for unknown participant", in.Kind), nil
+		}
+		if !running && in.Kind == KindOptIn {
+			return s, "opt-in while the campaign is not running", nil
 		}
 		if !running {
 			// A stranger writing to a closed campaign hears so, and nothing about them is kept.
@@ -250,7 +253,11 @@ func (r *run) handle() error {
 		return nil
 	}
 	if t != nil {
-		return r.do(t)
+		if err := r.do(t); err != nil {
+			return err
+		}
+		r.sayAssignment(in)
+		return nil
 	}
 	switch in.Kind {
 	case KindVerdict:
@@ -258,15 +265,13 @@ func (r *run) handle() error {
 			r.skip = fmt.Sprintf("no %s transition in state %s", in.Verdict, p.State)
 		}
 	case KindRound:
-		if in.RoundEvent == campaigns.RoundStarted {
-			if rd := findRound(r.def, in.Round); rd != nil && !rd.Assignment.IsZero() {
-				r.sayText(rd.Assignment)
-			}
-		}
+		r.sayAssignment(in)
 	case KindHandback:
 	case KindJoin:
 		// Opening the chat again (a reload) is no message to answer.
 		r.skip = "join of a participant who joined before"
+	case KindOptIn:
+		r.skip = "opt-in of a participant who is already playing"
 	case KindUnsupported:
 		r.sayText(campaigns.Text{lang(r.def): Unsupported})
 	default:
@@ -608,4 +613,15 @@ func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.M
 		out.Template = call
 	}
 	return out
+}
+
+// sayAssignment tells a team still in the race what a round that starts asks of them, after
+// whatever its state said on the way in.
+func (r *run) sayAssignment(in StoredInbound) {
+	if in.Kind != KindRound || in.RoundEvent != campaigns.RoundStarted || r.p.Finished {
+		return
+	}
+	if rd := findRound(r.def, in.Round); rd != nil && !rd.Assignment.IsZero() {
+		r.sayText(rd.Assignment)
+	}
 }

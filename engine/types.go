@@ -14,7 +14,12 @@ type Kind string
 const (
 	// KindJoin is a participant opening the conversation (a web chat page load, an entry
 	// keyword); it creates the participant and enters the start state.
-	KindJoin    Kind = "join"
+	KindJoin Kind = "join"
+	// KindOptIn is the brand starting a conversation with someone who opted in elsewhere (a
+	// form on the brand's website): it creates the participant like a join, but the
+	// participant has not written, so no customer-service window opens and the first replies
+	// go out as templates where the channel needs them.
+	KindOptIn   Kind = "optin"
 	KindText    Kind = "text"
 	KindMedia   Kind = "media"
 	KindVerdict Kind = "verdict"

@@ -41,6 +41,8 @@ type Player struct {
 	clock *clock
 	out   *outbox
 	who   string
+	// names are the display names of participants whose address is not their name (teams).
+	names map[string]string
 	seq   int
 }
 
@@ -55,9 +57,14 @@ func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, e
 		// A scheduled campaign is rehearsed from its first day, whenever it runs.
 		c.now = def.Schedule.Start
 	}
-	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann"}
+	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{}}
 	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now, Rand: rand.New(rand.NewPCG(1, 1))})
 	p.eng.Handle(Channel, p.out)
+	// Restore stores the definition and schedules its rounds, as `campaign serve` does.
+	if err := p.eng.Restore(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("rehearsal: %w", err)
+	}
 	p.judge = &judge.Service{Store: db, Now: c.Now}
 	return p, nil
 }
@@ -109,8 +116,9 @@ func (p *Player) participantID() string {
 func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 	p.seq++
 	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who
-	if in.Name == "" {
-		in.Name = p.who
+	in.Name = p.who
+	if n, ok := p.names[p.who]; ok {
+		in.Name = n
 	}
 	in.PlatformID = "r" + strconv.Itoa(p.seq)
 	_, err := p.eng.Receive(ctx, in)
@@ -212,9 +220,9 @@ func init() {
 			if len(args) != 1 {
 				return errors.New("usage: /wait DURATION (like 30m or 25h)")
 			}
-			d, err := time.ParseDuration(args[0])
-			if err != nil || d < 0 {
-				return fmt.Errorf("/wait: %q is not a duration (like 30m or 25h)", args[0])
+			d, err := campaigns.ParseDuration(args[0])
+			if err != nil {
+				return fmt.Errorf("/wait: %q is not a duration (like 30m, 25h or 2d)", args[0])
 			}
 			p.clock.Set(p.clock.Now().Add(d))
 			return nil
@@ -251,6 +259,9 @@ func init() {
 			_, _, err := p.eng.Broadcast(ctx, p.def.ID, args[0], campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
 			return err
 		}},
+		"/optin": {"/optin", func(ctx context.Context, p *Player, _ []string) error {
+			return p.receive(ctx, engine.Inbound{Kind: engine.KindOptIn})
+		}},
 		"/as": {"/as NAME", func(_ context.Context, p *Player, args []string) error {
 			if len(args) != 1 {
 				return errors.New("usage: /as NAME")
@@ -263,6 +274,7 @@ func init() {
 				return errors.New("usage: /team NAME")
 			}
 			p.who = "team-" + args[0]
+			p.names[p.who] = args[0]
 			return nil
 		}},
 	}

@@ -15,8 +15,9 @@ import (
 // marketers' templates, so they must keep doing what their scripts say.
 func TestExamples(t *testing.T) {
 	scripts, _ := filepath.Glob("../campaigns/examples/*.rehearsal")
-	if len(scripts) == 0 {
-		t.Fatal("no rehearsal scripts found")
+	defs, _ := filepath.Glob("../campaigns/examples/*.yaml")
+	if len(scripts) == 0 || len(scripts) != len(defs) {
+		t.Fatalf("%d rehearsal scripts for %d example campaigns; every example needs one", len(scripts), len(defs))
 	}
 	for _, path := range scripts {
 		t.Run(filepath.Base(path), func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/dashboard"
@@ -262,6 +263,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 		wa.Mount(s.app)
 		s.engine.Handle(whatsapp.ChannelName, wa)
+		// The opt-in form writes to people on WhatsApp, so it runs only with the channel.
+		optin.New(s.engine, cfg.Log).Mount(s.app)
 		s.whatsapp = true
 	}
 

@@ -157,3 +157,30 @@ func TestWhatsAppBouncerEndToEnd(t *testing.T) {
 		t.Errorf("last reply %s: delivery %q, want read", fmt.Sprint(last.PlatformID), last.Delivery.Status)
 	}
 }
+
+// TestWhatsAppOptInSendsTemplate: a visitor leaves their number on the fridge campaign's form;
+// the brand writes first, so the greeting goes out as the approved template with their name.
+func TestWhatsAppOptInSendsTemplate(t *testing.T) {
+	graph := graphtest.New(t)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/fridge.yaml"}
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+	})
+	visitor := newClient(t, srv.URL())
+	if code, page := visitor.do(http.MethodGet, "/optin/fridge", "", nil); code != 200 || !strings.Contains(page, "WhatsApp number") {
+		t.Fatalf("form: %d", code)
+	}
+	form := "name=Ann&phone=%2B31+6+1234+5678&consent=yes"
+	if code, page := visitor.do(http.MethodPost, "/optin/fridge", "application/x-www-form-urlencoded", strings.NewReader(form)); code != 200 || !strings.Contains(page, "Thanks, Ann") {
+		t.Fatalf("submit: %d %s", code, page)
+	}
+	sent := waitSent(t, clock, graph, 1)
+	tmpl, _ := sent[0].Body["template"].(map[string]any)
+	if sent[0].Type() != "template" || tmpl["name"] != "fridge_welcome" || sent[0].To() != "+31612345678" {
+		t.Fatalf("first message = %s, want the fridge_welcome template to +31612345678", sent[0].Raw)
+	}
+	if !strings.Contains(string(sent[0].Raw), `"Ann"`) {
+		t.Errorf("template without the name parameter: %s", sent[0].Raw)
+	}
+}
