@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -80,8 +81,14 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		}
 		states = append(states, fs)
 	}
+	var notes []engine.Notification
+	if d.conversations != nil {
+		if notes, err = d.conversations.Notifications(c.UserContext(), def.ID, 50); err != nil {
+			return fmt.Errorf("dashboard: notifications of %s: %w", def.ID, err)
+		}
+	}
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
-		"Campaign": ci, "States": states, "Admin": currentUser(c).Role == RoleAdmin,
+		"Campaign": ci, "States": states, "Admin": currentUser(c).Role == RoleAdmin, "Notifications": notes,
 	})
 }
 

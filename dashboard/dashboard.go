@@ -22,6 +22,9 @@ type Judge interface {
 	// Decide records a verdict. It fails with errs.ErrConflict when the entry was already
 	// decided, errs.ErrNotFound when there is no such entry, errs.ErrInvalid for a bad verdict.
 	Decide(ctx context.Context, d judge.Decision) error
+	// DecideParticipant gives a verdict on a participant or team (shortlisted, advanced,
+	// eliminated, winner) rather than on one entry.
+	DecideParticipant(ctx context.Context, campaign, participantID, verdict, by string) error
 }
 
 // Media opens stored media objects; *media.Store satisfies it.
@@ -40,6 +43,9 @@ type Config struct {
 	Media Media
 	// Campaigns, when set, adds the campaign pages (status, flow with participants per state).
 	Campaigns Campaigns
+	// Conversations, with Campaigns, adds the notifications and the participant pages where
+	// a human replies as the persona and hands the conversation back.
+	Conversations Conversations
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -56,15 +62,16 @@ const DefaultSessionTTL = 12 * time.Hour
 
 // Dashboard is the moderators' web app. Create it with New and register its routes with Mount.
 type Dashboard struct {
-	judge     Judge
-	users     Users
-	media     Media
-	campaigns Campaigns
-	now       func() time.Time
-	log       *slog.Logger
-	secure    bool
-	ttl       time.Duration
-	pages     pages
+	judge         Judge
+	users         Users
+	media         Media
+	campaigns     Campaigns
+	conversations Conversations
+	now           func() time.Time
+	log           *slog.Logger
+	secure        bool
+	ttl           time.Duration
+	pages         pages
 	// dummyHash is compared against when a username does not exist, so a failed login takes
 	// as long for an unknown user as for a wrong password and does not reveal which it was.
 	dummyHash []byte
@@ -80,7 +87,7 @@ func New(cfg Config) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	d := &Dashboard{
-		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns,
+		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -122,6 +129,12 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+		if d.conversations != nil {
+			a.Get("/campaigns/:id/participants/:pid", d.participantPage)
+			a.Post("/campaigns/:id/participants/:pid/reply", d.reply)
+			a.Post("/campaigns/:id/participants/:pid/handback", d.handback)
+			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)
+		}
 	}
 }
 

@@ -38,6 +38,8 @@ type harness struct {
 	db    *sqlite.DB
 	users *recordingUsers
 	media *fakeMedia
+	camps *fakeCampaigns
+	convs *fakeConversations
 	clock *clock
 	jar   map[string]*http.Cookie
 	seq   int
@@ -55,14 +57,18 @@ func newHarness(t *testing.T) *harness {
 		t: t, db: db,
 		users: &recordingUsers{Users: db},
 		media: &fakeMedia{objects: map[string][]byte{}},
+		camps: newFakeCampaigns(),
+		convs: &fakeConversations{},
 		clock: &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:   map[string]*http.Cookie{},
 	}
 	d, err := dashboard.New(dashboard.Config{
 		Judge: &judge.Service{Store: db, Now: h.clock.Now},
 		Users: h.users,
-		Media: h.media,
-		Now:   h.clock.Now,
+		Media:         h.media,
+		Campaigns:     h.camps,
+		Conversations: h.convs,
+		Now:           h.clock.Now,
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

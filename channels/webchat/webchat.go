@@ -43,6 +43,8 @@ type Engine interface {
 	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
 	// Campaign returns a loaded definition.
 	Campaign(id string) (*campaigns.Definition, bool)
+	// Status returns a campaign's status (draft, live, paused or closed).
+	Status(id string) string
 }
 
 // Media is what the channel needs from the media store; *media.Store satisfies it.
@@ -146,8 +148,14 @@ func (c *Channel) sameSite(ctx *fiber.Ctx) error {
 }
 
 // campaign returns the definition named in the path, copied out of Fiber's reused buffers.
+// A draft is not there for the public: it is rehearsed with `campaign simulate`, not played.
 func (c *Channel) campaign(ctx *fiber.Ctx) (*campaigns.Definition, bool) {
-	return c.eng.Campaign(strings.Clone(ctx.Params("campaign")))
+	id := strings.Clone(ctx.Params("campaign"))
+	d, ok := c.eng.Campaign(id)
+	if !ok || c.eng.Status(id) == engine.StatusDraft {
+		return nil, false
+	}
+	return d, true
 }
 
 // browserID returns the browser's id from its cookie, creating and setting one when the

@@ -65,6 +65,13 @@ func (e *fakeEngine) Transcript(_ context.Context, pid string) ([]engine.Line, e
 	return append([]engine.Line(nil), e.transcripts[pid]...), nil
 }
 
+func (e *fakeEngine) Status(id string) string {
+	if id == "draft" {
+		return engine.StatusDraft
+	}
+	return engine.StatusLive
+}
+
 func (e *fakeEngine) Campaign(id string) (*campaigns.Definition, bool) {
 	d, ok := e.defs[id]
 	return d, ok
@@ -135,7 +142,7 @@ func MustHarness(tb testing.TB, mod ...func(*webchat.Config)) *harness {
 	}
 	h := &harness{
 		eng: &fakeEngine{
-			defs:        map[string]*campaigns.Definition{def.ID: def},
+			defs:        map[string]*campaigns.Definition{def.ID: def, "draft": def},
 			seen:        map[string]bool{},
 			transcripts: map[string][]engine.Line{},
 		},
@@ -265,6 +272,16 @@ func TestPage(t *testing.T) {
 		}
 		if doc.Find("script[src], link[rel=stylesheet]").Length() != 0 {
 			t.Error("page loads external assets")
+		}
+	})
+
+	t.Run("DraftCampaignIsNotPlayable", func(t *testing.T) {
+		h := MustHarness(t)
+		if resp := h.Do(t, httptest.NewRequest("GET", "/play/draft", nil)); resp.StatusCode != 404 {
+			t.Errorf("draft page: status %d, want 404", resp.StatusCode)
+		}
+		if resp := h.Do(t, jsonReq("/play/draft/messages", `{"text":"hi"}`)); resp.StatusCode != 404 || len(h.eng.Received()) != 0 {
+			t.Errorf("message to a draft: status %d, received %d", resp.StatusCode, len(h.eng.Received()))
 		}
 	})
 

@@ -58,3 +58,37 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d, %q", code, errOut)
 	}
 }
+
+// TestLaunch sends a changed definition to a running server: it becomes the current version,
+// a broken one is refused before anything changes, and a wrong token is refused.
+func TestLaunch(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir())
+	src, _ := os.ReadFile("../../campaigns/examples/bouncer.yaml")
+	dir := t.TempDir()
+	changed := filepath.Join(dir, "bouncer.yaml")
+	os.WriteFile(changed, []byte(strings.Replace(string(src), "Talk is cheap.", "Words are cheap.", 1)), 0o600)
+	broken := filepath.Join(dir, "broken.yaml")
+	os.WriteFile(broken, []byte(strings.Replace(string(src), "goto: judging", "goto: judgin", 1)), 0o600)
+	before, _ := srv.engine.Campaign("bouncer")
+
+	code, out, errOut := runCLI(t, "launch", broken, "--server", srv.URL(), "--token", srv.adminToken)
+	if code != 1 || !strings.Contains(out, broken+":") || !strings.Contains(out, `state "judgin" is not defined`) {
+		t.Errorf("broken launch: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "launch", changed, "--server", srv.URL(), "--token", "wrong-token-wrong-token")
+	if code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("wrong token: exit %d, %s", code, errOut)
+	}
+	if now, _ := srv.engine.Campaign("bouncer"); now.Version != before.Version {
+		t.Fatal("a refused launch changed the campaign")
+	}
+
+	code, out, errOut = runCLI(t, "launch", changed, "--server", srv.URL(), "--data", srv.cfg.Data)
+	if code != 0 || !strings.Contains(out, `campaign "bouncer" version`) {
+		t.Fatalf("launch: exit %d\n%s%s", code, out, errOut)
+	}
+	now, _ := srv.engine.Campaign("bouncer")
+	if now.Version == before.Version || srv.engine.Status("bouncer") != "live" {
+		t.Errorf("after launch: version %s (was %s), status %s", now.Version, before.Version, srv.engine.Status("bouncer"))
+	}
+}

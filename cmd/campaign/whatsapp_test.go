@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,54 @@ func TestWhatsAppOptInSendsTemplate(t *testing.T) {
 	}
 	if !strings.Contains(string(sent[0].Raw), `"Ann"`) {
 		t.Errorf("template without the name parameter: %s", sent[0].Raw)
+	}
+}
+
+// TestWhatsAppHandOffToChef: the fridge photo hands the conversation to the chefs; a chef
+// answers from the dashboard as the persona and hands back; the bot takes over again.
+func TestWhatsAppHandOffToChef(t *testing.T) {
+	graph := graphtest.New(t)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/fridge.yaml"}
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+	})
+	clock.mu.Lock()
+	clock.now = time.Unix(1767611602, 0).UTC()
+	clock.mu.Unlock()
+	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(waNumber, waUser, "Ann", "wamid.h1", "hoi")); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	waitSent(t, clock, graph, 1)
+	graph.AddMedia("fridge-1", "image/png", testPNG(t))
+	postWebhook(t, srv, waSecret, graphtest.ImageWebhook(waNumber, waUser, "Ann", "wamid.h2", "fridge-1", "image/png", testPNG(t), ""))
+	sent := waitSent(t, clock, graph, 2)
+	if !strings.Contains(sent[1].Text(), "chefs") {
+		t.Fatalf("after the photo: %q", sent[1].Text())
+	}
+
+	chef := newClient(t, srv.URL())
+	chef.login("admin", srv.adminPassword)
+	_, page := chef.do(http.MethodGet, "/dashboard/campaigns/fridge", "", nil)
+	pid := engine.ParticipantID("fridge", "whatsapp", waUser)
+	conv := "/dashboard/campaigns/fridge/participants/" + pid
+	if !strings.Contains(page, conv) {
+		t.Fatalf("campaign page has no notification linking to the conversation:\n%s", page)
+	}
+	_, page = chef.do(http.MethodGet, conv, "", nil)
+	csrf := csrfOf(t, page)
+	if code, _ := chef.postForm(conv+"/reply", url.Values{"csrf": {csrf}, "text": {"Maak een shakshuka!"}}); code != http.StatusSeeOther {
+		t.Fatalf("reply: %d", code)
+	}
+	sent = waitSent(t, clock, graph, 3)
+	if sent[2].Text() != "Maak een shakshuka!" {
+		t.Fatalf("agent reply on WhatsApp = %q", sent[2].Text())
+	}
+	if code, _ := chef.postForm(conv+"/handback", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
+		t.Fatalf("handback: %d", code)
+	}
+	sent = waitSent(t, clock, graph, 4)
+	if sent[3].Type() != "interactive" || !strings.Contains(sent[3].Text(), "Eet smakelijk") {
+		t.Errorf("after the hand-back: %s, want the goodbye with buttons", sent[3].Raw)
 	}
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/loadgen"
+)
+
+// TestLoadgenAgainstServer runs a small load against campaign serve in-process: every message
+// must get exactly its one reply through the whole path (webhook, engine, outbox, Graph API).
+func TestLoadgenAgainstServer(t *testing.T) {
+	const secret = "loadgen-secret"
+	graph, err := loadgen.StartGraph("127.0.0.1:0", loadgen.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { graph.Close() })
+	srv, _ := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../loadgen/testdata/echo.yaml"}
+		// The webhooks carry the wall clock's timestamps; a fake clock would put them outside
+		// the 24-hour window.
+		c.Now = nil
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: loadgen.DefaultToken, AppSecret: secret,
+			VerifyToken: "verify", PhoneNumberID: loadgen.DefaultNumber}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := loadgen.Run(ctx, loadgen.Config{
+		Server: srv.URL(), Secret: secret, Graph: graph,
+		Prefill: 40, Participants: 40, Messages: 200, Rate: 400, Concurrency: 16, Drain: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rep.Write(&out)
+	t.Log(out.String())
+	if !rep.OK() || len(rep.Errors) > 0 {
+		t.Fatalf("load run not clean:\n%s", out.String())
+	}
+	if rep.Prefilled != 40 || rep.Accepted != 200 || rep.Replies != 200 || rep.EndToEnd.N != 200 || rep.Webhook.N != 200 {
+		t.Fatalf("counts off:\n%s", out.String())
+	}
+	if rep.EndToEnd.P50 <= 0 || rep.Webhook.P99 <= 0 || rep.Sustained <= 0 {
+		t.Fatalf("figures missing:\n%s", out.String())
+	}
+}
+
+// TestLoadgenCommandFlags checks the command refuses what it cannot run, before any load.
+func TestLoadgenCommandFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NonLoopbackServer", []string{"--server", "http://10.1.2.3:8080", "--messages", "1"}, "loopback"},
+		{"NothingToSend", []string{"--rate", "0", "--duration", "0"}, "--messages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := loadgenCmd(context.Background(), tt.args, &stdout, &stderr, func(string) string { return "" })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+type fakeCampaigns struct {
+	mu   sync.Mutex
+	list []dashboard.CampaignInfo
+}
+
+func newFakeCampaigns() *fakeCampaigns {
+	def := &campaigns.Definition{ID: "bouncer", Title: "Convince the <b>bouncer</b>", Version: "v1", Start: "door",
+		Order: []string{"door", "in"}, Persona: campaigns.Persona{Name: "Sven"},
+		States: map[string]*campaigns.State{
+			"door": {Name: "door", On: []*campaigns.Transition{{Kind: campaigns.OnMedia, Media: []string{"photo"}, Goto: "in"}}},
+			"in":   {Name: "in", Final: true},
+		}}
+	return &fakeCampaigns{list: []dashboard.CampaignInfo{{Def: def, Status: "live", Counts: map[string]int{"door": 3, "in": 1}}}}
+}
+
+func (f *fakeCampaigns) CampaignList(context.Context) ([]dashboard.CampaignInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]dashboard.CampaignInfo(nil), f.list...), nil
+}
+
+func (f *fakeCampaigns) SetStatus(_ context.Context, id, status string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.list {
+		if f.list[i].Def.ID == id {
+			f.list[i].Status = status
+			return nil
+		}
+	}
+	return errs.ErrNotFound
+}
+
+type fakeConversations struct {
+	mu        sync.Mutex
+	replies   []string
+	handbacks []string
+}
+
+func (f *fakeConversations) Notifications(context.Context, string, int) ([]engine.Notification, error) {
+	return []engine.Notification{{Campaign: "bouncer", ParticipantID: "p1", Text: "Ann wrote: <help>", At: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}}, nil
+}
+
+func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.Line, error) {
+	if pid != "p1" {
+		return nil, nil
+	}
+	return []engine.Line{{ParticipantID: "p1", Direction: engine.In, Text: "<script>hi</script>"}}, nil
+}
+
+func (f *fakeConversations) AgentSay(_ context.Context, pid, agent, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replies = append(f.replies, agent+": "+text)
+	return nil
+}
+
+func (f *fakeConversations) Handback(_ context.Context, pid, agent string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.handbacks = append(f.handbacks, pid)
+	return nil
+}
+
+func TestCampaignPages(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+
+	doc := MustDoc(t, h.Get("/dashboard/campaigns"))
+	row := doc.Find(`tr.campaign[data-id=bouncer]`)
+	if row.Find(".count").Text() != "4" || row.Find(".status").Text() != "live" {
+		t.Errorf("campaign row: %q", row.Text())
+	}
+	doc = MustDoc(t, h.Get("/dashboard/campaigns/bouncer"))
+	if got := doc.Find(`li.state[data-state=door] > .count`).Text(); got != "3" {
+		t.Errorf("participants at the door = %q, want 3", got)
+	}
+	if got := doc.Find(`li.state[data-state=door] li`).Text(); got != "photo → in" {
+		t.Errorf("door's transition = %q", got)
+	}
+	if doc.Find("button.pause").Length() != 0 {
+		t.Error("a moderator is offered the pause button")
+	}
+	if html, _ := doc.Find("h1").Html(); strings.Contains(html, "<b>") {
+		t.Error("campaign title is not escaped")
+	}
+	if !strings.Contains(doc.Find(".notification").Text(), "Ann wrote: <help>") {
+		t.Errorf("notification = %q", doc.Find(".notification").Text())
+	}
+	wantStatus(t, h.Submit("/dashboard/campaigns/bouncer/status", url.Values{"status": {"paused"}}), http.StatusForbidden)
+	wantStatus(t, h.Get("/dashboard/campaigns/nope"), http.StatusNotFound)
+
+	h.MustLogin("boss")
+	wantStatus(t, h.Post("/dashboard/campaigns/bouncer/status", url.Values{"status": {"paused"}}), http.StatusForbidden) // no CSRF token
+	wantStatus(t, h.Submit("/dashboard/campaigns/bouncer/status", url.Values{"status": {"exploded"}}), http.StatusBadRequest)
+	if got := h.camps.list[0].Status; got != "live" {
+		t.Fatalf("status after refused requests = %q", got)
+	}
+	resp := h.Submit("/dashboard/campaigns/bouncer/status", url.Values{"status": {"paused"}})
+	wantStatus(t, resp, http.StatusSeeOther)
+	doc = MustDoc(t, h.Follow(resp))
+	if !strings.Contains(doc.Find(".flash").Text(), "paused") || doc.Find("button.resume").Length() != 1 {
+		t.Errorf("after pausing: flash %q", doc.Find(".flash").Text())
+	}
+}
+
+func TestParticipantConversation(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	conv := "/dashboard/campaigns/bouncer/participants/p1"
+	doc := MustDoc(t, h.Get(conv))
+	if got := doc.Find(".line.in .text").Text(); got != "<script>hi</script>" {
+		t.Errorf("transcript line = %q", got)
+	}
+	wantStatus(t, h.Get("/dashboard/campaigns/bouncer/participants/nobody"), http.StatusNotFound)
+
+	resp := h.Submit(conv+"/reply", url.Values{"text": {"  "}})
+	if doc := MustDoc(t, h.Follow(resp)); !strings.Contains(doc.Find(".flash").Text(), "Type a reply") {
+		t.Errorf("empty reply flash = %q", doc.Find(".flash").Text())
+	}
+	wantStatus(t, h.Post(conv+"/reply", url.Values{"text": {"no token"}}), http.StatusForbidden)
+	h.Submit(conv+"/reply", url.Values{"text": {"Try the shakshuka."}})
+	h.Submit(conv+"/handback", nil)
+	if len(h.convs.replies) != 1 || h.convs.replies[0] != "mod: Try the shakshuka." || len(h.convs.handbacks) != 1 {
+		t.Errorf("replies %q, handbacks %q", h.convs.replies, h.convs.handbacks)
+	}
+	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"approved"}}), http.StatusBadRequest)
+}

@@ -1,0 +1,94 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Conversations is what the dashboard needs to let a human step into a conversation: the
+// moderators' notifications, a participant's transcript, replying as the campaign's persona
+// and handing the conversation back to the bot. *engine.Engine satisfies it.
+type Conversations interface {
+	Notifications(ctx context.Context, campaign string, limit int) ([]engine.Notification, error)
+	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
+	AgentSay(ctx context.Context, participantID, agent, text string) error
+	Handback(ctx context.Context, participantID, agent string) error
+}
+
+var _ Conversations = (*engine.Engine)(nil)
+
+// ParticipantVerdicts are the verdicts a moderator can give a participant (or team) rather than
+// one entry: moving them on in a contest or a race.
+var participantVerdicts = []string{campaigns.VerdictShortlisted, campaigns.VerdictAdvanced, campaigns.VerdictEliminated, campaigns.VerdictWinner}
+
+// maxReply bounds an agent's reply; WhatsApp takes 4096 characters.
+const maxReply = 4096
+
+func (d *Dashboard) participantPage(c *fiber.Ctx) error {
+	ci, err := d.findCampaign(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	pid := c.Params("pid")
+	lines, err := d.conversations.Transcript(c.UserContext(), pid)
+	if err != nil {
+		return fmt.Errorf("dashboard: transcript of %s: %w", pid, err)
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("dashboard: participant %s: %w", pid, errs.ErrNotFound)
+	}
+	return d.render(c, fiber.StatusOK, "participant", map[string]any{
+		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
+	})
+}
+
+func (d *Dashboard) participantBack(c *fiber.Ctx) string {
+	return "/dashboard/campaigns/" + c.Params("id") + "/participants/" + c.Params("pid")
+}
+
+// reply sends an agent's message to the participant as the persona, at once.
+func (d *Dashboard) reply(c *fiber.Ctx) error {
+	text := strings.TrimSpace(c.FormValue("text"))
+	switch {
+	case text == "":
+		d.setFlash(c, flash{Message: "Type a reply first.", Error: true})
+	case len([]rune(text)) > maxReply:
+		d.setFlash(c, flash{Message: fmt.Sprintf("A reply can be at most %d characters.", maxReply), Error: true})
+	default:
+		if err := d.conversations.AgentSay(c.UserContext(), c.Params("pid"), currentUser(c).Username, text); err != nil {
+			return fmt.Errorf("dashboard: reply to %s: %w", c.Params("pid"), err)
+		}
+		d.setFlash(c, flash{Message: "Reply sent."})
+	}
+	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
+
+// handback returns the conversation to the bot.
+func (d *Dashboard) handback(c *fiber.Ctx) error {
+	if err := d.conversations.Handback(c.UserContext(), c.Params("pid"), currentUser(c).Username); err != nil {
+		return fmt.Errorf("dashboard: hand back %s: %w", c.Params("pid"), err)
+	}
+	d.setFlash(c, flash{Message: "Handed back to the bot."})
+	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
+
+// participantVerdict advances, eliminates, shortlists or crowns a participant or team.
+func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
+	v := c.FormValue("verdict")
+	if !slices.Contains(participantVerdicts, v) {
+		return fmt.Errorf("dashboard: verdict %q: %w", v, errs.ErrInvalid)
+	}
+	if err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username); err != nil {
+		return fmt.Errorf("dashboard: %s %s: %w", v, c.Params("pid"), err)
+	}
+	d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
+	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
