@@ -63,13 +63,13 @@ func newHarness(t *testing.T) *harness {
 		jar:   map[string]*http.Cookie{},
 	}
 	d, err := dashboard.New(dashboard.Config{
-		Judge: &judge.Service{Store: db, Now: h.clock.Now},
-		Users: h.users,
+		Judge:         &judge.Service{Store: db, Now: h.clock.Now},
+		Users:         h.users,
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
 		Now:           h.clock.Now,
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("new dashboard: %v", err)
