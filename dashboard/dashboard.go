@@ -46,6 +46,8 @@ type Config struct {
 	// Conversations, with Campaigns, adds the notifications and the participant pages where
 	// a human replies as the persona and hands the conversation back.
 	Conversations Conversations
+	// Deliveries, with Campaigns, adds the delivery monitor of each campaign.
+	Deliveries Deliveries
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -67,6 +69,7 @@ type Dashboard struct {
 	media         Media
 	campaigns     Campaigns
 	conversations Conversations
+	deliveries    Deliveries
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -87,7 +90,7 @@ func New(cfg Config) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	d := &Dashboard{
-		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations,
+		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -129,6 +132,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+		if d.deliveries != nil {
+			a.Get("/campaigns/:id/deliveries", d.deliveriesPage)
+		}
 		if d.conversations != nil {
 			a.Get("/campaigns/:id/participants/:pid", d.participantPage)
 			a.Post("/campaigns/:id/participants/:pid/reply", d.reply)

@@ -23,7 +23,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries"}
 
 var funcs = template.FuncMap{
 	// short shows enough of a participant's id to tell participants apart; the id is a hash,

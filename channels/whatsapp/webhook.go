@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -137,14 +138,31 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 			in.Media = &media
 		}
 	}
-	if _, err := c.cfg.Receiver.Receive(ctx, in); err != nil {
+	dup, err := c.cfg.Receiver.Receive(ctx, in)
+	if err != nil {
 		if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound) {
 			log.Warn("whatsapp: message refused by the engine; dropped", "campaign", campaign, "err", err)
 			return nil
 		}
 		return err
 	}
+	if c.cfg.Typing && !dup && !strings.HasPrefix(in.From, GroupPrefix) {
+		c.markReadLater(ctx, m.PhoneNumberID, in.PlatformID)
+	}
 	return nil
+}
+
+// markReadLater marks a new message read and shows the typing indicator while the persona
+// "types" its answer, without holding up the webhook's answer: the message is stored, and a
+// read receipt that fails costs nothing but the blue ticks. Groups support neither.
+func (c *Channel) markReadLater(ctx context.Context, number, wamid string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	go func() {
+		defer cancel()
+		if err := c.MarkReadOn(ctx, number, wamid, true); err != nil {
+			c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)
+		}
+	}()
 }
 
 func (c *Channel) handleStatus(ctx context.Context, s Status) error {

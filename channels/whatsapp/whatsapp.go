@@ -145,6 +145,9 @@ type Config struct {
 	Deliveries Deliveries
 
 	HTTPClient *http.Client
+	// Typing marks each new message read and shows the typing indicator while the persona
+	// prepares its answer (WhatsApp hides it after 25 s or at the reply).
+	Typing bool
 	// Now and Sleep are the clock; tests inject a fake one to check spacing and backoff
 	// without waiting.
 	Now   func() time.Time

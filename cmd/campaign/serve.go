@@ -218,7 +218,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: store, Deliveries: deliveries{s.db}, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: store, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp: %w", err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/judge"
@@ -110,6 +112,14 @@ func TestWhatsAppBouncerEndToEnd(t *testing.T) {
 		t.Fatalf("greeting = %s to %s", sent[0].Text(), sent[0].To())
 	}
 
+	// The message was marked read with the typing indicator, once despite the retry.
+	for deadline := time.Now().Add(5 * time.Second); len(graph.Reads()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if reads := graph.Reads(); len(reads) != 1 || !strings.Contains(string(reads[0].Raw), `"message_id":"wamid.1"`) || !strings.Contains(string(reads[0].Raw), "typing_indicator") {
+		t.Errorf("read receipts = %v, want one for wamid.1 with the typing indicator", reads)
+	}
+
 	// A photo is fetched from the Graph API, checked, stored in S3 and becomes an entry.
 	graph.AddMedia("media-1", "image/png", testPNG(t))
 	if code := postWebhook(t, srv, waSecret, graphtest.ImageWebhook(waNumber, waUser, "Ann", "wamid.2", "media-1", "image/png", testPNG(t), "me")); code != 200 {
@@ -156,6 +166,17 @@ func TestWhatsAppBouncerEndToEnd(t *testing.T) {
 	last := out[len(out)-1]
 	if last.PlatformID != sent[2].ID || last.Delivery.Status != "read" {
 		t.Errorf("last reply %s: delivery %q, want read", fmt.Sprint(last.PlatformID), last.Delivery.Status)
+	}
+
+	// The delivery monitor shows what did not arrive, and why.
+	postWebhook(t, srv, waSecret, graphtest.StatusWebhook(waNumber, sent[1].ID, "failed", waUser))
+	_, page := mod.do(http.MethodGet, "/dashboard/campaigns/bouncer/deliveries", "", nil)
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if got := doc.Find(".count-read").Text(); got != "1" {
+		t.Errorf("read count = %q, want 1", got)
+	}
+	if got := doc.Find("tr.failed .reason").Text(); got != "Message undeliverable (code 131026)" {
+		t.Errorf("undelivered reason = %q", got)
 	}
 }
 

@@ -28,3 +28,36 @@ func (db *DB) UpdateDelivery(ctx context.Context, platformID string, d engine.De
 	}
 	return nil
 }
+
+// DeliveryCounts counts a campaign's replies by how far they got: pending, cancelled, failed
+// (refused by us or reported by the platform), sent (accepted, no report yet), delivered,
+// read and played.
+func (db *DB) DeliveryCounts(ctx context.Context, campaign string) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT CASE WHEN status = 'sent' AND delivery != '' THEN delivery ELSE status END, count(*)
+		FROM outbox WHERE campaign = ? GROUP BY 1`, campaign)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delivery counts of %s: %w", campaign, convert(err))
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: delivery counts of %s: %w", campaign, convert(err))
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Undelivered returns a campaign's newest replies that did not reach their participant: refused
+// before sending (a closed window, a permanent platform error) or reported failed afterwards.
+func (db *DB) Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
+	out, err := db.outbox(ctx, `WHERE o.campaign = ? AND (o.status = 'failed' OR o.delivery = 'failed') ORDER BY o.id DESC LIMIT ?`, campaign, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: undelivered of %s: %w", campaign, err)
+	}
+	return out, nil
+}
