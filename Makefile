@@ -11,6 +11,7 @@ test:
 build:
 	go build -o campaign ./cmd/campaign
 
-# A longer fuzzing session of the definition parser (not part of `make test`).
+# Longer fuzzing sessions of the parsers (not part of `make test`).
 fuzz:
-	go test ./campaigns -run '^$$' -fuzz FuzzParse -fuzztime 5m
+	go test ./campaigns -run '^$$' -fuzz FuzzParse -fuzztime 3m
+	go test ./channels/whatsapp -run '^$$' -fuzz FuzzParseWebhook -fuzztime 3m
