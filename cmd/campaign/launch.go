@@ -30,19 +30,9 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	token := fs.String("token", "", "admin token (default $CAMPAIGN_ADMIN_TOKEN, or the one in --data)")
 	data := fs.String("data", "./data", "data folder of a local server, to read its admin token")
 	draft := fs.Bool("draft", false, "upload as a draft instead of going live")
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	file, err := parseFileArgs(fs, args, "campaign launch FILE [--server URL] [--token TOKEN] [--draft]")
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	}
-	if file == "" {
-		fmt.Fprintln(stderr, "usage: campaign launch FILE [--server URL] [--token TOKEN] [--draft]")
-		return errUsage
 	}
 	def, probs := campaigns.LoadFile(file)
 	for _, p := range probs {

@@ -91,3 +91,24 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// parseFileArgs parses the flags of a command that takes one FILE, accepted before or after
+// the flags (flag stops at the first argument, and people write both orders). It prints usage
+// and returns errUsage when the file is missing.
+func parseFileArgs(fs *flag.FlagSet, args []string, usage string) (string, error) {
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fmt.Fprintln(fs.Output(), "usage: "+usage)
+		return "", errUsage
+	}
+	return file, nil
+}

@@ -18,24 +18,9 @@ func simulateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	script := fs.String("script", "", "replay this rehearsal script and check the replies")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: campaign simulate FILE [--script SCRIPT]")
-		fs.PrintDefaults()
-	}
-	// Accept the file before or after the flags.
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	file, err := parseFileArgs(fs, args, "campaign simulate FILE [--script SCRIPT]")
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	}
-	if file == "" {
-		fs.Usage()
-		return errUsage
 	}
 	def, probs := campaigns.LoadFile(file)
 	for _, p := range probs {
