@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/chatcampaigns/campaign/store/mongo/mongotest"
 )
 
 // testClock is the server's clock in tests: the test moves it past the persona's typing delay
@@ -214,6 +216,23 @@ var doorCode = regexp.MustCompile(`door code is ([A-Z2-9]{6})`)
 
 func TestPlayBouncerEndToEnd(t *testing.T) {
 	srv, clock := startServer(t, t.TempDir())
+	playBouncer(t, srv, clock)
+}
+
+// TestPlayBouncerOnMongoDB plays the same game with the MongoDB store (FerretDB in-process,
+// or CAMPAIGN_TEST_MONGODB_URI), as several servers sharing one database would run.
+func TestPlayBouncerOnMongoDB(t *testing.T) {
+	uri, stop, err := mongotest.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) { c.MongoURI = uri })
+	playBouncer(t, srv, clock)
+}
+
+// playBouncer plays the bouncer over HTTP as a participant and a moderator would.
+func playBouncer(t *testing.T, srv *server, clock *testClock) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 

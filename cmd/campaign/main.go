@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "launch":
 		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
-		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

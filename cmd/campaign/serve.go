@@ -31,6 +31,7 @@ import (
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
+	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
@@ -142,7 +143,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 type server struct {
 	cfg           Config
 	defs          []*campaigns.Definition
-	db            *sqlite.DB
+	db            store
 	s3            *s3server.Server
 	engine        *engine.Engine
 	chat          *webchat.Channel
@@ -158,9 +159,6 @@ type server struct {
 }
 
 func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
-	if cfg.MongoURI != "" {
-		return nil, errors.New("CAMPAIGN_MONGODB_URI is set, but the MongoDB store is not available yet; unset it to use the embedded SQLite store")
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -185,7 +183,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 			s.Close()
 		}
 	}()
-	if s.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, dbFile)); err != nil {
+	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
 		return nil, err
 	}
 	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, MaxBytes: maxUpload}
@@ -275,6 +273,26 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.cancel = cancel
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.engine.Run(runCtx) }()
+	if r, ok := s.db.(interface{ Recover(context.Context) error }); ok {
+		// On MongoDB a step is several writes; a process that died between them leaves work
+		// that any process finishes. Look for it regularly, not only at start-up.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+					if err := r.Recover(runCtx); err != nil && runCtx.Err() == nil {
+						cfg.Log.Error("recover unfinished writes", "err", err)
+					}
+				}
+			}
+		}()
+	}
 	go func() {
 		defer s.wg.Done()
 		if err := s.app.Listener(s.ln); err != nil {
@@ -367,8 +385,36 @@ func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) err
 }
 
 // deliveries records WhatsApp's delivery reports in the store.
-type deliveries struct{ db *sqlite.DB }
+type deliveries struct{ db store }
 
 func (d deliveries) UpdateDelivery(ctx context.Context, platformID string, r whatsapp.Delivery) error {
 	return d.db.UpdateDelivery(ctx, platformID, engine.Delivery{Status: r.Status, ErrorCode: r.ErrorCode, ErrorTitle: r.ErrorTitle, At: r.At})
+}
+
+// store is everything the server keeps: both store/sqlite and store/mongo provide it.
+type store interface {
+	engine.Store
+	judge.Store
+	dashboard.Users
+	dashboard.Deliveries
+	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
+	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
+	Close() error
+}
+
+var (
+	_ store = (*sqlite.DB)(nil)
+	_ store = (*mongo.DB)(nil)
+)
+
+// mongoDatabase is the database the server uses on a MongoDB server.
+const mongoDatabase = "campaign"
+
+// openStore opens MongoDB when a URI is given (several servers share it), else the embedded
+// SQLite database in the data folder.
+func openStore(ctx context.Context, mongoURI, data string) (store, error) {
+	if mongoURI != "" {
+		return mongo.Open(ctx, mongoURI, mongoDatabase)
+	}
+	return sqlite.Open(ctx, filepath.Join(data, dbFile))
 }

@@ -6,16 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/chatcampaigns/campaign/dashboard"
-	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
 // userCmd manages dashboard accounts in the embedded store. The password is read from stdin
 // rather than a flag, so it does not end up in the shell history or the process list.
-func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprintln(stderr, "usage: campaign user add --name NAME --role admin|moderator|judge [--data ./data]")
 		return errUsage
@@ -33,7 +31,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil && line == "" {
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(*data, dbFile))
+	db, err := openStore(ctx, getenv("CAMPAIGN_MONGODB_URI"), *data)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,13 @@
+package mongo
+
+import (
+	"context"
+
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+// CommitAndCrash commits s up to the participant's swap and stops there, leaving the step's
+// effects unwritten as a process that died at that moment would.
+func (db *DB) CommitAndCrash(ctx context.Context, s engine.Step) error {
+	return db.commit(ctx, s, false)
+}

@@ -1,0 +1,131 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/judge"
+)
+
+// entryDoc is an entry with its moderation state. seq orders entries created in the same
+// instant in the order they were collected. Event is the verdict's engine event while it is
+// being stored (the intent of Decide).
+type entryDoc struct {
+	ID            string      `bson:"_id"`
+	Seq           int64       `bson:"seq"`
+	Campaign      string      `bson:"campaign"`
+	ParticipantID string      `bson:"participant_id"`
+	State         string      `bson:"state"`
+	Kind          string      `bson:"kind"`
+	MediaKey      string      `bson:"media_key"`
+	ThumbKey      string      `bson:"thumb_key"`
+	MIME          string      `bson:"mime"`
+	Caption       string      `bson:"caption"`
+	CreatedAt     int64       `bson:"created_at"`
+	Status        string      `bson:"status"`
+	DecidedBy     string      `bson:"decided_by"`
+	DecidedAt     int64       `bson:"decided_at"`
+	Reason        string      `bson:"reason"`
+	Event         *inboundDoc `bson:"event,omitempty"`
+}
+
+func toEntryDoc(e engine.Entry, seq int64) entryDoc {
+	return entryDoc{ID: e.ID, Seq: seq, Campaign: e.Campaign, ParticipantID: e.ParticipantID,
+		State: e.State, Kind: e.Kind, MediaKey: e.MediaKey, ThumbKey: e.ThumbKey, MIME: e.MIME,
+		Caption: e.Caption, CreatedAt: ns(e.CreatedAt), Status: judge.StatusPending}
+}
+
+func (doc entryDoc) entry() judge.Entry {
+	return judge.Entry{
+		Entry: engine.Entry{ID: doc.ID, Campaign: doc.Campaign, ParticipantID: doc.ParticipantID,
+			State: doc.State, Kind: doc.Kind, MediaKey: doc.MediaKey, ThumbKey: doc.ThumbKey,
+			MIME: doc.MIME, Caption: doc.Caption, CreatedAt: fromNS(doc.CreatedAt)},
+		Status: doc.Status, DecidedBy: doc.DecidedBy, DecidedAt: fromNS(doc.DecidedAt), Reason: doc.Reason,
+	}
+}
+
+// Entries lists entries matching f, newest first (all matches when f.Limit <= 0).
+func (db *DB) Entries(ctx context.Context, f judge.Filter) ([]judge.Entry, error) {
+	filter := bson.D{}
+	if f.Campaign != "" {
+		filter = append(filter, bson.E{Key: "campaign", Value: f.Campaign})
+	}
+	if f.Status != "" {
+		filter = append(filter, bson.E{Key: "status", Value: f.Status})
+	}
+	opts := options.Find().SetSort(d("created_at", -1, "seq", -1)).SetProjection(d("event", 0))
+	if f.Limit > 0 {
+		opts.SetLimit(int64(f.Limit))
+	}
+	var docs []entryDoc
+	if err := find(ctx, db.c(colEntries), filter, opts, &docs); err != nil {
+		return nil, fmt.Errorf("mongo: list entries: %w", err)
+	}
+	out := make([]judge.Entry, len(docs))
+	for i, doc := range docs {
+		out[i] = doc.entry()
+	}
+	return out, nil
+}
+
+// Entry returns one entry, or an error wrapping errs.ErrNotFound.
+func (db *DB) Entry(ctx context.Context, id string) (judge.Entry, error) {
+	var doc entryDoc
+	if err := db.c(colEntries).FindOne(ctx, d("_id", id)).Decode(&doc); err != nil {
+		return judge.Entry{}, fmt.Errorf("mongo: entry %s: %w", id, convert(err))
+	}
+	return doc.entry(), nil
+}
+
+// Decide records d on a pending entry and stores ev as an inbound event. The verdict and the
+// event (with its id fixed) are written to the entry in one update, which is what decides;
+// the event is then stored from there, by this call or, after a crash, by Recover. It fails
+// with errs.ErrNotFound for an unknown entry and errs.ErrConflict for one already decided,
+// and then changes nothing. ev follows SaveInbound's dedupe rule.
+func (db *DB) Decide(ctx context.Context, dec judge.Decision, ev engine.Inbound) error {
+	err := db.decide(ctx, dec, ev)
+	if err != nil {
+		return fmt.Errorf("mongo: decide entry %s: %w", dec.EntryID, convert(err))
+	}
+	return nil
+}
+
+func (db *DB) decide(ctx context.Context, dec judge.Decision, ev engine.Inbound) error {
+	var cur entryDoc
+	err := db.c(colEntries).FindOne(ctx, d("_id", dec.EntryID),
+		options.FindOne().SetProjection(d("status", 1, "decided_by", 1))).Decode(&cur)
+	if err != nil {
+		return err
+	}
+	if cur.Status != judge.StatusPending {
+		return fmt.Errorf("%w: already %s by %s", errs.ErrConflict, cur.Status, cur.DecidedBy)
+	}
+	id, err := db.next(ctx, 1)
+	if err != nil {
+		return err
+	}
+	doc := toInboundDoc(id, ev)
+	res, err := db.c(colEntries).UpdateOne(ctx, d("_id", dec.EntryID, "status", judge.StatusPending),
+		d("$set", d("status", dec.Verdict, "decided_by", dec.By, "decided_at", ns(dec.At),
+			"reason", dec.Reason, "event", doc)))
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("%w: decided by someone else meanwhile", errs.ErrConflict)
+	}
+	return db.finishVerdict(ctx, dec.EntryID, doc)
+}
+
+func (db *DB) finishVerdict(ctx context.Context, entryID string, ev inboundDoc) error {
+	if _, _, err := db.insertInbound(ctx, ev); err != nil {
+		return fmt.Errorf("store verdict event: %w", err)
+	}
+	_, err := db.c(colEntries).UpdateOne(ctx, d("_id", entryID, "event._id", ev.ID), d("$unset", d("event", "")))
+	return err
+}

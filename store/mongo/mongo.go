@@ -1,0 +1,273 @@
+// Package mongo owns the scale-out store: everything the engine, the judge and the dashboard
+// keep, in MongoDB (go.mongodb.org/mongo-driver/v2), so several `campaign serve` processes can
+// share one database. It passes the same conformance suite (store/storetest) as store/sqlite.
+//
+// It uses only single-document atomic operations, never a multi-document transaction (FerretDB
+// v1, which the tests run against, has none, and they cost throughput on a sharded cluster).
+// A write that touches several documents is made safe as an intent: the one document that
+// decides (the participant, for a step) records in the same atomic update everything the write
+// still has to do, with every id fixed in advance, and anyone who finds the intent later
+// finishes it; finishing twice has the effect of finishing once. docs/mongodb.md lists the
+// collections, their indexes and the crash windows that remain.
+//
+// Every filter is a bson.D built from typed Go values: a string from the web is only ever a
+// value, never a key, so it cannot smuggle in an operator such as $ne or $where.
+package mongo
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/judge"
+)
+
+var (
+	_ engine.Store         = (*DB)(nil)
+	_ judge.Store          = (*DB)(nil)
+	_ dashboard.Users      = (*DB)(nil)
+	_ dashboard.Deliveries = (*DB)(nil)
+)
+
+// Collection names.
+const (
+	colCounters      = "counters"
+	colInbound       = "inbound"
+	colParticipants  = "participants"
+	colLines         = "lines"
+	colEntries       = "entries"
+	colOutbox        = "outbox"
+	colCodes         = "codes"
+	colPlaces        = "places"
+	colTimers        = "timers"
+	colNotifications = "notifications"
+	colVersions      = "campaign_versions"
+	colStatus        = "campaign_status"
+	colUsers         = "users"
+	colSessions      = "sessions"
+)
+
+// DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
+// and by several processes sharing the database.
+type DB struct {
+	client *mongo.Client
+	db     *mongo.Database
+	// owned says Close disconnects the client (Open made it).
+	owned bool
+}
+
+// Open connects to the MongoDB server at uri, checks it answers, creates the indexes of the
+// database dbName when they are missing, and finishes writes that a crashed process left half
+// done (see Recover).
+func Open(ctx context.Context, uri, dbName string) (*DB, error) {
+	if uri == "" || dbName == "" {
+		return nil, fmt.Errorf("mongo: open: %w: want a URI and a database name", errs.ErrInvalid)
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	db, err := New(ctx, client, dbName)
+	if err != nil {
+		client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	db.owned = true
+	return db, nil
+}
+
+// New is Open on a client the caller owns (and disconnects): tests share one client between
+// many databases.
+func New(ctx context.Context, client *mongo.Client, dbName string) (*DB, error) {
+	if err := client.Ping(ctx, nil); err != nil {
+		return nil, fmt.Errorf("mongo: ping: %w", err)
+	}
+	db := &DB{client: client, db: client.Database(dbName)}
+	if err := db.createIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("mongo: create indexes in %s: %w", dbName, err)
+	}
+	if err := db.Recover(ctx); err != nil {
+		return nil, fmt.Errorf("mongo: open %s: %w", dbName, err)
+	}
+	return db, nil
+}
+
+// Close disconnects from the server when Open connected.
+func (db *DB) Close() error {
+	if !db.owned {
+		return nil
+	}
+	if err := db.client.Disconnect(context.Background()); err != nil {
+		return fmt.Errorf("mongo: close: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) c(name string) *mongo.Collection { return db.db.Collection(name) }
+
+type index struct {
+	coll   string
+	keys   bson.D
+	unique bool
+}
+
+// indexes are created at start-up. FerretDB v1 implements neither partial nor sparse indexes,
+// so uniqueness that must skip some documents (inbound events without a platform id) is
+// expressed through a key that is unique by construction for those documents instead.
+var indexes = []index{
+	{colInbound, bson.D{{Key: "dedupe", Value: 1}}, true},
+	{colInbound, bson.D{{Key: "processed", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colInbound, bson.D{{Key: "step.t", Value: 1}}, false},
+	{colParticipants, bson.D{{Key: "channel", Value: 1}, {Key: "address", Value: 1}, {Key: "updated_at", Value: -1}}, false},
+	{colParticipants, bson.D{{Key: "campaign", Value: 1}, {Key: "state", Value: 1}}, false},
+	{colParticipants, bson.D{{Key: "campaign", Value: 1}, {Key: "def_version", Value: 1}, {Key: "finished", Value: 1}}, false},
+	{colParticipants, bson.D{{Key: "created_at", Value: 1}, {Key: "seq", Value: 1}}, false},
+	{colParticipants, bson.D{{Key: "step.t", Value: 1}}, false},
+	{colLines, bson.D{{Key: "participant_id", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "status", Value: 1}, {Key: "created_at", Value: -1}, {Key: "seq", Value: -1}}, false},
+	{colEntries, bson.D{{Key: "created_at", Value: -1}, {Key: "seq", Value: -1}}, false},
+	{colEntries, bson.D{{Key: "event._id", Value: 1}}, false},
+	{colOutbox, bson.D{{Key: "status", Value: 1}, {Key: "due_at", Value: 1}}, false},
+	{colOutbox, bson.D{{Key: "participant_id", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colOutbox, bson.D{{Key: "platform_id", Value: 1}}, false},
+	{colOutbox, bson.D{{Key: "campaign", Value: 1}, {Key: "_id", Value: -1}}, false},
+	{colOutbox, bson.D{{Key: "broadcast_id", Value: 1}, {Key: "status", Value: 1}}, false},
+	{colCodes, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
+	{colPlaces, bson.D{{Key: "campaign", Value: 1}, {Key: "pool", Value: 1}, {Key: "slot", Value: 1}}, true},
+	{colTimers, bson.D{{Key: "key", Value: 1}}, true},
+	{colTimers, bson.D{{Key: "active", Value: 1}, {Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colTimers, bson.D{{Key: "participant_id", Value: 1}, {Key: "active", Value: 1}}, false},
+	{colNotifications, bson.D{{Key: "campaign", Value: 1}, {Key: "_id", Value: -1}}, false},
+	{colVersions, bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}, true},
+	{colUsers, bson.D{{Key: "username", Value: 1}}, true},
+}
+
+func (db *DB) createIndexes(ctx context.Context) error {
+	byColl := map[string][]mongo.IndexModel{}
+	var order []string
+	for _, ix := range indexes {
+		if byColl[ix.coll] == nil {
+			order = append(order, ix.coll)
+		}
+		m := mongo.IndexModel{Keys: ix.keys}
+		if ix.unique {
+			m.Options = options.Index().SetUnique(true)
+		}
+		byColl[ix.coll] = append(byColl[ix.coll], m)
+	}
+	for _, name := range order {
+		if _, err := db.c(name).Indexes().CreateMany(ctx, byColl[name]); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	// The counter exists before anyone increments it, so two processes' first increments
+	// cannot both try to create it.
+	_, err := db.c(colCounters).UpdateOne(ctx, bson.D{{Key: "_id", Value: "seq"}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "n", Value: int64(0)}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("counter: %w", err)
+	}
+	return nil
+}
+
+// next reserves n consecutive ids and returns the first. Every numeric id in the database comes
+// from this one sequence, so ids increase in the order they were handed out, which is the
+// order the engine's interfaces promise (oldest first, transcript in write order).
+func (db *DB) next(ctx context.Context, n int) (int64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := db.c(colCounters).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "seq"}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(n)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if err != nil {
+		return 0, fmt.Errorf("allocate ids: %w", err)
+	}
+	return doc.N - int64(n) + 1, nil
+}
+
+// token names one Commit call's reservations (codes, places) so that they can be told from
+// everyone else's and released if the call loses. It is an identifier, not a decision, so it
+// comes from crypto/rand rather than an injected source.
+func token() string { return rand.Text() }
+
+// convert turns driver errors into the project's error kinds at the boundary.
+func convert(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("%w: %w", errs.ErrNotFound, err)
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%w: %w", errs.ErrConflict, err)
+	}
+	return err
+}
+
+// insertAll inserts docs, treating a document whose unique key is already taken as written:
+// it was written by an earlier attempt at the same intent, since every id in an intent is fixed
+// before the intent is stored.
+func insertAll(ctx context.Context, c *mongo.Collection, docs []any) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil
+	}
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+// ns stores the zero time as 0 and every other time as UTC unix nanoseconds, which keeps the
+// precision of what the engine writes (a BSON date keeps only milliseconds).
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// kv is one variable. Variables are stored as a list of pairs, not as a subdocument, so a name
+// can never become a field name (one starting with $ or holding a dot would be refused or
+// read as a path).
+type kv struct {
+	K string `bson:"k"`
+	V string `bson:"v"`
+}
+
+func d(pairs ...any) bson.D {
+	out := make(bson.D, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, bson.E{Key: pairs[i].(string), Value: pairs[i+1]})
+	}
+	return out
+}

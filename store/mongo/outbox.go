@@ -1,0 +1,353 @@
+package mongo
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+type buttonDoc struct {
+	ID    string `bson:"id"`
+	Title string `bson:"title"`
+}
+
+type templateDoc struct {
+	Name     string   `bson:"name"`
+	Language string   `bson:"language,omitempty"`
+	Params   []string `bson:"params,omitempty"`
+}
+
+// outboxDoc is one reply. ver is the participant version of the step that queued it (0 for
+// replies queued outside a step). A sent reply is also its transcript line: line_id gives it
+// its place among the participant's lines, so marking it sent is one update.
+type outboxDoc struct {
+	ID            int64        `bson:"_id"`
+	ParticipantID string       `bson:"participant_id"`
+	Campaign      string       `bson:"campaign"`
+	Channel       string       `bson:"channel"`
+	To            string       `bson:"to"`
+	Text          string       `bson:"text"`
+	Buttons       []buttonDoc  `bson:"buttons,omitempty"`
+	MediaURL      string       `bson:"media_url,omitempty"`
+	Template      *templateDoc `bson:"template,omitempty"`
+	BroadcastID   string       `bson:"broadcast_id,omitempty"`
+	DueAt         int64        `bson:"due_at"`
+	Status        string       `bson:"status"`
+	PlatformID    string       `bson:"platform_id"`
+	Error         string       `bson:"error"`
+	Attempts      int          `bson:"attempts"`
+	Ver           int64        `bson:"ver"`
+	LineID        int64        `bson:"line_id,omitempty"`
+	SentAt        int64        `bson:"sent_at,omitempty"`
+	UpdatedAt     int64        `bson:"updated_at,omitempty"`
+	// The platform's latest delivery report, and its rank, which only ever rises.
+	Delivery      string `bson:"delivery,omitempty"`
+	DeliveryRank  int    `bson:"delivery_rank"`
+	DeliveryCode  int    `bson:"delivery_code,omitempty"`
+	DeliveryError string `bson:"delivery_error,omitempty"`
+	DeliveryAt    int64  `bson:"delivery_at,omitempty"`
+}
+
+func toOutboxDoc(o engine.Outbound, id, ver int64) outboxDoc {
+	status := o.Status
+	if status == "" {
+		status = engine.StatusPending
+	}
+	doc := outboxDoc{ID: id, ParticipantID: o.ParticipantID, Campaign: o.Campaign, Channel: o.Channel,
+		To: o.To, Text: o.Text, MediaURL: o.MediaURL, BroadcastID: o.BroadcastID, DueAt: ns(o.DueAt),
+		Status: status, PlatformID: o.PlatformID, Error: o.Error, Attempts: o.Attempts, Ver: ver}
+	for _, b := range o.Buttons {
+		doc.Buttons = append(doc.Buttons, buttonDoc{ID: b.ID, Title: b.Title})
+	}
+	if t := o.Template; t != nil {
+		doc.Template = &templateDoc{Name: t.Name, Language: t.Language, Params: t.Params}
+	}
+	return doc
+}
+
+func (doc outboxDoc) outbound() engine.Outbound {
+	o := engine.Outbound{ID: doc.ID, ParticipantID: doc.ParticipantID, Campaign: doc.Campaign,
+		Channel: doc.Channel, To: doc.To, Text: doc.Text, MediaURL: doc.MediaURL,
+		DueAt: fromNS(doc.DueAt), Status: doc.Status, PlatformID: doc.PlatformID, Error: doc.Error,
+		Attempts: doc.Attempts, BroadcastID: doc.BroadcastID,
+		Delivery: engine.Delivery{Status: doc.Delivery, ErrorCode: doc.DeliveryCode,
+			ErrorTitle: doc.DeliveryError, At: fromNS(doc.DeliveryAt)}}
+	for _, b := range doc.Buttons {
+		o.Buttons = append(o.Buttons, engine.Button{ID: b.ID, Title: b.Title})
+	}
+	if t := doc.Template; t != nil {
+		o.Template = &engine.TemplateCall{Name: t.Name, Language: t.Language, Params: t.Params}
+	}
+	return o
+}
+
+// DueOutbox returns up to limit pending replies due at or before now, in queue order (all when
+// limit <= 0), each with its participant's LastInboundAt.
+func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
+	opts := options.Find().SetSort(d("_id", 1))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	out, err := db.outbox(ctx, d("status", engine.StatusPending, "due_at", d("$lte", ns(now))), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: due outbox: %w", err)
+	}
+	return out, nil
+}
+
+// Outbox returns every reply queued for a participant, whatever its status, in queue order.
+func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error) {
+	out, err := db.outbox(ctx, d("participant_id", participantID), options.Find().SetSort(d("_id", 1)))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: outbox of %s: %w", participantID, err)
+	}
+	return out, nil
+}
+
+func (db *DB) outbox(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]engine.Outbound, error) {
+	var docs []outboxDoc
+	if err := find(ctx, db.c(colOutbox), filter, opts, &docs); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, doc := range docs {
+		if doc.ParticipantID != "" && !slices.Contains(ids, doc.ParticipantID) {
+			ids = append(ids, doc.ParticipantID)
+		}
+	}
+	lastIn := map[string]int64{}
+	if len(ids) > 0 {
+		var ps []struct {
+			ID     string `bson:"_id"`
+			LastIn int64  `bson:"last_inbound_at"`
+		}
+		err := find(ctx, db.c(colParticipants), d("_id", d("$in", ids)),
+			options.Find().SetProjection(d("last_inbound_at", 1)), &ps)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			lastIn[p.ID] = p.LastIn
+		}
+	}
+	out := make([]engine.Outbound, len(docs))
+	for i, doc := range docs {
+		out[i] = doc.outbound()
+		out[i].LastInboundAt = fromNS(lastIn[doc.ParticipantID])
+	}
+	return out, nil
+}
+
+// finishOutbound moves a reply out of pending in one update. A reply already sent cannot be
+// marked again (errs.ErrConflict): it is in the transcript and must stay as it went out.
+func (db *DB) finishOutbound(ctx context.Context, id int64, set bson.D) error {
+	res, err := db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", d("$ne", engine.StatusSent)),
+		d("$set", set, "$inc", d("attempts", 1)))
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	n, err := db.c(colOutbox).CountDocuments(ctx, d("_id", id))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("reply %d: %w", id, errs.ErrNotFound)
+	}
+	return fmt.Errorf("%w: already sent", errs.ErrConflict)
+}
+
+// MarkSent records a delivered reply, which puts it in the participant's transcript. It
+// returns errs.ErrNotFound for an unknown reply and errs.ErrConflict for one already sent.
+func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time.Time) error {
+	line, err := db.next(ctx, 1)
+	if err == nil {
+		err = db.finishOutbound(ctx, id, d("status", engine.StatusSent, "platform_id", platformID,
+			"error", "", "sent_at", ns(at), "updated_at", ns(at), "line_id", line))
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: mark outbox %d sent: %w", id, convert(err))
+	}
+	return nil
+}
+
+// MarkFailed records a reply that could not be delivered. It returns errs.ErrNotFound for an
+// unknown reply and errs.ErrConflict for one already sent.
+func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := db.finishOutbound(ctx, id, d("status", engine.StatusFailed, "error", reason, "updated_at", ns(at)))
+	if err != nil {
+		return fmt.Errorf("mongo: mark outbox %d failed: %w", id, convert(err))
+	}
+	return nil
+}
+
+// MarkCancelled records a reply that will not be sent. Errors as MarkFailed.
+func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := db.finishOutbound(ctx, id, d("status", engine.StatusCancelled, "error", reason, "updated_at", ns(at)))
+	if err != nil {
+		return fmt.Errorf("mongo: mark outbox %d cancelled: %w", id, convert(err))
+	}
+	return nil
+}
+
+// Transcript returns a participant's lines in the order they were written: the lines steps
+// wrote, and the replies marked sent. An unknown participant has an empty transcript.
+func (db *DB) Transcript(ctx context.Context, participantID string) ([]engine.Line, error) {
+	var lines []lineDoc
+	err := find(ctx, db.c(colLines), d("participant_id", participantID), options.Find().SetSort(d("_id", 1)), &lines)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: transcript of %s: %w", participantID, err)
+	}
+	var sent []outboxDoc
+	err = find(ctx, db.c(colOutbox), d("participant_id", participantID, "status", engine.StatusSent),
+		options.Find().SetProjection(d("line_id", 1, "text", 1, "sent_at", 1)), &sent)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: transcript of %s: %w", participantID, err)
+	}
+	out := make([]engine.Line, 0, len(lines)+len(sent))
+	for _, l := range lines {
+		out = append(out, engine.Line{ID: l.ID, ParticipantID: participantID,
+			Direction: engine.Direction(l.Direction), Text: l.Text, MediaKey: l.MediaKey, At: fromNS(l.At)})
+	}
+	for _, o := range sent {
+		out = append(out, engine.Line{ID: o.LineID, ParticipantID: participantID, Direction: engine.Out,
+			Text: o.Text, At: fromNS(o.SentAt)})
+	}
+	slices.SortFunc(out, func(a, b engine.Line) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Enqueue queues replies outside any step. Each row is a single-document insert, so a crash
+// part-way leaves the first rows queued; the caller's retry queues the rest (and the first
+// again: broadcasts are queued by the engine with their own progress).
+func (db *DB) Enqueue(ctx context.Context, out []engine.Outbound) error {
+	first, err := db.next(ctx, len(out))
+	if err == nil {
+		docs := make([]any, len(out))
+		for i, o := range out {
+			docs[i] = toOutboxDoc(o, first+int64(i), 0)
+		}
+		_, err = db.c(colOutbox).InsertMany(ctx, docs)
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: enqueue %d replies: %w", len(out), convert(err))
+	}
+	return nil
+}
+
+// BroadcastReport counts a broadcast's replies by status; errs.ErrNotFound if it has none.
+func (db *DB) BroadcastReport(ctx context.Context, id string) (engine.BroadcastReport, error) {
+	cur, err := db.c(colOutbox).Aggregate(ctx, mongo.Pipeline{
+		d("$match", d("broadcast_id", id)),
+		d("$group", d("_id", d("campaign", "$campaign", "status", "$status"), "n", d("$sum", 1))),
+	})
+	if err != nil {
+		return engine.BroadcastReport{}, fmt.Errorf("mongo: broadcast %s: %w", id, convert(err))
+	}
+	var groups []struct {
+		ID struct {
+			Campaign string `bson:"campaign"`
+			Status   string `bson:"status"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return engine.BroadcastReport{}, fmt.Errorf("mongo: broadcast %s: %w", id, convert(err))
+	}
+	r := engine.BroadcastReport{ID: id}
+	for _, g := range groups {
+		r.Campaign = g.ID.Campaign
+		switch g.ID.Status {
+		case engine.StatusPending:
+			r.Pending += g.N
+		case engine.StatusSent:
+			r.Sent += g.N
+		case engine.StatusFailed:
+			r.Failed += g.N
+		case engine.StatusCancelled:
+			r.Cancelled += g.N
+		}
+		r.Total += g.N
+	}
+	if r.Total == 0 {
+		return engine.BroadcastReport{}, fmt.Errorf("mongo: broadcast %s: %w", id, errs.ErrNotFound)
+	}
+	return r, nil
+}
+
+// UpdateDelivery records a platform's delivery report on the reply it sent as platformID. A
+// report that would downgrade the recorded one (a late "delivered" after "read") changes
+// nothing, and so does a report for a message this store never sent: platforms report on
+// messages sent by other systems sharing the number too. The rank check and the write are one
+// update, so reports processed at once by two servers settle on the higher.
+func (db *DB) UpdateDelivery(ctx context.Context, platformID string, dl engine.Delivery) error {
+	rank := engine.DeliveryRank(dl.Status)
+	if platformID == "" || rank == 0 {
+		return nil
+	}
+	_, err := db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
+		d("$set", d("delivery", dl.Status, "delivery_rank", rank, "delivery_code", dl.ErrorCode,
+			"delivery_error", dl.ErrorTitle, "delivery_at", ns(dl.At))))
+	if err != nil {
+		return fmt.Errorf("mongo: delivery of %s: %w", platformID, convert(err))
+	}
+	return nil
+}
+
+// DeliveryCounts counts a campaign's replies by how far they got: pending, cancelled, failed
+// (refused by us or reported by the platform), sent (accepted, no report yet), delivered,
+// read and played.
+func (db *DB) DeliveryCounts(ctx context.Context, campaign string) (map[string]int, error) {
+	cur, err := db.c(colOutbox).Aggregate(ctx, mongo.Pipeline{
+		d("$match", d("campaign", campaign)),
+		d("$group", d("_id", d("status", "$status", "delivery", "$delivery"), "n", d("$sum", 1))),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mongo: delivery counts of %s: %w", campaign, convert(err))
+	}
+	var groups []struct {
+		ID struct {
+			Status   string `bson:"status"`
+			Delivery string `bson:"delivery"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return nil, fmt.Errorf("mongo: delivery counts of %s: %w", campaign, convert(err))
+	}
+	out := map[string]int{}
+	for _, g := range groups {
+		st := g.ID.Status
+		if st == engine.StatusSent && g.ID.Delivery != "" {
+			st = g.ID.Delivery
+		}
+		out[st] += g.N
+	}
+	return out, nil
+}
+
+// Undelivered returns a campaign's newest replies that did not reach their participant: refused
+// before sending (a closed window, a permanent platform error) or reported failed afterwards.
+func (db *DB) Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
+	opts := options.Find().SetSort(d("_id", -1))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	out, err := db.outbox(ctx, d("campaign", campaign,
+		"$or", bson.A{d("status", engine.StatusFailed), d("delivery", engine.StatusFailed)}), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: undelivered of %s: %w", campaign, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,98 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chatcampaigns/campaign/dashboard"
+)
+
+type userDoc struct {
+	ID           int64  `bson:"_id"`
+	Username     string `bson:"username"`
+	Role         string `bson:"role"`
+	PasswordHash []byte `bson:"password_hash"`
+	CreatedAt    int64  `bson:"created_at"`
+}
+
+func (u userDoc) user() dashboard.User {
+	return dashboard.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
+		CreatedAt: fromNS(u.CreatedAt)}
+}
+
+// sessionDoc is a login session, keyed by the hash of its token.
+type sessionDoc struct {
+	TokenHash string `bson:"_id"`
+	UserID    int64  `bson:"user_id"`
+	ExpiresAt int64  `bson:"expires_at"`
+}
+
+// CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
+// taken (a unique index decides, so two admins creating the same name at once get one user).
+func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+	if u.PasswordHash == nil {
+		u.PasswordHash = []byte{}
+	}
+	id, err := db.next(ctx, 1)
+	if err == nil {
+		_, err = db.c(colUsers).InsertOne(ctx, userDoc{ID: id, Username: u.Username, Role: u.Role,
+			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt)})
+	}
+	if err != nil {
+		return dashboard.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
+	}
+	u.ID = id
+	return u, nil
+}
+
+// UserByName returns a user, or an error wrapping errs.ErrNotFound.
+func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+	var u userDoc
+	if err := db.c(colUsers).FindOne(ctx, d("username", username)).Decode(&u); err != nil {
+		return dashboard.User{}, fmt.Errorf("mongo: user %q: %w", username, convert(err))
+	}
+	return u.user(), nil
+}
+
+// CountUsers returns how many users exist.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	n, err := db.c(colUsers).CountDocuments(ctx, d())
+	if err != nil {
+		return 0, fmt.Errorf("mongo: count users: %w", convert(err))
+	}
+	return int(n), nil
+}
+
+// CreateSession stores a session for a user until expires; errs.ErrConflict if the token hash
+// is already in use.
+func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
+	_, err := db.c(colSessions).InsertOne(ctx, sessionDoc{TokenHash: tokenHash, UserID: userID, ExpiresAt: ns(expires)})
+	if err != nil {
+		return fmt.Errorf("mongo: create session for user %d: %w", userID, convert(err))
+	}
+	return nil
+}
+
+// SessionUser returns the user of a session that expires after now, or an error wrapping
+// errs.ErrNotFound.
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+	var s sessionDoc
+	err := db.c(colSessions).FindOne(ctx, d("_id", tokenHash, "expires_at", d("$gt", ns(now)))).Decode(&s)
+	var u userDoc
+	if err == nil {
+		err = db.c(colUsers).FindOne(ctx, d("_id", s.UserID)).Decode(&u)
+	}
+	if err != nil {
+		return dashboard.User{}, fmt.Errorf("mongo: session user: %w", convert(err))
+	}
+	return u.user(), nil
+}
+
+// DeleteSession removes a session; removing a missing one is not an error.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
+	if _, err := db.c(colSessions).DeleteOne(ctx, d("_id", tokenHash)); err != nil {
+		return fmt.Errorf("mongo: delete session: %w", convert(err))
+	}
+	return nil
+}
