@@ -1,0 +1,127 @@
+// Package metrics owns what `campaign serve` exposes on GET /metrics in the Prometheus text
+// format: counters of received, duplicate and processed events and of sent and failed
+// replies, and latency histograms of webhook answers, engine steps and the outbox (how late a
+// reply left after it was due). It implements engine.Observer, so the engine reports to it
+// without importing Prometheus, and gives Fiber a handler and a webhook timing middleware.
+//
+// Each Metrics has its own registry rather than Prometheus' global one: two servers in one
+// test process then do not share (or double-register) counters.
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+var _ engine.Observer = (*Metrics)(nil)
+
+// latencyBuckets span 0.5 ms to 10 s: webhook answers and steps sit at the low end, outbox lag
+// under load at the high end; the 25 ms webhook target falls on a bucket edge.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// Metrics is one registry with the engine's and the webhooks' metrics. Its methods are safe
+// for concurrent use.
+type Metrics struct {
+	reg       *prometheus.Registry
+	received  *prometheus.CounterVec
+	processed prometheus.Counter
+	step      prometheus.Histogram
+	replies   *prometheus.CounterVec
+	lag       prometheus.Histogram
+	webhook   *prometheus.HistogramVec
+}
+
+// New returns Metrics with its own registry, which also carries the Go runtime and process
+// collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaign_inbound_events_total",
+			Help: "Inbound events stored by the engine, per channel; duplicate=true counts redeliveries that had no effect.",
+		}, []string{"channel", "duplicate"}),
+		processed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "campaign_events_processed_total",
+			Help: "Stored events the worker consumed (applied or skipped).",
+		}),
+		step: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "campaign_step_duration_seconds",
+			Help:    "Time to load, step and commit one event.",
+			Buckets: latencyBuckets,
+		}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaign_replies_total",
+			Help: "Replies handed to a channel, per channel and result (sent or failed).",
+		}, []string{"channel", "result"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "campaign_outbox_lag_seconds",
+			Help:    "How long after it was due (persona delay included) a reply went out.",
+			Buckets: latencyBuckets,
+		}),
+		webhook: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "campaign_webhook_duration_seconds",
+			Help:    "Time to answer a webhook, per channel and HTTP status.",
+			Buckets: latencyBuckets,
+		}, []string{"channel", "code"}),
+	}
+	m.reg.MustRegister(m.received, m.processed, m.step, m.replies, m.lag, m.webhook,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is the registry behind the handler, for adding more collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Received counts one stored inbound event.
+func (m *Metrics) Received(channel string, duplicate bool) {
+	m.received.WithLabelValues(channel, strconv.FormatBool(duplicate)).Inc()
+}
+
+// EventApplied counts one consumed event and records its step time.
+func (m *Metrics) EventApplied(d time.Duration) {
+	m.processed.Inc()
+	m.step.Observe(d.Seconds())
+}
+
+// ReplySent counts one reply handed to a channel and records its lag behind its due time.
+func (m *Metrics) ReplySent(channel string, lag time.Duration, err error) {
+	result := "sent"
+	if err != nil {
+		result = "failed"
+	}
+	m.replies.WithLabelValues(channel, result).Inc()
+	m.lag.Observe(max(lag, 0).Seconds())
+}
+
+// Handler serves the registry in the Prometheus text format (GET /metrics).
+func (m *Metrics) Handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// Webhook is Fiber middleware that records how long the handlers after it took to answer a
+// webhook of channel, by status code. Mount it on the webhook path before the channel's routes:
+// app.Use("/webhooks/whatsapp", m.Webhook("whatsapp")).
+func (m *Metrics) Webhook(channel string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		code := c.Response().StatusCode()
+		if err != nil {
+			// The app's error handler has not run yet; a fiber.Error carries the status it will send.
+			code = fiber.StatusInternalServerError
+			if fe, ok := err.(*fiber.Error); ok {
+				code = fe.Code
+			}
+		}
+		m.webhook.WithLabelValues(channel, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
