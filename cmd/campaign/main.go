@@ -28,6 +28,7 @@ Usage:
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]
   campaign launch FILE [--server URL] [--token TOKEN] [--draft]
+  campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
 
 Run "campaign COMMAND -h" for the flags of a command.
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = diagramCmd(args[1:], stdout, stderr)
 	case "launch":
 		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "loadgen":
+		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":
