@@ -44,9 +44,6 @@ const (
 	StateOptedOut = "_opted_out"
 )
 
-// DefaultOptOutWords always end a participation (the platform's rules), whatever the definition adds.
-var DefaultOptOutWords = []string{"STOP", "STOPPEN", "AFMELDEN", "UIT", "ABMELDEN", "UNSUBSCRIBE"}
-
 // Config holds what an Engine is built from. Now and Rand are injected so that delays, codes
 // and timestamps are reproducible in tests.
 type Config struct {

@@ -137,7 +137,7 @@ func matchWord(words []string, text string) bool {
 }
 
 func isOptOut(def *campaigns.Definition, text string) bool {
-	return matchWord(DefaultOptOutWords, text) || matchWord(def.OptOut, text)
+	return matchWord(campaigns.DefaultOptOut, text) || matchWord(def.OptOut, text)
 }
 
 // run is the working state of one step.

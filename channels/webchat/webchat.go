@@ -148,11 +148,12 @@ func (c *Channel) sameSite(ctx *fiber.Ctx) error {
 }
 
 // campaign returns the definition named in the path, copied out of Fiber's reused buffers.
-// A draft is not there for the public: it is rehearsed with `campaign simulate`, not played.
+// A draft is not there for the public (it is rehearsed with `campaign simulate`), and neither
+// is a campaign that does not run on the web chat.
 func (c *Channel) campaign(ctx *fiber.Ctx) (*campaigns.Definition, bool) {
 	id := strings.Clone(ctx.Params("campaign"))
 	d, ok := c.eng.Campaign(id)
-	if !ok || c.eng.Status(id) == engine.StatusDraft {
+	if !ok || !d.RunsOn(ChannelName) || c.eng.Status(id) == engine.StatusDraft {
 		return nil, false
 	}
 	return d, true

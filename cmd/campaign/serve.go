@@ -123,7 +123,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stdout, "\nFirst start: created dashboard user \"admin\" with password %s\n(it is shown only this once; add more users with `campaign user add`)\n", srv.adminPassword)
 	}
 	fmt.Fprintf(stdout, "\nServing on %s\n", srv.URL())
-	for _, d := range srv.defs {
+	for _, d := range srv.playable() {
 		fmt.Fprintf(stdout, "  play %-24s %s/play/%s\n", d.Title, srv.URL(), d.ID)
 	}
 	fmt.Fprintf(stdout, "  judge entries                 %s/dashboard/\n", srv.URL())
@@ -142,7 +142,6 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // embedded database and S3 endpoint.
 type server struct {
 	cfg           Config
-	defs          []*campaigns.Definition
 	db            store
 	s3            *s3server.Server
 	engine        *engine.Engine
@@ -172,12 +171,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if len(defs) == 0 {
 		return nil, fmt.Errorf("no campaign definitions found in %v", cfg.Campaigns)
 	}
-	sort.Slice(defs, func(i, j int) bool { return defs[i].ID < defs[j].ID })
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 
-	s := &server{cfg: cfg, defs: defs}
+	s := &server{cfg: cfg}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -339,9 +337,28 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 {{range .}}<li><a href="/play/{{.ID}}">{{.Title}}</a></li>{{end}}
 </ul><p><a href="/dashboard/">Dashboard</a> for moderators and marketers.</p></body></html>`))
 
+// playable lists the campaigns a visitor can play in the web chat right now.
+func (s *server) playable() []*campaigns.Definition {
+	var out []*campaigns.Definition
+	for _, d := range s.engine.Campaigns() {
+		if d.RunsOn(webchat.ChannelName) && s.engine.Status(d.ID) == engine.StatusLive && d.Schedule.Open(s.now()) {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 func (s *server) home(c *fiber.Ctx) error {
 	c.Type("html", "utf-8")
-	return homePage.Execute(c, s.defs)
+	return homePage.Execute(c, s.playable())
+}
+
+func (s *server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // adminToken is the configured token, or the one kept in the data folder, created at first

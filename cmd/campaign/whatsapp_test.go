@@ -190,6 +190,13 @@ func TestWhatsAppOptInSendsTemplate(t *testing.T) {
 			VerifyToken: "verify-me", PhoneNumberID: waNumber}
 	})
 	visitor := newClient(t, srv.URL())
+	// The fridge runs on WhatsApp only: there is no web chat to play it in.
+	if code, _ := visitor.do(http.MethodGet, "/play/fridge", "", nil); code != 404 {
+		t.Errorf("web chat of a WhatsApp-only campaign: %d, want 404", code)
+	}
+	if _, home := visitor.do(http.MethodGet, "/", "", nil); strings.Contains(home, "/play/fridge") {
+		t.Error("the home page offers a campaign that cannot be played in the web chat")
+	}
 	if code, page := visitor.do(http.MethodGet, "/optin/fridge", "", nil); code != 200 || !strings.Contains(page, "WhatsApp number") {
 		t.Fatalf("form: %d", code)
 	}
