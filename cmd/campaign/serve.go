@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
+	"github.com/chatcampaigns/campaign/metrics"
 	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -92,6 +94,13 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 		VerifyToken:   getenv("WHATSAPP_VERIFY_TOKEN"),
 		PhoneNumberID: getenv("WHATSAPP_PHONE_NUMBER_ID"),
 	}
+	if v := getenv("WHATSAPP_RATE_LIMIT"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return cfg, fmt.Errorf("WHATSAPP_RATE_LIMIT=%q: want messages per second, a positive number", v)
+		}
+		cfg.WhatsApp.RateLimit = r
+	}
 	return cfg, nil
 }
 
@@ -99,6 +108,8 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 // app secret and verify token are all set.
 type WhatsAppConfig struct {
 	APIURL, AccessToken, AppSecret, VerifyToken, PhoneNumberID string
+	// RateLimit is messages/s per sending number; 0 means the platform's default of 80.
+	RateLimit float64
 }
 
 func (w WhatsAppConfig) enabled() bool {
@@ -150,6 +161,7 @@ type server struct {
 	ln            net.Listener
 	adminPassword string
 	adminToken    string
+	metrics       *metrics.Metrics
 	whatsapp      bool
 
 	cancel  context.CancelFunc
@@ -175,7 +187,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -206,6 +218,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Log:       cfg.Log,
 		Poll:      cfg.Poll,
 		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
+		Observer:  s.metrics,
 	})
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
@@ -230,6 +243,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		IdleTimeout:           2 * time.Minute,
 	})
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
+	s.app.Get("/metrics", s.metrics.Handler())
 	s.app.Get("/", s.home)
 	chat.Mount(s.app)
 	dash.Mount(s.app)
@@ -245,7 +259,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		eng := s.engine
 		wa, err := whatsapp.New(whatsapp.Config{
 			APIURL: cfg.WhatsApp.APIURL, AccessToken: cfg.WhatsApp.AccessToken, AppSecret: cfg.WhatsApp.AppSecret,
-			VerifyToken: cfg.WhatsApp.VerifyToken, PhoneNumberID: cfg.WhatsApp.PhoneNumberID,
+			VerifyToken: cfg.WhatsApp.VerifyToken, PhoneNumberID: cfg.WhatsApp.PhoneNumberID, RateLimit: cfg.WhatsApp.RateLimit,
 			SenderNumber: func(campaign string) string {
 				if d, ok := eng.Campaign(campaign); ok {
 					return d.WhatsAppNumber
@@ -257,6 +271,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp: %w", err)
 		}
+		s.app.Use(whatsapp.WebhookPath, s.metrics.Webhook(whatsapp.ChannelName))
 		wa.Mount(s.app)
 		s.engine.Handle(whatsapp.ChannelName, wa)
 		// The opt-in form writes to people on WhatsApp, so it runs only with the channel.

@@ -168,6 +168,23 @@ func TestWhatsAppBouncerEndToEnd(t *testing.T) {
 		t.Errorf("last reply %s: delivery %q, want read", fmt.Sprint(last.PlatformID), last.Delivery.Status)
 	}
 
+	// /metrics counts what happened, in the Prometheus text format.
+	resp, err = http.Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`campaign_inbound_events_total{channel="whatsapp",duplicate="true"} 1`,
+		`campaign_replies_total{channel="whatsapp",result="sent"} 3`,
+		`campaign_webhook_duration_seconds_count{channel="whatsapp",code="401"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// The delivery monitor shows what did not arrive, and why.
 	postWebhook(t, srv, waSecret, graphtest.StatusWebhook(waNumber, sent[1].ID, "failed", waUser))
 	_, page := mod.do(http.MethodGet, "/dashboard/campaigns/bouncer/deliveries", "", nil)

@@ -33,7 +33,7 @@ func (db *DB) UpdateDelivery(ctx context.Context, platformID string, d engine.De
 // (refused by us or reported by the platform), sent (accepted, no report yet), delivered,
 // read and played.
 func (db *DB) DeliveryCounts(ctx context.Context, campaign string) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT CASE WHEN status = 'sent' AND delivery != '' THEN delivery ELSE status END, count(*)
 		FROM outbox WHERE campaign = ? GROUP BY 1`, campaign)
 	if err != nil {

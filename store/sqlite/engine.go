@@ -246,7 +246,7 @@ func (db *DB) PendingInboundExcept(ctx context.Context, except []string, limit i
 		}
 	}
 	args = append(args, noLimit(limit))
-	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, args...)
+	rows, err := db.rq.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending inbound: %w", convert(err))
 	}
@@ -316,7 +316,7 @@ func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
 // Participant returns a participant, or an error wrapping errs.ErrNotFound. Vars is never nil,
 // so the engine can set variables on what it loaded.
 func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, error) {
-	p, err := scanParticipant(db.r.QueryRowContext(ctx, `SELECT `+participantColumns+`
+	p, err := scanParticipant(db.rq.QueryRowContext(ctx, `SELECT `+participantColumns+`
 		FROM participants WHERE id = ?`, id))
 	if err != nil {
 		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: %w", id, convert(err))
@@ -614,7 +614,7 @@ func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbou
 }
 
 func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.Outbound, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
 			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
 			o.attempts, COALESCE(p.last_inbound_at, 0), o.delivery, o.delivery_code, o.delivery_error, o.delivery_at
@@ -733,7 +733,7 @@ func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at tim
 // Transcript returns a participant's lines in the order they were written; an unknown
 // participant has an empty transcript.
 func (db *DB) Transcript(ctx context.Context, participantID string) ([]engine.Line, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT id, participant_id, direction, text, media_key, at
 		FROM lines WHERE participant_id = ? ORDER BY id`, participantID)
 	if err != nil {

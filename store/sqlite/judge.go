@@ -49,7 +49,7 @@ func (db *DB) Entries(ctx context.Context, f judge.Filter) ([]judge.Entry, error
 	// rowid breaks ties between entries created in the same instant, in insertion order.
 	q += ` ORDER BY created_at DESC, rowid DESC LIMIT ?`
 	args = append(args, noLimit(f.Limit))
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list entries: %w", convert(err))
 	}
@@ -70,7 +70,7 @@ func (db *DB) Entries(ctx context.Context, f judge.Filter) ([]judge.Entry, error
 
 // Entry returns one entry, or an error wrapping errs.ErrNotFound.
 func (db *DB) Entry(ctx context.Context, id string) (judge.Entry, error) {
-	e, err := scanEntry(db.r.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ?`, id))
+	e, err := scanEntry(db.rq.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ?`, id))
 	if err != nil {
 		return judge.Entry{}, fmt.Errorf("sqlite: entry %s: %w", id, convert(err))
 	}

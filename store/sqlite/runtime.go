@@ -52,7 +52,7 @@ func (db *DB) Participants(ctx context.Context, f engine.ParticipantFilter) ([]e
 }
 
 func (db *DB) participants(ctx context.Context, where string, args ...any) ([]engine.Participant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants `+where, args...)
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants `+where, args...)
 	if err != nil {
 		return nil, convert(err)
 	}
@@ -70,7 +70,7 @@ func (db *DB) participants(ctx context.Context, where string, args ...any) ([]en
 
 // StateCounts returns how many participants of a campaign are in each state.
 func (db *DB) StateCounts(ctx context.Context, campaign string) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx,
+	rows, err := db.rq.QueryContext(ctx,
 		`SELECT state, COUNT(*) FROM participants WHERE campaign = ? GROUP BY state`, campaign)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: state counts of %s: %w", campaign, convert(err))
@@ -96,7 +96,7 @@ func (db *DB) StateCounts(ctx context.Context, campaign string) (map[string]int,
 // PoolTaken returns how many places of a pool are taken; a pool never used has none taken.
 func (db *DB) PoolTaken(ctx context.Context, campaign, pool string) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT taken FROM pools WHERE campaign = ? AND pool = ?`,
+	err := db.rq.QueryRowContext(ctx, `SELECT taken FROM pools WHERE campaign = ? AND pool = ?`,
 		campaign, pool).Scan(&n)
 	if err == sql.ErrNoRows {
 		return 0, nil
@@ -121,7 +121,7 @@ func (db *DB) SaveTimer(ctx context.Context, t engine.Timer) error {
 // DueTimers returns up to limit timers due at or before now, earliest first (all when limit
 // <= 0).
 func (db *DB) DueTimers(ctx context.Context, now time.Time, limit int) ([]engine.Timer, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT id, key, campaign, participant_id, transition, seq, round, round_event, due_at
 		FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?`, unixNano(now), noLimit(limit))
 	if err != nil {
@@ -201,7 +201,7 @@ func (db *DB) Enqueue(ctx context.Context, out []engine.Outbound) error {
 
 // BroadcastReport counts a broadcast's replies by status.
 func (db *DB) BroadcastReport(ctx context.Context, id string) (engine.BroadcastReport, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT campaign, status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY campaign, status`, id)
 	if err != nil {
 		return engine.BroadcastReport{}, fmt.Errorf("sqlite: broadcast %s: %w", id, convert(err))
@@ -246,7 +246,7 @@ func (db *DB) Notifications(ctx context.Context, campaign string, limit int) ([]
 		args = append(args, campaign)
 	}
 	args = append(args, noLimit(limit))
-	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, args...)
+	rows, err := db.rq.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notifications: %w", convert(err))
 	}
@@ -325,7 +325,7 @@ func (db *DB) SetCampaignStatus(ctx context.Context, id, status string, at time.
 // Campaigns returns each campaign's latest version and the older versions unfinished
 // participants still play, oldest first per campaign.
 func (db *DB) Campaigns(ctx context.Context) ([]engine.CampaignRecord, error) {
-	rows, err := db.r.QueryContext(ctx, `
+	rows, err := db.rq.QueryContext(ctx, `
 		SELECT v.id, v.version, v.file, v.source, v.at, COALESCE(s.status, '')
 		FROM campaign_versions v LEFT JOIN campaign_status s ON s.id = v.id
 		WHERE NOT EXISTS (SELECT 1 FROM campaign_versions l

@@ -47,8 +47,9 @@ var migrations embed.FS
 // connection, so they queue in Go instead of failing with SQLITE_BUSY, while reads use a
 // separate pool that WAL lets run alongside the writer.
 type DB struct {
-	w *sql.DB
-	r *sql.DB
+	w  *sql.DB
+	r  *sql.DB
+	rq *readCache
 
 	// saves hands inbound events to saveLoop, which commits all that are waiting in one
 	// transaction (group commit). It is unbuffered: an event is either taken by the loop,
@@ -96,7 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	db := &DB{w: w, r: r, saves: make(chan saveRequest), quit: make(chan struct{}),
+	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, saves: make(chan saveRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	go db.saveLoop()
 	return db, nil
@@ -174,7 +175,7 @@ func (db *DB) Close() error {
 			err = errors.Join(err, s.Close())
 		}
 		db.stmtMu.Unlock()
-		err = errors.Join(err, db.r.Close(), db.w.Close())
+		err = errors.Join(err, db.rq.close(), db.r.Close(), db.w.Close())
 	})
 	return err
 }

@@ -42,7 +42,7 @@ func scanUser(row *sql.Row) (dashboard.User, error) {
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
 func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
-	u, err := scanUser(db.r.QueryRowContext(ctx,
+	u, err := scanUser(db.rq.QueryRowContext(ctx,
 		`SELECT id, username, role, password_hash, created_at FROM users WHERE username = ?`, username))
 	if err != nil {
 		return dashboard.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
@@ -53,7 +53,7 @@ func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, 
 // CountUsers returns how many users exist.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count users: %w", convert(err))
 	}
 	return n, nil
@@ -77,7 +77,7 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 // SessionUser returns the user of a session that expires after now, or an error wrapping
 // errs.ErrNotFound.
 func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
-	u, err := scanUser(db.r.QueryRowContext(ctx, `
+	u, err := scanUser(db.rq.QueryRowContext(ctx, `
 		SELECT u.id, u.username, u.role, u.password_hash, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
