@@ -138,6 +138,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stdout, "  play %-24s %s/play/%s\n", d.Title, srv.URL(), d.ID)
 	}
 	fmt.Fprintf(stdout, "  judge entries                 %s/dashboard/\n", srv.URL())
+	if cfg.AdminToken == "" {
+		fmt.Fprintf(stdout, "  launch campaigns              campaign launch FILE (admin token in %s)\n", filepath.Join(cfg.Data, tokenFile))
+	}
 	if srv.whatsapp {
 		fmt.Fprintf(stdout, "  WhatsApp webhook              %s/webhooks/whatsapp\n", srv.URL())
 	} else {
@@ -205,7 +208,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", MaxBytes: maxUpload, CreateBucket: true}
 	}
-	store, err := media.New(ctx, mcfg)
+	mediaStore, err := media.New(ctx, mcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +226,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: store, MaxUpload: maxUpload, Log: cfg.Log})
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: maxUpload, Log: cfg.Log})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: store, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +269,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: store, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp: %w", err)
