@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +23,21 @@ var ErrCodeTaken = fmt.Errorf("%w: code already issued", errs.ErrConflict)
 
 // ErrPoolFull is returned by Store.Commit when a place is taken from a pool at capacity.
 var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
+
+// ErrProcessed is returned by Store.Commit and Store.SkipInbound when the event was processed
+// before: another process applied it, or an earlier attempt committed and its answer was lost.
+// The engine skips such an event; its effects are already stored.
+var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
+
+// Default leases. A lease must outlast the work done under it: applying one participant's
+// events of a batch, or one send (which is cut off before its lease ends). A process that
+// dies holding a lease delays that work by at most the lease.
+const (
+	DefaultInboundLease = 10 * time.Second
+	DefaultSendLease    = 20 * time.Second
+	// DefaultSendAttempts is how many times a reply is tried before it is recorded failed.
+	DefaultSendAttempts = 5
+)
 
 // What the engine says when the definition does not say it (the language has no field yet).
 const (
@@ -62,6 +80,15 @@ type Config struct {
 	// Observer is told about received events, applied steps and sent replies (metrics);
 	// nil means nobody listens.
 	Observer Observer
+	// Owner names this engine in the leases it takes (Store.Claim); it must differ between
+	// processes sharing a store. Empty means a random name.
+	Owner string
+	// InboundLease and SendLease are how long a claim on a participant's events and on a
+	// reply lasts; zero means DefaultInboundLease and DefaultSendLease.
+	InboundLease, SendLease time.Duration
+	// SendAttempts is how many times a reply failing for a transient reason is tried, with
+	// backoff, before it is recorded failed; zero means DefaultSendAttempts.
+	SendAttempts int
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -73,6 +100,11 @@ type Engine struct {
 	poll    time.Duration
 	windows map[string]time.Duration
 	obs     Observer
+
+	owner        string
+	inboundLease time.Duration
+	sendLease    time.Duration
+	sendAttempts int
 
 	defMu    sync.RWMutex
 	versions map[string]map[string]*campaigns.Definition
@@ -102,6 +134,7 @@ func New(cfg Config) *Engine {
 		rand:     cfg.Rand,
 		windows:  cfg.Windows,
 		obs:      cfg.Observer,
+		owner:    cfg.Owner,
 		versions: map[string]map[string]*campaigns.Definition{},
 		current:  map[string]*campaigns.Definition{},
 		status:   map[string]string{},
@@ -123,6 +156,14 @@ func New(cfg Config) *Engine {
 	if e.obs == nil {
 		e.obs = nopObserver{}
 	}
+	if e.owner == "" {
+		// A name, not a decision: it comes from crypto/rand so that two processes started
+		// with the same seed still tell their leases apart.
+		e.owner = cryptorand.Text()
+	}
+	e.inboundLease = cmp.Or(cfg.InboundLease, DefaultInboundLease)
+	e.sendLease = cmp.Or(cfg.SendLease, DefaultSendLease)
+	e.sendAttempts = cmp.Or(cfg.SendAttempts, DefaultSendAttempts)
 	if e.rand == nil {
 		e.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	}
@@ -424,6 +465,12 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 
 // ProcessPending applies stored events in order and returns how many it handled. Events of
 // paused campaigns stay stored.
+//
+// Several processes may share the store: each claims the participants of its batch (a lease,
+// Store.Claim) and applies only the events of those it won, in stored order, so one process
+// at a time works on a participant. The others are left to whoever holds them; a process that
+// died holding them is taken over when its lease runs out. An event found processed meanwhile
+// (ErrProcessed) is skipped.
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
@@ -431,22 +478,65 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}
-	for i, in := range batch {
-		start := time.Now()
-		if err := e.apply(ctx, in); err != nil {
-			return i, err
-		}
-		// Wall time, not e.now: a test's fake clock would make every step take no time.
-		e.obs.EventApplied(time.Since(start))
+	if len(batch) == 0 {
+		return 0, nil
 	}
-	if len(batch) > 0 {
+	var keys []string
+	events := map[string][]StoredInbound{}
+	for _, in := range batch {
+		k := "participant:" + in.ParticipantID
+		if in.ParticipantID == "" {
+			k = "inbound:" + strconv.FormatInt(in.ID, 10)
+		}
+		if events[k] == nil {
+			keys = append(keys, k)
+		}
+		events[k] = append(events[k], in)
+	}
+	now := e.now()
+	until := now.Add(e.inboundLease)
+	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
+	if err != nil {
+		return 0, fmt.Errorf("engine: claim participants: %w", err)
+	}
+	defer e.release(ctx, won)
+	n := 0
+	for _, k := range won {
+		for _, in := range events[k] {
+			// Stop well before the lease runs out: past it another process may take the
+			// participant over, and two writers would race for the same version.
+			if e.now().After(until.Add(-e.inboundLease / 3)) {
+				return n, nil
+			}
+			start := time.Now()
+			if err := e.apply(ctx, in); err != nil {
+				return n, err
+			}
+			n++
+			// Wall time, not e.now: a test's fake clock would make every step take no time.
+			e.obs.EventApplied(time.Since(start))
+		}
+	}
+	if n > 0 {
 		e.wakeSender()
 	}
-	return len(batch), nil
+	return n, nil
+}
+
+// release gives up leases, even when ctx ended: a lease kept would hold the work up until it
+// runs out.
+func (e *Engine) release(ctx context.Context, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	if err := e.store.Release(context.WithoutCancel(ctx), e.owner, keys); err != nil {
+		e.log.Warn("release leases", "keys", len(keys), "err", err)
+	}
 }
 
 // apply runs one event, retrying when another writer changed the participant or a code
-// collided, and taking the full branch when a pool filled up under it.
+// collided, and taking the full branch when a pool filled up under it. An event processed
+// meanwhile is skipped: its effects are stored already.
 func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 	full := map[string]bool{}
 	for attempt := 0; ; attempt++ {
@@ -456,13 +546,18 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		}
 		if skip != "" {
 			e.log.Info("event skipped", "inbound", in.ID, "participant", in.ParticipantID, "reason", skip)
-			if err := e.store.SkipInbound(ctx, in.ID, skip); err != nil {
+			err := e.store.SkipInbound(ctx, in.ID, skip)
+			if err != nil && !errors.Is(err, ErrProcessed) {
 				return fmt.Errorf("engine: skip inbound %d: %w", in.ID, err)
 			}
 			return nil
 		}
 		err = e.store.Commit(ctx, step)
 		if err == nil {
+			return nil
+		}
+		if errors.Is(err, ErrProcessed) {
+			e.log.Debug("event processed elsewhere", "inbound", in.ID, "participant", in.ParticipantID)
 			return nil
 		}
 		if errors.Is(err, ErrPoolFull) && attempt < 10 {

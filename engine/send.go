@@ -2,7 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/chatcampaigns/campaign/errs"
 )
 
 // WindowClosed is the reason recorded on a reply that could not go out because the
@@ -10,13 +15,21 @@ import (
 const WindowClosed = "outside the 24-hour window and no template"
 
 // SendDue delivers replies that are due and returns how many it handled. A reply whose
-// channel has no sender, or whose sender fails, is recorded as failed with the reason.
+// channel has no sender, or whose sender fails for good, is recorded as failed with the
+// reason; one failing for a reason that may pass (a rate limit, an outage) is tried again
+// later with backoff, up to Config.SendAttempts times in all.
 //
 // On a channel with a window (Config.Windows) a reply goes out as free text only while the
 // participant's window is open; once it closed, a reply with a template goes out with it
 // (Template set; the channel sends the template) and one without is recorded as failed, never
 // sent for the platform to reject. Inside the window, and on channels without one, Template is
 // cleared before sending.
+//
+// Several processes may share the store: a reply is claimed (Store.Claim, "outbox:<id>")
+// before it is sent and its lease released once its outcome is stored, and a send is cut off
+// before the lease runs out. A reply is sent twice only when its sender dies (or loses the
+// store) after the platform accepted it and before MarkSent: it is sent again once the lease
+// ran out (docs/mongodb.md).
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
@@ -25,38 +38,121 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("engine: due outbox: %w", err)
 	}
-	for _, out := range due {
-		sender, ok := e.senders[out.Channel]
-		if !ok {
-			if err := e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now); err != nil {
-				return 0, fmt.Errorf("engine: mark outbox %d failed: %w", out.ID, err)
-			}
-			continue
-		}
-		// A reply to a stranger (no participant) answers the message they just sent.
-		window := e.windows[out.Channel]
-		if window > 0 && out.ParticipantID != "" && now.After(out.LastInboundAt.Add(window)) {
-			if out.Template == nil {
-				if err := e.store.MarkFailed(ctx, out.ID, WindowClosed, now); err != nil {
-					return 0, fmt.Errorf("engine: mark outbox %d failed: %w", out.ID, err)
-				}
-				continue
-			}
-		} else {
-			out.Template = nil
-		}
-		id, err := sender.Send(ctx, out)
-		e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
-		if err != nil {
-			e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "err", err)
-			if err := e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()); err != nil {
-				return 0, fmt.Errorf("engine: mark outbox %d failed: %w", out.ID, err)
-			}
-			continue
-		}
-		if err := e.store.MarkSent(ctx, out.ID, id, e.now()); err != nil {
-			return 0, fmt.Errorf("engine: mark outbox %d sent: %w", out.ID, err)
-		}
+	if len(due) == 0 {
+		return 0, nil
 	}
-	return len(due), nil
+	keys := make([]string, len(due))
+	for i, out := range due {
+		keys[i] = outboxKey(out.ID)
+	}
+	until := now.Add(e.sendLease)
+	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
+	if err != nil {
+		return 0, fmt.Errorf("engine: claim replies: %w", err)
+	}
+	defer e.release(ctx, won)
+	if len(won) == 0 {
+		return 0, nil
+	}
+	// Read again under the leases: a reply read as due may have been sent and released by
+	// another process since, and is then no longer pending.
+	fresh, err := e.store.DueOutbox(ctx, now, 100)
+	if err != nil {
+		return 0, fmt.Errorf("engine: due outbox: %w", err)
+	}
+	mine := make(map[string]bool, len(won))
+	for _, k := range won {
+		mine[k] = true
+	}
+	n := 0
+	for _, out := range fresh {
+		if !mine[outboxKey(out.ID)] {
+			continue
+		}
+		// Leave what the lease may not cover to the next round, which claims it anew.
+		if e.now().After(until.Add(-e.sendLease / 2)) {
+			break
+		}
+		if err := e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now())); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func outboxKey(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
+
+// send delivers one claimed reply and stores the outcome. The send is cut off after timeout,
+// before the lease runs out. (A timeout, not a deadline: the lease is on the engine's clock,
+// which tests replace, and the cut-off on the wall clock.)
+func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) error {
+	now := e.now()
+	sender, ok := e.senders[out.Channel]
+	if !ok {
+		return e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
+	}
+	// A reply to a stranger (no participant) answers the message they just sent.
+	window := e.windows[out.Channel]
+	if window > 0 && out.ParticipantID != "" && now.After(out.LastInboundAt.Add(window)) {
+		if out.Template == nil {
+			return e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
+		}
+	} else {
+		out.Template = nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	id, err := sender.Send(sctx, out)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: the lease is released and the reply stays pending for the next
+		// sender; whether this attempt reached the platform is unknown either way.
+		return ctx.Err()
+	}
+	e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
+	if err == nil {
+		return e.finish(e.store.MarkSent(ctx, out.ID, id, e.now()), out, "sent")
+	}
+	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", out.Attempts+1, "err", err)
+	if permanent(err) || out.Attempts+1 >= e.sendAttempts {
+		return e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
+	}
+	due := e.now().Add(e.backoff(out.Attempts))
+	return e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+}
+
+// finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer
+// pending was finished by someone else (a cancellation on opt-out), which is no failure here.
+func (e *Engine) finish(err error, out Outbound, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errs.ErrConflict):
+		e.log.Warn("reply finished elsewhere", "outbox", out.ID, "as", what, "err", err)
+		return nil
+	}
+	return fmt.Errorf("engine: mark outbox %d %s: %w", out.ID, what, err)
+}
+
+// permanent reports whether a send failure will fail again however often it is tried: the
+// reply cannot be expressed, the credentials are refused, or the error says it is not
+// temporary.
+func permanent(err error) bool {
+	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrUnauthorized) {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && !t.Temporary()
+}
+
+// backoff is how long to wait before the attempt after attempts failed ones: doubling from a
+// second up to five minutes, with up to a fifth added at random so that replies refused
+// together (a rate limit) do not come back together.
+func (e *Engine) backoff(attempts int) time.Duration {
+	d := time.Second << min(attempts, 9)
+	d = min(d, 5*time.Minute)
+	e.randMu.Lock()
+	jitter := time.Duration(e.rand.Int64N(int64(d)/5 + 1))
+	e.randMu.Unlock()
+	return d + jitter
 }

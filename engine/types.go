@@ -332,14 +332,16 @@ type Store interface {
 	SaveInbound(ctx context.Context, in Inbound) (id int64, duplicate bool, err error)
 	// PendingInbound returns up to limit unprocessed events, oldest first.
 	PendingInbound(ctx context.Context, limit int) ([]StoredInbound, error)
-	// SkipInbound marks an event processed without any other effect (it could not apply).
+	// SkipInbound marks an event processed without any other effect (it could not apply). It
+	// fails with ErrProcessed for an event processed before.
 	SkipInbound(ctx context.Context, id int64, reason string) error
 	// Participant returns a participant, or an error wrapping errs.ErrNotFound.
 	Participant(ctx context.Context, id string) (Participant, error)
 	// Commit writes a step atomically. It fails with errs.ErrConflict when the participant's
 	// stored version is no longer PrevVersion (or, when Created, the participant exists), with
-	// ErrCodeTaken when a code was issued before, and with ErrPoolFull when a place is taken
-	// from a pool at capacity. A step whose Participant.ID is empty writes no participant: it
+	// ErrCodeTaken when a code was issued before, with ErrPoolFull when a place is taken from a
+	// pool at capacity, and with ErrProcessed when the step's event was processed before (by
+	// another process, or by an earlier attempt whose answer was lost). A step whose Participant.ID is empty writes no participant: it
 	// answers a stranger (its Outbox rows have no ParticipantID).
 	Commit(ctx context.Context, s Step) error
 	// DueOutbox returns up to limit pending replies due at or before now, oldest first.
@@ -389,6 +391,19 @@ type Store interface {
 	// Campaigns returns the latest version of every campaign and the older versions that
 	// unfinished participants still play, by At per campaign (the last is the latest).
 	Campaigns(ctx context.Context) ([]CampaignRecord, error)
+
+	// Claim takes leases on keys for owner until until, deciding atomically across every
+	// process sharing the store: a key is won when nobody holds it, when its lease ran out by
+	// now, or when owner holds it already (the lease is renewed). It returns the keys won, in
+	// the order given. The engine claims a participant ("participant:<id>") before applying
+	// their events and a reply ("outbox:<id>") before sending it.
+	Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error)
+	// Release gives up owner's leases on keys; keys owner does not hold are left alone.
+	Release(ctx context.Context, owner string, keys []string) error
+	// RetryOutbox leaves a pending reply pending, due again at due, recording reason and one
+	// more attempt. It fails with errs.ErrNotFound for an unknown reply and errs.ErrConflict
+	// for one no longer pending.
+	RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error
 }
 
 // Sender delivers replies on one channel. Send returns the platform's id for the message.

@@ -270,7 +270,7 @@ func (db *DB) checkUnprocessed(ctx context.Context, id int64) error {
 		return fmt.Errorf("inbound %d: %w", id, convert(err))
 	}
 	if in.Processed {
-		return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, id)
+		return fmt.Errorf("inbound %d: %w", id, engine.ErrProcessed)
 	}
 	return nil
 }
@@ -455,7 +455,7 @@ func (db *DB) commitStranger(ctx context.Context, s engine.Step) error {
 		if err := db.finishStranger(ctx, in.ID, in.Step); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, s.InboundID)
+		return fmt.Errorf("inbound %d: %w", s.InboundID, engine.ErrProcessed)
 	}
 	res, err := db.c(colInbound).UpdateOne(ctx,
 		d("_id", s.InboundID, "processed", false, "step", d("$exists", false)), d("$set", d("step", st)))
@@ -463,7 +463,7 @@ func (db *DB) commitStranger(ctx context.Context, s engine.Step) error {
 		return err
 	}
 	if res.MatchedCount == 0 {
-		return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, s.InboundID)
+		return fmt.Errorf("inbound %d: %w", s.InboundID, engine.ErrProcessed)
 	}
 	return db.finishStranger(ctx, s.InboundID, st)
 }

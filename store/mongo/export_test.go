@@ -11,3 +11,6 @@ import (
 func (db *DB) CommitAndCrash(ctx context.Context, s engine.Step) error {
 	return db.commit(ctx, s, false)
 }
+
+// Name is the database's name, for a second handle on it.
+func (db *DB) Name() string { return db.db.Name() }

@@ -190,11 +190,12 @@ func (db *DB) markProcessed(ctx context.Context, id int64, reason string) error 
 	if n == 0 {
 		return fmt.Errorf("inbound %d: %w", id, errs.ErrNotFound)
 	}
-	return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, id)
+	return fmt.Errorf("inbound %d: %w", id, engine.ErrProcessed)
 }
 
 // SkipInbound marks an event processed without other effects, recording why. It returns
-// errs.ErrNotFound for an unknown event and errs.ErrConflict for one already processed.
+// errs.ErrNotFound for an unknown event and engine.ErrProcessed (an errs.ErrConflict) for one
+// already processed.
 func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
 	if err := db.markProcessed(ctx, id, reason); err != nil {
 		return fmt.Errorf("mongo: skip inbound %d: %w", id, convert(err))

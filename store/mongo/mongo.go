@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -54,6 +55,7 @@ const (
 	colStatus        = "campaign_status"
 	colUsers         = "users"
 	colSessions      = "sessions"
+	colClaims        = "claims"
 )
 
 // DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
@@ -63,6 +65,10 @@ type DB struct {
 	db     *mongo.Database
 	// owned says Close disconnects the client (Open made it).
 	owned bool
+	// lockIDs says the server is FerretDB v1, whose $inc is a read then a write: two
+	// processes incrementing the id counter at once would get the same ids. There, id
+	// allocation is serialised by a lease (Claim) on the counter.
+	lockIDs bool
 }
 
 // Open connects to the MongoDB server at uri, checks it answers, creates the indexes of the
@@ -92,6 +98,10 @@ func New(ctx context.Context, client *mongo.Client, dbName string) (*DB, error) 
 		return nil, fmt.Errorf("mongo: ping: %w", err)
 	}
 	db := &DB{client: client, db: client.Database(dbName)}
+	var info bson.M
+	if err := db.db.RunCommand(ctx, d("buildInfo", 1)).Decode(&info); err == nil {
+		_, db.lockIDs = info["ferretdbVersion"]
+	}
 	if err := db.createIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("mongo: create indexes in %s: %w", dbName, err)
 	}
@@ -149,6 +159,7 @@ var indexes = []index{
 	{colNotifications, bson.D{{Key: "campaign", Value: 1}, {Key: "_id", Value: -1}}, false},
 	{colVersions, bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}, true},
 	{colUsers, bson.D{{Key: "username", Value: 1}}, true},
+	{colClaims, bson.D{{Key: "key", Value: 1}}, true},
 }
 
 func (db *DB) createIndexes(ctx context.Context) error {
@@ -165,7 +176,22 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		byColl[ix.coll] = append(byColl[ix.coll], m)
 	}
 	for _, name := range order {
-		if _, err := db.c(name).Indexes().CreateMany(ctx, byColl[name]); err != nil {
+		// Only the missing ones: FerretDB v1 panics (and drops the connection) when asked to
+		// create indexes that exist, which every server but the first would do at start-up.
+		have, err := indexNames(ctx, db.c(name))
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		var missing []mongo.IndexModel
+		for _, m := range byColl[name] {
+			if !have[indexName(m.Keys.(bson.D))] {
+				missing = append(missing, m)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if _, err := db.c(name).Indexes().CreateMany(ctx, missing); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -180,12 +206,57 @@ func (db *DB) createIndexes(ctx context.Context) error {
 	return nil
 }
 
+// indexName is the name MongoDB gives an index by default: each key and its direction, joined
+// by underscores.
+func indexName(keys bson.D) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('_')
+		}
+		fmt.Fprintf(&b, "%s_%v", k.Key, k.Value)
+	}
+	return b.String()
+}
+
+// indexNames returns the names of a collection's indexes (none for a collection not created
+// yet).
+func indexNames(ctx context.Context, c *mongo.Collection) (map[string]bool, error) {
+	cur, err := c.Indexes().List(ctx)
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && ce.Code == 26 {
+		// NamespaceNotFound: MongoDB has no indexes to list for a collection not created yet.
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var specs []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &specs); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(specs))
+	for _, s := range specs {
+		out[s.Name] = true
+	}
+	return out, nil
+}
+
 // next reserves n consecutive ids and returns the first. Every numeric id in the database comes
 // from this one sequence, so ids increase in the order they were handed out, which is the
 // order the engine's interfaces promise (oldest first, transcript in write order).
 func (db *DB) next(ctx context.Context, n int) (int64, error) {
 	if n <= 0 {
 		return 0, nil
+	}
+	if db.lockIDs {
+		release, err := db.lockCounter(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("allocate ids: %w", err)
+		}
+		defer release()
 	}
 	var doc struct {
 		N int64 `bson:"n"`
@@ -197,6 +268,32 @@ func (db *DB) next(ctx context.Context, n int) (int64, error) {
 		return 0, fmt.Errorf("allocate ids: %w", err)
 	}
 	return doc.N - int64(n) + 1, nil
+}
+
+// counterLease bounds how long a process that died holding the id counter's lock holds up
+// everyone else's writes.
+const counterLease = 5 * time.Second
+
+// lockCounter takes the lease on the id counter, waiting for it, and returns its release.
+// Only used on FerretDB (see DB.lockIDs); on MongoDB the $inc is atomic by itself.
+func (db *DB) lockCounter(ctx context.Context) (release func(), err error) {
+	owner := token()
+	keys := []string{"counter:seq"}
+	for wait := 100 * time.Microsecond; ; wait = min(2*wait, 10*time.Millisecond) {
+		now := time.Now()
+		won, err := db.Claim(ctx, owner, keys, now, now.Add(counterLease))
+		if err != nil {
+			return nil, err
+		}
+		if len(won) == 1 {
+			return func() { db.Release(context.WithoutCancel(ctx), owner, keys) }, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // token names one Commit call's reservations (codes, places) so that they can be told from

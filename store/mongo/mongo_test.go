@@ -67,6 +67,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return MustOpen(t) })
 }
 
+// TestSharedConformance gives the suite two handles on one database, as two processes have.
+func TestSharedConformance(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (storetest.Store, storetest.Store) {
+		a := MustOpen(t)
+		b, err := mongo.New(t.Context(), client, a.Name())
+		if err != nil {
+			t.Fatalf("second handle: %v", err)
+		}
+		return a, b
+	})
+}
+
 func TestOpen(t *testing.T) {
 	if _, err := mongo.Open(t.Context(), "", "x"); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("Open without a URI: err = %v, want ErrInvalid", err)

@@ -298,11 +298,12 @@ func markProcessed(ctx context.Context, tx *wtx, id int64, reason string) error 
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM inbound WHERE id = ?`, id).Scan(&one); err != nil {
 		return fmt.Errorf("inbound %d: %w", id, convert(err))
 	}
-	return fmt.Errorf("%w: inbound %d already processed", errs.ErrConflict, id)
+	return fmt.Errorf("inbound %d: %w", id, engine.ErrProcessed)
 }
 
 // SkipInbound marks an event processed without other effects, recording why. It returns
-// errs.ErrNotFound for an unknown event and errs.ErrConflict for one already processed.
+// errs.ErrNotFound for an unknown event and engine.ErrProcessed (an errs.ErrConflict) for one
+// already processed.
 func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
 	err := db.write(ctx, func(tx *wtx) error {
 		return markProcessed(ctx, tx, id, reason)

@@ -216,3 +216,10 @@ func TestMigrationKeepsOutbox(t *testing.T) {
 		t.Errorf("participant after migrating = %+v, %v", p, err)
 	}
 }
+
+func TestSharedConformance(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (storetest.Store, storetest.Store) {
+		path := filepath.Join(t.TempDir(), "campaign.db")
+		return MustOpen(t, path), MustOpen(t, path)
+	})
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Judge", judgeTests},
 		{"Users", userTests},
 		{"Runtime", runtimeTests},
+		{"Claims", claimTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Claim takes leases on keys for owner until until. A key is won when nobody holds it, when
+// its lease ran out by now, or when owner holds it already (the lease is renewed). It returns
+// the keys won, in the order given; all are decided in one transaction.
+func (db *DB) Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var won []string
+	err := db.write(ctx, func(tx *wtx) error {
+		won = won[:0]
+		for _, k := range keys {
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO claims (key, owner, until) VALUES (?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+				WHERE claims.until < ? OR claims.owner = excluded.owner`,
+				k, owner, unixNano(until), unixNano(now))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				won = append(won, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim %d keys: %w", len(keys), convert(err))
+	}
+	return won, nil
+}
+
+// Release gives up owner's leases on keys; keys owner does not hold are left alone.
+func (db *DB) Release(ctx context.Context, owner string, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := []any{owner}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE owner = ? AND key IN (?`+
+			strings.Repeat(", ?", len(keys)-1)+`)`, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: release %d keys: %w", len(keys), convert(err))
+	}
+	return nil
+}
+
+// RetryOutbox leaves a pending reply pending, due again at due, with the reason of the failed
+// attempt and one more attempt counted. It returns errs.ErrNotFound for an unknown reply and
+// errs.ErrConflict for one no longer pending.
+func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET error = ?, due_at = ?, updated_at = ?,
+			attempts = attempts + 1 WHERE id = ? AND status = 'pending'`,
+			reason, unixNano(due), unixNano(at), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
+			return convert(err)
+		}
+		return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: retry outbox %d: %w", id, convert(err))
+	}
+	return nil
+}
