@@ -87,8 +87,15 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 			return fmt.Errorf("dashboard: notifications of %s: %w", def.ID, err)
 		}
 	}
+	rounds, err := d.rankings(c.UserContext(), def)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
-		"Campaign": ci, "States": states, "Admin": currentUser(c).Role == RoleAdmin, "Notifications": notes,
+		"Campaign": ci, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
+		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil,
+		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 	})
 }
 

@@ -27,7 +27,10 @@ func newFakeCampaigns() *fakeCampaigns {
 			"door": {Name: "door", On: []*campaigns.Transition{{Kind: campaigns.OnMedia, Media: []string{"photo"}, Goto: "in"}}},
 			"in":   {Name: "in", Final: true},
 		}}
-	return &fakeCampaigns{list: []dashboard.CampaignInfo{{Def: def, Status: "live", Counts: map[string]int{"door": 3, "in": 1}}}}
+	return &fakeCampaigns{list: []dashboard.CampaignInfo{
+		{Def: def, Status: "live", Counts: map[string]int{"door": 3, "in": 1}},
+		{Def: raceDef(), Status: "live", Counts: map[string]int{"harbour": 3}},
+	}}
 }
 
 func (f *fakeCampaigns) CampaignList(context.Context) ([]dashboard.CampaignInfo, error) {

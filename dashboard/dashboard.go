@@ -48,6 +48,11 @@ type Config struct {
 	Conversations Conversations
 	// Deliveries, with Campaigns, adds the delivery monitor of each campaign.
 	Deliveries Deliveries
+	// Scoring, with Campaigns, adds the score form to the entries of campaigns with a rubric
+	// and the rankings of their rounds, with "Advance top N", to the campaign pages.
+	Scoring Scoring
+	// Broadcaster, with Campaigns, adds the admins' broadcast form and progress pages.
+	Broadcaster Broadcaster
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -70,6 +75,8 @@ type Dashboard struct {
 	campaigns     Campaigns
 	conversations Conversations
 	deliveries    Deliveries
+	scoring       Scoring
+	broadcaster   Broadcaster
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -91,6 +98,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -134,6 +142,14 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
 		if d.deliveries != nil {
 			a.Get("/campaigns/:id/deliveries", d.deliveriesPage)
+		}
+		if d.scoring != nil {
+			a.Post("/entries/:id/score", d.scoreEntry)
+			a.Post("/campaigns/:id/rounds/:round/advance", d.advanceRound)
+		}
+		if d.broadcaster != nil {
+			a.Post("/campaigns/:id/broadcast", d.broadcast)
+			a.Get("/campaigns/:id/broadcasts/:bid", d.broadcastPage)
 		}
 		if d.conversations != nil {
 			a.Get("/campaigns/:id/participants/:pid", d.participantPage)

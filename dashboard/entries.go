@@ -104,6 +104,8 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 type entryView struct {
 	Entry entryItem
 	Back  string
+	// Scores is the score form, when the entry's campaign has a rubric.
+	Scores *scoreView
 }
 
 func (d *Dashboard) entryPage(c *fiber.Ctx) error {
@@ -112,7 +114,11 @@ func (d *Dashboard) entryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: entry %s: %w", id, err)
 	}
-	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: itemOf(e), Back: "/dashboard/entries/" + e.ID})
+	sv, err := d.entryScores(c.UserContext(), e, currentUser(c).Username)
+	if err != nil {
+		return err
+	}
+	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: itemOf(e), Back: "/dashboard/entries/" + e.ID, Scores: sv})
 }
 
 // decide handles the approve and reject forms. A verdict somebody else gave first is not an

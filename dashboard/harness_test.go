@@ -40,6 +40,7 @@ type harness struct {
 	media *fakeMedia
 	camps *fakeCampaigns
 	convs *fakeConversations
+	casts *fakeBroadcaster
 	clock *clock
 	jar   map[string]*http.Cookie
 	seq   int
@@ -59,11 +60,15 @@ func newHarness(t *testing.T) *harness {
 		media: &fakeMedia{objects: map[string][]byte{}},
 		camps: newFakeCampaigns(),
 		convs: &fakeConversations{},
+		casts: &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
 		clock: &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:   map[string]*http.Cookie{},
 	}
+	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
 	d, err := dashboard.New(dashboard.Config{
-		Judge:         &judge.Service{Store: db, Now: h.clock.Now},
+		Judge:         judges,
+		Scoring:       judges,
+		Broadcaster:   h.casts,
 		Users:         h.users,
 		Media:         h.media,
 		Campaigns:     h.camps,
@@ -167,13 +172,19 @@ func (h *harness) MustUser(username, role string) dashboard.User {
 // and puts its photo and thumbnail in the fake media store.
 func (h *harness) MustEntry(caption string) engine.Entry {
 	h.t.Helper()
+	return h.MustEntryIn("bouncer", "convince", caption)
+}
+
+// MustEntryIn is MustEntry for an entry of campaign collected in state.
+func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
+	h.t.Helper()
 	ctx := context.Background()
 	h.seq++
 	from := fmt.Sprintf("%s%d", testPhone, h.seq)
-	pid := engine.ParticipantID("bouncer", "whatsapp", from)
+	pid := engine.ParticipantID(campaign, "whatsapp", from)
 	at := h.clock.Now().Add(time.Duration(h.seq) * time.Second)
 	in := engine.Inbound{
-		Channel: "whatsapp", PlatformID: fmt.Sprintf("wamid.%d", h.seq), Campaign: "bouncer",
+		Channel: "whatsapp", PlatformID: fmt.Sprintf("wamid.%d", h.seq), Campaign: campaign,
 		From: from, ParticipantID: pid, Kind: engine.KindMedia, Text: caption, At: at,
 		Media: &engine.Media{Kind: "photo", Key: fmt.Sprintf("media/%d.jpg", h.seq), MIME: "image/jpeg"},
 	}
@@ -182,14 +193,14 @@ func (h *harness) MustEntry(caption string) engine.Entry {
 		h.t.Fatalf("save inbound: dup=%v err=%v", dup, err)
 	}
 	e := engine.Entry{
-		ID: fmt.Sprintf("e%d-%s", h.seq, strings.Repeat("x", 4)), Campaign: "bouncer", ParticipantID: pid,
-		State: "convince", Kind: "photo", MIME: "image/jpeg", Caption: caption, CreatedAt: at,
+		ID: fmt.Sprintf("e%d-%s", h.seq, strings.Repeat("x", 4)), Campaign: campaign, ParticipantID: pid,
+		State: state, Kind: "photo", MIME: "image/jpeg", Caption: caption, CreatedAt: at,
 		MediaKey: fmt.Sprintf("media/%d.jpg", h.seq), ThumbKey: fmt.Sprintf("thumbs/%d.jpg", h.seq),
 	}
 	err = h.db.Commit(ctx, engine.Step{
 		InboundID: inID, Created: true,
 		Participant: engine.Participant{
-			ID: pid, Campaign: "bouncer", Channel: "whatsapp", Address: from, State: "wait",
+			ID: pid, Campaign: campaign, Channel: "whatsapp", Address: from, State: "wait",
 			Vars: map[string]string{}, Version: 1, CreatedAt: at, UpdatedAt: at,
 		},
 		Entries: []engine.Entry{e},

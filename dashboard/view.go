@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast"}
 
 var funcs = template.FuncMap{
 	// short shows enough of a participant's id to tell participants apart; the id is a hash,
@@ -41,6 +42,9 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"inc": func(i int) int { return i + 1 },
+	// score shows a mean score with two decimals, enough to see why one team is above another.
+	"score": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 }
 
 func parsePages() (pages, error) {

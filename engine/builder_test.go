@@ -125,7 +125,9 @@ func newEnvWith(t *testing.T, windows map[string]time.Duration, defs ...*campaig
 	}
 	t.Cleanup(func() { db.Close() })
 	h := &env{t: t, ctx: context.Background(), clock: &clock{now: t0}, db: db, path: path, sent: &recorder{}}
-	h.cfg = engine.Config{Store: db, Campaigns: defs, Now: h.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)), Windows: windows}
+	// One send at a time: the tests compare the replies of several participants in one order.
+	h.cfg = engine.Config{Store: db, Campaigns: defs, Now: h.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)), Windows: windows,
+		SendConcurrency: 1}
 	h.eng = engine.New(h.cfg)
 	h.eng.Handle("test", h.sent)
 	h.eng.Handle("whatsapp", h.sent)

@@ -89,6 +89,10 @@ type Config struct {
 	// SendAttempts is how many times a reply failing for a transient reason is tried, with
 	// backoff, before it is recorded failed; zero means DefaultSendAttempts.
 	SendAttempts int
+	// SendConcurrency is how many replies (to different recipients) are sent at once; zero
+	// means DefaultSendConcurrency. Replies to one recipient always go out one at a time, in
+	// order.
+	SendConcurrency int
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -105,6 +109,8 @@ type Engine struct {
 	inboundLease time.Duration
 	sendLease    time.Duration
 	sendAttempts int
+	// sendConcurrency is Config.SendConcurrency.
+	sendConcurrency int
 
 	defMu    sync.RWMutex
 	versions map[string]map[string]*campaigns.Definition
@@ -164,6 +170,7 @@ func New(cfg Config) *Engine {
 	e.inboundLease = cmp.Or(cfg.InboundLease, DefaultInboundLease)
 	e.sendLease = cmp.Or(cfg.SendLease, DefaultSendLease)
 	e.sendAttempts = cmp.Or(cfg.SendAttempts, DefaultSendAttempts)
+	e.sendConcurrency = max(1, cmp.Or(cfg.SendConcurrency, DefaultSendConcurrency))
 	if e.rand == nil {
 		e.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	}
@@ -471,6 +478,9 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 // at a time works on a participant. The others are left to whoever holds them; a process that
 // died holding them is taken over when its lease runs out. An event found processed meanwhile
 // (ErrProcessed) is skipped.
+//
+// On a store that commits several steps at once (CommitBatch, store/sqlite) the events are
+// applied in rounds of one event per participant, each round committed together (batch.go).
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
@@ -500,6 +510,17 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("engine: claim participants: %w", err)
 	}
 	defer e.release(ctx, won)
+	if bc, ok := e.store.(batchCommitter); ok {
+		queues := make([][]StoredInbound, len(won))
+		for i, k := range won {
+			queues[i] = events[k]
+		}
+		n, err := e.applyRounds(ctx, bc, queues, until)
+		if n > 0 {
+			e.wakeSender()
+		}
+		return n, err
+	}
 	n := 0
 	for _, k := range won {
 		for _, in := range events[k] {

@@ -29,7 +29,12 @@ const WindowClosed = "outside the 24-hour window and no template"
 // before it is sent and its lease released once its outcome is stored, and a send is cut off
 // before the lease runs out. A reply is sent twice only when its sender dies (or loses the
 // store) after the platform accepted it and before MarkSent: it is sent again once the lease
-// ran out (docs/mongodb.md).
+// ran out (docs/mongodb.md). On a store that records sends in batches (MarkSentBatch) the
+// replies of one call are recorded after all of them were sent, so that window covers the
+// call's sends rather than one.
+//
+// Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
+// one recipient one at a time, in due order.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
@@ -64,39 +69,55 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	for _, k := range won {
 		mine[k] = true
 	}
-	n := 0
+	// One group per recipient, in due order: replies to one participant go out in order,
+	// replies to different participants at once.
+	var groups [][]Outbound
+	group := map[string]int{}
 	for _, out := range fresh {
 		if !mine[outboxKey(out.ID)] {
 			continue
 		}
-		// Leave what the lease may not cover to the next round, which claims it anew.
-		if e.now().After(until.Add(-e.sendLease / 2)) {
-			break
+		k := "participant:" + out.ParticipantID
+		if out.ParticipantID == "" {
+			k = "to:" + out.Channel + ":" + out.To
 		}
-		if err := e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now())); err != nil {
-			return n, err
+		i, ok := group[k]
+		if !ok {
+			i = len(groups)
+			group[k] = i
+			groups = append(groups, nil)
 		}
-		n++
+		groups[i] = append(groups[i], out)
 	}
-	return n, nil
+	return e.sendGroups(ctx, groups, until)
 }
 
 func outboxKey(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-// send delivers one claimed reply and stores the outcome. The send is cut off after timeout,
-// before the lease runs out. (A timeout, not a deadline: the lease is on the engine's clock,
-// which tests replace, and the cut-off on the wall clock.)
+// send delivers one claimed reply and stores the outcome.
 func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) error {
+	s, err := e.deliver(ctx, out, timeout)
+	if err != nil || s == nil {
+		return err
+	}
+	return e.finish(e.store.MarkSent(ctx, s.ID, s.PlatformID, s.At), out, "sent")
+}
+
+// deliver sends one claimed reply and stores the outcome, except a success, which it returns
+// for the caller to store (several at once). The send is cut off after timeout, before the
+// lease runs out. (A timeout, not a deadline: the lease is on the engine's clock, which tests
+// replace, and the cut-off on the wall clock.)
+func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration) (*Sent, error) {
 	now := e.now()
 	sender, ok := e.senders[out.Channel]
 	if !ok {
-		return e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
+		return nil, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
 	}
 	// A reply to a stranger (no participant) answers the message they just sent.
 	window := e.windows[out.Channel]
 	if window > 0 && out.ParticipantID != "" && now.After(out.LastInboundAt.Add(window)) {
 		if out.Template == nil {
-			return e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
+			return nil, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 		}
 	} else {
 		out.Template = nil
@@ -107,18 +128,18 @@ func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) 
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: the lease is released and the reply stays pending for the next
 		// sender; whether this attempt reached the platform is unknown either way.
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
 	if err == nil {
-		return e.finish(e.store.MarkSent(ctx, out.ID, id, e.now()), out, "sent")
+		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, nil
 	}
 	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", out.Attempts+1, "err", err)
 	if permanent(err) || out.Attempts+1 >= e.sendAttempts {
-		return e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
+		return nil, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
 	}
 	due := e.now().Add(e.backoff(out.Attempts))
-	return e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+	return nil, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
 }
 
 // finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer

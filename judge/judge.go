@@ -1,6 +1,7 @@
 // Package judge owns the moderation of entries: the queue of collected photos, videos and
-// voice notes, and the verdicts on them. A verdict is recorded together with the engine event
-// it causes, so the participant hears the outcome exactly once.
+// voice notes, and the verdicts on them; rubric scores, their aggregation and the ranking of
+// a round's teams, which advances or eliminates them. A verdict is recorded together with the
+// engine event it causes, so the participant hears the outcome exactly once.
 package judge
 
 import (
@@ -66,6 +67,11 @@ type Store interface {
 // Service judges entries.
 type Service struct {
 	Store Store
+	// Scores keeps the rubric scores; Score, Rank and Advance need it.
+	Scores Scores
+	// Seed gives the seed of a round's tie-breaking draw; DrawSeed when nil. The seed is
+	// recorded in the Ranking, so anyone can recompute the draw.
+	Seed func(campaign, round string) int64
 	// Wake is called after a verdict is stored, so the engine picks up its event at once.
 	Wake func()
 	Now  func() time.Time

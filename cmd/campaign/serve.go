@@ -229,8 +229,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: maxUpload, Log: cfg.Log})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
-	judges := &judge.Service{Store: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Now: cfg.Now, Log: cfg.Log})
+	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -430,6 +430,7 @@ func (d deliveries) UpdateDelivery(ctx context.Context, platformID string, r wha
 type store interface {
 	engine.Store
 	judge.Store
+	judge.Scores
 	dashboard.Users
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error

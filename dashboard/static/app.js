@@ -1,5 +1,6 @@
 // Keyboard triage on the entries page, after miniflux: j/k move a highlight, a approves and r
-// rejects the highlighted pending entry, o opens it, ? shows the help. No dependencies, and
+// rejects the highlighted pending entry, o opens it, ? shows the help; on an entry's page 1-9
+// pick a criterion of the score form. No dependencies, and
 // nothing inline, so the Content-Security-Policy can forbid inline script.
 (function () {
   "use strict";
@@ -39,7 +40,12 @@
       case "o": if (cur >= 0) entries[cur].querySelector("a.media").click(); break;
       case "?": if (help) help.hidden = !help.hidden; break;
       case "Escape": if (help) help.hidden = true; break;
-      default: return;
+      default:
+        // 1-9 pick a criterion of the score form on an entry's page; typing then scores it.
+        var field = /^[1-9]$/.test(ev.key) && document.getElementById("score-" + (Number(ev.key) - 1));
+        if (!field) return;
+        field.focus();
+        field.select();
     }
     ev.preventDefault();
   });

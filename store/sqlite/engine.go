@@ -358,125 +358,169 @@ func scanParticipant(row interface{ Scan(...any) error }) (engine.Participant, e
 // stale version, an existing participant on create or an event already processed, and
 // engine.ErrCodeTaken for a code issued before in the campaign.
 func (db *DB) Commit(ctx context.Context, s engine.Step) error {
-	p := s.Participant
-	err := db.write(ctx, func(tx *wtx) error {
-		if p.ID == "" {
-			return commitStranger(ctx, tx, s)
-		}
-		vars := p.Vars
-		if vars == nil {
-			vars = map[string]string{}
-		}
-		varsJSON, err := json.Marshal(vars)
-		if err != nil {
-			return fmt.Errorf("encode vars: %w", err)
-		}
-		var res sql.Result
-		if s.Created {
-			res, err = tx.ExecContext(ctx, `
-				INSERT INTO participants (id, campaign, channel, address, state, vars, version,
-					def_version, entered, finished, last_inbound_at, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (id) DO NOTHING`,
-				p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
-				p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
-				unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
-		} else {
-			res, err = tx.ExecContext(ctx, `
-				UPDATE participants SET campaign = ?, channel = ?, address = ?, state = ?, vars = ?,
-					version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
-					updated_at = ?
-				WHERE id = ? AND version = ?`,
-				p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
-				p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
-				unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
-		}
-		if err != nil {
-			return fmt.Errorf("write participant: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 && s.Created {
-			return fmt.Errorf("%w: participant exists", errs.ErrConflict)
-		} else if n == 0 {
-			return fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
-		}
+	err := db.write(ctx, func(tx *wtx) error { return commitStep(ctx, tx, s) })
+	if err != nil {
+		return fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, convert(err))
+	}
+	if s.Participant.ID != "" {
+		db.routes.committed([]engine.Participant{s.Participant})
+	}
+	return nil
+}
 
-		for _, l := range s.Lines {
-			if err := insertLine(ctx, tx, p.ID, l); err != nil {
+// CommitBatch writes several steps in one transaction, each as Commit would, and returns one
+// error per step (nil for a step written). A step that fails is rolled back to its savepoint
+// alone, so the others still commit; the engine retries the failed ones one by one. The
+// second result is for the transaction as a whole: when it is not nil nothing was written.
+// One transaction for many steps is what makes the worker fast: a commit costs far more than
+// the statements of a step.
+func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, error) {
+	errsOut := make([]error, len(steps))
+	err := db.write(ctx, func(tx *wtx) error {
+		for i, s := range steps {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT step`); err != nil {
 				return err
 			}
-		}
-		for _, e := range s.Entries {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO entries (id, campaign, participant_id, state, kind, media_key, thumb_key,
-					mime, caption, created_at, status)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
-				e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
-				e.Caption, unixNano(e.CreatedAt))
-			if err != nil {
-				return fmt.Errorf("insert entry %s: %w", e.ID, err)
+			if err := commitStep(ctx, tx, s); err != nil {
+				errsOut[i] = fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, convert(err))
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO step`); err != nil {
+					return err
+				}
 			}
-		}
-		if s.CancelOutbox {
-			_, err := tx.ExecContext(ctx, `
-				UPDATE outbox SET status = 'cancelled', error = 'opted out', updated_at = ?
-				WHERE participant_id = ? AND status = 'pending'`, unixNano(p.UpdatedAt), p.ID)
-			if err != nil {
-				return fmt.Errorf("cancel outbox: %w", err)
-			}
-		}
-		for _, o := range s.Outbox {
-			o.ParticipantID = p.ID
-			if err := insertOutbound(ctx, tx, o); err != nil {
+			if _, err := tx.ExecContext(ctx, `RELEASE step`); err != nil {
 				return err
 			}
-		}
-		for _, pl := range s.Places {
-			if err := takePlace(ctx, tx, pl); err != nil {
-				return err
-			}
-		}
-		if s.CancelTimers {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM timers WHERE participant_id = ?`, p.ID); err != nil {
-				return fmt.Errorf("cancel timers: %w", err)
-			}
-		}
-		for _, tm := range s.Timers {
-			tm.ParticipantID = p.ID
-			if err := insertTimer(ctx, tx, tm); err != nil {
-				return err
-			}
-		}
-		for _, n := range s.Notifications {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO notifications (campaign, participant_id, text, at) VALUES (?, ?, ?, ?)`,
-				n.Campaign, p.ID, n.Text, unixNano(n.At))
-			if err != nil {
-				return fmt.Errorf("insert notification: %w", err)
-			}
-		}
-		for _, code := range s.Codes {
-			res, err := tx.ExecContext(ctx, `
-				INSERT INTO codes (campaign, code, participant_id, issued_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (campaign, code) DO NOTHING`,
-				p.Campaign, code, p.ID, unixNano(p.UpdatedAt))
-			if err != nil {
-				return fmt.Errorf("insert code: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				return fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)
-			}
-		}
-		if s.InboundID != 0 {
-			return markProcessed(ctx, tx, s.InboundID, "")
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: commit step for %s: %w", p.ID, convert(err))
+		return nil, fmt.Errorf("sqlite: commit %d steps: %w", len(steps), convert(err))
+	}
+	written := make([]engine.Participant, 0, len(steps))
+	for i, s := range steps {
+		if errsOut[i] == nil && s.Participant.ID != "" {
+			written = append(written, s.Participant)
+		}
+	}
+	db.routes.committed(written)
+	return errsOut, nil
+}
+
+// commitStep writes one step inside tx.
+func commitStep(ctx context.Context, tx *wtx, s engine.Step) error {
+	p := s.Participant
+	if p.ID == "" {
+		return commitStranger(ctx, tx, s)
+	}
+	vars := p.Vars
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	varsJSON, err := json.Marshal(vars)
+	if err != nil {
+		return fmt.Errorf("encode vars: %w", err)
+	}
+	var res sql.Result
+	if s.Created {
+		res, err = tx.ExecContext(ctx, `
+			INSERT INTO participants (id, campaign, channel, address, state, vars, version,
+				def_version, entered, finished, last_inbound_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
+			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
+	} else {
+		res, err = tx.ExecContext(ctx, `
+			UPDATE participants SET campaign = ?, channel = ?, address = ?, state = ?, vars = ?,
+				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
+				updated_at = ?
+			WHERE id = ? AND version = ?`,
+			p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
+			unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("write participant: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 && s.Created {
+		return fmt.Errorf("%w: participant exists", errs.ErrConflict)
+	} else if n == 0 {
+		return fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
+	}
+
+	for _, l := range s.Lines {
+		if err := insertLine(ctx, tx, p.ID, l); err != nil {
+			return err
+		}
+	}
+	for _, e := range s.Entries {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO entries (id, campaign, participant_id, state, kind, media_key, thumb_key,
+				mime, caption, created_at, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+			e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
+			e.Caption, unixNano(e.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("insert entry %s: %w", e.ID, err)
+		}
+	}
+	if s.CancelOutbox {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE outbox SET status = 'cancelled', error = 'opted out', updated_at = ?
+			WHERE participant_id = ? AND status = 'pending'`, unixNano(p.UpdatedAt), p.ID)
+		if err != nil {
+			return fmt.Errorf("cancel outbox: %w", err)
+		}
+	}
+	for _, o := range s.Outbox {
+		o.ParticipantID = p.ID
+		if err := insertOutbound(ctx, tx, o); err != nil {
+			return err
+		}
+	}
+	for _, pl := range s.Places {
+		if err := takePlace(ctx, tx, pl); err != nil {
+			return err
+		}
+	}
+	if s.CancelTimers {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM timers WHERE participant_id = ?`, p.ID); err != nil {
+			return fmt.Errorf("cancel timers: %w", err)
+		}
+	}
+	for _, tm := range s.Timers {
+		tm.ParticipantID = p.ID
+		if err := insertTimer(ctx, tx, tm); err != nil {
+			return err
+		}
+	}
+	for _, n := range s.Notifications {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO notifications (campaign, participant_id, text, at) VALUES (?, ?, ?, ?)`,
+			n.Campaign, p.ID, n.Text, unixNano(n.At))
+		if err != nil {
+			return fmt.Errorf("insert notification: %w", err)
+		}
+	}
+	for _, code := range s.Codes {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO codes (campaign, code, participant_id, issued_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (campaign, code) DO NOTHING`,
+			p.Campaign, code, p.ID, unixNano(p.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert code: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)
+		}
+	}
+	if s.InboundID != 0 {
+		return markProcessed(ctx, tx, s.InboundID, "")
 	}
 	return nil
 }
@@ -687,20 +731,50 @@ func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...
 // same transaction, so the transcript shows exactly what went out. It returns errs.ErrNotFound
 // for an unknown reply and errs.ErrConflict for one already marked sent.
 func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time.Time) error {
-	err := db.write(ctx, func(tx *wtx) error {
-		pid, text, err := finishOutbound(ctx, tx, id,
-			`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
-			platformID, unixNano(at), unixNano(at))
-		if err != nil || pid == "" {
-			// A reply to a stranger has no transcript to go in.
-			return err
-		}
-		return insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at})
-	})
+	err := db.write(ctx, func(tx *wtx) error { return markSent(ctx, tx, id, platformID, at) })
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d sent: %w", id, convert(err))
 	}
 	return nil
+}
+
+func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time.Time) error {
+	pid, text, err := finishOutbound(ctx, tx, id,
+		`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
+		platformID, unixNano(at), unixNano(at))
+	if err != nil || pid == "" {
+		// A reply to a stranger has no transcript to go in.
+		return err
+	}
+	return insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at})
+}
+
+// MarkSentBatch records several delivered replies in one transaction, each as MarkSent would,
+// and returns one error per reply (nil for a reply recorded). The second result is for the
+// transaction as a whole: when it is not nil nothing was recorded.
+func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, error) {
+	errsOut := make([]error, len(sent))
+	err := db.write(ctx, func(tx *wtx) error {
+		for i, s := range sent {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT sent`); err != nil {
+				return err
+			}
+			if err := markSent(ctx, tx, s.ID, s.PlatformID, s.At); err != nil {
+				errsOut[i] = fmt.Errorf("sqlite: mark outbox %d sent: %w", s.ID, convert(err))
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO sent`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE sent`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: mark %d replies sent: %w", len(sent), convert(err))
+	}
+	return errsOut, nil
 }
 
 // MarkFailed records a reply that could not be delivered. It returns errs.ErrNotFound for an

@@ -50,6 +50,8 @@ type DB struct {
 	w  *sql.DB
 	r  *sql.DB
 	rq *readCache
+	// routes answers ParticipantsAt from memory (routecache.go).
+	routes *routeCache
 
 	// saves hands inbound events to saveLoop, which commits all that are waiting in one
 	// transaction (group commit). It is unbuffered: an event is either taken by the loop,
@@ -97,7 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, saves: make(chan saveRequest), quit: make(chan struct{}),
+	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), saves: make(chan saveRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	go db.saveLoop()
 	return db, nil

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Users", userTests},
 		{"Runtime", runtimeTests},
 		{"Claims", claimTests},
+		{"Batch", batchTests},
+		{"Scores", scoreTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Sent is a reply the platform accepted, for a store that records several at once.
+type Sent struct {
+	ID         int64
+	PlatformID string
+	At         time.Time
+}
+
+// batchCommitter is a Store that writes several steps in one transaction (store/sqlite). A
+// commit costs much more than the statements of one step on an embedded store, so the worker
+// commits a batch at once when it can. errs holds one error per step: a failed step is not
+// written and the others are; err not nil means none was written.
+type batchCommitter interface {
+	CommitBatch(ctx context.Context, steps []Step) (errs []error, err error)
+}
+
+// batchSentMarker is a Store that records several sent replies in one transaction, each as
+// MarkSent would; errs and err as for batchCommitter.
+type batchSentMarker interface {
+	MarkSentBatch(ctx context.Context, sent []Sent) (errs []error, err error)
+}
+
+// maxCommitBatch bounds the steps (or sent replies) recorded in one transaction. Larger
+// batches commit less often but make the webhooks' group commits wait longer for the one
+// writer: 25 measured better than 100 on both counts (docs/performance.md).
+const maxCommitBatch = 25
+
+// DefaultSendConcurrency is how many replies are sent at once when Config.SendConcurrency is
+// zero: a send waits on the platform far longer than it uses the CPU.
+const DefaultSendConcurrency = 8
+
+// applyRounds applies the events of the participants this process won, in rounds: round i
+// holds the i-th event of every participant, so each participant's events stay in stored
+// order while one round, whose events all belong to different participants, is committed in
+// one transaction. A step that fails in the batch (a conflict, a full pool, a taken code) is
+// applied again on its own, with apply's retries, before the next round.
+func (e *Engine) applyRounds(ctx context.Context, bc batchCommitter, queues [][]StoredInbound, until time.Time) (int, error) {
+	n := 0
+	for round := 0; ; round++ {
+		var ins []StoredInbound
+		for _, q := range queues {
+			if round < len(q) {
+				ins = append(ins, q[round])
+			}
+		}
+		if len(ins) == 0 {
+			return n, nil
+		}
+		// As in ProcessPending: stop well before the lease runs out.
+		if e.now().After(until.Add(-e.inboundLease / 3)) {
+			return n, nil
+		}
+		start := time.Now()
+		k, err := e.applyBatch(ctx, bc, ins)
+		n += k
+		if k > 0 {
+			// The batch's wall time shared out: what one event cost.
+			per := time.Since(start) / time.Duration(k)
+			for range k {
+				e.obs.EventApplied(per)
+			}
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// applyBatch applies events of distinct participants, committing their steps together.
+func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []StoredInbound) (int, error) {
+	steps := make([]Step, 0, len(ins))
+	batched := make([]StoredInbound, 0, len(ins))
+	var alone []StoredInbound
+	for _, in := range ins {
+		step, skip, err := e.step(ctx, in, map[string]bool{})
+		if err != nil || skip != "" {
+			// Rare; apply computes the step again and deals with it as it always did.
+			alone = append(alone, in)
+			continue
+		}
+		steps = append(steps, step)
+		batched = append(batched, in)
+	}
+	n := 0
+	for len(steps) > 0 {
+		// Chunks, so that the webhooks' group commits, which wait for the one writer, do not
+		// wait for a long transaction.
+		k := min(len(steps), maxCommitBatch)
+		chunk, ins := steps[:k], batched[:k]
+		steps, batched = steps[k:], batched[k:]
+		results, err := bc.CommitBatch(ctx, chunk)
+		if err != nil {
+			e.log.Warn("batch commit failed, applying one by one", "steps", len(chunk), "err", err)
+			alone = append(alone, ins...)
+		}
+		for i, err := range results {
+			switch {
+			case err == nil:
+				n++
+			case errors.Is(err, ErrProcessed):
+				e.log.Debug("event processed elsewhere", "inbound", ins[i].ID, "participant", ins[i].ParticipantID)
+				n++
+			default:
+				alone = append(alone, ins[i])
+			}
+		}
+	}
+	for _, in := range alone {
+		if err := e.apply(ctx, in); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// sendGroups sends the claimed replies with up to e.sendConcurrency at once. Each group is one
+// recipient's replies in due order and is sent by one goroutine in that order. Sent replies
+// are recorded in one transaction at the end when the store can (batchSentMarker), otherwise
+// each as it goes.
+func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time) (int, error) {
+	bm, batch := e.store.(batchSentMarker)
+	var (
+		mu       sync.Mutex
+		n        int
+		firstErr error
+		sent     []Sent
+		sentOut  []Outbound
+	)
+	work := make(chan []Outbound)
+	var wg sync.WaitGroup
+	for range min(e.sendConcurrency, len(groups)) {
+		wg.Go(func() {
+			for g := range work {
+				for _, out := range g {
+					mu.Lock()
+					stop := firstErr != nil
+					mu.Unlock()
+					// Leave what the lease may not cover to the next round, which claims it anew.
+					if stop || e.now().After(until.Add(-e.sendLease/2)) {
+						break
+					}
+					var s *Sent
+					var err error
+					if batch {
+						s, err = e.deliver(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+					} else {
+						err = e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+					}
+					mu.Lock()
+					switch {
+					case err != nil:
+						if firstErr == nil {
+							firstErr = err
+						}
+					case s != nil:
+						sent = append(sent, *s)
+						sentOut = append(sentOut, out)
+					default:
+						n++
+					}
+					mu.Unlock()
+					if err != nil {
+						break
+					}
+				}
+			}
+		})
+	}
+	for _, g := range groups {
+		work <- g
+	}
+	close(work)
+	wg.Wait()
+	for len(sent) > 0 {
+		// Chunks, as for CommitBatch.
+		k := min(len(sent), maxCommitBatch)
+		chunk, outs := sent[:k], sentOut[:k]
+		sent, sentOut = sent[k:], sentOut[k:]
+		results, err := bm.MarkSentBatch(ctx, chunk)
+		if err != nil {
+			// Recorded one by one instead; a reply left unrecorded is sent again once its
+			// lease runs out, which is the window SendDue documents.
+			for i, s := range chunk {
+				if ferr := e.finish(e.store.MarkSent(ctx, s.ID, s.PlatformID, s.At), outs[i], "sent"); ferr != nil {
+					return n, errors.Join(firstErr, ferr)
+				}
+				n++
+			}
+			continue
+		}
+		for i, rerr := range results {
+			if ferr := e.finish(rerr, outs[i], "sent"); ferr != nil {
+				return n, errors.Join(firstErr, ferr)
+			}
+			n++
+		}
+	}
+	return n, firstErr
+}
