@@ -140,7 +140,10 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 	}
 	dup, err := c.cfg.Receiver.Receive(ctx, in)
 	if err != nil {
-		if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound) {
+		// Only a message the engine can never take is dropped. Anything else, a store that
+		// failed included, answers 500 so Meta delivers it again: dedupe makes that safe, and
+		// dropping would lose the message for good.
+		if errors.Is(err, errs.ErrInvalid) {
 			log.Warn("whatsapp: message refused by the engine; dropped", "campaign", campaign, "err", err)
 			return nil
 		}

@@ -149,6 +149,7 @@ func TestWebhookOutcomes(t *testing.T) {
 		{"RouteFailureAsksForRedelivery", "text.json", func(r *rig) { r.eng.routeErr = errTransient }, 500, 0},
 		{"ReceiveFailureAsksForRedelivery", "text.json", func(r *rig) { r.eng.receiveErr = errTransient }, 500, 0},
 		{"MessageTheEngineRefusesIsDropped", "text.json", func(r *rig) { r.eng.receiveErr = fmt.Errorf("bad: %w", errs.ErrInvalid) }, 200, 0},
+		{"StoreNotFoundAsksForRedelivery", "text.json", func(r *rig) { r.eng.receiveErr = fmt.Errorf("store: %w", errs.ErrNotFound) }, 500, 0},
 		{"ReactionIsIgnored", "reaction.json", nil, 200, 0},
 		{"SystemNoticeIsIgnored", "system.json", nil, 200, 0},
 		{"StickerReachesTheEngineAsUnsupported", "sticker.json", nil, 200, 1},
