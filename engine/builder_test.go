@@ -82,14 +82,6 @@ func onMedia(next string, collect bool) *campaigns.Transition {
 	return &campaigns.Transition{Kind: campaigns.OnMedia, Collect: collect, Goto: next}
 }
 
-func onVerdict(verdict, next, say string) *campaigns.Transition {
-	t := &campaigns.Transition{Kind: campaigns.OnVerdict, Verdict: verdict, Goto: next}
-	if say != "" {
-		t.Say = says(say)
-	}
-	return t
-}
-
 func onAfter(d time.Duration, next, say string) *campaigns.Transition {
 	return &campaigns.Transition{Kind: campaigns.OnTimeout, After: d, Goto: next, Say: says(say)}
 }
