@@ -25,6 +25,9 @@ type CampaignInfo struct {
 // participants per state, and a way to pause, resume or close one.
 type Campaigns interface {
 	CampaignList(ctx context.Context) ([]CampaignInfo, error)
+	// Campaign returns one campaign, or an error wrapping errs.ErrNotFound. The pages of one
+	// campaign use it, so they count the participants of that campaign only.
+	Campaign(ctx context.Context, id string) (CampaignInfo, error)
 	SetStatus(ctx context.Context, id, status string) error
 }
 
@@ -100,16 +103,11 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 }
 
 func (d *Dashboard) findCampaign(ctx context.Context, id string) (CampaignInfo, error) {
-	list, err := d.campaigns.CampaignList(ctx)
+	ci, err := d.campaigns.Campaign(ctx, id)
 	if err != nil {
-		return CampaignInfo{}, fmt.Errorf("dashboard: list campaigns: %w", err)
+		return CampaignInfo{}, fmt.Errorf("dashboard: campaign %q: %w", id, err)
 	}
-	for _, ci := range list {
-		if ci.Def.ID == id {
-			return ci, nil
-		}
-	}
-	return CampaignInfo{}, fmt.Errorf("dashboard: campaign %q: %w", id, errs.ErrNotFound)
+	return ci, nil
 }
 
 // setCampaignStatus pauses, resumes or closes a campaign; only admins may.

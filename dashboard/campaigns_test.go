@@ -39,6 +39,17 @@ func (f *fakeCampaigns) CampaignList(context.Context) ([]dashboard.CampaignInfo,
 	return append([]dashboard.CampaignInfo(nil), f.list...), nil
 }
 
+func (f *fakeCampaigns) Campaign(_ context.Context, id string) (dashboard.CampaignInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ci := range f.list {
+		if ci.Def.ID == id {
+			return ci, nil
+		}
+	}
+	return dashboard.CampaignInfo{}, errs.ErrNotFound
+}
+
 func (f *fakeCampaigns) SetStatus(_ context.Context, id, status string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

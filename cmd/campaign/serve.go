@@ -29,6 +29,7 @@ import (
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
@@ -406,13 +407,29 @@ type campaignDirectory struct{ e *engine.Engine }
 func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
 	var out []dashboard.CampaignInfo
 	for _, d := range c.e.Campaigns() {
-		counts, err := c.e.StateCounts(ctx, d.ID)
+		ci, err := c.info(ctx, d)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts})
+		out = append(out, ci)
 	}
 	return out, nil
+}
+
+func (c campaignDirectory) Campaign(ctx context.Context, id string) (dashboard.CampaignInfo, error) {
+	d, ok := c.e.Campaign(id)
+	if !ok {
+		return dashboard.CampaignInfo{}, fmt.Errorf("campaign %q: %w", id, errs.ErrNotFound)
+	}
+	return c.info(ctx, d)
+}
+
+func (c campaignDirectory) info(ctx context.Context, d *campaigns.Definition) (dashboard.CampaignInfo, error) {
+	counts, err := c.e.StateCounts(ctx, d.ID)
+	if err != nil {
+		return dashboard.CampaignInfo{}, err
+	}
+	return dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts}, nil
 }
 
 func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
