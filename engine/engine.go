@@ -484,7 +484,7 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
-	batch, err := e.store.PendingInboundExcept(ctx, e.paused(), 100)
+	batch, err := e.store.PendingInboundExcept(ctx, e.paused(), pendingBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}

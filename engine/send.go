@@ -39,7 +39,7 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
 	now := e.now()
-	due, err := e.store.DueOutbox(ctx, now, 100)
+	due, err := e.store.DueOutbox(ctx, now, dueBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: due outbox: %w", err)
 	}
@@ -61,7 +61,7 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	}
 	// Read again under the leases: a reply read as due may have been sent and released by
 	// another process since, and is then no longer pending.
-	fresh, err := e.store.DueOutbox(ctx, now, 100)
+	fresh, err := e.store.DueOutbox(ctx, now, dueBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: due outbox: %w", err)
 	}

@@ -129,102 +129,17 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 // stores nothing and reports duplicate=true with the first event's id. An event without a
 // PlatformID cannot be recognised again and is never a duplicate.
 //
-// Concurrent calls share one transaction: webhooks arriving together wait for one commit
-// instead of queueing for one each. If ctx ends while the commit is under way, the event may
-// still be stored; a retried webhook then finds it as a duplicate.
+// Concurrent calls share one transaction with whatever else is being written (writer.go):
+// webhooks arriving together wait for one commit instead of queueing for one each.
 func (db *DB) SaveInbound(ctx context.Context, in engine.Inbound) (id int64, duplicate bool, err error) {
-	req := saveRequest{in: in, done: make(chan saveResult, 1)}
-	select {
-	case db.saves <- req:
-	case <-db.quit:
-		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: database closed", in.Channel, in.PlatformID)
-	case <-ctx.Done():
-		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
-	}
-	select {
-	case r := <-req.done:
-		if r.err != nil {
-			return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, convert(r.err))
-		}
-		return r.id, r.duplicate, nil
-	case <-ctx.Done():
-		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
-	}
-}
-
-type saveRequest struct {
-	in   engine.Inbound
-	done chan saveResult
-}
-
-type saveResult struct {
-	id        int64
-	duplicate bool
-	err       error
-}
-
-// maxSaveBatch bounds how long the first webhook of a burst waits for the others.
-const maxSaveBatch = 256
-
-// saveLoop is the group committer behind SaveInbound. It takes every request waiting at the
-// moment, stores them in one transaction and answers each.
-func (db *DB) saveLoop() {
-	defer close(db.loopDone)
-	for {
-		var batch []saveRequest
-		select {
-		case r := <-db.saves:
-			batch = append(batch, r)
-		case <-db.quit:
-			return
-		}
-	more:
-		for len(batch) < maxSaveBatch {
-			select {
-			case r := <-db.saves:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		results := db.saveBatch(batch)
-		if results == nil {
-			// One bad event must not fail the others: store them one by one.
-			results = make([]saveResult, len(batch))
-			for i := range batch {
-				results[i] = db.saveBatch(batch[i : i+1])[0]
-			}
-		}
-		for i, r := range batch {
-			r.done <- results[i]
-		}
-	}
-}
-
-// saveBatch stores batch in one transaction. It returns nil if a batch of several failed, and
-// the error for a batch of one.
-func (db *DB) saveBatch(batch []saveRequest) []saveResult {
-	// The requests' contexts are not used: the batch belongs to all of them, and an event
-	// whose caller gave up is stored anyway, as a retried webhook would be.
-	ctx := context.Background()
-	results := make([]saveResult, len(batch))
-	err := db.write(ctx, func(tx *wtx) error {
-		for i, r := range batch {
-			id, dup, err := insertInbound(ctx, tx, r.in)
-			if err != nil {
-				return err
-			}
-			results[i] = saveResult{id: id, duplicate: dup}
-		}
-		return nil
+	err = db.write(ctx, func(tx *wtx) error {
+		id, duplicate, err = insertInbound(ctx, tx, in)
+		return err
 	})
-	if err == nil {
-		return results
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlite: save inbound %s/%s: %w", in.Channel, in.PlatformID, convert(err))
 	}
-	if len(batch) > 1 {
-		return nil
-	}
-	return []saveResult{{err: err}}
+	return id, duplicate, nil
 }
 
 // PendingInbound returns up to limit unprocessed events in the order they were stored (all of

@@ -43,9 +43,10 @@ var migrations embed.FS
 
 // DB is a SQLite database file. Its methods are safe for concurrent use.
 //
-// SQLite allows one writer at a time. Writes therefore go through a pool of exactly one
-// connection, so they queue in Go instead of failing with SQLITE_BUSY, while reads use a
-// separate pool that WAL lets run alongside the writer.
+// SQLite allows one writer at a time. Writes therefore go through one goroutine on one
+// connection, which commits the writes waiting together (writer.go), so they queue in Go
+// instead of failing with SQLITE_BUSY, while reads use a separate pool that WAL lets run
+// alongside the writer.
 type DB struct {
 	w  *sql.DB
 	r  *sql.DB
@@ -53,10 +54,9 @@ type DB struct {
 	// routes answers ParticipantsAt from memory (routecache.go).
 	routes *routeCache
 
-	// saves hands inbound events to saveLoop, which commits all that are waiting in one
-	// transaction (group commit). It is unbuffered: an event is either taken by the loop,
-	// which then always answers, or not sent at all.
-	saves    chan saveRequest
+	// writes hands every write to writeLoop, which commits all that are waiting in one
+	// transaction (writer.go).
+	writes   chan writeRequest
 	quit     chan struct{}
 	loopDone chan struct{}
 	closed   sync.Once
@@ -99,9 +99,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), saves: make(chan saveRequest), quit: make(chan struct{}),
+	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
-	go db.saveLoop()
+	go db.writeLoop()
 	return db, nil
 }
 
@@ -114,6 +114,9 @@ func dsn(p string, readOnly bool) string {
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Savepoints (one per write in a group, writer.go) keep a statement journal; in memory it
+	// costs no file writes.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -180,69 +183,6 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.rq.close(), db.r.Close(), db.w.Close())
 	})
 	return err
-}
-
-// write runs fn in a write transaction and commits it if fn returns nil.
-func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
-	var missed []string
-	err := inTx(ctx, db.w, func(tx *sql.Tx) error {
-		w := &wtx{Tx: tx, db: db}
-		err := fn(w)
-		missed = w.missed
-		return err
-	})
-	// The write connection is free again: prepare what this transaction ran unprepared (every
-	// statement text is built from constants, so the cache stays small). stmtMu is not held
-	// while preparing, because a transaction holding the connection may be waiting for it.
-	for _, q := range missed {
-		st, perr := db.w.PrepareContext(context.Background(), q)
-		if perr != nil {
-			continue
-		}
-		db.stmtMu.Lock()
-		if db.stmts[q] == nil {
-			db.stmts[q], st = st, nil
-		}
-		db.stmtMu.Unlock()
-		if st != nil {
-			st.Close()
-		}
-	}
-	return err
-}
-
-// wtx is a write transaction that runs statements prepared earlier when it can.
-type wtx struct {
-	*sql.Tx
-	db     *DB
-	missed []string
-}
-
-func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
-	t.db.stmtMu.Lock()
-	st := t.db.stmts[query]
-	t.db.stmtMu.Unlock()
-	if st == nil {
-		t.missed = append(t.missed, query)
-		return nil
-	}
-	return t.Tx.StmtContext(ctx, st)
-}
-
-// ExecContext is sql.Tx.ExecContext through the statement cache.
-func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return t.Tx.ExecContext(ctx, query, args...)
-}
-
-// QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
-func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {

@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// maxGroup bounds the writes that share one transaction, and so how long a write taken at the
+// start of a group waits for the commit.
+const maxGroup = 512
+
+// errClosed is what writes get after Close.
+var errClosed = errors.New("database closed")
+
+// writeRequest is one call of write, waiting for writeLoop.
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(tx *wtx) error
+	done chan error
+}
+
+// write runs fn in a write transaction; fn's writes are committed if it returns nil and none of
+// them is if it returns an error.
+//
+// Every write goes through writeLoop, which runs all the writes waiting at the moment in one
+// transaction, each inside its own savepoint (group commit). SQLite has one writer, and a
+// commit costs more than the statements of a typical write; one shared commit lets the
+// webhooks, the worker and the sender all make progress in each round instead of queueing for
+// the connection one transaction at a time, where the side needing the most transactions per
+// unit of work starved (docs/performance.md, "Under a flood").
+//
+// Once fn was taken, write waits for the commit even if ctx ends, so its answer is always
+// true: nil means committed. fn runs on the writer's goroutine and must not call write itself.
+func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
+	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-db.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.done
+}
+
+// writeLoop is the only user of the write connection once Open returned. The channel is
+// unbuffered: a request is either taken, and then always answered, or not sent at all, so
+// Close never strands a caller.
+func (db *DB) writeLoop() {
+	defer close(db.loopDone)
+	for {
+		var group []writeRequest
+		select {
+		case r := <-db.writes:
+			group = append(group, r)
+		case <-db.quit:
+			return
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.writes:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		missed := db.commitGroup(group)
+		db.prepare(missed)
+	}
+}
+
+// commitGroup runs a group of writes in one transaction and answers each. A write that fails
+// is rolled back to its savepoint alone. If the transaction itself fails (begin, a savepoint,
+// the commit), every write of the group gets that error: nothing was committed.
+func (db *DB) commitGroup(group []writeRequest) (missed []string) {
+	// The transaction belongs to the whole group: no caller's context may cancel it, since an
+	// interrupted statement can roll back the whole transaction.
+	ctx := context.Background()
+	results := make([]error, len(group))
+	fail := func(err error) []string {
+		for _, r := range group {
+			r.done <- err
+		}
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	w := &wtx{Tx: tx, db: db}
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			// The caller gave up before its turn; nothing of it is written.
+			results[i] = err
+			continue
+		}
+		if len(group) == 1 {
+			// Alone: the transaction is the savepoint.
+			results[i] = r.fn(w)
+			if results[i] != nil {
+				tx.Rollback()
+				r.done <- results[i]
+				return w.missed
+			}
+			continue
+		}
+		if _, err := w.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+			tx.Rollback()
+			return fail(fmt.Errorf("savepoint: %w", err))
+		}
+		if results[i] = r.fn(w); results[i] != nil {
+			if _, err := w.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
+				// SQLite rolls a whole transaction back on some errors (a full disk, an I/O
+				// error); then there is no savepoint left and nothing of the group stands.
+				tx.Rollback()
+				return fail(errors.Join(results[i], fmt.Errorf("roll back to savepoint: %w", err)))
+			}
+		}
+		if _, err := w.ExecContext(ctx, `RELEASE write`); err != nil {
+			tx.Rollback()
+			return fail(fmt.Errorf("release savepoint: %w", err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+	return w.missed
+}
+
+// prepare prepares on the write connection the statements a group ran unprepared (every
+// statement text is built from constants, so the cache stays small).
+func (db *DB) prepare(missed []string) {
+	for _, q := range missed {
+		db.stmtMu.Lock()
+		have := db.stmts[q] != nil
+		db.stmtMu.Unlock()
+		if have {
+			continue
+		}
+		st, err := db.w.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue
+		}
+		db.stmtMu.Lock()
+		db.stmts[q] = st
+		db.stmtMu.Unlock()
+	}
+}
+
+// wtx is a write transaction that runs statements prepared earlier when it can. Its methods
+// drop the cancellation of the context they are given: the transaction is shared by the
+// group, and only commitGroup decides its fate.
+type wtx struct {
+	*sql.Tx
+	db     *DB
+	missed []string
+}
+
+func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
+	t.db.stmtMu.Lock()
+	st := t.db.stmts[query]
+	t.db.stmtMu.Unlock()
+	if st == nil {
+		t.missed = append(t.missed, query)
+		return nil
+	}
+	return t.Tx.StmtContext(ctx, st)
+}
+
+// ExecContext is sql.Tx.ExecContext through the statement cache.
+func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
+func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// QueryContext is sql.Tx.QueryContext through the statement cache.
+func (t *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// TestCommitGroupIsolatesWrites runs one group by hand: a write that fails and one whose caller
+// gave up must leave nothing behind, while the writes around them commit.
+func TestCommitGroupIsolatesWrites(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	boom := errors.New("boom")
+	insert := func(key string, fail error) func(tx *wtx) error {
+		return func(tx *wtx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, key); err != nil {
+				return err
+			}
+			return fail
+		}
+	}
+	tests := []struct {
+		key  string
+		ctx  context.Context
+		fail error
+		want error
+		kept bool
+	}{
+		{key: "first", ctx: ctx, kept: true},
+		{key: "fails", ctx: ctx, fail: boom, want: boom},
+		{key: "gave-up", ctx: gone, want: context.Canceled},
+		{key: "last", ctx: ctx, kept: true},
+		// A statement error inside a write (a duplicate key) is that write's alone.
+		{key: "first", ctx: ctx, want: errAny},
+	}
+	group := make([]writeRequest, len(tests))
+	for i, tt := range tests {
+		group[i] = writeRequest{ctx: tt.ctx, fn: insert(tt.key, tt.fail), done: make(chan error, 1)}
+	}
+	db.commitGroup(group)
+	for i, tt := range tests {
+		got := <-group[i].done
+		switch {
+		case tt.want == nil && got != nil:
+			t.Errorf("write %d (%s): %v, want nil", i, tt.key, got)
+		case tt.want == errAny && got == nil:
+			t.Errorf("write %d (%s): nil, want an error", i, tt.key)
+		case tt.want != nil && tt.want != errAny && !errors.Is(got, tt.want):
+			t.Errorf("write %d (%s): %v, want %v", i, tt.key, got, tt.want)
+		}
+	}
+	for _, tt := range tests {
+		var n int
+		if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM claims WHERE key = ?`, tt.key).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1}[tt.kept]; tt.want != errAny && n != want {
+			t.Errorf("rows for %s = %d, want %d", tt.key, n, want)
+		}
+	}
+}
+
+var errAny = errors.New("any error")
+
+func TestWriteAfterClose(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	err = db.write(ctx, func(*wtx) error { return nil })
+	if !errors.Is(err, errClosed) {
+		t.Fatalf("write after Close: %v, want %v", err, errClosed)
+	}
+}
