@@ -158,9 +158,20 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 // markReadLater marks a new message read and shows the typing indicator while the persona
 // "types" its answer, without holding up the webhook's answer: the message is stored, and a
 // read receipt that fails costs nothing but the blue ticks. Groups support neither.
+//
+// At most maxReadsInFlight receipts are under way at once; past that one is skipped rather
+// than queued. Under a flood an unbounded goroutine (and connection) per message competed
+// with the replies themselves, and a receipt that arrives late is worth nothing.
 func (c *Channel) markReadLater(ctx context.Context, number, wamid string) {
+	select {
+	case c.reads <- struct{}{}:
+	default:
+		c.cfg.Log.Debug("whatsapp: read receipt skipped, too many in flight", "wamid", wamid)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	go func() {
+		defer func() { <-c.reads }()
 		defer cancel()
 		if err := c.MarkReadOn(ctx, number, wamid, true); err != nil {
 			c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)

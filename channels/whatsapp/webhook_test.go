@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
@@ -298,5 +299,44 @@ func TestFetchMediaKinds(t *testing.T) {
 	}
 	if _, _, err := r.ch.FetchMedia(t.Context(), whatsapp.MediaRef{ID: "../me", Kind: "audio"}); !errorsIs(err, errs.ErrInvalid) {
 		t.Errorf("FetchMedia of a path = %v, want ErrInvalid", err)
+	}
+}
+
+// TestReadReceiptsInFlightAreBounded: while the platform is slow to answer read receipts, the
+// webhooks past the bound still answer at once and their receipts are skipped, not queued.
+func TestReadReceiptsInFlightAreBounded(t *testing.T) {
+	r := newRig(t, func(c *whatsapp.Config) { c.Typing = true })
+	release := r.graph.HoldReads()
+	defer release()
+	const extra = 5
+	n := whatsapp.MaxReadsInFlight + extra
+	for i := range n {
+		body := graphtest.TextWebhook(testNumber, fmt.Sprintf("3161234%04d", i), "Ana", fmt.Sprintf("wamid.R%d", i), "hi")
+		if got := r.post(t, body); got != http.StatusOK {
+			t.Fatalf("webhook %d: status %d", i, got)
+		}
+	}
+	if got := len(r.eng.received); got != n {
+		t.Fatalf("engine received %d messages, want %d", got, n)
+	}
+	release()
+	// The receipts in flight finish once released; wait for them, then make sure the skipped
+	// ones never come.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.graph.Reads()) < whatsapp.MaxReadsInFlight && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := len(r.graph.Reads()); got != whatsapp.MaxReadsInFlight {
+		t.Fatalf("read receipts = %d, want the %d in flight", got, whatsapp.MaxReadsInFlight)
+	}
+	// A new message after the others finished gets its receipt again.
+	if got := r.post(t, graphtest.TextWebhook(testNumber, "31612340000", "Ana", "wamid.after", "hi")); got != http.StatusOK {
+		t.Fatalf("webhook after: status %d", got)
+	}
+	for len(r.graph.Reads()) < whatsapp.MaxReadsInFlight+1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := len(r.graph.Reads()); got != whatsapp.MaxReadsInFlight+1 {
+		t.Fatalf("read receipts = %d, want %d", got, whatsapp.MaxReadsInFlight+1)
 	}
 }

@@ -161,7 +161,12 @@ type Channel struct {
 	cfg     Config
 	limits  map[string]int64
 	limiter *limiters
+	// reads bounds the read receipts in flight (markReadLater).
+	reads chan struct{}
 }
+
+// maxReadsInFlight bounds concurrent read receipts; see markReadLater.
+const maxReadsInFlight = 32
 
 var (
 	_ engine.Sender = (*Channel)(nil)
@@ -204,7 +209,11 @@ func New(cfg Config) (*Channel, error) {
 		cfg.SendTimeout = DefaultSendTimeout
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		// The default transport keeps two idle connections per host; replies, read receipts
+		// and media all go to one host, and under load every request beyond two dialled anew.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -224,7 +233,8 @@ func New(cfg Config) (*Channel, error) {
 			limits[k] = v
 		}
 	}
-	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst)}, nil
+	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
+		reads: make(chan struct{}, maxReadsInFlight)}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -63,6 +63,8 @@ type Config struct {
 	// Now and Rand are injected by tests; nil means the wall clock and a random seed.
 	Now  func() time.Time
 	Rand *rand.Rand
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) there, apart from the app.
+	PprofAddr string
 	// Poll is how often background work looks for due work when not woken; 0 means default.
 	Poll time.Duration
 	Log  *slog.Logger
@@ -74,6 +76,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.Data, "data", "./data", "folder for the embedded database and media")
+	fs.StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	var paths stringList
 	fs.Var(&paths, "campaigns", "campaign definition file or folder (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -127,6 +130,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "Profiler on http://%s/debug/pprof/\n", cfg.PprofAddr)
+	}
 	srv, err := newServer(ctx, cfg)
 	if err != nil {
 		return err

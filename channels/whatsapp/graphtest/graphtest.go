@@ -81,7 +81,27 @@ type Server struct {
 	n      int
 	hexSHA bool
 	noSize bool
-	srv    *httptest.Server
+	// held, when not nil, keeps read receipts waiting until it is closed (HoldReads).
+	held chan struct{}
+	srv  *httptest.Server
+}
+
+// HoldReads keeps every read receipt that arrives from now on unanswered until release is
+// called, as a slow platform would; it lets a test fill the client's receipts in flight.
+func (s *Server) HoldReads() (release func()) {
+	held := make(chan struct{})
+	s.mu.Lock()
+	s.held = held
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.held = nil
+			s.mu.Unlock()
+			close(held)
+		})
+	}
 }
 
 // New starts a fake Graph API on loopback and stops it when the test ends.
@@ -202,6 +222,16 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		if _, ok := body["message_id"].(string); !ok {
 			writeError(w, http.StatusBadRequest, 100, "Invalid parameter: message_id")
 			return
+		}
+		s.mu.Lock()
+		held := s.held
+		s.mu.Unlock()
+		if held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		s.mu.Lock()
 		s.reads = append(s.reads, m)

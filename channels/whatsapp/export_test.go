@@ -1,0 +1,4 @@
+package whatsapp
+
+// MaxReadsInFlight is exported for tests.
+const MaxReadsInFlight = maxReadsInFlight
