@@ -132,7 +132,7 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 // Concurrent calls share one transaction with whatever else is being written (writer.go):
 // webhooks arriving together wait for one commit instead of queueing for one each.
 func (db *DB) SaveInbound(ctx context.Context, in engine.Inbound) (id int64, duplicate bool, err error) {
-	err = db.write(ctx, func(tx *wtx) error {
+	err = db.writeOne(ctx, func(tx *wtx) error {
 		id, duplicate, err = insertInbound(ctx, tx, in)
 		return err
 	})

@@ -16,9 +16,12 @@ var errClosed = errors.New("database closed")
 
 // writeRequest is one call of write, waiting for writeLoop.
 type writeRequest struct {
-	ctx  context.Context
-	fn   func(tx *wtx) error
-	done chan error
+	ctx context.Context
+	fn  func(tx *wtx) error
+	// oneStatement says fn writes with a single statement, which SQLite undoes by itself when
+	// it fails, so it needs no savepoint of its own (writeOne).
+	oneStatement bool
+	done         chan error
 }
 
 // write runs fn in a write transaction; fn's writes are committed if it returns nil and none of
@@ -34,7 +37,18 @@ type writeRequest struct {
 // Once fn was taken, write waits for the commit even if ctx ends, so its answer is always
 // true: nil means committed. fn runs on the writer's goroutine and must not call write itself.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
-	req := writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.send(writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// writeOne is write for an fn that changes the database with at most one statement (it may
+// read around it). A failed statement leaves nothing behind, so fn runs without the savepoint
+// write gives every fn: for a webhook's insert the savepoint was two statements of three.
+func (db *DB) writeOne(ctx context.Context, fn func(tx *wtx) error) error {
+	return db.send(writeRequest{ctx: ctx, fn: fn, oneStatement: true, done: make(chan error, 1)})
+}
+
+func (db *DB) send(req writeRequest) error {
+	ctx := req.ctx
 	select {
 	case db.writes <- req:
 	case <-db.quit:
@@ -67,7 +81,7 @@ func (db *DB) writeLoop() {
 				break more
 			}
 		}
-		missed := db.commitGroup(group)
+		missed := db.commitGroup(group, false)
 		db.prepare(missed)
 	}
 }
@@ -75,7 +89,12 @@ func (db *DB) writeLoop() {
 // commitGroup runs a group of writes in one transaction and answers each. A write that fails
 // is rolled back to its savepoint alone. If the transaction itself fails (begin, a savepoint,
 // the commit), every write of the group gets that error: nothing was committed.
-func (db *DB) commitGroup(group []writeRequest) (missed []string) {
+//
+// A write marked oneStatement runs without a savepoint unless isolate is set. If one of them
+// fails, SQLite may have rolled back the whole transaction (it does on a full disk or an I/O
+// error) and later statements would then commit on their own; so the group is rolled back at
+// once and run again with a savepoint for every write.
+func (db *DB) commitGroup(group []writeRequest, isolate bool) (missed []string) {
 	// The transaction belongs to the whole group: no caller's context may cancel it, since an
 	// interrupted statement can roll back the whole transaction.
 	ctx := context.Background()
@@ -95,6 +114,13 @@ func (db *DB) commitGroup(group []writeRequest) (missed []string) {
 		if err := r.ctx.Err(); err != nil {
 			// The caller gave up before its turn; nothing of it is written.
 			results[i] = err
+			continue
+		}
+		if r.oneStatement && !isolate && len(group) > 1 {
+			if results[i] = r.fn(w); results[i] != nil {
+				tx.Rollback()
+				return db.commitGroup(group, true)
+			}
 			continue
 		}
 		if len(group) == 1 {

@@ -45,7 +45,7 @@ func TestCommitGroupIsolatesWrites(t *testing.T) {
 	for i, tt := range tests {
 		group[i] = writeRequest{ctx: tt.ctx, fn: insert(tt.key, tt.fail), done: make(chan error, 1)}
 	}
-	db.commitGroup(group)
+	db.commitGroup(group, false)
 	for i, tt := range tests {
 		got := <-group[i].done
 		switch {
@@ -80,5 +80,41 @@ func TestWriteAfterClose(t *testing.T) {
 	err = db.write(ctx, func(*wtx) error { return nil })
 	if !errors.Is(err, errClosed) {
 		t.Fatalf("write after Close: %v, want %v", err, errClosed)
+	}
+}
+
+// TestCommitGroupOneStatementFailure: a single-statement write that fails sends the group round
+// again with savepoints, so the writes before and after it still commit, once.
+func TestCommitGroupOneStatementFailure(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	insert := func(key string) func(tx *wtx) error {
+		return func(tx *wtx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, key)
+			return err
+		}
+	}
+	keys := []string{"a", "a", "b", "c"}
+	group := make([]writeRequest, len(keys))
+	for i, k := range keys {
+		group[i] = writeRequest{ctx: ctx, fn: insert(k), oneStatement: k != "c", done: make(chan error, 1)}
+	}
+	db.commitGroup(group, false)
+	for i, k := range keys {
+		err := <-group[i].done
+		if (i == 1) != (err != nil) {
+			t.Errorf("write %d (%s): %v", i, k, err)
+		}
+	}
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM claims`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("%d rows, want 3 (a, b, c once each)", n)
 	}
 }
