@@ -53,3 +53,94 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCommitBatch measures the worker's batched commit, per step: 25 steps of different
+// participants (out of 10,000) in one call, each a transcript line, a reply and the event.
+func BenchmarkCommitBatch(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db"))
+	ctx := b.Context()
+	const people, per = 10000, 25
+	ps := make([]engine.Participant, people)
+	var steps []engine.Step
+	for i := range ps {
+		ps[i] = participant(fmt.Sprint("p", i))
+		id, _, err := db.SaveInbound(ctx, event(fmt.Sprint("p", i), 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps = append(steps, engine.Step{InboundID: id, Participant: ps[i], Created: true})
+		if len(steps) == 500 || i == people-1 {
+			if _, err := db.CommitBatch(ctx, steps); err != nil {
+				b.Fatal(err)
+			}
+			steps = steps[:0]
+		}
+	}
+	ids := make([]int64, b.N)
+	for i := range ids {
+		id, _, err := db.SaveInbound(ctx, event(fmt.Sprint("p", i%people), i+1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += per {
+		steps = steps[:0]
+		for j := i; j < min(i+per, b.N); j++ {
+			p := &ps[j%people]
+			prev := p.Version
+			p.Version++
+			steps = append(steps, engine.Step{InboundID: ids[j], Participant: *p, PrevVersion: prev,
+				Lines:  []engine.Line{{ParticipantID: p.ID, Direction: engine.In, Text: "hi", At: t0}},
+				Outbox: []engine.Outbound{{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: p.Address, Text: "yo", DueAt: t0}}})
+		}
+		errs, err := db.CommitBatch(ctx, steps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkMarkSentBatch measures recording sent replies, 25 per call, per reply.
+func BenchmarkMarkSentBatch(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db"))
+	ctx := b.Context()
+	p := participant("u")
+	id, _, err := db.SaveInbound(ctx, event("u", 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	outs := make([]engine.Outbound, b.N)
+	for i := range outs {
+		outs[i] = engine.Outbound{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: "u", Text: "yo", DueAt: t0}
+	}
+	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
+		b.Fatal(err)
+	}
+	due, err := db.DueOutbox(ctx, t0, 0)
+	if err != nil || len(due) != b.N {
+		b.Fatalf("%d due, %v", len(due), err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 25 {
+		var sent []engine.Sent
+		for _, o := range due[i:min(i+25, b.N)] {
+			sent = append(sent, engine.Sent{ID: o.ID, PlatformID: "wamid", At: t0})
+		}
+		errs, err := db.MarkSentBatch(ctx, sent)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
