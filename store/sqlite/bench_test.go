@@ -55,11 +55,11 @@ func BenchmarkCommit(b *testing.B) {
 }
 
 // BenchmarkCommitBatch measures the worker's batched commit, per step: 25 steps of different
-// participants (out of 10,000) in one call, each a transcript line, a reply and the event.
+// participants (out of 100,000, the target size) in one call, each a transcript line, a reply and the event.
 func BenchmarkCommitBatch(b *testing.B) {
 	db := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db"))
 	ctx := b.Context()
-	const people, per = 10000, 25
+	const people, per = 100000, 25
 	ps := make([]engine.Participant, people)
 	var steps []engine.Step
 	for i := range ps {

@@ -417,12 +417,15 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
 			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
 	} else {
+		// The campaign, channel and address make up the id and never change: leaving them
+		// out of SET spares the address index an update (SQLite rewrites the entries of every
+		// index on a column that is SET, changed or not).
 		res, err = tx.ExecContext(ctx, `
-			UPDATE participants SET campaign = ?, channel = ?, address = ?, state = ?, vars = ?,
+			UPDATE participants SET state = ?, vars = ?,
 				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
 				updated_at = ?
 			WHERE id = ? AND version = ?`,
-			p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+			p.State, string(varsJSON), p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
 			unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
 	}
