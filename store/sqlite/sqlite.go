@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -51,10 +50,6 @@ var migrations embed.FS
 type DB struct {
 	w  *sql.DB
 	r  *sql.DB
-	// ck copies the write-ahead log back into the database file (checkpoint.go).
-	ck     *sql.DB
-	ckDone chan struct{}
-	ckLast atomic.Pointer[checkpointResult]
 	rq *readCache
 	// routes answers ParticipantsAt from memory (routecache.go).
 	routes *routeCache
@@ -104,25 +99,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	// The checkpointer's own connection: a checkpoint is not a read (query_only refuses it)
-	// and must not hold up the writer.
-	ck, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
-	}
-	ck.SetMaxOpenConns(1)
-	db := &DB{w: w, r: r, ck: ck, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
-		loopDone: make(chan struct{}), ckDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
-	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		w.Close()
-		r.Close()
-		ck.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
+		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	go db.writeLoop()
-	go db.checkpointLoop(checkpointEvery)
 	return db, nil
 }
 
@@ -202,13 +181,12 @@ func (db *DB) Close() error {
 	db.closed.Do(func() {
 		close(db.quit)
 		<-db.loopDone
-		<-db.ckDone
 		db.stmtMu.Lock()
 		for _, s := range db.stmts {
 			err = errors.Join(err, s.Close())
 		}
 		db.stmtMu.Unlock()
-		err = errors.Join(err, db.rq.close(), db.r.Close(), db.ck.Close(), db.w.Close())
+		err = errors.Join(err, db.rq.close(), db.r.Close(), db.w.Close())
 	})
 	return err
 }

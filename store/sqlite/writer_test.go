@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // TestCommitGroupIsolatesWrites runs one group by hand: a write that fails and one whose caller
@@ -118,39 +116,5 @@ func TestCommitGroupOneStatementFailure(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d rows, want 3 (a, b, c once each)", n)
-	}
-}
-
-// TestCheckpointsKeepTheLogShort: with the writer's automatic checkpoint off, the checkpoint
-// loop must still copy the log back, or it would grow for ever.
-func TestCheckpointsKeepTheLogShort(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "campaign.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for i := range 200 {
-		err := db.write(ctx, func(tx *wtx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, fmt.Sprint("k", i))
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Wait for one of the loop's checkpoints to have copied the whole log back; the test
-	// ends as soon as one has (it waits for the loop, not for a time).
-	deadline := time.After(10 * time.Second)
-	for {
-		if r := db.ckLast.Load(); r != nil && r.log > 0 && r.copied == r.log {
-			return
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("no checkpoint copied the log back: %+v", db.ckLast.Load())
-		case <-time.After(checkpointEvery):
-		}
 	}
 }
