@@ -158,5 +158,36 @@ func TestParticipantConversation(t *testing.T) {
 	if len(h.convs.replies) != 1 || h.convs.replies[0] != "mod: Try the shakshuka." || len(h.convs.handbacks) != 1 {
 		t.Errorf("replies %q, handbacks %q", h.convs.replies, h.convs.handbacks)
 	}
-	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"approved"}}), http.StatusBadRequest)
+	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"approved"}, "key": {"k"}}), http.StatusBadRequest)
+	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"eliminated"}}), http.StatusBadRequest) // no key
+
+	// The page's forms carry one decision key: the same form sent twice is one verdict.
+	doc = MustDoc(t, h.Get(conv))
+	key, _ := doc.Find("form[action$='/verdict'] input[name=key]").First().Attr("value")
+	if key == "" {
+		t.Fatal("verdict form without a decision key")
+	}
+	form := url.Values{"verdict": {"eliminated"}, "key": {key}}
+	if doc := MustDoc(t, h.Follow(h.Submit(conv+"/verdict", form))); !strings.Contains(doc.Find(".flash").Text(), "Verdict given: eliminated") {
+		t.Errorf("first verdict flash = %q", doc.Find(".flash").Text())
+	}
+	if doc := MustDoc(t, h.Follow(h.Submit(conv+"/verdict", form))); !strings.Contains(doc.Find(".flash").Text(), "given already") {
+		t.Errorf("second verdict flash = %q", doc.Find(".flash").Text())
+	}
+	if again, _ := MustDoc(t, h.Get(conv)).Find("form[action$='/verdict'] input[name=key]").First().Attr("value"); again == key {
+		t.Errorf("the page rendered again with the same decision key %q", key)
+	}
+	pending, err := h.db.PendingInbound(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := 0
+	for _, in := range pending {
+		if in.Kind == engine.KindVerdict && in.ParticipantID == "p1" {
+			verdicts++
+		}
+	}
+	if verdicts != 1 {
+		t.Errorf("%d verdict events for p1, want 1", verdicts)
+	}
 }

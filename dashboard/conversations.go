@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,8 +47,11 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	if len(lines) == 0 {
 		return fmt.Errorf("dashboard: participant %s: %w", pid, errs.ErrNotFound)
 	}
+	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
+	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
+		"DecisionKey": rand.Text(),
 	})
 }
 
@@ -86,9 +91,18 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 	if !slices.Contains(participantVerdicts, v) {
 		return fmt.Errorf("dashboard: verdict %q: %w", v, errs.ErrInvalid)
 	}
-	if err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username); err != nil {
-		return fmt.Errorf("dashboard: %s %s: %w", v, c.Params("pid"), err)
+	key := c.FormValue("key")
+	if key == "" {
+		return fmt.Errorf("dashboard: verdict without a decision key (reload the page): %w", errs.ErrInvalid)
 	}
-	d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
+	err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username, key)
+	switch {
+	case errors.Is(err, errs.ErrConflict):
+		d.setFlash(c, flash{Message: "That verdict was given already (the form was sent twice); nothing changed."})
+	case err != nil:
+		return fmt.Errorf("dashboard: %s %s: %w", v, c.Params("pid"), err)
+	default:
+		d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
+	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
 }

@@ -23,8 +23,8 @@ type Judge interface {
 	// decided, errs.ErrNotFound when there is no such entry, errs.ErrInvalid for a bad verdict.
 	Decide(ctx context.Context, d judge.Decision) error
 	// DecideParticipant gives a verdict on a participant or team (shortlisted, advanced,
-	// eliminated, winner) rather than on one entry.
-	DecideParticipant(ctx context.Context, campaign, participantID, verdict, by string) error
+	// eliminated, winner) rather than on one entry; a decision key given twice is one verdict.
+	DecideParticipant(ctx context.Context, campaign, participantID, verdict, by, key string) error
 }
 
 // Media opens stored media objects; *media.Store satisfies it.

@@ -441,7 +441,7 @@ func TestRoundsAndTeams(t *testing.T) {
 	}
 	wantTexts(t, h.settle(), "Welcome, team Team g1.", "Welcome, team Team g2.", "Welcome, team Team g3.")
 	g3 := h.participant("race", "g3")
-	if err := h.judge.DecideParticipant(h.ctx, "race", g3.ID, campaigns.VerdictEliminated, "jury"); err != nil {
+	if err := h.judge.DecideParticipant(h.ctx, "race", g3.ID, campaigns.VerdictEliminated, "jury", ""); err != nil {
 		t.Fatal(err)
 	}
 	wantTexts(t, h.settle(), "You're out.")
@@ -458,7 +458,7 @@ func TestRoundsAndTeams(t *testing.T) {
 	if err := h.eng.StartRound(h.ctx, "race", "nope"); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("unknown round: %v", err)
 	}
-	if err := h.judge.DecideParticipant(h.ctx, "race", g3.ID, "maybe", "jury"); !errors.Is(err, errs.ErrInvalid) {
+	if err := h.judge.DecideParticipant(h.ctx, "race", g3.ID, "maybe", "jury", ""); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("unknown verdict: %v", err)
 	}
 }

@@ -137,18 +137,31 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 
 // DecideParticipant gives a verdict on a participant (a team) rather than on one entry, such as
 // eliminated or advanced after a round; their state machine receives it as a KindVerdict event
-// without an entry. The same verdict by the same moderator at the same instant is stored once.
-func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID, verdict, by string) error {
+// without an entry.
+//
+// key names the decision: the same verdict with the same key again (a form submitted twice, a
+// double click) stores nothing more and returns an error wrapping errs.ErrConflict, so a
+// participant is not eliminated or advanced twice by accident. The dashboard puts a fresh key
+// in every page it renders; an empty key stands for "the same verdict by the same moderator at
+// the same instant".
+func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID, verdict, by, key string) error {
 	if !slices.Contains(campaigns.Verdicts, verdict) {
 		return fmt.Errorf("judge: %w: verdict %q (want one of %v)", errs.ErrInvalid, verdict, campaigns.Verdicts)
 	}
 	if campaign == "" || participantID == "" {
 		return fmt.Errorf("judge: %w: a participant verdict needs a campaign and a participant", errs.ErrInvalid)
 	}
+	if len(key) > maxKey {
+		return fmt.Errorf("judge: %w: decision key longer than %d characters", errs.ErrInvalid, maxKey)
+	}
 	at := s.now()
+	id := fmt.Sprintf("verdict:%s:%s:%s:%d", participantID, verdict, by, at.UnixNano())
+	if key != "" {
+		id = fmt.Sprintf("verdict:%s:%s:key:%s", participantID, verdict, key)
+	}
 	ev := engine.Inbound{
 		Channel:       "judge",
-		PlatformID:    fmt.Sprintf("verdict:%s:%s:%s:%d", participantID, verdict, by, at.UnixNano()),
+		PlatformID:    id,
 		Campaign:      campaign,
 		ParticipantID: participantID,
 		Kind:          engine.KindVerdict,
@@ -156,14 +169,21 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 		Agent:         by,
 		At:            at,
 	}
-	if _, _, err := s.Store.SaveInbound(ctx, ev); err != nil {
+	_, dup, err := s.Store.SaveInbound(ctx, ev)
+	if err != nil {
 		return fmt.Errorf("judge: %s verdict on %s: %w", verdict, participantID, err)
+	}
+	if dup {
+		return fmt.Errorf("judge: %s verdict on %s: %w: given already", verdict, participantID, errs.ErrConflict)
 	}
 	if s.Wake != nil {
 		s.Wake()
 	}
 	return nil
 }
+
+// maxKey bounds a decision key, which comes from a form.
+const maxKey = 128
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestDecideAcceptsEveryVerdict(t *testing.T) {
 
 func TestDecideParticipantQueuesVerdictWithoutEntry(t *testing.T) {
 	s, db := MustService(t)
-	if err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury"); err != nil {
+	if err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury", ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.PendingInbound(t.Context(), 0)
@@ -73,14 +74,48 @@ func TestDecideParticipantQueuesVerdictWithoutEntry(t *testing.T) {
 		ev.ParticipantID != "team1" || ev.Campaign != "race" || ev.Agent != "jury" {
 		t.Errorf("event = %+v", ev)
 	}
-	// A double submit at the same instant is one verdict.
-	s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury")
+	// Without a key, a double submit at the same instant is one verdict.
+	if err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury", ""); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("double submit = %v, want a conflict", err)
+	}
 	if got, _ := db.PendingInbound(t.Context(), 0); len(got) != 1 {
 		t.Errorf("%d events after a double submit, want 1", len(got))
 	}
 	for _, bad := range [][3]string{{"race", "team1", "maybe"}, {"", "team1", "winner"}, {"race", "", "winner"}} {
-		if err := s.DecideParticipant(t.Context(), bad[0], bad[1], bad[2], "jury"); !errors.Is(err, errs.ErrInvalid) {
+		if err := s.DecideParticipant(t.Context(), bad[0], bad[1], bad[2], "jury", ""); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("DecideParticipant%v = %v, want invalid", bad, err)
 		}
+	}
+}
+
+// TestDecideParticipantKeys: a decision key makes a resubmitted form one verdict, whenever it
+// arrives, while other verdicts and other keys stay decisions of their own.
+func TestDecideParticipantKeys(t *testing.T) {
+	tests := []struct {
+		verdict, by, key string
+		want             error
+	}{
+		{campaigns.VerdictAdvanced, "ann", "page1", nil},
+		{campaigns.VerdictAdvanced, "ann", "page1", errs.ErrConflict}, // the same form again
+		{campaigns.VerdictAdvanced, "bob", "page1", errs.ErrConflict}, // whoever sends it
+		{campaigns.VerdictWinner, "ann", "page1", nil},                // another button on the page
+		{campaigns.VerdictAdvanced, "ann", "page2", nil},              // the page loaded again
+		{campaigns.VerdictAdvanced, "ann", strings.Repeat("k", 129), errs.ErrInvalid},
+	}
+	s, db := MustService(t)
+	clock := t0
+	s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	wantEvents := 0
+	for i, tt := range tests {
+		err := s.DecideParticipant(t.Context(), "race", "team1", tt.verdict, tt.by, tt.key)
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%d: DecideParticipant(%s, %s, %.10s) = %v, want %v", i, tt.verdict, tt.by, tt.key, err, tt.want)
+		}
+		if tt.want == nil {
+			wantEvents++
+		}
+	}
+	if got, _ := db.PendingInbound(t.Context(), 0); len(got) != wantEvents {
+		t.Errorf("%d verdict events, want %d", len(got), wantEvents)
 	}
 }

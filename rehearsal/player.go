@@ -231,7 +231,7 @@ func init() {
 			if len(args) != 1 {
 				return errors.New("usage: /verdict shortlisted|winner|eliminated|advanced")
 			}
-			return p.judge.DecideParticipant(ctx, p.def.ID, p.participantID(), args[0], "rehearsal")
+			return p.judge.DecideParticipant(ctx, p.def.ID, p.participantID(), args[0], "rehearsal", "")
 		}},
 		"/round": {"/round start|close NAME", func(ctx context.Context, p *Player, args []string) error {
 			if len(args) != 2 || (args[0] != "start" && args[0] != "close") {
