@@ -125,8 +125,10 @@ type Engine struct {
 	processMu sync.Mutex
 	sendMu    sync.Mutex
 	timerMu   sync.Mutex
-	wakeWork  chan struct{}
-	wakeSend  chan struct{}
+	// claimsExpired is when FireDueTimers last deleted expired leases (guarded by timerMu).
+	claimsExpired time.Time
+	wakeWork      chan struct{}
+	wakeSend      chan struct{}
 }
 
 // New returns an Engine for cfg.

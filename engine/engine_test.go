@@ -266,3 +266,40 @@ func TestReceiveRefusesBadInput(t *testing.T) {
 		t.Errorf("%d events stored from bad input", n)
 	}
 }
+
+// TestFireDueTimersExpiresDeadLeases: leases a dead process left behind are deleted once they
+// ran out, a minute at a time by the engine's clock, and live ones are kept.
+func TestFireDueTimersExpiresDeadLeases(t *testing.T) {
+	h := newHarness(t)
+	now := h.clock.Now()
+	if _, err := h.db.Claim(h.ctx, "dead", []string{"outbox:1", "outbox:2"}, now, now.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Claim(h.ctx, "alive", []string{"outbox:3"}, now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.eng.FireDueTimers(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing had run out yet; within the next minute the engine does not look again.
+	h.clock.Advance(45 * time.Second)
+	if _, err := h.eng.FireDueTimers(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.db.ExpireClaims(h.ctx, h.clock.Now()); err != nil || n != 2 {
+		t.Fatalf("expired by hand = %d (%v), want the 2 dead leases still stored", n, err)
+	}
+	if _, err := h.db.Claim(h.ctx, "dead", []string{"outbox:1"}, h.clock.Now(), h.clock.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Minute)
+	if _, err := h.eng.FireDueTimers(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.db.ExpireClaims(h.ctx, h.clock.Now()); err != nil || n != 0 {
+		t.Errorf("expired by hand after the engine's turn = %d (%v), want 0", n, err)
+	}
+	if won, err := h.db.Claim(h.ctx, "b", []string{"outbox:3"}, h.clock.Now(), h.clock.Now().Add(time.Hour)); err != nil || len(won) != 0 {
+		t.Errorf("the live lease was taken: won %v (%v)", won, err)
+	}
+}

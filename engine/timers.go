@@ -15,9 +15,12 @@ import (
 // key, "timer:<participant>:<transition>:<seq>"); a campaign's timer starts or closes a round
 // for every active participant. Each timer fires once: it is deleted in the write that stores
 // its events.
+//
+// It also deletes, once a minute, the leases that ran out (Store.Claim), when the store can.
 func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	e.timerMu.Lock()
 	defer e.timerMu.Unlock()
+	e.expireClaims(ctx)
 	due, err := e.store.DueTimers(ctx, e.now(), 100)
 	if err != nil {
 		return 0, fmt.Errorf("engine: due timers: %w", err)
@@ -50,6 +53,32 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 		e.Wake()
 	}
 	return fired, nil
+}
+
+// claimExpirer is a Store that deletes leases that ran out (both stores here). An expired lease
+// is free for the taking already; without this a process that died would leave its leases
+// stored for ever, one for every reply it had claimed.
+type claimExpirer interface {
+	ExpireClaims(ctx context.Context, now time.Time) (int, error)
+}
+
+// expireClaimsEvery is how often FireDueTimers deletes expired leases.
+const expireClaimsEvery = time.Minute
+
+func (e *Engine) expireClaims(ctx context.Context) {
+	x, ok := e.store.(claimExpirer)
+	now := e.now()
+	if !ok || now.Sub(e.claimsExpired) < expireClaimsEvery {
+		return
+	}
+	e.claimsExpired = now
+	n, err := x.ExpireClaims(ctx, now)
+	switch {
+	case err != nil:
+		e.log.Warn("expire leases", "err", err)
+	case n > 0:
+		e.log.Info("expired leases deleted (a process stopped holding them)", "leases", n)
+	}
 }
 
 // StartRound starts a round of a campaign for every active participant (not finished, not

@@ -108,6 +108,17 @@ func (db *DB) Release(ctx context.Context, owner string, keys []string) error {
 	return nil
 }
 
+// ExpireClaims deletes the leases that ran out by now and returns how many. An expired lease is
+// free for anyone to take already; deleting it only keeps a holder that died from leaving its
+// leases behind for ever (a reply's "outbox:<id>" is never claimed again once sent).
+func (db *DB) ExpireClaims(ctx context.Context, now time.Time) (int, error) {
+	res, err := db.c(colClaims).DeleteMany(ctx, d("until", d("$lt", ns(now))))
+	if err != nil {
+		return 0, fmt.Errorf("mongo: expire claims: %w", convert(err))
+	}
+	return int(res.DeletedCount), nil
+}
+
 // RetryOutbox leaves a pending reply pending, due again at due, with the reason of the failed
 // attempt and one more attempt counted. Only the holder of the reply's lease calls it. It
 // returns errs.ErrNotFound for an unknown reply and errs.ErrConflict for one no longer pending.

@@ -160,6 +160,8 @@ var indexes = []index{
 	{colVersions, bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}, true},
 	{colUsers, bson.D{{Key: "username", Value: 1}}, true},
 	{colClaims, bson.D{{Key: "key", Value: 1}}, true},
+	// ExpireClaims deletes the leases that ran out.
+	{colClaims, bson.D{{Key: "until", Value: 1}}, false},
 }
 
 func (db *DB) createIndexes(ctx context.Context) error {

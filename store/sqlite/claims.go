@@ -62,6 +62,25 @@ func (db *DB) Release(ctx context.Context, owner string, keys []string) error {
 	return nil
 }
 
+// ExpireClaims deletes the leases that ran out by now and returns how many. An expired lease is
+// free for anyone to take already; deleting it only keeps a holder that died from leaving its
+// leases behind for ever.
+func (db *DB) ExpireClaims(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE until < ?`, unixNano(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: expire claims: %w", convert(err))
+	}
+	return int(n), nil
+}
+
 // RetryOutbox leaves a pending reply pending, due again at due, with the reason of the failed
 // attempt and one more attempt counted. It returns errs.ErrNotFound for an unknown reply and
 // errs.ErrConflict for one no longer pending.

@@ -41,6 +41,24 @@ var claimTests = []test{
 		equal(t, "c after a's release", claim(t, s, "c", t0, at(time.Hour), "k1", "k2"), []string{"k1"})
 		noErr(t, "Release nothing", s.Release(t.Context(), "a", nil))
 	}},
+	{"ExpireClaimsDeletesOnlyLeasesThatRanOut", func(t *testing.T, s Store) {
+		x, ok := s.(ClaimExpirer)
+		if !ok {
+			t.Skip("backend does not expire claims")
+		}
+		claim(t, s, "dead", t0, at(10*time.Second), "k1", "k2")
+		claim(t, s, "alive", t0, at(time.Hour), "k3")
+		n, err := x.ExpireClaims(t.Context(), at(10*time.Second))
+		noErr(t, "ExpireClaims at the expiry", err)
+		equal(t, "expired at the expiry instant", n, 0)
+		n, err = x.ExpireClaims(t.Context(), at(11*time.Second))
+		noErr(t, "ExpireClaims", err)
+		equal(t, "expired", n, 2)
+		n, err = x.ExpireClaims(t.Context(), at(11*time.Second))
+		noErr(t, "ExpireClaims again", err)
+		equal(t, "expired again", n, 0)
+		equal(t, "the live lease still holds", claim(t, s, "b", at(time.Minute), at(time.Hour), "k3", "k1"), []string{"k1"})
+	}},
 	{"RetryOutboxKeepsReplyPendingUntilDue", func(t *testing.T, s Store) {
 		queue(t, s)
 		id := dueID(t, s, "Welcome")

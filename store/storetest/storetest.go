@@ -36,6 +36,12 @@ type DeliveryRecorder interface {
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 }
 
+// ClaimExpirer is implemented by backends that delete leases that ran out (every backend
+// here; the engine calls it when present).
+type ClaimExpirer interface {
+	ExpireClaims(ctx context.Context, now time.Time) (int, error)
+}
+
 // OutboxLister is implemented by backends that can list a participant's outbox, whatever the
 // status of its rows; the suite then also checks what MarkFailed and MarkSent leave behind.
 type OutboxLister interface {
