@@ -29,10 +29,9 @@ type writeRequest struct {
 //
 // Every write goes through writeLoop, which runs all the writes waiting at the moment in one
 // transaction, each inside its own savepoint (group commit). SQLite has one writer, and a
-// commit costs more than the statements of a typical write; one shared commit lets the
-// webhooks, the worker and the sender all make progress in each round instead of queueing for
-// the connection one transaction at a time, where the side needing the most transactions per
-// unit of work starved (docs/performance.md, "Under a flood").
+// commit (writing the changed pages to the log) costs more than the statements of a typical
+// write: the webhooks, the worker, the sender and the dashboard share one commit per round
+// instead of queueing for the connection one transaction each.
 //
 // Once fn was taken, write waits for the commit even if ctx ends, so its answer is always
 // true: nil means committed. fn runs on the writer's goroutine and must not call write itself.
