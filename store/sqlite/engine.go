@@ -734,7 +734,11 @@ func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time
 		// A reply to a stranger has no transcript to go in.
 		return err
 	}
-	return insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at})
+	if err := insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at}); err != nil {
+		// The reply is marked sent already: only rolling back more than this reply undoes it.
+		return &brokenTx{err}
+	}
+	return nil
 }
 
 // MarkSentBatch records several delivered replies in one transaction, each as MarkSent would,
@@ -744,23 +748,15 @@ func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, e
 	errsOut := make([]error, len(sent))
 	err := db.write(ctx, func(tx *wtx) error {
 		for i, s := range sent {
-			// finishOutbound fails (unknown, already sent) before it writes; a failure after
-			// it leaves a reply half recorded, and the whole batch is rolled back.
-			pid, text, err := finishOutbound(ctx, tx, s.ID,
-				`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
-				s.PlatformID, unixNano(s.At), unixNano(s.At))
+			// markSent fails in the ordinary course (unknown, already sent) before it writes;
+			// any other failure may leave a reply half recorded, and the whole batch is rolled
+			// back.
+			err := markSent(ctx, tx, s.ID, s.PlatformID, s.At)
 			if err != nil && !ordinary(err) {
 				return err
 			}
 			if err != nil {
 				errsOut[i] = fmt.Errorf("sqlite: mark outbox %d sent: %w", s.ID, convert(err))
-				continue
-			}
-			if pid == "" {
-				continue
-			}
-			if err := insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: s.At}); err != nil {
-				return fmt.Errorf("outbox %d: %w", s.ID, err)
 			}
 		}
 		return nil
