@@ -58,7 +58,10 @@ func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, e
 		c.now = def.Schedule.Start
 	}
 	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{}}
-	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now, Rand: rand.New(rand.NewPCG(1, 1))})
+	// One send at a time: replies to different participants then go out in the order they
+	// were written, which is the order a rehearsal lists them in.
+	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now,
+		Rand: rand.New(rand.NewPCG(1, 1)), SendConcurrency: 1})
 	p.eng.Handle(Channel, p.out)
 	// Restore stores the definition and schedules its rounds, as `campaign serve` does.
 	if err := p.eng.Restore(ctx); err != nil {
