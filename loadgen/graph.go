@@ -163,6 +163,39 @@ func (g *Graph) Take() map[string][]time.Time {
 	return r
 }
 
+// WaitEach waits until every recipient in want (without a leading "+") has at least as many
+// replies recorded as want gives, or ctx ends, or no reply arrived for idle; it returns how
+// many replies are still missing. Unlike a total count, a reply sent twice to one recipient
+// does not stand in for another's that has not arrived yet.
+func (g *Graph) WaitEach(ctx context.Context, want map[string]int, idle time.Duration) int {
+	t := time.NewTimer(idle)
+	defer t.Stop()
+	for {
+		missing := g.missing(want)
+		if missing == 0 {
+			return 0
+		}
+		select {
+		case <-g.notify:
+			t.Reset(idle)
+		case <-t.C:
+			return g.missing(want)
+		case <-ctx.Done():
+			return g.missing(want)
+		}
+	}
+}
+
+func (g *Graph) missing(want map[string]int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for to, w := range want {
+		n += max(0, w-len(g.replies[to]))
+	}
+	return n
+}
+
 // WaitReplies waits until at least n replies are recorded, or ctx ends, or no reply arrived
 // for idle; it returns how many are recorded.
 func (g *Graph) WaitReplies(ctx context.Context, n int, idle time.Duration) int {

@@ -207,8 +207,18 @@ func TestGraphRecordsReplies(t *testing.T) {
 	if n := g.WaitReplies(context.Background(), 1, time.Second); n != 1 {
 		t.Fatalf("%d replies, want 1", n)
 	}
+	if n := g.WaitEach(context.Background(), map[string]int{"31600000001": 1}, time.Second); n != 0 {
+		t.Fatalf("WaitEach: %d missing, want 0", n)
+	}
+	// A second reply to the same recipient does not make up for one to somebody else.
+	if c := post("tok", text); c != 200 {
+		t.Fatalf("send again: %d", c)
+	}
+	if n := g.WaitEach(context.Background(), map[string]int{"31600000001": 1, "31600000002": 1}, 50*time.Millisecond); n != 1 {
+		t.Fatalf("WaitEach with another recipient's reply missing: %d missing, want 1", n)
+	}
 	got := g.Take()
-	if len(got["31600000001"]) != 1 || g.Reads() != 1 || g.Rejected() != 2 {
+	if len(got["31600000001"]) != 2 || g.Reads() != 1 || g.Rejected() != 2 {
 		t.Fatalf("recorded %v, %d reads, %d rejected", got, g.Reads(), g.Rejected())
 	}
 	if _, err := loadgen.StartGraph("0.0.0.0:0", "tok"); err == nil {

@@ -135,9 +135,16 @@ func TestMultiProcessOnMongo(t *testing.T) {
 		return
 	}
 
-	// Wait for every reply, then past the leases the killed server held: a reply it claimed
-	// would be sent by another server only then.
-	graph.WaitReplies(ctx, total, 30*time.Second)
+	// Wait for every participant's replies (a total count would let a reply sent twice stand
+	// in for one still to come), then past the leases the killed server held: a reply it
+	// claimed would be sent again by another server only then. A message the killed server
+	// had claimed is processed by another only when that lease ran out, so replies may pause
+	// for a lease's length: the idle wait is longer than both leases.
+	want := make(map[string]int, participants)
+	for k := range participants {
+		want[loadgen.Address(k)] = perEach
+	}
+	graph.WaitEach(ctx, want, engine.DefaultSendLease+10*time.Second)
 	settle := time.Until(killedAt.Add(engine.DefaultSendLease + 3*time.Second))
 	if settle > 0 {
 		select {
