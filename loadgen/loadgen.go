@@ -217,12 +217,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		ph := newPhase("prefill", cfg.Prefill, cfg.Prefill, 0)
 		stop := l.progress(ph)
 		l.run(ctx, ph, 0)
-		got := g.WaitReplies(ctx, ph.accepted(), cfg.Drain)
+		missing := g.WaitEach(ctx, ph.want(), cfg.Drain)
 		stop()
 		rep.Prefilled, rep.PrefillTime = ph.accepted(), time.Since(start)
-		if ph.failed.Load() > 0 || got != ph.accepted() {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("prefill: %d webhooks refused, %d of %d greetings arrived",
-				ph.failed.Load(), got, ph.accepted()))
+		if ph.failed.Load() > 0 || missing > 0 || g.Replies() != ph.accepted() {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("prefill: %d webhooks refused, %d of %d greetings missing, %d replies in all",
+				ph.failed.Load(), missing, ph.accepted(), g.Replies()))
 		}
 		g.Take()
 	}
@@ -235,7 +235,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if rep.SendTime > 0 {
 		rep.SendRate = float64(rep.Accepted) / rep.SendTime.Seconds()
 	}
-	g.WaitReplies(ctx, rep.Accepted, cfg.Drain)
+	g.WaitEach(ctx, ph.want(), cfg.Drain)
 	stop()
 	replies := g.Take()
 	ph.check(rep, replies)
@@ -295,6 +295,17 @@ func (p *phase) errors() []string {
 		out = append(out, fmt.Sprintf("%s: %d× %s", p.name, n, msg))
 	}
 	return out
+}
+
+// want is how many replies each participant is owed: one for every accepted message.
+func (p *phase) want() map[string]int {
+	w := make(map[string]int, min(p.participants, len(p.ok)))
+	for i, ok := range p.ok {
+		if ok {
+			w[Address(i%p.participants)]++
+		}
+	}
+	return w
 }
 
 func newPhase(name string, n, participants, seq int) *phase {
