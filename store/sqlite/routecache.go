@@ -18,40 +18,64 @@ const maxRouteEntries = 1 << 17
 // committed, so an entry is what the table holds for as long as this process is the only
 // writer of participants (the multi-process deployments run on MongoDB).
 //
-// A read that missed stores what it read only when no commit happened meanwhile (seq): a
-// commit landing between the read and the store would otherwise be hidden by older data.
+// A read that missed stores what it read only when no commit touched its address meanwhile:
+// such a commit, landing between the read and the store, would otherwise be hidden by older
+// data. Each miss takes a ticket (pending); a commit of a participant at an address the cache
+// does not know tears up that address's ticket. (One ticket for all addresses, as before,
+// refused most stores under load, where something commits every millisecond, so known
+// senders kept missing.)
 type routeCache struct {
 	mu      sync.Mutex
-	seq     uint64
+	tickets uint64
+	pending map[routeKey]uint64
 	entries map[routeKey][]engine.Participant
 }
 
 type routeKey struct{ channel, address string }
 
 func newRouteCache() *routeCache {
-	return &routeCache{entries: map[routeKey][]engine.Participant{}}
+	return &routeCache{pending: map[routeKey]uint64{}, entries: map[routeKey][]engine.Participant{}}
 }
 
-// get returns a copy of the entry for an address, and the sequence number to give put on a
-// miss.
-func (c *routeCache) get(channel, address string) (ps []engine.Participant, ok bool, seq uint64) {
+// get returns a copy of the entry for an address or, on a miss, the ticket to give put (or
+// drop, when the read failed).
+func (c *routeCache) get(channel, address string) (ps []engine.Participant, ok bool, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cached, ok := c.entries[routeKey{channel, address}]
-	if !ok {
-		return nil, false, c.seq
+	k := routeKey{channel, address}
+	if cached, ok := c.entries[k]; ok {
+		return clone(cached), true, 0
 	}
-	return clone(cached), true, c.seq
+	if len(c.pending) >= maxRouteEntries {
+		// Reads that never came back (cancelled, failed without drop): start over rather than
+		// grow; the reads in flight then store nothing, which is always safe.
+		clear(c.pending)
+	}
+	c.tickets++
+	c.pending[k] = c.tickets
+	return nil, false, c.tickets
 }
 
-// put stores what a read found, unless a commit happened since get.
-func (c *routeCache) put(channel, address string, ps []engine.Participant, seq uint64) {
+// put stores what a read found, unless a commit touched the address since get (or a later
+// miss of the same address took a newer ticket).
+func (c *routeCache) put(channel, address string, ps []engine.Participant, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if seq != c.seq {
+	k := routeKey{channel, address}
+	if c.pending[k] != ticket {
 		return
 	}
-	c.add(routeKey{channel, address}, clone(ps))
+	delete(c.pending, k)
+	c.add(k, clone(ps))
+}
+
+// drop gives back the ticket of a read that failed.
+func (c *routeCache) drop(channel, address string, ticket uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := (routeKey{channel, address}); c.pending[k] == ticket {
+		delete(c.pending, k)
+	}
 }
 
 func (c *routeCache) add(k routeKey, ps []engine.Participant) {
@@ -69,12 +93,13 @@ func (c *routeCache) add(k routeKey, ps []engine.Participant) {
 func (c *routeCache) committed(ps []engine.Participant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seq++
 	for _, p := range ps {
 		k := routeKey{p.Channel, p.Address}
 		cur, ok := c.entries[k]
 		if !ok {
-			// Not known here: the next ParticipantsAt reads the table.
+			// Not known here: the next ParticipantsAt reads the table, and a read already
+			// under way may have missed this commit.
+			delete(c.pending, k)
 			continue
 		}
 		// As the table gives it back: times in UTC without a monotonic reading.

@@ -14,16 +14,17 @@ import (
 // ParticipantsAt returns the participants writing from address on channel, in any campaign,
 // most recently updated first.
 func (db *DB) ParticipantsAt(ctx context.Context, channel, address string) ([]engine.Participant, error) {
-	ps, ok, seq := db.routes.get(channel, address)
+	ps, ok, ticket := db.routes.get(channel, address)
 	if ok {
 		return ps, nil
 	}
 	ps, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY updated_at DESC, rowid DESC`,
 		channel, address)
 	if err != nil {
+		db.routes.drop(channel, address, ticket)
 		return nil, fmt.Errorf("sqlite: participants at %s/%s: %w", channel, address, err)
 	}
-	db.routes.put(channel, address, ps, seq)
+	db.routes.put(channel, address, ps, ticket)
 	return ps, nil
 }
 
