@@ -232,11 +232,17 @@ func (db *DB) SkipInbound(ctx context.Context, id int64, reason string) error {
 // Participant returns a participant, or an error wrapping errs.ErrNotFound. Vars is never nil,
 // so the engine can set variables on what it loaded.
 func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, error) {
+	p, ok, ticket := db.routes.participant(id)
+	if ok {
+		return p, nil
+	}
 	p, err := scanParticipant(db.rq.QueryRowContext(ctx, `SELECT `+participantColumns+`
 		FROM participants WHERE id = ?`, id))
 	if err != nil {
+		db.routes.dropParticipant(id, ticket)
 		return engine.Participant{}, fmt.Errorf("sqlite: participant %s: %w", id, convert(err))
 	}
+	db.routes.putParticipant(p, ticket)
 	return p, nil
 }
 
@@ -275,7 +281,9 @@ func scanParticipant(row interface{ Scan(...any) error }) (engine.Participant, e
 func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 	err := db.write(ctx, func(tx *wtx) error { return commitStep(ctx, tx, s) })
 	if err != nil {
-		return fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, convert(err))
+		err = convert(err)
+		db.refused(s, err)
+		return fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, err)
 	}
 	if s.Participant.ID != "" {
 		db.routes.committed([]engine.Participant{s.Participant})
@@ -292,6 +300,7 @@ func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, error) {
 	errsOut := make([]error, len(steps))
 	err := db.write(ctx, func(tx *wtx) error {
+		clear(errsOut) // a group that failed elsewhere runs this again
 		for i, s := range steps {
 			if len(s.Codes) == 0 && len(s.Places) == 0 {
 				// Only beginStep can fail in the ordinary course, and then it wrote nothing.
@@ -330,12 +339,22 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 	}
 	written := make([]engine.Participant, 0, len(steps))
 	for i, s := range steps {
-		if errsOut[i] == nil && s.Participant.ID != "" {
+		if errsOut[i] != nil {
+			db.refused(s, errsOut[i])
+		} else if s.Participant.ID != "" {
 			written = append(written, s.Participant)
 		}
 	}
 	db.routes.committed(written)
 	return errsOut, nil
+}
+
+// refused lets the next read of a participant whose step met a conflict (a stale version, a
+// participant created meanwhile) go to the table: the engine retries it with what it reads.
+func (db *DB) refused(s engine.Step, err error) {
+	if s.Participant.ID != "" && errors.Is(err, errs.ErrConflict) {
+		db.routes.forget(s.Participant.ID)
+	}
 }
 
 // commitStep writes one step inside tx.

@@ -47,10 +47,13 @@ func TestRouteCacheFollowsCommits(t *testing.T) {
 	c := newRouteCache()
 	_, _, ticket := c.get("whatsapp", "316")
 	c.put("whatsapp", "316", nil, ticket)
-	ann := engine.Participant{ID: "p-ann", Channel: "whatsapp", Address: "316", State: "start"}
+	ann := engine.Participant{ID: "p-ann", Channel: "whatsapp", Address: "316", State: "start", Version: 1}
 	c.committed([]engine.Participant{ann})
-	ann.State = "door"
+	ann.State, ann.Version = "door", 2
 	c.committed([]engine.Participant{ann})
+	old := ann
+	old.State, old.Version = "start", 1
+	c.committed([]engine.Participant{old}) // reported late: changes nothing
 	got, ok, _ := c.get("whatsapp", "316")
 	if !ok || len(got) != 1 || got[0].State != "door" {
 		t.Fatalf("entry %+v (known %v), want ann at the door", got, ok)
@@ -69,7 +72,66 @@ func TestRouteCachePendingBounded(t *testing.T) {
 	for i := range maxRouteEntries + 10 {
 		c.get("whatsapp", strconv.Itoa(i))
 	}
-	if n := len(c.pending); n > maxRouteEntries {
+	if n := len(c.routes.pending); n > maxRouteEntries {
 		t.Fatalf("%d reads pending, want at most %d", n, maxRouteEntries)
+	}
+}
+
+// TestParticipantCache checks the cache by id: a read stores what it found unless the
+// participant committed meanwhile, a commit is kept even for a participant never read, an
+// older commit never replaces a newer one, and a refused write makes the next read go to the
+// table.
+func TestParticipantCache(t *testing.T) {
+	at := func(state string, version int64) engine.Participant {
+		return engine.Participant{ID: "p-ann", Channel: "whatsapp", Address: "316", State: state, Version: version}
+	}
+	tests := []struct {
+		name  string
+		run   func(c *routeCache)
+		state string // "" when nothing is kept
+	}{
+		{"read", func(c *routeCache) {
+			_, _, ticket := c.participant("p-ann")
+			c.putParticipant(at("start", 1), ticket)
+		}, "start"},
+		{"read while it committed", func(c *routeCache) {
+			_, _, ticket := c.participant("p-ann")
+			c.committed([]engine.Participant{at("door", 2)})
+			c.putParticipant(at("start", 1), ticket)
+		}, "door"},
+		{"read that failed", func(c *routeCache) {
+			_, _, ticket := c.participant("p-ann")
+			c.dropParticipant("p-ann", ticket)
+			c.putParticipant(at("start", 1), ticket)
+		}, ""},
+		{"committed, never read", func(c *routeCache) {
+			c.committed([]engine.Participant{at("start", 1)})
+		}, "start"},
+		{"commits reported out of order", func(c *routeCache) {
+			c.committed([]engine.Participant{at("door", 2)})
+			c.committed([]engine.Participant{at("start", 1)})
+		}, "door"},
+		{"a write refused", func(c *routeCache) {
+			c.committed([]engine.Participant{at("start", 1)})
+			c.forget("p-ann")
+		}, ""},
+		{"a write refused while a read was under way", func(c *routeCache) {
+			_, _, ticket := c.participant("p-ann")
+			c.forget("p-ann")
+			c.putParticipant(at("start", 1), ticket)
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newRouteCache()
+			tt.run(c)
+			got, ok, _ := c.participant("p-ann")
+			if !ok && tt.state != "" {
+				t.Fatalf("nothing kept, want ann in %q", tt.state)
+			}
+			if ok && got.State != tt.state {
+				t.Fatalf("kept ann in %q, want %q", got.State, tt.state)
+			}
+		})
 	}
 }
