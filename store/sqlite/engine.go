@@ -429,8 +429,9 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.Created {
 		res, err = tx.ExecContext(ctx, `
 			INSERT INTO participants (id, campaign, channel, address, state, vars, version,
-				def_version, entered, finished, last_inbound_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				def_version, entered, finished, last_inbound_at, created_at, updated_at, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+				(SELECT COALESCE(MAX(seq), 0) + 1 FROM participants))
 			ON CONFLICT (id) DO NOTHING`,
 			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
@@ -487,7 +488,8 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.CancelOutbox {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE outbox SET status = 'cancelled', error = 'opted out', updated_at = ?
-			WHERE participant_id = ? AND status = 'pending'`, unixNano(p.UpdatedAt), p.ID)
+			WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
+			unixNano(p.UpdatedAt), p.ID)
 		if err != nil {
 			return fmt.Errorf("cancel outbox: %w", err)
 		}
@@ -588,10 +590,10 @@ func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
 		tmpl = sql.NullString{String: string(b), Valid: true}
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO outbox (participant_id, campaign, channel, recipient, text, buttons, media_url,
-			template, broadcast_id, due_at, status, platform_id, error, attempts)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
+		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
+			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts)
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
 		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts)
 	if err != nil {
 		return fmt.Errorf("insert outbox row: %w", err)
@@ -637,8 +639,9 @@ func insertTimer(ctx context.Context, tx *wtx, t engine.Timer) error {
 
 func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Line) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO lines (participant_id, direction, text, media_key, at) VALUES (?, ?, ?, ?, ?)`,
-		participantID, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?)`,
+		participantID, participantID, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
 	if err != nil {
 		return fmt.Errorf("insert transcript line: %w", err)
 	}
@@ -658,7 +661,8 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine
 
 // Outbox returns every reply queued for a participant, whatever its status, in queue order.
 func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE o.participant_id = ? ORDER BY o.id`, participantID)
+	out, err := db.outbox(ctx, `WHERE o.participant_seq = (SELECT seq FROM participants WHERE id = ?)
+		ORDER BY o.id`, participantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: outbox of %s: %w", participantID, err)
 	}
@@ -819,7 +823,8 @@ func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at tim
 func (db *DB) Transcript(ctx context.Context, participantID string) ([]engine.Line, error) {
 	rows, err := db.rq.QueryContext(ctx, `
 		SELECT id, participant_id, direction, text, media_key, at
-		FROM lines WHERE participant_id = ? ORDER BY id`, participantID)
+		FROM lines WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?)
+		ORDER BY id`, participantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: transcript of %s: %w", participantID, convert(err))
 	}

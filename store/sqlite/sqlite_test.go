@@ -180,7 +180,8 @@ func TestOpenRejectsMemory(t *testing.T) {
 }
 
 // TestMigrationKeepsOutbox opens a database made by the first schema, with a reply waiting,
-// and checks the second migration (which rebuilds the outbox) keeps it and can send it.
+// and checks the second migration (which rebuilds the outbox) keeps it and can send it, and
+// the sixth (participant keys) keeps the transcript and the replies found by participant.
 func TestMigrationKeepsOutbox(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	schema, err := os.ReadFile("migrations/0001_init.sql")
@@ -196,6 +197,8 @@ func TestMigrationKeepsOutbox(t *testing.T) {
 			VALUES ('p1', 'c', 'webchat', 'u1', 'door', '{}', 1, 'v1', 1, 1)`,
 		`INSERT INTO outbox (participant_id, campaign, channel, recipient, text, due_at, status)
 			VALUES ('p1', 'c', 'webchat', 'u1', 'waiting since the old version', 1, 'pending')`,
+		`INSERT INTO lines (participant_id, direction, text, media_key, at)
+			VALUES ('p1', 'in', 'said before the upgrade', '', 1)`,
 	} {
 		if _, err := old.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -214,6 +217,28 @@ func TestMigrationKeepsOutbox(t *testing.T) {
 	p, err := db.Participant(t.Context(), "p1")
 	if err != nil || p.Finished || p.Entered != 0 || !p.LastInboundAt.IsZero() {
 		t.Errorf("participant after migrating = %+v, %v", p, err)
+	}
+	lines, err := db.Transcript(t.Context(), "p1")
+	if err != nil || len(lines) != 2 || lines[0].Text != "said before the upgrade" || lines[1].Text != "waiting since the old version" {
+		t.Errorf("transcript after migrating = %+v, %v", lines, err)
+	}
+	out, err := db.Outbox(t.Context(), "p1")
+	if err != nil || len(out) != 1 || out[0].Status != engine.StatusSent {
+		t.Errorf("outbox after migrating = %+v, %v", out, err)
+	}
+	// A participant who arrives after the upgrade gets a key of their own.
+	p2 := engine.Participant{ID: "p2", Campaign: "c", Channel: "webchat", Address: "u2", State: "door",
+		Vars: map[string]string{}, Version: 1, DefVersion: "v1", CreatedAt: t0, UpdatedAt: t0}
+	err = db.Commit(t.Context(), engine.Step{Participant: p2, Created: true,
+		Lines: []engine.Line{{Direction: engine.In, Text: "new here", At: t0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := db.Transcript(t.Context(), "p2"); err != nil || len(lines) != 1 || lines[0].Text != "new here" {
+		t.Errorf("transcript of a participant after the upgrade = %+v, %v", lines, err)
+	}
+	if lines, err := db.Transcript(t.Context(), "p1"); err != nil || len(lines) != 2 {
+		t.Errorf("transcript of p1 after p2 joined = %+v, %v", lines, err)
 	}
 }
 
