@@ -180,6 +180,7 @@ func (g *Graph) WaitEach(ctx context.Context, want map[string]int, idle time.Dur
 		}
 		select {
 		case <-g.notify:
+			// Since Go 1.23 Reset also drops a tick not yet received.
 			t.Reset(idle)
 		case <-t.C:
 			return g.missing(want, sum, true)
@@ -202,26 +203,4 @@ func (g *Graph) missing(want map[string]int, sum int, exact bool) int {
 		n += max(0, w-len(g.replies[to]))
 	}
 	return n
-}
-
-// WaitReplies waits until at least n replies are recorded, or ctx ends, or no reply arrived
-// for idle; it returns how many are recorded.
-func (g *Graph) WaitReplies(ctx context.Context, n int, idle time.Duration) int {
-	t := time.NewTimer(idle)
-	defer t.Stop()
-	for {
-		got := g.Replies()
-		if got >= n {
-			return got
-		}
-		select {
-		case <-g.notify:
-			// Since Go 1.23 Reset also drops a tick not yet received.
-			t.Reset(idle)
-		case <-t.C:
-			return g.Replies()
-		case <-ctx.Done():
-			return g.Replies()
-		}
-	}
 }
