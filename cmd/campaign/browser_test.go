@@ -61,7 +61,9 @@ func TestBrowserPlayAndJudge(t *testing.T) {
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
+		// Profile and singleton socket folder (under TMPDIR) in folders the test removes.
 		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR="+t.TempDir()),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
