@@ -117,15 +117,17 @@ func dsn(p string, readOnly bool) string {
 	// Savepoints (one per write in a group, writer.go) keep a statement journal; in memory it
 	// costs no file writes.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// Page caches: SQLite's default is 2 MiB a connection. With 100,000 participants the
-	// writer's random updates of participants and index entries missed it on most pages
-	// (BenchmarkCommitBatch: 69 us a step with 2 MiB, 46 us with 64 MiB); readers share the
-	// operating system's cache and need less.
+	// Page caches: SQLite's default is 2 MiB a connection. The writer's must hold the index
+	// pages its steps touch (with participants keyed by id hash, 2 MiB missed on most of them),
+	// but not much more: at the end of every commit SQLite walks its cache's whole hash table,
+	// and the writer commits a thousand small groups a second — with 64 MiB that walk alone
+	// was 5 % of the server's CPU. 8 MiB measured best with 10,000, 100,000 and 1,000,000
+	// stored (docs/performance.md). Readers share the operating system's cache.
 	if readOnly {
 		q.Add("_pragma", "cache_size(-16384)")
 		q.Add("_pragma", "query_only(1)")
 	} else {
-		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "cache_size(-8192)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
 	}
