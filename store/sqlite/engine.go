@@ -353,7 +353,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 // participant created meanwhile) go to the table: the engine retries it with what it reads.
 func (db *DB) refused(s engine.Step, err error) {
 	if s.Participant.ID != "" && errors.Is(err, errs.ErrConflict) {
-		db.routes.forget(s.Participant.ID)
+		db.routes.forget(s.Participant)
 	}
 }
 

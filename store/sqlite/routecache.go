@@ -95,13 +95,16 @@ func (c *routeCache) dropParticipant(id string, ticket uint64) {
 	c.ids.redeem(id, ticket)
 }
 
-// forget drops what is kept of a participant a write was refused for (a stale version): the
-// next read goes to the table.
-func (c *routeCache) forget(id string) {
+// forget drops what is kept of a participant a write was refused for (a stale version, a
+// participant created meanwhile), by id and at their address: the next reads go to the table.
+func (c *routeCache) forget(p engine.Participant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.byID, id)
-	c.ids.tear(id)
+	delete(c.byID, p.ID)
+	c.ids.tear(p.ID)
+	k := routeKey{p.Channel, p.Address}
+	delete(c.entries, k)
+	c.routes.tear(k)
 }
 
 // committed puts participants just committed into the entries of their addresses, in

@@ -112,12 +112,14 @@ func TestParticipantCache(t *testing.T) {
 			c.committed([]engine.Participant{at("start", 1)})
 		}, "door"},
 		{"a write refused", func(c *routeCache) {
+			_, _, ticket := c.get("whatsapp", "316") // ann's address is known too
+			c.put("whatsapp", "316", nil, ticket)
 			c.committed([]engine.Participant{at("start", 1)})
-			c.forget("p-ann")
+			c.forget(at("", 0))
 		}, ""},
 		{"a write refused while a read was under way", func(c *routeCache) {
 			_, _, ticket := c.participant("p-ann")
-			c.forget("p-ann")
+			c.forget(at("", 0))
 			c.putParticipant(at("start", 1), ticket)
 		}, ""},
 	}
@@ -126,6 +128,9 @@ func TestParticipantCache(t *testing.T) {
 			c := newRouteCache()
 			tt.run(c)
 			got, ok, _ := c.participant("p-ann")
+			if _, routed, _ := c.get("whatsapp", "316"); routed && tt.state == "" {
+				t.Fatal("ann's address is still kept")
+			}
 			if !ok && tt.state != "" {
 				t.Fatalf("nothing kept, want ann in %q", tt.state)
 			}
