@@ -52,7 +52,7 @@ func StartGraph(addr, token string) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: graph address %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !Loopback(host) {
 		return nil, fmt.Errorf("loadgen: graph address %q: the fake Graph API listens on loopback only", addr)
 	}
 	ln, err := net.Listen("tcp", addr)

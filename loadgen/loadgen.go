@@ -139,12 +139,19 @@ func rateString(r float64) string {
 // Address is participant i's WhatsApp id.
 func Address(i int) string { return strconv.Itoa(firstAddress + i) }
 
+// Loopback reports whether host ("localhost" or an IP address) is this machine's loopback: the
+// load tool, its fake Graph API and the server's profiler listen or send nowhere else.
+func Loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
 func (cfg *Config) check() error {
 	u, err := url.Parse(cfg.Server)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("loadgen: server %q: want a URL such as http://127.0.0.1:8080", cfg.Server)
 	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !Loopback(u.Hostname()) {
 		return fmt.Errorf("loadgen: server %q: the load tool only talks to loopback", cfg.Server)
 	}
 	if cfg.Messages == 0 {

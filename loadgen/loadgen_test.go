@@ -229,3 +229,14 @@ func TestRunRefusesNonLoopbackServers(t *testing.T) {
 		t.Fatalf("Run against example.com: %v", err)
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "127.0.0.1": true, "127.8.9.10": true, "::1": true,
+		"0.0.0.0": false, "10.0.0.1": false, "example.com": false, "": false, "localhost.example.com": false,
+	} {
+		if got := loadgen.Loopback(host); got != want {
+			t.Errorf("Loopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+
+	"github.com/chatcampaigns/campaign/loadgen"
 )
 
 // servePprof serves Go's profiler on addr, on its own listener so the profiles never share a
@@ -15,7 +17,7 @@ func servePprof(addr string) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--pprof %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !loadgen.Loopback(host) {
 		return nil, fmt.Errorf("--pprof %q: want a loopback address such as 127.0.0.1:6060", addr)
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -95,14 +96,8 @@ func BenchmarkCommitBatch(b *testing.B) {
 				Lines:  []engine.Line{{ParticipantID: p.ID, Direction: engine.In, Text: "hi", At: t0}},
 				Outbox: []engine.Outbound{{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: p.Address, Text: "yo", DueAt: t0}}})
 		}
-		errs, err := db.CommitBatch(ctx, steps)
-		if err != nil {
+		if err := allDone(db.CommitBatch(ctx, steps)); err != nil {
 			b.Fatal(err)
-		}
-		for _, err := range errs {
-			if err != nil {
-				b.Fatal(err)
-			}
 		}
 	}
 }
@@ -133,14 +128,17 @@ func BenchmarkMarkSentBatch(b *testing.B) {
 		for _, o := range due[i:min(i+25, b.N)] {
 			sent = append(sent, engine.Sent{ID: o.ID, PlatformID: "wamid", At: t0})
 		}
-		errs, err := db.MarkSentBatch(ctx, sent)
-		if err != nil {
+		if err := allDone(db.MarkSentBatch(ctx, sent)); err != nil {
 			b.Fatal(err)
 		}
-		for _, err := range errs {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
 	}
+}
+
+// allDone returns the error of a batch call, or else its items' errors joined (nil when every
+// item succeeded).
+func allDone(errs []error, err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }

@@ -11,11 +11,7 @@ import (
 // gave up must leave nothing behind, while the writes around them commit.
 func TestCommitGroupIsolatesWrites(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
 	boom := errors.New("boom")
@@ -70,14 +66,23 @@ func TestCommitGroupIsolatesWrites(t *testing.T) {
 
 var errAny = errors.New("any error")
 
-func TestWriteAfterClose(t *testing.T) {
-	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+// openTest opens a fresh database in t's temporary folder, closed when t ends (the package's
+// own tests cannot use sqlite_test.MustOpen).
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "campaign.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
 	db.Close()
-	err = db.write(ctx, func(*wtx) error { return nil })
+	err := db.write(ctx, func(*wtx) error { return nil })
 	if !errors.Is(err, errClosed) {
 		t.Fatalf("write after Close: %v, want %v", err, errClosed)
 	}
@@ -87,11 +92,7 @@ func TestWriteAfterClose(t *testing.T) {
 // again with savepoints, so the writes before and after it still commit, once.
 func TestCommitGroupOneStatementFailure(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	insert := func(key string) func(tx *wtx) error {
 		return func(tx *wtx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, key)
