@@ -35,6 +35,8 @@ type writeRequest struct {
 //
 // Once fn was taken, write waits for the commit even if ctx ends, so its answer is always
 // true: nil means committed. fn runs on the writer's goroutine and must not call write itself.
+// fn may run twice (commitGroup runs a group again when a one-statement write in it failed),
+// so whatever it records outside the transaction must start afresh on each run.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	return db.send(writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
