@@ -26,9 +26,11 @@ type Definition struct {
 	Schedule       Schedule
 	// Keywords are what a stranger sends to join (compared case-insensitively, whole message).
 	Keywords []string
-	// Consent is shown before the first state, when set; the participant must agree (any
-	// reply that is not an opt-out word) before the start state is entered.
-	Consent Text
+	// Consent is asked before the first state, when set, with a yes and a no button: only a
+	// yes (a tap, or a yes word of ConsentAnswers) enters the start state; a no ends the
+	// participation; anything else asks again.
+	Consent        Text
+	ConsentAnswers ConsentAnswers
 	Persona Persona
 	Pools   map[string]*Pool
 	// Teams is set when participants are teams (group chats) rather than people.

@@ -19,6 +19,7 @@ var (
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "count", "max_size", "save", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
 	messageKeys    = []string{"text", "buttons", "media", "template"}
+	consentKeys    = []string{"text", "yes", "no", "yes_button", "no_button", "hint", "declined"}
 	saveKinds      = []string{"text", "number", "email", "phone", "date", "age"}
 )
 
@@ -31,7 +32,8 @@ var (
 )
 
 // engineVars are set by the engine itself and cannot be the target of a save action.
-var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry", "lang"}
+var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry", "lang",
+	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (
@@ -96,7 +98,7 @@ func (p *parser) definition(root *yaml.Node) {
 		def.OptOutSay = p.text(f.val, "opt_out_say")
 	}
 	if f, ok := fs["consent"]; ok {
-		def.Consent = p.text(f.val, "consent")
+		p.consent(f)
 	}
 	if f, ok := fs["fallback"]; ok {
 		def.Fallback = p.text(f.val, "fallback")
@@ -132,6 +134,87 @@ func (p *parser) definition(root *yaml.Node) {
 		}
 	}
 	p.validate()
+}
+
+// consent reads the consent question: a text, or a mapping with the text and what answers it.
+func (p *parser) consent(f field) {
+	def := p.def
+	n := f.val
+	if n.Kind != yaml.MappingNode || !consentForm(n, def.Languages) {
+		def.Consent = p.text(n, "consent")
+		return
+	}
+	fs := p.mapping(n, "consent", consentKeys...)
+	g, ok := fs["text"]
+	if !ok {
+		p.errf(n, "consent needs text: the question the participant answers yes or no to")
+		return
+	}
+	def.Consent = p.text(g.val, "consent")
+	a := &def.ConsentAnswers
+	var yesNodes, noNodes []*yaml.Node
+	if g, ok := fs["yes"]; ok {
+		a.Yes, yesNodes = p.strList(g, "consent yes")
+	}
+	if g, ok := fs["no"]; ok {
+		a.No, noNodes = p.strList(g, "consent no")
+	}
+	for i, w := range a.Yes {
+		if matchesAny(w, a.No) {
+			p.errf(yesNodes[i], "consent word %q is both a yes and a no", w)
+		}
+	}
+	for i, words := range [][]string{a.Yes, a.No} {
+		nodes := [][]*yaml.Node{yesNodes, noNodes}[i]
+		for j, w := range words {
+			if matchesAny(w, DefaultOptOut) || matchesAny(w, def.OptOut) {
+				p.errf(nodes[j], "consent word %q is an opt-out word; an opt-out word always opts out", w)
+			}
+		}
+	}
+	for _, k := range []struct {
+		key string
+		t   *Text
+	}{{"yes_button", &a.YesButton}, {"no_button", &a.NoButton}, {"hint", &a.Hint}, {"declined", &a.Declined}} {
+		g, ok := fs[k.key]
+		if !ok {
+			continue
+		}
+		*k.t = p.text(g.val, "consent "+k.key)
+		if k.key == "yes_button" || k.key == "no_button" {
+			for _, l := range def.Languages {
+				if s, ok := (*k.t)[l]; ok && utf8.RuneCountInString(s) > maxButtonTitle {
+					p.errf(g.val, "button title %q is %d characters; WhatsApp allows at most %d", s, utf8.RuneCountInString(s), maxButtonTitle)
+				}
+			}
+		}
+	}
+	for _, l := range def.Languages {
+		if _, ok := consentLanguage(l); !ok && len(a.Yes) == 0 {
+			p.warnf(fs["text"].key, "consent: there are no built-in yes and no words for %q; only the English ones and the buttons agree (add yours under consent yes: and no:)", l)
+		}
+	}
+}
+
+// consentForm reports whether a consent mapping is the long form (text, yes, no, ...) rather
+// than a text by language; a language may be called "no" (Norwegian).
+func consentForm(n *yaml.Node, langs []string) bool {
+	for i := 0; i < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; contains(consentKeys, k) && !contains(langs, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesAny reports whether w is one of words, compared as consent replies are.
+func matchesAny(w string, words []string) bool {
+	for _, o := range words {
+		if normConsent(o) == normConsent(w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) languages(f field) {

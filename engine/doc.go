@@ -40,6 +40,7 @@
 // # Internal states
 //
 // Besides the definition's states a participant can be in StateConsent (asked for consent
-// before the start state) or StateOptedOut (unsubscribed; they get nothing more unless they
-// send an entry keyword, which starts them over).
+// before the start state; only a yes moves them on), StateDeclined (answered no; finished
+// until the entry keyword starts them over) or StateOptedOut (unsubscribed; they get nothing
+// more unless they send an entry keyword, which starts them over).
 package engine

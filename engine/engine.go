@@ -60,6 +60,9 @@ const (
 const (
 	StateConsent  = "_consent"
 	StateOptedOut = "_opted_out"
+	// StateDeclined is a participant who answered no to the consent question: finished, until
+	// they start over (see run.declined).
+	StateDeclined = "_declined"
 )
 
 // Config holds what an Engine is built from. Now and Rand are injected so that delays, codes

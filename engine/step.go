@@ -73,6 +73,10 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		r.sayText(campaigns.Text{lang(def): NotRunning})
 	case !running && (in.Kind == KindTimer || in.Kind == KindRound):
 		return s, "campaign " + def.ID + " is not running", nil
+	case p.State == StateDeclined:
+		if skip := r.declined(cur); skip != "" {
+			return s, skip, nil
+		}
 	case p.State == StateOptedOut:
 		if in.Kind == KindText && matchWord(cur.Keywords, in.Text) {
 			// Starting over: the current version, fresh variables, consent asked again.
@@ -155,6 +159,8 @@ type run struct {
 	// pool is the pool {{places_left}} speaks of in this step.
 	pool string
 	skip string
+	// typed is the text of a message taken as a tap on the button it names (see typedChoice).
+	typed string
 }
 
 func (r *run) recordInbound() {
@@ -194,7 +200,7 @@ func (r *run) begin() {
 		r.p.Entered = r.p.Version + 1
 		r.step.CancelTimers = true
 		r.timers = nil
-		r.sayText(r.def.Consent)
+		r.say(r.def.ConsentMessage())
 		return
 	}
 	r.enter(r.def.States[r.def.Start])
@@ -230,12 +236,15 @@ func (r *run) handle() error {
 		}
 		delete(p.Vars, "handoff")
 	}
-	if p.State == StateConsent {
-		if in.fromParticipant() {
-			r.enter(r.def.States[r.def.Start])
-			return nil
+	if in.Kind == KindText {
+		// Typing a button's title is tapping it, on every channel.
+		if id, ok := r.typedChoice(in.Text); ok {
+			r.in.Kind, r.in.Choice = KindChoice, id
+			in = r.in
 		}
-		r.skip = fmt.Sprintf("%s event before consent", in.Kind)
+	}
+	if p.State == StateConsent {
+		r.consent()
 		return nil
 	}
 	if p.Vars["handoff"] != "" && in.fromParticipant() {

@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+)
+
+// The participant variables a consent answer is recorded in (kept until the participant
+// starts over, shown in the dashboard).
+const (
+	// VarConsent is "yes" or "no".
+	VarConsent = "consent"
+	// VarConsentBy is how they answered: `button "Yes, I agree"` or `text "ok"`.
+	VarConsentBy = "consent_by"
+	// VarConsentChannel is the channel they answered on.
+	VarConsentChannel = "consent_channel"
+	// VarConsentVersion is what they answered: campaigns.Definition.ConsentVersion.
+	VarConsentVersion = "consent_version"
+	// VarConsentAt is when, in RFC 3339 (UTC).
+	VarConsentAt = "consent_at"
+)
+
+// Consent is a participant's recorded answer to the consent question.
+type Consent struct {
+	Answer  string // yes or no; empty when none is recorded
+	By      string
+	Channel string
+	Version string
+	At      time.Time
+}
+
+// ConsentOf reads the consent answer recorded in a participant's variables.
+func ConsentOf(p Participant) Consent {
+	c := Consent{
+		Answer: p.Vars[VarConsent], By: p.Vars[VarConsentBy], Channel: p.Vars[VarConsentChannel],
+		Version: p.Vars[VarConsentVersion],
+	}
+	c.At, _ = time.Parse(time.RFC3339, p.Vars[VarConsentAt])
+	return c
+}
+
+// consent answers an event of a participant asked for consent: a yes (the yes button, or a
+// yes word) enters the start state, a no (the no button or a no word) ends politely, and
+// anything else asks again. Events that are not the participant's wait for nothing: there is
+// nothing to judge, time or hand back yet.
+func (r *run) consent() {
+	in := r.in
+	switch {
+	case in.Kind == KindJoin:
+		// Opening the chat again (a reload) shows the question; it answers nothing.
+		r.skip = "join of a participant asked for consent"
+		return
+	case !in.fromParticipant():
+		r.skip = fmt.Sprintf("%s event before consent", in.Kind)
+		return
+	}
+	var yes, no bool
+	switch in.Kind {
+	case KindChoice:
+		yes, no = in.Choice == campaigns.ConsentYesID, in.Choice == campaigns.ConsentNoID
+	case KindText:
+		yes, no = r.def.ConsentReply(in.Text)
+	}
+	switch {
+	case yes:
+		r.recordConsent("yes")
+		r.enter(r.def.States[r.def.Start])
+	case no:
+		r.recordConsent("no")
+		r.decline()
+	default:
+		r.sayText(r.def.ConsentHint())
+		r.say(r.def.ConsentMessage())
+	}
+}
+
+// recordConsent keeps the answer with the participant: what, how, where, to which text, when.
+func (r *run) recordConsent(answer string) {
+	in, vars := r.in, r.p.Vars
+	how := "text"
+	if r.typed == "" && in.Kind == KindChoice {
+		how = "button"
+	}
+	said := in.Text
+	if said == "" {
+		said = in.Choice
+	}
+	vars[VarConsent] = answer
+	vars[VarConsentBy] = fmt.Sprintf("%s %q", how, strings.TrimSpace(said))
+	vars[VarConsentChannel] = in.Channel
+	vars[VarConsentVersion] = r.def.ConsentVersion(vars["lang"])
+	vars[VarConsentAt] = r.now.UTC().Format(time.RFC3339)
+}
+
+// decline ends the participation of someone who said no to the consent question.
+func (r *run) decline() {
+	r.p.State = StateDeclined
+	r.p.Entered = r.p.Version + 1
+	r.finish()
+	r.sayText(r.def.ConsentDeclined())
+}
+
+// declined answers an event of a participant who said no to consent; a non-empty result says
+// why it has no effect. The entry keyword (any message, in a campaign without keywords) or a
+// new opt-in starts them over with the question asked again; an opt-out word opts them out;
+// other messages hear how to start again. Nothing else reaches them.
+func (r *run) declined(cur *campaigns.Definition) string {
+	in := r.in
+	restart := in.Kind == KindOptIn
+	switch {
+	case in.Kind == KindText && isOptOut(r.def, in.Text):
+		r.optOut()
+		return ""
+	case in.Kind == KindJoin:
+		return "join of a participant who declined consent"
+	case !in.fromParticipant() && !restart:
+		return "participant declined consent"
+	case len(cur.Keywords) > 0:
+		restart = restart || in.Kind == KindText && matchWord(cur.Keywords, in.Text)
+	default:
+		restart = true
+	}
+	if !restart {
+		r.sayText(r.def.ConsentDeclined())
+		return ""
+	}
+	// Starting over: the current version, fresh variables, consent asked again.
+	p := r.p
+	r.def = cur
+	p.DefVersion, p.Finished = cur.Version, false
+	p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
+	r.begin()
+	return ""
+}
+
+// typedChoice maps a text to the id of the button it is the title of, among the buttons the
+// participant was offered in their current state (compared case-insensitively, trimmed).
+func (r *run) typedChoice(text string) (string, bool) {
+	norm := strings.TrimSpace(text)
+	if norm == "" {
+		return "", false
+	}
+	for _, b := range r.offered() {
+		if strings.EqualFold(norm, strings.TrimSpace(b.Title)) {
+			r.typed = text
+			return b.ID, true
+		}
+	}
+	return "", false
+}
+
+// offered are the buttons the participant was offered in their current state, as they saw
+// them: those of the consent question, or those said on entering the state (its say, and the
+// say of every transition that leads into it) and by its transitions that stay.
+func (r *run) offered() []Button {
+	var msgs []campaigns.Message
+	switch st := r.def.States[r.p.State]; {
+	case r.p.State == StateConsent:
+		msgs = []campaigns.Message{r.def.ConsentMessage()}
+	case st == nil:
+		return nil
+	default:
+		msgs = append(msgs, st.Say...)
+		for _, name := range r.def.Order {
+			for _, t := range r.def.States[name].On {
+				if t.Goto == st.Name || name == st.Name && t.Goto == "" && !t.End {
+					msgs = append(msgs, t.Say...)
+				}
+			}
+		}
+	}
+	var out []Button
+	for _, m := range msgs {
+		if len(m.Buttons) > 0 {
+			out = append(out, r.e.render(r.def, r.p, campaigns.Message{Buttons: m.Buttons}, r.render).Buttons...)
+		}
+	}
+	return out
+}
