@@ -31,8 +31,8 @@ type Definition struct {
 	// participation; anything else asks again.
 	Consent        Text
 	ConsentAnswers ConsentAnswers
-	Persona Persona
-	Pools   map[string]*Pool
+	Persona        Persona
+	Pools          map[string]*Pool
 	// Teams is set when participants are teams (group chats) rather than people.
 	Teams  *Teams
 	Rounds []*Round
