@@ -140,6 +140,13 @@ func (p *parser) definition(root *yaml.Node) {
 func (p *parser) consent(f field) {
 	def := p.def
 	n := f.val
+	defer func() {
+		for _, l := range def.Languages {
+			if _, ok := consentLanguage(l); !ok && len(def.ConsentAnswers.Yes) == 0 && def.Consent != nil {
+				p.warnf(f.key, "consent: there are no built-in yes and no words for %q; only the English ones and the buttons agree (add yours under consent yes: and no:)", l)
+			}
+		}
+	}()
 	if n.Kind != yaml.MappingNode || !consentForm(n, def.Languages) {
 		def.Consent = p.text(n, "consent")
 		return
@@ -187,11 +194,6 @@ func (p *parser) consent(f field) {
 					p.errf(g.val, "button title %q is %d characters; WhatsApp allows at most %d", s, utf8.RuneCountInString(s), maxButtonTitle)
 				}
 			}
-		}
-	}
-	for _, l := range def.Languages {
-		if _, ok := consentLanguage(l); !ok && len(a.Yes) == 0 {
-			p.warnf(fs["text"].key, "consent: there are no built-in yes and no words for %q; only the English ones and the buttons agree (add yours under consent yes: and no:)", l)
 		}
 	}
 }
