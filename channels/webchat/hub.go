@@ -12,6 +12,8 @@ type event struct {
 	Text  string `json:"text"`
 	Media string `json:"media"`
 	At    string `json:"at"`
+	// Buttons are the choices a reply offers; the page shows them as buttons (a list from 4).
+	Buttons []button `json:"buttons,omitempty"`
 
 	// pushed is when Send published the event; the stream uses it to tell replies that may
 	// already be in the transcript it read from those that cannot be.
@@ -28,6 +30,12 @@ const (
 	recentMax = 16
 	recentTTL = 2 * time.Minute
 )
+
+// button is one choice offered with a reply.
+type button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
 
 type subscriber struct {
 	ch chan event

@@ -111,6 +111,7 @@ func (c *Channel) Mount(r fiber.Router) {
 	r.Post("/play/:campaign/join", c.sameSite, c.handleJoin)
 	r.Post("/play/:campaign/messages", c.sameSite, c.handleMessage)
 	r.Post("/play/:campaign/media", c.sameSite, c.handleUpload)
+	r.Post("/play/:campaign/choices", c.sameSite, c.handleChoice)
 	r.Get("/play/:campaign/events", c.handleEvents)
 	r.Get("/play/:campaign/media/*", c.handleMedia)
 }
@@ -122,12 +123,16 @@ func (c *Channel) Send(_ context.Context, out engine.Outbound) (string, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	c.hub.publish(out.ParticipantID, event{
+	ev := event{
 		ID:   fmt.Sprintf("o%d", out.ID),
 		Dir:  string(engine.Out),
 		Text: out.Text,
 		At:   at.UTC().Format(time.RFC3339),
-	})
+	}
+	for _, b := range out.Buttons {
+		ev.Buttons = append(ev.Buttons, button{ID: b.ID, Title: b.Title})
+	}
+	c.hub.publish(out.ParticipantID, ev)
 	return fmt.Sprintf("webchat:%d", out.ID), nil
 }
 

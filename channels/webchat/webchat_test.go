@@ -629,6 +629,8 @@ type sseEvent struct {
 	At   string
 	// Media is the URL the page loads the photo from.
 	Media string
+	// Buttons are the choices a reply offers.
+	Buttons []struct{ ID, Title string }
 }
 
 // MustServe runs the app on a loopback listener until the test ends.

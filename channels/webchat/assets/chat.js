@@ -48,11 +48,48 @@
       p.textContent = m.text;
       li.appendChild(p);
     }
+    if (m.buttons && m.buttons.length) li.appendChild(choices(m.buttons));
     var t = clock(m.at);
     if (t) li.appendChild(t);
     list.appendChild(li);
     scroll();
     return li;
+  }
+
+  // choices shows the buttons a reply offers: up to three side by side, four or more as a
+  // list, as WhatsApp does. Earlier buttons stay; a tap on one is still sent and the campaign
+  // decides what it means.
+  function choices(buttons) {
+    var many = buttons.length > 3;
+    var box = document.createElement(many ? 'ul' : 'div');
+    box.className = many ? 'choices list' : 'choices';
+    buttons.forEach(function (b) {
+      var btn = document.createElement('button');
+      btn.type = 'button';
+      btn.className = 'choice';
+      btn.dataset.choice = b.id;
+      btn.textContent = b.title;
+      btn.addEventListener('click', function () { choose(b); });
+      if (many) {
+        var row = document.createElement('li');
+        row.appendChild(btn);
+        box.appendChild(row);
+      } else {
+        box.appendChild(btn);
+      }
+    });
+    return box;
+  }
+
+  // choose sends a tap as the participant's message: its title is shown as what they said.
+  function choose(b) {
+    var id = uid();
+    var li = add({ id: 'c' + id, dir: 'in', text: b.title });
+    showTyping();
+    post('/choices', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: id, choice: b.id, title: b.title })
+    }).catch(function (err) { failed(li, err); });
   }
 
   function note(msg) {

@@ -1,0 +1,121 @@
+package webchat_test
+
+import (
+	"context"
+	"os/exec"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+// TestBrowserButtons: a reply's buttons show on the page (four or more as a list), a tap
+// sends the choice, and the reply to it arrives; an old button still sends its choice.
+func TestBrowserButtons(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	h := MustHarness(t)
+	var outID atomic.Int64
+	h.eng.onReceive = func(in engine.Inbound) {
+		out := engine.Outbound{ID: outID.Add(1), ParticipantID: in.ParticipantID}
+		switch {
+		case in.Kind == engine.KindJoin:
+			out.Text = "Tap below for the rules."
+			out.Buttons = []engine.Button{{ID: "rules", Title: "Contest rules"}, {ID: "enter", Title: "Take part"}}
+		case in.Kind == engine.KindChoice && in.Choice == "rules":
+			out.Text = "Which rule?"
+			for i := 1; i <= 5; i++ {
+				n := strconv.Itoa(i)
+				out.Buttons = append(out.Buttons, engine.Button{ID: "rule" + n, Title: "Rule " + n})
+			}
+		case in.Kind == engine.KindChoice:
+			out.Text = "You chose " + in.Choice + "."
+		default:
+			out.Text = "Tap a button."
+		}
+		h.channel.Send(context.Background(), out)
+	}
+	base := h.MustServe(t)
+	ctx := mustChromium(t)
+
+	count := func(sel string) string {
+		return `document.querySelectorAll(` + "`" + sel + "`" + `).length`
+	}
+	waitCount := func(sel string, n int) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](count(sel)+` >= `+strconv.Itoa(n), chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	dump := func() string {
+		dom, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('messages').outerHTML`))
+		return dom
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/bouncer"), waitCount(".msg.out .choices .choice", 2)); err != nil {
+		t.Fatalf("greeting with buttons: %v\n%s", err, dump())
+	}
+	titles, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.msg.out .choice')].map(b => b.textContent)`))
+	if len(titles) != 2 || titles[0] != "Contest rules" || titles[1] != "Take part" {
+		t.Errorf("buttons %q", titles)
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.choice[data-choice="rules"]`)),
+		waitCount(".msg.in", 1),
+		waitCount(".msg.out", 2),
+		waitCount("ul.choices.list li .choice", 5),
+	)
+	if err != nil {
+		t.Fatalf("tap: %v\n%s\nreceived %+v", err, dump(), h.eng.Received())
+	}
+	if mine, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg.in p"))); mine != "Contest rules" {
+		t.Errorf("the tap shows as %q, want its title", mine)
+	}
+	got := h.eng.Received()
+	if last := got[len(got)-1]; last.Kind != engine.KindChoice || last.Choice != "rules" || last.Text != "Contest rules" {
+		t.Errorf("received %+v, want the choice rules", last)
+	}
+
+	// The greeting's buttons are still there, and a tap on one is still sent.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.choice[data-choice="enter"]`)),
+		waitCount(".msg.out", 3),
+	)
+	if err != nil {
+		t.Fatalf("old button: %v\n%s", err, dump())
+	}
+	if reply, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.msg.out p')].pop().textContent`)); reply != "You chose enter." {
+		t.Errorf("reply to the old button %q", reply)
+	}
+}
+
+// mustChromium starts headless Chromium for one test; the context ends with the test.
+func mustChromium(t *testing.T) context.Context {
+	t.Helper()
+	var chrome string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chrome = p
+			break
+		}
+	}
+	if chrome == "" {
+		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	if err := chromedp.Do(bctx); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		t.Fatalf("start Chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
+	return ctx
+}
