@@ -86,6 +86,14 @@ func (f *fakeConversations) AgentSay(_ context.Context, pid, agent, text string)
 	return nil
 }
 
+func (f *fakeConversations) Consent(_ context.Context, pid string) (engine.Consent, error) {
+	if pid != "p1" {
+		return engine.Consent{}, nil
+	}
+	return engine.Consent{Answer: "yes", By: `button "Yes, I agree"`, Channel: "webchat", Version: "1a2b3c4d@v7",
+		At: time.Date(2026, 3, 1, 19, 58, 0, 0, time.UTC)}, nil
+}
+
 func (f *fakeConversations) Handback(_ context.Context, pid, agent string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -145,6 +153,13 @@ func TestParticipantConversation(t *testing.T) {
 	doc := MustDoc(t, h.Get(conv))
 	if got := doc.Find(".line.in .text").Text(); got != "<script>hi</script>" {
 		t.Errorf("transcript line = %q", got)
+	}
+	consent := doc.Find(".consent.consent-yes")
+	if got := strings.Join(strings.Fields(consent.Text()), " "); !strings.HasPrefix(got, `Consent: agreed by button "Yes, I agree" on webchat,`) || !strings.HasSuffix(got, "(text version 1a2b3c4d@v7)") {
+		t.Errorf("consent = %q", got)
+	}
+	if at, _ := consent.Find("time").Attr("datetime"); at != "2026-03-01T19:58:00Z" {
+		t.Errorf("consent time = %q", at)
 	}
 	wantStatus(t, h.Get("/dashboard/campaigns/bouncer/participants/nobody"), http.StatusNotFound)
 

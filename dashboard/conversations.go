@@ -23,6 +23,8 @@ type Conversations interface {
 	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
 	AgentSay(ctx context.Context, participantID, agent, text string) error
 	Handback(ctx context.Context, participantID, agent string) error
+	// Consent is the participant's recorded answer to the consent question (zero: none).
+	Consent(ctx context.Context, participantID string) (engine.Consent, error)
 }
 
 var _ Conversations = (*engine.Engine)(nil)
@@ -47,11 +49,15 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	if len(lines) == 0 {
 		return fmt.Errorf("dashboard: participant %s: %w", pid, errs.ErrNotFound)
 	}
+	consent, err := d.conversations.Consent(c.UserContext(), pid)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return fmt.Errorf("dashboard: consent of %s: %w", pid, err)
+	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
-		"DecisionKey": rand.Text(),
+		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
 	})
 }
 

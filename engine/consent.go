@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -179,4 +180,13 @@ func (r *run) offered() []Button {
 		}
 	}
 	return out
+}
+
+// Consent returns the consent answer recorded for a participant (zero when none is).
+func (e *Engine) Consent(ctx context.Context, participantID string) (Consent, error) {
+	p, err := e.store.Participant(ctx, participantID)
+	if err != nil {
+		return Consent{}, fmt.Errorf("engine: consent of %s: %w", participantID, err)
+	}
+	return ConsentOf(p), nil
 }

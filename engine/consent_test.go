@@ -95,6 +95,9 @@ func TestConsentRecorded(t *testing.T) {
 		if c != want {
 			t.Errorf("consent %+v, want %+v", c, want)
 		}
+		if got, err := h.eng.Consent(h.ctx, h.participant("news", "ann").ID); err != nil || got != want {
+			t.Errorf("Engine.Consent = %+v, %v", got, err)
+		}
 		if !strings.HasSuffix(c.Version, "@news-v1") || len(c.Version) != len("12345678@news-v1") {
 			t.Errorf("version %q, want a short hash of the text @ the definition version", c.Version)
 		}
