@@ -191,22 +191,9 @@ func (p *parser) checkShadowed() {
 func (p *parser) checkChoices() {
 	def := p.def
 	offered := map[string][]string{}
-	add := func(state string, msgs []Message) {
-		for _, m := range msgs {
-			for _, b := range m.Buttons {
-				offered[state] = append(offered[state], b.ID)
-			}
-		}
-	}
 	for _, name := range def.Order {
-		st := def.States[name]
-		add(name, st.Say)
-		for _, t := range st.On {
-			if t.Goto != "" {
-				add(t.Goto, t.Say)
-			} else {
-				add(name, t.Say)
-			}
+		for _, b := range def.Offered(name) {
+			offered[name] = append(offered[name], b.ID)
 		}
 	}
 	for _, name := range def.Order {

@@ -153,33 +153,17 @@ func (r *run) typedChoice(text string) (string, bool) {
 	return "", false
 }
 
-// offered are the buttons the participant was offered in their current state, as they saw
-// them: those of the consent question, or those said on entering the state (its say, and the
-// say of every transition that leads into it) and by its transitions that stay.
+// offered are the buttons the participant was offered in their current state
+// (campaigns.Definition.Offered, or the consent question's), titled as they saw them.
 func (r *run) offered() []Button {
-	var msgs []campaigns.Message
-	switch st := r.def.States[r.p.State]; {
-	case r.p.State == StateConsent:
-		msgs = []campaigns.Message{r.def.ConsentMessage()}
-	case st == nil:
+	buttons := r.def.Offered(r.p.State)
+	if r.p.State == StateConsent {
+		buttons = r.def.ConsentMessage().Buttons
+	}
+	if len(buttons) == 0 {
 		return nil
-	default:
-		msgs = append(msgs, st.Say...)
-		for _, name := range r.def.Order {
-			for _, t := range r.def.States[name].On {
-				if t.Goto == st.Name || name == st.Name && t.Goto == "" && !t.End {
-					msgs = append(msgs, t.Say...)
-				}
-			}
-		}
 	}
-	var out []Button
-	for _, m := range msgs {
-		if len(m.Buttons) > 0 {
-			out = append(out, r.e.render(r.def, r.p, campaigns.Message{Buttons: m.Buttons}, r.render).Buttons...)
-		}
-	}
-	return out
+	return r.e.render(r.def, r.p, campaigns.Message{Buttons: buttons}, r.render).Buttons
 }
 
 // Consent returns the consent answer recorded for a participant (zero when none is).
