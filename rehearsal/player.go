@@ -206,7 +206,8 @@ func init() {
 			if len(args) != 1 {
 				return errors.New("usage: /choose ID")
 			}
-			return p.receive(ctx, engine.Inbound{Kind: engine.KindChoice, Choice: args[0], Text: args[0]})
+			// A tap carries the title the participant saw, as the platforms send it.
+			return p.receive(ctx, engine.Inbound{Kind: engine.KindChoice, Choice: args[0], Text: p.out.title(p.who, args[0])})
 		}},
 		"/location": {"/location LAT LNG", func(ctx context.Context, p *Player, args []string) error {
 			if len(args) != 2 {
@@ -315,6 +316,18 @@ func (c *clock) Set(t time.Time) {
 type outbox struct {
 	mu      sync.Mutex
 	replies []Reply
+	// titles are the titles of the buttons last offered to each address, by id.
+	titles map[string]map[string]string
+}
+
+// title is the title of the button id last offered to address (the id when none was).
+func (o *outbox) title(address, id string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if t, ok := o.titles[address][id]; ok {
+		return t
+	}
+	return id
 }
 
 func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
@@ -323,6 +336,13 @@ func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
 	r := Reply{To: out.To, Text: out.Text}
 	for _, b := range out.Buttons {
 		r.Buttons = append(r.Buttons, b.Title)
+		if o.titles == nil {
+			o.titles = map[string]map[string]string{}
+		}
+		if o.titles[out.To] == nil {
+			o.titles[out.To] = map[string]string{}
+		}
+		o.titles[out.To][b.ID] = b.Title
 	}
 	o.replies = append(o.replies, r)
 	return fmt.Sprintf("rehearsal-%d", out.ID), nil
