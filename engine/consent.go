@@ -174,3 +174,19 @@ func (e *Engine) Consent(ctx context.Context, participantID string) (Consent, er
 	}
 	return ConsentOf(p), nil
 }
+
+// Offered returns the buttons a participant can tap in their current state, titled as they
+// were offered (none for a finished participant): what a page that shows the transcript again
+// puts under the last message.
+func (e *Engine) Offered(ctx context.Context, participantID string) ([]Button, error) {
+	p, err := e.store.Participant(ctx, participantID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: buttons offered to %s: %w", participantID, err)
+	}
+	def, ok := e.definition(p.Campaign, p.DefVersion)
+	if !ok || p.Finished {
+		return nil, nil
+	}
+	r := &run{e: e, ctx: ctx, def: def, step: &Step{}, p: &p, now: e.now()}
+	return r.offered(), nil
+}

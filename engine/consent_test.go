@@ -254,6 +254,36 @@ func TestTypedButtonTitle(t *testing.T) {
 	}
 }
 
+func TestOffered(t *testing.T) {
+	d := def("contest").
+		state("welcome", "", &campaigns.Transition{Kind: campaigns.OnChoice, Choices: []string{"enter"}, Goto: "done"}).
+		final("done", "Bye.").build()
+	d.States["welcome"].Say = []campaigns.Message{{Text: txt("Hi {{name}}."), Buttons: []campaigns.Button{
+		{ID: "enter", Title: txt("Go {{name}}")}}}}
+	d.Consent = txt(question)
+	h := newEnv(t, d)
+	h.receive("contest", "ann", engine.Inbound{Kind: engine.KindJoin, Name: "Ann"})
+	h.settle()
+	offered := func() []engine.Button {
+		bs, err := h.eng.Offered(h.ctx, h.participant("contest", "ann").ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bs
+	}
+	if bs := offered(); len(bs) != 2 || bs[0].ID != campaigns.ConsentYesID {
+		t.Errorf("asked for consent: offered %+v", bs)
+	}
+	h.text("contest", "ann", "yes")
+	if bs := offered(); !equalButtons(bs, []engine.Button{{ID: "enter", Title: "Go Ann"}}) {
+		t.Errorf("in welcome: offered %+v", bs)
+	}
+	h.text("contest", "ann", "go ann")
+	if bs := offered(); len(bs) != 0 {
+		t.Errorf("finished: offered %+v", bs)
+	}
+}
+
 func (h *env) receiveOut(campaign, from string, in engine.Inbound) []engine.Outbound {
 	h.t.Helper()
 	h.receive(campaign, from, in)

@@ -90,6 +90,16 @@ func TestBrowserButtons(t *testing.T) {
 	if reply, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.msg.out p')].pop().textContent`)); reply != "You chose enter." {
 		t.Errorf("reply to the old button %q", reply)
 	}
+
+	// Shown again (a reload), the transcript has no buttons: the state's are under the last reply.
+	p := h.eng.Received()[0].ParticipantID
+	h.eng.SetTranscript(p, []engine.Line{{ID: 1, Direction: engine.Out, Text: "Tap below for the rules."}})
+	h.eng.mu.Lock()
+	h.eng.offered[p] = []engine.Button{{ID: "rules", Title: "Contest rules"}}
+	h.eng.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Reload(), waitCount(`.msg.out[data-id="l1"] .choice[data-choice="rules"]`, 1)); err != nil {
+		t.Fatalf("reload: %v\n%s", err, dump())
+	}
 }
 
 // mustChromium starts headless Chromium for one test; the context ends with the test.

@@ -74,3 +74,26 @@ func TestRepliesCarryButtons(t *testing.T) {
 		t.Errorf("event %+v, want the two buttons", ev)
 	}
 }
+
+// TestHistoryOffersTheCurrentButtons: the transcript keeps no buttons, so a page shown again
+// gets the buttons of the participant's state under the last reply.
+func TestHistoryOffersTheCurrentButtons(t *testing.T) {
+	h := MustHarness(t)
+	base := h.MustServe(t)
+	b := h.MustBrowser(t)
+	h.eng.SetTranscript(pid(b), []engine.Line{
+		{ID: 1, Direction: engine.Out, Text: "Hi."},
+		{ID: 2, Direction: engine.Out, Text: "Tap below for the rules."},
+		{ID: 3, Direction: engine.In, Text: "hm"},
+	})
+	h.eng.mu.Lock()
+	h.eng.offered[pid(b)] = []engine.Button{{ID: "rules", Title: "Contest rules"}}
+	h.eng.mu.Unlock()
+	hist := MustStream(t, base, b).UntilReady(t)
+	if len(hist) != 3 || len(hist[0].Buttons) != 0 || len(hist[2].Buttons) != 0 {
+		t.Fatalf("history %+v, want buttons on the last reply only", hist)
+	}
+	if bs := hist[1].Buttons; len(bs) != 1 || bs[0].ID != "rules" || bs[0].Title != "Contest rules" {
+		t.Errorf("last reply's buttons %+v", bs)
+	}
+}

@@ -72,13 +72,17 @@ func (c *Channel) stream(w *bufio.Writer, campaign, pid string, sub *subscriber,
 		return err
 	}
 	var outs []string
-	for _, l := range lines {
+	last, offered := c.offered(pid, lines)
+	for i, l := range lines {
 		if l.Direction == engine.Out {
 			outs = append(outs, l.Text)
 		}
 		ev := event{
 			ID: "l" + strconv.FormatInt(l.ID, 10), Dir: string(l.Direction), Text: l.Text,
 			Media: mediaURL(campaign, l.MediaKey), At: l.At.UTC().Format(time.RFC3339),
+		}
+		if i == last {
+			ev.Buttons = offered
 		}
 		if err := writeEvent(w, "", ev); err != nil {
 			return err
@@ -141,6 +145,37 @@ drain:
 			return err
 		}
 	}
+}
+
+// offered returns the buttons the participant can tap now and the index of the transcript's
+// last reply, which shows them: the transcript keeps no buttons, and a page shown again would
+// otherwise offer nothing to tap. Without them (or on an error, logged) last is -1.
+func (c *Channel) offered(pid string, lines []engine.Line) (last int, buttons []button) {
+	last = -1
+	for i, l := range lines {
+		if l.Direction == engine.Out {
+			last = i
+		}
+	}
+	if last < 0 {
+		return -1, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), receiveTimeout)
+	defer cancel()
+	bs, err := c.eng.Offered(ctx, pid)
+	if err != nil {
+		if !errors.Is(err, errs.ErrNotFound) {
+			c.log.Warn("webchat: buttons offered", "participant", pid, "err", err)
+		}
+		return -1, nil
+	}
+	for _, b := range bs {
+		buttons = append(buttons, button{ID: b.ID, Title: b.Title})
+	}
+	if len(buttons) == 0 {
+		return -1, nil
+	}
+	return last, buttons
 }
 
 // unsent returns the published replies that are not yet in the transcript. Replies are sent

@@ -45,6 +45,9 @@ type Engine interface {
 	Campaign(id string) (*campaigns.Definition, bool)
 	// Status returns a campaign's status (draft, live, paused or closed).
 	Status(id string) string
+	// Offered returns the buttons a participant can tap in their current state. Errors wrap
+	// errs.ErrNotFound for an unknown participant.
+	Offered(ctx context.Context, participantID string) ([]engine.Button, error)
 }
 
 // Media is what the channel needs from the media store; *media.Store satisfies it.

@@ -39,6 +39,7 @@ type fakeEngine struct {
 	received    []engine.Inbound
 	seen        map[string]bool
 	transcripts map[string][]engine.Line
+	offered     map[string][]engine.Button
 }
 
 func (e *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
@@ -63,6 +64,12 @@ func (e *fakeEngine) Transcript(_ context.Context, pid string) ([]engine.Line, e
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]engine.Line(nil), e.transcripts[pid]...), nil
+}
+
+func (e *fakeEngine) Offered(_ context.Context, pid string) ([]engine.Button, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.offered[pid], nil
 }
 
 func (e *fakeEngine) Status(id string) string {
@@ -145,6 +152,7 @@ func MustHarness(tb testing.TB, mod ...func(*webchat.Config)) *harness {
 			defs:        map[string]*campaigns.Definition{def.ID: def, "draft": def},
 			seen:        map[string]bool{},
 			transcripts: map[string][]engine.Line{},
+			offered:     map[string][]engine.Button{},
 		},
 		media: &fakeMedia{objects: map[string][]byte{}},
 	}
