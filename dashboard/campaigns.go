@@ -48,6 +48,11 @@ type flowState struct {
 	Transitions []flowTransition
 }
 
+// consentCounts are the participants of a campaign with consent who are not playing yet.
+type consentCounts struct {
+	Asked, Declined int
+}
+
 type flowTransition struct {
 	On, Goto string
 }
@@ -84,6 +89,10 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		}
 		states = append(states, fs)
 	}
+	var consent *consentCounts
+	if !def.Consent.IsZero() {
+		consent = &consentCounts{Asked: ci.Counts[engine.StateConsent], Declined: ci.Counts[engine.StateDeclined]}
+	}
 	var notes []engine.Notification
 	if d.conversations != nil {
 		if notes, err = d.conversations.Notifications(c.UserContext(), def.ID, 50); err != nil {
@@ -97,7 +106,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 	u := currentUser(c)
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
 		"Campaign": ci, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
-		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil,
+		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent,
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 	})
 }
