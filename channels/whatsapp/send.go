@@ -293,6 +293,9 @@ func recipient(m map[string]any, to string) error {
 // buildMessages turns an outbound reply into the request bodies that carry it (one, or two for
 // audio with text).
 func buildMessages(out engine.Outbound) ([]map[string]any, error) {
+	if len(out.Buttons) > 0 && strings.HasPrefix(out.To, GroupPrefix) {
+		out = inGroup(out)
+	}
 	base := func(typ string, obj any) (map[string]any, error) {
 		m := map[string]any{"messaging_product": "whatsapp", "type": typ, typ: obj}
 		if err := recipient(m, out.To); err != nil {
@@ -318,9 +321,6 @@ func buildMessages(out engine.Outbound) ([]map[string]any, error) {
 	case out.Template != nil:
 		return one(base("template", templateObject(out.Template)))
 	case len(out.Buttons) > 0:
-		if strings.HasPrefix(out.To, GroupPrefix) {
-			return nil, fmt.Errorf("whatsapp: groups cannot receive buttons or lists: %w", errs.ErrInvalid)
-		}
 		obj, err := interactive(out)
 		if err != nil {
 			return nil, err
@@ -356,6 +356,20 @@ func buildMessages(out engine.Outbound) ([]map[string]any, error) {
 		return one(base("text", textObject(out.Text)))
 	}
 	return nil, fmt.Errorf("whatsapp: empty reply: %w", errs.ErrInvalid)
+}
+
+// inGroup is a reply with buttons as a group can get it: groups get no buttons or lists, so
+// the titles follow the text, one a line; a member who types one has tapped it (the engine
+// takes a typed title as the tap).
+func inGroup(out engine.Outbound) engine.Outbound {
+	var b strings.Builder
+	b.WriteString(out.Text)
+	for _, btn := range out.Buttons {
+		b.WriteString("\n• ")
+		b.WriteString(btn.Title)
+	}
+	out.Text, out.Buttons = strings.TrimPrefix(b.String(), "\n"), nil
+	return out
 }
 
 func textObject(text string) map[string]any {
