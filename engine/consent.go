@@ -117,6 +117,8 @@ func (r *run) declined(cur *campaigns.Definition) string {
 		return ""
 	case in.Kind == KindJoin:
 		return "join of a participant who declined consent"
+	case restart && !r.e.running(cur, r.now):
+		return "opt-in while the campaign is not running"
 	case !in.fromParticipant() && !restart:
 		return "participant declined consent"
 	case len(cur.Keywords) > 0:

@@ -165,6 +165,15 @@ func TestConsentDeclined(t *testing.T) {
 		wantTexts(t, h.join("quiz", "ann"))
 		wantTexts(t, h.text("quiz", "ann", "hi again"), question)
 	})
+	t.Run("NewOptInAsksAgain", func(t *testing.T) {
+		h := newEnv(t, consentNews())
+		h.receive("news", "ann", engine.Inbound{Kind: engine.KindOptIn})
+		wantTexts(t, h.settle(), question)
+		h.text("news", "ann", "no")
+		h.receive("news", "ann", engine.Inbound{Kind: engine.KindOptIn})
+		wantTexts(t, h.settle(), question)
+		h.wantState("news", "ann", engine.StateConsent)
+	})
 	t.Run("NothingElseReachesThem", func(t *testing.T) {
 		h := newEnv(t, consentNews())
 		h.text("news", "ann", "NRCQ ON")
