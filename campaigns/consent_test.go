@@ -59,6 +59,17 @@ consent:
 			t.Errorf("declined %v", got)
 		}
 	})
+	t.Run("ByLanguage", func(t *testing.T) {
+		// "no" is Norwegian here, not the no words.
+		src := "languages: [en, no]\nconsent: {en: \"OK?\", no: \"Greit?\"}\n" + strings.Replace(strings.Replace(valid, "say: hi", "say: {en: hi, no: hei}", 1), "say: bye", "say: {en: bye, no: ha det}", 1)
+		def, probs := campaigns.Parse("demo.yaml", []byte(src))
+		if def == nil {
+			t.Fatalf("problems %v", probs)
+		}
+		if def.Consent["no"] != "Greit?" || def.Consent["en"] != "OK?" {
+			t.Errorf("consent %v", def.Consent)
+		}
+	})
 	t.Run("DefaultDeclinedNamesTheKeyword", func(t *testing.T) {
 		def, _ := campaigns.Parse("demo.yaml", []byte("keywords: [SUMMER]\nconsent: OK?\n"+valid))
 		if got := def.ConsentDeclined()["en"]; got != "No problem, you're not taking part. If you change your mind, send SUMMER." {
