@@ -72,10 +72,10 @@ type TeamStore interface {
 // MaxTeamName is the longest team name, in characters.
 const MaxTeamName = 40
 
-// teamCodeLen is the length of an invite code; with the 31 letters and digits of
+// TeamCodeLen is the length of an invite code; with the 31 letters and digits of
 // codeAlphabet that is about a billion codes, so guessing one is hopeless and typing one
 // is easy.
-const teamCodeLen = 6
+const TeamCodeLen = 6
 
 // teamCampaign returns a team campaign's definition, or an error wrapping errs.ErrNotFound (no such campaign) or errs.ErrInvalid (participants are
 // not teams).
@@ -193,7 +193,7 @@ var ErrTeamsClosed = fmt.Errorf("%w: no teams form while the campaign is not run
 func (e *Engine) teamCode() string {
 	e.randMu.Lock()
 	defer e.randMu.Unlock()
-	b := make([]byte, teamCodeLen)
+	b := make([]byte, TeamCodeLen)
 	for i := range b {
 		b[i] = codeAlphabet[e.rand.IntN(len(codeAlphabet))]
 	}
@@ -213,20 +213,28 @@ func NormalizeTeamCode(code string) string {
 	return b.String()
 }
 
-// cleanTeamName trims a team name and checks it is one a chat can show.
+// TeamNameError is a team name FormTeam refused; Reason is written for the person who typed
+// it. It wraps errs.ErrInvalid.
+type TeamNameError struct{ Reason string }
+
+func (e *TeamNameError) Error() string { return "invalid team name: " + e.Reason }
+func (e *TeamNameError) Unwrap() error { return errs.ErrInvalid }
+
+// cleanTeamName tidies the spaces of a team name and checks it is one a chat can show.
 func cleanTeamName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", &TeamNameError{"The team name contains characters that could not be read."}
+	}
 	name = strings.Join(strings.Fields(name), " ")
 	switch {
 	case name == "":
-		return "", fmt.Errorf("%w: give your team a name", errs.ErrInvalid)
-	case !utf8.ValidString(name):
-		return "", fmt.Errorf("%w: the team name contains characters that could not be read", errs.ErrInvalid)
+		return "", &TeamNameError{"Give your team a name."}
 	case utf8.RuneCountInString(name) > MaxTeamName:
-		return "", fmt.Errorf("%w: keep the team name under %d characters", errs.ErrInvalid, MaxTeamName+1)
+		return "", &TeamNameError{fmt.Sprintf("Keep the team name to %d characters at most.", MaxTeamName)}
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "", fmt.Errorf("%w: the team name contains characters that could not be read", errs.ErrInvalid)
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return "", &TeamNameError{"The team name contains characters that could not be read."}
 		}
 	}
 	return name, nil

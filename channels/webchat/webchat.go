@@ -45,6 +45,12 @@ type Engine interface {
 	Campaign(id string) (*campaigns.Definition, bool)
 	// Status returns a campaign's status (draft, live, paused or closed).
 	Status(id string) string
+	// FormTeam, JoinTeam and TeamOf keep the teams of a team campaign (engine/teams.go):
+	// errors wrap errs.ErrNotFound (unknown code; no team), *engine.TeamNameError,
+	// engine.ErrTeamFull, ErrTeamNameTaken, ErrInTeam and ErrTeamsClosed.
+	FormTeam(ctx context.Context, campaign, channel, member, name string) (engine.Team, error)
+	JoinTeam(ctx context.Context, campaign, channel, member, code string) (engine.Team, error)
+	TeamOf(ctx context.Context, campaign, channel, member string) (engine.Team, error)
 }
 
 // Media is what the channel needs from the media store; *media.Store satisfies it.
@@ -109,6 +115,7 @@ func New(cfg Config) *Channel {
 func (c *Channel) Mount(r fiber.Router) {
 	r.Get("/play/:campaign", c.handlePage)
 	r.Post("/play/:campaign/join", c.sameSite, c.handleJoin)
+	r.Post("/play/:campaign/team", c.sameSite, c.handleTeam)
 	r.Post("/play/:campaign/messages", c.sameSite, c.handleMessage)
 	r.Post("/play/:campaign/media", c.sameSite, c.handleUpload)
 	r.Get("/play/:campaign/events", c.handleEvents)
