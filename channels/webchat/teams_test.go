@@ -63,6 +63,12 @@ func (c *teamClock) Advance(d time.Duration) {
 
 func MustTeamHarness(tb testing.TB) *teamHarness {
 	tb.Helper()
+	return mustTeamHarness(tb, nil)
+}
+
+// mustTeamHarness is MustTeamHarness on the clock now (the test's settable clock when nil).
+func mustTeamHarness(tb testing.TB, now func() time.Time) *teamHarness {
+	tb.Helper()
 	def, probs := campaigns.Parse("race.yaml", []byte(teamRace))
 	if def == nil || probs.HasErrors() {
 		tb.Fatalf("race: %v", probs)
@@ -73,7 +79,10 @@ func MustTeamHarness(tb testing.TB) *teamHarness {
 	}
 	tb.Cleanup(func() { db.Close() })
 	clock := &teamClock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
-	eng := engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: clock.Now,
+	if now == nil {
+		now = clock.Now
+	}
+	eng := engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: now,
 		Rand: rand.New(rand.NewPCG(3, 4))})
 	h := &harness{media: &fakeMedia{objects: map[string][]byte{}}}
 	h.channel = webchat.New(webchat.Config{Engine: eng, Media: h.media})
