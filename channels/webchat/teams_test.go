@@ -1,6 +1,7 @@
 package webchat_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -230,6 +231,28 @@ func TestTeams(t *testing.T) {
 			t.Errorf("%s's page got %+v, want the reply to the team", who, ev)
 		}
 	}
+
+	// A photo one member sends is the team's: the other member's page shows it and may load it.
+	up := uploadReq(t, "bob-photo-0001", "us at the harbour", fakePNG(32))
+	body, _ := io.ReadAll(up.Body)
+	req := httptest.NewRequest("POST", "/play/race/media", bytes.NewReader(body))
+	req.Header.Set("Content-Type", up.Header.Get("Content-Type"))
+	resp = h.Do(t, withBrowser(req, bob))
+	if resp.StatusCode != 202 {
+		t.Fatalf("bob's photo: status %d %s", resp.StatusCode, errorText(t, resp))
+	}
+	photo := annStream.Next(t)
+	if photo.ID != "cbob-photo-0001" || photo.Text != "us at the harbour" || photo.Media == "" {
+		t.Fatalf("ann's page got %+v, want bob's photo", photo)
+	}
+	if resp := h.Do(t, withBrowser(httptest.NewRequest("GET", photo.Media, nil), ann)); resp.StatusCode != 200 {
+		t.Errorf("ann loading the team's photo: status %d", resp.StatusCode)
+	}
+	if resp := h.Do(t, withBrowser(httptest.NewRequest("GET", photo.Media, nil), cas)); resp.StatusCode != 404 {
+		t.Errorf("a browser outside the team loading its photo: status %d", resp.StatusCode)
+	}
+	bobStream.Next(t)
+	h.settle(t)
 
 	// Cas is one too many for teams.max 2.
 	resp = h.Do(t, teamPost(cas, url.Values{"action": {"join"}, "code": {code}}))
