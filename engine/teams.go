@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 	"unicode"
@@ -117,7 +118,9 @@ func (e *Engine) FormTeam(ctx context.Context, campaign, channel, member, name s
 	t := Team{ID: "team-" + hex.EncodeToString(b[:]), Campaign: def.ID, Channel: channel, Name: name,
 		Members: []string{member}, CreatedAt: e.now()}
 	for attempt := 0; ; attempt++ {
-		t.Code = e.teamCode()
+		if t.Code, err = teamCode(); err != nil {
+			return Team{}, fmt.Errorf("engine: form team in %s: %w", campaign, err)
+		}
 		err = e.store.CreateTeam(ctx, t)
 		if errors.Is(err, ErrTeamCodeTaken) && attempt < 10 {
 			continue
@@ -190,14 +193,19 @@ func (e *Engine) startTeam(ctx context.Context, def *campaigns.Definition, t Tea
 // outside its schedule): a team formed then could not play.
 var ErrTeamsClosed = fmt.Errorf("%w: no teams form while the campaign is not running", errs.ErrConflict)
 
-func (e *Engine) teamCode() string {
-	e.randMu.Lock()
-	defer e.randMu.Unlock()
+// teamCode draws an invite code from crypto/rand, not from the engine's injected source: the
+// code is all that lets someone into a team, so it must not be predictable from the seed.
+func teamCode() (string, error) {
 	b := make([]byte, TeamCodeLen)
+	n := big.NewInt(int64(len(codeAlphabet)))
 	for i := range b {
-		b[i] = codeAlphabet[e.rand.IntN(len(codeAlphabet))]
+		k, err := rand.Int(rand.Reader, n)
+		if err != nil {
+			return "", fmt.Errorf("invite code: %w", err)
+		}
+		b[i] = codeAlphabet[k.Int64()]
 	}
-	return string(b)
+	return string(b), nil
 }
 
 // NormalizeTeamCode turns an invite code as typed into the way it is stored: upper case,
