@@ -73,13 +73,12 @@ type TeamStore interface {
 // MaxTeamName is the longest team name, in characters.
 const MaxTeamName = 40
 
-// TeamCodeLen is the length of an invite code; with the 31 letters and digits of
-// codeAlphabet that is about a billion codes, so guessing one is hopeless and typing one
-// is easy.
+// TeamCodeLen is the length of an invite code: with the 31 letters and digits of
+// codeAlphabet, close to a billion codes, short enough to pass on by voice or text.
 const TeamCodeLen = 6
 
-// teamCampaign returns a team campaign's definition, or an error wrapping errs.ErrNotFound (no such campaign) or errs.ErrInvalid (participants are
-// not teams).
+// teamCampaign returns a team campaign's definition, or an error wrapping errs.ErrNotFound
+// (no such campaign) or errs.ErrInvalid (participants are not teams).
 func (e *Engine) teamCampaign(campaign string) (*campaigns.Definition, error) {
 	def, ok := e.Campaign(campaign)
 	if !ok {
@@ -92,8 +91,8 @@ func (e *Engine) teamCampaign(campaign string) (*campaigns.Definition, error) {
 }
 
 // FormTeam forms a team named name in campaign on channel, with member as its first member,
-// and returns it with its invite code. A name is 1 to MaxTeamName characters without line
-// breaks or control characters (errs.ErrInvalid with the reason otherwise); names are unique
+// and returns it with its invite code. A name is 1 to MaxTeamName characters without control
+// characters, its spaces tidied (a *TeamNameError, wrapping errs.ErrInvalid, otherwise); names are unique
 // per campaign regardless of case (ErrTeamNameTaken); a member is in one team per campaign
 // (ErrInTeam). A campaign whose teams.min is 1 starts the team at once (see JoinTeam).
 func (e *Engine) FormTeam(ctx context.Context, campaign, channel, member, name string) (Team, error) {
