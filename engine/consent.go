@@ -47,16 +47,16 @@ func ConsentOf(p Participant) Consent {
 // yes word) enters the start state, a no (the no button or a no word) ends politely, and
 // anything else asks again. Events that are not the participant's wait for nothing: there is
 // nothing to judge, time or hand back yet.
-func (r *run) consent() {
+func (r *run) consent() error {
 	in := r.in
 	switch {
 	case in.Kind == KindJoin:
 		// Opening the chat again (a reload) shows the question; it answers nothing.
 		r.skip = "join of a participant asked for consent"
-		return
+		return nil
 	case !in.fromParticipant():
 		r.skip = fmt.Sprintf("%s event before consent", in.Kind)
-		return
+		return nil
 	}
 	var yes, no bool
 	switch in.Kind {
@@ -68,7 +68,7 @@ func (r *run) consent() {
 	switch {
 	case yes:
 		r.recordConsent("yes")
-		r.enter(r.def.States[r.def.Start])
+		return r.enterStart()
 	case no:
 		r.recordConsent("no")
 		r.decline()
@@ -76,6 +76,7 @@ func (r *run) consent() {
 		r.sayText(r.def.ConsentHint())
 		r.say(r.def.ConsentMessage())
 	}
+	return nil
 }
 
 // recordConsent keeps the answer with the participant: what, how, where, to which text, when.
@@ -108,19 +109,19 @@ func (r *run) decline() {
 // why it has no effect. The entry keyword (any message, in a campaign without keywords) or a
 // new opt-in starts them over with the question asked again; an opt-out word opts them out;
 // other messages hear how to start again. Nothing else reaches them.
-func (r *run) declined(cur *campaigns.Definition) string {
+func (r *run) declined(cur *campaigns.Definition) (string, error) {
 	in := r.in
 	restart := in.Kind == KindOptIn
 	switch {
 	case in.Kind == KindText && isOptOut(r.def, in.Text):
 		r.optOut()
-		return ""
+		return "", nil
 	case in.Kind == KindJoin:
-		return "join of a participant who declined consent"
+		return "join of a participant who declined consent", nil
 	case restart && !r.e.running(cur, r.now):
-		return "opt-in while the campaign is not running"
+		return "opt-in while the campaign is not running", nil
 	case !in.fromParticipant() && !restart:
-		return "participant declined consent"
+		return "participant declined consent", nil
 	case len(cur.Keywords) > 0:
 		restart = restart || in.Kind == KindText && matchWord(cur.Keywords, in.Text)
 	default:
@@ -128,15 +129,14 @@ func (r *run) declined(cur *campaigns.Definition) string {
 	}
 	if !restart {
 		r.sayText(r.def.ConsentDeclined())
-		return ""
+		return "", nil
 	}
 	// Starting over: the current version, fresh variables, consent asked again.
 	p := r.p
 	r.def = cur
 	p.DefVersion, p.Finished = cur.Version, false
 	p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
-	r.begin()
-	return ""
+	return "", r.begin()
 }
 
 // typedChoice maps a text to the id of the button it is the title of, among the buttons the

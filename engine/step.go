@@ -67,14 +67,20 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 
 	switch {
 	case s.Created:
-		r.begin()
+		if err := r.begin(); err != nil {
+			return s, "", err
+		}
 	case !running && in.fromParticipant() && !(in.Kind == KindText && isOptOut(def, in.Text)):
 		// Opting out works even then (below); anything else hears the campaign is not running.
 		r.sayText(campaigns.Text{lang(def): NotRunning})
 	case !running && (in.Kind == KindTimer || in.Kind == KindRound):
 		return s, "campaign " + def.ID + " is not running", nil
 	case p.State == StateDeclined:
-		if skip := r.declined(cur); skip != "" {
+		skip, err := r.declined(cur)
+		if err != nil {
+			return s, "", err
+		}
+		if skip != "" {
 			return s, skip, nil
 		}
 	case p.State == StateOptedOut:
@@ -83,7 +89,9 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 			r.def = cur
 			p.DefVersion, p.Finished = cur.Version, false
 			p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
-			r.begin()
+			if err := r.begin(); err != nil {
+				return s, "", err
+			}
 		} else if !in.fromParticipant() {
 			return s, "participant opted out", nil
 		}
@@ -194,16 +202,45 @@ func (r *run) recordInbound() {
 // begin greets a new (or restarting) participant: consent first when the definition asks for
 // it, otherwise the start state. Whatever the first message said, they are greeted rather than
 // judged against the start state.
-func (r *run) begin() {
+func (r *run) begin() error {
 	if !r.def.Consent.IsZero() {
 		r.p.State = StateConsent
 		r.p.Entered = r.p.Version + 1
 		r.step.CancelTimers = true
 		r.timers = nil
 		r.say(r.def.ConsentMessage())
-		return
+		return nil
 	}
-	r.enter(r.def.States[r.def.Start])
+	return r.enterStart()
+}
+
+// enterStart puts a participant who begins to play in the start state and, when a round is
+// running, into that round as if it had started for them: its start reached only those
+// playing then, and without it a late joiner would wait in the lobby for a start that is
+// over.
+func (r *run) enterStart() error {
+	st := r.def.States[r.def.Start]
+	r.enter(st)
+	if r.p.Finished {
+		return nil
+	}
+	round, err := r.e.openRound(r.ctx, r.def, r.now)
+	if err != nil || round == "" {
+		return err
+	}
+	in := r.in
+	defer func() { r.in = in }()
+	r.in = StoredInbound{ID: in.ID, Inbound: Inbound{Channel: in.Channel, Campaign: in.Campaign,
+		From: in.From, ParticipantID: in.ParticipantID, Kind: KindRound, Round: round,
+		RoundEvent: campaigns.RoundStarted, At: r.now}}
+	r.p.Vars["round"] = round
+	if t := r.match(st); t != nil {
+		if err := r.do(t); err != nil {
+			return err
+		}
+	}
+	r.sayAssignment(r.in)
+	return nil
 }
 
 // handle applies an event to a participant who is playing.
@@ -227,6 +264,11 @@ func (r *run) handle() error {
 		}
 	case KindRound:
 		if in.RoundEvent == campaigns.RoundStarted {
+			if p.Vars["round"] == in.Round {
+				// Brought into the round when they joined (enterStart).
+				r.skip = "round " + in.Round + " started for the participant already"
+				return nil
+			}
 			p.Vars["round"] = in.Round
 		}
 	case KindHandback:
@@ -244,8 +286,7 @@ func (r *run) handle() error {
 		}
 	}
 	if p.State == StateConsent {
-		r.consent()
-		return nil
+		return r.consent()
 	}
 	if p.Vars["handoff"] != "" && in.fromParticipant() {
 		// A human has the conversation: keep the message and tell them, say nothing.

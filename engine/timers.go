@@ -124,6 +124,11 @@ func (e *Engine) roundEvent(ctx context.Context, campaign, round, event string, 
 			}
 		}
 	}
+	// Marked before the events are listed: a participant who joins from here on is brought
+	// into the round by the mark (enterStart), one who joined before gets the event.
+	if err := e.store.MarkRound(ctx, RoundMark{Campaign: campaign, Round: round, Event: event, At: now}); err != nil {
+		return fmt.Errorf("engine: round %s of %s: %w", round, campaign, err)
+	}
 	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, Unfinished: true})
 	if err != nil {
 		return fmt.Errorf("engine: round %s of %s: %w", round, campaign, err)

@@ -404,6 +404,11 @@ type Store interface {
 	// more attempt. It fails with errs.ErrNotFound for an unknown reply and errs.ErrConflict
 	// for one no longer pending.
 	RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error
+
+	// TeamStore keeps the teams formed on channels without group chats (teams.go);
+	// RoundStore keeps which rounds started and closed (rounds.go).
+	TeamStore
+	RoundStore
 }
 
 // Sender delivers replies on one channel. Send returns the platform's id for the message.

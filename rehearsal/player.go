@@ -43,7 +43,11 @@ type Player struct {
 	who   string
 	// names are the display names of participants whose address is not their name (teams).
 	names map[string]string
-	seq   int
+	// teams are the teams formed with /form, by name; aliases the name a formed team's address
+	// (random, as on the web chat) is shown as: team-NAME, like a /team team.
+	teams   map[string]engine.Team
+	aliases map[string]string
+	seq     int
 }
 
 // New starts a rehearsal of def with its store in dir (a fresh, empty folder).
@@ -57,7 +61,8 @@ func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, e
 		// A scheduled campaign is rehearsed from its first day, whenever it runs.
 		c.now = def.Schedule.Start
 	}
-	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{}}
+	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{},
+		teams: map[string]engine.Team{}, aliases: map[string]string{}}
 	// One send at a time: replies to different participants then go out in the order they
 	// were written, which is the order a rehearsal lists them in.
 	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now,
@@ -76,7 +81,14 @@ func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, e
 func (p *Player) Close() error { return p.db.Close() }
 
 // Who is the address of the current participant.
-func (p *Player) Who() string { return p.who }
+func (p *Player) Who() string { return p.alias(p.who) }
+
+func (p *Player) alias(addr string) string {
+	if a, ok := p.aliases[addr]; ok {
+		return a
+	}
+	return addr
+}
 
 // Now is the rehearsal's clock.
 func (p *Player) Now() time.Time { return p.clock.Now() }
@@ -117,6 +129,10 @@ func (p *Player) participantID() string {
 }
 
 func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
+	if t, ok := p.teams[p.names[p.who]]; ok && t.ID == p.who && !engine.TeamReady(p.def, t) {
+		// As the web chat does: a team short of members cannot send yet.
+		return fmt.Errorf("team %s has %d of the %d members it needs to play: /as SOMEONE, then /join %s", t.Name, len(t.Members), p.def.Teams.MinSize, t.Name)
+	}
 	p.seq++
 	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who
 	in.Name = p.who
@@ -146,7 +162,11 @@ func (p *Player) settle(ctx context.Context) ([]Reply, error) {
 			return nil, err
 		}
 		if len(next) == 0 {
-			return p.out.take(), nil
+			replies := p.out.take()
+			for i := range replies {
+				replies[i].To = p.alias(replies[i].To)
+			}
+			return replies, nil
 		}
 		p.clock.Set(next[0].DueAt)
 	}
@@ -271,6 +291,34 @@ func init() {
 				return errors.New("usage: /as NAME")
 			}
 			p.who = args[0]
+			return nil
+		}},
+		"/form": {"/form NAME", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /form NAME (the current participant forms team NAME, as on the web chat)")
+			}
+			t, err := p.eng.FormTeam(ctx, p.def.ID, Channel, p.who, args[0])
+			if err != nil {
+				return fmt.Errorf("/form %s: %w", args[0], err)
+			}
+			p.teams[t.Name], p.aliases[t.ID], p.names[t.ID] = t, "team-"+t.Name, t.Name
+			p.who = t.ID
+			return nil
+		}},
+		"/join": {"/join NAME", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /join NAME (the current participant joins team NAME with its invite code)")
+			}
+			t, ok := p.teams[args[0]]
+			if !ok {
+				return fmt.Errorf("/join %s: no team %s was formed with /form", args[0], args[0])
+			}
+			t, err := p.eng.JoinTeam(ctx, p.def.ID, Channel, p.who, t.Code)
+			if err != nil {
+				return fmt.Errorf("/join %s: %w", args[0], err)
+			}
+			p.teams[t.Name] = t
+			p.who = t.ID
 			return nil
 		}},
 		"/team": {"/team NAME", func(_ context.Context, p *Player, args []string) error {

@@ -24,6 +24,7 @@ import (
 //	/location 52.37 4.89          the participant shares a location
 //	/wait 25h                     time passes (timers and deadlines fire)
 //	/as bob                       switch to (or create) participant bob; /team red does the same for a team
+//	/form red                     the current participant forms team red as on the web chat; /join red joins it
 //	/round start NAME             a round starts (also /round close NAME)
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
 //	< You're on the list*         the next reply; * matches any text

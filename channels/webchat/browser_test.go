@@ -129,3 +129,116 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("system notes %q", notes)
 	}
 }
+
+// TestBrowserTeams drives the team forms in two browsers with separate cookies against the
+// real engine: Ann forms a team and sees its invite code, Bob opens the shared link and joins,
+// and both pages show the team's conversation as it happens.
+func TestBrowserTeams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	var chrome string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chrome = p
+			break
+		}
+	}
+	if chrome == "" {
+		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
+	}
+	h := mustTeamHarness(t, time.Now)
+	base := h.MustServe(t)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.eng.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
+	defer cancelAlloc()
+	annCtx, cancelAnn := chromedp.NewContext(actx)
+	defer cancelAnn()
+	if err := chromedp.Do(annCtx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	// A browser context of its own: Bob has his own cookie, so his own browser id.
+	bobCtx, cancelBob := chromedp.NewContext(annCtx, chromedp.WithNewBrowserContext())
+	defer cancelBob()
+	ann, cancel := context.WithTimeout(annCtx, 30*time.Second)
+	defer cancel()
+	bob, cancel2 := context.WithTimeout(bobCtx, 30*time.Second)
+	defer cancel2()
+
+	waitJS := func(cond string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	outTexts := `[...document.querySelectorAll('.msg.out p')].map(e => e.textContent).join('|')`
+	dump := func(ctx context.Context) string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		return s
+	}
+
+	err := chromedp.Do(ann,
+		chromedp.Navigate(base+"/play/race"),
+		chromedp.WaitVisible(chromedp.CSS("#team-new")),
+		chromedp.SendKeys(chromedp.CSS("#team-new"), "Red Rovers"),
+		chromedp.Click(chromedp.CSS("#team-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#team-code")),
+	)
+	if err != nil {
+		t.Fatalf("form a team: %v\n%s", err, dump(ann))
+	}
+	code, _ := chromedp.Run(ann, chromedp.Text(chromedp.CSS("#team-code")))
+	if len(code) != engine.TeamCodeLen {
+		t.Fatalf("invite code %q", code)
+	}
+	if wait, _ := chromedp.Run(ann, chromedp.Evaluate[bool](`!document.getElementById('team-wait').hidden`)); !wait {
+		t.Error("no note that the team waits for its second member")
+	}
+
+	err = chromedp.Do(bob,
+		chromedp.Navigate(base+"/play/race?code="+code),
+		chromedp.WaitVisible(chromedp.CSS("#team-join")),
+	)
+	if err != nil {
+		t.Fatalf("open the shared link: %v", err)
+	}
+	if v, _ := chromedp.Run(bob, chromedp.Evaluate[string](`document.getElementById('team-code-input').value`)); v != code {
+		t.Errorf("the shared link filled in %q, want %q", v, code)
+	}
+	err = chromedp.Do(bob,
+		chromedp.Click(chromedp.CSS("#team-join button")),
+		chromedp.WaitVisible(chromedp.CSS("#team-name")),
+		waitJS(outTexts+`.startsWith('Your photos may be shown')`),
+	)
+	if err != nil {
+		t.Fatalf("join the team: %v\n%s", err, dump(bob))
+	}
+	// Ann's open page gets the team's first message live, and stops saying it waits.
+	err = chromedp.Do(ann,
+		waitJS(outTexts+`.startsWith('Your photos may be shown')`),
+		waitJS(`document.getElementById('team-wait').hidden`),
+	)
+	if err != nil {
+		t.Fatalf("ann's page after bob joined: %v\n%s", err, dump(ann))
+	}
+
+	err = chromedp.Do(bob,
+		chromedp.SendKeys(chromedp.CSS("#text"), "OK"),
+		chromedp.Click(chromedp.CSS("#send")),
+		waitJS(outTexts+`.endsWith('Welcome aboard, team Red Rovers!')`),
+	)
+	if err != nil {
+		t.Fatalf("bob answers: %v\n%s", err, dump(bob))
+	}
+	err = chromedp.Do(ann,
+		waitJS(`[...document.querySelectorAll('.msg.in p')].some(e => e.textContent === 'OK')`),
+		waitJS(outTexts+`.endsWith('Welcome aboard, team Red Rovers!')`),
+	)
+	if err != nil {
+		t.Fatalf("ann sees bob's answer and the greeting: %v\n%s", err, dump(ann))
+	}
+}

@@ -31,7 +31,17 @@ func (c *Channel) handleEvents(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	campaign, pid := def.ID, engine.ParticipantID(def.ID, ChannelName, browser)
+	p, err := c.partyOf(ctx.UserContext(), def, browser)
+	if err != nil {
+		c.log.Error("webchat: resolve participant", "campaign", def.ID, "err", err)
+		return jsonError(ctx, fiber.StatusInternalServerError, "Something went wrong. Please try again.")
+	}
+	// A browser of a team campaign without a team has no conversation yet: its stream stays
+	// empty (the page reloads once it formed or joined one).
+	campaign, pid := def.ID, p.pid
+	if pid == "" {
+		pid = "none:" + engine.ParticipantID(def.ID, ChannelName, browser)
+	}
 
 	// Subscribe before reading the transcript: a reply sent in between is then caught by
 	// the subscription instead of falling between the two.
@@ -100,9 +110,16 @@ drain:
 			if !ok {
 				return errClosed
 			}
-			if ev.pushed.Before(read) {
+			switch {
+			case ev.Dir == string(engine.In) && ev.pushed.Before(read):
+				// A team member's message relayed while the transcript was read: shown
+				// unless the history has it.
+				if !inHistory(ev, lines, campaign) {
+					fresh = append(fresh, ev)
+				}
+			case ev.pushed.Before(read):
 				candidates = append(candidates, ev)
-			} else {
+			default:
 				fresh = append(fresh, ev)
 			}
 		default:
@@ -176,6 +193,17 @@ func (c *Channel) offered(pid string, lines []engine.Line) (last int, buttons []
 		return -1, nil
 	}
 	return last, buttons
+}
+
+// inHistory reports whether a relayed message is among the last lines of the history.
+func inHistory(ev event, lines []engine.Line, campaign string) bool {
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-recentMax; i-- {
+		l := lines[i]
+		if l.Direction == engine.In && l.Text == ev.Text && mediaURL(campaign, l.MediaKey) == ev.Media {
+			return true
+		}
+	}
+	return false
 }
 
 // unsent returns the published replies that are not yet in the transcript. Replies are sent

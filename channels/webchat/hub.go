@@ -136,6 +136,23 @@ func (h *hub) publish(participant string, ev event) {
 	}
 }
 
+// relay hands ev to every page of the participant now open, like publish, without keeping it
+// for pages that connect later: those read it from the transcript.
+func (h *hub) relay(participant string, ev event) {
+	ev.pushed = time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[participant] {
+		select {
+		case s.ch <- ev:
+		default:
+			h.drop(participant, s)
+		}
+	}
+}
+
+func nowRFC3339() string { return time.Now().UTC().Format(time.RFC3339) }
+
 // close ends every subscription; streams see h.done and return.
 func (h *hub) close() {
 	h.mu.Lock()

@@ -38,11 +38,12 @@ type messageForm struct {
 	Text string `json:"text" form:"text"`
 }
 
-// sender is the participant behind a request.
+// sender is the participant behind a request: the browser, and who it talks as (itself, or
+// its team).
 type sender struct {
 	def     *campaigns.Definition
 	browser string
-	pid     string
+	party
 }
 
 // who resolves the campaign and the browser of a request, answering 404 for an unknown
@@ -56,7 +57,21 @@ func (c *Channel) who(ctx *fiber.Ctx) (s sender, ok bool, err error) {
 	if err != nil {
 		return s, false, err
 	}
-	return sender{def: def, browser: browser, pid: engine.ParticipantID(def.ID, ChannelName, browser)}, true, nil
+	p, err := c.partyOf(ctx.UserContext(), def, browser)
+	if err != nil {
+		c.log.Error("webchat: resolve participant", "campaign", def.ID, "err", err)
+		return s, false, jsonError(ctx, fiber.StatusInternalServerError, "Something went wrong. Please try again.")
+	}
+	return sender{def: def, browser: browser, party: p}, true, nil
+}
+
+// playing answers 409 with the reason when the sender cannot send yet (a team campaign's
+// browser without a team, or a team short of members); ok is false then.
+func (s sender) playing(ctx *fiber.Ctx) (ok bool, err error) {
+	if why := notPlaying(s.def, s.party); why != "" {
+		return false, jsonError(ctx, fiber.StatusConflict, why)
+	}
+	return true, nil
 }
 
 func (s sender) inbound(kind engine.Kind, platformID string) engine.Inbound {
@@ -64,7 +79,8 @@ func (s sender) inbound(kind engine.Kind, platformID string) engine.Inbound {
 		Channel:       ChannelName,
 		PlatformID:    platformID,
 		Campaign:      s.def.ID,
-		From:          s.browser,
+		From:          s.from,
+		Name:          s.name,
 		ParticipantID: s.pid,
 		Kind:          kind,
 	}
@@ -75,14 +91,22 @@ func (c *Channel) handleJoin(ctx *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	// One join per browser and campaign, whatever the number of page loads: a reload must not
-	// greet the participant again.
-	return c.receive(ctx, s.inbound(engine.KindJoin, "join:"+s.browser), "")
+	if notPlaying(s.def, s.party) != "" {
+		// The page shows the team forms or the members still needed; the team's join comes
+		// from the engine once it has them.
+		return ctx.Status(fiber.StatusAccepted).JSON(accepted{OK: true})
+	}
+	// One join per browser (or team) and campaign, whatever the number of page loads: a
+	// reload must not greet the participant again.
+	return c.receive(ctx, s.inbound(engine.KindJoin, "join:"+s.from), "")
 }
 
 func (c *Channel) handleMessage(ctx *fiber.Ctx) error {
 	s, ok, err := c.who(ctx)
 	if !ok {
+		return err
+	}
+	if ok, err := s.playing(ctx); !ok {
 		return err
 	}
 	var f messageForm
@@ -105,7 +129,11 @@ func (c *Channel) handleMessage(ctx *fiber.Ctx) error {
 	}
 	in := s.inbound(engine.KindText, id)
 	in.Text = text
-	return c.receive(ctx, in, "")
+	if err := c.receive(ctx, in, ""); err != nil || ctx.Response().StatusCode() != fiber.StatusAccepted {
+		return err
+	}
+	c.relay(s.party, id, text, "")
+	return nil
 }
 
 // clientID validates the id the page made for a message, so a retried request is recognised
@@ -128,6 +156,9 @@ func clientID(id string) (string, error) {
 func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	s, ok, err := c.who(ctx)
 	if !ok {
+		return err
+	}
+	if ok, err := s.playing(ctx); !ok {
 		return err
 	}
 	if n := ctx.Request().Header.ContentLength(); n > 0 && int64(n) > c.maxUpload+multipartSlack {
@@ -169,7 +200,12 @@ func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	in := s.inbound(engine.KindMedia, id)
 	in.Text = caption
 	in.Media = &m
-	return c.receive(ctx, in, mediaURL(s.def.ID, m.Key))
+	url := mediaURL(s.def.ID, m.Key)
+	if err := c.receive(ctx, in, url); err != nil || ctx.Response().StatusCode() != fiber.StatusAccepted {
+		return err
+	}
+	c.relay(s.party, id, caption, url)
+	return nil
 }
 
 // put hands the upload to the media store, reading at most MaxUpload bytes: the multipart

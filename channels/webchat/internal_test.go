@@ -3,6 +3,8 @@ package webchat
 import (
 	"slices"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 func TestUnsent(t *testing.T) {
@@ -56,5 +58,29 @@ func TestHubDropsASlowPage(t *testing.T) {
 	h.unsubscribe("p", slow) // after the hub dropped it: no double close
 	if _, recent := h.subscribe("p"); len(recent) != recentMax {
 		t.Errorf("a new page sees %d recent replies, want the last %d", len(recent), recentMax)
+	}
+}
+
+// TestInHistory: a team member's message relayed while a page read the transcript is shown
+// once: not again when the history has it, and not lost when it does not yet.
+func TestInHistory(t *testing.T) {
+	lines := []engine.Line{
+		{Direction: engine.Out, Text: "Welcome aboard!"},
+		{Direction: engine.In, Text: "OK"},
+		{Direction: engine.In, Text: "us", MediaKey: "race/p/1.png"},
+	}
+	for _, tc := range []struct {
+		ev   event
+		want bool
+	}{
+		{event{Dir: "in", Text: "OK"}, true},
+		{event{Dir: "in", Text: "us", Media: "/play/race/media/race/p/1.png"}, true},
+		{event{Dir: "in", Text: "us"}, false},
+		{event{Dir: "in", Text: "Welcome aboard!"}, false},
+		{event{Dir: "in", Text: "not yet stored"}, false},
+	} {
+		if got := inHistory(tc.ev, lines, "race"); got != tc.want {
+			t.Errorf("inHistory(%+v) = %v, want %v", tc.ev, got, tc.want)
+		}
 	}
 }

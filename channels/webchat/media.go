@@ -11,7 +11,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -31,7 +30,12 @@ func (c *Channel) handleMedia(ctx *fiber.Ctx) error {
 		return ctx.SendStatus(fiber.StatusNotFound)
 	}
 	key = strings.Clone(key)
-	prefix := def.ID + "/" + engine.ParticipantID(def.ID, ChannelName, browser) + "/"
+	p, err := c.partyOf(ctx.UserContext(), def, browser)
+	if err != nil || p.pid == "" {
+		return ctx.SendStatus(fiber.StatusNotFound)
+	}
+	// A team's photos are the team's: every member may see them.
+	prefix := def.ID + "/" + p.pid + "/"
 	if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) || path.Clean(key) != key {
 		return ctx.SendStatus(fiber.StatusNotFound)
 	}

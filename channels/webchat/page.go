@@ -7,8 +7,11 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/campaigns"
 )
 
 //go:embed assets
@@ -56,6 +59,8 @@ type pageView struct {
 	Base    string
 	CSS     template.CSS
 	JS      template.JS
+	// Team is set in a team campaign: the team forms, or the browser's team (teams.go).
+	Team *teamView
 }
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
@@ -77,9 +82,25 @@ func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 	if !ok {
 		return c.page.render(ctx, fiber.StatusNotFound, "notfound.html", pageView{Title: "Chat not found"})
 	}
-	if _, err := c.browserID(ctx, true); err != nil {
+	browser, err := c.browserID(ctx, true)
+	if err != nil {
 		return err
 	}
+	var tv *teamView
+	if def.Teams != nil {
+		p, err := c.partyOf(ctx.UserContext(), def, browser)
+		if err != nil {
+			return err
+		}
+		tv = newTeamView(def, p)
+		// A shared link may carry the invite code: /play/race?code=ABC234.
+		tv.FormCode = strings.Clone(ctx.Query("code"))
+	}
+	return c.renderChat(ctx, fiber.StatusOK, def, tv)
+}
+
+// renderChat renders the chat page of def with status.
+func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definition, tv *teamView) error {
 	title := def.Title
 	if title == "" {
 		title = def.ID
@@ -88,9 +109,10 @@ func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 	if persona == "" {
 		persona = title
 	}
-	return c.page.render(ctx, fiber.StatusOK, "page.html", pageView{
+	return c.page.render(ctx, status, "page.html", pageView{
 		Title:   title,
 		Persona: persona,
 		Base:    "/play/" + url.PathEscape(def.ID),
+		Team:    tv,
 	})
 }

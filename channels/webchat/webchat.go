@@ -48,6 +48,12 @@ type Engine interface {
 	// Offered returns the buttons a participant can tap in their current state. Errors wrap
 	// errs.ErrNotFound for an unknown participant.
 	Offered(ctx context.Context, participantID string) ([]engine.Button, error)
+	// FormTeam, JoinTeam and TeamOf keep the teams of a team campaign (engine/teams.go):
+	// errors wrap errs.ErrNotFound (unknown code; no team), *engine.TeamNameError,
+	// engine.ErrTeamFull, ErrTeamNameTaken, ErrInTeam and ErrTeamsClosed.
+	FormTeam(ctx context.Context, campaign, channel, member, name string) (engine.Team, error)
+	JoinTeam(ctx context.Context, campaign, channel, member, code string) (engine.Team, error)
+	TeamOf(ctx context.Context, campaign, channel, member string) (engine.Team, error)
 }
 
 // Media is what the channel needs from the media store; *media.Store satisfies it.
@@ -112,6 +118,7 @@ func New(cfg Config) *Channel {
 func (c *Channel) Mount(r fiber.Router) {
 	r.Get("/play/:campaign", c.handlePage)
 	r.Post("/play/:campaign/join", c.sameSite, c.handleJoin)
+	r.Post("/play/:campaign/team", c.sameSite, c.handleTeam)
 	r.Post("/play/:campaign/messages", c.sameSite, c.handleMessage)
 	r.Post("/play/:campaign/media", c.sameSite, c.handleUpload)
 	r.Post("/play/:campaign/choices", c.sameSite, c.handleChoice)

@@ -84,6 +84,19 @@ func (e *fakeEngine) Campaign(id string) (*campaigns.Definition, bool) {
 	return d, ok
 }
 
+// The fake's campaigns have no teams: teams are tested against the real engine (teams_test.go).
+func (e *fakeEngine) FormTeam(context.Context, string, string, string, string) (engine.Team, error) {
+	return engine.Team{}, fmt.Errorf("fake: %w: participants are not teams", errs.ErrInvalid)
+}
+
+func (e *fakeEngine) JoinTeam(context.Context, string, string, string, string) (engine.Team, error) {
+	return engine.Team{}, fmt.Errorf("fake: %w: participants are not teams", errs.ErrInvalid)
+}
+
+func (e *fakeEngine) TeamOf(context.Context, string, string, string) (engine.Team, error) {
+	return engine.Team{}, fmt.Errorf("fake: team: %w", errs.ErrNotFound)
+}
+
 func (e *fakeEngine) Received() []engine.Inbound {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -658,8 +671,14 @@ func (h *harness) MustServe(tb testing.TB) string {
 
 func MustStream(tb testing.TB, base, browser string) *sse {
 	tb.Helper()
+	return MustStreamOf(tb, base, "bouncer", browser)
+}
+
+// MustStreamOf is MustStream for another campaign.
+func MustStreamOf(tb testing.TB, base, campaign, browser string) *sse {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/play/bouncer/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/play/"+campaign+"/events", nil)
 	withBrowser(req, browser)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

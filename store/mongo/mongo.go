@@ -56,6 +56,9 @@ const (
 	colUsers         = "users"
 	colSessions      = "sessions"
 	colClaims        = "claims"
+	colTeams         = "teams"
+	colTeamMembers   = "team_members"
+	colRoundMarks    = "round_marks"
 )
 
 // DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
@@ -160,6 +163,9 @@ var indexes = []index{
 	{colVersions, bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}, true},
 	{colUsers, bson.D{{Key: "username", Value: 1}}, true},
 	{colClaims, bson.D{{Key: "key", Value: 1}}, true},
+	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
+	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "name_key", Value: 1}}, true},
+	{colRoundMarks, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: 1}}, false},
 	// ExpireClaims deletes the leases that ran out.
 	{colClaims, bson.D{{Key: "until", Value: 1}}, false},
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Claims", claimTests},
 		{"Batch", batchTests},
 		{"Scores", scoreTests},
+		{"Teams", teamTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -181,6 +181,13 @@
     }, function (err) { failed(li, err); });
   });
 
+  // teamPlaying hides the "waiting for members" note once the team's conversation began
+  // (the team's last member joined on another browser).
+  function teamPlaying() {
+    var wait = document.getElementById('team-wait');
+    if (wait) wait.hidden = true;
+  }
+
   // A (re)connected stream starts with a reset and the whole transcript, so a page that
   // missed replies while offline catches up without showing anything twice.
   var stream = new EventSource(base + '/events');
@@ -189,6 +196,7 @@
     list.textContent = '';
   });
   stream.addEventListener('ready', function () { body.dataset.ready = 'true'; });
+  stream.addEventListener('message', teamPlaying);
   stream.onmessage = function (e) {
     var m;
     try { m = JSON.parse(e.data); } catch (_) { return; }
