@@ -86,7 +86,7 @@ func TestMismatchesAreReported(t *testing.T) {
 
 func TestParseScriptErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{"hello\n", "s.rehearsal:1:1: a line starts with > (participant), / (command), < (expected reply), = (assertion) or # (comment)"},
+		{"hello\n", "s.rehearsal:1:1: a line starts with > (participant), / (command), < (expected reply), = (assertion), ! (refusal) or # (comment)"},
 		{"# ok\n/dance\n", "s.rehearsal:2:1: unknown command /dance"},
 	}
 	for _, tt := range tests {
