@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"fmt"
 	"context"
 	"net/http"
 	"net/url"
@@ -82,6 +83,10 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 func (f *fakeConversations) AgentSay(_ context.Context, pid, agent, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if pid == optedOutPID {
+		// What the engine does: the reply is recorded as not sent.
+		return fmt.Errorf("fake agent reply: %w", engine.ErrOptedOut)
+	}
 	f.replies = append(f.replies, agent+": "+text)
 	return nil
 }
@@ -139,6 +144,7 @@ func TestCampaignPages(t *testing.T) {
 
 func TestParticipantConversation(t *testing.T) {
 	h := newHarness(t)
+	h.MustParticipant("bouncer", "p1", "judging", false)
 	h.MustUser("mod", dashboard.RoleModerator)
 	h.MustLogin("mod")
 	conv := "/dashboard/campaigns/bouncer/participants/p1"

@@ -68,10 +68,15 @@ func (d *Dashboard) reply(c *fiber.Ctx) error {
 	case len([]rune(text)) > maxReply:
 		d.setFlash(c, flash{Message: fmt.Sprintf("A reply can be at most %d characters.", maxReply), Error: true})
 	default:
-		if err := d.conversations.AgentSay(c.UserContext(), c.Params("pid"), currentUser(c).Username, text); err != nil {
+		err := d.conversations.AgentSay(c.UserContext(), c.Params("pid"), currentUser(c).Username, text)
+		switch {
+		case errors.Is(err, engine.ErrOptedOut):
+			d.setFlash(c, flash{Message: "Not sent: this participant opted out, and nothing reaches them any more. The reply is kept in the conversation as not sent.", Error: true})
+		case err != nil:
 			return fmt.Errorf("dashboard: reply to %s: %w", c.Params("pid"), err)
+		default:
+			d.setFlash(c, flash{Message: "Reply sent."})
 		}
-		d.setFlash(c, flash{Message: "Reply sent."})
 	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
 }
@@ -97,6 +102,8 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 	}
 	err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username, key)
 	switch {
+	case refused(err) != "":
+		d.setFlash(c, flash{Message: "Verdict not given: " + refused(err), Error: true})
 	case errors.Is(err, errs.ErrConflict):
 		d.setFlash(c, flash{Message: "That verdict was given already (the form was sent twice); nothing changed."})
 	case err != nil:
@@ -105,4 +112,16 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 		d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
 	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
+
+// refused says, for a moderator, why a verdict or reply was refused because of what the
+// participant did: "" when err is not such a refusal.
+func refused(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrOptedOut):
+		return "this participant opted out, and nothing reaches them any more."
+	case errors.Is(err, engine.ErrFinished):
+		return "this participant has finished; nothing moves them into another state."
+	}
+	return ""
 }

@@ -83,6 +83,9 @@ const (
 	// DefaultInvalid is said when an answer fails its Save check and the definition has no
 	// Invalid text.
 	DefaultInvalid = "That doesn't look right. Please try again."
+	// DefaultFinished is said to a finished participant who writes again when neither their
+	// state nor the definition has a finished text.
+	DefaultFinished = "You have already taken part. Thank you!"
 	// CollectProgress acknowledges one item of an entry of several.
 	CollectProgress = "Got it ({{collected}} of {{count}})."
 )
