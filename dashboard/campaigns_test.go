@@ -1,8 +1,8 @@
 package dashboard_test
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
