@@ -269,7 +269,8 @@ func (r *run) finished(cur *campaigns.Definition) {
 	case in.Kind == KindJoin:
 		// Opening the chat again (a reload) is no message to answer.
 		r.skip = "join of a participant who finished"
-	case in.Kind == KindText && cur.Repeat && comesBack(cur, in.Text):
+	case in.Kind == KindText && comesBack(cur, in.Text) && (cur.Repeat || r.def.States[r.p.State] == nil):
+		// A run that ended before it began (declining consent) was no try.
 		r.restart(cur)
 	default:
 		r.sayFinished()
