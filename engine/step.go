@@ -241,16 +241,21 @@ func (r *run) optedOut(cur *campaigns.Definition) {
 			r.restart(cur)
 			return
 		}
-		ended := p.Vars[varEnded] != ""
-		delete(p.Vars, varLeft)
-		delete(p.Vars, varEnded)
-		if ended {
+		if p.Vars[varEnded] != "" {
+			delete(p.Vars, varLeft)
+			delete(p.Vars, varEnded)
 			p.State = left.Name
 			p.Entered = p.Version + 1
 			r.sayFinished()
 			return
 		}
+		// Consent first, when the campaign asks for it; agreeing enters the state they left
+		// (enter reads varLeft), not the start.
 		p.Finished = false
+		if !r.def.Consent.IsZero() {
+			r.begin()
+			return
+		}
 		r.enter(left)
 	}
 	// Anything else is kept in the transcript and not answered.
@@ -269,7 +274,7 @@ func (r *run) finished(cur *campaigns.Definition) {
 	case in.Kind == KindJoin:
 		// Opening the chat again (a reload) is no message to answer.
 		r.skip = "join of a participant who finished"
-	case in.Kind == KindText && comesBack(cur, in.Text) && (cur.Repeat || r.def.States[r.p.State] == nil):
+	case in.Kind == KindText && comesBack(cur, in.Text) && (cur.Repeat || r.def.States[r.p.State] == nil && r.p.Vars[varStarted] == ""):
 		// A run that ended before it began (declining consent) was no try.
 		r.restart(cur)
 	default:
@@ -574,9 +579,16 @@ func (r *run) machine() *fsm.FSM {
 }
 
 // enter puts the participant in st: the timers of the state left are cancelled and st's are
-// set, a hand-off starts, st's messages are said, and a final state finishes the run.
+// set, a hand-off starts, st's messages are said, and a final state finishes the run. Agreeing
+// to consent again on coming back (see optedOut) enters the state they had left instead of
+// the start.
 func (r *run) enter(st *campaigns.State) {
 	p := r.p
+	if left := r.def.States[p.Vars[varLeft]]; left != nil && p.State == StateConsent && st.Name == r.def.Start {
+		st = left
+	}
+	delete(p.Vars, varLeft)
+	delete(p.Vars, varEnded)
 	p.State = st.Name
 	p.Entered = p.Version + 1
 	p.Vars[varStarted] = "true"
@@ -615,6 +627,8 @@ func (r *run) finish() {
 // transition that ran).
 func (r *run) optOut(say bool) {
 	p := r.p
+	// The state they leave, kept for coming back; opting out at the consent question of a
+	// return keeps the state they had left before.
 	if r.def.States[p.State] != nil {
 		p.Vars[varLeft] = p.State
 		if p.Finished {
