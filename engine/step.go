@@ -228,14 +228,16 @@ func (r *run) begin() {
 // (an entry keyword or a rejoin word). That starts them over, consent asked again, when the
 // campaign repeats or their run had not begun; otherwise it gives them back the one try they
 // had: the state they left, or the finished text when their run had ended.
+//
+// Opting in again on the brand's form (KindOptIn) is a way back too.
 func (r *run) optedOut(cur *campaigns.Definition) {
 	in, p := r.in, r.p
 	switch {
-	case !in.fromParticipant():
+	case in.Kind != KindOptIn && !in.fromParticipant():
 		r.skip = "participant opted out"
 	case in.Kind == KindJoin:
 		r.skip = "join of a participant who opted out"
-	case in.Kind == KindText && comesBack(cur, in.Text):
+	case in.Kind == KindOptIn || in.Kind == KindText && comesBack(cur, in.Text):
 		left := r.def.States[p.Vars[varLeft]]
 		if cur.Repeat || p.Vars[varStarted] == "" || left == nil {
 			r.restart(cur)
