@@ -229,7 +229,8 @@ func (r *run) begin() {
 // campaign repeats or their run had not begun; otherwise it gives them back the one try they
 // had: the state they left, or the finished text when their run had ended.
 //
-// Opting in again on the brand's form (KindOptIn) is a way back too.
+// An opt-in event (KindOptIn) is a way back too. (The opt-in form keys its event by the
+// number, so today a second form sent for the same number is deduplicated before it gets here.)
 func (r *run) optedOut(cur *campaigns.Definition) {
 	in, p := r.in, r.p
 	switch {
