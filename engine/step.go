@@ -177,7 +177,7 @@ type run struct {
 	pool string
 	skip string
 	// answers says this step's replies may reach a participant who opted out: they answer
-	// the participant's own message (the opt-out confirmation, a way back refused).
+	// the participant's own message (the goodbye of the step that opts them out).
 	answers bool
 }
 
