@@ -74,10 +74,20 @@ func (f *fakeConversations) Notifications(context.Context, string, int) ([]engin
 }
 
 func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.Line, error) {
-	if pid != "p1" {
+	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
-	return []engine.Line{{ParticipantID: "p1", Direction: engine.In, Text: "<script>hi</script>"}}, nil
+	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"}}, nil
+}
+
+func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
+	switch pid {
+	case "p1":
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging"}, nil
+	case optedOutPID:
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: engine.StateOptedOut, Finished: true}, nil
+	}
+	return engine.Participant{}, fmt.Errorf("fake participant %s: %w", pid, errs.ErrNotFound)
 }
 
 func (f *fakeConversations) AgentSay(_ context.Context, pid, agent, text string) error {

@@ -73,7 +73,15 @@ func TestReplyToOptedOutParticipant(t *testing.T) {
 	h.MustLogin("mod")
 	resp := h.Submit("/dashboard/campaigns/bouncer/participants/"+optedOutPID+"/reply", url.Values{"text": {"Still there?"}})
 	wantStatus(t, resp, http.StatusSeeOther)
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash.flash-error").Text(); !strings.HasPrefix(got, "Not sent: this participant opted out") {
+	doc := MustDoc(t, h.Follow(resp))
+	if got := doc.Find(".flash.flash-error").Text(); !strings.HasPrefix(got, "Not sent: this participant opted out") {
 		t.Errorf("flash = %q", got)
+	}
+	// The page says so before anyone tries.
+	if got := doc.Find(".participant-closed").Text(); got != "This participant opted out, and nothing reaches them any more." {
+		t.Errorf("participant status = %q", got)
+	}
+	if MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/p1")).Find(".participant-closed").Length() != 0 {
+		t.Error("a playing participant shown as closed")
 	}
 }

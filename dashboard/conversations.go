@@ -19,6 +19,9 @@ import (
 // moderators' notifications, a participant's transcript, replying as the campaign's persona
 // and handing the conversation back to the bot. *engine.Engine satisfies it.
 type Conversations interface {
+	// Participant returns a participant (errs.ErrNotFound for an unknown one), so the page can
+	// say when they opted out or finished.
+	Participant(ctx context.Context, id string) (engine.Participant, error)
 	Notifications(ctx context.Context, campaign string, limit int) ([]engine.Notification, error)
 	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
 	AgentSay(ctx context.Context, participantID, agent, text string) error
@@ -47,11 +50,22 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	if len(lines) == 0 {
 		return fmt.Errorf("dashboard: participant %s: %w", pid, errs.ErrNotFound)
 	}
+	// Closed says, when they opted out or finished, why verdicts and replies will be refused.
+	closed := ""
+	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
+	case errors.Is(err, errs.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("dashboard: participant %s: %w", pid, err)
+	default:
+		if r := refused(engine.Closed(p)); r != "" {
+			closed = strings.ToUpper(r[:1]) + r[1:]
+		}
+	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
-		"DecisionKey": rand.Text(),
+		"DecisionKey": rand.Text(), "Closed": closed,
 	})
 }
 

@@ -644,6 +644,15 @@ func (e *Engine) code() string {
 	return string(b)
 }
 
+// Participant returns a participant, or an error wrapping errs.ErrNotFound.
+func (e *Engine) Participant(ctx context.Context, id string) (Participant, error) {
+	p, err := e.store.Participant(ctx, id)
+	if err != nil {
+		return Participant{}, fmt.Errorf("engine: participant %s: %w", id, err)
+	}
+	return p, nil
+}
+
 // Transcript returns a participant's conversation so far.
 func (e *Engine) Transcript(ctx context.Context, participantID string) ([]Line, error) {
 	lines, err := e.store.Transcript(ctx, participantID)
