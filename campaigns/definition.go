@@ -45,6 +45,16 @@ type Definition struct {
 	OptOut []string
 	// OptOutSay is said once on opting out.
 	OptOutSay Text
+	// Rejoin are the words (besides Keywords) that bring an opted-out participant back:
+	// DefaultRejoin unless the definition lists its own.
+	Rejoin []string
+	// Repeat lets a participant who finished (or opted out after the run began) start a new
+	// participation with an entry keyword or a Rejoin word; without it each person gets one
+	// try, and such a word answers with Finished.
+	Repeat bool
+	// Finished is said to a finished participant who writes again, unless their state has its
+	// own Finished; the engine has a default.
+	Finished Text
 
 	// Start is the state a new participant enters.
 	Start string
@@ -70,6 +80,10 @@ func (d *Definition) RunsOn(channel string) bool {
 
 // ChannelNames are the channels a campaign can run on.
 var ChannelNames = []string{"webchat", "whatsapp", "telegram", "messenger"}
+
+// DefaultRejoin is the word that brings an opted-out participant back when the definition
+// lists no rejoin words of its own (entry keywords do it too).
+var DefaultRejoin = []string{"START"}
 
 // DefaultOptOut are the opt-out words every campaign honours, whatever its definition adds.
 var DefaultOptOut = []string{"STOP", "STOPPEN", "AFMELDEN", "UIT", "ABMELDEN", "UNSUBSCRIBE"}
@@ -199,6 +213,9 @@ type State struct {
 	Say []Message
 	// Final states end the participant's run; no transition leaves them.
 	Final bool
+	// Finished is said to a participant whose run ended in this state (a final state, or an
+	// end: true transition of it) when they write again; empty means the campaign's.
+	Finished Text
 	// Handoff names the human team the conversation is handed to on entering this state; the
 	// bot stays silent until an agent hands it back (a KindHandback event).
 	Handoff string

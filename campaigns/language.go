@@ -14,8 +14,8 @@ import (
 // The keys of each part of the language. docs/definitions.md describes every one; keep the two
 // in step.
 var (
-	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "templates", "retention_days", "opt_out", "opt_out_say", "fallback", "start", "states"}
-	stateKeys      = []string{"say", "final", "handoff", "on"}
+	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
+	stateKeys      = []string{"say", "final", "finished", "handoff", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "count", "max_size", "save", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
 	messageKeys    = []string{"text", "buttons", "media", "template"}
@@ -96,6 +96,18 @@ func (p *parser) definition(root *yaml.Node) {
 	}
 	if f, ok := fs["opt_out_say"]; ok {
 		def.OptOutSay = p.text(f.val, "opt_out_say")
+	}
+	if f, ok := fs["rejoin"]; ok {
+		p.rejoin(f)
+	} else {
+		def.Rejoin = DefaultRejoin
+		p.checkDefaultRejoin(fs["opt_out"])
+	}
+	if f, ok := fs["repeat"]; ok {
+		def.Repeat = p.boolean(f, "repeat")
+	}
+	if f, ok := fs["finished"]; ok {
+		def.Finished = p.text(f.val, "finished")
 	}
 	if f, ok := fs["consent"]; ok {
 		p.consent(f)
@@ -298,6 +310,43 @@ func (p *parser) keywords(f field) {
 			p.def.keywordNodes = append(p.def.keywordNodes, nodes[i])
 		}
 	}
+}
+
+// rejoin reads the words that bring an opted-out participant back, checked as entry keywords
+// are: an opt-out word could never do it.
+func (p *parser) rejoin(f field) {
+	words, nodes := p.strList(f, "rejoin")
+	optOut := append(append([]string{}, DefaultOptOut...), p.def.OptOut...)
+	for i, w := range words {
+		norm := normKeyword(w)
+		switch {
+		case containsFunc(p.def.Rejoin, func(k string) bool { return normKeyword(k) == norm }):
+			p.errf(nodes[i], "rejoin word %q is listed twice", w)
+		case containsFunc(optOut, func(o string) bool { return normKeyword(o) == norm }):
+			p.errf(nodes[i], "rejoin word %q is an opt-out word; nobody could come back with it", w)
+		default:
+			p.def.Rejoin = append(p.def.Rejoin, w)
+		}
+	}
+}
+
+// checkDefaultRejoin reports an opt-out word that takes the default rejoin word away: the way
+// back must stay open.
+func (p *parser) checkDefaultRejoin(f field) {
+	for _, w := range p.def.OptOut {
+		if containsFunc(DefaultRejoin, func(r string) bool { return normKeyword(r) == normKeyword(w) }) {
+			p.errf(f.val, "opt-out word %q is the default rejoin word; set rejoin: to the word that brings an opted-out participant back", w)
+		}
+	}
+}
+
+func containsFunc(list []string, f func(string) bool) bool {
+	for _, s := range list {
+		if f(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) persona(n *yaml.Node, out *Persona) {
@@ -810,6 +859,9 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	if f, ok := fs["final"]; ok {
 		st.Final = p.boolean(f, "final")
+	}
+	if f, ok := fs["finished"]; ok {
+		st.Finished = p.text(f.val, "finished of "+what)
 	}
 	if f, ok := fs["handoff"]; ok {
 		st.Handoff = p.name(f, "handoff team")

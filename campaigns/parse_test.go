@@ -206,6 +206,14 @@ func TestProblems(t *testing.T) {
 		{"KeywordTwice", "keywords: [JOIN, join]\n" + valid, "demo.yaml:1:18: entry keyword \"join\" is listed twice"},
 		{"KeywordIsOptOut", "keywords: [STOP]\n" + valid, "demo.yaml:1:12: entry keyword \"STOP\" is an opt-out word; nobody could join with it"},
 		{"KeywordIsOwnOptOut", "opt_out: [QUIT]\nkeywords: [quit]\n" + valid, "demo.yaml:2:12: entry keyword \"quit\" is an opt-out word; nobody could join with it"},
+		{"RejoinTwice", "rejoin: [AGAIN, again]\n" + valid, "demo.yaml:1:17: rejoin word \"again\" is listed twice"},
+		{"RejoinIsOptOut", "rejoin: [stop]\n" + valid, "demo.yaml:1:10: rejoin word \"stop\" is an opt-out word; nobody could come back with it"},
+		{"OptOutTakesDefaultRejoin", "opt_out: [START]\n" + valid,
+			"demo.yaml:1:10: opt-out word \"START\" is the default rejoin word; set rejoin: to the word that brings an opted-out participant back"},
+		{"RepeatNotBoolean", "repeat: sometimes\n" + valid, "demo.yaml:1:9: repeat must be true or false"},
+		{"FinishedNotAText", "finished: [a, b]\n" + valid, "demo.yaml:1:11: finished must be a text, or a mapping of language to text"},
+		{"StateFinishedNeedsFirstLanguage", "languages: [en, nl]\n" + r(valid, "    say: hi\n", "    say: {en: hi, nl: hoi}\n    finished: {nl: klaar}\n", 1),
+			"demo.yaml:7:15: finished of state \"a\" has no en text; en is the first language, the one everyone falls back to"},
 		{"BadDuration", r(valid, "start: a", "start: a\npersona:\n  delay:\n    min: soon", 1),
 			"demo.yaml:5:10: delay min: \"soon\" is not a duration (write it like 800ms, 2s, 1h30m or 2d)"},
 		{"DelayMaxBelowMin", r(valid, "start: a", "start: a\npersona: {delay: {min: 2s, max: 1s}}", 1),
@@ -380,6 +388,7 @@ func TestNoProblemWhenTheRuleIsMet(t *testing.T) {
 		"WeightsOf100":       "rubric: {criteria: [{name: a, weight: 60}, {name: b, weight: 40}]}\n" + valid,
 		"NoWeights":          "rubric: {criteria: [{name: a}, {name: b}, {name: c}]}\n" + valid,
 		"DaysAndHours":       "channels: [webchat]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 1d12h\n        goto: b\n", 1),
+		"ContractKeys":       "repeat: true\nrejoin: [AGAIN]\nopt_out: [START]\nfinished: Done.\n" + r(valid, "    say: bye\n", "    say: bye\n    finished: You had your go.\n", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			def, probs := campaigns.Parse("demo.yaml", []byte(src))

@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,15 +74,29 @@ func (f *fakeConversations) Notifications(context.Context, string, int) ([]engin
 }
 
 func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.Line, error) {
-	if pid != "p1" {
+	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
-	return []engine.Line{{ParticipantID: "p1", Direction: engine.In, Text: "<script>hi</script>"}}, nil
+	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"}}, nil
+}
+
+func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
+	switch pid {
+	case "p1":
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging"}, nil
+	case optedOutPID:
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: engine.StateOptedOut, Finished: true}, nil
+	}
+	return engine.Participant{}, fmt.Errorf("fake participant %s: %w", pid, errs.ErrNotFound)
 }
 
 func (f *fakeConversations) AgentSay(_ context.Context, pid, agent, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if pid == optedOutPID {
+		// What the engine does: the reply is recorded as not sent.
+		return fmt.Errorf("fake agent reply: %w", engine.ErrOptedOut)
+	}
 	f.replies = append(f.replies, agent+": "+text)
 	return nil
 }
@@ -147,6 +162,7 @@ func TestCampaignPages(t *testing.T) {
 
 func TestParticipantConversation(t *testing.T) {
 	h := newHarness(t)
+	h.MustParticipant("bouncer", "p1", "judging", false)
 	h.MustUser("mod", dashboard.RoleModerator)
 	h.MustLogin("mod")
 	conv := "/dashboard/campaigns/bouncer/participants/p1"

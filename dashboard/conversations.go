@@ -19,6 +19,9 @@ import (
 // moderators' notifications, a participant's transcript, replying as the campaign's persona
 // and handing the conversation back to the bot. *engine.Engine satisfies it.
 type Conversations interface {
+	// Participant returns a participant (errs.ErrNotFound for an unknown one), so the page can
+	// say when they opted out or finished.
+	Participant(ctx context.Context, id string) (engine.Participant, error)
 	Notifications(ctx context.Context, campaign string, limit int) ([]engine.Notification, error)
 	Transcript(ctx context.Context, participantID string) ([]engine.Line, error)
 	AgentSay(ctx context.Context, participantID, agent, text string) error
@@ -53,11 +56,23 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return fmt.Errorf("dashboard: consent of %s: %w", pid, err)
 	}
+	// Closed says, when they opted out or finished, why verdicts and replies will be refused.
+	closed := ""
+	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
+	case errors.Is(err, errs.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("dashboard: participant %s: %w", pid, err)
+	default:
+		if r := refused(engine.Closed(p)); r != "" {
+			closed = strings.ToUpper(r[:1]) + r[1:]
+		}
+	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
+		"Closed": closed,
 	})
 }
 
@@ -74,10 +89,15 @@ func (d *Dashboard) reply(c *fiber.Ctx) error {
 	case len([]rune(text)) > maxReply:
 		d.setFlash(c, flash{Message: fmt.Sprintf("A reply can be at most %d characters.", maxReply), Error: true})
 	default:
-		if err := d.conversations.AgentSay(c.UserContext(), c.Params("pid"), currentUser(c).Username, text); err != nil {
+		err := d.conversations.AgentSay(c.UserContext(), c.Params("pid"), currentUser(c).Username, text)
+		switch {
+		case errors.Is(err, engine.ErrOptedOut):
+			d.setFlash(c, flash{Message: "Not sent: this participant opted out, and nothing reaches them any more. The reply is kept in the conversation as not sent.", Error: true})
+		case err != nil:
 			return fmt.Errorf("dashboard: reply to %s: %w", c.Params("pid"), err)
+		default:
+			d.setFlash(c, flash{Message: "Reply sent."})
 		}
-		d.setFlash(c, flash{Message: "Reply sent."})
 	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
 }
@@ -103,6 +123,8 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 	}
 	err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username, key)
 	switch {
+	case refused(err) != "":
+		d.setFlash(c, flash{Message: "Verdict not given: " + refused(err), Error: true})
 	case errors.Is(err, errs.ErrConflict):
 		d.setFlash(c, flash{Message: "That verdict was given already (the form was sent twice); nothing changed."})
 	case err != nil:
@@ -111,4 +133,16 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 		d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
 	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
+
+// refused says, for a moderator, why a verdict or reply was refused because of what the
+// participant did: "" when err is not such a refusal.
+func refused(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrOptedOut):
+		return "this participant opted out, and nothing reaches them any more."
+	case errors.Is(err, engine.ErrFinished):
+		return "this participant has finished; nothing moves them into another state."
+	}
+	return ""
 }

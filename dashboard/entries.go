@@ -138,6 +138,8 @@ func (d *Dashboard) decide(verdict string) fiber.Handler {
 		switch {
 		case err == nil:
 			d.setFlash(c, flash{Message: done})
+		case refused(err) != "":
+			d.setFlash(c, flash{Message: "Not decided: " + refused(err) + " The entry stays pending.", Error: true})
 		case errors.Is(err, errs.ErrConflict):
 			e, err := d.judge.Entry(ctx, id)
 			if err != nil {

@@ -213,6 +213,36 @@ func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
 	return e
 }
 
+// MustParticipant stores a participant of campaign without an entry, in state; finished
+// marks their run ended (an opted-out participant is finished too).
+func (h *harness) MustParticipant(campaign, id, state string, finished bool) {
+	h.t.Helper()
+	at := h.clock.Now()
+	err := h.db.Commit(context.Background(), engine.Step{Created: true, Participant: engine.Participant{
+		ID: id, Campaign: campaign, Channel: "whatsapp", Address: "+" + id, State: state, Finished: finished,
+		Vars: map[string]string{}, Version: 1, CreatedAt: at, UpdatedAt: at,
+	}})
+	if err != nil {
+		h.t.Fatalf("commit participant %s: %v", id, err)
+	}
+}
+
+// MustOptOut moves a stored participant to the opted-out state, as the engine's step does.
+func (h *harness) MustOptOut(id string) {
+	h.t.Helper()
+	ctx := context.Background()
+	p, err := h.db.Participant(ctx, id)
+	if err != nil {
+		h.t.Fatalf("participant %s: %v", id, err)
+	}
+	s := engine.Step{Participant: p, PrevVersion: p.Version, CancelOutbox: true}
+	s.Participant.Version++
+	s.Participant.State, s.Participant.Finished = engine.StateOptedOut, true
+	if err := h.db.Commit(ctx, s); err != nil {
+		h.t.Fatalf("opt out %s: %v", id, err)
+	}
+}
+
 // Entry reads an entry's moderation state from the store.
 func (h *harness) Entry(id string) judge.Entry {
 	h.t.Helper()

@@ -190,6 +190,9 @@ func (d *Dashboard) advanceRound(c *fiber.Ctx) error {
 		if res.Already > 0 {
 			msg += fmt.Sprintf(" %d had their verdict already.", res.Already)
 		}
+		if len(res.Left) > 0 {
+			msg += fmt.Sprintf(" %d opted out or finished and were left out.", len(res.Left))
+		}
 		d.setFlash(c, flash{Message: msg})
 	case errors.Is(err, errs.ErrConflict) && rk.Unscored > 0:
 		d.setFlash(c, flash{Message: fmt.Sprintf("Round %s: %d teams have entries nobody scored yet; score them first.", round, rk.Unscored), Error: true})

@@ -11,7 +11,9 @@ import (
 )
 
 // AgentSay queues a human agent's reply to a participant, due at once (an agent's typing was
-// real). It is written as a step of its own, so it is ordered with the bot's replies.
+// real). It is written as a step of its own, so it is ordered with the bot's replies. A reply to
+// a participant who opted out is recorded as not sent (NotSentOptedOut) and AgentSay returns
+// an error wrapping ErrOptedOut.
 func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -29,12 +31,16 @@ func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string
 		s.Participant.Vars["agent"] = agent
 		s.Outbox = []Outbound{{ParticipantID: p.ID, Campaign: p.Campaign, Channel: p.Channel,
 			To: p.Address, Text: text, DueAt: now, Status: StatusPending}}
+		s.Lines = holdBack(p, s.Outbox, now)
 		err = e.store.Commit(ctx, s)
 		if errors.Is(err, errs.ErrConflict) && attempt < 10 {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("engine: agent reply to %s: %w", participantID, err)
+		}
+		if len(s.Lines) > 0 {
+			return fmt.Errorf("engine: agent reply to %s recorded, %w", participantID, ErrOptedOut)
 		}
 		e.wakeSender()
 		return nil
@@ -98,7 +104,10 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 		}
 		out := e.render(d, p, msg, fill)
 		out.DueAt, out.BroadcastID = now, id
+		// Opted-out participants are not listed; one who opts out meanwhile is held back by
+		// the sender (SendDue).
 		rows = append(rows, out)
+		holdBack(*p, rows[len(rows)-1:], now)
 	}
 	const chunk = 500
 	for start := 0; start < len(rows); start += chunk {

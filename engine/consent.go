@@ -114,7 +114,7 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 	restart := in.Kind == KindOptIn
 	switch {
 	case in.Kind == KindText && isOptOut(r.def, in.Text):
-		r.optOut()
+		r.optOut(true)
 		return "", nil
 	case in.Kind == KindJoin:
 		return "join of a participant who declined consent", nil

@@ -41,6 +41,11 @@
 //
 // Besides the definition's states a participant can be in StateConsent (asked for consent
 // before the start state; only a yes moves them on), StateDeclined (answered no; finished
-// until the entry keyword starts them over) or StateOptedOut (unsubscribed; they get nothing
-// more unless they send an entry keyword, which starts them over).
+// until the entry keyword starts them over) or StateOptedOut (unsubscribed: every reply meant
+// for them is recorded as not sent, in whatever way it was made, until they send an entry
+// keyword or a rejoin word, which starts them over with Definition.Repeat or gives back their
+// one try).
+//
+// A participant whose run ended (Participant.Finished) is moved by nothing: their messages
+// hear the finished text, and verdicts, rounds and timers for them are skipped.
 package engine

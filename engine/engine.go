@@ -29,6 +29,37 @@ var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
 // The engine skips such an event; its effects are already stored.
 var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 
+// ErrOptedOut and ErrFinished refuse what is meant to reach or move a participant who opted out
+// or finished (a moderator's verdict, an agent's reply to someone who opted out): nothing
+// moves a finished participant on, and nothing reaches one who opted out. Both wrap
+// errs.ErrConflict; Refusal gives the reason in words.
+var (
+	ErrOptedOut = fmt.Errorf("%w: participant opted out", errs.ErrConflict)
+	ErrFinished = fmt.Errorf("%w: participant has finished", errs.ErrConflict)
+)
+
+// Refusal is the reason, in words, when err is ErrOptedOut or ErrFinished, and "" otherwise.
+func Refusal(err error) string {
+	switch {
+	case errors.Is(err, ErrOptedOut):
+		return "participant opted out"
+	case errors.Is(err, ErrFinished):
+		return "participant has finished"
+	}
+	return ""
+}
+
+// Closed says whether p may still be moved on or written to: ErrOptedOut, ErrFinished or nil.
+func Closed(p Participant) error {
+	switch {
+	case p.State == StateOptedOut:
+		return ErrOptedOut
+	case p.Finished:
+		return ErrFinished
+	}
+	return nil
+}
+
 // Default leases. A lease must outlast the work done under it: applying one participant's
 // events of a batch, or one send (which is cut off before its lease ends). A process that
 // dies holding a lease delays that work by at most the lease.
@@ -52,6 +83,9 @@ const (
 	// DefaultInvalid is said when an answer fails its Save check and the definition has no
 	// Invalid text.
 	DefaultInvalid = "That doesn't look right. Please try again."
+	// DefaultFinished is said to a finished participant who writes again when neither their
+	// state nor the definition has a finished text.
+	DefaultFinished = "You have already taken part. Thank you!"
 	// CollectProgress acknowledges one item of an entry of several.
 	CollectProgress = "Got it ({{collected}} of {{count}})."
 )
@@ -611,6 +645,15 @@ func (e *Engine) code() string {
 		b[i] = codeAlphabet[e.rand.IntN(len(codeAlphabet))]
 	}
 	return string(b)
+}
+
+// Participant returns a participant, or an error wrapping errs.ErrNotFound.
+func (e *Engine) Participant(ctx context.Context, id string) (Participant, error) {
+	p, err := e.store.Participant(ctx, id)
+	if err != nil {
+		return Participant{}, fmt.Errorf("engine: participant %s: %w", id, err)
+	}
+	return p, nil
 }
 
 // Transcript returns a participant's conversation so far.

@@ -91,7 +91,8 @@ func TestOptOut(t *testing.T) {
 		h := newEnv(t, d)
 		h.join("q", "ann")
 		wantTexts(t, h.text("q", "ann", "STOP"), "Wait! One more question.", "Last question.")
-		h.wantState("q", "ann", "last")
+		// The transition's words replace the goodbye; the participant is opted out all the same.
+		h.wantState("q", "ann", engine.StateOptedOut)
 	})
 	t.Run("CancelsQueuedRepliesAndTimers", func(t *testing.T) {
 		d := def("r").state("wait", "Hi", onAfter(time.Hour, "", "Still there?")).build()

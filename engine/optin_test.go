@@ -35,3 +35,16 @@ func TestOptInOpensNoWindow(t *testing.T) {
 		t.Errorf("second opt-in sent %+v", out)
 	}
 }
+
+// TestOptInAgainAfterOptingOut: filling in the brand's form again is a way back for someone
+// who opted out: the brand writes first again.
+func TestOptInAgainAfterOptingOut(t *testing.T) {
+	d := def("fridge").state("welcome", "Send a photo of your fridge.", onText("", "A photo please.")).build()
+	h := newEnv(t, d)
+	h.receive("fridge", "ann", engine.Inbound{Kind: engine.KindOptIn})
+	wantTexts(t, h.settle(), "Send a photo of your fridge.")
+	wantTexts(t, h.text("fridge", "ann", "STOP"), engine.DefaultOptOut)
+	h.receive("fridge", "ann", engine.Inbound{Kind: engine.KindOptIn})
+	wantTexts(t, h.settle(), "Send a photo of your fridge.")
+	h.wantState("fridge", "ann", "welcome")
+}

@@ -16,8 +16,12 @@ import (
 //  2. otherwise the campaign whose entry keywords match the whole text (case-insensitive) and
 //     that serves the channel and number (a closed one too, so the stranger hears it is not
 //     running);
-//  3. otherwise, if exactly one live (or paused) campaign without keywords serves the
-//     channel and number, that one.
+//  3. otherwise the campaign of a finished or opted-out participant at that address whose
+//     rejoin words match the text (their way back, START by default);
+//  4. otherwise, if exactly one live (or paused) campaign without keywords serves the
+//     channel and number, that one;
+//  5. otherwise the campaign of the most recently active finished or opted-out participant at
+//     that address, so they hear its finished text (or, opted out, nothing).
 //
 // Draft campaigns are never routed to. ok is false when no campaign fits.
 func (e *Engine) Route(ctx context.Context, channel, address, text, number string) (campaign string, ok bool, err error) {
@@ -25,14 +29,22 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 	if err != nil {
 		return "", false, fmt.Errorf("engine: route %s/%s: %w", channel, address, err)
 	}
+	// ended are the campaigns, live or paused and serving the channel and number, of the
+	// address's finished or opted-out participants, most recently active first.
+	var ended []*campaigns.Definition
 	for _, p := range ps {
 		def, ok := e.Campaign(p.Campaign)
-		if p.Finished || !ok || !serves(def, channel, number) {
+		if !ok || !serves(def, channel, number) {
 			continue
 		}
-		if s := e.Status(def.ID); s == StatusLive || s == StatusPaused {
-			return def.ID, true, nil
+		if s := e.Status(def.ID); s != StatusLive && s != StatusPaused {
+			continue
 		}
+		if p.Finished {
+			ended = append(ended, def)
+			continue
+		}
+		return def.ID, true, nil
 	}
 	var open, closed []string
 	for _, def := range e.Campaigns() {
@@ -52,11 +64,18 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 			open = append(open, def.ID)
 		}
 	}
+	for _, def := range ended {
+		if comesBack(def, text) {
+			return def.ID, true, nil
+		}
+	}
 	switch {
 	case len(open) == 1:
 		return open[0], true, nil
 	case len(open) == 0 && len(closed) == 1:
 		return closed[0], true, nil
+	case len(ended) > 0:
+		return ended[0].ID, true, nil
 	}
 	return "", false, nil
 }

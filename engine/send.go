@@ -109,6 +109,12 @@ func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) 
 // replace, and the cut-off on the wall clock.)
 func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration) (*Sent, error) {
 	now := e.now()
+	if out.OptedOut && out.BroadcastID != "" {
+		// The broadcast listed the participant before they opted out. Other replies need no
+		// check here: those of a step (and an agent's) were held when it was computed, against
+		// the participant's version, so any that reach this point answer the participant.
+		return nil, e.finish(e.store.MarkCancelled(ctx, out.ID, NotSentOptedOut, now), out, "cancelled")
+	}
 	sender, ok := e.senders[out.Channel]
 	if !ok {
 		return nil, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")

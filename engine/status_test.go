@@ -258,6 +258,9 @@ func TestRoute(t *testing.T) {
 		if got := route("whatsapp", "ann", "NRCQ ON", ""); got != "news" {
 			t.Errorf("Route of the keyword after opting out = %s, want news", got)
 		}
+		if got := route("whatsapp", "ann", "start", ""); got != "news" {
+			t.Errorf("Route of the rejoin word after opting out = %s, want news", got)
+		}
 	})
 	t.Run("ClosedStillAnswersItsKeyword", func(t *testing.T) {
 		h.eng.SetStatus(h.ctx, "quiz", engine.StatusClosed)
@@ -265,4 +268,19 @@ func TestRoute(t *testing.T) {
 			t.Errorf("Route = %s, want quiz (to hear it is closed)", got)
 		}
 	})
+}
+
+// TestRouteFinished: the texts of a participant who finished or opted out reach their campaign
+// when no other campaign claims them, so they hear its finished text rather than nothing.
+func TestRouteFinished(t *testing.T) {
+	h := newEnv(t, news())
+	h.receive("news", "ann", engine.Inbound{Kind: engine.KindText, Text: "NRCQ ON", Channel: "whatsapp"})
+	h.receive("news", "ann", engine.Inbound{Kind: engine.KindText, Text: "STOP", Channel: "whatsapp"})
+	h.settle()
+	if c, ok, err := h.eng.Route(h.ctx, "whatsapp", "ann", "hello", ""); err != nil || !ok || c != "news" {
+		t.Errorf("Route = %s, %v, %v; want news", c, ok, err)
+	}
+	if c, ok, _ := h.eng.Route(h.ctx, "whatsapp", "bob", "hello", ""); ok {
+		t.Errorf("a stranger routed to %s", c)
+	}
 }

@@ -84,25 +84,22 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 			return s, skip, nil
 		}
 	case p.State == StateOptedOut:
-		if in.Kind == KindText && matchWord(cur.Keywords, in.Text) {
-			// Starting over: the current version, fresh variables, consent asked again.
-			r.def = cur
-			p.DefVersion, p.Finished = cur.Version, false
-			p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
-			if err := r.begin(); err != nil {
-				return s, "", err
-			}
-		} else if !in.fromParticipant() {
-			return s, "participant opted out", nil
+		if err := r.optedOut(cur); err != nil {
+			return s, "", err
+		}
+	case p.Finished:
+		if err := r.finished(cur); err != nil {
+			return s, "", err
 		}
 	default:
 		if err := r.handle(); err != nil {
 			return s, "", err
 		}
-		if r.skip != "" {
-			return s, r.skip, nil
-		}
 	}
+	if r.skip != "" {
+		return s, r.skip, nil
+	}
+	r.hold()
 	p.Version++
 	p.UpdatedAt = now
 	s.Participant = p
@@ -152,6 +149,32 @@ func isOptOut(def *campaigns.Definition, text string) bool {
 	return matchWord(campaigns.DefaultOptOut, text) || matchWord(def.OptOut, text)
 }
 
+// comesBack reports whether text is a way back in: an entry keyword or a rejoin word (START
+// when the definition names none).
+func comesBack(def *campaigns.Definition, text string) bool {
+	rejoin := def.Rejoin
+	if rejoin == nil {
+		rejoin = campaigns.DefaultRejoin
+	}
+	return matchWord(def.Keywords, text) || matchWord(rejoin, text)
+}
+
+// varStarted marks a participant whose run began (they entered a state of the definition): for
+// a campaign without repeat, that was their one try. No save can write it (a dot is not a
+// variable name).
+const varStarted = "run.started"
+
+// varLeft and varEnded keep, while a participant is opted out, the state they left and whether
+// their run had ended there, so that coming back without repeat resumes that one try.
+const (
+	varLeft  = "run.left"
+	varEnded = "run.ended"
+)
+
+// NotSentOptedOut is recorded on a reply held back because its participant opted out, in the
+// outbox and in the transcript.
+const NotSentOptedOut = "not sent: participant opted out"
+
 // run is the working state of one step.
 type run struct {
 	e       *Engine
@@ -169,6 +192,9 @@ type run struct {
 	skip string
 	// typed is the text of a message taken as a tap on the button it names (see typedChoice).
 	typed string
+	// answers says this step's replies may reach a participant who opted out: they answer
+	// the participant's own message (the goodbye of the step that opts them out).
+	answers bool
 }
 
 func (r *run) recordInbound() {
@@ -219,13 +245,14 @@ func (r *run) begin() error {
 // playing then, and without it a late joiner would wait in the lobby for a start that is
 // over.
 func (r *run) enterStart() error {
-	st := r.def.States[r.def.Start]
-	r.enter(st)
+	r.enter(r.def.States[r.def.Start])
 	if r.p.Finished {
 		return nil
 	}
+	// enter may have put a returning participant back in the state they left.
+	st := r.def.States[r.p.State]
 	round, err := r.e.openRound(r.ctx, r.def, r.now)
-	if err != nil || round == "" {
+	if err != nil || round == "" || r.p.Vars["round"] == round {
 		return err
 	}
 	in := r.in
@@ -243,18 +270,133 @@ func (r *run) enterStart() error {
 	return nil
 }
 
+// optedOut applies an event to a participant who opted out: silence, except for a way back in
+// (an entry keyword or a rejoin word). That starts them over, consent asked again, when the
+// campaign repeats or their run had not begun; otherwise it gives them back the one try they
+// had: the state they left, or the finished text when their run had ended.
+//
+// An opt-in event (KindOptIn) is a way back too. (The opt-in form keys its event by the
+// number, so today a second form sent for the same number is deduplicated before it gets here.)
+func (r *run) optedOut(cur *campaigns.Definition) error {
+	in, p := r.in, r.p
+	switch {
+	case in.Kind != KindOptIn && !in.fromParticipant():
+		r.skip = "participant opted out"
+	case in.Kind == KindJoin:
+		r.skip = "join of a participant who opted out"
+	case in.Kind == KindOptIn || in.Kind == KindText && comesBack(cur, in.Text):
+		left := r.def.States[p.Vars[varLeft]]
+		if cur.Repeat || p.Vars[varStarted] == "" || left == nil {
+			return r.restart(cur)
+		}
+		if p.Vars[varEnded] != "" {
+			delete(p.Vars, varLeft)
+			delete(p.Vars, varEnded)
+			p.State = left.Name
+			p.Entered = p.Version + 1
+			r.sayFinished()
+			return nil
+		}
+		// Consent first, when the campaign asks for it; agreeing enters the state they left
+		// (enter reads varLeft), not the start.
+		p.Finished = false
+		if !r.def.Consent.IsZero() {
+			return r.begin()
+		}
+		r.enter(left)
+	}
+	// Anything else is kept in the transcript and not answered.
+	return nil
+}
+
+// finished applies an event to a participant whose run ended: nothing moves them into another
+// state. Their messages hear the finished text; an entry keyword or a rejoin word starts a new
+// participation when the campaign repeats; an opt-out word opts them out.
+func (r *run) finished(cur *campaigns.Definition) error {
+	in := r.in
+	switch {
+	case in.Kind == KindText && isOptOut(r.def, in.Text):
+		r.optOut(true)
+	case !in.fromParticipant():
+		r.skip = "participant has finished"
+	case in.Kind == KindJoin:
+		// Opening the chat again (a reload) is no message to answer.
+		r.skip = "join of a participant who finished"
+	case in.Kind == KindText && comesBack(cur, in.Text) && (cur.Repeat || r.def.States[r.p.State] == nil && r.p.Vars[varStarted] == ""):
+		// A run that ended before it began (declining consent) was no try.
+		return r.restart(cur)
+	default:
+		r.sayFinished()
+	}
+	return nil
+}
+
+// restart begins a new participation: the current version, fresh variables, consent asked
+// again.
+func (r *run) restart(cur *campaigns.Definition) error {
+	p := r.p
+	r.def = cur
+	p.DefVersion, p.Finished = cur.Version, false
+	p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
+	return r.begin()
+}
+
+// sayFinished says the finished text of the participant's state, else the campaign's, else the
+// engine's.
+func (r *run) sayFinished() {
+	text := r.def.Finished
+	if st := r.def.States[r.p.State]; st != nil && !st.Finished.IsZero() {
+		text = st.Finished
+	}
+	if text.IsZero() {
+		text = campaigns.Text{lang(r.def): DefaultFinished}
+	}
+	r.sayText(text)
+}
+
+// hold keeps every reply of the step from a participant who opted out, unless it answers their
+// own message (r.answers): each is recorded as not sent, in the outbox and the transcript. It
+// runs on every step, whatever produced its replies, so no path can forget it; AgentSay and
+// Broadcast, which queue replies outside a step, use holdBack too.
+func (r *run) hold() {
+	if r.answers {
+		return
+	}
+	r.step.Lines = append(r.step.Lines, holdBack(*r.p, r.step.Outbox, r.now)...)
+}
+
+// holdBack marks rows cancelled with NotSentOptedOut when p opted out, and returns the
+// transcript lines that show them as not sent.
+func holdBack(p Participant, rows []Outbound, now time.Time) []Line {
+	if p.State != StateOptedOut {
+		return nil
+	}
+	var lines []Line
+	for i := range rows {
+		rows[i].Status, rows[i].Error = StatusCancelled, NotSentOptedOut
+		lines = append(lines, Line{ParticipantID: p.ID, Direction: Out, Text: "[" + NotSentOptedOut + "] " + rows[i].Text, At: now})
+	}
+	return lines
+}
+
 // handle applies an event to a participant who is playing.
 func (r *run) handle() error {
 	in, p := r.in, r.p
 	if in.Kind == KindText && isOptOut(r.def, in.Text) {
+		// An optout transition's actions replace the default goodbye; either way the
+		// participant is opted out.
 		if st := r.def.States[p.State]; st != nil {
 			for _, t := range st.On {
 				if t.Kind == campaigns.OnOptOut {
-					return r.do(t)
+					if err := r.do(t); err != nil {
+						return err
+					}
+					r.optOut(false)
+					return nil
 				}
 			}
 		}
-		r.optOut()
+		r.optOut(true)
 		return nil
 	}
 	switch in.Kind {
@@ -493,11 +635,19 @@ func (r *run) machine() *fsm.FSM {
 }
 
 // enter puts the participant in st: the timers of the state left are cancelled and st's are
-// set, a hand-off starts, st's messages are said, and a final state finishes the run.
+// set, a hand-off starts, st's messages are said, and a final state finishes the run. Agreeing
+// to consent again on coming back (see optedOut) enters the state they had left instead of
+// the start.
 func (r *run) enter(st *campaigns.State) {
 	p := r.p
+	if left := r.def.States[p.Vars[varLeft]]; left != nil && p.State == StateConsent && st.Name == r.def.Start {
+		st = left
+	}
+	delete(p.Vars, varLeft)
+	delete(p.Vars, varEnded)
 	p.State = st.Name
 	p.Entered = p.Version + 1
+	p.Vars[varStarted] = "true"
 	r.step.CancelTimers = true
 	r.timers = nil
 	for _, t := range st.On {
@@ -528,13 +678,27 @@ func (r *run) finish() {
 	r.timers = nil
 }
 
-// optOut unsubscribes the participant: nothing more is sent to them, said once.
-func (r *run) optOut() {
+// optOut unsubscribes the participant: nothing more is sent to them, said once (by the
+// definition's OptOutSay or the engine's default when say is set, else by the optout
+// transition that ran).
+func (r *run) optOut(say bool) {
 	p := r.p
+	// The state they leave, kept for coming back; opting out at the consent question of a
+	// return keeps the state they had left before.
+	if r.def.States[p.State] != nil {
+		p.Vars[varLeft] = p.State
+		if p.Finished {
+			p.Vars[varEnded] = "true"
+		}
+	}
 	p.State = StateOptedOut
 	p.Entered = p.Version + 1
 	r.finish()
 	r.step.CancelOutbox = true
+	r.answers = true
+	if !say {
+		return
+	}
 	msg := r.def.OptOutSay
 	if msg.IsZero() {
 		msg = campaigns.Text{lang(r.def): DefaultOptOut}

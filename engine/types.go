@@ -124,7 +124,8 @@ type Participant struct {
 	// set on entering carry it, so a timer from an earlier visit is recognised as stale.
 	Entered int64
 	// Finished is set when the participant reached a final state, ended, or opted out: they
-	// get no timers, rounds or broadcasts, and no longer pin their definition version.
+	// get no timers, rounds, verdicts or broadcasts, nothing moves them into another state,
+	// and they no longer pin their definition version.
 	Finished bool
 	// LastInboundAt is when the participant last wrote; it opens the 24-hour window.
 	LastInboundAt time.Time
@@ -203,6 +204,10 @@ type Outbound struct {
 	// LastInboundAt is filled by Store.DueOutbox from the participant (zero for a reply to a
 	// stranger, who just wrote), so the sender can check the 24-hour window.
 	LastInboundAt time.Time
+	// OptedOut is filled by Store.DueOutbox from the participant: they are opted out now. The
+	// sender holds back a broadcast to them (it was queued from a list read before they opted
+	// out); a step's replies were held when the step was computed.
+	OptedOut bool
 }
 
 // Button is a rendered quick-reply choice.

@@ -62,6 +62,9 @@ type Store interface {
 	// SaveInbound stores an engine event (a verdict on a participant rather than an entry),
 	// deduplicated by its Channel and PlatformID.
 	SaveInbound(ctx context.Context, in engine.Inbound) (id int64, duplicate bool, err error)
+	// Participant returns a participant, or an error wrapping errs.ErrNotFound; a verdict on
+	// one who finished or opted out is refused.
+	Participant(ctx context.Context, id string) (engine.Participant, error)
 }
 
 // Service judges entries.
@@ -100,7 +103,8 @@ func (s *Service) Entry(ctx context.Context, id string) (Entry, error) {
 
 // Decide gives a verdict (any of campaigns.Verdicts) on a pending entry; the participant's
 // state machine receives it as an event. A second verdict on the same entry fails with
-// errs.ErrConflict and changes nothing.
+// errs.ErrConflict and changes nothing; so does a verdict on an entry whose participant opted
+// out or finished, with engine.ErrOptedOut or engine.ErrFinished (the entry stays pending).
 func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if !slices.Contains(campaigns.Verdicts, d.Verdict) {
 		return fmt.Errorf("judge: %w: verdict %q (want one of %v)", errs.ErrInvalid, d.Verdict, campaigns.Verdicts)
@@ -114,6 +118,9 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 	}
 	if e.Status != StatusPending {
 		return fmt.Errorf("judge: decide entry %s: %w: already %s by %s", d.EntryID, errs.ErrConflict, e.Status, e.DecidedBy)
+	}
+	if err := s.open(ctx, e.ParticipantID); err != nil {
+		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
 	}
 	ev := engine.Inbound{
 		Channel:       "judge",
@@ -139,6 +146,9 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 // eliminated or advanced after a round; their state machine receives it as a KindVerdict event
 // without an entry.
 //
+// A verdict on a participant who opted out or finished is refused with engine.ErrOptedOut or
+// engine.ErrFinished: nothing would reach them, or move them on.
+//
 // key names the decision: the same verdict with the same key again (a form submitted twice, a
 // double click) stores nothing more and returns an error wrapping errs.ErrConflict, so a
 // participant is not eliminated or advanced twice by accident. The dashboard puts a fresh key
@@ -153,6 +163,9 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 	}
 	if len(key) > maxKey {
 		return fmt.Errorf("judge: %w: decision key longer than %d characters", errs.ErrInvalid, maxKey)
+	}
+	if err := s.open(ctx, participantID); err != nil {
+		return fmt.Errorf("judge: %s verdict on %s: %w", verdict, participantID, err)
 	}
 	at := s.now()
 	id := fmt.Sprintf("verdict:%s:%s:%s:%d", participantID, verdict, by, at.UnixNano())
@@ -180,6 +193,17 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 		s.Wake()
 	}
 	return nil
+}
+
+// open fails with engine.ErrOptedOut or engine.ErrFinished when the participant can no longer
+// be moved on. The engine checks again when the verdict arrives (they may opt out meanwhile):
+// this check is so the moderator hears why, at once.
+func (s *Service) open(ctx context.Context, participantID string) error {
+	p, err := s.Store.Participant(ctx, participantID)
+	if err != nil {
+		return fmt.Errorf("participant %s: %w", participantID, err)
+	}
+	return engine.Closed(p)
 }
 
 // maxKey bounds a decision key, which comes from a form.

@@ -39,6 +39,59 @@ func MustEntry(t *testing.T, db *sqlite.DB, id string) engine.Entry {
 	return e
 }
 
+// MustParticipant stores a participant in state without an entry.
+func MustParticipant(t *testing.T, db *sqlite.DB, id, state string, finished bool) {
+	t.Helper()
+	p := engine.Participant{ID: id, Campaign: "race", Channel: "test", Address: id, State: state,
+		Finished: finished, Vars: map[string]string{}, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.Commit(context.Background(), engine.Step{Participant: p, Created: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerdictOnClosedParticipantIsRefused: a verdict on a participant who opted out or finished
+// is refused with the reason, and queues nothing; the entry stays pending.
+func TestVerdictOnClosedParticipantIsRefused(t *testing.T) {
+	tests := []struct {
+		name, state string
+		finished    bool
+		want        error
+	}{
+		{"opted out", engine.StateOptedOut, true, engine.ErrOptedOut},
+		{"finished", "winner", true, engine.ErrFinished},
+		{"playing", "judging", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, db := MustService(t)
+			MustParticipant(t, db, "team1", tt.state, tt.finished)
+			err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictWinner, "jury", "k")
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("DecideParticipant = %v, want %v", err, tt.want)
+			}
+			p := engine.Participant{ID: "p-e1", Campaign: "race", Channel: "test", Address: "e1", State: tt.state,
+				Finished: tt.finished, Vars: map[string]string{}, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+			e := engine.Entry{ID: "e1", Campaign: "race", ParticipantID: p.ID, State: "s", Kind: "photo", CreatedAt: t0}
+			if err := db.Commit(t.Context(), engine.Step{Participant: p, Created: true, Entries: []engine.Entry{e}}); err != nil {
+				t.Fatal(err)
+			}
+			err = s.Decide(t.Context(), judge.Decision{EntryID: "e1", Verdict: campaigns.VerdictApproved, By: "jury"})
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("Decide = %v, want %v", err, tt.want)
+			}
+			if tt.want == nil {
+				return
+			}
+			if got, _ := db.PendingInbound(t.Context(), 0); len(got) != 0 {
+				t.Errorf("%d events queued after a refusal, want none", len(got))
+			}
+			if e, _ := s.Entry(t.Context(), "e1"); e.Status != judge.StatusPending {
+				t.Errorf("entry status %q after a refusal, want pending", e.Status)
+			}
+		})
+	}
+}
+
 func TestDecideAcceptsEveryVerdict(t *testing.T) {
 	for _, v := range campaigns.Verdicts {
 		t.Run(v, func(t *testing.T) {
@@ -62,6 +115,7 @@ func TestDecideAcceptsEveryVerdict(t *testing.T) {
 
 func TestDecideParticipantQueuesVerdictWithoutEntry(t *testing.T) {
 	s, db := MustService(t)
+	MustParticipant(t, db, "team1", "s", false)
 	if err := s.DecideParticipant(t.Context(), "race", "team1", campaigns.VerdictEliminated, "jury", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +157,7 @@ func TestDecideParticipantKeys(t *testing.T) {
 		{campaigns.VerdictAdvanced, "ann", strings.Repeat("k", 129), errs.ErrInvalid},
 	}
 	s, db := MustService(t)
+	MustParticipant(t, db, "team1", "s", false)
 	clock := t0
 	s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
 	wantEvents := 0

@@ -223,13 +223,17 @@ type Advanced struct {
 	Advanced, Eliminated []string
 	// Already counts participants who had their verdict for this round before.
 	Already int
+	// Left are the participants of the ranking who opted out or finished: they get no verdict
+	// and take no place among the n advanced.
+	Left []string
 }
 
 // Advance gives the top n participants of r the verdict advanced and the others eliminated,
 // each as a KindVerdict event their state machine receives. Each participant gets one verdict
 // per round, ever: the events are keyed by campaign, round and participant, so running Advance
 // again (or after a crash half-way) decides only whom it did not decide before, and fails with
-// errs.ErrConflict when everyone had their verdict. n < 1 is errs.ErrInvalid; while an entry
+// errs.ErrConflict when everyone had their verdict. Participants who opted out or finished are
+// left out (Advanced.Left), and the places go to the next in the ranking. n < 1 is errs.ErrInvalid; while an entry
 // of the round is unscored it fails with errs.ErrConflict and decides nothing.
 func (s *Service) Advance(ctx context.Context, r Ranking, n int, by string) (Advanced, error) {
 	var out Advanced
@@ -246,10 +250,19 @@ func (s *Service) Advance(ctx context.Context, r Ranking, n int, by string) (Adv
 		return out, fmt.Errorf("judge: advance round %s: %w: nobody sent an entry", r.Round, errs.ErrInvalid)
 	}
 	at := s.now()
-	for i, row := range r.Rows {
+	places := n
+	for _, row := range r.Rows {
+		switch err := s.open(ctx, row.ParticipantID); {
+		case engine.Refusal(err) != "":
+			out.Left = append(out.Left, row.ParticipantID)
+			continue
+		case err != nil:
+			return out, fmt.Errorf("judge: advance round %s: %w", r.Round, err)
+		}
 		verdict := campaigns.VerdictEliminated
-		if i < n {
+		if places > 0 {
 			verdict = campaigns.VerdictAdvanced
+			places--
 		}
 		_, dup, err := s.Store.SaveInbound(ctx, engine.Inbound{
 			Channel:       "judge",
@@ -273,11 +286,12 @@ func (s *Service) Advance(ctx context.Context, r Ranking, n int, by string) (Adv
 			out.Eliminated = append(out.Eliminated, row.ParticipantID)
 		}
 	}
-	if s.Wake != nil && out.Already < len(r.Rows) {
+	decided := len(out.Advanced) + len(out.Eliminated)
+	if s.Wake != nil && decided > 0 {
 		s.Wake()
 	}
-	if out.Already == len(r.Rows) {
-		return out, fmt.Errorf("judge: advance round %s: %w: every participant had their verdict already", r.Round, errs.ErrConflict)
+	if decided == 0 {
+		return out, fmt.Errorf("judge: advance round %s: %w: every participant had their verdict already or left", r.Round, errs.ErrConflict)
 	}
 	return out, nil
 }

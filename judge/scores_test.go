@@ -315,6 +315,38 @@ func TestRankAndAdvance(t *testing.T) {
 	}
 }
 
+// TestAdvanceLeavesOutWhoLeft: a team that opted out or finished gets no round verdict and
+// takes no place; the next in the ranking advances instead.
+func TestAdvanceLeavesOutWhoLeft(t *testing.T) {
+	s, db := MustService(t)
+	s.Scores = db
+	for _, id := range []string{"e1", "e2", "e3"} {
+		mustRoundEntry(t, db, id, "harbour")
+	}
+	mustScore(t, s, raceDef, "e1", "ann", sc(9, 9, 9))
+	mustScore(t, s, raceDef, "e2", "ann", sc(7, 7, 7))
+	mustScore(t, s, raceDef, "e3", "ann", sc(5, 5, 5))
+	p, _ := db.Participant(t.Context(), "p-e1")
+	gone := p
+	gone.Version++
+	gone.State, gone.Finished = engine.StateOptedOut, true
+	if err := db.Commit(t.Context(), engine.Step{Participant: gone, PrevVersion: p.Version}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Rank(t.Context(), "race", "harbour", raceDef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Advance(t.Context(), r, 1, "boss")
+	if err != nil || !slices.Equal(res.Left, []string{"p-e1"}) || !slices.Equal(res.Advanced, []string{"p-e2"}) ||
+		!slices.Equal(res.Eliminated, []string{"p-e3"}) {
+		t.Fatalf("Advance = %+v, %v; want p-e1 left out, p-e2 advanced, p-e3 eliminated", res, err)
+	}
+	if got, _ := db.PendingInbound(t.Context(), 0); len(got) != 2 {
+		t.Errorf("%d verdict events, want 2", len(got))
+	}
+}
+
 func mustPendingID(t *testing.T, db *sqlite.DB) int64 {
 	t.Helper()
 	got, err := db.PendingInbound(t.Context(), 0)

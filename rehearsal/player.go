@@ -107,13 +107,29 @@ func (p *Player) Do(ctx context.Context, l Line) ([]Reply, error) {
 			return nil, fmt.Errorf("unknown command %s (known: %s)", f[0], commandList())
 		}
 		if err := cmd.run(ctx, p, f[1:]); err != nil {
-			return nil, err
+			reason := engine.Refusal(err)
+			if reason == "" {
+				return nil, err
+			}
+			// Refused, and said why: what the command did cause (nothing, as a rule) still
+			// comes out, so a script sees a leak as an unexpected reply.
+			replies, serr := p.settle(ctx)
+			if serr != nil {
+				return nil, serr
+			}
+			return replies, &RefusedError{Reason: reason}
 		}
 	default:
 		return nil, fmt.Errorf("not an action: %s", l.Op)
 	}
 	return p.settle(ctx)
 }
+
+// RefusedError is a command the engine or the judge refused because of what the participant
+// did (opted out, finished); a script expects it with a "!" line.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "refused: " + e.Reason }
 
 // State is the current participant's state ("" before they joined).
 func (p *Player) State(ctx context.Context) (string, error) {

@@ -86,7 +86,7 @@ func TestMismatchesAreReported(t *testing.T) {
 
 func TestParseScriptErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{"hello\n", "s.rehearsal:1:1: a line starts with > (participant), / (command), < (expected reply), = (assertion) or # (comment)"},
+		{"hello\n", "s.rehearsal:1:1: a line starts with > (participant), / (command), < (expected reply), = (assertion), ! (refusal) or # (comment)"},
 		{"# ok\n/dance\n", "s.rehearsal:2:1: unknown command /dance"},
 	}
 	for _, tt := range tests {
@@ -114,6 +114,42 @@ func TestMatch(t *testing.T) {
 	for _, tt := range tests {
 		if got := rehearsal.Match(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.s, got)
+		}
+	}
+}
+
+// TestRefusalsAreReported: a refused command fails the script unless a "!" line expects it,
+// and a "!" line after a command that was not refused fails too.
+func TestRefusalsAreReported(t *testing.T) {
+	def, probs := campaigns.LoadFile("testdata/contract/optout-verdict.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "refusals.rehearsal")
+	os.WriteFile(path, []byte(`> hi
+< Send me a photo.
+/photo
+< Let me show this to the boss.
+! participant opted out
+> STOP
+< *
+/approve
+> hello
+/verdict winner
+! participant has finished
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:5: expected line 3 to be refused (participant opted out); it was not`,
+		path + `:9: line 8 was refused: participant opted out`,
+		path + `:11: expected line 10 to be refused: "participant has finished"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("failures:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("failure %d = %q, want prefix %q", i, got[i], want[i])
 		}
 	}
 }

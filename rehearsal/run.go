@@ -2,6 +2,7 @@ package rehearsal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -15,17 +16,27 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 	}
 	var pending []Reply
 	lastAction := 0
+	// refused is why the last command was refused, until a "!" line expects it.
+	refused := ""
 	flush := func(no int) {
 		for _, r := range pending {
 			failf(no, "unexpected reply to %s after line %d: %q", r.To, lastAction, r.Text)
 		}
 		pending = nil
+		if refused != "" {
+			failf(no, "line %d was refused: %s", lastAction, refused)
+			refused = ""
+		}
 	}
 	for _, l := range script.Lines {
 		switch l.Op {
 		case ">", "/":
 			flush(l.No)
 			replies, err := p.Do(ctx, l)
+			var ref *RefusedError
+			if errors.As(err, &ref) {
+				refused, err = ref.Reason, nil
+			}
 			if err != nil {
 				failf(l.No, "%v", err)
 				continue
@@ -48,6 +59,14 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 			} else if !Match(want, got.Text) {
 				failf(l.No, "expected %q\n\tgot      %q", want, got.Text)
 			}
+		case "!":
+			switch {
+			case refused == "":
+				failf(l.No, "expected line %d to be refused (%s); it was not", lastAction, l.Arg)
+			case !Match(l.Arg, refused):
+				failf(l.No, "expected line %d to be refused: %q\n\tgot      %q", lastAction, l.Arg, refused)
+			}
+			refused = ""
 		case "=":
 			what, val, _ := strings.Cut(l.Arg, " ")
 			if what != "state" {

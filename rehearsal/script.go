@@ -29,6 +29,7 @@ import (
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
 //	< You're on the list*         the next reply; * matches any text
 //	= state guest_list            the current participant is in that state
+//	! participant opted out       the command before was refused, for this reason
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply
 // fails the script as much as a missing one.
@@ -40,7 +41,8 @@ type Script struct {
 // Line is one meaningful script line.
 type Line struct {
 	No int
-	// Op is ">" (text), "/" (command), "<" (expected reply) or "=" (assertion).
+	// Op is ">" (text), "/" (command), "<" (expected reply), "=" (assertion) or "!" (the
+	// command before was refused).
 	Op  string
 	Arg string
 }
@@ -61,11 +63,11 @@ func ParseScript(file string, src []byte) (*Script, error) {
 		op := text[:1]
 		arg := strings.TrimSpace(text[1:])
 		switch op {
-		case ">", "<", "=":
+		case ">", "<", "=", "!":
 		case "/":
 			arg = text
 		default:
-			return nil, fmt.Errorf("%s:%d:1: a line starts with > (participant), / (command), < (expected reply), = (assertion) or # (comment)", file, no)
+			return nil, fmt.Errorf("%s:%d:1: a line starts with > (participant), / (command), < (expected reply), = (assertion), ! (refusal) or # (comment)", file, no)
 		}
 		if op == "/" {
 			if _, ok := commands[strings.Fields(arg)[0]]; !ok {

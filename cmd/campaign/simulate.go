@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -87,7 +88,9 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			l = rehearsal.Line{Op: "/", Arg: text}
 		}
 		replies, err := p.Do(ctx, l)
-		if err != nil {
+		// A refusal is said after the replies, in the words a script's "!" line expects.
+		var refused *rehearsal.RefusedError
+		if err != nil && !errors.As(err, &refused) {
 			fmt.Fprintf(stdout, "  ! %v\n", err)
 			continue
 		}
@@ -100,6 +103,9 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			if len(r.Buttons) > 0 {
 				fmt.Fprintf(stdout, "      [%s]\n", strings.Join(r.Buttons, "] ["))
 			}
+		}
+		if refused != nil {
+			fmt.Fprintf(stdout, "  ! %s\n", refused.Reason)
 		}
 		if st, err := p.State(ctx); err == nil {
 			fmt.Fprintf(stdout, "  (%s is in state %s, %s)\n", p.Who(), st, p.Now().Format("Mon 2 Jan 15:04"))

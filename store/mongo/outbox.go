@@ -125,24 +125,28 @@ func (db *DB) outbox(ctx context.Context, filter bson.D, opts *options.FindOptio
 		}
 	}
 	lastIn := map[string]int64{}
+	optedOut := map[string]bool{}
 	if len(ids) > 0 {
 		var ps []struct {
 			ID     string `bson:"_id"`
 			LastIn int64  `bson:"last_inbound_at"`
+			State  string `bson:"state"`
 		}
 		err := find(ctx, db.c(colParticipants), d("_id", d("$in", ids)),
-			options.Find().SetProjection(d("last_inbound_at", 1)), &ps)
+			options.Find().SetProjection(d("last_inbound_at", 1, "state", 1)), &ps)
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range ps {
 			lastIn[p.ID] = p.LastIn
+			optedOut[p.ID] = p.State == engine.StateOptedOut
 		}
 	}
 	out := make([]engine.Outbound, len(docs))
 	for i, doc := range docs {
 		out[i] = doc.outbound()
 		out[i].LastInboundAt = fromNS(lastIn[doc.ParticipantID])
+		out[i].OptedOut = optedOut[doc.ParticipantID]
 	}
 	return out, nil
 }

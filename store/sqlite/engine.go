@@ -673,7 +673,8 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 	rows, err := db.rq.QueryContext(ctx, `
 		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
 			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
-			o.attempts, COALESCE(p.last_inbound_at, 0), o.delivery, o.delivery_code, o.delivery_error, o.delivery_at
+			o.attempts, COALESCE(p.last_inbound_at, 0), COALESCE(p.state, ''), o.delivery, o.delivery_code,
+			o.delivery_error, o.delivery_at
 		FROM outbox o LEFT JOIN participants p ON p.id = o.participant_id `+where, args...)
 	if err != nil {
 		return nil, convert(err)
@@ -687,9 +688,10 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 			buttons, tmpl  sql.NullString
 			due, lastIn    int64
 			deliveredAt    int64
+			state          string
 		)
 		err := rows.Scan(&o.ID, &pid, &o.Campaign, &o.Channel, &o.To, &o.Text, &buttons,
-			&o.MediaURL, &tmpl, &broadcast, &due, &o.Status, &o.PlatformID, &o.Error, &o.Attempts, &lastIn,
+			&o.MediaURL, &tmpl, &broadcast, &due, &o.Status, &o.PlatformID, &o.Error, &o.Attempts, &lastIn, &state,
 			&o.Delivery.Status, &o.Delivery.ErrorCode, &o.Delivery.ErrorTitle, &deliveredAt)
 		if err != nil {
 			return nil, convert(err)
@@ -697,6 +699,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 		o.ParticipantID, o.BroadcastID = pid.String, broadcast.String
 		o.DueAt = fromUnixNano(due)
 		o.LastInboundAt = fromUnixNano(lastIn)
+		o.OptedOut = state == engine.StateOptedOut
 		o.Delivery.At = fromUnixNano(deliveredAt)
 		if buttons.Valid {
 			var bs []buttonJSON

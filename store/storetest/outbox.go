@@ -62,6 +62,28 @@ var outboxTests = []test{
 		want.ID = got[0].ID
 		equal(t, "first due reply", got[0], want)
 	}},
+	{"DueOutboxSaysWhoOptedOut", func(t *testing.T, s Store) {
+		// The sender holds back a broadcast queued from a list read before its participant
+		// opted out: DueOutbox says who is opted out now.
+		p := MustJoin(t, s, "u1")
+		if got := due(t, s, at(time.Hour)); len(got) != 1 || got[0].OptedOut {
+			t.Fatalf("due before opting out = %+v, want the welcome, not opted out", got)
+		}
+		out := next(p, engine.StateOptedOut, time.Minute)
+		out.Finished = true
+		MustCommit(t, s, engine.Step{Participant: out, PrevVersion: p.Version, CancelOutbox: true,
+			Outbox: []engine.Outbound{outbound(p, "Bye", time.Minute)}})
+		cast := outbound(p, "News", time.Minute)
+		cast.BroadcastID = "b1"
+		noErr(t, "Enqueue", s.Enqueue(t.Context(), []engine.Outbound{cast}))
+		got := due(t, s, at(time.Hour))
+		equal(t, "due", outTexts(got), []string{"Bye", "News"})
+		for _, o := range got {
+			if !o.OptedOut {
+				t.Errorf("due %q: OptedOut = false, want true", o.Text)
+			}
+		}
+	}},
 	{"MarkSentAddsTranscriptLine", func(t *testing.T, s Store) {
 		p := queue(t, s, 2*time.Second)
 		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "wamid.out1", at(3*time.Second)))
