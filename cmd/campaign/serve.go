@@ -323,7 +323,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	go func() {
 		defer s.wg.Done()
-		if err := s.app.Listener(s.ln); err != nil {
+		if err := s.app.Listener(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			cfg.Log.Error("http server", "err", err)
 		}
 	}()
@@ -344,6 +344,10 @@ func (s *server) Close() error {
 		}
 		if s.app != nil && s.ln != nil {
 			err = errors.Join(err, s.app.ShutdownWithTimeout(10*time.Second))
+			// A server closed right after it started may not be serving yet: Shutdown then
+			// has no listener to close, and the serving goroutine would start afterwards and
+			// never end. Closing the listener ends it either way.
+			s.ln.Close()
 		}
 		if s.cancel != nil {
 			s.cancel()
