@@ -56,7 +56,12 @@ func (c *Channel) who(ctx *fiber.Ctx) (s sender, ok bool, err error) {
 	if err != nil {
 		return s, false, err
 	}
-	return sender{def: def, browser: browser, pid: engine.ParticipantID(def.ID, ChannelName, browser)}, true, nil
+	s = sender{def: def, browser: browser, pid: engine.ParticipantID(def.ID, ChannelName, browser)}
+	if why := c.closed(ctx.UserContext(), def, s.pid); why != "" {
+		// Not taken and not shown as sent: nobody would answer it.
+		return s, false, jsonError(ctx, fiber.StatusForbidden, why)
+	}
+	return s, true, nil
 }
 
 func (s sender) inbound(kind engine.Kind, platformID string) engine.Inbound {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 //go:embed assets
@@ -56,6 +58,8 @@ type pageView struct {
 	Base    string
 	CSS     template.CSS
 	JS      template.JS
+	// Notice, when set, replaces the chat: the campaign does not answer this visitor now.
+	Notice string
 }
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
@@ -77,7 +81,8 @@ func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 	if !ok {
 		return c.page.render(ctx, fiber.StatusNotFound, "notfound.html", pageView{Title: "Chat not found"})
 	}
-	if _, err := c.browserID(ctx, true); err != nil {
+	browser, err := c.browserID(ctx, true)
+	if err != nil {
 		return err
 	}
 	title := def.Title
@@ -92,5 +97,6 @@ func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 		Title:   title,
 		Persona: persona,
 		Base:    "/play/" + url.PathEscape(def.ID),
+		Notice:  c.closed(ctx.UserContext(), def, engine.ParticipantID(def.ID, ChannelName, browser)),
 	})
 }
