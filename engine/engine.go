@@ -215,15 +215,6 @@ func (e *Engine) add(d *campaigns.Definition, version, status string, current bo
 	return d
 }
 
-// Launched returns when a campaign was first stored (or loaded, without a store record): its
-// times written as a duration after launch count from it.
-func (e *Engine) Launched(id string) (time.Time, bool) {
-	e.defMu.RLock()
-	defer e.defMu.RUnlock()
-	t, ok := e.launched[id]
-	return t, ok
-}
-
 // Handle makes s deliver the replies of channel. Channels need the engine to receive, and the
 // engine needs them to send, so they are registered after New, before Run.
 func (e *Engine) Handle(channel string, s Sender) {
