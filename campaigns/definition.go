@@ -68,6 +68,9 @@ type Definition struct {
 	// File is where the definition was read from; Source its bytes.
 	File   string
 	Source []byte
+	// Path is File made absolute when the definition was read from disk (LoadFile); empty
+	// when it came as bytes (a launch). The engine keys "has this file changed" by it.
+	Path string
 
 	idNode       *yaml.Node   // where the id is written, for clashes between files
 	keywordNodes []*yaml.Node // where each of Keywords is written
@@ -110,15 +113,18 @@ func (t Text) IsZero() bool {
 	return true
 }
 
-// Schedule is when a campaign accepts participants.
+// Schedule is when a campaign accepts new participants, and when it stops answering those
+// who joined before its end. Times written as a duration after launch are zero here until the
+// engine anchors the definition (Anchor).
 type Schedule struct {
 	Start, End time.Time // zero: no bound
-	Location   *time.Location
-}
+	// HardStop is when the participants who joined before End stop being answered; zero means
+	// they play on until the campaign is closed.
+	HardStop time.Time
+	Location *time.Location
 
-// Open reports whether the campaign accepts participants at t.
-func (s Schedule) Open(t time.Time) bool {
-	return (s.Start.IsZero() || !t.Before(s.Start)) && (s.End.IsZero() || t.Before(s.End))
+	// start, end and hardStop are the bounds as written.
+	start, end, hardStop moment
 }
 
 // Persona is who the participant talks to, and how fast that someone types.
@@ -160,6 +166,8 @@ type Round struct {
 	Starts   time.Time
 	Deadline time.Time
 	Duration time.Duration
+	// starts and deadline are Starts and Deadline as written (a date or a time after launch).
+	starts, deadline moment
 	// Advance is how many teams go on to the next round (0: all that were not eliminated).
 	Advance int
 }

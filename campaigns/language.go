@@ -265,7 +265,7 @@ func (p *parser) channels(f field) {
 
 func (p *parser) schedule(f field) {
 	s := &p.def.Schedule
-	fs := p.mapping(f.val, "schedule", "start", "end", "timezone")
+	fs := p.mapping(f.val, "schedule", "start", "end", "hard_stop", "timezone")
 	if g, ok := fs["timezone"]; ok {
 		if name := p.str(g, "schedule timezone"); name != "" {
 			loc, err := time.LoadLocation(name)
@@ -277,14 +277,25 @@ func (p *parser) schedule(f field) {
 		}
 	}
 	if g, ok := fs["start"]; ok {
-		s.Start = p.date(g, "schedule start", s.Location)
+		s.start = p.moment(g, "schedule start", s.Location)
 	}
 	if g, ok := fs["end"]; ok {
-		s.End = p.date(g, "schedule end", s.Location)
-		if !s.Start.IsZero() && !s.End.IsZero() && !s.End.After(s.Start) {
-			p.errf(g.val, "schedule ends (%s) before it starts (%s)", s.End.Format("2006-01-02 15:04"), s.Start.Format("2006-01-02 15:04"))
+		s.end = p.moment(g, "schedule end", s.Location)
+		if before, ok := s.start.before(s.end); ok && !before {
+			p.errf(g.val, "schedule ends (%s) before it starts (%s)", s.end, s.start)
 		}
 	}
+	if g, ok := fs["hard_stop"]; ok {
+		s.hardStop = p.moment(g, "schedule hard_stop", s.Location)
+		if !s.end.set() && s.hardStop.set() {
+			p.errf(g.key, "schedule hard_stop needs an end: it is when those who joined before the end stop being answered")
+		} else if before, ok := s.hardStop.before(s.end); ok && before {
+			p.errf(g.val, "schedule hard_stop (%s) is before the schedule ends (%s)", s.hardStop, s.end)
+		}
+	}
+	// Dates are times now; times after launch become times when the engine anchors the
+	// definition to its launch.
+	s.Start, s.End, s.HardStop = s.start.at, s.end.at, s.hardStop.at
 }
 
 func (p *parser) keywords(f field) {
@@ -436,7 +447,7 @@ func (p *parser) rounds(f field) {
 		return
 	}
 	loc := p.def.Schedule.Location
-	var prevEnd time.Time
+	var prevEnd moment
 	for i, item := range n.Content {
 		what := fmt.Sprintf("round %d", i+1)
 		fs := p.mapping(item, what, "name", "assignment", "starts", "deadline", "duration", "advance")
@@ -461,9 +472,9 @@ func (p *parser) rounds(f field) {
 			r.Assignment = p.text(g.val, what+" assignment")
 		}
 		if g, ok := fs["starts"]; ok {
-			r.Starts = p.date(g, what+" starts", loc)
-			if !r.Starts.IsZero() && !prevEnd.IsZero() && r.Starts.Before(prevEnd) {
-				p.errf(g.val, "%s starts before the previous round's deadline (%s)", what, prevEnd.Format("2006-01-02 15:04"))
+			r.starts = p.moment(g, what+" starts", loc)
+			if before, ok := r.starts.before(prevEnd); ok && before {
+				p.errf(g.val, "%s starts before the previous round's deadline (%s)", what, prevEnd)
 			}
 		}
 		dl, hasDL := fs["deadline"]
@@ -474,13 +485,13 @@ func (p *parser) rounds(f field) {
 		case !hasDL && !hasDU:
 			p.errf(item, "%s needs a deadline (a date) or a duration (like 3d)", what)
 		case hasDL:
-			r.Deadline = p.date(dl, what+" deadline", loc)
-			start := r.Starts
-			if start.IsZero() {
+			r.deadline = p.moment(dl, what+" deadline", loc)
+			start := r.starts
+			if !start.set() {
 				start = prevEnd
 			}
-			if !r.Deadline.IsZero() && !start.IsZero() && !r.Deadline.After(start) {
-				p.errf(dl.val, "%s's deadline (%s) is not after it starts (%s)", what, r.Deadline.Format("2006-01-02 15:04"), start.Format("2006-01-02 15:04"))
+			if after, ok := start.before(r.deadline); ok && !after {
+				p.errf(dl.val, "%s's deadline (%s) is not after it starts (%s)", what, r.deadline, start)
 			}
 		default:
 			r.Duration = p.duration(du, what+" duration")
@@ -494,16 +505,21 @@ func (p *parser) rounds(f field) {
 			r.Advance = p.integer(g, what+" advance", 0)
 		}
 		switch {
-		case !r.Deadline.IsZero():
-			prevEnd = r.Deadline
-		case !r.Starts.IsZero() && r.Duration > 0:
-			prevEnd = r.Starts.Add(r.Duration)
-		case !prevEnd.IsZero() && r.Duration > 0:
-			prevEnd = prevEnd.Add(r.Duration)
+		case r.deadline.set():
+			prevEnd = r.deadline
+		case r.starts.set() && r.Duration > 0:
+			prevEnd = r.starts.add(r.Duration)
+		case prevEnd.set() && r.Duration > 0:
+			prevEnd = prevEnd.add(r.Duration)
 		}
-		if end := p.def.Schedule.End; !end.IsZero() && !prevEnd.IsZero() && prevEnd.After(end) {
-			p.warnf(item, "%s closes (%s) after the campaign's schedule ends (%s)", what, prevEnd.Format("2006-01-02 15:04"), end.Format("2006-01-02 15:04"))
+		// The end of the schedule only stops new teams; the hard stop stops every team, so a
+		// round closing after it would never close for anyone.
+		if stop := p.def.Schedule.hardStop; stop.set() {
+			if before, ok := stop.before(prevEnd); ok && before {
+				p.warnf(item, "%s closes (%s) after the campaign's schedule hard_stop (%s)", what, prevEnd, stop)
+			}
 		}
+		r.Starts, r.Deadline = r.starts.at, r.deadline.at
 		p.def.Rounds = append(p.def.Rounds, r)
 	}
 }

@@ -93,7 +93,15 @@ func LoadFile(path string) (*Definition, Problems) {
 		}
 		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("file is %d bytes; a definition may be at most %d", size, MaxFileSize)}}
 	}
-	return Parse(path, src)
+	def, probs := Parse(path, src)
+	if def != nil {
+		if abs, err := filepath.Abs(path); err == nil {
+			def.Path = abs
+		} else {
+			def.Path = filepath.Clean(path)
+		}
+	}
+	return def, probs
 }
 
 // LoadPaths loads every definition named by paths: a file, or a folder whose *.yaml and *.yml
@@ -517,20 +525,6 @@ func (p *parser) size(f field, what string) int64 {
 
 // dateLayouts are the ways a date may be written, most specific last.
 var dateLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339}
-
-func (p *parser) date(f field, what string, loc *time.Location) time.Time {
-	s := p.str(f, what)
-	if s == "" {
-		return time.Time{}
-	}
-	for _, l := range dateLayouts {
-		if t, err := time.ParseInLocation(l, strings.TrimSpace(s), loc); err == nil {
-			return t
-		}
-	}
-	p.errf(f.val, "%s: %q is not a date (write it like 2025-06-01 or 2025-06-01 18:00)", what, s)
-	return time.Time{}
-}
 
 // strList accepts a single value or a list of them.
 func (p *parser) strList(f field, what string) ([]string, []*yaml.Node) {

@@ -68,15 +68,28 @@ func TestRaceCompiles(t *testing.T) {
 	if def.Teams == nil || def.Teams.MinSize != 2 || def.Teams.MaxSize != 4 || len(def.Rounds) != 3 {
 		t.Fatalf("teams %+v rounds %d", def.Teams, len(def.Rounds))
 	}
-	r1, r2 := def.Rounds[0], def.Rounds[1]
-	if !r1.Deadline.Equal(time.Date(2025, 6, 6, 18, 0, 0, 0, ams)) || r1.Advance != 20 {
+	// Its times count from the launch: unanchored they are no dates yet.
+	if !def.FromLaunch() || !def.Rounds[0].Starts.IsZero() || !def.Schedule.End.IsZero() {
+		t.Fatalf("race should count from its launch: schedule %+v, round 1 %+v", def.Schedule, def.Rounds[0])
+	}
+	launch := time.Date(2026, 5, 25, 9, 0, 0, 0, ams)
+	day := 24 * time.Hour
+	run := def.Anchor(launch)
+	r1, r2 := run.Rounds[0], run.Rounds[1]
+	if !r1.Starts.Equal(launch.Add(7*day)) || r1.Duration != 4*day || r1.Advance != 20 {
 		t.Errorf("round 1 = %+v", r1)
 	}
-	if r2.Duration != 4*24*time.Hour || !r2.Deadline.IsZero() {
+	if !r2.Starts.Equal(launch.Add(14*day)) || r2.Duration != 4*day || !r2.Deadline.IsZero() {
 		t.Errorf("round 2 = %+v", r2)
 	}
-	if !def.Schedule.Open(time.Date(2025, 6, 10, 12, 0, 0, 0, ams)) || def.Schedule.Open(time.Date(2025, 6, 30, 0, 0, 0, 0, ams)) {
-		t.Error("schedule should be open in June, closed from the 30th")
+	if !run.Schedule.Open(launch.Add(6*day)) || run.Schedule.Open(launch.Add(7*day)) {
+		t.Error("sign-up should be open for the first week only")
+	}
+	if run.Schedule.Stopped(launch.Add(34*day)) || !run.Schedule.Stopped(launch.Add(35*day)) {
+		t.Error("the race should stop answering five weeks after its launch")
+	}
+	if !def.Rounds[0].Starts.IsZero() || !run.Anchor(launch.Add(day)).Rounds[0].Starts.Equal(launch.Add(8*day)) {
+		t.Error("anchoring must leave the definition alone and be repeatable")
 	}
 	start := def.States["lobby"].On[0]
 	if !start.MatchRound("harbour", "started") || start.MatchRound("rooftop", "started") {
@@ -200,9 +213,19 @@ func TestProblems(t *testing.T) {
 		{"BadTimezone", "schedule: {timezone: Europe/Amsterdm}\n" + valid,
 			"demo.yaml:1:22: schedule timezone \"Europe/Amsterdm\" is not a time zone (write it like Europe/Amsterdam or UTC)"},
 		{"BadDate", "schedule: {start: 2025-13-01}\n" + valid,
-			"demo.yaml:1:19: schedule start: \"2025-13-01\" is not a date (write it like 2025-06-01 or 2025-06-01 18:00)"},
+			"demo.yaml:1:19: schedule start: \"2025-13-01\" is not a date (write it like 2025-06-01 or 2025-06-01 18:00) or a time after launch (like 7d or 36h)"},
 		{"ScheduleEndsBeforeStart", "schedule: {start: 2025-06-02, end: 2025-06-01}\n" + valid,
 			"demo.yaml:1:36: schedule ends (2025-06-01 00:00) before it starts (2025-06-02 00:00)"},
+		{"ScheduleAfterLaunchEndsBeforeStart", "schedule: {start: 2d, end: 1d}\n" + valid,
+			"demo.yaml:1:28: schedule ends (1d after launch) before it starts (2d after launch)"},
+		{"HardStopWithoutEnd", "schedule: {hard_stop: 2025-06-02}\n" + valid,
+			"demo.yaml:1:12: schedule hard_stop needs an end: it is when those who joined before the end stop being answered"},
+		{"HardStopBeforeEnd", "schedule: {end: 10d, hard_stop: 9d}\n" + valid,
+			"demo.yaml:1:33: schedule hard_stop (9d after launch) is before the schedule ends (10d after launch)"},
+		{"RoundAfterHardStop", "schedule: {end: 7d, hard_stop: 14d}\nrounds: [{name: one, starts: 10d, duration: 5d}]\n" + valid,
+			"demo.yaml:2:10: warning: round \"one\" closes (15d after launch) after the campaign's schedule hard_stop (14d after launch)"},
+		{"RoundStartsBeforePreviousAfterLaunch", "rounds: [{name: one, starts: 7d, duration: 4d}, {name: two, starts: 10d, duration: 1d}]\n" + valid,
+			"demo.yaml:1:69: round \"two\" starts before the previous round's deadline (11d after launch)"},
 		{"KeywordTwice", "keywords: [JOIN, join]\n" + valid, "demo.yaml:1:18: entry keyword \"join\" is listed twice"},
 		{"KeywordIsOptOut", "keywords: [STOP]\n" + valid, "demo.yaml:1:12: entry keyword \"STOP\" is an opt-out word; nobody could join with it"},
 		{"KeywordIsOwnOptOut", "opt_out: [QUIT]\nkeywords: [quit]\n" + valid, "demo.yaml:2:12: entry keyword \"quit\" is an opt-out word; nobody could join with it"},
@@ -490,4 +513,30 @@ func FuzzParse(f *testing.F) {
 			campaigns.DOT(def, nil)
 		}
 	})
+}
+
+func TestCheckSchedule(t *testing.T) {
+	src := func(schedule string) string {
+		return "id: demo\nschedule: " + schedule + "\nstart: a\nstates:\n  a:\n    say: hi\n    final: true\n"
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct{ name, schedule, want string }{
+		{"Over", "{end: 2025-09-01, timezone: Europe/Amsterdam}",
+			"demo.yaml:2:17: warning: the schedule is over: it ended on Monday 1 September 2025, 00:00 (Europe/Amsterdam), so nobody new can join (move schedule end, or write it as a time after launch like 30d)"},
+		{"EndsLater", "{end: 2027-01-01}", ""},
+		{"AfterLaunch", "{end: 30d}", ""},
+		{"NoEnd", "{start: 2025-01-01}", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def, probs := campaigns.Parse("demo.yaml", []byte(src(tt.schedule)))
+			if def == nil {
+				t.Fatal(probs)
+			}
+			got := campaigns.CheckSchedule(def, now).Error()
+			if got != tt.want {
+				t.Errorf("CheckSchedule = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -36,7 +37,35 @@ var campaignStatuses = map[string]string{"live": "Campaign is live.", "paused": 
 
 type campaignRow struct {
 	ID, Title, Version, Status string
-	Participants               int
+	// Shown is the status as marketers read it: a live campaign outside its schedule shows
+	// "scheduled" or "ended".
+	Shown        string
+	Participants int
+}
+
+// shownStatus is a campaign's status as the pages show it, and a sentence on its schedule:
+// "live" is only said of a campaign that takes newcomers now.
+func shownStatus(ci CampaignInfo, now time.Time) (shown, note string) {
+	s := ci.Def.Schedule
+	if ci.Status != engine.StatusLive {
+		return ci.Status, ""
+	}
+	switch s.Phase(now) {
+	case campaigns.PhaseScheduled:
+		return "scheduled", "Opens to participants on " + s.Format(s.Start) + "."
+	case campaigns.PhaseEnded:
+		until := "until the campaign is closed"
+		if !s.HardStop.IsZero() {
+			until = "until " + s.Format(s.HardStop)
+		}
+		return "ended", "Closed to newcomers on " + s.Format(s.End) + "; those who joined before play on " + until + "."
+	case campaigns.PhaseStopped:
+		return "ended", "Ended on " + s.Format(s.HardStop) + ": nobody is answered any more."
+	}
+	if !s.End.IsZero() {
+		return ci.Status, "Open to newcomers until " + s.Format(s.End) + "."
+	}
+	return ci.Status, ""
 }
 
 type flowState struct {
@@ -68,7 +97,8 @@ func (d *Dashboard) campaignsPage(c *fiber.Ctx) error {
 		for _, k := range ci.Counts {
 			n += k
 		}
-		rows = append(rows, campaignRow{ID: ci.Def.ID, Title: ci.Def.Title, Version: ci.Def.Version, Status: ci.Status, Participants: n})
+		shown, _ := shownStatus(ci, d.now())
+		rows = append(rows, campaignRow{ID: ci.Def.ID, Title: ci.Def.Title, Version: ci.Def.Version, Status: ci.Status, Shown: shown, Participants: n})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
 	return d.render(c, fiber.StatusOK, "campaigns", rows)
@@ -104,8 +134,9 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		return err
 	}
 	u := currentUser(c)
+	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
-		"Campaign": ci, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
+		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
 		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent,
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 	})

@@ -118,7 +118,7 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 		return "", nil
 	case in.Kind == KindJoin:
 		return "join of a participant who declined consent", nil
-	case restart && !r.e.running(cur, r.now):
+	case restart && r.e.unavailable(cur, r.now, false) != "":
 		return "opt-in while the campaign is not running", nil
 	case !in.fromParticipant() && !restart:
 		return "participant declined consent", nil

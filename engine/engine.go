@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	cryptorand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -74,8 +77,13 @@ const (
 const (
 	// DefaultFallback is said when a message matches nothing and the definition has no fallback.
 	DefaultFallback = "Sorry, I didn't get that."
-	// NotRunning is said to anyone writing to a closed campaign or outside its schedule.
+	// NotRunning is said to anyone writing to a closed campaign.
 	NotRunning = "Sorry, this campaign is not running at the moment."
+	// NotStarted is said to a stranger before the schedule's start (%s: the date and zone).
+	NotStarted = "Sorry, this campaign has not started yet. It opens on %s."
+	// Ended is said to a stranger after the schedule's end, and to everyone after its hard
+	// stop (%s: when it ended, and the zone).
+	Ended = "Sorry, this campaign has ended. It closed on %s."
 	// DefaultOptOut is said once on opting out when the definition has no OptOutSay.
 	DefaultOptOut = "You're unsubscribed. You won't get any more messages from us."
 	// Unsupported is said for a message the channel could not read.
@@ -153,6 +161,9 @@ type Engine struct {
 	versions map[string]map[string]*campaigns.Definition
 	current  map[string]*campaigns.Definition
 	status   map[string]string
+	// launched is when each campaign was first stored: definitions are anchored to it
+	// (campaigns.Definition.Anchor), so their times written as 7d become dates.
+	launched map[string]time.Time
 
 	randMu sync.Mutex
 	rand   *rand.Rand
@@ -183,14 +194,15 @@ func New(cfg Config) *Engine {
 		versions: map[string]map[string]*campaigns.Definition{},
 		current:  map[string]*campaigns.Definition{},
 		status:   map[string]string{},
+		launched: map[string]time.Time{},
 		wakeWork: make(chan struct{}, 1),
 		wakeSend: make(chan struct{}, 1),
 	}
-	for _, d := range cfg.Campaigns {
-		e.add(d, d.Version, StatusLive, true)
-	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	for _, d := range cfg.Campaigns {
+		e.add(d, d.Version, StatusLive, true)
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -216,10 +228,17 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// add registers a definition version; current makes it the one new participants get.
-func (e *Engine) add(d *campaigns.Definition, version, status string, current bool) {
+// add registers a definition version, anchored to its campaign's launch (now for a campaign
+// never seen), and returns it; current makes it the one new participants get.
+func (e *Engine) add(d *campaigns.Definition, version, status string, current bool) *campaigns.Definition {
 	e.defMu.Lock()
 	defer e.defMu.Unlock()
+	launched, ok := e.launched[d.ID]
+	if !ok {
+		launched = e.now()
+		e.launched[d.ID] = launched
+	}
+	d = d.Anchor(launched)
 	if e.versions[d.ID] == nil {
 		e.versions[d.ID] = map[string]*campaigns.Definition{}
 	}
@@ -230,6 +249,7 @@ func (e *Engine) add(d *campaigns.Definition, version, status string, current bo
 	if status != "" {
 		e.status[d.ID] = status
 	}
+	return d
 }
 
 // Handle makes s deliver the replies of channel. Channels need the engine to receive, and the
@@ -296,11 +316,12 @@ func (e *Engine) Launch(ctx context.Context, def *campaigns.Definition, status s
 		return fmt.Errorf("engine: load %s: %w: status %q (want draft, live, paused or closed)", def.ID, errs.ErrInvalid, status)
 	}
 	err := e.store.SaveCampaign(ctx, CampaignRecord{ID: def.ID, Version: def.Version, File: def.File,
-		Source: def.Source, Status: status, At: e.now()})
+		Source: def.Source, Status: status, At: e.now(), Path: def.Path, Hash: sourceHash(def.Source)})
 	if err != nil {
 		return fmt.Errorf("engine: load %s: %w", def.ID, err)
 	}
-	e.add(def, def.Version, status, true)
+	def = e.add(def, def.Version, status, true)
+	e.log.Info("campaign launched", "campaign", def.ID, "version", def.Version, "status", status)
 	if err := e.scheduleRounds(ctx, def); err != nil {
 		return fmt.Errorf("engine: load %s: %w", def.ID, err)
 	}
@@ -309,20 +330,36 @@ func (e *Engine) Launch(ctx context.Context, def *campaigns.Definition, status s
 }
 
 // Restore brings back the definitions and statuses kept in the store, and stores the
-// definitions given in Config that it did not keep yet (an edited file is a new version and
-// becomes current; an unchanged file leaves a version launched since current). Call it once
-// after New, before Run.
+// definitions given in Config whose file is new or changed since it was last loaded from
+// (Definition.Path, compared by the hash of its content): a changed file is a new version and
+// becomes current, an unchanged one leaves current whatever ran before the restart, a version
+// launched since included. It logs which version each campaign runs and where it came from.
+// Call it once after New, before Run.
 func (e *Engine) Restore(ctx context.Context) error {
 	recs, err := e.store.Campaigns(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: restore: %w", err)
 	}
-	e.defMu.RLock()
+	e.defMu.Lock()
 	configured := make([]*campaigns.Definition, 0, len(e.current))
 	for _, d := range e.current {
 		configured = append(configured, d)
 	}
-	e.defMu.RUnlock()
+	// Stored campaigns keep the launch they had: their times after launch do not move on a
+	// restart or a new version.
+	launched := map[string]time.Time{}
+	for _, r := range recs {
+		at := r.Launched
+		if at.IsZero() {
+			at = r.At // stored before launches were kept
+		}
+		if l, ok := launched[r.ID]; !ok || at.Before(l) {
+			launched[r.ID] = at
+		}
+	}
+	maps.Copy(e.launched, launched)
+	e.defMu.Unlock()
+	sort.Slice(configured, func(i, j int) bool { return configured[i].ID < configured[j].ID })
 	stored := map[string]map[string]bool{}
 	for _, r := range recs {
 		if stored[r.ID] == nil {
@@ -338,8 +375,20 @@ func (e *Engine) Restore(ctx context.Context) error {
 		}
 		e.add(def, r.Version, r.Status, true)
 	}
+	// fromFile is the version of each campaign its file holds.
+	fromFile := map[string]*campaigns.Definition{}
 	for _, d := range configured {
-		if stored[d.ID][d.Version] {
+		fromFile[d.ID] = d
+		hash := sourceHash(d.Source)
+		if d.Path != "" && stored[d.ID] != nil {
+			last, err := e.store.LoadedFile(ctx, d.Path)
+			switch {
+			case err == nil && last.ID == d.ID && last.Hash == hash:
+				continue
+			case err != nil && !errors.Is(err, errs.ErrNotFound):
+				return fmt.Errorf("engine: restore: %s: %w", d.Path, err)
+			}
+		} else if d.Path == "" && stored[d.ID][d.Version] {
 			continue
 		}
 		status := e.Status(d.ID)
@@ -347,7 +396,7 @@ func (e *Engine) Restore(ctx context.Context) error {
 			status = StatusLive
 		}
 		err := e.store.SaveCampaign(ctx, CampaignRecord{ID: d.ID, Version: d.Version, File: d.File,
-			Source: d.Source, Status: status, At: e.now()})
+			Source: d.Source, Status: status, At: e.now(), Path: d.Path, Hash: hash})
 		if err != nil {
 			return fmt.Errorf("engine: restore: store %s: %w", d.ID, err)
 		}
@@ -357,8 +406,21 @@ func (e *Engine) Restore(ctx context.Context) error {
 		if err := e.scheduleRounds(ctx, d); err != nil {
 			return fmt.Errorf("engine: restore: %w", err)
 		}
+		from := "launch (campaign launch)"
+		if f := fromFile[d.ID]; f != nil && f.Version == d.Version {
+			from = "file " + cmp.Or(f.Path, f.File)
+		} else if f != nil {
+			from = "launch (campaign launch; " + cmp.Or(f.Path, f.File) + " is unchanged since it was last loaded)"
+		}
+		e.log.Info("campaign", "campaign", d.ID, "version", d.Version, "status", e.Status(d.ID), "from", from)
 	}
 	return nil
+}
+
+// sourceHash is the content hash kept with a stored version, to tell a changed file.
+func sourceHash(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
 }
 
 // SetStatus sets a campaign's status (draft, live, paused or closed) and keeps it in the store.
@@ -377,7 +439,7 @@ func (e *Engine) SetStatus(ctx context.Context, id, status string) error {
 	if errors.Is(err, errs.ErrNotFound) {
 		// Loaded from Config without Restore: store the definition with its status.
 		err = e.store.SaveCampaign(ctx, CampaignRecord{ID: id, Version: def.Version, File: def.File,
-			Source: def.Source, Status: status, At: e.now()})
+			Source: def.Source, Status: status, At: e.now(), Path: def.Path, Hash: sourceHash(def.Source)})
 	}
 	if err != nil {
 		return fmt.Errorf("engine: set status of %s: %w", id, err)
@@ -424,9 +486,30 @@ func (e *Engine) paused() []string {
 	return out
 }
 
-// running reports whether a campaign answers its participants at now.
-func (e *Engine) running(def *campaigns.Definition, now time.Time) bool {
-	return e.Status(def.ID) != StatusClosed && def.Schedule.Open(now)
+// unavailable is Unavailable for a loaded campaign.
+func (e *Engine) unavailable(def *campaigns.Definition, now time.Time, playing bool) string {
+	return Unavailable(def, e.Status(def.ID), now, playing)
+}
+
+// Unavailable says why a campaign with status does not answer someone at now, in the words
+// they hear, or "" when it answers. playing is whether they joined and have not finished: the
+// schedule's end stops newcomers only, while its hard stop and closing the campaign stop
+// everyone. A paused or draft campaign answers (a paused one later).
+func Unavailable(def *campaigns.Definition, status string, now time.Time, playing bool) string {
+	s := def.Schedule
+	switch {
+	case status == StatusClosed:
+		return NotRunning
+	case s.Stopped(now):
+		return fmt.Sprintf(Ended, s.Format(s.HardStop))
+	case playing:
+		return ""
+	case !s.Start.IsZero() && now.Before(s.Start):
+		return fmt.Sprintf(NotStarted, s.Format(s.Start))
+	case !s.End.IsZero() && !now.Before(s.End):
+		return fmt.Sprintf(Ended, s.Format(s.End))
+	}
+	return ""
 }
 
 // Receive stores an inbound event durably and wakes the worker. It returns duplicate=true for

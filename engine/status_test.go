@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -148,13 +149,18 @@ func TestStatus(t *testing.T) {
 	})
 	t.Run("OutsideSchedule", func(t *testing.T) {
 		d := news()
-		d.Schedule = campaigns.Schedule{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}
+		s := campaigns.Schedule{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour), HardStop: t0.Add(3 * time.Hour), Location: time.UTC}
+		d.Schedule = s
 		h := newEnv(t, d)
-		wantTexts(t, h.text("news", "early", "NRCQ ON"), engine.NotRunning)
+		wantTexts(t, h.text("news", "early", "NRCQ ON"), fmt.Sprintf(engine.NotStarted, s.Format(s.Start)))
 		h.clock.Advance(time.Hour)
 		wantTexts(t, h.text("news", "ontime", "NRCQ ON"), "You're subscribed to the news.")
 		h.clock.Advance(time.Hour)
-		wantTexts(t, h.text("news", "ontime", "hello"), engine.NotRunning)
+		// The end stops newcomers only: a subscriber from before it is still answered.
+		wantTexts(t, h.text("news", "late", "NRCQ ON"), fmt.Sprintf(engine.Ended, s.Format(s.End)))
+		wantTexts(t, h.text("news", "ontime", "hello"), "Noted: ")
+		h.clock.Advance(time.Hour)
+		wantTexts(t, h.text("news", "ontime", "hello"), fmt.Sprintf(engine.Ended, s.Format(s.HardStop)))
 	})
 	t.Run("DraftIsProcessedButNotRouted", func(t *testing.T) {
 		h := newEnv(t, news())

@@ -24,20 +24,21 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 	}
 	now := e.now()
 	s.InboundID = in.ID
-	running := e.running(cur, now)
 	p, err := e.store.Participant(ctx, in.ParticipantID)
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
 		if !in.fromParticipant() && in.Kind != KindOptIn {
 			return s, fmt.Sprintf("%s event for unknown participant", in.Kind), nil
 		}
-		if !running && in.Kind == KindOptIn {
-			return s, "opt-in while the campaign is not running", nil
+		why := e.unavailable(cur, now, false)
+		if why != "" && in.Kind == KindOptIn {
+			return s, "opt-in while the campaign takes no new participants", nil
 		}
-		if !running {
-			// A stranger writing to a closed campaign hears so, and nothing about them is kept.
+		if why != "" {
+			// A stranger writing to a closed campaign, or outside its schedule, hears so (and
+			// when it opens or closed), and nothing about them is kept.
 			s.Outbox = []Outbound{{Campaign: cur.ID, Channel: in.Channel, To: in.From,
-				Text: NotRunning, DueAt: now, Status: StatusPending}}
+				Text: why, DueAt: now, Status: StatusPending}}
 			return s, "", nil
 		}
 		p = Participant{
@@ -65,16 +66,31 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		}
 	}
 
+	// The schedule's end stops newcomers: whoever is playing plays on (their answers, timers
+	// and rounds) until the hard stop or the campaign is closed. A finished participant
+	// starting over is a newcomer.
+	why := ""
+	if !s.Created {
+		why = e.unavailable(cur, now, !p.Finished)
+	}
 	switch {
 	case s.Created:
 		if err := r.begin(); err != nil {
 			return s, "", err
 		}
-	case !running && in.fromParticipant() && !(in.Kind == KindText && isOptOut(def, in.Text)):
-		// Opting out works even then (below); anything else hears the campaign is not running.
-		r.sayText(campaigns.Text{lang(def): NotRunning})
-	case !running && (in.Kind == KindTimer || in.Kind == KindRound):
-		return s, "campaign " + def.ID + " is not running", nil
+	case p.State == StateOptedOut && why != "" && in.Kind == KindText && comesBack(cur, in.Text):
+		// A way back while the campaign takes nobody new: they hear why.
+		r.answers = true
+		r.sayText(campaigns.Text{lang(def): why})
+	case p.State == StateOptedOut:
+		if err := r.optedOut(cur); err != nil {
+			return s, "", err
+		}
+	case why != "" && in.fromParticipant() && !(in.Kind == KindText && isOptOut(def, in.Text)):
+		// Opting out works even then (below); anything else hears why nobody answers.
+		r.sayText(campaigns.Text{lang(def): why})
+	case why != "" && (in.Kind == KindTimer || in.Kind == KindRound):
+		return s, "campaign " + def.ID + " is not running: " + why, nil
 	case p.State == StateDeclined:
 		skip, err := r.declined(cur)
 		if err != nil {
@@ -82,10 +98,6 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		}
 		if skip != "" {
 			return s, skip, nil
-		}
-	case p.State == StateOptedOut:
-		if err := r.optedOut(cur); err != nil {
-			return s, "", err
 		}
 	case p.Finished:
 		if err := r.finished(cur); err != nil {

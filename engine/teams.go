@@ -107,7 +107,7 @@ func (e *Engine) FormTeam(ctx context.Context, campaign, channel, member, name s
 	if member == "" {
 		return Team{}, fmt.Errorf("engine: form team in %s: %w: no member", campaign, errs.ErrInvalid)
 	}
-	if !e.running(def, e.now()) {
+	if e.unavailable(def, e.now(), false) != "" {
 		return Team{}, fmt.Errorf("engine: form team in %s: %w", campaign, ErrTeamsClosed)
 	}
 	var b [8]byte

@@ -298,6 +298,14 @@ type CampaignRecord struct {
 	Source      []byte
 	Status      string
 	At          time.Time
+	// Path is the file on disk the version was loaded from when `campaign serve` started (an
+	// absolute path); empty for a version launched through the admin API. Hash is the sha256
+	// of Source (hex). Together they tell, at the next start, whether the file changed since.
+	Path, Hash string
+	// Launched is when the campaign was first stored, whatever the version: the times a
+	// definition writes as a duration after launch (7d) count from it. Campaigns and
+	// LoadedFile fill it in; SaveCampaign takes it from At when the campaign is new.
+	Launched time.Time
 }
 
 // Campaign statuses.
@@ -396,6 +404,10 @@ type Store interface {
 	// Campaigns returns the latest version of every campaign and the older versions that
 	// unfinished participants still play, by At per campaign (the last is the latest).
 	Campaigns(ctx context.Context) ([]CampaignRecord, error)
+	// LoadedFile returns the version last stored from the file at path (SaveCampaign with
+	// that Path): ID, Version, Path, Hash, At and Launched, without the source. It fails with
+	// errs.ErrNotFound when nothing was loaded from path.
+	LoadedFile(ctx context.Context, path string) (CampaignRecord, error)
 
 	// Claim takes leases on keys for owner until until, deciding atomically across every
 	// process sharing the store: a key is won when nobody holds it, when its lease ran out by

@@ -50,17 +50,26 @@ type Player struct {
 	seq     int
 }
 
-// New starts a rehearsal of def with its store in dir (a fresh, empty folder).
+// New starts a rehearsal of def with its store in dir (a fresh, empty folder). A campaign
+// with a dated schedule start is rehearsed from that day, any other from Start; either way
+// the campaign is launched when the rehearsal starts, so times written as 7d count from it.
 func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, error) {
+	start := Start
+	if !def.Schedule.Start.IsZero() {
+		// A scheduled campaign is rehearsed from its first day, whenever it runs.
+		start = def.Schedule.Start
+	}
+	return NewAt(ctx, def, dir, start)
+}
+
+// NewAt is New with the rehearsal starting (and the campaign launched) at start: with
+// time.Now() it plays the campaign as a participant would today.
+func NewAt(ctx context.Context, def *campaigns.Definition, dir string, start time.Time) (*Player, error) {
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "rehearsal.db"))
 	if err != nil {
 		return nil, fmt.Errorf("rehearsal: %w", err)
 	}
-	c := &clock{now: Start}
-	if !def.Schedule.Start.IsZero() {
-		// A scheduled campaign is rehearsed from its first day, whenever it runs.
-		c.now = def.Schedule.Start
-	}
+	c := &clock{now: start}
 	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{},
 		teams: map[string]engine.Team{}, aliases: map[string]string{}}
 	// One send at a time: replies to different participants then go out in the order they

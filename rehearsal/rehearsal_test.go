@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/rehearsal"
 )
 
@@ -33,7 +35,77 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-func replay(t *testing.T, def *campaigns.Definition, path string) []string {
+// TestExamplesPlayToday plays every example as someone following the README would: launched
+// now, on the real date, the stranger's first message (the script's first action) is greeted,
+// not told the campaign is not running, and the whole script still holds. An example with a
+// schedule in the past (or the future) fails here.
+func TestExamplesPlayToday(t *testing.T) {
+	scripts, _ := filepath.Glob("../campaigns/examples/*.rehearsal")
+	if len(scripts) == 0 {
+		t.Fatal("no example scripts")
+	}
+	for _, path := range scripts {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			def, probs := campaigns.LoadFile(strings.TrimSuffix(path, ".rehearsal") + ".yaml")
+			if def == nil {
+				t.Fatalf("definition: %v", probs)
+			}
+			script := mustScript(t, path)
+			p, err := rehearsal.NewAt(context.Background(), def, t.TempDir(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			first := -1
+			for i, l := range script.Lines {
+				if l.Op == ">" || l.Op == "/" && l.Arg != "" && !strings.HasPrefix(l.Arg, "/team") && !strings.HasPrefix(l.Arg, "/as") {
+					first = i
+					break
+				}
+			}
+			if first < 0 {
+				t.Fatal("the script never has the participant say anything")
+			}
+			for _, l := range script.Lines[:first] {
+				if l.Op != "/" {
+					continue
+				}
+				if _, err := p.Do(context.Background(), l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			replies, err := p.Do(context.Background(), script.Lines[first])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(replies) == 0 {
+				t.Fatalf("%s:%d: %s got no reply today", path, script.Lines[first].No, script.Lines[first].Arg)
+			}
+			for _, r := range replies {
+				if refused(r.Text) {
+					t.Fatalf("%s:%d: a stranger today is refused: %q", path, script.Lines[first].No, r.Text)
+				}
+			}
+			q, err := rehearsal.NewAt(context.Background(), def, t.TempDir(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			for _, f := range rehearsal.Run(context.Background(), script, q) {
+				t.Error(f)
+			}
+		})
+	}
+}
+
+// refused reports whether a reply is one of the engine's "not now" answers.
+func refused(text string) bool {
+	return text == engine.NotRunning ||
+		strings.HasPrefix(text, strings.SplitN(engine.NotStarted, "%", 2)[0]) ||
+		strings.HasPrefix(text, strings.SplitN(engine.Ended, "%", 2)[0])
+}
+
+func mustScript(t *testing.T, path string) *rehearsal.Script {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -43,6 +115,12 @@ func replay(t *testing.T, def *campaigns.Definition, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return script
+}
+
+func replay(t *testing.T, def *campaigns.Definition, path string) []string {
+	t.Helper()
+	script := mustScript(t, path)
 	p, err := rehearsal.New(context.Background(), def, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,12 @@ func (c *Channel) who(ctx *fiber.Ctx) (s sender, ok bool, err error) {
 		c.log.Error("webchat: resolve participant", "campaign", def.ID, "err", err)
 		return s, false, jsonError(ctx, fiber.StatusInternalServerError, "Something went wrong. Please try again.")
 	}
-	return sender{def: def, browser: browser, party: p}, true, nil
+	s = sender{def: def, browser: browser, party: p}
+	if why := c.closed(ctx.UserContext(), def, p.pid); why != "" {
+		// Not taken and not shown as sent: nobody would answer it.
+		return s, false, jsonError(ctx, fiber.StatusForbidden, why)
+	}
+	return s, true, nil
 }
 
 // playing answers 409 with the reason when the sender cannot send yet (a team campaign's

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 //go:embed assets
@@ -61,6 +62,8 @@ type pageView struct {
 	JS      template.JS
 	// Team is set in a team campaign: the team forms, or the browser's team (teams.go).
 	Team *teamView
+	// Notice, when set, replaces the chat: the campaign does not answer this visitor now.
+	Notice string
 }
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
@@ -87,20 +90,23 @@ func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 		return err
 	}
 	var tv *teamView
+	pid := engine.ParticipantID(def.ID, ChannelName, browser)
 	if def.Teams != nil {
 		p, err := c.partyOf(ctx.UserContext(), def, browser)
 		if err != nil {
 			return err
 		}
+		pid = p.pid
 		tv = newTeamView(def, p)
 		// A shared link may carry the invite code: /play/race?code=ABC234.
 		tv.FormCode = strings.Clone(ctx.Query("code"))
 	}
-	return c.renderChat(ctx, fiber.StatusOK, def, tv)
+	return c.renderChat(ctx, fiber.StatusOK, def, tv, pid)
 }
 
-// renderChat renders the chat page of def with status.
-func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definition, tv *teamView) error {
+// renderChat renders the chat page of def with status for participant pid ("" for a browser
+// of a team campaign that is in no team yet).
+func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definition, tv *teamView, pid string) error {
 	title := def.Title
 	if title == "" {
 		title = def.ID
@@ -114,5 +120,6 @@ func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definiti
 		Persona: persona,
 		Base:    "/play/" + url.PathEscape(def.ID),
 		Team:    tv,
+		Notice:  c.closed(ctx.UserContext(), def, pid),
 	})
 }

@@ -130,7 +130,7 @@ func (c *Channel) handleTeam(ctx *fiber.Ctx) error {
 	}
 	tv := newTeamView(def, p)
 	tv.Error, tv.FormName, tv.FormCode = msg, f.Name, f.Code
-	return c.renderChat(ctx, status, def, tv)
+	return c.renderChat(ctx, status, def, tv, p.pid)
 }
 
 // teamRefusal words why a team form was refused, for the person who sent it.

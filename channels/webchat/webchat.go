@@ -76,6 +76,8 @@ type Config struct {
 	Log       *slog.Logger
 	// Secure sets the Secure flag on the browser cookie (serve over HTTPS).
 	Secure bool
+	// Now is the clock the campaign's schedule is read with; nil means time.Now.
+	Now func() time.Time
 }
 
 // Channel is the web chat channel. Its methods are safe for concurrent use.
@@ -87,6 +89,7 @@ type Channel struct {
 	secure    bool
 	hub       *hub
 	page      *pageRenderer
+	now       func() time.Time
 }
 
 var (
@@ -104,6 +107,10 @@ func New(cfg Config) *Channel {
 		secure:    cfg.Secure,
 		hub:       newHub(),
 		page:      newPageRenderer(),
+		now:       cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if c.maxUpload <= 0 {
 		c.maxUpload = DefaultMaxUpload
@@ -172,6 +179,22 @@ func (c *Channel) campaign(ctx *fiber.Ctx) (*campaigns.Definition, bool) {
 		return nil, false
 	}
 	return d, true
+}
+
+// closed says why the campaign does not answer this browser's participant now, in the words
+// the engine would use, or "" when it does: outside the schedule a stranger (a browser that
+// never wrote) is turned away, while someone who joined before the end plays on until the hard
+// stop or a close.
+func (c *Channel) closed(ctx context.Context, def *campaigns.Definition, pid string) string {
+	status, now := c.eng.Status(def.ID), c.now()
+	why := engine.Unavailable(def, status, now, false)
+	if why == "" || engine.Unavailable(def, status, now, true) != "" {
+		return why
+	}
+	if lines, err := c.eng.Transcript(ctx, pid); err == nil && len(lines) > 0 {
+		return ""
+	}
+	return why
 }
 
 // browserID returns the browser's id from its cookie, creating and setting one when the

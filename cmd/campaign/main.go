@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "serve":
 		err = serveCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "validate":
-		return validateCmd(args[1:], stdout, stderr)
+		return validateCmd(args[1:], stdout, stderr, time.Now)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "diagram":

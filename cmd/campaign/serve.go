@@ -198,6 +198,15 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if len(defs) == 0 {
 		return nil, fmt.Errorf("no campaign definitions found in %v", cfg.Campaigns)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	for _, d := range defs {
+		for _, p := range campaigns.CheckSchedule(d, now()) {
+			cfg.Log.Warn("campaign definition", "problem", p.String())
+		}
+	}
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -238,7 +247,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: maxUpload, Log: cfg.Log})
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: maxUpload, Log: cfg.Log, Now: cfg.Now})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
@@ -323,7 +332,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	go func() {
 		defer s.wg.Done()
-		if err := s.app.Listener(s.ln); err != nil {
+		if err := s.app.Listener(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			cfg.Log.Error("http server", "err", err)
 		}
 	}()
@@ -344,6 +353,10 @@ func (s *server) Close() error {
 		}
 		if s.app != nil && s.ln != nil {
 			err = errors.Join(err, s.app.ShutdownWithTimeout(10*time.Second))
+			// A server closed right after it started may not be serving yet: Shutdown then
+			// has no listener to close, and the serving goroutine would start afterwards and
+			// never end. Closing the listener ends it either way.
+			s.ln.Close()
 		}
 		if s.cancel != nil {
 			s.cancel()

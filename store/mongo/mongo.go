@@ -53,6 +53,7 @@ const (
 	colNotifications = "notifications"
 	colVersions      = "campaign_versions"
 	colStatus        = "campaign_status"
+	colFiles         = "campaign_files"
 	colUsers         = "users"
 	colSessions      = "sessions"
 	colClaims        = "claims"

@@ -190,6 +190,17 @@ type statusDoc struct {
 	ID        string `bson:"_id"`
 	Status    string `bson:"status"`
 	UpdatedAt int64  `bson:"updated_at"`
+	// LaunchedAt is when the campaign was first stored (0 in documents older than the field).
+	LaunchedAt int64 `bson:"launched_at"`
+}
+
+// fileDoc is what was last loaded from one definition file, keyed by its path.
+type fileDoc struct {
+	Path    string `bson:"_id"`
+	ID      string `bson:"id"`
+	Version string `bson:"version"`
+	Hash    string `bson:"hash"`
+	At      int64  `bson:"at"`
 }
 
 // SaveCampaign stores a definition version and sets the campaign's status. Saving a version
@@ -226,8 +237,39 @@ func (db *DB) saveCampaign(ctx context.Context, r engine.CampaignRecord) error {
 		return err
 	}
 	_, err = db.c(colStatus).UpdateOne(ctx, d("_id", r.ID),
-		d("$set", d("status", r.Status, "updated_at", ns(r.At))), options.UpdateOne().SetUpsert(true))
+		d("$set", d("status", r.Status, "updated_at", ns(r.At)), "$setOnInsert", d("launched_at", ns(r.At))),
+		options.UpdateOne().SetUpsert(true))
+	if err != nil || r.Path == "" {
+		return err
+	}
+	_, err = db.c(colFiles).UpdateOne(ctx, d("_id", r.Path),
+		d("$set", d("id", r.ID, "version", r.Version, "hash", r.Hash, "at", ns(r.At))), options.UpdateOne().SetUpsert(true))
 	return err
+}
+
+// LoadedFile returns the version last stored from the file at path.
+func (db *DB) LoadedFile(ctx context.Context, path string) (engine.CampaignRecord, error) {
+	var f fileDoc
+	if err := db.c(colFiles).FindOne(ctx, d("_id", path)).Decode(&f); err != nil {
+		return engine.CampaignRecord{}, fmt.Errorf("mongo: loaded file %s: %w", path, convert(err))
+	}
+	r := engine.CampaignRecord{ID: f.ID, Version: f.Version, Path: f.Path, Hash: f.Hash, At: fromNS(f.At)}
+	var st statusDoc
+	err := db.c(colStatus).FindOne(ctx, d("_id", f.ID)).Decode(&st)
+	switch {
+	case err == nil:
+		r.Launched = launchedAt(st)
+	case !errIsNotFound(err):
+		return engine.CampaignRecord{}, fmt.Errorf("mongo: loaded file %s: %w", path, convert(err))
+	}
+	return r, nil
+}
+
+func launchedAt(st statusDoc) time.Time {
+	if st.LaunchedAt == 0 {
+		return time.Time{}
+	}
+	return fromNS(st.LaunchedAt)
 }
 
 // SetCampaignStatus sets a stored campaign's status; errs.ErrNotFound for an unknown one.
@@ -253,9 +295,9 @@ func (db *DB) Campaigns(ctx context.Context) ([]engine.CampaignRecord, error) {
 	if err := find(ctx, db.c(colStatus), bson.D{}, nil, &statuses); err != nil {
 		return nil, fmt.Errorf("mongo: campaigns: %w", err)
 	}
-	status := map[string]string{}
+	status := map[string]statusDoc{}
 	for _, s := range statuses {
-		status[s.ID] = s.Status
+		status[s.ID] = s
 	}
 	slices.SortFunc(versions, func(a, b versionDoc) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.At, b.At), cmp.Compare(a.Seq, b.Seq))
@@ -274,7 +316,7 @@ func (db *DB) Campaigns(ctx context.Context) ([]engine.CampaignRecord, error) {
 			}
 		}
 		out = append(out, engine.CampaignRecord{ID: v.ID, Version: v.Version, File: v.File,
-			Source: v.Source, Status: status[v.ID], At: fromNS(v.At)})
+			Source: v.Source, Status: status[v.ID].Status, At: fromNS(v.At), Launched: launchedAt(status[v.ID])})
 	}
 	return out, nil
 }

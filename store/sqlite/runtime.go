@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -296,9 +297,17 @@ func (db *DB) SaveCampaign(ctx context.Context, r engine.CampaignRecord) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO campaign_status (id, status, updated_at) VALUES (?, ?, ?)
+			INSERT INTO campaign_status (id, status, updated_at, launched_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
-			r.ID, r.Status, unixNano(r.At))
+			r.ID, r.Status, unixNano(r.At), unixNano(r.At))
+		if err != nil || r.Path == "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO campaign_files (path, id, version, hash, at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (path) DO UPDATE SET id = excluded.id, version = excluded.version,
+				hash = excluded.hash, at = excluded.at`,
+			r.Path, r.ID, r.Version, r.Hash, unixNano(r.At))
 		return err
 	})
 	if err != nil {
@@ -332,7 +341,7 @@ func (db *DB) SetCampaignStatus(ctx context.Context, id, status string, at time.
 // participants still play, oldest first per campaign.
 func (db *DB) Campaigns(ctx context.Context) ([]engine.CampaignRecord, error) {
 	rows, err := db.rq.QueryContext(ctx, `
-		SELECT v.id, v.version, v.file, v.source, v.at, COALESCE(s.status, '')
+		SELECT v.id, v.version, v.file, v.source, v.at, COALESCE(s.status, ''), COALESCE(s.launched_at, 0)
 		FROM campaign_versions v LEFT JOIN campaign_status s ON s.id = v.id
 		WHERE NOT EXISTS (SELECT 1 FROM campaign_versions l
 				WHERE l.id = v.id AND (l.at > v.at OR (l.at = v.at AND l.seq > v.seq)))
@@ -346,17 +355,43 @@ func (db *DB) Campaigns(ctx context.Context) ([]engine.CampaignRecord, error) {
 	var out []engine.CampaignRecord
 	for rows.Next() {
 		var (
-			r  engine.CampaignRecord
-			at int64
+			r            engine.CampaignRecord
+			at, launched int64
 		)
-		if err := rows.Scan(&r.ID, &r.Version, &r.File, &r.Source, &at, &r.Status); err != nil {
+		if err := rows.Scan(&r.ID, &r.Version, &r.File, &r.Source, &at, &r.Status, &launched); err != nil {
 			return nil, fmt.Errorf("sqlite: campaigns: %w", convert(err))
 		}
 		r.At = fromUnixNano(at)
+		if launched != 0 {
+			r.Launched = fromUnixNano(launched)
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: campaigns: %w", convert(err))
 	}
 	return out, nil
+}
+
+// LoadedFile returns the version last stored from the file at path.
+func (db *DB) LoadedFile(ctx context.Context, path string) (engine.CampaignRecord, error) {
+	var (
+		r            engine.CampaignRecord
+		at, launched int64
+	)
+	err := db.rq.QueryRowContext(ctx, `
+		SELECT f.id, f.version, f.path, f.hash, f.at, COALESCE(s.launched_at, 0)
+		FROM campaign_files f LEFT JOIN campaign_status s ON s.id = f.id
+		WHERE f.path = ?`, path).Scan(&r.ID, &r.Version, &r.Path, &r.Hash, &at, &launched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("sqlite: loaded file %s: %w", path, errs.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("sqlite: loaded file %s: %w", path, convert(err))
+	}
+	r.At = fromUnixNano(at)
+	if launched != 0 {
+		r.Launched = fromUnixNano(launched)
+	}
+	return r, nil
 }

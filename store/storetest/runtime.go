@@ -370,7 +370,9 @@ var runtimeTests = []test{
 		noErr(t, "SaveCampaign", s.SaveCampaign(t.Context(), rec("v1", 0, engine.StatusLive)))
 		got, err := s.Campaigns(t.Context())
 		noErr(t, "Campaigns", err)
-		equal(t, "record", got, []engine.CampaignRecord{rec("v1", 0, engine.StatusLive)})
+		want := rec("v1", 0, engine.StatusLive)
+		want.Launched = want.At
+		equal(t, "record", got, []engine.CampaignRecord{want})
 
 		// A participant plays v1, so v1 stays listed after v2 is saved.
 		MustJoin(t, s, "u1")
@@ -388,5 +390,33 @@ var runtimeTests = []test{
 		equal(t, "paused", list(), []string{"bouncer/v1/paused", "bouncer/v2/paused", "fridge/f1/draft"})
 		wantErr(t, "SetCampaignStatus of nothing", s.SetCampaignStatus(t.Context(), "nope", engine.StatusLive, t0), errs.ErrNotFound)
 		wantErr(t, "SaveCampaign without a version", s.SaveCampaign(t.Context(), engine.CampaignRecord{ID: "x", Status: "live"}), errs.ErrInvalid)
+	}},
+	{"CampaignFilesAndLaunch", func(t *testing.T, s Store) {
+		_, err := s.LoadedFile(t.Context(), "/defs/bouncer.yaml")
+		wantErr(t, "LoadedFile of a file never loaded", err, errs.ErrNotFound)
+		fromFile := func(version string, d time.Duration) engine.CampaignRecord {
+			return engine.CampaignRecord{ID: campaign, Version: version, File: "bouncer.yaml", Source: []byte("id: bouncer # " + version),
+				Status: engine.StatusLive, At: at(d), Path: "/defs/bouncer.yaml", Hash: "hash-" + version}
+		}
+		noErr(t, "SaveCampaign", s.SaveCampaign(t.Context(), fromFile("v1", 0)))
+		// A launch (no path) is a newer version but not what the file holds.
+		noErr(t, "SaveCampaign", s.SaveCampaign(t.Context(), engine.CampaignRecord{ID: campaign, Version: "v2",
+			Source: []byte("id: bouncer # v2"), Status: engine.StatusLive, At: at(time.Hour)}))
+		got, err := s.LoadedFile(t.Context(), "/defs/bouncer.yaml")
+		noErr(t, "LoadedFile", err)
+		equal(t, "loaded file", got, engine.CampaignRecord{ID: campaign, Version: "v1", Path: "/defs/bouncer.yaml",
+			Hash: "hash-v1", At: at(0), Launched: at(0)})
+		noErr(t, "SaveCampaign", s.SaveCampaign(t.Context(), fromFile("v3", 2*time.Hour)))
+		got, err = s.LoadedFile(t.Context(), "/defs/bouncer.yaml")
+		noErr(t, "LoadedFile", err)
+		equal(t, "file changed", []string{got.Version, got.Hash}, []string{"v3", "hash-v3"})
+		// The launch stays the first one, whatever the versions since.
+		recs, err := s.Campaigns(t.Context())
+		noErr(t, "Campaigns", err)
+		for _, r := range recs {
+			if !r.Launched.Equal(at(0)) {
+				t.Errorf("%s/%s launched %v, want the first save's %v", r.ID, r.Version, r.Launched, at(0))
+			}
+		}
 	}},
 }
