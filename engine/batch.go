@@ -130,7 +130,8 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 }
 
 // sendGroups sends the claimed replies with up to e.sendConcurrency at once. Each group is one
-// recipient's replies in due order and is sent by one goroutine in that order. Sent replies
+// recipient's replies in queue order and is sent by one goroutine in that order, stopping at
+// a reply left to be tried again. Sent replies
 // are recorded in one transaction at the end when the store can (batchSentMarker), otherwise
 // each as it goes.
 func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time) (int, error) {
@@ -156,11 +157,12 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 						break
 					}
 					var s *Sent
+					var retried bool
 					var err error
 					if batch {
-						s, err = e.deliver(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+						s, retried, err = e.deliver(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
 					} else {
-						err = e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+						retried, err = e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
 					}
 					mu.Lock()
 					switch {
@@ -175,7 +177,9 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 						n++
 					}
 					mu.Unlock()
-					if err != nil {
+					// A reply to be tried again later holds up the recipient's later ones:
+					// they must not overtake it.
+					if err != nil || retried {
 						break
 					}
 				}

@@ -34,7 +34,10 @@ const WindowClosed = "outside the 24-hour window and no template"
 // call's sends rather than one.
 //
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
-// one recipient one at a time, in due order.
+// one recipient one at a time, in the order they were queued, each only once the one before
+// it went out (or failed for good): a reply waiting to be tried again after its backoff holds
+// up the recipient's later replies, here and in Store.DueOutbox, and so does one another
+// process is sending.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
@@ -69,17 +72,21 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	for _, k := range won {
 		mine[k] = true
 	}
-	// One group per recipient, in due order: replies to one participant go out in order,
-	// replies to different participants at once.
+	// One group per recipient, in queue order: replies to one participant go out in order,
+	// replies to different participants at once. A reply another process holds (it is being
+	// sent there) holds up the recipient's later ones too: they go out after it, in a later
+	// round, rather than alongside it.
 	var groups [][]Outbound
 	group := map[string]int{}
+	held := map[string]bool{}
 	for _, out := range fresh {
-		if !mine[outboxKey(out.ID)] {
-			continue
-		}
 		k := "participant:" + out.ParticipantID
 		if out.ParticipantID == "" {
 			k = "to:" + out.Channel + ":" + out.To
+		}
+		if held[k] || !mine[outboxKey(out.ID)] {
+			held[k] = true
+			continue
 		}
 		i, ok := group[k]
 		if !ok {
@@ -94,36 +101,37 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 
 func outboxKey(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-// send delivers one claimed reply and stores the outcome.
-func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) error {
-	s, err := e.deliver(ctx, out, timeout)
+// send delivers one claimed reply and stores the outcome; retried is as for deliver.
+func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) (retried bool, err error) {
+	s, retried, err := e.deliver(ctx, out, timeout)
 	if err != nil || s == nil {
-		return err
+		return retried, err
 	}
-	return e.finish(e.store.MarkSent(ctx, s.ID, s.PlatformID, s.At), out, "sent")
+	return false, e.finish(e.store.MarkSent(ctx, s.ID, s.PlatformID, s.At), out, "sent")
 }
 
 // deliver sends one claimed reply and stores the outcome, except a success, which it returns
 // for the caller to store (several at once). The send is cut off after timeout, before the
 // lease runs out. (A timeout, not a deadline: the lease is on the engine's clock, which tests
-// replace, and the cut-off on the wall clock.)
-func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration) (*Sent, error) {
+// replace, and the cut-off on the wall clock.) retried reports a reply left pending to be
+// tried again later: the recipient's later replies must wait for it.
+func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration) (s *Sent, retried bool, err error) {
 	now := e.now()
 	if out.OptedOut && out.BroadcastID != "" {
 		// The broadcast listed the participant before they opted out. Other replies need no
 		// check here: those of a step (and an agent's) were held when it was computed, against
 		// the participant's version, so any that reach this point answer the participant.
-		return nil, e.finish(e.store.MarkCancelled(ctx, out.ID, NotSentOptedOut, now), out, "cancelled")
+		return nil, false, e.finish(e.store.MarkCancelled(ctx, out.ID, NotSentOptedOut, now), out, "cancelled")
 	}
 	sender, ok := e.senders[out.Channel]
 	if !ok {
-		return nil, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
+		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
 	}
 	// A reply to a stranger (no participant) answers the message they just sent.
 	window := e.windows[out.Channel]
 	if window > 0 && out.ParticipantID != "" && now.After(out.LastInboundAt.Add(window)) {
 		if out.Template == nil {
-			return nil, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
+			return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 		}
 	} else {
 		out.Template = nil
@@ -134,18 +142,18 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: the lease is released and the reply stays pending for the next
 		// sender; whether this attempt reached the platform is unknown either way.
-		return nil, ctx.Err()
+		return nil, true, ctx.Err()
 	}
 	e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
 	if err == nil {
-		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, nil
+		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, false, nil
 	}
 	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", out.Attempts+1, "err", err)
 	if permanent(err) || out.Attempts+1 >= e.sendAttempts {
-		return nil, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
+		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
 	}
 	due := e.now().Add(e.backoff(out.Attempts))
-	return nil, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
 }
 
 // finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer

@@ -803,16 +803,22 @@ func (r *run) sayText(t campaigns.Text) {
 	r.say(campaigns.Message{Text: t})
 }
 
-// say queues a reply, due after the persona's typing delay counted from the previous reply of
-// this step.
+// say queues a reply, due after the persona's typing delay counted from the participant's
+// previous reply: of this step, or of an earlier step still being typed (a second message
+// 0.2s after the first is answered after the first's answer, not before it, however long
+// that one takes to type). Replies cancelled in this step (opting out) are not waited for.
 func (r *run) say(m campaigns.Message) {
 	out := r.e.render(r.def, r.p, m, r.render)
 	start := r.now
 	if r.lastDue.After(start) {
 		start = r.lastDue
 	}
+	if !r.step.CancelOutbox && r.p.LastReplyDue.After(start) {
+		start = r.p.LastReplyDue
+	}
 	r.lastDue = start.Add(r.def.Persona.Delay(out.Text))
 	out.DueAt = r.lastDue
+	r.p.LastReplyDue = r.lastDue
 	r.step.Outbox = append(r.step.Outbox, out)
 }
 

@@ -129,8 +129,12 @@ type Participant struct {
 	Finished bool
 	// LastInboundAt is when the participant last wrote; it opens the 24-hour window.
 	LastInboundAt time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LastReplyDue is when the latest reply a step queued for the participant is due: the
+	// persona types a later step's replies after it, so replies keep the order of the
+	// messages that caused them.
+	LastReplyDue time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // ParticipantID derives a participant's id from where they talk to the campaign, so channels
@@ -191,6 +195,7 @@ type Outbound struct {
 	// one); a channel sends the template when it is set, the text otherwise.
 	Template *TemplateCall
 	// DueAt is when the reply may go out: the persona's typing delay after the previous one.
+	// A reply also waits for the participant's replies queued before it (Store.DueOutbox).
 	DueAt time.Time
 	// Status is pending, sent, failed or cancelled.
 	Status     string
@@ -357,7 +362,11 @@ type Store interface {
 	// another process, or by an earlier attempt whose answer was lost). A step whose Participant.ID is empty writes no participant: it
 	// answers a stranger (its Outbox rows have no ParticipantID).
 	Commit(ctx context.Context, s Step) error
-	// DueOutbox returns up to limit pending replies due at or before now, oldest first.
+	// DueOutbox returns up to limit pending replies due at or before now, in the order they
+	// were queued (by ID). It leaves out a participant's reply while one queued before it for
+	// the same participant is still pending and not due (a reply waiting out its backoff after
+	// a failed send), so a participant's replies go out in queue order: what it returns of
+	// one participant's replies is always the oldest of their pending ones.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outbound, error)
 	// MarkSent records a delivered reply and adds it to the participant's transcript.
 	MarkSent(ctx context.Context, id int64, platformID string, at time.Time) error

@@ -99,11 +99,37 @@ func (p *Player) alias(addr string) string {
 	return addr
 }
 
+// take returns the replies sent so far, addressed by the names a script uses.
+func (p *Player) take() []Reply {
+	replies := p.out.take()
+	for i := range replies {
+		replies[i].To = p.alias(replies[i].To)
+	}
+	return replies
+}
+
 // Now is the rehearsal's clock.
 func (p *Player) Now() time.Time { return p.clock.Now() }
 
-// Do runs one participant line (">") or command ("/") and returns the replies it caused.
+// Do runs one participant line (">") or command ("/") and returns the replies it caused,
+// letting the persona type all of them (Act, then Settle).
 func (p *Player) Do(ctx context.Context, l Line) ([]Reply, error) {
+	replies, err := p.Act(ctx, l)
+	var ref *RefusedError
+	if err != nil && !errors.As(err, &ref) {
+		return nil, err
+	}
+	more, serr := p.Settle(ctx)
+	if serr != nil {
+		return nil, serr
+	}
+	return append(replies, more...), err
+}
+
+// Act runs one participant line or command at the current time and returns the replies that
+// went out at once; the clock does not move (except by /wait), so replies still being typed
+// stay pending until a later Act or Settle.
+func (p *Player) Act(ctx context.Context, l Line) ([]Reply, error) {
 	switch l.Op {
 	case ">":
 		if err := p.receive(ctx, engine.Inbound{Kind: engine.KindText, Text: l.Arg}); err != nil {
@@ -122,16 +148,18 @@ func (p *Player) Do(ctx context.Context, l Line) ([]Reply, error) {
 			}
 			// Refused, and said why: what the command did cause (nothing, as a rule) still
 			// comes out, so a script sees a leak as an unexpected reply.
-			replies, serr := p.settle(ctx)
-			if serr != nil {
-				return nil, serr
+			if err := p.turn(ctx); err != nil {
+				return nil, err
 			}
-			return replies, &RefusedError{Reason: reason}
+			return p.take(), &RefusedError{Reason: reason}
 		}
 	default:
 		return nil, fmt.Errorf("not an action: %s", l.Op)
 	}
-	return p.settle(ctx)
+	if err := p.turn(ctx); err != nil {
+		return nil, err
+	}
+	return p.take(), nil
 }
 
 // RefusedError is a command the engine or the judge refused because of what the participant
@@ -169,33 +197,44 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 	return err
 }
 
-// settle processes every stored event and lets the persona type every reply, moving the clock
-// exactly to each reply's due time.
-func (p *Player) settle(ctx context.Context) ([]Reply, error) {
+// Settle processes every stored event and lets the persona type every reply, moving the clock
+// to each reply's due time in turn, the earliest first (as a sender polling the outbox
+// would meet them).
+func (p *Player) Settle(ctx context.Context) ([]Reply, error) {
 	for range 1000 {
-		if _, err := p.eng.FireDueTimers(ctx); err != nil {
+		if err := p.turn(ctx); err != nil {
 			return nil, err
 		}
-		if _, err := p.eng.ProcessPending(ctx); err != nil {
-			return nil, err
-		}
-		if _, err := p.eng.SendDue(ctx); err != nil {
-			return nil, err
-		}
-		next, err := p.db.DueOutbox(ctx, p.clock.Now().Add(24*time.Hour), 1)
+		now := p.clock.Now()
+		waiting, err := p.db.DueOutbox(ctx, now.Add(24*time.Hour), 0)
 		if err != nil {
 			return nil, err
 		}
-		if len(next) == 0 {
-			replies := p.out.take()
-			for i := range replies {
-				replies[i].To = p.alias(replies[i].To)
+		var next time.Time
+		for _, o := range waiting {
+			if o.DueAt.After(now) && (next.IsZero() || o.DueAt.Before(next)) {
+				next = o.DueAt
 			}
-			return replies, nil
 		}
-		p.clock.Set(next[0].DueAt)
+		if next.IsZero() {
+			return p.take(), nil
+		}
+		p.clock.Set(next)
 	}
 	return nil, errors.New("rehearsal: replies keep coming; is there a loop in the campaign?")
+}
+
+// turn does what is due at the current time: timers fire, stored events are processed and due
+// replies sent.
+func (p *Player) turn(ctx context.Context) error {
+	if _, err := p.eng.FireDueTimers(ctx); err != nil {
+		return err
+	}
+	if _, err := p.eng.ProcessPending(ctx); err != nil {
+		return err
+	}
+	_, err := p.eng.SendDue(ctx)
+	return err
 }
 
 // latestPending is the current participant's newest undecided entry.

@@ -28,11 +28,45 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 			refused = ""
 		}
 	}
+	// typing says the last action's replies may still be being typed; meanwhile that a /wait
+	// passed while they were, so the next action comes before they are all out, and its
+	// replies are expected after theirs.
+	typing, meanwhile := false, false
+	settle := func(no int) {
+		if !typing {
+			return
+		}
+		typing, meanwhile = false, false
+		replies, err := p.Settle(ctx)
+		if err != nil {
+			failf(no, "%v", err)
+		}
+		pending = append(pending, replies...)
+	}
 	for _, l := range script.Lines {
 		switch l.Op {
 		case ">", "/":
-			flush(l.No)
-			replies, err := p.Do(ctx, l)
+			wait := l.Op == "/" && strings.Fields(l.Arg)[0] == "/wait"
+			if wait && typing {
+				// Time passes while the persona types: what comes due goes out, the rest
+				// keeps typing.
+				replies, err := p.Act(ctx, l)
+				if err != nil {
+					failf(l.No, "%v", err)
+				}
+				pending = append(pending, replies...)
+				meanwhile = true
+				continue
+			}
+			if !meanwhile {
+				settle(l.No)
+				flush(l.No)
+			}
+			act := p.Act
+			if wait {
+				act = p.Do
+			}
+			replies, err := act(ctx, l)
 			var ref *RefusedError
 			if errors.As(err, &ref) {
 				refused, err = ref.Reason, nil
@@ -41,8 +75,10 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 				failf(l.No, "%v", err)
 				continue
 			}
-			pending, lastAction = replies, l.No
+			pending, lastAction = append(pending, replies...), l.No
+			typing, meanwhile = !wait, false
 		case "<":
+			settle(l.No)
 			to, want := p.Who(), l.Arg
 			if strings.HasPrefix(want, "@") {
 				name, rest, _ := strings.Cut(want[1:], " ")
@@ -68,6 +104,7 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 			}
 			refused = ""
 		case "=":
+			settle(l.No)
 			what, val, _ := strings.Cut(l.Arg, " ")
 			if what != "state" {
 				failf(l.No, "unknown assertion %q (known: = state NAME)", what)
@@ -81,6 +118,7 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 			}
 		}
 	}
+	settle(lastAction)
 	flush(lastAction)
 	return fails
 }

@@ -26,6 +26,7 @@ type participantDoc struct {
 	Entered       int64  `bson:"entered"`
 	Finished      bool   `bson:"finished"`
 	LastInboundAt int64  `bson:"last_inbound_at"`
+	LastReplyDue  int64  `bson:"last_reply_due"`
 	CreatedAt     int64  `bson:"created_at"`
 	UpdatedAt     int64  `bson:"updated_at"`
 	// Step is the intent of the last committed step while its effects are being written.
@@ -83,7 +84,7 @@ func toParticipantDoc(p engine.Participant, seq int64) participantDoc {
 	return participantDoc{ID: p.ID, Seq: seq, Campaign: p.Campaign, Channel: p.Channel,
 		Address: p.Address, State: p.State, Vars: vars, Version: p.Version, DefVersion: p.DefVersion,
 		Entered: p.Entered, Finished: p.Finished, LastInboundAt: ns(p.LastInboundAt),
-		CreatedAt: ns(p.CreatedAt), UpdatedAt: ns(p.UpdatedAt)}
+		LastReplyDue: ns(p.LastReplyDue), CreatedAt: ns(p.CreatedAt), UpdatedAt: ns(p.UpdatedAt)}
 }
 
 func (doc participantDoc) participant() engine.Participant {
@@ -94,8 +95,8 @@ func (doc participantDoc) participant() engine.Participant {
 	return engine.Participant{ID: doc.ID, Campaign: doc.Campaign, Channel: doc.Channel,
 		Address: doc.Address, State: doc.State, Vars: vars, Version: doc.Version,
 		DefVersion: doc.DefVersion, Entered: doc.Entered, Finished: doc.Finished,
-		LastInboundAt: fromNS(doc.LastInboundAt), CreatedAt: fromNS(doc.CreatedAt),
-		UpdatedAt: fromNS(doc.UpdatedAt)}
+		LastInboundAt: fromNS(doc.LastInboundAt), LastReplyDue: fromNS(doc.LastReplyDue),
+		CreatedAt: fromNS(doc.CreatedAt), UpdatedAt: fromNS(doc.UpdatedAt)}
 }
 
 // Participant returns a participant, or an error wrapping errs.ErrNotFound. If the last step's
@@ -238,7 +239,7 @@ func (db *DB) commit(ctx context.Context, s engine.Step, finish bool) error {
 			d("$set", d("campaign", doc.Campaign, "channel", doc.Channel, "address", doc.Address,
 				"state", doc.State, "vars", doc.Vars, "version", doc.Version, "def_version", doc.DefVersion,
 				"entered", doc.Entered, "finished", doc.Finished, "last_inbound_at", doc.LastInboundAt,
-				"updated_at", doc.UpdatedAt, "step", st)))
+				"last_reply_due", doc.LastReplyDue, "updated_at", doc.UpdatedAt, "step", st)))
 		if err == nil && res.MatchedCount == 0 {
 			err = fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
 		}

@@ -91,17 +91,59 @@ func (doc outboxDoc) outbound() engine.Outbound {
 }
 
 // DueOutbox returns up to limit pending replies due at or before now, in queue order (all when
-// limit <= 0), each with its participant's LastInboundAt.
+// limit <= 0), each with its participant's LastInboundAt. A reply queued after one to the same
+// participant that is pending and not due yet is left out: it goes out after that one
+// (engine.Store). Those are found by a second query over the participants of the first's
+// rows (no $lookup, which FerretDB v1 lacks).
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
 	opts := options.Find().SetSort(d("_id", 1))
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}
 	out, err := db.outbox(ctx, d("status", engine.StatusPending, "due_at", d("$lte", ns(now))), opts)
+	if err == nil {
+		out, err = db.inOrder(ctx, out, now)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mongo: due outbox: %w", err)
 	}
 	return out, nil
+}
+
+// inOrder drops from due the replies queued after a pending reply to the same participant
+// that is not due at now.
+func (db *DB) inOrder(ctx context.Context, due []engine.Outbound, now time.Time) ([]engine.Outbound, error) {
+	var ids []string
+	for _, o := range due {
+		if o.ParticipantID != "" && !slices.Contains(ids, o.ParticipantID) {
+			ids = append(ids, o.ParticipantID)
+		}
+	}
+	if len(ids) == 0 {
+		return due, nil
+	}
+	var waiting []struct {
+		ID            int64  `bson:"_id"`
+		ParticipantID string `bson:"participant_id"`
+	}
+	err := find(ctx, db.c(colOutbox), d("participant_id", d("$in", ids), "status", engine.StatusPending,
+		"due_at", d("$gt", ns(now))), options.Find().SetProjection(d("participant_id", 1)), &waiting)
+	if err != nil || len(waiting) == 0 {
+		return due, err
+	}
+	first := map[string]int64{}
+	for _, w := range waiting {
+		if f, ok := first[w.ParticipantID]; !ok || w.ID < f {
+			first[w.ParticipantID] = w.ID
+		}
+	}
+	kept := due[:0]
+	for _, o := range due {
+		if f, ok := first[o.ParticipantID]; !ok || o.ID < f {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
 }
 
 // Outbox returns every reply queued for a participant, whatever its status, in queue order.

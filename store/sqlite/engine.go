@@ -247,16 +247,17 @@ func (db *DB) Participant(ctx context.Context, id string) (engine.Participant, e
 }
 
 const participantColumns = `id, campaign, channel, address, state, vars, version, def_version,
-	entered, finished, last_inbound_at, created_at, updated_at`
+	entered, finished, last_inbound_at, last_reply_due, created_at, updated_at`
 
 func scanParticipant(row interface{ Scan(...any) error }) (engine.Participant, error) {
 	var (
 		p                          engine.Participant
 		vars                       string
 		created, updatedAt, lastIn int64
+		lastDue                    int64
 	)
 	err := row.Scan(&p.ID, &p.Campaign, &p.Channel, &p.Address, &p.State, &vars, &p.Version,
-		&p.DefVersion, &p.Entered, &p.Finished, &lastIn, &created, &updatedAt)
+		&p.DefVersion, &p.Entered, &p.Finished, &lastIn, &lastDue, &created, &updatedAt)
 	if err != nil {
 		return engine.Participant{}, err
 	}
@@ -269,6 +270,7 @@ func scanParticipant(row interface{ Scan(...any) error }) (engine.Participant, e
 	p.CreatedAt = fromUnixNano(created)
 	p.UpdatedAt = fromUnixNano(updatedAt)
 	p.LastInboundAt = fromUnixNano(lastIn)
+	p.LastReplyDue = fromUnixNano(lastDue)
 	return p, nil
 }
 
@@ -429,12 +431,12 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.Created {
 		res, err = tx.ExecContext(ctx, `
 			INSERT INTO participants (id, campaign, channel, address, state, vars, version,
-				def_version, entered, finished, last_inbound_at, created_at, updated_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+				def_version, entered, finished, last_inbound_at, last_reply_due, created_at, updated_at, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 				(SELECT COALESCE(MAX(seq), 0) + 1 FROM participants))
 			ON CONFLICT (id) DO NOTHING`,
 			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
-			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
+			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt), unixNano(p.LastReplyDue),
 			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
 	} else {
 		// The campaign, channel and address make up the id and never change; left out of SET,
@@ -443,11 +445,11 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 		res, err = tx.ExecContext(ctx, `
 			UPDATE participants SET state = ?, vars = ?,
 				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
-				updated_at = ?
+				last_reply_due = ?, updated_at = ?
 			WHERE id = ? AND version = ?`,
 			p.State, string(varsJSON), p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
-			unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
+			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("write participant: %w", err)
@@ -649,10 +651,14 @@ func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Lin
 }
 
 // DueOutbox returns up to limit pending replies due at or before now, in the order they were
-// queued (all of them when limit <= 0).
+// queued (all of them when limit <= 0), leaving out those queued after a reply to the same
+// participant that is pending and not due yet: they go out after it (engine.Store).
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ? ORDER BY o.id LIMIT ?`,
-		unixNano(now), noLimit(limit))
+	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
+			AND e.status = 'pending' AND e.id < o.id AND e.due_at > ?)
+		ORDER BY o.id LIMIT ?`,
+		unixNano(now), unixNano(now), noLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due outbox: %w", err)
 	}

@@ -59,6 +59,7 @@ var commitTests = []test{
 		id := MustSaveInbound(t, s, inbound("m1", "u1", "let me in"))
 		p2 := next(p, "convince", time.Minute)
 		p2.Vars["mood"] = "hopeful"
+		p2.LastReplyDue = at(time.Minute + 3*time.Second)
 		MustCommit(t, s, engine.Step{InboundID: id, Participant: p2, PrevVersion: p.Version})
 		got, err := s.Participant(t.Context(), p.ID)
 		noErr(t, "Participant", err)

@@ -43,13 +43,37 @@ var outboxTests = []test{
 		}{
 			{"BeforeAnything", at(999 * time.Millisecond), []string{}},
 			{"ExactlyAtDueTime", at(time.Second), []string{"Welcome"}},
-			{"BetweenDueTimes", at(4 * time.Second), []string{"Welcome", "reply 2"}},
+			// Reply 2 is due but waits for reply 1, queued before it.
+			{"BetweenDueTimes", at(4 * time.Second), []string{"Welcome"}},
 			{"AfterAllInQueueOrder", at(time.Minute), []string{"Welcome", "reply 1", "reply 2"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				equal(t, "due", outTexts(due(t, s, tc.now)), tc.want)
 			})
 		}
+	}},
+	{"DueOutboxKeepsEachParticipantsQueueOrder", func(t *testing.T, s Store) {
+		// Reply 1 is retried after a failed send and waits out its backoff: the replies
+		// queued after it for u1 wait with it, whenever they are due; u2 is not held up.
+		queue(t, s, 2*time.Second, 3*time.Second)
+		MustJoin(t, s, "u2")
+		id := dueID(t, s, "reply 1")
+		noErr(t, "RetryOutbox", s.RetryOutbox(t.Context(), id, "rate limited", at(time.Hour), at(2*time.Second)))
+		got := due(t, s, at(time.Minute))
+		equal(t, "due while reply 1 waits", texts(got, func(o engine.Outbound) string { return o.To + ":" + o.Text }),
+			[]string{"u1:Welcome", "u2:Welcome"})
+		got = due(t, s, at(time.Hour))
+		equal(t, "due after the backoff", texts(got, func(o engine.Outbound) string { return o.To + ":" + o.Text }),
+			[]string{"u1:Welcome", "u1:reply 1", "u1:reply 2", "u2:Welcome"})
+		// A limit cuts in queue order, so a participant's replies returned are always the
+		// oldest of theirs that are pending.
+		first, err := s.DueOutbox(t.Context(), at(time.Hour), 2)
+		noErr(t, "DueOutbox", err)
+		equal(t, "due with a limit", outTexts(first), []string{"Welcome", "reply 1"})
+		// Once the reply went out, the ones after it are free.
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "Welcome"), "w1", at(time.Minute)))
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), id, "w2", at(time.Hour)))
+		equal(t, "due after reply 1 went out", outTexts(due(t, s, at(time.Hour))), []string{"reply 2", "Welcome"})
 	}},
 	{"DueOutboxRoundTripsAndLimits", func(t *testing.T, s Store) {
 		p := queue(t, s, 2*time.Second, 3*time.Second)

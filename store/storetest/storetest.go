@@ -123,7 +123,8 @@ func MustCommit(tb testing.TB, s engine.Store, st engine.Step) {
 }
 
 // MustJoin stores a join event from `from` and commits the step creating its participant at
-// version 1 with one greeting queued, due at t0+1s. It returns the participant as stored.
+// version 1 with one greeting queued, due at t0+1s (its LastReplyDue). It returns the
+// participant as stored.
 func MustJoin(tb testing.TB, s engine.Store, from string) engine.Participant {
 	tb.Helper()
 	in := inbound("join-"+from, from, "")
@@ -132,7 +133,7 @@ func MustJoin(tb testing.TB, s engine.Store, from string) engine.Participant {
 	p := engine.Participant{
 		ID: in.ParticipantID, Campaign: campaign, Channel: in.Channel, Address: from,
 		State: "door", Vars: map[string]string{"name": in.Name}, Version: 1, DefVersion: "v1",
-		CreatedAt: t0, UpdatedAt: t0,
+		LastReplyDue: at(time.Second), CreatedAt: t0, UpdatedAt: t0,
 	}
 	MustCommit(tb, s, engine.Step{
 		InboundID: id, Participant: p, Created: true,
