@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -214,12 +215,29 @@ type serveProc struct {
 	url  string
 	out  *lockedWriter
 	dead atomic.Bool
+	// exited is closed when the process has ended.
+	exited chan struct{}
 }
 
+// startServe starts a server on a free port and waits until it answers. The port is free when
+// chosen but may be taken before the server binds it (other tests, other programs): then the
+// server is started again on another port, rather than waited for until the test times out.
 func startServe(t *testing.T, ctx context.Context, bin string, env []string) *serveProc {
 	t.Helper()
+	for range 5 {
+		if p := tryServe(t, ctx, bin, env); p != nil {
+			return p
+		}
+	}
+	t.Fatal("no free port for a server after 5 tries")
+	return nil
+}
+
+// tryServe is one start of startServe: nil when the port was taken in the meantime.
+func tryServe(t *testing.T, ctx context.Context, bin string, env []string) *serveProc {
+	t.Helper()
 	addr := freeAddr(t)
-	p := &serveProc{url: "http://" + addr, out: &lockedWriter{}}
+	p := &serveProc{url: "http://" + addr, out: &lockedWriter{}, exited: make(chan struct{})}
 	p.cmd = exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--data", t.TempDir(),
 		"--campaigns", "../../loadgen/testdata/echo.yaml")
 	p.cmd.Env = env
@@ -227,11 +245,12 @@ func startServe(t *testing.T, ctx context.Context, bin string, env []string) *se
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		if !p.dead.Load() {
 			p.cmd.Process.Signal(syscall.SIGTERM)
 		}
-		p.cmd.Wait()
+		<-p.exited
 		if t.Failed() {
 			t.Logf("server %s output:\n%s", addr, p.out.String())
 		}
@@ -245,6 +264,12 @@ func startServe(t *testing.T, ctx context.Context, bin string, env []string) *se
 			}
 		}
 		select {
+		case <-p.exited:
+			p.dead.Store(true)
+			if strings.Contains(p.out.String(), "address already in use") {
+				return nil
+			}
+			t.Fatalf("server %s ended before it answered:\n%s", addr, p.out.String())
 		case <-ctx.Done():
 			t.Fatalf("server %s did not start: %v\n%s", addr, err, p.out.String())
 		case <-time.After(50 * time.Millisecond):
