@@ -113,7 +113,8 @@ func (f *Form) submit(c *fiber.Ctx) error {
 	if c.Get("Sec-Fetch-Site") == "cross-site" {
 		return c.Status(fiber.StatusForbidden).SendString("Sign up on the campaign's own page.")
 	}
-	v := view{Def: d, Name: strings.TrimSpace(c.FormValue("name")), Phone: c.FormValue("phone")}
+	// Copies: the name is stored with the participant, past the request's reused buffers.
+	v := view{Def: d, Name: strings.Clone(strings.TrimSpace(c.FormValue("name"))), Phone: strings.Clone(c.FormValue("phone"))}
 	switch {
 	case v.Name == "" || len(v.Name) > 60:
 		v.Error = "Tell us your first name (at most 60 characters)."
