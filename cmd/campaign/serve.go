@@ -301,9 +301,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		s.whatsapp = true
 	}
 
-	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	s.ln = newQuietListener(ln)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(2)
