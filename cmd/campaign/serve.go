@@ -468,7 +468,7 @@ type store interface {
 	engine.Store
 	judge.Store
 	judge.Scores
-	dashboard.Users
+	dashboard.Accounts
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
