@@ -246,10 +246,6 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
-		return nil, err
-	}
-
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
 		BodyLimit:             max(maxUpload+1<<20, whatsapp.MaxWebhookBody),
@@ -306,6 +302,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	s.ln = newQuietListener(ln)
+	// The first admin is made last, once nothing can fail any more: a start that failed (a
+	// short admin token, a port in use) must not leave an admin whose password was never shown.
+	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(2)
@@ -353,6 +354,9 @@ func (s *server) Close() error {
 		}
 		if s.app != nil && s.ln != nil {
 			err = errors.Join(err, s.app.ShutdownWithTimeout(10*time.Second))
+			// A Close right after the start can come before fasthttp registered the listener;
+			// its shutdown then finds nothing to stop and Serve would accept forever.
+			s.ln.Close()
 		}
 		if s.cancel != nil {
 			s.cancel()

@@ -49,3 +49,30 @@ func TestServeExitsZeroOnSignal(t *testing.T) {
 		t.Fatalf("still shutting down 8 s after the signal:\n%s", out.String())
 	}
 }
+
+// TestFailedFirstStartCreatesNoAdmin: a first start that fails (a short admin token, a port in
+// use) creates no admin, so the start that succeeds creates it and shows its password. Before,
+// the failed start had created "admin" with a password nobody ever saw.
+func TestFailedFirstStartCreatesNoAdmin(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	data := t.TempDir()
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.AdminToken = "short" },
+		func(c *Config) { c.Addr = busy.Addr().String() },
+	} {
+		cfg := Config{Addr: "127.0.0.1:0", Data: data, Campaigns: []string{"../../campaigns/examples/bouncer.yaml"}}
+		bad(&cfg)
+		if srv, err := newServer(context.Background(), cfg); err == nil {
+			srv.Close()
+			t.Fatal("a bad configuration started")
+		}
+	}
+	srv, _ := startServer(t, data)
+	if srv.adminPassword == "" {
+		t.Error("the first start that succeeded showed no admin password")
+	}
+}
