@@ -37,3 +37,20 @@ func TestStatusSurvivesLaterRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsAgreeWithTheirNouns: "1 participant", "1 team has", never "1 participants".
+func TestCountsAgreeWithTheirNouns(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.casts.queued = 1
+	h.MustEntryIn("race", "harbour", "unscored")
+	h.MustLogin("boss")
+	resp := h.Submit("/dashboard/campaigns/race/broadcast", url.Values{"text": {"hi"}})
+	if got := MustDoc(t, h.Follow(resp)).Find(".flash").Text(); got != "Broadcast queued for 1 participant." {
+		t.Errorf("broadcast flash = %q", got)
+	}
+	resp = h.Submit("/dashboard/campaigns/race/rounds/harbour/advance", url.Values{"n": {"1"}})
+	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.Contains(got, "1 team has entries nobody scored") {
+		t.Errorf("advance flash = %q", got)
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -71,5 +73,24 @@ func TestUserCommands(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "user", "rename"); code != 2 || !strings.Contains(errOut, "passwd") {
 		t.Errorf("unknown subcommand: exit %d, %q", code, errOut)
+	}
+}
+
+// TestCountsInCommandOutput: "1 state", "1 line", never "1 states".
+func TestCountsInCommandOutput(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	os.WriteFile(one, []byte("id: one\nstart: a\nstates:\n  a:\n    say: hi\n    final: true\n"), 0o600)
+	script := filepath.Join(dir, "one.rehearsal")
+	os.WriteFile(script, []byte("/wait 1h\n"), 0o600)
+	if code, _, errOut := runCLI(t, "validate", one); code != 0 || !strings.Contains(errOut, "1 state,") {
+		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "simulate", one, "--script", script); code != 0 || !strings.Contains(out, "(1 line)") {
+		t.Errorf("simulate: exit %d, %q %q, want it to count 1 line", code, out, errOut)
+	}
+	os.WriteFile(script, []byte("> hello\n"), 0o600) // "hi" comes unexpected
+	if code, _, errOut := runCLI(t, "simulate", one, "--script", script); code != 1 || !strings.Contains(errOut, "1 mismatch in") {
+		t.Errorf("simulate: exit %d, %q, want it to count 1 mismatch", code, errOut)
 	}
 }
