@@ -295,6 +295,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The opt-in form writes to people on WhatsApp, so it runs only with the channel.
 		optin.New(s.engine, cfg.Log).Mount(s.app)
 		s.whatsapp = true
+	} else {
+		// The form's address still answers, saying why nobody can sign up here.
+		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
