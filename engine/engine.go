@@ -581,6 +581,7 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		}
 		err = e.store.Commit(ctx, step)
 		if err == nil {
+			e.announce(step)
 			return nil
 		}
 		if errors.Is(err, ErrProcessed) {

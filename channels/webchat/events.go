@@ -96,6 +96,10 @@ drain:
 			if !ok {
 				return errClosed
 			}
+			if ev.name != "" {
+				// A cue from before the history was read: its reply may be in it already.
+				continue
+			}
 			if ev.pushed.Before(read) {
 				candidates = append(candidates, ev)
 			} else {
@@ -113,6 +117,12 @@ drain:
 	if err := writeEvent(w, "ready", struct{}{}); err != nil {
 		return err
 	}
+	if ev, ok := c.hub.pendingTyping(pid); ok {
+		// A reply queued before this page connected is still on its way.
+		if err := writeEvent(w, ev.name, ev); err != nil {
+			return err
+		}
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -127,7 +137,7 @@ drain:
 				// and reload the transcript.
 				return errClosed
 			}
-			if err := writeEvent(w, "", ev); err != nil {
+			if err := writeEvent(w, ev.name, ev); err != nil {
 				return err
 			}
 		case <-tick.C:

@@ -1,12 +1,15 @@
 package webchat_test
 
 import (
+	"context"
 	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 // TestCampaignNotOnTheWebChat: the link of a campaign that runs elsewhere says so, and how to
@@ -43,5 +46,50 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 		if tt.path != "/play/nope" && strings.Contains(body, "has ended") {
 			t.Errorf("%s: says the campaign has ended:\n%s", tt.path, body)
 		}
+	}
+}
+
+// TestTypingCue: a reply the engine queued (still "typing") is announced to the open pages as a
+// "typing" event, before the reply itself; it is no chat line.
+func TestTypingCue(t *testing.T) {
+	h := MustHarness(t)
+	base := h.MustServe(t)
+	b := h.MustBrowser(t)
+	s := MustStream(t, base, b)
+	s.UntilReady(t)
+	due := time.Date(2026, 5, 1, 21, 0, 3, 0, time.UTC)
+	h.channel.Queued(engine.Outbound{ID: 9, ParticipantID: pid(b), Channel: "webchat", Text: "Evening.", DueAt: due})
+	if ev := s.Next(t); ev.Name != "typing" || ev.At != "2026-05-01T21:00:03Z" || ev.Text != "" {
+		t.Errorf("after Queued: %+v, want a typing event until the reply is due", ev)
+	}
+	h.channel.Send(context.Background(), engine.Outbound{ID: 9, ParticipantID: pid(b), Channel: "webchat", Text: "Evening.", DueAt: due})
+	if ev := s.Next(t); ev.Name != "" || ev.ID != "o9" {
+		t.Errorf("the reply: %+v", ev)
+	}
+}
+
+// TestTypingCueForALatePage: a page that connects after the reply was queued (the greeting's
+// cue usually comes before the page's stream) gets the cue right after the history.
+func TestTypingCueForALatePage(t *testing.T) {
+	h := MustHarness(t)
+	base := h.MustServe(t)
+	b := h.MustBrowser(t)
+	h.channel.Queued(engine.Outbound{ID: 3, ParticipantID: pid(b), Channel: "webchat", DueAt: time.Now().Add(3 * time.Second)})
+	s := MustStream(t, base, b)
+	s.UntilReady(t)
+	if ev := s.Next(t); ev.Name != "typing" {
+		t.Errorf("first event after the history: %+v, want typing", ev)
+	}
+	// Once the reply went out, a new page gets no cue.
+	h.channel.Send(context.Background(), engine.Outbound{ID: 3, ParticipantID: pid(b), Channel: "webchat", Text: "Evening."})
+	if ev := s.Next(t); ev.ID != "o3" {
+		t.Errorf("reply: %+v", ev)
+	}
+	h.eng.SetTranscript(pid(b), []engine.Line{{ID: 1, Direction: engine.Out, Text: "Evening."}})
+	s2 := MustStream(t, base, b)
+	s2.UntilReady(t)
+	h.channel.Send(context.Background(), engine.Outbound{ID: 4, ParticipantID: pid(b), Channel: "webchat", Text: "next"})
+	if ev := s2.Next(t); ev.Name != "" || ev.ID != "o4" {
+		t.Errorf("after the reply a new page got %+v, want no typing cue", ev)
 	}
 }

@@ -256,7 +256,15 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The handlers copy what they keep as well, so they are safe in any app; this is the
 		// net under them. It costs about 8 allocations and 0.6 KB per webhook
 		// (BenchmarkWebhookImmutable, docs/performance.md).
-		Immutable:   true,
+		Immutable: true,
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			var fe *fiber.Error
+			if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/play/") {
+				// A photo past the body limit: the page says the limit, not "Request Entity Too Large".
+				return chat.TooLarge(c)
+			}
+			return fiber.DefaultErrorHandler(c, err)
+		},
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
 	})
