@@ -2,6 +2,7 @@ package webchat_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -91,5 +92,35 @@ func TestTypingCueForALatePage(t *testing.T) {
 	h.channel.Send(context.Background(), engine.Outbound{ID: 4, ParticipantID: pid(b), Channel: "webchat", Text: "next"})
 	if ev := s2.Next(t); ev.Name != "" || ev.ID != "o4" {
 		t.Errorf("after the reply a new page got %+v, want no typing cue", ev)
+	}
+}
+
+// TestKeptFieldsSurviveLaterRequests: what the channel hands the engine (text, ids, the
+// browser, a caption) reads the same after many other requests, in an app without Immutable.
+func TestKeptFieldsSurviveLaterRequests(t *testing.T) {
+	h := MustHarness(t)
+	b := h.MustBrowser(t)
+	h.Do(t, withBrowser(jsonReq("/play/bouncer/messages", `{"id":"kept-0001","text":"Let me in"}`), b))
+	form := httptest.NewRequest("POST", "/play/bouncer/messages", strings.NewReader("id=kept-0002&text=form+text"))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Do(t, withBrowser(form, b))
+	h.Do(t, withBrowser(uploadReq(t, "kept-0003", "my caption", fakePNG(64)), b))
+	for i := range 30 {
+		// Short and long values: a buffer is reused only for what fits in it.
+		junk := fmt.Sprintf("%02d", i) + strings.Repeat("q", i%12)
+		id := fmt.Sprintf("junkid-%04d", i)
+		other := h.MustBrowser(t)
+		h.Do(t, withBrowser(jsonReq("/play/bouncer/messages", `{"id":"j`+id+`","text":"`+junk+`"}`), other))
+		f := httptest.NewRequest("POST", "/play/bouncer/messages", strings.NewReader("id=f"+id+"&text="+junk))
+		f.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.Do(t, withBrowser(f, other))
+		h.Do(t, withBrowser(uploadReq(t, "u"+id, junk, fakePNG(64+i)), other))
+	}
+	got := h.eng.Received()
+	want := []struct{ id, text string }{{"kept-0001", "Let me in"}, {"kept-0002", "form text"}, {"kept-0003", "my caption"}}
+	for i, w := range want {
+		if i >= len(got) || got[i].PlatformID != w.id || got[i].Text != w.text || got[i].From != b || got[i].ParticipantID != pid(b) {
+			t.Errorf("event %d after many requests: %+v, want %s %q from %s", i, got[min(i, len(got)-1)], w.id, w.text, b)
+		}
 	}
 }
