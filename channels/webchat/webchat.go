@@ -135,8 +135,7 @@ func (c *Channel) Send(_ context.Context, out engine.Outbound) (string, error) {
 // Queued tells the participant's open pages that a reply is on its way (engine.Announcer):
 // they show "typing…" until it arrives. The event is "typing", its at the reply's due time.
 func (c *Channel) Queued(out engine.Outbound) {
-	c.hub.signal(out.ParticipantID, event{ID: fmt.Sprintf("t%d", out.ID), Dir: string(engine.Out),
-		At: out.DueAt.UTC().Format(time.RFC3339), name: "typing"})
+	c.hub.signal(out.ParticipantID, event{ID: fmt.Sprintf("t%d", out.ID), At: out.DueAt.UTC().Format(time.RFC3339), name: "typing"})
 }
 
 // Close ends every open event stream, so that a server shutdown does not wait for browsers

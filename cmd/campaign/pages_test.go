@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOptInWithoutWhatsApp: without WhatsApp the opt-in form's address answers with a page that
@@ -32,6 +34,33 @@ func TestTooBigPhotoSaysTheLimit(t *testing.T) {
 		code, body := ann.upload("/play/bouncer/media", "big.png", append(testPNG(t), make([]byte, size)...))
 		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "10 MB") || !strings.HasPrefix(body, "{") {
 			t.Errorf("%d bytes: %d %q, want 413 as JSON saying the 10 MB limit", size, code, body)
+		}
+	}
+}
+
+// TestTypingCueBeforeTheGreeting: in the real server the greeting, due after the persona's
+// delay, is announced to the open page ("typing" event, id t…) before it arrives.
+func TestTypingCueBeforeTheGreeting(t *testing.T) {
+	srv, clock := startServer(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := newClient(t, srv.URL())
+	ann.do(http.MethodGet, "/play/bouncer", "", nil)
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if strings.HasPrefix(ev.ID, "t") {
+				waitReply(t, clock, events, "nobody gets past")
+				return
+			}
+			if ev.Dir == "out" {
+				t.Fatalf("the greeting %q came without a typing cue before it", ev.Text)
+			}
+		case <-deadline:
+			t.Fatal("no typing cue and no greeting")
 		}
 	}
 }
