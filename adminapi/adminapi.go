@@ -69,8 +69,10 @@ func (a *API) auth(c *fiber.Ctx) error {
 // launch validates the uploaded definition and, when it has no errors, makes it the current
 // version of its campaign. Warnings are returned but do not stop the launch.
 func (a *API) launch(c *fiber.Ctx) error {
-	name := c.Query("file", "definition.yaml")
-	status := c.Query("status", StatusLive)
+	// Copies: the definition keeps its file name and the engine the status, long after Fiber
+	// reused the request's buffers for other requests.
+	name := strings.Clone(c.Query("file", "definition.yaml"))
+	status := strings.Clone(c.Query("status", StatusLive))
 	if status != StatusLive && status != StatusDraft {
 		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: "status must be live or draft"})
 	}
@@ -101,10 +103,12 @@ func (a *API) status(c *fiber.Ctx) error {
 	default:
 		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: fmt.Sprintf("unknown status %q (draft, live, paused or closed)", body.Status)})
 	}
-	if err := a.campaigns.SetStatus(c.UserContext(), c.Params("id"), body.Status); err != nil {
+	// BodyParser decodes a form body into strings that alias the request; the engine keeps both.
+	id, status := strings.Clone(c.Params("id")), strings.Clone(body.Status)
+	if err := a.campaigns.SetStatus(c.UserContext(), id, status); err != nil {
 		return answerErr(c, err)
 	}
-	return c.JSON(fiber.Map{"id": c.Params("id"), "status": body.Status})
+	return c.JSON(fiber.Map{"id": id, "status": status})
 }
 
 func answerErr(c *fiber.Ctx, err error) error {

@@ -28,11 +28,8 @@ func AddUser(ctx context.Context, users Users, username, password, role string) 
 	if err := validUsername(username); err != nil {
 		return User{}, fmt.Errorf("dashboard: add user: %w", err)
 	}
-	switch {
-	case len([]rune(password)) < MinPasswordLen:
-		return User{}, fmt.Errorf("dashboard: add user %s: %w: password shorter than %d characters", username, errs.ErrInvalid, MinPasswordLen)
-	case len(password) > MaxPasswordLen:
-		return User{}, fmt.Errorf("dashboard: add user %s: %w: password longer than %d bytes", username, errs.ErrInvalid, MaxPasswordLen)
+	if err := validPassword(password); err != nil {
+		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
 	}
 	if !validRole(role) {
 		return User{}, fmt.Errorf("dashboard: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
@@ -46,6 +43,77 @@ func AddUser(ctx context.Context, users Users, username, password, role string) 
 		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
 	}
 	return u, nil
+}
+
+func validPassword(password string) error {
+	switch {
+	case len([]rune(password)) < MinPasswordLen:
+		return fmt.Errorf("%w: password shorter than %d characters", errs.ErrInvalid, MinPasswordLen)
+	case len(password) > MaxPasswordLen:
+		return fmt.Errorf("%w: password longer than %d bytes", errs.ErrInvalid, MaxPasswordLen)
+	}
+	return nil
+}
+
+// Accounts is what managing accounts (`campaign user`) needs beyond Users.
+type Accounts interface {
+	Users
+	// ListUsers returns every user, by username.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetPasswordHash replaces a user's password hash and ends their sessions; errs.ErrNotFound
+	// for an unknown username.
+	SetPasswordHash(ctx context.Context, username string, hash []byte) error
+	// DeleteUser removes a user and their sessions; errs.ErrNotFound for an unknown username.
+	DeleteUser(ctx context.Context, username string) error
+}
+
+// ChangePassword gives a user a new password (the same rules as AddUser's) and logs them out
+// everywhere. It fails with errs.ErrInvalid for a bad password and errs.ErrNotFound for an
+// unknown user.
+func ChangePassword(ctx context.Context, a Accounts, username, password string) error {
+	if err := validPassword(password); err != nil {
+		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+	}
+	if err := a.SetPasswordHash(ctx, username, hash); err != nil {
+		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+	}
+	return nil
+}
+
+// ErrLastAdmin is RemoveUser's refusal to remove the only admin: nobody could then pause a
+// campaign or add users from the dashboard. It wraps errs.ErrConflict.
+var ErrLastAdmin = fmt.Errorf("%w: the last admin", errs.ErrConflict)
+
+// RemoveUser removes a user and their sessions; errs.ErrNotFound for an unknown user,
+// ErrLastAdmin for the only admin.
+func RemoveUser(ctx context.Context, a Accounts, username string) error {
+	u, err := a.UserByName(ctx, username)
+	if err != nil {
+		return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+	}
+	if u.Role == RoleAdmin {
+		all, err := a.ListUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+		}
+		admins := 0
+		for _, o := range all {
+			if o.Role == RoleAdmin {
+				admins++
+			}
+		}
+		if admins <= 1 {
+			return fmt.Errorf("dashboard: remove user %s: %w", username, ErrLastAdmin)
+		}
+	}
+	if err := a.DeleteUser(ctx, username); err != nil {
+		return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+	}
+	return nil
 }
 
 // EnsureAdmin creates the user "admin" with a random password when there are no users yet,

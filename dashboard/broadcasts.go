@@ -91,7 +91,7 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		d.setFlash(c, flash{Message: "Nobody to send to: no participant is in that state.", Error: true})
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
-	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %d participants.", queued)})
+	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)
 }
 

@@ -156,7 +156,9 @@ func (d *Dashboard) setCampaignStatus(c *fiber.Ctx) error {
 	if u.Role != RoleAdmin {
 		return fmt.Errorf("dashboard: %s may not change a campaign's status: %w", u.Username, errForbidden)
 	}
-	id, status := c.Params("id"), c.FormValue("status")
+	// Copies: the engine keeps the status (and may key by the id) after Fiber reused the
+	// request's buffers; kept as they were, a paused campaign read "/das" a few pages later.
+	id, status := strings.Clone(c.Params("id")), strings.Clone(c.FormValue("status"))
 	msg, ok := campaignStatuses[status]
 	if !ok {
 		return fmt.Errorf("dashboard: status %q: %w", status, errs.ErrInvalid)

@@ -195,7 +195,7 @@ func (d *Dashboard) advanceRound(c *fiber.Ctx) error {
 		}
 		d.setFlash(c, flash{Message: msg})
 	case errors.Is(err, errs.ErrConflict) && rk.Unscored > 0:
-		d.setFlash(c, flash{Message: fmt.Sprintf("Round %s: %d teams have entries nobody scored yet; score them first.", round, rk.Unscored), Error: true})
+		d.setFlash(c, flash{Message: fmt.Sprintf("Round %s: %s entries nobody scored yet; score them first.", round, count(rk.Unscored, "team has", "teams have")), Error: true})
 	case errors.Is(err, errs.ErrConflict):
 		d.setFlash(c, flash{Message: fmt.Sprintf("Round %s was decided already: nobody was advanced or eliminated twice.", round), Error: true})
 	default:

@@ -112,6 +112,7 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 			switch {
 			case err == nil:
 				n++
+				e.announce(chunk[i])
 			case errors.Is(err, ErrProcessed):
 				e.log.Debug("event processed elsewhere", "inbound", ins[i].ID, "participant", ins[i].ParticipantID)
 				n++

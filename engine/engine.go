@@ -247,7 +247,9 @@ func (e *Engine) add(d *campaigns.Definition, version, status string, current bo
 		e.current[d.ID] = d
 	}
 	if status != "" {
-		e.status[d.ID] = status
+		// Kept for good: a copy, since callers pass strings out of request buffers that
+		// the HTTP server reuses (Fiber without Immutable).
+		e.status[d.ID] = strings.Clone(status)
 	}
 	return d
 }
@@ -445,7 +447,9 @@ func (e *Engine) SetStatus(ctx context.Context, id, status string) error {
 		return fmt.Errorf("engine: set status of %s: %w", id, err)
 	}
 	e.defMu.Lock()
-	e.status[id] = status
+	// The key is the definition's own id and the value a copy: id and status may point into a
+	// request buffer that is reused for the next request (they read "/das" after a few pages).
+	e.status[def.ID] = strings.Clone(status)
 	e.defMu.Unlock()
 	e.Wake()
 	return nil
@@ -697,6 +701,7 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		}
 		err = e.store.Commit(ctx, step)
 		if err == nil {
+			e.announce(step)
 			return nil
 		}
 		if errors.Is(err, ErrProcessed) {

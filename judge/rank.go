@@ -244,7 +244,7 @@ func (s *Service) Advance(ctx context.Context, r Ranking, n int, by string) (Adv
 		return out, fmt.Errorf("judge: advance: %w: a ranking needs its campaign and round", errs.ErrInvalid)
 	}
 	if r.Unscored > 0 {
-		return out, fmt.Errorf("judge: advance round %s: %w: %d participants have entries nobody scored yet", r.Round, errs.ErrConflict, r.Unscored)
+		return out, fmt.Errorf("judge: advance round %s: %w: %s entries nobody scored yet", r.Round, errs.ErrConflict, count(r.Unscored, "participant has", "participants have"))
 	}
 	if len(r.Rows) == 0 {
 		return out, fmt.Errorf("judge: advance round %s: %w: nobody sent an entry", r.Round, errs.ErrInvalid)

@@ -110,12 +110,12 @@ func (r *Report) OK() bool {
 
 // Write prints the report.
 func (r *Report) Write(w io.Writer) {
-	fmt.Fprintf(w, "\nprefilled:    %d participants in %s\n", r.Prefilled, r.PrefillTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "measured:     %d webhooks over %d participants, target %s/s\n", r.Sent, r.Participants, rateString(r.Target))
+	fmt.Fprintf(w, "\nprefilled:    %s in %s\n", count(r.Prefilled, "participant", "participants"), r.PrefillTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "measured:     %s over %s, target %s/s\n", count(r.Sent, "webhook", "webhooks"), count(r.Participants, "participant", "participants"), rateString(r.Target))
 	fmt.Fprintf(w, "sent:         %d accepted, %d failed in %s = %.0f webhooks/s (%d started >10ms late)\n",
 		r.Accepted, r.Failed, r.SendTime.Round(time.Millisecond), r.SendRate, r.Late)
-	fmt.Fprintf(w, "sustained:    %.0f messages/s through the whole path (%d replies in %s)\n",
-		r.Sustained, r.Replies, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "sustained:    %.0f messages/s through the whole path (%s in %s)\n",
+		r.Sustained, count(r.Replies, "reply", "replies"), r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "webhook:      %s\n", r.Webhook)
 	fmt.Fprintf(w, "end to end:   %s\n", r.EndToEnd)
 	verdict := "OK: every message got exactly one reply"

@@ -33,15 +33,28 @@ type Engine interface {
 
 var _ Engine = (*engine.Engine)(nil)
 
-//go:embed form.html
+//go:embed form.html message.html
 var formFS embed.FS
 
-var page = template.Must(template.ParseFS(formFS, "form.html"))
+var (
+	page        = template.Must(template.ParseFS(formFS, "form.html"))
+	messagePage = template.Must(template.ParseFS(formFS, "message.html"))
+)
 
 // Form serves /optin/{campaign}.
 type Form struct {
 	eng Engine
 	log *slog.Logger
+	// offline: the server has no WhatsApp number, so nobody can be signed up here.
+	offline bool
+}
+
+// Offline makes the form say, on every campaign's address, that signing up is not possible on
+// this server because it is not connected to WhatsApp (503), instead of the address not being
+// there at all. `campaign serve` mounts it so when WhatsApp is not configured.
+func (f *Form) Offline() *Form {
+	f.offline = true
+	return f
 }
 
 // New returns the form handlers.
@@ -81,10 +94,46 @@ func (f *Form) render(c *fiber.Ctx, status int, v view) error {
 	return page.Execute(c, v)
 }
 
+type messageView struct{ Title, Message, Note string }
+
+func (f *Form) message(c *fiber.Ctx, status int, v messageView) error {
+	c.Status(status).Type("html", "utf-8")
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	return messagePage.Execute(c, v)
+}
+
+func (f *Form) notFound(c *fiber.Ctx) error {
+	return f.message(c, fiber.StatusNotFound, messageView{Title: "Sign-up form not found",
+		Message: "There is no sign-up form here. Check the link you were given."})
+}
+
+// unavailable answers for a campaign whose form cannot work on this server, or reports false.
+func (f *Form) unavailable(c *fiber.Ctx) (bool, error) {
+	if !f.offline {
+		return false, nil
+	}
+	d, ok := f.eng.Campaign(c.Params("campaign"))
+	if !ok || !d.RunsOn(Channel) {
+		return true, f.notFound(c)
+	}
+	title := d.Title
+	if title == "" {
+		title = d.ID
+	}
+	return true, f.message(c, fiber.StatusServiceUnavailable, messageView{Title: title,
+		Message: "Signing up for " + title + " is not possible right now: this server is not connected to WhatsApp, " +
+			"so it could not write to you.",
+		Note: "For the organisers: campaign serve runs without WhatsApp; set WHATSAPP_ACCESS_TOKEN, " +
+			"WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to connect a number (docs/whatsapp.md)."})
+}
+
 func (f *Form) show(c *fiber.Ctx) error {
+	if done, err := f.unavailable(c); done {
+		return err
+	}
 	d, err := f.campaign(c.Params("campaign"))
 	if err != nil {
-		return c.Status(fiber.StatusNotFound).SendString("There is no sign-up form here.")
+		return f.notFound(c)
 	}
 	return f.render(c, fiber.StatusOK, view{Def: d})
 }
@@ -106,14 +155,18 @@ func Phone(s string) (string, error) {
 }
 
 func (f *Form) submit(c *fiber.Ctx) error {
+	if done, err := f.unavailable(c); done {
+		return err
+	}
 	d, err := f.campaign(c.Params("campaign"))
 	if err != nil {
-		return c.Status(fiber.StatusNotFound).SendString("There is no sign-up form here.")
+		return f.notFound(c)
 	}
 	if c.Get("Sec-Fetch-Site") == "cross-site" {
 		return c.Status(fiber.StatusForbidden).SendString("Sign up on the campaign's own page.")
 	}
-	v := view{Def: d, Name: strings.TrimSpace(c.FormValue("name")), Phone: c.FormValue("phone")}
+	// Copies: the name is stored with the participant, past the request's reused buffers.
+	v := view{Def: d, Name: strings.Clone(strings.TrimSpace(c.FormValue("name"))), Phone: strings.Clone(c.FormValue("phone"))}
 	switch {
 	case v.Name == "" || len(v.Name) > 60:
 		v.Error = "Tell us your first name (at most 60 characters)."

@@ -38,7 +38,15 @@ func TestBrowser(t *testing.T) {
 
 	h := MustHarness(t)
 	var outID atomic.Int64
+	// The greeting is queued with the persona's delay: the page shows "typing…" until the
+	// test sends it.
+	joined := make(chan string, 1)
 	h.eng.onReceive = func(in engine.Inbound) {
+		if in.Kind == engine.KindJoin {
+			h.channel.Queued(engine.Outbound{ID: 100, ParticipantID: in.ParticipantID, Channel: "webchat", DueAt: time.Now().Add(3 * time.Second)})
+			joined <- in.ParticipantID
+			return
+		}
 		reply := map[engine.Kind]string{
 			engine.KindJoin:  "Evening. <b>I'm Sven</b>",
 			engine.KindText:  "Talk is cheap.",
@@ -75,12 +83,16 @@ func TestBrowser(t *testing.T) {
 		return chromedp.Poll[chromedp.Void](count(sel)+` >= `+strconv.Itoa(n), chromedp.WithPollingInterval(50*time.Millisecond))
 	}
 
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/play/bouncer"),
-		waitCount(".msg.out", 1),
-	)
-	if err != nil {
+	typingShown := chromedp.Poll[chromedp.Void](`!document.getElementById('typing').hidden`, chromedp.WithPollingInterval(50*time.Millisecond))
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/bouncer"), typingShown); err != nil {
+		t.Fatalf("no typing cue while the greeting is due: %v", err)
+	}
+	h.channel.Send(context.Background(), engine.Outbound{ID: 100, ParticipantID: <-joined, Text: "Evening. <b>I'm Sven</b>"})
+	if err := chromedp.Do(ctx, waitCount(".msg.out", 1)); err != nil {
 		t.Fatalf("greeting: %v", err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)); !hidden {
+		t.Error("typing indicator still shown after the greeting")
 	}
 	greeting, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".msg.out p")))
 	if err != nil || greeting != "Evening. <b>I'm Sven</b>" {
@@ -112,7 +124,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#send")),
 		waitCount(".msg.system", 1),
 		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{notPNG}),
-		waitCount(".msg.system", 2),
+		waitCount(".msg.in.failed .failure", 1),
 		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{png}),
 		waitCount(".msg.in img", 1),
 		waitCount(".msg.out", 3),
@@ -125,8 +137,16 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("messages in order %q, want the photo before its reply", order)
 	}
 	notes, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.msg.system')].map(e => e.textContent)`))
-	if len(notes) != 2 || notes[0] != "Type a message first." || !strings.Contains(notes[1], "doesn't look like a photo") {
+	if len(notes) != 1 || notes[0] != "Type a message first." {
 		t.Errorf("system notes %q", notes)
+	}
+	// The refused upload's bubble became the failure, with the reason; no grey "Sending photo…".
+	bubble, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.msg.in.failed')].map(e => e.textContent).join('|')`))
+	if !strings.Contains(bubble, "Photo not sent") || !strings.Contains(bubble, "doesn't look like a photo") || strings.Contains(bubble, "Sending photo") {
+		t.Errorf("failed upload bubble %q", bubble)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)); !hidden {
+		t.Error("typing indicator shown after the reply to the photo")
 	}
 }
 

@@ -111,6 +111,9 @@ drain:
 				return errClosed
 			}
 			switch {
+			case ev.name != "":
+				// A cue from before the history was read: its reply may be in it already.
+				continue
 			case ev.Dir == string(engine.In) && ev.pushed.Before(read):
 				// A team member's message relayed while the transcript was read: shown
 				// unless the history has it.
@@ -134,6 +137,12 @@ drain:
 	if err := writeEvent(w, "ready", struct{}{}); err != nil {
 		return err
 	}
+	if ev, ok := c.hub.pendingTyping(pid); ok {
+		// A reply queued before this page connected is still on its way.
+		if err := writeEvent(w, ev.name, ev); err != nil {
+			return err
+		}
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -148,7 +157,7 @@ drain:
 				// and reload the transcript.
 				return errClosed
 			}
-			if err := writeEvent(w, "", ev); err != nil {
+			if err := writeEvent(w, ev.name, ev); err != nil {
 				return err
 			}
 		case <-tick.C:

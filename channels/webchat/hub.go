@@ -18,6 +18,9 @@ type event struct {
 	// pushed is when Send published the event; the stream uses it to tell replies that may
 	// already be in the transcript it read from those that cannot be.
 	pushed time.Time
+	// name is the Server-Sent Events name of a signal that is no chat line ("typing"); such
+	// events are sent only to the pages open at the time, never replayed.
+	name string
 }
 
 const (
@@ -48,9 +51,12 @@ type recentLog struct {
 
 // hub routes replies to the open pages of a participant, in this process only.
 type hub struct {
-	mu        sync.Mutex
-	subs      map[string]map[*subscriber]struct{}
-	recent    map[string]*recentLog
+	mu     sync.Mutex
+	subs   map[string]map[*subscriber]struct{}
+	recent map[string]*recentLog
+	// typing is the latest typing cue per participant whose reply has not been published yet,
+	// for a page that connects meanwhile (the greeting's cue usually comes before the stream).
+	typing    map[string]event
 	lastSweep time.Time
 	done      chan struct{}
 	closed    bool
@@ -60,6 +66,7 @@ func newHub() *hub {
 	return &hub{
 		subs:      map[string]map[*subscriber]struct{}{},
 		recent:    map[string]*recentLog{},
+		typing:    map[string]event{},
 		lastSweep: time.Now(),
 		done:      make(chan struct{}),
 	}
@@ -119,10 +126,16 @@ func (h *hub) publish(participant string, ev event) {
 		r.events = append(r.events[:0], r.events[len(r.events)-recentMax:]...)
 	}
 	r.last = now
+	delete(h.typing, participant)
 	if now.Sub(h.lastSweep) > recentTTL {
 		for p, rl := range h.recent {
 			if now.Sub(rl.last) > recentTTL {
 				delete(h.recent, p)
+			}
+		}
+		for p, ev := range h.typing {
+			if now.Sub(ev.pushed) > recentTTL {
+				delete(h.typing, p)
 			}
 		}
 		h.lastSweep = now
@@ -162,4 +175,34 @@ func (h *hub) close() {
 	}
 	h.closed = true
 	close(h.done)
+}
+
+// signal hands a named event that is no chat line to the pages of the participant open now,
+// without keeping it for pages that connect later. A page that is behind misses it.
+func (h *hub) signal(participant string, ev event) {
+	ev.pushed = time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ev.name == "typing" {
+		h.typing[participant] = ev
+	}
+	for s := range h.subs[participant] {
+		select {
+		case s.ch <- ev:
+		default:
+		}
+	}
+}
+
+// pendingTyping returns the participant's typing cue whose reply was not published yet, if it
+// is recent.
+func (h *hub) pendingTyping(participant string) (event, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ev, ok := h.typing[participant]
+	if ok && time.Since(ev.pushed) > recentTTL {
+		delete(h.typing, participant)
+		return event{}, false
+	}
+	return ev, ok
 }

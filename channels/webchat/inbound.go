@@ -258,6 +258,11 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// TooLarge answers a request refused for its size, the same way wherever it was refused: the
+// app's error handler calls it for a web chat request that passed Fiber's app-wide BodyLimit,
+// which is refused before any route runs and would otherwise get Fiber's bare text.
+func (c *Channel) TooLarge(ctx *fiber.Ctx) error { return c.tooLarge(ctx) }
+
 func (c *Channel) tooLarge(ctx *fiber.Ctx) error {
 	return jsonError(ctx, fiber.StatusRequestEntityTooLarge,
 		fmt.Sprintf("That photo is too big. Send one of at most %s.", humanSize(c.maxUpload)))

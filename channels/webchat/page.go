@@ -83,6 +83,9 @@ func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageVie
 func (c *Channel) handlePage(ctx *fiber.Ctx) error {
 	def, ok := c.campaign(ctx)
 	if !ok {
+		if d, elsewhere := c.elsewhere(ctx); elsewhere {
+			return c.page.renderElsewhere(ctx, d)
+		}
 		return c.page.render(ctx, fiber.StatusNotFound, "notfound.html", pageView{Title: "Chat not found"})
 	}
 	browser, err := c.browserID(ctx, true)
@@ -122,4 +125,61 @@ func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definiti
 		Team:    tv,
 		Notice:  c.closed(ctx.UserContext(), def, pid),
 	})
+}
+
+// elsewhere returns a campaign that is running but not on the web chat (its channels leave it
+// out), so its link can say where it is played instead of "not found".
+func (c *Channel) elsewhere(ctx *fiber.Ctx) (*campaigns.Definition, bool) {
+	d, ok := c.eng.Campaign(ctx.Params("campaign"))
+	if !ok || d.RunsOn(ChannelName) || c.eng.Status(d.ID) == engine.StatusDraft {
+		return nil, false
+	}
+	return d, true
+}
+
+// channelNames are the channels as a participant knows them.
+var channelNames = map[string]string{"whatsapp": "WhatsApp", "telegram": "Telegram", "messenger": "Messenger"}
+
+type elsewhereView struct {
+	Title, Channels, Keyword, OptIn string
+	CSS                             template.CSS
+}
+
+// renderElsewhere writes the page of a campaign played on other channels: which, and how to
+// join there (its first entry keyword, or its opt-in form when it has none and runs on
+// WhatsApp). It is a 404: there is no chat at this address.
+func (p *pageRenderer) renderElsewhere(ctx *fiber.Ctx, d *campaigns.Definition) error {
+	v := elsewhereView{Title: d.Title, CSS: p.css}
+	if v.Title == "" {
+		v.Title = d.ID
+	}
+	var names []string
+	for _, ch := range d.Channels {
+		if n, ok := channelNames[ch]; ok {
+			names = append(names, n)
+		}
+	}
+	switch len(names) {
+	case 0:
+		v.Channels = "other channels"
+	case 1:
+		v.Channels = names[0]
+	default:
+		v.Channels = strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	}
+	if len(d.Keywords) > 0 {
+		v.Keyword = d.Keywords[0]
+	} else if d.RunsOn("whatsapp") {
+		v.OptIn = "/optin/" + url.PathEscape(d.ID)
+	}
+	var buf bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&buf, "elsewhere.html", v); err != nil {
+		return err
+	}
+	ctx.Set("Content-Security-Policy", p.csp)
+	ctx.Set("X-Content-Type-Options", "nosniff")
+	ctx.Set("Referrer-Policy", "same-origin")
+	ctx.Set("Cache-Control", "no-store")
+	ctx.Type("html", "utf-8")
+	return ctx.Status(fiber.StatusNotFound).Send(buf.Bytes())
 }

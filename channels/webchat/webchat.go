@@ -93,8 +93,9 @@ type Channel struct {
 }
 
 var (
-	_ engine.Sender = (*Channel)(nil)
-	_ Engine        = (*engine.Engine)(nil)
+	_ engine.Sender    = (*Channel)(nil)
+	_ engine.Announcer = (*Channel)(nil)
+	_ Engine           = (*engine.Engine)(nil)
 )
 
 // New returns a Channel for cfg.
@@ -151,6 +152,12 @@ func (c *Channel) Send(_ context.Context, out engine.Outbound) (string, error) {
 	}
 	c.hub.publish(out.ParticipantID, ev)
 	return fmt.Sprintf("webchat:%d", out.ID), nil
+}
+
+// Queued tells the participant's open pages that a reply is on its way (engine.Announcer):
+// they show "typing…" until it arrives. The event is "typing", its at the reply's due time.
+func (c *Channel) Queued(out engine.Outbound) {
+	c.hub.signal(out.ParticipantID, event{ID: fmt.Sprintf("t%d", out.ID), At: out.DueAt.UTC().Format(time.RFC3339), name: "typing"})
 }
 
 // Close ends every open event stream, so that a server shutdown does not wait for browsers

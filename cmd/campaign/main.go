@@ -31,6 +31,7 @@ Usage:
   campaign launch FILE [--server URL] [--token TOKEN] [--draft]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
+  campaign user list | passwd --name NAME | remove --name NAME
 
 Run "campaign COMMAND -h" for the flags of a command.
 `

@@ -55,9 +55,9 @@ func simulateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintln(stdout, f)
 		}
 		if len(fails) > 0 {
-			return fmt.Errorf("%d mismatches in %s", len(fails), *script)
+			return fmt.Errorf("%s in %s", count(len(fails), "mismatch", "mismatches"), *script)
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d lines)\n", *script, len(s.Lines))
+		fmt.Fprintf(stdout, "%s: ok (%s)\n", *script, count(len(s.Lines), "line", "lines"))
 		return nil
 	}
 	return interactive(ctx, def, player, stdin, stdout)

@@ -3,43 +3,138 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/errs"
 )
 
-// userCmd manages dashboard accounts in the embedded store. The password is read from stdin
-// rather than a flag, so it does not end up in the shell history or the process list.
+const userUsage = `usage: campaign user add --name NAME --role admin|moderator|judge [--data ./data]   (password on stdin)
+       campaign user list [--data ./data]
+       campaign user passwd --name NAME [--data ./data]   (new password on stdin)
+       campaign user remove --name NAME [--data ./data]`
+
+// userCmd manages dashboard accounts in the server's store (the embedded one in --data, or
+// MongoDB with CAMPAIGN_MONGODB_URI). Passwords are read from stdin rather than a flag, so they
+// do not end up in the shell history or the process list.
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(stderr, "usage: campaign user add --name NAME --role admin|moderator|judge [--data ./data]")
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, userUsage)
 		return errUsage
 	}
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	sub := args[0]
+	switch sub {
+	case "add", "list", "passwd", "remove":
+	default:
+		fmt.Fprintf(stderr, "campaign user: unknown command %q\n%s\n", sub, userUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("name", "", "username")
-	role := fs.String("role", dashboard.RoleModerator, "admin, moderator or judge")
 	data := fs.String("data", "./data", "data folder of the server")
+	var name, role *string
+	if sub != "list" {
+		name = fs.String("name", "", "username")
+	}
+	if sub == "add" {
+		role = fs.String("role", dashboard.RoleModerator, "admin, moderator or judge")
+	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	fmt.Fprint(stderr, "password: ")
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return fmt.Errorf("read password from stdin: %w", err)
+	if name != nil && *name == "" {
+		fmt.Fprintf(stderr, "campaign user %s: --name is required\n%s\n", sub, userUsage)
+		return errUsage
+	}
+	var password string
+	if sub == "add" || sub == "passwd" {
+		var err error
+		if password, err = readPassword(stdin, stderr); err != nil {
+			return err
+		}
 	}
 	db, err := openStore(ctx, getenv("CAMPAIGN_MONGODB_URI"), *data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := dashboard.AddUser(ctx, db, *name, strings.TrimRight(line, "\r\n"), *role)
-	if err != nil {
+
+	switch sub {
+	case "add":
+		u, err := dashboard.AddUser(ctx, db, *name, password, *role)
+		if errors.Is(err, errs.ErrConflict) {
+			return fmt.Errorf("a user %q already exists. Give them a new password with `campaign user passwd --name %s`, "+
+				"or remove them with `campaign user remove --name %s` and add them again", *name, *name, *name)
+		}
+		if err != nil {
+			return plainUserError(err)
+		}
+		fmt.Fprintf(stdout, "user %q added with role %s\n", u.Username, u.Role)
+	case "list":
+		users, err := db.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			fmt.Fprintln(stdout, "no users yet (the first `campaign serve` creates \"admin\")")
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\n", u.Username, u.Role)
+		}
+		return tw.Flush()
+	case "passwd":
+		if err := dashboard.ChangePassword(ctx, db, *name, password); err != nil {
+			return plainUserError(noUser(err, *name))
+		}
+		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
+	case "remove":
+		err := dashboard.RemoveUser(ctx, db, *name)
+		if errors.Is(err, dashboard.ErrLastAdmin) {
+			return fmt.Errorf("%q is the only admin; add another admin first (`campaign user add --name NAME --role admin`)", *name)
+		}
+		if err != nil {
+			return noUser(err, *name)
+		}
+		fmt.Fprintf(stdout, "user %q removed\n", *name)
+	}
+	return nil
+}
+
+// readPassword reads one line from stdin, prompting on stderr.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	fmt.Fprint(stderr, "password: ")
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// noUser says plainly that a username is unknown.
+func noUser(err error, name string) error {
+	if errors.Is(err, errs.ErrNotFound) {
+		return fmt.Errorf("no user %q (`campaign user list` shows who there is)", name)
+	}
+	return err
+}
+
+// plainUserError keeps what a person can act on of a refused field ("password shorter than 10
+// characters") and drops the layers it passed through.
+func plainUserError(err error) error {
+	if !errors.Is(err, errs.ErrInvalid) {
 		return err
 	}
-	fmt.Fprintf(stdout, "user %q added with role %s\n", u.Username, u.Role)
-	return nil
+	msg := err.Error()
+	if _, reason, ok := strings.Cut(msg, errs.ErrInvalid.Error()+": "); ok {
+		return errors.New(reason)
+	}
+	return err
 }

@@ -37,7 +37,7 @@ func validateCmd(args []string, stdout, stderr io.Writer, now func() time.Time) 
 		return 1
 	}
 	for _, d := range defs {
-		fmt.Fprintf(stderr, "%s: ok (campaign %q, %d states, version %s)\n", d.File, d.ID, len(d.States), d.Version)
+		fmt.Fprintf(stderr, "%s: ok (campaign %q, %s, version %s)\n", d.File, d.ID, count(len(d.States), "state", "states"), d.Version)
 	}
 	return 0
 }

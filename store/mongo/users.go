@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"github.com/chatcampaigns/campaign/dashboard"
 )
 
@@ -93,6 +95,46 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) 
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 	if _, err := db.c(colSessions).DeleteOne(ctx, d("_id", tokenHash)); err != nil {
 		return fmt.Errorf("mongo: delete session: %w", convert(err))
+	}
+	return nil
+}
+
+// ListUsers returns every user, by username.
+func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+	var docs []userDoc
+	if err := find(ctx, db.c(colUsers), d(), options.Find().SetSort(d("username", 1)), &docs); err != nil {
+		return nil, fmt.Errorf("mongo: list users: %w", err)
+	}
+	out := make([]dashboard.User, len(docs))
+	for i, u := range docs {
+		out[i] = u.user()
+	}
+	return out, nil
+}
+
+// SetPasswordHash replaces a user's password hash and ends the user's sessions (whoever knew
+// the old password is logged out); errs.ErrNotFound for an unknown username.
+func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte) error {
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("password_hash", hash))).Decode(&u)
+	if err == nil {
+		_, err = db.c(colSessions).DeleteMany(ctx, d("user_id", u.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: set password of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// DeleteUser removes a user and their sessions; errs.ErrNotFound for an unknown username.
+func (db *DB) DeleteUser(ctx context.Context, username string) error {
+	var u userDoc
+	err := db.c(colUsers).FindOneAndDelete(ctx, d("username", username)).Decode(&u)
+	if err == nil {
+		_, err = db.c(colSessions).DeleteMany(ctx, d("user_id", u.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: delete user %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/chatcampaigns/campaign/engine"
@@ -55,6 +56,9 @@ func (c *routeCache) put(channel, address string, ps []engine.Participant, ticke
 	defer c.mu.Unlock()
 	k := routeKey{channel, address}
 	if c.routes.redeem(k, ticket) {
+		// The entry outlives the call: its key must not share the caller's bytes, which may
+		// be a request buffer the HTTP server reuses.
+		k = routeKey{strings.Clone(channel), strings.Clone(address)}
 		evictOne(c.entries, k)
 		c.entries[k] = clone(ps)
 	}

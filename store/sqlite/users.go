@@ -98,3 +98,59 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 	}
 	return nil
 }
+
+// ListUsers returns every user, by username.
+func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+	rows, err := db.rq.QueryContext(ctx, `SELECT id, username, role, password_hash, created_at FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
+	}
+	defer rows.Close()
+	var out []dashboard.User
+	for rows.Next() {
+		var (
+			u       dashboard.User
+			created int64
+		)
+		if err := rows.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
+		}
+		u.CreatedAt = fromUnixNano(created)
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
+	}
+	return out, nil
+}
+
+// SetPasswordHash replaces a user's password hash and ends the user's sessions (whoever knew
+// the old password is logged out); errs.ErrNotFound for an unknown username.
+func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = ? WHERE username = ? RETURNING id`,
+			hash, username).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set password of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// DeleteUser removes a user and their sessions; errs.ErrNotFound for an unknown username.
+func (db *DB) DeleteUser(ctx context.Context, username string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		// Sessions go with the user (ON DELETE CASCADE).
+		var id int64
+		return tx.QueryRowContext(ctx, `DELETE FROM users WHERE username = ? RETURNING id`, username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete user %q: %w", username, convert(err))
+	}
+	return nil
+}

@@ -28,7 +28,7 @@ import (
 type Store interface {
 	engine.Store
 	judge.Store
-	dashboard.Users
+	dashboard.Accounts
 }
 
 // DeliveryRecorder is implemented by backends that keep the platforms' delivery reports.

@@ -89,4 +89,45 @@ var userTests = []test{
 		wantErr(t, "SessionUser after logout", err, errs.ErrNotFound)
 		noErr(t, "second DeleteSession", s.DeleteSession(t.Context(), "hash-a"))
 	}},
+	{"ListUsersByName", func(t *testing.T, s Store) {
+		got, err := s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers of an empty store", len(got), 0)
+		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		got, err = s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers", got, []dashboard.User{alice, bob})
+	}},
+	{"SetPasswordHashEndsSessions", func(t *testing.T, s Store) {
+		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", alice.ID, at(time.Hour)))
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
+		noErr(t, "SetPasswordHash", s.SetPasswordHash(t.Context(), "alice", []byte("new-hash")))
+		got, err := s.UserByName(t.Context(), "alice")
+		noErr(t, "UserByName", err)
+		equal(t, "password hash", string(got.PasswordHash), "new-hash")
+		_, err = s.SessionUser(t.Context(), "hash-a", t0)
+		wantErr(t, "alice's session after the change", err, errs.ErrNotFound)
+		_, err = s.SessionUser(t.Context(), "hash-b", t0)
+		noErr(t, "bob's session", err)
+		wantErr(t, "SetPasswordHash of nobody", s.SetPasswordHash(t.Context(), "nobody", []byte("x")), errs.ErrNotFound)
+	}},
+	{"DeleteUserAndSessions", func(t *testing.T, s Store) {
+		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
+		noErr(t, "DeleteUser", s.DeleteUser(t.Context(), "bob"))
+		_, err := s.UserByName(t.Context(), "bob")
+		wantErr(t, "UserByName after delete", err, errs.ErrNotFound)
+		_, err = s.SessionUser(t.Context(), "hash-b", t0)
+		wantErr(t, "session after delete", err, errs.ErrNotFound)
+		wantErr(t, "second DeleteUser", s.DeleteUser(t.Context(), "bob"), errs.ErrNotFound)
+		got, err := s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers", got, []dashboard.User{alice})
+		// The name is free again.
+		mustCreateUser(t, s, "bob", dashboard.RoleModerator)
+	}},
 }

@@ -141,6 +141,38 @@
     note(err.message);
   }
 
+  // photoFailed turns the "Sending photo…" bubble into the failure itself, with the reason,
+  // rather than leaving it grey with the reason somewhere below.
+  function photoFailed(li, caption, err) {
+    hideTyping();
+    li.classList.add('failed');
+    li.textContent = '';
+    if (caption) {
+      var p = document.createElement('p');
+      p.textContent = caption;
+      li.appendChild(p);
+    }
+    var why = document.createElement('p');
+    why.className = 'failure';
+    why.setAttribute('role', 'alert');
+    why.textContent = 'Photo not sent: ' + err.message;
+    li.appendChild(why);
+    scroll();
+  }
+
+  // onTyping: the server queued a reply (event "typing", at = when it is due). "typing…" shows
+  // until a reply arrives, or a while after it was due if it never does.
+  function onTyping(e) {
+    var m;
+    try { m = JSON.parse(e.data); } catch (_) { return; }
+    var wait = Date.parse(m.at) - Date.now();
+    wait = isNaN(wait) ? 20000 : Math.min(Math.max(wait, 0) + 10000, 300000);
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, wait);
+    scroll();
+  }
+
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var msg = text.value;
@@ -178,7 +210,7 @@
       delete seen['c' + id];
       var shown = add({ id: 'c' + id, dir: 'in', text: caption, media: data.media });
       if (next && next.parentNode === list) list.insertBefore(shown, next);
-    }, function (err) { failed(li, err); });
+    }, function (err) { photoFailed(li, caption, err); });
   });
 
   // teamPlaying hides the "waiting for members" note once the team's conversation began
@@ -197,6 +229,7 @@
   });
   stream.addEventListener('ready', function () { body.dataset.ready = 'true'; });
   stream.addEventListener('message', teamPlaying);
+  stream.addEventListener('typing', onTyping);
   stream.onmessage = function (e) {
     var m;
     try { m = JSON.parse(e.data); } catch (_) { return; }

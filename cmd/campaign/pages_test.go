@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOptInWithoutWhatsApp: without WhatsApp the opt-in form's address answers with a page that
+// says why nobody can sign up (503), not Fiber's bare "Cannot GET".
+func TestOptInWithoutWhatsApp(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/fridge.yaml"}
+	})
+	visitor := newClient(t, srv.URL())
+	code, page := visitor.do(http.MethodGet, "/optin/fridge", "", nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(page, "not connected to WhatsApp") {
+		t.Errorf("/optin/fridge without WhatsApp: %d\n%s", code, page)
+	}
+	if code, page := visitor.do(http.MethodGet, "/optin/nope", "", nil); code != http.StatusNotFound || !strings.Contains(page, "no sign-up form") {
+		t.Errorf("/optin/nope: %d\n%s", code, page)
+	}
+}
+
+// TestTooBigPhotoSaysTheLimit: a photo over the limit gets 413 with a reason that says the
+// limit in MB, also when it is so big that Fiber's body limit refuses it before any route.
+func TestTooBigPhotoSaysTheLimit(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir())
+	ann := newClient(t, srv.URL())
+	ann.do(http.MethodGet, "/play/bouncer", "", nil)
+	for _, size := range []int{maxUpload + 1, maxUpload + 2<<20} {
+		code, body := ann.upload("/play/bouncer/media", "big.png", append(testPNG(t), make([]byte, size)...))
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "10 MB") || !strings.HasPrefix(body, "{") {
+			t.Errorf("%d bytes: %d %q, want 413 as JSON saying the 10 MB limit", size, code, body)
+		}
+	}
+}
+
+// TestTypingCueBeforeTheGreeting: in the real server the greeting, due after the persona's
+// delay, is announced to the open page ("typing" event, id t…) before it arrives.
+func TestTypingCueBeforeTheGreeting(t *testing.T) {
+	srv, clock := startServer(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := newClient(t, srv.URL())
+	ann.do(http.MethodGet, "/play/bouncer", "", nil)
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if strings.HasPrefix(ev.ID, "t") {
+				waitReply(t, clock, events, "nobody gets past")
+				return
+			}
+			if ev.Dir == "out" {
+				t.Fatalf("the greeting %q came without a typing cue before it", ev.Text)
+			}
+		case <-deadline:
+			t.Fatal("no typing cue and no greeting")
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// user runs `campaign user ARGS` on a data folder with stdin as given, and returns what it
+// printed and its error.
+func user(t *testing.T, data, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := userCmd(context.Background(), append(args, "--data", data), strings.NewReader(stdin), &out, &errOut, func(string) string { return "" })
+	return out.String(), err
+}
+
+func TestUserCommands(t *testing.T) {
+	data := t.TempDir()
+	must := func(out string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%v (printed %q)", err, out)
+		}
+		return out
+	}
+	must(user(t, data, "first-password\n", "add", "--name", "ann", "--role", "admin"))
+	must(user(t, data, "second-password\n", "add", "--name", "bob", "--role", "judge"))
+
+	// A taken name is said plainly, with the two ways out.
+	_, err := user(t, data, "another-password\n", "add", "--name", "ann", "--role", "moderator")
+	if err == nil {
+		t.Fatal("a second ann was added")
+	}
+	for _, want := range []string{`"ann" already exists`, "campaign user passwd --name ann", "campaign user remove --name ann"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("taken name: %q, want it to say %q", err, want)
+		}
+	}
+	if strings.Contains(strings.ToLower(err.Error()), "sqlite") || strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("taken name: the store's own error shows: %q", err)
+	}
+
+	out := must(user(t, data, "", "list"))
+	if !strings.Contains(out, "ann") || !strings.Contains(out, "admin") || !strings.Contains(out, "bob") || !strings.Contains(out, "judge") ||
+		strings.Index(out, "ann") > strings.Index(out, "bob") {
+		t.Errorf("list:\n%s", out)
+	}
+
+	if out := must(user(t, data, "a-new-password\n", "passwd", "--name", "bob")); !strings.Contains(out, `"bob"`) {
+		t.Errorf("passwd said %q", out)
+	}
+	if _, err := user(t, data, "short\n", "passwd", "--name", "bob"); err == nil || !strings.Contains(err.Error(), "10 characters") {
+		t.Errorf("passwd with a short password: %v", err)
+	}
+	if _, err := user(t, data, "a-new-password\n", "passwd", "--name", "nobody"); err == nil || !strings.Contains(err.Error(), `no user "nobody"`) {
+		t.Errorf("passwd of nobody: %v", err)
+	}
+
+	// The only admin stays; others go.
+	if _, err := user(t, data, "", "remove", "--name", "ann"); err == nil || !strings.Contains(err.Error(), "only admin") {
+		t.Errorf("removing the only admin: %v", err)
+	}
+	must(user(t, data, "", "remove", "--name", "bob"))
+	if _, err := user(t, data, "", "remove", "--name", "bob"); err == nil || !strings.Contains(err.Error(), `no user "bob"`) {
+		t.Errorf("removing bob twice: %v", err)
+	}
+	if out := must(user(t, data, "", "list")); strings.Contains(out, "bob") {
+		t.Errorf("bob still listed:\n%s", out)
+	}
+	if code, _, errOut := runCLI(t, "user", "rename"); code != 2 || !strings.Contains(errOut, "passwd") {
+		t.Errorf("unknown subcommand: exit %d, %q", code, errOut)
+	}
+}
+
+// TestCountsInCommandOutput: "1 state", "1 line", never "1 states".
+func TestCountsInCommandOutput(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	os.WriteFile(one, []byte("id: one\nstart: a\nstates:\n  a:\n    say: hi\n    final: true\n"), 0o600)
+	script := filepath.Join(dir, "one.rehearsal")
+	os.WriteFile(script, []byte("/wait 1h\n"), 0o600)
+	if code, _, errOut := runCLI(t, "validate", one); code != 0 || !strings.Contains(errOut, "1 state,") {
+		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "simulate", one, "--script", script); code != 0 || !strings.Contains(out, "(1 line)") {
+		t.Errorf("simulate: exit %d, %q %q, want it to count 1 line", code, out, errOut)
+	}
+	os.WriteFile(script, []byte("> hello\n"), 0o600) // "hi" comes unexpected
+	if code, _, errOut := runCLI(t, "simulate", one, "--script", script); code != 1 || !strings.Contains(errOut, "1 mismatch in") {
+		t.Errorf("simulate: exit %d, %q, want it to count 1 mismatch", code, errOut)
+	}
+}
