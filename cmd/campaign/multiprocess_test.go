@@ -38,7 +38,9 @@ func TestMultiProcessOnMongo(t *testing.T) {
 		perEach      = 8
 		servers      = 3
 	)
-	ctx, cancel := context.WithTimeout(t.Context(), 85*time.Second)
+	// A cap for a machine that is busy with other work, not a measure: FerretDB is slow, and the
+	// test waits for every reply, the killed server's leases running out included.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
 	bin := filepath.Join(t.TempDir(), "campaign")
