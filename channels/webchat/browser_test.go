@@ -47,6 +47,10 @@ func TestBrowser(t *testing.T) {
 			joined <- in.ParticipantID
 			return
 		}
+		if in.Text == "STOP" {
+			// Opted out: the engine answers nothing more, and queues nothing.
+			return
+		}
 		reply := map[engine.Kind]string{
 			engine.KindJoin:  "Evening. <b>I'm Sven</b>",
 			engine.KindText:  "Talk is cheap.",
@@ -147,6 +151,15 @@ func TestBrowser(t *testing.T) {
 	}
 	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)); !hidden {
 		t.Error("typing indicator shown after the reply to the photo")
+	}
+
+	// A message nobody answers (the server queues no reply) does not leave "typing…" standing.
+	typingHidden := chromedp.Poll[chromedp.Void](`document.getElementById('typing').hidden`, chromedp.WithPollingInterval(50*time.Millisecond))
+	wait, cancelWait := context.WithTimeout(ctx, 8*time.Second)
+	defer cancelWait()
+	if err := chromedp.Do(wait, chromedp.SendKeys(chromedp.CSS("#text"), "STOP"), chromedp.Click(chromedp.CSS("#send")),
+		waitCount(".msg.in", 3), typingHidden); err != nil {
+		t.Errorf("typing indicator still shown 8 s after a message no reply was queued for: %v", err)
 	}
 }
 

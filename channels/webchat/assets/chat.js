@@ -101,10 +101,13 @@
     scroll();
   }
 
+  // showTyping is the guess made on sending: a reply usually follows. It lasts only until the
+  // server would have said so (event "typing", onTyping), so a message nobody answers (after
+  // opting out, during a hand-off to a human) does not leave "typing…" standing.
   function showTyping() {
     typing.hidden = false;
     clearTimeout(typingTimer);
-    typingTimer = setTimeout(hideTyping, 20000);
+    typingTimer = setTimeout(hideTyping, 3000);
     scroll();
   }
   function hideTyping() {
