@@ -30,7 +30,9 @@ import (
 //	= state guest_list            the current participant is in that state
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply
-// fails the script as much as a missing one.
+// fails the script as much as a missing one. Except after a /wait straight after an action (no
+// < line between): time passed while the persona was still typing, so the next action comes
+// before the first one's replies are all out, and both actions' replies are expected after it.
 type Script struct {
 	File  string
 	Lines []Line
