@@ -194,3 +194,31 @@ func TestReplyWaitsForOneSentElsewhere(t *testing.T) {
 	}
 	wantTexts(t, append(slow.rec.texts(), other.texts()...), "One.", "Two.")
 }
+
+// TestAgentAndBroadcastWaitForTyping: an agent's reply or a broadcast made while the persona
+// still types an answer goes out after that answer.
+func TestAgentAndBroadcastWaitForTyping(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		say  func(h *env, pid string) error
+		want string
+	}{
+		{"Agent", func(h *env, pid string) error { return h.eng.AgentSay(h.ctx, pid, "chef", "A human here.") }, "A human here."},
+		{"Broadcast", func(h *env, _ string) error {
+			_, _, err := h.eng.Broadcast(h.ctx, "chatty", "chat", msg("News!"))
+			return err
+		}, "News!"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newEnv(t, chatty())
+			h.join("chatty", "ann")
+			h.receive("chatty", "ann", engine.Inbound{Kind: engine.KindText, Text: "hello"})
+			h.process()
+			h.clock.Advance(200 * time.Millisecond)
+			if err := tc.say(h, h.participant("chatty", "ann").ID); err != nil {
+				t.Fatal(err)
+			}
+			wantTexts(t, h.typeOut(10*time.Second), "Hello! Good to see you here, Ann.", tc.want)
+		})
+	}
+}
