@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
 // AgentSay queues a human agent's reply to a participant, due at once (an agent's typing was
-// real). It is written as a step of its own, so it is ordered with the bot's replies. A reply to
-// a participant who opted out is recorded as not sent (NotSentOptedOut) and AgentSay returns
-// an error wrapping ErrOptedOut.
+// real), or right after the persona's replies still being typed. It is written as a step of
+// its own, so it is ordered with the bot's replies. A reply to a participant who opted out is
+// recorded as not sent (NotSentOptedOut) and AgentSay returns an error wrapping ErrOptedOut.
 func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -29,8 +30,10 @@ func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string
 		s.Participant.Version++
 		s.Participant.UpdatedAt = now
 		s.Participant.Vars["agent"] = agent
+		due := later(now, p.LastReplyDue)
+		s.Participant.LastReplyDue = due
 		s.Outbox = []Outbound{{ParticipantID: p.ID, Campaign: p.Campaign, Channel: p.Channel,
-			To: p.Address, Text: text, DueAt: now, Status: StatusPending}}
+			To: p.Address, Text: text, DueAt: due, Status: StatusPending}}
 		s.Lines = holdBack(p, s.Outbox, now)
 		err = e.store.Commit(ctx, s)
 		if errors.Is(err, errs.ErrConflict) && attempt < 10 {
@@ -103,9 +106,10 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 			return campaigns.Render(s, vars)
 		}
 		out := e.render(d, p, msg, fill)
-		out.DueAt, out.BroadcastID = now, id
-		// Opted-out participants are not listed; one who opts out meanwhile is held back by
-		// the sender (SendDue).
+		// After the replies the persona may still be typing to them, not before. Opted-out
+		// participants are not listed; one who opts out meanwhile is held back by the sender
+		// (SendDue).
+		out.DueAt, out.BroadcastID = later(now, p.LastReplyDue), id
 		rows = append(rows, out)
 		holdBack(*p, rows[len(rows)-1:], now)
 	}
@@ -127,4 +131,12 @@ func (e *Engine) BroadcastReport(ctx context.Context, id string) (BroadcastRepor
 		return BroadcastReport{}, fmt.Errorf("engine: broadcast report %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

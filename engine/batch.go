@@ -132,9 +132,8 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 
 // sendGroups sends the claimed replies with up to e.sendConcurrency at once. Each group is one
 // recipient's replies in queue order and is sent by one goroutine in that order, stopping at
-// a reply left to be tried again. Sent replies
-// are recorded in one transaction at the end when the store can (batchSentMarker), otherwise
-// each as it goes.
+// a reply left to be tried again. Sent replies are recorded in one transaction at the end
+// when the store can (batchSentMarker), otherwise each as it goes.
 func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time) (int, error) {
 	bm, batch := e.store.(batchSentMarker)
 	var (

@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -140,46 +138,87 @@ func TestRetriedReplyIsNotOvertaken(t *testing.T) {
 	wantTexts(t, f.texts(), "One.", "Two.", "Three.", "One.", "Two.", "Three.")
 }
 
-// orderStore is a store shared with another process that holds the lease on the first reply
-// it sees: it is being sent there, slowly.
-type orderStore struct {
-	engine.Store
-	heldByOther string
+// blocking is a Sender whose first send waits until released, as a slow platform request would.
+type blocking struct {
+	started, release chan struct{}
+	rec              recorder
+	once             sync.Once
 }
 
-func (s *orderStore) Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error) {
-	var free []string
-	for _, k := range keys {
-		if k != s.heldByOther {
-			free = append(free, k)
-		}
+func (b *blocking) Send(ctx context.Context, out engine.Outbound) (string, error) {
+	first := false
+	b.once.Do(func() { first = true })
+	if first {
+		close(b.started)
+		<-b.release
 	}
-	return s.Store.Claim(ctx, owner, free, now, until)
+	return b.rec.Send(ctx, out)
 }
 
-// TestReplyWaitsForOneSentElsewhere: when another process holds the lease on a participant's
-// earlier reply (it is sending it), this one does not send their later reply alongside.
+// TestReplyWaitsForOneSentElsewhere: two engines (two processes) share the store. While one
+// is still sending a participant's first reply, the other, finding the second reply due,
+// leaves it alone instead of sending it alongside; it goes out after the first.
 func TestReplyWaitsForOneSentElsewhere(t *testing.T) {
-	d := def("two").state("chat", "", onText("", "")).build()
-	d.States["chat"].On[0].Say = says("One.", "Two.")
+	d := def("two").state("chat", "", onText("", "")).
+		with(func(d *campaigns.Definition) { d.Persona.DelayPerChar = 100 * time.Millisecond }).build()
+	d.States["chat"].On[0].Say = says("One.", "Two.") // due after 0.4s and 0.8s
 	h := newEnv(t, d)
 	h.join("two", "ann")
 	h.receive("two", "ann", engine.Inbound{Kind: engine.KindText, Text: "go"})
 	h.process()
-	due, err := h.db.DueOutbox(h.ctx, h.clock.Now(), 0)
-	if err != nil || len(due) != 2 {
-		t.Fatalf("due = %v, %v; want two replies", due, err)
-	}
-	s := &orderStore{Store: h.db, heldByOther: "outbox:" + strconv.FormatInt(due[0].ID, 10)}
-	cfg := h.cfg
-	cfg.Store = s
-	eng := engine.New(cfg)
-	rec := &recorder{}
-	eng.Handle("test", rec)
-	if _, err := eng.SendDue(h.ctx); err != nil && !errors.Is(err, context.Canceled) {
+
+	slow := &blocking{started: make(chan struct{}), release: make(chan struct{})}
+	a := engine.New(h.cfg)
+	a.Handle("test", slow)
+	other := &recorder{}
+	b := engine.New(h.cfg)
+	b.Handle("test", other)
+
+	h.clock.Advance(400 * time.Millisecond) // "One." is due, "Two." is not
+	done := make(chan error, 1)
+	go func() { _, err := a.SendDue(h.ctx); done <- err }()
+	<-slow.started
+	h.clock.Advance(400 * time.Millisecond) // "Two." is due too
+	if _, err := b.SendDue(h.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.texts(); len(got) != 0 {
-		t.Fatalf("sent %q while another process sends the reply before it", got)
+	if got := other.texts(); len(got) != 0 {
+		t.Fatalf("the second process sent %q while the first still sends the reply before it", got)
+	}
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SendDue(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, append(slow.rec.texts(), other.texts()...), "One.", "Two.")
+}
+
+// TestAgentAndBroadcastWaitForTyping: an agent's reply or a broadcast made while the persona
+// still types an answer goes out after that answer.
+func TestAgentAndBroadcastWaitForTyping(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		say  func(h *env, pid string) error
+		want string
+	}{
+		{"Agent", func(h *env, pid string) error { return h.eng.AgentSay(h.ctx, pid, "chef", "A human here.") }, "A human here."},
+		{"Broadcast", func(h *env, _ string) error {
+			_, _, err := h.eng.Broadcast(h.ctx, "chatty", "chat", msg("News!"))
+			return err
+		}, "News!"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newEnv(t, chatty())
+			h.join("chatty", "ann")
+			h.receive("chatty", "ann", engine.Inbound{Kind: engine.KindText, Text: "hello"})
+			h.process()
+			h.clock.Advance(200 * time.Millisecond)
+			if err := tc.say(h, h.participant("chatty", "ann").ID); err != nil {
+				t.Fatal(err)
+			}
+			wantTexts(t, h.typeOut(10*time.Second), "Hello! Good to see you here, Ann.", tc.want)
+		})
 	}
 }

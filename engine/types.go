@@ -364,9 +364,9 @@ type Store interface {
 	Commit(ctx context.Context, s Step) error
 	// DueOutbox returns up to limit pending replies due at or before now, in the order they
 	// were queued (by ID). It leaves out a participant's reply while one queued before it for
-	// the same participant is still pending and not due (a reply waiting out its backoff after
-	// a failed send), so a participant's replies go out in queue order: what it returns of
-	// one participant's replies is always the oldest of their pending ones.
+	// the same participant waits to be tried again (pending, Attempts > 0, not due: a failed
+	// send's backoff). The engine queues a participant's replies with rising due times, so
+	// what it returns of one participant's replies is always the oldest of their pending ones.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outbound, error)
 	// MarkSent records a delivered reply and adds it to the participant's transcript.
 	MarkSent(ctx context.Context, id int64, platformID string, at time.Time) error

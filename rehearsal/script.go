@@ -32,7 +32,9 @@ import (
 //	! participant opted out       the command before was refused, for this reason
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply
-// fails the script as much as a missing one.
+// fails the script as much as a missing one. Except after a /wait straight after an action (no
+// < line between): time passed while the persona was still typing, so the next action comes
+// before the first one's replies are all out, and both actions' replies are expected after it.
 type Script struct {
 	File  string
 	Lines []Line

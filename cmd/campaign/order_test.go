@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/store/mongo/mongotest"
 )
 
 // orderCampaign answers "hello" at length (6.5s of typing) and anything else briefly (0.4s):
@@ -74,11 +75,24 @@ func waitProcessed(t *testing.T, srv *server, text string) {
 }
 
 // TestWhatsAppRepliesKeepOrder: "hello" then, 0.2s later, "are you there?" on WhatsApp; the
-// Graph API receives the long answer to "hello" first.
+// Graph API receives the long answer to "hello" first, with either store.
 func TestWhatsAppRepliesKeepOrder(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { whatsAppRepliesKeepOrder(t, "") })
+	t.Run("MongoDB", func(t *testing.T) {
+		uri, stop, err := mongotest.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		whatsAppRepliesKeepOrder(t, uri)
+	})
+}
+
+func whatsAppRepliesKeepOrder(t *testing.T, mongoURI string) {
 	graph := graphtest.New(t)
 	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
 		c.Campaigns = []string{orderFile(t)}
+		c.MongoURI = mongoURI
 		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
 			VerifyToken: "verify-me", PhoneNumberID: waNumber}
 	})

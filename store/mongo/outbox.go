@@ -92,7 +92,7 @@ func (doc outboxDoc) outbound() engine.Outbound {
 
 // DueOutbox returns up to limit pending replies due at or before now, in queue order (all when
 // limit <= 0), each with its participant's LastInboundAt. A reply queued after one to the same
-// participant that is pending and not due yet is left out: it goes out after that one
+// participant that waits to be tried again is left out: it goes out after that one
 // (engine.Store). Those are found by a second query over the participants of the first's
 // rows (no $lookup, which FerretDB v1 lacks).
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
@@ -110,8 +110,8 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine
 	return out, nil
 }
 
-// inOrder drops from due the replies queued after a pending reply to the same participant
-// that is not due at now.
+// inOrder drops from due the replies queued after a reply to the same participant that waits
+// out its backoff (pending, tried before, not due at now).
 func (db *DB) inOrder(ctx context.Context, due []engine.Outbound, now time.Time) ([]engine.Outbound, error) {
 	var ids []string
 	for _, o := range due {
@@ -127,7 +127,7 @@ func (db *DB) inOrder(ctx context.Context, due []engine.Outbound, now time.Time)
 		ParticipantID string `bson:"participant_id"`
 	}
 	err := find(ctx, db.c(colOutbox), d("participant_id", d("$in", ids), "status", engine.StatusPending,
-		"due_at", d("$gt", ns(now))), options.Find().SetProjection(d("participant_id", 1)), &waiting)
+		"attempts", d("$gt", 0), "due_at", d("$gt", ns(now))), options.Find().SetProjection(d("participant_id", 1)), &waiting)
 	if err != nil || len(waiting) == 0 {
 		return due, err
 	}

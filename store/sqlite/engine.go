@@ -652,11 +652,11 @@ func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Lin
 
 // DueOutbox returns up to limit pending replies due at or before now, in the order they were
 // queued (all of them when limit <= 0), leaving out those queued after a reply to the same
-// participant that is pending and not due yet: they go out after it (engine.Store).
+// participant that waits to be tried again: they go out after it (engine.Store).
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
 	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
-			AND e.status = 'pending' AND e.id < o.id AND e.due_at > ?)
+			AND e.status = 'pending' AND e.attempts > 0 AND e.id < o.id AND e.due_at > ?)
 		ORDER BY o.id LIMIT ?`,
 		unixNano(now), unixNano(now), noLimit(limit))
 	if err != nil {

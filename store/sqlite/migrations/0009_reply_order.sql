@@ -1,6 +1,7 @@
--- A participant's replies go out in the order they were queued: a later step's replies are
--- typed after the last one queued (last_reply_due), and a reply waits while one queued before
--- it for the same participant is pending and not due (a retry's backoff). The partial index
--- finds those few pending rows without reading the participant's sent ones.
+-- A participant's replies go out in the order they were queued. A later step's replies are
+-- typed after the last one queued (last_reply_due), so due times rise with ids; only a retry
+-- puts a reply's due time after a later one's. DueOutbox holds a reply back while an older
+-- reply of the same participant waits out its backoff: the partial index holds just those
+-- retried rows, so the common reply, sent at the first attempt, costs no index entry.
 ALTER TABLE participants ADD COLUMN last_reply_due INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX outbox_pending_participant ON outbox (participant_seq, id) WHERE status = 'pending';
+CREATE INDEX outbox_retried ON outbox (participant_seq, id) WHERE status = 'pending' AND attempts > 0;
