@@ -56,24 +56,14 @@ func (m moment) String() string {
 	return m.at.Format("2006-01-02 15:04")
 }
 
-// formatDuration writes a duration the way definitions do (2d, 4d9h, 36h, 30m).
+// formatDuration writes a duration the way definitions do (2d, 4d9h, 36h, 30m): like
+// fmtDuration, with whole days in front of the rest.
 func formatDuration(d time.Duration) string {
-	day := 24 * time.Hour
-	if d >= day {
-		days, rest := d/day, d%day
-		if rest == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%s", days, strings.TrimSuffix(strings.TrimSuffix(rest.String(), "0s"), "0m"))
+	const day = 24 * time.Hour
+	if d > day && d%day != 0 {
+		return fmt.Sprintf("%dd", d/day) + fmtDuration(d%day)
 	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return fmtDuration(d)
 }
 
 // moment reads a date, or a duration that counts from the campaign's launch.

@@ -2,7 +2,6 @@ package webchat_test
 
 import (
 	"context"
-	"os/exec"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -100,32 +99,4 @@ func TestBrowserButtons(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Reload(), waitCount(`.msg.out[data-id="l1"] .choice[data-choice="rules"]`, 1)); err != nil {
 		t.Fatalf("reload: %v\n%s", err, dump())
 	}
-}
-
-// mustChromium starts headless Chromium for one test; the context ends with the test.
-func mustChromium(t *testing.T) context.Context {
-	t.Helper()
-	var chrome string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chrome = p
-			break
-		}
-	}
-	if chrome == "" {
-		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	if err := chromedp.Do(bctx); err != nil {
-		cancelBrowser()
-		cancelAlloc()
-		t.Fatalf("start Chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
-	return ctx
 }

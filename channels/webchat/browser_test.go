@@ -3,7 +3,6 @@ package webchat_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,19 +22,6 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test in -short mode")
 	}
-	var chrome string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chrome = p
-			break
-		}
-	}
-	if chrome == "" {
-		// A failure, not a skip: `make test` installs it, and a browser test that silently
-		// does not run proves nothing.
-		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
-	}
-
 	h := MustHarness(t)
 	var outID atomic.Int64
 	// The greeting is queued with the persona's delay: the page shows "typing…" until the
@@ -65,18 +51,7 @@ func TestBrowser(t *testing.T) {
 	os.WriteFile(png, fakePNG(64), 0o600)
 	os.WriteFile(notPNG, []byte("#!/bin/sh\n"), 0o600)
 
-	// Chromium keeps its profile and its singleton socket folder (under TMPDIR) in folders the
-	// test removes.
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
+	bctx := startChromium(t)
 	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
 	defer cancel()
 
@@ -170,16 +145,6 @@ func TestBrowserTeams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test in -short mode")
 	}
-	var chrome string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chrome = p
-			break
-		}
-	}
-	if chrome == "" {
-		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
-	}
 	h := mustTeamHarness(t, time.Now)
 	base := h.MustServe(t)
 	runCtx, stop := context.WithCancel(context.Background())
@@ -187,16 +152,7 @@ func TestBrowserTeams(t *testing.T) {
 	go func() { defer close(done); h.eng.Run(runCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
-	defer cancelAlloc()
-	annCtx, cancelAnn := chromedp.NewContext(actx)
-	defer cancelAnn()
-	if err := chromedp.Do(annCtx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
+	annCtx := startChromium(t)
 	// A browser context of its own: Bob has his own cookie, so his own browser id.
 	bobCtx, cancelBob := chromedp.NewContext(annCtx, chromedp.WithNewBrowserContext())
 	defer cancelBob()

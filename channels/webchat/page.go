@@ -68,6 +68,11 @@ type pageView struct {
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
 	v.CSS, v.JS = p.css, p.js
+	return p.send(ctx, status, name, v)
+}
+
+// send executes the template name with v and answers with it, with the page's headers.
+func (p *pageRenderer) send(ctx *fiber.Ctx, status int, name string, v any) error {
 	var buf bytes.Buffer
 	if err := p.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
 		return err
@@ -172,14 +177,5 @@ func (p *pageRenderer) renderElsewhere(ctx *fiber.Ctx, d *campaigns.Definition) 
 	} else if d.RunsOn("whatsapp") {
 		v.OptIn = "/optin/" + url.PathEscape(d.ID)
 	}
-	var buf bytes.Buffer
-	if err := p.tmpl.ExecuteTemplate(&buf, "elsewhere.html", v); err != nil {
-		return err
-	}
-	ctx.Set("Content-Security-Policy", p.csp)
-	ctx.Set("X-Content-Type-Options", "nosniff")
-	ctx.Set("Referrer-Policy", "same-origin")
-	ctx.Set("Cache-Control", "no-store")
-	ctx.Type("html", "utf-8")
-	return ctx.Status(fiber.StatusNotFound).Send(buf.Bytes())
+	return p.send(ctx, fiber.StatusNotFound, "elsewhere.html", v)
 }
