@@ -32,7 +32,7 @@ var (
 )
 
 // engineVars are set by the engine itself and cannot be the target of a save action.
-var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry", "lang",
+var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.

@@ -422,6 +422,33 @@ func TestNoProblemWhenTheRuleIsMet(t *testing.T) {
 	}
 }
 
+// TestSaveLanguage: a participant's language is chosen by saving it, the only way a
+// campaign in two languages can speak the second one.
+func TestSaveLanguage(t *testing.T) {
+	src := `id: demo
+languages: [nl, en]
+start: a
+states:
+  a:
+    say:
+      text: {nl: "Welke taal? / Which language?", en: "Welke taal? / Which language?"}
+      buttons:
+        - {id: nl, title: {nl: Nederlands, en: Nederlands}}
+        - {id: en, title: {nl: English, en: English}}
+    on:
+      - choice: [nl, en]
+        save: {var: lang}
+        goto: b
+  b:
+    say: {nl: Doei, en: Bye}
+    final: true
+`
+	def, probs := campaigns.Parse("demo.yaml", []byte(src))
+	if def == nil || len(probs) > 0 {
+		t.Fatalf("want no problem, got %v", probs)
+	}
+}
+
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
