@@ -30,6 +30,8 @@ type Reply struct {
 	To      string
 	Text    string
 	Buttons []string
+	// ButtonIDs are the ids of Buttons, in the same order: what /choose takes.
+	ButtonIDs []string
 }
 
 // Player plays one campaign against a real engine and store in a temporary folder.
@@ -448,6 +450,7 @@ func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
 	r := Reply{To: out.To, Text: out.Text}
 	for _, b := range out.Buttons {
 		r.Buttons = append(r.Buttons, b.Title)
+		r.ButtonIDs = append(r.ButtonIDs, b.ID)
 		if o.titles == nil {
 			o.titles = map[string]map[string]string{}
 		}

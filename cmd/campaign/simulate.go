@@ -101,7 +101,12 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			}
 			fmt.Fprintf(stdout, "  %s%s: %s\n", persona, to, r.Text)
 			if len(r.Buttons) > 0 {
-				fmt.Fprintf(stdout, "      [%s]\n", strings.Join(r.Buttons, "] ["))
+				// /choose takes the id, which the participant never sees: show it.
+				bs := make([]string, len(r.Buttons))
+				for i, title := range r.Buttons {
+					bs[i] = "[" + title + "](" + r.ButtonIDs[i] + ")"
+				}
+				fmt.Fprintf(stdout, "      %s\n", strings.Join(bs, " "))
 			}
 		}
 		if refused != nil {
