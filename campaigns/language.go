@@ -1137,6 +1137,11 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 
 func (p *parser) save(f field, what string) *Save {
 	s := &Save{As: "text"}
+	if f.val.Kind == yaml.ScalarNode && varNameRe.MatchString(f.val.Value) {
+		// save: answer is the shorthand a reader guesses first; show them the form.
+		p.errf(f.val, "save must be a mapping like save: {var: %s}, not a single value", f.val.Value)
+		return s
+	}
 	fs := p.mapping(f.val, "save", "var", "as", "min", "max", "invalid")
 	if fs == nil {
 		return s

@@ -321,6 +321,7 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:9:9: take needs full: the state to go to when the pool \"guest_list\" has no places left"},
 		{"FullUndefined", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guest_list\n        full: ful\n        goto: b", 1),
 			"demo.yaml:10:15: full: state \"ful\" is not defined"},
+		{"SaveShorthand", r(valid, "goto: b", "save: answer\n        goto: b", 1), "demo.yaml:8:15: save must be a mapping like save: {var: answer}, not a single value"},
 		{"SaveReserved", r(valid, "goto: b", "save: {var: code}\n        goto: b", 1), "demo.yaml:8:21: save var \"code\" is set by the engine; choose another name"},
 		{"SaveNeedsInvalid", r(valid, "goto: b", "save: {var: age, as: age, min: 16}\n        goto: b", 1),
 			"demo.yaml:8:15: save as age needs invalid: what to say when the answer is not a valid age"},
