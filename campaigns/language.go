@@ -283,6 +283,10 @@ func (p *parser) schedule(f field) {
 		s.end = p.moment(g, "schedule end", s.Location)
 		if before, ok := s.start.before(s.end); ok && !before {
 			p.errf(g.val, "schedule ends (%s) before it starts (%s)", s.end, s.start)
+		} else if s.start.set() && s.end.set() && s.end.fromLaunch && !s.start.fromLaunch {
+			// The two cannot be compared before the launch; the usual slip is a launch
+			// well ahead of a dated start.
+			p.warnf(g.val, "schedule end (%s) counts from the launch but start (%s) is a date: launched long before the start, it would end before it opens (write both as dates, or both as times after launch)", s.end, s.start)
 		}
 	}
 	if g, ok := fs["hard_stop"]; ok {

@@ -218,6 +218,8 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:1:36: schedule ends (2025-06-01 00:00) before it starts (2025-06-02 00:00)"},
 		{"ScheduleAfterLaunchEndsBeforeStart", "schedule: {start: 2d, end: 1d}\n" + valid,
 			"demo.yaml:1:28: schedule ends (1d after launch) before it starts (2d after launch)"},
+		{"ScheduleMixesDateAndLaunch", "schedule: {start: 2030-01-01, end: 10m}\n" + valid,
+			"demo.yaml:1:36: warning: schedule end (10m after launch) counts from the launch but start (2030-01-01 00:00) is a date: launched long before the start, it would end before it opens (write both as dates, or both as times after launch)"},
 		{"HardStopWithoutEnd", "schedule: {hard_stop: 2025-06-02}\n" + valid,
 			"demo.yaml:1:12: schedule hard_stop needs an end: it is when those who joined before the end stop being answered"},
 		{"HardStopBeforeEnd", "schedule: {end: 10d, hard_stop: 9d}\n" + valid,
