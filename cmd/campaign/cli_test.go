@@ -108,3 +108,16 @@ func TestSimulateShowsButtonIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulateShowsSeconds: a timed question counts seconds, so the clock shows them.
+func TestSimulateShowsSeconds(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte("id: c\nstart: a\nstates:\n  a:\n    say: Quick!\n    on:\n      - after: 20s\n        end: true\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("hi\n/wait 19s\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "(ann is in state a, Mon 5 Jan 09:00:19)") {
+		t.Errorf("output lacks the seconds:\n%s", out.String())
+	}
+}
