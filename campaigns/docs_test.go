@@ -59,7 +59,8 @@ func yamlSnippets(t *testing.T, path string) []docSnippet {
 // definition and is checked as written; any other is a part (some top-level keys, states, a
 // say, transitions) and is put into the smallest campaign around it, with a final state for
 // every goto it names that it does not define, and the templates and pools it refers to.
-// Warnings are allowed: a part on its own often declares what nothing else uses.
+// Warnings are allowed in a part, which on its own often declares what nothing else uses, but
+// not in a whole definition.
 func TestDocSnippetsValidate(t *testing.T) {
 	for doc, least := range map[string]int{"../docs/definitions.md": 15, "../docs/whatsapp.md": 1} {
 		snippets := yamlSnippets(t, doc)
@@ -73,12 +74,22 @@ func TestDocSnippetsValidate(t *testing.T) {
 				continue
 			}
 			// The lines of the problems are those of the text as checked, shown below them.
+			// A whole definition is what a reader copies to start from: not even a warning.
 			_, probs := campaigns.Parse("snippet", src)
-			if probs.HasErrors() {
+			if probs.HasErrors() || len(probs) > 0 && whole(s.src) {
 				t.Errorf("%s:%d: the example does not validate:\n%s\nas checked:\n%s", doc, s.line, probs.Error(), src)
 			}
 		}
 	}
+}
+
+// whole reports whether a snippet is a whole definition (it has an id).
+func whole(src string) bool {
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(src), &doc) != nil || len(doc.Content) == 0 {
+		return false
+	}
+	return doc.Content[0].Kind == yaml.MappingNode && mapGet(doc.Content[0], "id") != nil
 }
 
 func wrapSnippet(src string) ([]byte, error) {
