@@ -3,8 +3,14 @@ package campaigns_test
 import (
 	"bufio"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -216,4 +222,59 @@ func mapKeys(n *yaml.Node, key string) []string {
 		keys = append(keys, m.Content[i].Value)
 	}
 	return keys
+}
+
+// TestEveryMessageIsDocumented: docs/definitions.md lists every message validate can give.
+// Each p.errf and p.warnf format of the package must appear there, at least its longest
+// literal part (the docs write "…" where the format has a verb).
+func TestEveryMessageIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/definitions.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	verb := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	n := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(node ast.Node) bool {
+			call, ok := node.(*ast.CallExpr)
+			if !ok || len(call.Args) < 2 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "errf" && sel.Sel.Name != "warnf" {
+				return true
+			}
+			lit, ok := call.Args[1].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			format, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			longest := ""
+			for _, part := range verb.Split(format, -1) {
+				if part = strings.TrimSpace(part); len(part) > len(longest) {
+					longest = part
+				}
+			}
+			if len(longest) >= 10 && !strings.Contains(string(doc), longest) {
+				t.Errorf("%s: message %q is not in docs/definitions.md (looked for %q)", fset.Position(call.Pos()), format, longest)
+			}
+			return true
+		})
+	}
+	if n < 100 {
+		t.Fatalf("found %d messages; the search is broken", n)
+	}
 }
