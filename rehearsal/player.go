@@ -179,6 +179,16 @@ func (p *Player) State(ctx context.Context) (string, error) {
 	return pt.State, nil
 }
 
+// Finished reports whether the current participant's run has ended (a final state, an
+// end: true, opting out or declining consent): they stay in the state they ended in.
+func (p *Player) Finished(ctx context.Context) (bool, error) {
+	pt, err := p.db.Participant(ctx, p.participantID())
+	if err != nil {
+		return false, err
+	}
+	return pt.Finished, nil
+}
+
 func (p *Player) participantID() string {
 	return engine.ParticipantID(p.def.ID, Channel, p.who)
 }

@@ -121,3 +121,18 @@ func TestSimulateShowsSeconds(t *testing.T) {
 		t.Errorf("output lacks the seconds:\n%s", out.String())
 	}
 }
+
+// TestSimulateSaysFinished: after end: true the participant stays in the state it ended in;
+// the status line says the run is over, so a tester does not expect the state to answer.
+func TestSimulateSaysFinished(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte("id: c\nstart: a\nstates:\n  a:\n    say: Bye?\n    on:\n      - text: bye\n        end: true\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("hi\nbye\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "(ann is in state a, Mon 5 Jan 09:00:00)") ||
+		!strings.Contains(out.String(), "(ann has finished, in state a, Mon 5 Jan 09:00:00)") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

@@ -113,7 +113,11 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			fmt.Fprintf(stdout, "  ! %s\n", refused.Reason)
 		}
 		if st, err := p.State(ctx); err == nil {
-			fmt.Fprintf(stdout, "  (%s is in state %s, %s)\n", p.Who(), st, p.Now().Format("Mon 2 Jan 15:04:05"))
+			is := "is"
+			if done, _ := p.Finished(ctx); done {
+				is = "has finished,"
+			}
+			fmt.Fprintf(stdout, "  (%s %s in state %s, %s)\n", p.Who(), is, st, p.Now().Format("Mon 2 Jan 15:04:05"))
 		}
 	}
 }
