@@ -349,6 +349,15 @@ func init() {
 			return p.eng.AgentSay(ctx, p.participantID(), "agent", strings.Join(args, " "))
 		}},
 		"/handback": {"/handback", func(ctx context.Context, p *Player, _ []string) error {
+			pt, err := p.db.Participant(ctx, p.participantID())
+			if err != nil {
+				return fmt.Errorf("/handback: %s: %w", p.who, err)
+			}
+			// The engine ignores a hand-back of a conversation no human has; in a script it
+			// is a mistake, which should not pass unnoticed.
+			if st := p.def.States[pt.State]; engine.Closed(pt) == nil && st != nil && st.Handoff == "" {
+				return fmt.Errorf("/handback: %s is in state %q, which does not hand off to a human", p.who, pt.State)
+			}
 			return p.eng.Handback(ctx, p.participantID(), "agent")
 		}},
 		"/broadcast": {"/broadcast STATE TEXT", func(ctx context.Context, p *Player, args []string) error {
