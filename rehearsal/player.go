@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -189,6 +191,23 @@ func (p *Player) Finished(ctx context.Context) (bool, error) {
 	return pt.Finished, nil
 }
 
+// unheard reports whether a message from the current participant reaches the campaign on no
+// channel it runs on: a stranger's message that is not an entry keyword, on a campaign that is
+// on WhatsApp and not on the web chat. WhatsApp routes such a message to no campaign with
+// keywords (the web chat, by contrast, joins whoever opens it), so nobody answers it.
+func (p *Player) unheard(ctx context.Context, in engine.Inbound) (bool, error) {
+	chs := p.def.Channels
+	if in.Kind == engine.KindOptIn || !slices.Contains(chs, "whatsapp") || slices.Contains(chs, "webchat") {
+		return false, nil
+	}
+	_, err := p.db.Participant(ctx, p.participantID())
+	if !errors.Is(err, errs.ErrNotFound) {
+		return false, nil
+	}
+	_, ok, err := p.eng.Route(ctx, "whatsapp", p.who, in.Text, "")
+	return !ok, err
+}
+
 func (p *Player) participantID() string {
 	return engine.ParticipantID(p.def.ID, Channel, p.who)
 }
@@ -197,6 +216,9 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 	if t, ok := p.teams[p.names[p.who]]; ok && t.ID == p.who && !engine.TeamReady(p.def, t) {
 		// As the web chat does: a team short of members cannot send yet.
 		return fmt.Errorf("team %s has %d of the %d members it needs to play: /as SOMEONE, then /join %s", t.Name, len(t.Members), p.def.Teams.MinSize, t.Name)
+	}
+	if out, err := p.unheard(ctx, in); out || err != nil {
+		return err
 	}
 	p.seq++
 	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who

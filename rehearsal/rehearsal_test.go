@@ -251,3 +251,24 @@ func TestHandbackOutsideHandoffFails(t *testing.T) {
 		t.Fatalf("failures:\n%s\nwant %q", strings.Join(got, "\n"), want)
 	}
 }
+
+// TestStrangerOnWhatsAppNeedsKeyword: a campaign only on WhatsApp is joined with its entry
+// keyword; a stranger's other text reaches no campaign there, so the rehearsal answers it
+// with silence too instead of a welcome WhatsApp would never send.
+func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
+	def, probs := campaigns.LoadFile("../campaigns/examples/news.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "stranger.rehearsal")
+	os.WriteFile(path, []byte(`> hallo
+/photo
+> NRCQ ON
+< Welkom bij NRC Q!*
+> hallo
+< Dit nummer leest niet mee.*
+`), 0o600)
+	if got := replay(t, def, path); len(got) > 0 {
+		t.Fatalf("failures:\n%s", strings.Join(got, "\n"))
+	}
+}
