@@ -32,7 +32,7 @@ var (
 )
 
 // engineVars are set by the engine itself and cannot be the target of a save action.
-var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry", "lang",
+var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
@@ -283,6 +283,10 @@ func (p *parser) schedule(f field) {
 		s.end = p.moment(g, "schedule end", s.Location)
 		if before, ok := s.start.before(s.end); ok && !before {
 			p.errf(g.val, "schedule ends (%s) before it starts (%s)", s.end, s.start)
+		} else if s.start.set() && s.end.set() && s.end.fromLaunch && !s.start.fromLaunch {
+			// The two cannot be compared before the launch; the usual slip is a launch
+			// well ahead of a dated start.
+			p.warnf(g.val, "schedule end (%s) counts from the launch but start (%s) is a date: launched long before the start, it would end before it opens (write both as dates, or both as times after launch)", s.end, s.start)
 		}
 	}
 	if g, ok := fs["hard_stop"]; ok {
@@ -1137,6 +1141,11 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 
 func (p *parser) save(f field, what string) *Save {
 	s := &Save{As: "text"}
+	if f.val.Kind == yaml.ScalarNode && varNameRe.MatchString(f.val.Value) {
+		// save: answer is the shorthand a reader guesses first; show them the form.
+		p.errf(f.val, "save must be a mapping like save: {var: %s}, not a single value", f.val.Value)
+		return s
+	}
 	fs := p.mapping(f.val, "save", "var", "as", "min", "max", "invalid")
 	if fs == nil {
 		return s

@@ -218,6 +218,8 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:1:36: schedule ends (2025-06-01 00:00) before it starts (2025-06-02 00:00)"},
 		{"ScheduleAfterLaunchEndsBeforeStart", "schedule: {start: 2d, end: 1d}\n" + valid,
 			"demo.yaml:1:28: schedule ends (1d after launch) before it starts (2d after launch)"},
+		{"ScheduleMixesDateAndLaunch", "schedule: {start: 2030-01-01, end: 10m}\n" + valid,
+			"demo.yaml:1:36: warning: schedule end (10m after launch) counts from the launch but start (2030-01-01 00:00) is a date: launched long before the start, it would end before it opens (write both as dates, or both as times after launch)"},
 		{"HardStopWithoutEnd", "schedule: {hard_stop: 2025-06-02}\n" + valid,
 			"demo.yaml:1:12: schedule hard_stop needs an end: it is when those who joined before the end stop being answered"},
 		{"HardStopBeforeEnd", "schedule: {end: 10d, hard_stop: 9d}\n" + valid,
@@ -321,6 +323,11 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:9:9: take needs full: the state to go to when the pool \"guest_list\" has no places left"},
 		{"FullUndefined", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guest_list\n        full: ful\n        goto: b", 1),
 			"demo.yaml:10:15: full: state \"ful\" is not defined"},
+		{"SaveLangFromChoice", "languages: [nl, en]\n" + r(valid, "text: [yes, ja]\n        goto: b", "choice: [nl, english]\n        save: {var: lang}\n        goto: b", 1),
+			"demo.yaml:8:9: warning: save var \"lang\": choice \"english\" is not one of languages (nl, en), so who taps it gets nl; give each language's button its code as id"},
+		{"SaveLangFromText", "languages: [nl, en]\n" + r(valid, "text: [yes, ja]\n        goto: b", "text: any\n        save: {var: lang}\n        goto: b", 1),
+			"demo.yaml:8:9: warning: save var \"lang\" from a text sets the language only when the answer is a code of languages (nl, en); offer a button per language with its code as id"},
+		{"SaveShorthand", r(valid, "goto: b", "save: answer\n        goto: b", 1), "demo.yaml:8:15: save must be a mapping like save: {var: answer}, not a single value"},
 		{"SaveReserved", r(valid, "goto: b", "save: {var: code}\n        goto: b", 1), "demo.yaml:8:21: save var \"code\" is set by the engine; choose another name"},
 		{"SaveNeedsInvalid", r(valid, "goto: b", "save: {var: age, as: age, min: 16}\n        goto: b", 1),
 			"demo.yaml:8:15: save as age needs invalid: what to say when the answer is not a valid age"},
@@ -419,6 +426,33 @@ func TestNoProblemWhenTheRuleIsMet(t *testing.T) {
 				t.Errorf("want no problem, got %v", probs)
 			}
 		})
+	}
+}
+
+// TestSaveLanguage: a participant's language is chosen by saving it, the only way a
+// campaign in two languages can speak the second one.
+func TestSaveLanguage(t *testing.T) {
+	src := `id: demo
+languages: [nl, en]
+start: a
+states:
+  a:
+    say:
+      text: {nl: "Welke taal? / Which language?", en: "Welke taal? / Which language?"}
+      buttons:
+        - {id: nl, title: {nl: Nederlands, en: Nederlands}}
+        - {id: en, title: {nl: English, en: English}}
+    on:
+      - choice: [nl, en]
+        save: {var: lang}
+        goto: b
+  b:
+    say: {nl: Doei, en: Bye}
+    final: true
+`
+	def, probs := campaigns.Parse("demo.yaml", []byte(src))
+	if def == nil || len(probs) > 0 {
+		t.Fatalf("want no problem, got %v", probs)
 	}
 }
 

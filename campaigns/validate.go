@@ -32,6 +32,7 @@ func (p *parser) validate() {
 	// mostly echo them (a misspelt goto is also a state with no way out).
 	if !p.probs.HasErrors() {
 		p.checkShadowed()
+		p.checkLanguageSaves()
 		p.checkChoices()
 		p.checkWindow()
 		p.checkGraph()
@@ -146,6 +147,28 @@ func triggerKey(t *Transition) []string {
 		return []string{string(t.Kind)}
 	}
 	return nil
+}
+
+// checkLanguageSaves warns about a save into lang that cannot set a language: the engine
+// takes the saved value as a language code and falls back to the first language otherwise.
+func (p *parser) checkLanguageSaves() {
+	langs := p.def.Languages
+	for _, name := range p.def.Order {
+		for _, t := range p.def.States[name].On {
+			if t.Save == nil || t.Save.Var != "lang" {
+				continue
+			}
+			if t.Kind != OnChoice {
+				p.warnf(t.triggerNode, "save var \"lang\" from a text sets the language only when the answer is a code of languages (%s); offer a button per language with its code as id", strings.Join(langs, ", "))
+				continue
+			}
+			for _, c := range t.Choices {
+				if !contains(langs, c) {
+					p.warnf(t.triggerNode, "save var \"lang\": choice %q is not one of languages (%s), so who taps it gets %s; give each language's button its code as id", c, strings.Join(langs, ", "), langs[0])
+				}
+			}
+		}
+	}
 }
 
 // checkShadowed warns about transitions that can never fire, because an earlier one of the

@@ -68,10 +68,13 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 
 	// The schedule's end stops newcomers: whoever is playing plays on (their answers, timers
 	// and rounds) until the hard stop or the campaign is closed. A finished participant
-	// starting over is a newcomer.
+	// starting over is a newcomer; one who opted out during their run and comes back to it
+	// (one try per person) is not: it is the try they began before the end.
 	why := ""
 	if !s.Created {
-		why = e.unavailable(cur, now, !p.Finished)
+		resumes := p.State == StateOptedOut && !cur.Repeat && p.Vars[varStarted] != "" &&
+			def.States[p.Vars[varLeft]] != nil
+		why = e.unavailable(cur, now, !p.Finished || resumes)
 	}
 	switch {
 	case s.Created:

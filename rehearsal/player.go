@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -30,6 +32,8 @@ type Reply struct {
 	To      string
 	Text    string
 	Buttons []string
+	// ButtonIDs are the ids of Buttons, in the same order: what /choose takes.
+	ButtonIDs []string
 }
 
 // Player plays one campaign against a real engine and store in a temporary folder.
@@ -177,6 +181,33 @@ func (p *Player) State(ctx context.Context) (string, error) {
 	return pt.State, nil
 }
 
+// Finished reports whether the current participant's run has ended (a final state, an
+// end: true, opting out or declining consent): they stay in the state they ended in.
+func (p *Player) Finished(ctx context.Context) (bool, error) {
+	pt, err := p.db.Participant(ctx, p.participantID())
+	if err != nil {
+		return false, err
+	}
+	return pt.Finished, nil
+}
+
+// unheard reports whether a message from the current participant reaches the campaign on no
+// channel it runs on: a stranger's message that is not an entry keyword, on a campaign that is
+// on WhatsApp and not on the web chat. WhatsApp routes such a message to no campaign with
+// keywords (the web chat, by contrast, joins whoever opens it), so nobody answers it.
+func (p *Player) unheard(ctx context.Context, in engine.Inbound) (bool, error) {
+	chs := p.def.Channels
+	if in.Kind == engine.KindOptIn || !slices.Contains(chs, "whatsapp") || slices.Contains(chs, "webchat") {
+		return false, nil
+	}
+	_, err := p.db.Participant(ctx, p.participantID())
+	if !errors.Is(err, errs.ErrNotFound) {
+		return false, nil
+	}
+	_, ok, err := p.eng.Route(ctx, "whatsapp", p.who, in.Text, "")
+	return !ok, err
+}
+
 func (p *Player) participantID() string {
 	return engine.ParticipantID(p.def.ID, Channel, p.who)
 }
@@ -185,6 +216,9 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 	if t, ok := p.teams[p.names[p.who]]; ok && t.ID == p.who && !engine.TeamReady(p.def, t) {
 		// As the web chat does: a team short of members cannot send yet.
 		return fmt.Errorf("team %s has %d of the %d members it needs to play: /as SOMEONE, then /join %s", t.Name, len(t.Members), p.def.Teams.MinSize, t.Name)
+	}
+	if out, err := p.unheard(ctx, in); out || err != nil {
+		return err
 	}
 	p.seq++
 	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who
@@ -337,6 +371,15 @@ func init() {
 			return p.eng.AgentSay(ctx, p.participantID(), "agent", strings.Join(args, " "))
 		}},
 		"/handback": {"/handback", func(ctx context.Context, p *Player, _ []string) error {
+			pt, err := p.db.Participant(ctx, p.participantID())
+			if err != nil {
+				return fmt.Errorf("/handback: %s: %w", p.who, err)
+			}
+			// The engine ignores a hand-back of a conversation no human has; in a script it
+			// is a mistake, which should not pass unnoticed.
+			if st := p.def.States[pt.State]; engine.Closed(pt) == nil && st != nil && st.Handoff == "" {
+				return fmt.Errorf("/handback: %s is in state %q, which does not hand off to a human", p.who, pt.State)
+			}
 			return p.eng.Handback(ctx, p.participantID(), "agent")
 		}},
 		"/broadcast": {"/broadcast STATE TEXT", func(ctx context.Context, p *Player, args []string) error {
@@ -448,6 +491,7 @@ func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
 	r := Reply{To: out.To, Text: out.Text}
 	for _, b := range out.Buttons {
 		r.Buttons = append(r.Buttons, b.Title)
+		r.ButtonIDs = append(r.ButtonIDs, b.ID)
 		if o.titles == nil {
 			o.titles = map[string]map[string]string{}
 		}

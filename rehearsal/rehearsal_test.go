@@ -231,3 +231,44 @@ func TestRefusalsAreReported(t *testing.T) {
 		}
 	}
 }
+
+// TestHandbackOutsideHandoffFails: a hand-back of a conversation no human has is a mistake
+// in the script (the agent's dashboard offers none), not a silent no-op.
+func TestHandbackOutsideHandoffFails(t *testing.T) {
+	def, probs := campaigns.LoadFile("testdata/contract/newuser-hospital.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "handback.rehearsal")
+	os.WriteFile(path, []byte(`> DESK
+< Hello ann*
+< What can I help you with?
+/handback
+`), 0o600)
+	got := replay(t, def, path)
+	want := path + `:4: /handback: ann is in state "menu", which does not hand off to a human`
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("failures:\n%s\nwant %q", strings.Join(got, "\n"), want)
+	}
+}
+
+// TestStrangerOnWhatsAppNeedsKeyword: a campaign only on WhatsApp is joined with its entry
+// keyword; a stranger's other text reaches no campaign there, so the rehearsal answers it
+// with silence too instead of a welcome WhatsApp would never send.
+func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
+	def, probs := campaigns.LoadFile("../campaigns/examples/news.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "stranger.rehearsal")
+	os.WriteFile(path, []byte(`> hallo
+/photo
+> NRCQ ON
+< Welkom bij NRC Q!*
+> hallo
+< Dit nummer leest niet mee.*
+`), 0o600)
+	if got := replay(t, def, path); len(got) > 0 {
+		t.Fatalf("failures:\n%s", strings.Join(got, "\n"))
+	}
+}

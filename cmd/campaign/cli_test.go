@@ -92,3 +92,47 @@ func TestLaunch(t *testing.T) {
 		t.Errorf("after launch: version %s (was %s), status %s", now.Version, before.Version, srv.engine.Status("bouncer"))
 	}
 }
+
+// TestSimulateShowsButtonIDs: /choose takes a button's id, so the interactive rehearsal shows
+// each button's id beside its title (the consent buttons' ids are the engine's own).
+func TestSimulateShowsButtonIDs(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte("id: c\nconsent: OK?\nstart: a\nstates:\n  a:\n    say: {text: Pick, buttons: [{id: six, title: \"6\"}]}\n    on:\n      - choice: six\n        end: true\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("hi\nyes\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"[Yes, I agree](consent_yes) [No thanks](consent_no)", "[6](six)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestSimulateShowsSeconds: a timed question counts seconds, so the clock shows them.
+func TestSimulateShowsSeconds(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte("id: c\nstart: a\nstates:\n  a:\n    say: Quick!\n    on:\n      - after: 20s\n        end: true\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("hi\n/wait 19s\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "(ann is in state a, Mon 5 Jan 09:00:19)") {
+		t.Errorf("output lacks the seconds:\n%s", out.String())
+	}
+}
+
+// TestSimulateSaysFinished: after end: true the participant stays in the state it ended in;
+// the status line says the run is over, so a tester does not expect the state to answer.
+func TestSimulateSaysFinished(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte("id: c\nstart: a\nstates:\n  a:\n    say: Bye?\n    on:\n      - text: bye\n        end: true\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("hi\nbye\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "(ann is in state a, Mon 5 Jan 09:00:00)") ||
+		!strings.Contains(out.String(), "(ann has finished, in state a, Mon 5 Jan 09:00:00)") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

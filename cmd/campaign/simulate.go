@@ -101,14 +101,23 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			}
 			fmt.Fprintf(stdout, "  %s%s: %s\n", persona, to, r.Text)
 			if len(r.Buttons) > 0 {
-				fmt.Fprintf(stdout, "      [%s]\n", strings.Join(r.Buttons, "] ["))
+				// /choose takes the id, which the participant never sees: show it.
+				bs := make([]string, len(r.Buttons))
+				for i, title := range r.Buttons {
+					bs[i] = "[" + title + "](" + r.ButtonIDs[i] + ")"
+				}
+				fmt.Fprintf(stdout, "      %s\n", strings.Join(bs, " "))
 			}
 		}
 		if refused != nil {
 			fmt.Fprintf(stdout, "  ! %s\n", refused.Reason)
 		}
 		if st, err := p.State(ctx); err == nil {
-			fmt.Fprintf(stdout, "  (%s is in state %s, %s)\n", p.Who(), st, p.Now().Format("Mon 2 Jan 15:04"))
+			is := "is"
+			if done, _ := p.Finished(ctx); done {
+				is = "has finished,"
+			}
+			fmt.Fprintf(stdout, "  (%s %s in state %s, %s)\n", p.Who(), is, st, p.Now().Format("Mon 2 Jan 15:04:05"))
 		}
 	}
 }
