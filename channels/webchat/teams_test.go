@@ -310,3 +310,30 @@ func TestTeamRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestTeamTapShownToTeammates: a button one member taps shows on the other members' pages,
+// as a typed message does (found in the README tour: the consent "Yes, I agree" tapped by one
+// member never showed on the other's page, which then got "Welcome aboard" out of the blue).
+func TestTeamTapShownToTeammates(t *testing.T) {
+	h := MustTeamHarness(t)
+	base := h.MustServe(t)
+	ann, bob := h.browser(t), h.browser(t)
+	if resp := h.Do(t, teamPost(ann, url.Values{"action": {"form"}, "name": {"Gulls"}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("form team: status %d", resp.StatusCode)
+	}
+	code := h.page(t, h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/race", nil), ann))).Find("#team-code").Text()
+	if resp := h.Do(t, teamPost(bob, url.Values{"action": {"join"}, "code": {code}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("join team: status %d", resp.StatusCode)
+	}
+	h.settle(t)
+	annStream := MustStreamOf(t, base, "race", ann)
+	annStream.UntilReady(t)
+
+	resp := h.Do(t, withBrowser(jsonReq("/play/race/choices", `{"id":"bob-tap-00001","choice":"`+campaigns.ConsentYesID+`","title":"Yes, I agree"}`), bob))
+	if resp.StatusCode != 202 {
+		t.Fatalf("bob's tap: status %d %s", resp.StatusCode, errorText(t, resp))
+	}
+	if ev := annStream.Next(t); ev.Dir != "in" || ev.Text != "Yes, I agree" || ev.ID != "cbob-tap-00001" {
+		t.Errorf("ann's page got %+v, want bob's tap shown as what he said", ev)
+	}
+}
