@@ -343,6 +343,9 @@ func init() {
 			if len(args) < 2 {
 				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE)")
 			}
+			if _, ok := p.def.States[args[0]]; !ok {
+				return fmt.Errorf("no state %q in this campaign (its states: %s)", args[0], strings.Join(p.def.Order, ", "))
+			}
 			lang := p.def.Languages[0]
 			_, _, err := p.eng.Broadcast(ctx, p.def.ID, args[0], campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
 			return err
