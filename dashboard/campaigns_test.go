@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
@@ -220,5 +222,31 @@ func TestParticipantConversation(t *testing.T) {
 	}
 	if verdicts != 1 {
 		t.Errorf("%d verdict events for p1, want 1", verdicts)
+	}
+}
+
+// TestFlowLabels: the flow on a campaign's page says where each transition leads: a
+// transition with `end: true` ends the run (it read "(stays)"), and durations read as in a
+// definition ("after 20h", not "after 20h0m0s").
+func TestFlowLabels(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	def := &campaigns.Definition{ID: "contest", Title: "Contest", Version: "v1", Start: "entered", Order: []string{"entered"},
+		States: map[string]*campaigns.State{"entered": {Name: "entered", On: []*campaigns.Transition{
+			{Kind: campaigns.OnOptOut, End: true},
+			{Kind: campaigns.OnTimeout, After: 20 * time.Hour},
+			{Kind: campaigns.OnTimeout, After: 90 * time.Minute, End: true},
+			{Kind: campaigns.OnText, AnyText: true},
+		}}}}
+	h.camps.mu.Lock()
+	h.camps.list = append(h.camps.list, dashboard.CampaignInfo{Def: def, Status: "live", Counts: map[string]int{}})
+	h.camps.mu.Unlock()
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/contest"))
+	var got []string
+	doc.Find(`li.state[data-state=entered] li`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+	want := []string{"optout → ends", "after 20h (stays)", "after 1h30m → ends", "any text (stays)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("transitions:\n got %q\nwant %q", got, want)
 	}
 }
