@@ -176,7 +176,8 @@
     scroll();
   }
 
-  form.addEventListener('submit', function (e) {
+  // A read-only page (the campaign closed after this visitor played) has no composer.
+  if (form) form.addEventListener('submit', function (e) {
     e.preventDefault();
     var msg = text.value;
     if (!msg.trim()) { note('Type a message first.'); return; }
@@ -193,7 +194,7 @@
     }).catch(function (err) { failed(li, err); });
   });
 
-  photo.addEventListener('change', function () {
+  if (photo) photo.addEventListener('change', function () {
     var file = photo.files && photo.files[0];
     photo.value = '';
     if (!file) return;
@@ -240,5 +241,5 @@
     if (m.dir === 'out') hideTyping();
   };
 
-  post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
+  if (!body.dataset.readonly) post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
 })();
