@@ -79,7 +79,8 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
-	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"}}, nil
+	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"},
+		{ParticipantID: pid, Direction: engine.Out, Text: "Send me a photo."}}, nil
 }
 
 func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
@@ -171,6 +172,10 @@ func TestParticipantConversation(t *testing.T) {
 	doc := MustDoc(t, h.Get(conv))
 	if got := doc.Find(".line.in .text").Text(); got != "<script>hi</script>" {
 		t.Errorf("transcript line = %q", got)
+	}
+	// Who said what, in words: the lines looked all alike (found on the tour).
+	if in, out := doc.Find(".line.in .who").Text(), doc.Find(".line.out .who").Text(); in != "Participant" || out != "Sven" {
+		t.Errorf("the transcript's lines say they are by %q and %q, want Participant and Sven", in, out)
 	}
 	consent := doc.Find(".consent.consent-yes")
 	if got := strings.Join(strings.Fields(consent.Text()), " "); !strings.HasPrefix(got, `Consent: agreed by button "Yes, I agree" on webchat,`) || !strings.HasSuffix(got, "(text version 1a2b3c4d@v7)") {
