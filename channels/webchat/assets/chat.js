@@ -233,6 +233,12 @@
   });
   stream.addEventListener('ready', function () { body.dataset.ready = 'true'; });
   stream.addEventListener('message', teamPlaying);
+  // team: a member joined on another browser; the count of members is now m.text.
+  stream.addEventListener('team', function (e) {
+    var m, el = document.getElementById('team-members');
+    try { m = JSON.parse(e.data); } catch (_) { return; }
+    if (el && m.text) el.textContent = m.text;
+  });
   stream.addEventListener('typing', onTyping);
   stream.onmessage = function (e) {
     var m;
