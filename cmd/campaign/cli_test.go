@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,20 @@ func TestLaunch(t *testing.T) {
 	now, _ := srv.engine.Campaign("bouncer")
 	if now.Version == before.Version || srv.engine.Status("bouncer") != "live" {
 		t.Errorf("after launch: version %s (was %s), status %s", now.Version, before.Version, srv.engine.Status("bouncer"))
+	}
+}
+
+// TestLaunchNoServer: with no server at --server, launch says to start one, rather than only
+// Go's "dial tcp …: connection refused".
+func TestLaunchNoServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	code, _, errOut := runCLI(t, "launch", "../../campaigns/examples/bouncer.yaml", "--server", "http://"+addr, "--token", "a-token-of-enough-length")
+	if code != 1 || !strings.Contains(errOut, "no server answers at http://"+addr) || !strings.Contains(errOut, "campaign serve") {
+		t.Errorf("launch without a server: exit %d, %q", code, errOut)
 	}
 }
