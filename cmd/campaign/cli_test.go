@@ -108,3 +108,21 @@ func TestLaunchNoServer(t *testing.T) {
 		t.Errorf("launch without a server: exit %d, %q", code, errOut)
 	}
 }
+
+// TestServePortInUse: a port in use is said in words, with the way out, and leaves no admin
+// whose password was never shown.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := t.TempDir()
+	_, err = newServer(context.Background(), Config{Addr: ln.Addr().String(), Data: data, Campaigns: []string{"../../campaigns/examples/bouncer.yaml"}})
+	if err == nil || !strings.Contains(err.Error(), "is in use") || !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("serve on a port in use: %v", err)
+	}
+	if out, err := user(t, data, "", "list"); err != nil || !strings.Contains(out, "no users yet") {
+		t.Errorf("after the failed start: %q %v", out, err)
+	}
+}
