@@ -56,6 +56,10 @@ func (m moment) String() string {
 	return m.at.Format("2006-01-02 15:04")
 }
 
+// FormatDuration writes a duration the way definitions do (2d, 4d9h, 36h, 30m), for pages
+// and messages that show one to people who write definitions.
+func FormatDuration(d time.Duration) string { return formatDuration(d) }
+
 // formatDuration writes a duration the way definitions do (2d, 4d9h, 36h, 30m): like
 // fmtDuration, with whole days in front of the rest.
 func formatDuration(d time.Duration) string {

@@ -84,6 +84,7 @@ type consentCounts struct {
 
 type flowTransition struct {
 	On, Goto string
+	End      bool // the transition ends the participant's run (`end: true`)
 }
 
 func (d *Dashboard) campaignsPage(c *fiber.Ctx) error {
@@ -115,7 +116,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		st := def.States[name]
 		fs := flowState{Name: name, Count: ci.Counts[name], Final: st.Final, Start: name == def.Start, Handoff: st.Handoff}
 		for _, t := range st.On {
-			fs.Transitions = append(fs.Transitions, flowTransition{On: triggerLabel(t), Goto: t.Goto})
+			fs.Transitions = append(fs.Transitions, flowTransition{On: triggerLabel(t), Goto: t.Goto, End: t.End})
 		}
 		states = append(states, fs)
 	}
@@ -192,7 +193,7 @@ func triggerLabel(t *campaigns.Transition) string {
 		}
 		return "choice " + strings.Join(t.Choices, ", ")
 	case campaigns.OnTimeout:
-		return "after " + t.After.String()
+		return "after " + campaigns.FormatDuration(t.After)
 	case campaigns.OnVerdict:
 		return "verdict " + t.Verdict
 	case campaigns.OnRound:

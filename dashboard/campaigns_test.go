@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
@@ -77,7 +79,8 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
-	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"}}, nil
+	return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "<script>hi</script>"},
+		{ParticipantID: pid, Direction: engine.Out, Text: "Send me a photo."}}, nil
 }
 
 func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
@@ -170,6 +173,10 @@ func TestParticipantConversation(t *testing.T) {
 	if got := doc.Find(".line.in .text").Text(); got != "<script>hi</script>" {
 		t.Errorf("transcript line = %q", got)
 	}
+	// Who said what, in words: the lines looked all alike (found on the tour).
+	if in, out := doc.Find(".line.in .who").Text(), doc.Find(".line.out .who").Text(); in != "Participant" || out != "Sven" {
+		t.Errorf("the transcript's lines say they are by %q and %q, want Participant and Sven", in, out)
+	}
 	consent := doc.Find(".consent.consent-yes")
 	if got := strings.Join(strings.Fields(consent.Text()), " "); !strings.HasPrefix(got, `Consent: agreed by button "Yes, I agree" on webchat,`) || !strings.HasSuffix(got, "(text version 1a2b3c4d@v7)") {
 		t.Errorf("consent = %q", got)
@@ -220,5 +227,31 @@ func TestParticipantConversation(t *testing.T) {
 	}
 	if verdicts != 1 {
 		t.Errorf("%d verdict events for p1, want 1", verdicts)
+	}
+}
+
+// TestFlowLabels: the flow on a campaign's page says where each transition leads: a
+// transition with `end: true` ends the run (it read "(stays)"), and durations read as in a
+// definition ("after 20h", not "after 20h0m0s").
+func TestFlowLabels(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	def := &campaigns.Definition{ID: "contest", Title: "Contest", Version: "v1", Start: "entered", Order: []string{"entered"},
+		States: map[string]*campaigns.State{"entered": {Name: "entered", On: []*campaigns.Transition{
+			{Kind: campaigns.OnOptOut, End: true},
+			{Kind: campaigns.OnTimeout, After: 20 * time.Hour},
+			{Kind: campaigns.OnTimeout, After: 90 * time.Minute, End: true},
+			{Kind: campaigns.OnText, AnyText: true},
+		}}}}
+	h.camps.mu.Lock()
+	h.camps.list = append(h.camps.list, dashboard.CampaignInfo{Def: def, Status: "live", Counts: map[string]int{}})
+	h.camps.mu.Unlock()
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/contest"))
+	var got []string
+	doc.Find(`li.state[data-state=entered] li`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+	want := []string{"optout → ends", "after 20h (stays)", "after 1h30m → ends", "any text (stays)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("transitions:\n got %q\nwant %q", got, want)
 	}
 }

@@ -363,7 +363,10 @@ func (e *Engine) Restore(ctx context.Context) error {
 	e.defMu.Unlock()
 	sort.Slice(configured, func(i, j int) bool { return configured[i].ID < configured[j].ID })
 	stored := map[string]map[string]bool{}
+	// storedFile is the file name each stored version came with.
+	storedFile := map[string]string{}
 	for _, r := range recs {
+		storedFile[r.ID+"\x00"+r.Version] = r.File
 		if stored[r.ID] == nil {
 			stored[r.ID] = map[string]bool{}
 		}
@@ -408,7 +411,10 @@ func (e *Engine) Restore(ctx context.Context) error {
 		if err := e.scheduleRounds(ctx, d); err != nil {
 			return fmt.Errorf("engine: restore: %w", err)
 		}
-		from := "launch (campaign launch)"
+		// No file configured now holds the campaign: it runs what the store has, which a
+		// launch or an earlier start with other --campaigns put there (the store does not
+		// say which, so neither does the log).
+		from := "stored (" + cmp.Or(storedFile[d.ID+"\x00"+d.Version], d.ID) + ", launched or loaded at an earlier start; no file among --campaigns holds this campaign)"
 		if f := fromFile[d.ID]; f != nil && f.Version == d.Version {
 			from = "file " + cmp.Or(f.Path, f.File)
 		} else if f != nil {

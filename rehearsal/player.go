@@ -386,6 +386,9 @@ func init() {
 			if len(args) < 2 {
 				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE)")
 			}
+			if _, ok := p.def.States[args[0]]; !ok && !internalState(args[0]) {
+				return fmt.Errorf("no state %q in this campaign (its states: %s)", args[0], strings.Join(p.def.Order, ", "))
+			}
 			lang := p.def.Languages[0]
 			_, _, err := p.eng.Broadcast(ctx, p.def.ID, args[0], campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
 			return err
@@ -510,4 +513,14 @@ func (o *outbox) take() []Reply {
 	r := o.replies
 	o.replies = nil
 	return r
+}
+
+// internalState reports whether name is one of the engine's own states, which a script may
+// name (to check that a broadcast to those who declined reaches nobody) though no definition has them.
+func internalState(name string) bool {
+	switch name {
+	case engine.StateConsent, engine.StateDeclined, engine.StateOptedOut:
+		return true
+	}
+	return false
 }

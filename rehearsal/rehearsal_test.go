@@ -272,3 +272,25 @@ func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
 		t.Fatalf("failures:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestBroadcastToUnknownState: a /broadcast to a state the campaign does not have is refused
+// with the states it has, not sent to nobody in silence (a typo, or the text taken for the
+// state as in "/broadcast Het nieuws", looked like a broadcast that reached no one).
+func TestBroadcastToUnknownState(t *testing.T) {
+	def, probs := campaigns.LoadFile("../campaigns/examples/news.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "broadcast.rehearsal")
+	os.WriteFile(path, []byte(`> NRCQ ON
+< Welkom bij NRC Q!*
+/broadcast Het nieuws van vandaag
+/broadcast subscribed Het nieuws van vandaag
+< Het nieuws van vandaag
+`), 0o600)
+	got := replay(t, def, path)
+	want := path + `:3: no state "Het" in this campaign (its states: subscribed)`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("failures:\n%s\nwant only %s", strings.Join(got, "\n"), want)
+	}
+}

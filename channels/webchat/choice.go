@@ -53,5 +53,9 @@ func (c *Channel) handleChoice(ctx *fiber.Ctx) error {
 	}
 	in := s.inbound(engine.KindChoice, id)
 	in.Choice, in.Text = choice, title
-	return c.receive(ctx, in, "")
+	if err := c.receive(ctx, in, ""); err != nil || ctx.Response().StatusCode() != fiber.StatusAccepted {
+		return err
+	}
+	c.relay(s.party, id, title, "")
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/url"
 	"strings"
@@ -64,6 +65,11 @@ type pageView struct {
 	Team *teamView
 	// Notice, when set, replaces the chat: the campaign does not answer this visitor now.
 	Notice string
+	// ReadOnly keeps, under the Notice, the conversation of a visitor who played (their door
+	// code, their win), without the means to send anything.
+	ReadOnly bool
+	// Note is said above a chat that works but answers later (a paused campaign).
+	Note string
 }
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
@@ -123,14 +129,25 @@ func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definiti
 	if persona == "" {
 		persona = title
 	}
-	return c.page.render(ctx, status, "page.html", pageView{
+	v := pageView{
 		Title:   title,
 		Persona: persona,
 		Base:    "/play/" + url.PathEscape(def.ID),
 		Team:    tv,
 		Notice:  c.closed(ctx.UserContext(), def, pid),
-	})
+	}
+	if v.Notice != "" && pid != "" {
+		lines, err := c.eng.Transcript(ctx.UserContext(), pid)
+		v.ReadOnly = err == nil && len(lines) > 0
+	}
+	if v.Notice == "" && c.eng.Status(def.ID) == engine.StatusPaused {
+		v.Note = fmt.Sprintf(PausedNote, persona)
+	}
+	return c.page.render(ctx, status, "page.html", v)
 }
+
+// PausedNote is what a paused campaign's page says above the chat (%s: the persona).
+const PausedNote = "This chat is paused for a moment. Your messages are kept, and %s answers them as soon as it is back."
 
 // elsewhere returns a campaign that is running but not on the web chat (its channels leave it
 // out), so its link can say where it is played instead of "not found".

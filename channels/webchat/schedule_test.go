@@ -103,5 +103,74 @@ states:
 	wantChat(player) // joined before the end: plays on
 
 	now = time.Date(2026, 9, 3, 0, 0, 0, 0, ams)
-	wantNotice(player, "Sorry, this campaign has ended. It closed on Thursday 3 September 2026, 00:00 (Europe/Amsterdam).")
+	wantNotice(browser(), "Sorry, this campaign has ended. It closed on Thursday 3 September 2026, 00:00 (Europe/Amsterdam).")
+	wantReadOnly(t, h, player, "summer", "Sorry, this campaign has ended. It closed on Thursday 3 September 2026, 00:00 (Europe/Amsterdam).")
+}
+
+// wantReadOnly: the page of someone who played shows the notice above their conversation (a
+// door code, a win), with nothing to send it with, and the endpoints refuse what it sends.
+func wantReadOnly(t *testing.T, h *harness, b, campaign, notice string) {
+	t.Helper()
+	resp := h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/"+campaign, nil), b))
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(doc.Find("#notice").Text()); got != notice {
+		t.Errorf("notice %q, want %q", got, notice)
+	}
+	if doc.Find("#messages").Length() != 1 || doc.Find("script").Length() != 1 {
+		t.Error("the page does not show the conversation the participant had")
+	}
+	if v, _ := doc.Find("body").Attr("data-readonly"); v != "true" {
+		t.Errorf("body data-readonly = %q, want true (the page then sends no join)", v)
+	}
+	for _, sel := range []string{"#composer", "#text", "#photo"} {
+		if doc.Find(sel).Length() != 0 {
+			t.Errorf("the page offers %s although nobody would answer", sel)
+		}
+	}
+	if resp := h.Do(t, withBrowser(jsonReq("/play/"+campaign+"/messages", `{"id":"m-87654321","text":"hello"}`), b)); resp.StatusCode != 403 {
+		t.Errorf("message: status %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestPausedAndClosed: paused, the page says that messages wait and still takes them (they
+// are answered once the campaign is live again); closed, a stranger gets only the notice and
+// someone who played keeps their conversation to read, under the notice. Found on the tour: a
+// paused campaign's page looked like a chat that never answered, and closing one took the
+// door code off the page of everyone who had one.
+func TestPausedAndClosed(t *testing.T) {
+	h := MustHarness(t)
+	player := h.MustBrowser(t)
+	h.eng.SetTranscript(engine.ParticipantID("bouncer", webchat.ChannelName, player), []engine.Line{{Direction: engine.Out, Text: "Your door code is K7Q2XM."}})
+
+	h.eng.SetStatus("bouncer", engine.StatusPaused)
+	for _, b := range []string{player, h.MustBrowser(t)} {
+		resp := h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/bouncer", nil), b))
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := doc.Find("#note").Text(); !strings.Contains(got, "paused") || !strings.Contains(got, "kept") {
+			t.Errorf("paused page's note %q, want it to say the chat is paused and messages are kept", got)
+		}
+		if doc.Find("#notice").Length() != 0 || doc.Find("#composer").Length() != 1 {
+			t.Error("a paused campaign's page does not offer the chat")
+		}
+		if resp := h.Do(t, withBrowser(jsonReq("/play/bouncer/messages", `{"text":"hello?"}`), b)); resp.StatusCode != 202 {
+			t.Errorf("message to a paused campaign: status %d, want 202 (kept for later)", resp.StatusCode)
+		}
+	}
+
+	h.eng.SetStatus("bouncer", engine.StatusClosed)
+	wantReadOnly(t, h, player, "bouncer", engine.NotRunning)
+	resp := h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/bouncer", nil), h.MustBrowser(t)))
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Find("#notice").Text() != engine.NotRunning || doc.Find("script").Length() != 0 {
+		t.Errorf("a stranger's page of a closed campaign: notice %q, %d scripts", doc.Find("#notice").Text(), doc.Find("script").Length())
+	}
 }

@@ -71,6 +71,20 @@ type teamView struct {
 	FormName, FormCode string
 }
 
+// MembersText says how many members the team has: "2 of 4 members", "4 of 4 members (full)",
+// "1 member" when there is no maximum.
+func (v *teamView) MembersText() string {
+	switch {
+	case v.Max > 0 && v.Members >= v.Max:
+		return fmt.Sprintf("%d of %d members (full)", v.Members, v.Max)
+	case v.Max > 0:
+		return fmt.Sprintf("%d of %d members", v.Members, v.Max)
+	case v.Members == 1:
+		return "1 member"
+	}
+	return fmt.Sprintf("%d members", v.Members)
+}
+
 func newTeamView(def *campaigns.Definition, p party) *teamView {
 	v := &teamView{Min: def.Teams.MinSize, Max: def.Teams.MaxSize}
 	if t := p.team; t != nil {
@@ -118,6 +132,12 @@ func (c *Channel) handleTeam(ctx *fiber.Ctx) error {
 		err = fmt.Errorf("%w: unknown action %q", errs.ErrInvalid, f.Action)
 	}
 	if err == nil {
+		if f.Action == "join" {
+			// The pages of the members already in say how many they are now.
+			if p, perr := c.partyOf(rctx, def, browser); perr == nil && p.team != nil {
+				c.hub.signal(p.pid, event{name: "team", Text: newTeamView(def, p).MembersText(), At: nowRFC3339()})
+			}
+		}
 		return ctx.Redirect(playPath(def.ID), fiber.StatusSeeOther)
 	}
 	status, msg := teamRefusal(def, f, err)

@@ -189,6 +189,9 @@ func TestTeams(t *testing.T) {
 		t.Fatalf("join team: status %d\n%s", resp.StatusCode, body)
 	}
 	h.settle(t)
+	if ev := annStream.Next(t); ev.Name != "team" || ev.Text != "2 of 2 members (full)" {
+		t.Errorf("ann's page got %+v, want the new count of members", ev)
+	}
 	if ev := annStream.Next(t); ev.Dir != "out" || !strings.HasPrefix(ev.Text, "Your photos may be shown") {
 		t.Fatalf("ann's page got %+v, want the consent question once the team has 2 members", ev)
 	}
@@ -309,4 +312,55 @@ func TestTeamRefusals(t *testing.T) {
 			t.Errorf("code field %q", v)
 		}
 	})
+}
+
+// TestTeamTapShownToTeammates: a button one member taps shows on the other members' pages,
+// as a typed message does (found in the README tour: the consent "Yes, I agree" tapped by one
+// member never showed on the other's page, which then got "Welcome aboard" out of the blue).
+func TestTeamTapShownToTeammates(t *testing.T) {
+	h := MustTeamHarness(t)
+	base := h.MustServe(t)
+	ann, bob := h.browser(t), h.browser(t)
+	if resp := h.Do(t, teamPost(ann, url.Values{"action": {"form"}, "name": {"Gulls"}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("form team: status %d", resp.StatusCode)
+	}
+	code := h.page(t, h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/race", nil), ann))).Find("#team-code").Text()
+	if resp := h.Do(t, teamPost(bob, url.Values{"action": {"join"}, "code": {code}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("join team: status %d", resp.StatusCode)
+	}
+	h.settle(t)
+	annStream := MustStreamOf(t, base, "race", ann)
+	annStream.UntilReady(t)
+
+	resp := h.Do(t, withBrowser(jsonReq("/play/race/choices", `{"id":"bob-tap-00001","choice":"`+campaigns.ConsentYesID+`","title":"Yes, I agree"}`), bob))
+	if resp.StatusCode != 202 {
+		t.Fatalf("bob's tap: status %d %s", resp.StatusCode, errorText(t, resp))
+	}
+	if ev := annStream.Next(t); ev.Dir != "in" || ev.Text != "Yes, I agree" || ev.ID != "cbob-tap-00001" {
+		t.Errorf("ann's page got %+v, want bob's tap shown as what he said", ev)
+	}
+}
+
+// TestTeamMembersUpdate: when a member joins, the pages already open say how many members the
+// team has now (found on the tour: the first member's page said "1 of 4 members" after the
+// second had joined and the team was playing).
+func TestTeamMembersUpdate(t *testing.T) {
+	h := MustTeamHarness(t)
+	base := h.MustServe(t)
+	ann, bob := h.browser(t), h.browser(t)
+	if resp := h.Do(t, teamPost(ann, url.Values{"action": {"form"}, "name": {"Terns"}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("form team: status %d", resp.StatusCode)
+	}
+	doc := h.page(t, h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/race", nil), ann)))
+	if got := doc.Find("#team-members").Text(); got != "1 of 2 members" {
+		t.Errorf("members shown as %q, want 1 of 2 members", got)
+	}
+	annStream := MustStreamOf(t, base, "race", ann)
+	annStream.UntilReady(t)
+	if resp := h.Do(t, teamPost(bob, url.Values{"action": {"join"}, "code": {doc.Find("#team-code").Text()}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("join team: status %d", resp.StatusCode)
+	}
+	if ev := annStream.Next(t); ev.Name != "team" || ev.Text != "2 of 2 members (full)" {
+		t.Errorf("ann's page got %+v, want a team event saying 2 of 2 members (full)", ev)
+	}
 }

@@ -40,6 +40,7 @@ type fakeEngine struct {
 	seen        map[string]bool
 	transcripts map[string][]engine.Line
 	offered     map[string][]engine.Button
+	statuses    map[string]string // set by SetStatus; live otherwise
 }
 
 func (e *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
@@ -73,10 +74,25 @@ func (e *fakeEngine) Offered(_ context.Context, pid string) ([]engine.Button, er
 }
 
 func (e *fakeEngine) Status(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.statuses[id]; ok {
+		return s
+	}
 	if id == "draft" {
 		return engine.StatusDraft
 	}
 	return engine.StatusLive
+}
+
+// SetStatus sets a campaign's status as the dashboard's Pause and Close do.
+func (e *fakeEngine) SetStatus(id, status string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.statuses == nil {
+		e.statuses = map[string]string{}
+	}
+	e.statuses[id] = status
 }
 
 func (e *fakeEngine) Campaign(id string) (*campaigns.Definition, bool) {

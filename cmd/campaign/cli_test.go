@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,38 @@ func TestSimulateSaysFinished(t *testing.T) {
 	if !strings.Contains(out.String(), "(ann is in state a, Mon 5 Jan 09:00:00)") ||
 		!strings.Contains(out.String(), "(ann has finished, in state a, Mon 5 Jan 09:00:00)") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// TestLaunchNoServer: with no server at --server, launch says to start one, rather than only
+// Go's "dial tcp …: connection refused".
+func TestLaunchNoServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	code, _, errOut := runCLI(t, "launch", "../../campaigns/examples/bouncer.yaml", "--server", "http://"+addr, "--token", "a-token-of-enough-length")
+	if code != 1 || !strings.Contains(errOut, "no server answers at http://"+addr) || !strings.Contains(errOut, "campaign serve") {
+		t.Errorf("launch without a server: exit %d, %q", code, errOut)
+	}
+}
+
+// TestServePortInUse: a port in use is said in words, with the way out, and leaves no admin
+// whose password was never shown.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := t.TempDir()
+	_, err = newServer(context.Background(), Config{Addr: ln.Addr().String(), Data: data, Campaigns: []string{"../../campaigns/examples/bouncer.yaml"}})
+	if err == nil || !strings.Contains(err.Error(), "is in use") || !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("serve on a port in use: %v", err)
+	}
+	if out, err := user(t, data, "", "list"); err != nil || !strings.Contains(out, "no users yet") {
+		t.Errorf("after the failed start: %q %v", out, err)
 	}
 }

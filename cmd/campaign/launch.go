@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -64,6 +66,9 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/yaml")
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("no server answers at %s: start it with `campaign serve` (or pass --server URL of one that runs): %w", *server, err)
+	}
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", *server, err)
 	}

@@ -24,11 +24,11 @@ func main() {
 const usage = `campaign runs interactive chat campaigns.
 
 Usage:
-  campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]...
+  campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]... [--pprof ADDR]
   campaign validate FILE...
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]
-  campaign launch FILE [--server URL] [--token TOKEN] [--draft]
+  campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME

@@ -88,3 +88,39 @@ func TestRestartKeepsLaunchedVersion(t *testing.T) {
 		t.Errorf("an unchanged file moved bouncer to %s, want %s", got, editedVersion)
 	}
 }
+
+// TestRestartWithoutItsFile: a campaign whose file is no longer among --campaigns keeps
+// running from the store, and the start-up log says so (it said "launch (campaign launch)",
+// found on the tour, for campaigns that had only ever been loaded from a file).
+func TestRestartWithoutItsFile(t *testing.T) {
+	data, defs := t.TempDir(), t.TempDir()
+	src, err := os.ReadFile("../../campaigns/examples/bouncer.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(defs, "bouncer.yaml")
+	if err := os.WriteFile(file, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := startServer(t, data, func(c *Config) { c.Campaigns = []string{file} })
+	srv.Close()
+	log := &lockedWriter{}
+	srv, _ = startServer(t, data, func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/news.yaml"}
+		c.Log = slog.New(slog.NewTextHandler(log, nil))
+	})
+	defer srv.Close()
+	if _, ok := srv.engine.Campaign("bouncer"); !ok {
+		t.Fatal("bouncer is not running any more")
+	}
+	want := `msg=campaign campaign=bouncer version=`
+	line := ""
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, want) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, `from="stored (`+file+`, launched or loaded at an earlier start; no file among --campaigns holds this campaign)"`) {
+		t.Errorf("start-up log line %q, want it to say bouncer runs from the store, once loaded from %s", line, file)
+	}
+}

@@ -29,6 +29,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	sub := args[0]
 	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, userUsage)
+		return nil
 	case "add", "list", "passwd", "remove":
 	default:
 		fmt.Fprintf(stderr, "campaign user: unknown command %q\n%s\n", sub, userUsage)
@@ -112,6 +115,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	fmt.Fprint(stderr, "password: ")
 	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if errors.Is(err, io.EOF) && line == "" {
+		return "", errors.New("no password on stdin: type it and press Enter, or pipe it in (echo 'a-long-password' | campaign user ...)")
+	}
 	if err != nil && line == "" {
 		return "", fmt.Errorf("read password from stdin: %w", err)
 	}

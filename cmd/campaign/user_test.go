@@ -94,3 +94,31 @@ func TestCountsInCommandOutput(t *testing.T) {
 		t.Errorf("simulate: exit %d, %q, want it to count 1 mismatch", code, errOut)
 	}
 }
+
+// TestHelpOfEveryCommand: `campaign COMMAND -h` (the top-level help points there) shows the
+// command's usage and exits 0, for every command; `campaign user --help` used to be "unknown
+// command" with exit 2.
+func TestHelpOfEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "-h"}, {"validate", "-h"}, {"simulate", "-h"}, {"diagram", "-h"}, {"launch", "-h"},
+		{"loadgen", "-h"}, {"user", "-h"}, {"user", "--help"}, {"user", "help"}, {"user", "add", "-h"},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || !strings.Contains(strings.ToLower(out+errOut), "usage") {
+			t.Errorf("campaign %s: exit %d, printed %q %q", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if _, out, _ := runCLI(t, "user", "--help"); !strings.Contains(out, "campaign user passwd") {
+		t.Errorf("campaign user --help printed %q, want the usage of every user command", out)
+	}
+}
+
+// TestUserPasswordMissing: without a password on stdin, add and passwd say how to give one.
+func TestUserPasswordMissing(t *testing.T) {
+	for _, sub := range []string{"add", "passwd"} {
+		_, err := user(t, t.TempDir(), "", sub, "--name", "ann")
+		if err == nil || !strings.Contains(err.Error(), "echo") {
+			t.Errorf("user %s without a password: %v, want how to pipe one in", sub, err)
+		}
+	}
+}

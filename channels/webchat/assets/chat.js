@@ -176,7 +176,8 @@
     scroll();
   }
 
-  form.addEventListener('submit', function (e) {
+  // A read-only page (the campaign closed after this visitor played) has no composer.
+  if (form) form.addEventListener('submit', function (e) {
     e.preventDefault();
     var msg = text.value;
     if (!msg.trim()) { note('Type a message first.'); return; }
@@ -193,7 +194,7 @@
     }).catch(function (err) { failed(li, err); });
   });
 
-  photo.addEventListener('change', function () {
+  if (photo) photo.addEventListener('change', function () {
     var file = photo.files && photo.files[0];
     photo.value = '';
     if (!file) return;
@@ -232,6 +233,12 @@
   });
   stream.addEventListener('ready', function () { body.dataset.ready = 'true'; });
   stream.addEventListener('message', teamPlaying);
+  // team: a member joined on another browser; the count of members is now m.text.
+  stream.addEventListener('team', function (e) {
+    var m, el = document.getElementById('team-members');
+    try { m = JSON.parse(e.data); } catch (_) { return; }
+    if (el && m.text) el.textContent = m.text;
+  });
   stream.addEventListener('typing', onTyping);
   stream.onmessage = function (e) {
     var m;
@@ -240,5 +247,5 @@
     if (m.dir === 'out') hideTyping();
   };
 
-  post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
+  if (!body.dataset.readonly) post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
 })();
