@@ -131,8 +131,14 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 		r.sayText(r.def.ConsentDeclined())
 		return "", nil
 	}
-	// Starting over: the current version, fresh variables, consent asked again.
 	p := r.p
+	if !cur.Repeat && p.Vars[varStarted] != "" && r.def.States[p.Vars[varLeft]] != nil {
+		// They said no on coming back after opting out in the middle of their one try: the
+		// question again, and a yes resumes that try (enter reads varLeft), as optedOut does.
+		p.Finished = false
+		return "", r.begin()
+	}
+	// Starting over: the current version, fresh variables, consent asked again.
 	r.def = cur
 	p.DefVersion, p.Finished = cur.Version, false
 	p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
