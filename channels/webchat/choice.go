@@ -32,6 +32,9 @@ func (c *Channel) handleChoice(ctx *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
+	if ok, err := s.playing(ctx); !ok {
+		return err
+	}
 	var f choiceForm
 	if err := ctx.BodyParser(&f); err != nil {
 		return jsonError(ctx, fiber.StatusBadRequest, "That choice could not be read.")
@@ -53,5 +56,9 @@ func (c *Channel) handleChoice(ctx *fiber.Ctx) error {
 	}
 	in := s.inbound(engine.KindChoice, id)
 	in.Choice, in.Text = choice, title
-	return c.receive(ctx, in, "")
+	if err := c.receive(ctx, in, ""); err != nil || ctx.Response().StatusCode() != fiber.StatusAccepted {
+		return err
+	}
+	c.relay(s.party, id, title, "")
+	return nil
 }
