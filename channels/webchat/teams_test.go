@@ -283,6 +283,7 @@ func TestTeamRefusals(t *testing.T) {
 	}{
 		{"UnknownCode", url.Values{"action": {"join"}, "code": {"QQQ-222"}}, 404, `no team with the invite code "QQQ-222"`},
 		{"NoCode", url.Values{"action": {"join"}, "code": {"  "}}, 400, "Type the invite code"},
+		{"LongCode", url.Values{"action": {"join"}, "code": {strings.Repeat("A", 5000)}}, 404, "That is not an invite code: a code has 6 letters and digits."},
 		{"NameTaken", url.Values{"action": {"form"}, "name": {"RED"}}, 409, `There is a team called "RED" already`},
 		{"NoName", url.Values{"action": {"form"}, "name": {""}}, 400, "Give your team a name."},
 		{"LongName", url.Values{"action": {"form"}, "name": {strings.Repeat("a", 41)}}, 400, "40 characters"},
