@@ -73,7 +73,8 @@ const (
 	DefaultSendAttempts = 5
 )
 
-// What the engine says when the definition does not say it (the language has no field yet).
+// What the engine says when the definition does not say it (the language has no field yet),
+// in English; builtInTexts has the opt-out, finished and fallback texts in more languages.
 const (
 	// DefaultFallback is said when a message matches nothing and the definition has no fallback.
 	DefaultFallback = "Sorry, I didn't get that."
@@ -97,6 +98,37 @@ const (
 	// CollectProgress acknowledges one item of an entry of several.
 	CollectProgress = "Got it ({{collected}} of {{count}})."
 )
+
+// builtInText is what the engine says in one language when the definition does not say it.
+type builtInText struct{ OptOut, Finished, Fallback string }
+
+// builtInTexts are DefaultOptOut, DefaultFinished and DefaultFallback in the languages the
+// consent question has built-in words for (campaigns.ConsentLanguages), so that a campaign
+// that leaves them out does not switch to English for its goodbye.
+var builtInTexts = map[string]builtInText{
+	"en": {DefaultOptOut, DefaultFinished, DefaultFallback},
+	"nl": {"Je bent afgemeld. Je krijgt geen berichten meer van ons.", "Je hebt al meegedaan. Bedankt!", "Sorry, dat begreep ik niet."},
+	"de": {"Du bist abgemeldet. Du bekommst keine Nachrichten mehr von uns.", "Du hast schon mitgemacht. Danke!", "Entschuldigung, das habe ich nicht verstanden."},
+	"fr": {"Tu es désinscrit. Tu ne recevras plus de messages de notre part.", "Tu as déjà participé. Merci !", "Désolé, je n'ai pas compris."},
+	"es": {"Te has dado de baja. No recibirás más mensajes nuestros.", "Ya has participado. ¡Gracias!", "Perdona, no lo he entendido."},
+	"pt": {"Você cancelou a inscrição. Não vai receber mais mensagens nossas.", "Você já participou. Obrigado!", "Desculpe, não entendi."},
+}
+
+// builtIn is one of builtInTexts in every language of def that has it, English standing in
+// for the first language when it has none.
+func builtIn(def *campaigns.Definition, pick func(t builtInText) string) campaigns.Text {
+	text := campaigns.Text{}
+	for _, l := range def.Languages {
+		base, _, _ := strings.Cut(l, "-")
+		if t, ok := builtInTexts[strings.ToLower(base)]; ok {
+			text[l] = pick(t)
+		}
+	}
+	if first := lang(def); text[first] == "" {
+		text[first] = pick(builtInTexts["en"])
+	}
+	return text
+}
 
 // Internal states a participant can be in besides the definition's.
 const (

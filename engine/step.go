@@ -361,7 +361,7 @@ func (r *run) sayFinished() {
 		text = st.Finished
 	}
 	if text.IsZero() {
-		text = campaigns.Text{lang(r.def): DefaultFinished}
+		text = builtIn(r.def, func(t builtInText) string { return t.Finished })
 	}
 	r.sayText(text)
 }
@@ -481,7 +481,7 @@ func (r *run) handle() error {
 	default:
 		fallback := r.def.Fallback
 		if fallback.IsZero() {
-			fallback = campaigns.Text{lang(r.def): DefaultFallback}
+			fallback = builtIn(r.def, func(t builtInText) string { return t.Fallback })
 		}
 		r.sayText(fallback)
 	}
@@ -713,7 +713,7 @@ func (r *run) optOut(say bool) {
 	}
 	msg := r.def.OptOutSay
 	if msg.IsZero() {
-		msg = campaigns.Text{lang(r.def): DefaultOptOut}
+		msg = builtIn(r.def, func(t builtInText) string { return t.OptOut })
 	}
 	r.sayText(msg)
 }
