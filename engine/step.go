@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/looplab/fsm"
 
@@ -157,8 +158,32 @@ func matchWord(words []string, text string) bool {
 	return false
 }
 
+// isOptOut reports whether text is an opt-out word. Punctuation and spaces around and inside
+// it do not count ("Stop!", "stop.", "NRCQ-UIT"): whoever wants to leave must not stay
+// subscribed for an exclamation mark.
 func isOptOut(def *campaigns.Definition, text string) bool {
-	return matchWord(campaigns.DefaultOptOut, text) || matchWord(def.OptOut, text)
+	norm := looseWord(text)
+	if norm == "" {
+		return false
+	}
+	for _, words := range [][]string{campaigns.DefaultOptOut, def.OptOut} {
+		for _, w := range words {
+			if strings.EqualFold(norm, looseWord(w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// looseWord is text with punctuation turned into spaces and the spaces tidied.
+func looseWord(text string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) {
+			return ' '
+		}
+		return r
+	}, text)), " ")
 }
 
 // comesBack reports whether text is a way back in: an entry keyword or a rejoin word (START
