@@ -312,8 +312,8 @@ func (r *run) enterStart() error {
 // campaign repeats or their run had not begun; otherwise it gives them back the one try they
 // had: the state they left, or the finished text when their run had ended.
 //
-// An opt-in event (KindOptIn) is a way back too. (The opt-in form keys its event by the
-// number, so today a second form sent for the same number is deduplicated before it gets here.)
+// An opt-in event (KindOptIn) is a way back too: the opt-in form keys its event by the number
+// and, once they opted out, by their version too, so a new form reaches here.
 func (r *run) optedOut(cur *campaigns.Definition) error {
 	in, p := r.in, r.p
 	switch {
