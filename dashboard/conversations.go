@@ -143,6 +143,8 @@ func refused(err error) string {
 		return "this participant opted out, and nothing reaches them any more."
 	case errors.Is(err, engine.ErrFinished):
 		return "this participant has finished; nothing moves them into another state."
+	case errors.Is(err, engine.ErrAwaitingConsent):
+		return "this participant has not agreed to take part (yet): they are asked the consent question. Decide once they agree."
 	}
 	return ""
 }

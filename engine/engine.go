@@ -39,17 +39,36 @@ var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 var (
 	ErrOptedOut = fmt.Errorf("%w: participant opted out", errs.ErrConflict)
 	ErrFinished = fmt.Errorf("%w: participant has finished", errs.ErrConflict)
+	// ErrAwaitingConsent refuses a verdict on a participant asked the consent question (again,
+	// on coming back after STOP with an entry pending): the engine would skip it, and the
+	// entry would count as decided while they, agreeing, wait for a verdict.
+	ErrAwaitingConsent = fmt.Errorf("%w: participant has not agreed to take part", errs.ErrConflict)
 )
 
-// Refusal is the reason, in words, when err is ErrOptedOut or ErrFinished, and "" otherwise.
+// Refusal is the reason, in words, when err is ErrOptedOut, ErrFinished or
+// ErrAwaitingConsent, and "" otherwise.
 func Refusal(err error) string {
 	switch {
 	case errors.Is(err, ErrOptedOut):
 		return "participant opted out"
 	case errors.Is(err, ErrFinished):
 		return "participant has finished"
+	case errors.Is(err, ErrAwaitingConsent):
+		return "participant has not agreed to take part"
 	}
 	return ""
+}
+
+// Judgeable says whether a verdict can move p: Closed, or ErrAwaitingConsent while p is asked
+// for consent.
+func Judgeable(p Participant) error {
+	if err := Closed(p); err != nil {
+		return err
+	}
+	if p.State == StateConsent {
+		return ErrAwaitingConsent
+	}
+	return nil
 }
 
 // Closed says whether p may still be moved on or written to: ErrOptedOut, ErrFinished or nil.
