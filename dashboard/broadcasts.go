@@ -88,7 +88,11 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		return fmt.Errorf("dashboard: broadcast to %s: %w", def.ID, err)
 	}
 	if queued == 0 {
-		d.setFlash(c, flash{Message: "Nobody to send to: no participant is in that state.", Error: true})
+		msg := "Nobody to send to: no participant is in that state."
+		if state == "" {
+			msg = "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)."
+		}
+		d.setFlash(c, flash{Message: msg, Error: true})
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})

@@ -86,7 +86,9 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
 	switch pid {
 	case "p1":
-		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging"}, nil
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging", Vars: map[string]string{"handoff": "chefs"}}, nil
+	case "bot":
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "door", Vars: map[string]string{}}, nil
 	case optedOutPID:
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: engine.StateOptedOut, Finished: true}, nil
 	}
@@ -195,6 +197,21 @@ func TestParticipantConversation(t *testing.T) {
 	h.Submit(conv+"/handback", nil)
 	if len(h.convs.replies) != 1 || h.convs.replies[0] != "mod: Try the shakshuka." || len(h.convs.handbacks) != 1 {
 		t.Errorf("replies %q, handbacks %q", h.convs.replies, h.convs.handbacks)
+	}
+	// Handing back a conversation no human has, or one of someone who opted out, is refused
+	// with the reason (it said "Handed back to the bot." and did nothing).
+	for pid, want := range map[string]string{
+		"bot":       "Not handed back: this conversation is not handed to a human; the bot answers it already.",
+		optedOutPID: "Not handed back: this participant opted out, and nothing reaches them any more.",
+	} {
+		resp := h.Submit("/dashboard/campaigns/bouncer/participants/"+pid+"/handback", nil)
+		got := MustDoc(t, h.Follow(resp)).Find(".flash").Text()
+		if got != want {
+			t.Errorf("hand back %s: flash %q, want %q", pid, got, want)
+		}
+	}
+	if len(h.convs.handbacks) != 1 {
+		t.Errorf("handbacks %q, want only p1's", h.convs.handbacks)
 	}
 	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"approved"}, "key": {"k"}}), http.StatusBadRequest)
 	wantStatus(t, h.Submit(conv+"/verdict", url.Values{"verdict": {"eliminated"}}), http.StatusBadRequest) // no key

@@ -25,6 +25,7 @@ func TestVerdictRefusedForClosedParticipant(t *testing.T) {
 	}{
 		{"opted out", engine.StateOptedOut, true, "Verdict not given: this participant opted out"},
 		{"finished", "guest_list", true, "Verdict not given: this participant has finished"},
+		{"asked for consent", engine.StateConsent, false, "Verdict not given: this participant has not agreed to take part"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

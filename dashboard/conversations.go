@@ -104,8 +104,22 @@ func (d *Dashboard) reply(c *fiber.Ctx) error {
 
 // handback returns the conversation to the bot.
 func (d *Dashboard) handback(c *fiber.Ctx) error {
-	if err := d.conversations.Handback(c.UserContext(), c.Params("pid"), currentUser(c).Username); err != nil {
-		return fmt.Errorf("dashboard: hand back %s: %w", c.Params("pid"), err)
+	pid := strings.Clone(c.Params("pid"))
+	// Said at once, rather than "Handed back" for an event the engine would skip.
+	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
+	case errors.Is(err, errs.ErrNotFound):
+		return err
+	case err != nil:
+		return fmt.Errorf("dashboard: hand back %s: %w", pid, err)
+	case refused(engine.Closed(p)) != "":
+		d.setFlash(c, flash{Message: "Not handed back: " + refused(engine.Closed(p)), Error: true})
+		return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+	case p.Vars["handoff"] == "":
+		d.setFlash(c, flash{Message: "Not handed back: this conversation is not handed to a human; the bot answers it already.", Error: true})
+		return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+	}
+	if err := d.conversations.Handback(c.UserContext(), pid, currentUser(c).Username); err != nil {
+		return fmt.Errorf("dashboard: hand back %s: %w", pid, err)
 	}
 	d.setFlash(c, flash{Message: "Handed back to the bot."})
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
@@ -143,6 +157,8 @@ func refused(err error) string {
 		return "this participant opted out, and nothing reaches them any more."
 	case errors.Is(err, engine.ErrFinished):
 		return "this participant has finished; nothing moves them into another state."
+	case errors.Is(err, engine.ErrAwaitingConsent):
+		return "this participant has not agreed to take part (yet): they are asked the consent question. Decide once they agree."
 	}
 	return ""
 }

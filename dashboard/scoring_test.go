@@ -306,7 +306,8 @@ func TestBroadcast(t *testing.T) {
 	if loc := resp.Header.Get("Location"); loc != "/dashboard/campaigns/race" {
 		t.Errorf("empty broadcast went to %q", loc)
 	}
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.Contains(got, "Nobody") {
+	// To every step, nobody is "in that state": the flash says who is left out instead.
+	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)." {
 		t.Errorf("flash = %q", got)
 	}
 }

@@ -71,9 +71,9 @@ func (e *Engine) Handback(ctx context.Context, participantID, agent string) erro
 }
 
 // Broadcast queues msg for every participant of campaign currently in state (not finished or
-// opted out), rendered for each in their language with their variables. The 24-hour window is
-// checked when each reply is sent (give msg a Template for subscribers who have not written
-// for a day). It returns the broadcast's id, for BroadcastReport, and how many were queued.
+// opted out, nor asked for consent without a yes yet), rendered for each in their language
+// with their variables. The 24-hour window is checked when each reply is sent (give msg a
+// Template for subscribers who have not written for a day). It returns the broadcast's id, for BroadcastReport, and how many were queued.
 func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg campaigns.Message) (id string, queued int, err error) {
 	def, ok := e.Campaign(campaign)
 	if !ok {
@@ -91,6 +91,10 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 	rows := make([]Outbound, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
+		if p.State == StateConsent {
+			// Not yet agreed (or, coming back, not again): not taking part, so no news.
+			continue
+		}
 		d, ok := e.definition(p.Campaign, p.DefVersion)
 		if !ok {
 			d = def

@@ -131,8 +131,14 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 		r.sayText(r.def.ConsentDeclined())
 		return "", nil
 	}
-	// Starting over: the current version, fresh variables, consent asked again.
 	p := r.p
+	if !cur.Repeat && p.Vars[varStarted] != "" && r.def.States[p.Vars[varLeft]] != nil {
+		// They said no on coming back after opting out in the middle of their one try: the
+		// question again, and a yes resumes that try (enter reads varLeft), as optedOut does.
+		p.Finished = false
+		return "", r.begin()
+	}
+	// Starting over: the current version, fresh variables, consent asked again.
 	r.def = cur
 	p.DefVersion, p.Finished = cur.Version, false
 	p.Vars = freshVars(cur, p.Vars["name"], p.Vars)
@@ -140,14 +146,17 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 }
 
 // typedChoice maps a text to the id of the button it is the title of, among the buttons the
-// participant was offered in their current state (compared case-insensitively, trimmed).
+// participant was offered in their current state (compared case-insensitively, punctuation
+// and spaces not counted: "yes please!" is "Yes please").
 func (r *run) typedChoice(text string) (string, bool) {
-	norm := strings.TrimSpace(text)
-	if norm == "" {
+	norm, trimmed := looseWord(text), strings.TrimSpace(text)
+	if trimmed == "" {
 		return "", false
 	}
 	for _, b := range r.offered() {
-		if strings.EqualFold(norm, strings.TrimSpace(b.Title)) {
+		// A title of punctuation alone ("?") is compared as it is.
+		if title := looseWord(b.Title); title != "" && strings.EqualFold(norm, title) ||
+			title == "" && trimmed == strings.TrimSpace(b.Title) {
 			r.typed = text
 			return b.ID, true
 		}

@@ -39,17 +39,36 @@ var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 var (
 	ErrOptedOut = fmt.Errorf("%w: participant opted out", errs.ErrConflict)
 	ErrFinished = fmt.Errorf("%w: participant has finished", errs.ErrConflict)
+	// ErrAwaitingConsent refuses a verdict on a participant asked the consent question (again,
+	// on coming back after STOP with an entry pending): the engine would skip it, and the
+	// entry would count as decided while they, agreeing, wait for a verdict.
+	ErrAwaitingConsent = fmt.Errorf("%w: participant has not agreed to take part", errs.ErrConflict)
 )
 
-// Refusal is the reason, in words, when err is ErrOptedOut or ErrFinished, and "" otherwise.
+// Refusal is the reason, in words, when err is ErrOptedOut, ErrFinished or
+// ErrAwaitingConsent, and "" otherwise.
 func Refusal(err error) string {
 	switch {
 	case errors.Is(err, ErrOptedOut):
 		return "participant opted out"
 	case errors.Is(err, ErrFinished):
 		return "participant has finished"
+	case errors.Is(err, ErrAwaitingConsent):
+		return "participant has not agreed to take part"
 	}
 	return ""
+}
+
+// Judgeable says whether a verdict can move p: Closed, or ErrAwaitingConsent while p is asked
+// for consent.
+func Judgeable(p Participant) error {
+	if err := Closed(p); err != nil {
+		return err
+	}
+	if p.State == StateConsent {
+		return ErrAwaitingConsent
+	}
+	return nil
 }
 
 // Closed says whether p may still be moved on or written to: ErrOptedOut, ErrFinished or nil.
@@ -73,7 +92,8 @@ const (
 	DefaultSendAttempts = 5
 )
 
-// What the engine says when the definition does not say it (the language has no field yet).
+// What the engine says when the definition does not say it (the language has no field yet),
+// in English; builtInTexts has the opt-out, finished and fallback texts in more languages.
 const (
 	// DefaultFallback is said when a message matches nothing and the definition has no fallback.
 	DefaultFallback = "Sorry, I didn't get that."
@@ -97,6 +117,37 @@ const (
 	// CollectProgress acknowledges one item of an entry of several.
 	CollectProgress = "Got it ({{collected}} of {{count}})."
 )
+
+// builtInText is what the engine says in one language when the definition does not say it.
+type builtInText struct{ OptOut, Finished, Fallback string }
+
+// builtInTexts are DefaultOptOut, DefaultFinished and DefaultFallback in the languages the
+// consent question has built-in words for (campaigns.ConsentLanguages), so that a campaign
+// that leaves them out does not switch to English for its goodbye.
+var builtInTexts = map[string]builtInText{
+	"en": {DefaultOptOut, DefaultFinished, DefaultFallback},
+	"nl": {"Je bent afgemeld. Je krijgt geen berichten meer van ons.", "Je hebt al meegedaan. Bedankt!", "Sorry, dat begreep ik niet."},
+	"de": {"Du bist abgemeldet. Du bekommst keine Nachrichten mehr von uns.", "Du hast schon mitgemacht. Danke!", "Entschuldigung, das habe ich nicht verstanden."},
+	"fr": {"Tu es désinscrit. Tu ne recevras plus de messages de notre part.", "Tu as déjà participé. Merci !", "Désolé, je n'ai pas compris."},
+	"es": {"Te has dado de baja. No recibirás más mensajes nuestros.", "Ya has participado. ¡Gracias!", "Perdona, no lo he entendido."},
+	"pt": {"Você cancelou a inscrição. Não vai receber mais mensagens nossas.", "Você já participou. Obrigado!", "Desculpe, não entendi."},
+}
+
+// builtIn is one of builtInTexts in every language of def that has it, English standing in
+// for the first language when it has none.
+func builtIn(def *campaigns.Definition, pick func(t builtInText) string) campaigns.Text {
+	text := campaigns.Text{}
+	for _, l := range def.Languages {
+		base, _, _ := strings.Cut(l, "-")
+		if t, ok := builtInTexts[strings.ToLower(base)]; ok {
+			text[l] = pick(t)
+		}
+	}
+	if first := lang(def); text[first] == "" {
+		text[first] = pick(builtInTexts["en"])
+	}
+	return text
+}
 
 // Internal states a participant can be in besides the definition's.
 const (

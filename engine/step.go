@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/looplab/fsm"
 
@@ -160,8 +161,32 @@ func matchWord(words []string, text string) bool {
 	return false
 }
 
+// isOptOut reports whether text is an opt-out word. Punctuation and spaces around and inside
+// it do not count ("Stop!", "stop.", "NRCQ-UIT"): whoever wants to leave must not stay
+// subscribed for an exclamation mark.
 func isOptOut(def *campaigns.Definition, text string) bool {
-	return matchWord(campaigns.DefaultOptOut, text) || matchWord(def.OptOut, text)
+	norm := looseWord(text)
+	if norm == "" {
+		return false
+	}
+	for _, words := range [][]string{campaigns.DefaultOptOut, def.OptOut} {
+		for _, w := range words {
+			if strings.EqualFold(norm, looseWord(w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// looseWord is text with punctuation turned into spaces and the spaces tidied.
+func looseWord(text string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) {
+			return ' '
+		}
+		return r
+	}, text)), " ")
 }
 
 // comesBack reports whether text is a way back in: an entry keyword or a rejoin word (START
@@ -290,8 +315,8 @@ func (r *run) enterStart() error {
 // campaign repeats or their run had not begun; otherwise it gives them back the one try they
 // had: the state they left, or the finished text when their run had ended.
 //
-// An opt-in event (KindOptIn) is a way back too. (The opt-in form keys its event by the
-// number, so today a second form sent for the same number is deduplicated before it gets here.)
+// An opt-in event (KindOptIn) is a way back too: the opt-in form keys its event by the number
+// and, once they opted out, by their version too, so a new form reaches here.
 func (r *run) optedOut(cur *campaigns.Definition) error {
 	in, p := r.in, r.p
 	switch {
@@ -364,7 +389,7 @@ func (r *run) sayFinished() {
 		text = st.Finished
 	}
 	if text.IsZero() {
-		text = campaigns.Text{lang(r.def): DefaultFinished}
+		text = builtIn(r.def, func(t builtInText) string { return t.Finished })
 	}
 	r.sayText(text)
 }
@@ -484,7 +509,7 @@ func (r *run) handle() error {
 	default:
 		fallback := r.def.Fallback
 		if fallback.IsZero() {
-			fallback = campaigns.Text{lang(r.def): DefaultFallback}
+			fallback = builtIn(r.def, func(t builtInText) string { return t.Fallback })
 		}
 		r.sayText(fallback)
 	}
@@ -716,7 +741,7 @@ func (r *run) optOut(say bool) {
 	}
 	msg := r.def.OptOutSay
 	if msg.IsZero() {
-		msg = campaigns.Text{lang(r.def): DefaultOptOut}
+		msg = builtIn(r.def, func(t builtInText) string { return t.OptOut })
 	}
 	r.sayText(msg)
 }

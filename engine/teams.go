@@ -92,7 +92,7 @@ func (e *Engine) teamCampaign(campaign string) (*campaigns.Definition, error) {
 
 // FormTeam forms a team named name in campaign on channel, with member as its first member,
 // and returns it with its invite code. A name is 1 to MaxTeamName characters without control
-// characters, its spaces tidied (a *TeamNameError, wrapping errs.ErrInvalid, otherwise); names are unique
+// or invisible formatting characters, its spaces tidied (a *TeamNameError, wrapping errs.ErrInvalid, otherwise); names are unique
 // per campaign regardless of case (ErrTeamNameTaken); a member is in one team per campaign
 // (ErrInTeam). A campaign whose teams.min is 1 starts the team at once (see JoinTeam).
 func (e *Engine) FormTeam(ctx context.Context, campaign, channel, member, name string) (Team, error) {
@@ -240,11 +240,20 @@ func cleanTeamName(name string) (string, error) {
 		return "", &TeamNameError{fmt.Sprintf("Keep the team name to %d characters at most.", MaxTeamName)}
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || invisible(r) {
 			return "", &TeamNameError{"The team name contains characters that could not be read."}
 		}
 	}
 	return name, nil
+}
+
+// invisible reports an invisible formatting character: zero-width spaces, joiners that join
+// nothing, byte-order marks and the bidirectional overrides that turn a name around on
+// screen. They would let "Red\u200bRovers" pass for "RedRovers" and show some teams nothing
+// to read. Emoji need two of them: U+200D joins a family or a rainbow flag, and tag
+// characters spell a regional flag.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) && r != '\u200d' && !(r >= 0xE0020 && r <= 0xE007F)
 }
 
 // TeamNameKey is what two team names of a campaign must differ in (stores keep it unique):

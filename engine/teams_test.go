@@ -81,11 +81,18 @@ func TestTeamFormAndJoin(t *testing.T) {
 		{"EmptyName", "b5", "   ", errs.ErrInvalid},
 		{"LongName", "b5", strings.Repeat("x", engine.MaxTeamName+1), errs.ErrInvalid},
 		{"ControlCharacters", "b5", "red\x07", errs.ErrInvalid},
+		{"InvisibleOnly", "b5", "\u200b\u2060\ufeff", errs.ErrInvalid},
+		{"BidiOverride", "b5", "\u202eSREVOR DER", errs.ErrInvalid},
+		{"NameTakenWithZeroWidthSpace", "b5", "Red\u200b Rovers", errs.ErrInvalid},
 		{"MemberOfAnotherTeam", "b1", "Blue", engine.ErrInTeam},
 	} {
 		if _, err := h.eng.FormTeam(h.ctx, "race", "test", tc.member, tc.name); !errors.Is(err, tc.want) {
 			t.Errorf("%s: FormTeam(%q) = %v, want %v", tc.what, tc.name, err, tc.want)
 		}
+	}
+	// Emoji joined with U+200D (a family, a rainbow flag) are names people pick.
+	if fam, err := h.eng.FormTeam(h.ctx, "race", "test", "b6", "👨\u200d👩\u200d👧 🏳️\u200d🌈"); err != nil || fam.Name != "👨\u200d👩\u200d👧 🏳️\u200d🌈" {
+		t.Errorf("an emoji name: %+v, %v", fam, err)
 	}
 	for _, code := range []string{"", "NOPE42", "ZZZZZZZ"} {
 		if _, err := h.eng.JoinTeam(h.ctx, "race", "test", "b5", code); !errors.Is(err, errs.ErrNotFound) {

@@ -196,14 +196,15 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 }
 
 // open fails with engine.ErrOptedOut or engine.ErrFinished when the participant can no longer
-// be moved on. The engine checks again when the verdict arrives (they may opt out meanwhile):
-// this check is so the moderator hears why, at once.
+// be moved on, and with engine.ErrAwaitingConsent while they are asked for consent. The engine
+// checks again when the verdict arrives (they may opt out meanwhile): this check is so the
+// moderator hears why, at once.
 func (s *Service) open(ctx context.Context, participantID string) error {
 	p, err := s.Store.Participant(ctx, participantID)
 	if err != nil {
 		return fmt.Errorf("participant %s: %w", participantID, err)
 	}
-	return engine.Closed(p)
+	return engine.Judgeable(p)
 }
 
 // maxKey bounds a decision key, which comes from a form.

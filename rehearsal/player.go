@@ -384,13 +384,15 @@ func init() {
 		}},
 		"/broadcast": {"/broadcast STATE TEXT", func(ctx context.Context, p *Player, args []string) error {
 			if len(args) < 2 {
-				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE)")
+				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE, or in every step with *)")
 			}
-			if _, ok := p.def.States[args[0]]; !ok && !internalState(args[0]) {
-				return fmt.Errorf("no state %q in this campaign (its states: %s)", args[0], strings.Join(p.def.Order, ", "))
+			lang, state := p.def.Languages[0], args[0]
+			if state == "*" {
+				state = "" // the dashboard's "every step"
+			} else if _, ok := p.def.States[state]; !ok && !internalState(state) {
+				return fmt.Errorf("no state %q in this campaign (its states: %s)", state, strings.Join(p.def.Order, ", "))
 			}
-			lang := p.def.Languages[0]
-			_, _, err := p.eng.Broadcast(ctx, p.def.ID, args[0], campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
+			_, _, err := p.eng.Broadcast(ctx, p.def.ID, state, campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
 			return err
 		}},
 		"/optin": {"/optin", func(ctx context.Context, p *Player, _ []string) error {

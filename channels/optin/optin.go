@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +30,7 @@ type Engine interface {
 	Campaign(id string) (*campaigns.Definition, bool)
 	Status(id string) string
 	Receive(ctx context.Context, in engine.Inbound) (duplicate bool, err error)
+	Participant(ctx context.Context, id string) (engine.Participant, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -138,6 +140,23 @@ func (f *Form) show(c *fiber.Ctx) error {
 	return f.render(c, fiber.StatusOK, view{Def: d})
 }
 
+// optInKey is the platform id of an opt-in: one per number and campaign, so that submitting the
+// form again does not write twice, and a new one once the participant opted out or said no to
+// consent (their version then), since filling in the form again is how they come back.
+func (f *Form) optInKey(ctx context.Context, d *campaigns.Definition, phone string) (string, error) {
+	key := "optin:" + phone
+	p, err := f.eng.Participant(ctx, engine.ParticipantID(d.ID, Channel, phone))
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return key, nil
+	case err != nil:
+		return "", fmt.Errorf("optin: participant %s of %s: %w", phone, d.ID, err)
+	case p.State == engine.StateOptedOut || p.State == engine.StateDeclined:
+		return key + ":" + strconv.FormatInt(p.Version, 10), nil
+	}
+	return key, nil
+}
+
 var nonDigits = regexp.MustCompile(`[\s().-]`)
 var e164 = regexp.MustCompile(`^\+?[1-9][0-9]{7,14}$`)
 
@@ -180,10 +199,12 @@ func (f *Form) submit(c *fiber.Ctx) error {
 	if v.Error != "" {
 		return f.render(c, fiber.StatusBadRequest, v)
 	}
-	// One opt-in per number and campaign: submitting the form again does not write twice.
-	_, err = f.eng.Receive(c.UserContext(), engine.Inbound{
-		Channel: Channel, PlatformID: "optin:" + phone, Campaign: d.ID, From: phone, Name: v.Name, Kind: engine.KindOptIn,
-	})
+	key, err := f.optInKey(c.UserContext(), d, phone)
+	if err == nil {
+		_, err = f.eng.Receive(c.UserContext(), engine.Inbound{
+			Channel: Channel, PlatformID: key, Campaign: d.ID, From: phone, Name: v.Name, Kind: engine.KindOptIn,
+		})
+	}
 	if err != nil {
 		f.log.Error("opt-in", "campaign", d.ID, "err", err)
 		if errors.Is(err, errs.ErrInvalid) {

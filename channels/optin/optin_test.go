@@ -13,6 +13,7 @@ import (
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
 )
 
 type fakeEngine struct {
@@ -26,6 +27,9 @@ func (f *fakeEngine) Campaign(id string) (*campaigns.Definition, bool) {
 	return d, ok
 }
 func (f *fakeEngine) Status(string) string { return f.status }
+func (f *fakeEngine) Participant(context.Context, string) (engine.Participant, error) {
+	return engine.Participant{}, errs.ErrNotFound
+}
 func (f *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
 	f.received = append(f.received, in)
 	return false, nil

@@ -32,6 +32,9 @@ func (c *Channel) handleChoice(ctx *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
+	if ok, err := s.playing(ctx); !ok {
+		return err
+	}
 	var f choiceForm
 	if err := ctx.BodyParser(&f); err != nil {
 		return jsonError(ctx, fiber.StatusBadRequest, "That choice could not be read.")

@@ -261,7 +261,15 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // TooLarge answers a request refused for its size, the same way wherever it was refused: the
 // app's error handler calls it for a web chat request that passed Fiber's app-wide BodyLimit,
 // which is refused before any route runs and would otherwise get Fiber's bare text.
-func (c *Channel) TooLarge(ctx *fiber.Ctx) error { return c.tooLarge(ctx) }
+// Only a photo upload can be that big from the page; anything else (a text, a tap, a team form)
+// is told it is too long rather than hearing about a photo it never sent.
+func (c *Channel) TooLarge(ctx *fiber.Ctx) error {
+	if !strings.HasSuffix(ctx.Path(), "/media") {
+		return jsonError(ctx, fiber.StatusRequestEntityTooLarge,
+			fmt.Sprintf("That message is too long. Keep it under %d characters.", MaxTextLen))
+	}
+	return c.tooLarge(ctx)
+}
 
 func (c *Channel) tooLarge(ctx *fiber.Ctx) error {
 	return jsonError(ctx, fiber.StatusRequestEntityTooLarge,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -168,6 +169,10 @@ func teamRefusal(def *campaigns.Definition, f teamForm, err error) (int, string)
 	case errors.Is(err, errs.ErrNotFound) && f.Action == "join":
 		if strings.TrimSpace(f.Code) == "" {
 			return fiber.StatusBadRequest, "Type the invite code your team shared with you."
+		}
+		if utf8.RuneCountInString(f.Code) > 4*engine.TeamCodeLen {
+			// Not repeated back: it is no mistyped code, and it could be a page long.
+			return fiber.StatusNotFound, fmt.Sprintf("That is not an invite code: a code has %d letters and digits.", engine.TeamCodeLen)
 		}
 		return fiber.StatusNotFound, fmt.Sprintf("There is no team with the invite code %q. Check the code with your team (it has %d letters and digits).", strings.TrimSpace(f.Code), engine.TeamCodeLen)
 	case errors.As(err, &nameErr):

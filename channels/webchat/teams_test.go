@@ -364,3 +364,45 @@ func TestTeamMembersUpdate(t *testing.T) {
 		t.Errorf("ann's page got %+v, want a team event saying 2 of 2 members (full)", ev)
 	}
 }
+
+// TestTeamChoicesWaitForTheTeam: a tap is refused like a message until the browser is in a
+// team with enough members; it once reached the engine as a participant with no address,
+// one shared by every browser without a team.
+func TestTeamChoicesWaitForTheTeam(t *testing.T) {
+	h := MustTeamHarness(t)
+	ann, bob := h.browser(t), h.browser(t)
+	tap := func(browser string) *http.Response {
+		return h.Do(t, withBrowser(jsonReq("/play/race/choices", `{"choice":"consent_yes","title":"Yes, I agree"}`), browser))
+	}
+	if resp := tap(bob); resp.StatusCode != fiber.StatusConflict || !strings.Contains(errorText(t, resp), "Form a team or join one") {
+		t.Errorf("a tap without a team: status %d", resp.StatusCode)
+	}
+	if resp := h.Do(t, teamPost(ann, url.Values{"action": {"form"}, "name": {"Red"}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("form: status %d", resp.StatusCode)
+	}
+	if resp := tap(ann); resp.StatusCode != fiber.StatusConflict || !strings.Contains(errorText(t, resp), "needs at least 2 members") {
+		t.Errorf("a tap of a team short of members: status %d", resp.StatusCode)
+	}
+	h.settle(t)
+	if n, err := h.eng.StateCounts(context.Background(), "race"); err != nil || len(n) != 0 {
+		t.Errorf("participants by state %v (%v), want none", n, err)
+	}
+
+	// Once the team can play, a member's tap shows on the other members' pages as what the
+	// team said, as a typed message does.
+	base := h.MustServe(t)
+	doc := h.page(t, h.Do(t, withBrowser(httptest.NewRequest("GET", "/play/race", nil), ann)))
+	if resp := h.Do(t, teamPost(bob, url.Values{"action": {"join"}, "code": {doc.Find("#team-code").Text()}})); resp.StatusCode != fiber.StatusSeeOther {
+		t.Fatalf("join: status %d", resp.StatusCode)
+	}
+	h.settle(t)
+	annStream := MustStreamOf(t, base, "race", ann)
+	annStream.UntilReady(t)
+	resp := h.Do(t, withBrowser(jsonReq("/play/race/choices", `{"id":"bob-tap-0001","choice":"consent_yes","title":"Yes, I agree"}`), bob))
+	if resp.StatusCode != fiber.StatusAccepted {
+		t.Fatalf("bob's tap: status %d %s", resp.StatusCode, errorText(t, resp))
+	}
+	if ev := annStream.Next(t); ev.Dir != "in" || ev.Text != "Yes, I agree" || ev.ID != "cbob-tap-0001" {
+		t.Errorf("ann's page got %+v, want bob's tap", ev)
+	}
+}

@@ -851,3 +851,29 @@ func TestEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestTooLargeSaysWhat: a request past the app's body limit is answered in the words of what
+// it carried; a text or a tap once heard "That photo is too big".
+func TestTooLargeSaysWhat(t *testing.T) {
+	h := MustHarness(t)
+	app := fiber.New(fiber.Config{BodyLimit: 1 << 10, DisableStartupMessage: true,
+		ErrorHandler: func(c *fiber.Ctx, err error) error { return h.channel.TooLarge(c) }})
+	h.channel.Mount(app)
+	h.app = app
+	base := h.MustServe(t)
+	big := strings.Repeat("a", 2<<10)
+	for _, tc := range []struct{ path, want string }{
+		{"/play/bouncer/media", "That photo is too big. Send one of at most 10 MB."},
+		{"/play/bouncer/messages", "That message is too long."},
+		{"/play/bouncer/choices", "That message is too long."},
+	} {
+		resp, err := http.Post(base+tc.path, "application/json", strings.NewReader(`{"text":"`+big+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if got := errorText(t, resp); resp.StatusCode != fiber.StatusRequestEntityTooLarge || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %d %q, want 413 %q", tc.path, resp.StatusCode, got, tc.want)
+		}
+	}
+}

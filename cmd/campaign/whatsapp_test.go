@@ -279,3 +279,56 @@ func TestWhatsAppHandOffToChef(t *testing.T) {
 		t.Errorf("after the hand-back: %s, want the goodbye with buttons", sent[3].Raw)
 	}
 }
+
+// TestWhatsAppOptInAgainAfterStop: someone who sent STOP and fills in the brand's form again
+// has opted in again: the greeting goes out anew. A second submit of the same form does not
+// greet twice. (The form's event was keyed by the number alone, so the new opt-in was taken
+// for a duplicate and the page promised a message that never came.)
+func TestWhatsAppOptInAgainAfterStop(t *testing.T) {
+	graph := graphtest.New(t)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/fridge.yaml"}
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+	})
+	clock.mu.Lock()
+	clock.now = time.Unix(1767611602, 0).UTC() // graphtest's webhooks' time: the window is open
+	clock.mu.Unlock()
+	visitor := newClient(t, srv.URL())
+	optIn := func() {
+		t.Helper()
+		form := "name=Ann&phone=%2B" + waUser + "&consent=yes"
+		if code, page := visitor.do(http.MethodPost, "/optin/fridge", "application/x-www-form-urlencoded", strings.NewReader(form)); code != 200 || !strings.Contains(page, "Thanks, Ann") {
+			t.Fatalf("submit: %d %s", code, page)
+		}
+	}
+	// The greeting: the template, or its text once STOP opened the 24-hour window.
+	templates := func(msgs []graphtest.Message) int {
+		n := 0
+		for _, m := range msgs {
+			if m.Type() == "template" || strings.HasPrefix(m.Text(), "Hoi Ann!") {
+				n++
+			}
+		}
+		return n
+	}
+	optIn()
+	waitSent(t, clock, graph, 1)
+	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(waNumber, waUser, "Ann", "wamid.stop1", "STOP")); code != 200 {
+		t.Fatalf("STOP: %d", code)
+	}
+	waitSent(t, clock, graph, 2) // the goodbye
+	optIn()
+	sent := waitSent(t, clock, graph, 3)
+	if n := templates(sent); n != 2 {
+		t.Fatalf("%d greetings after opting in again, want 2", n)
+	}
+	optIn()
+	for range 5 {
+		clock.Advance(time.Minute)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := templates(waitSent(t, clock, graph, 3)); n != 2 {
+		t.Errorf("the same form sent twice greeted %d times, want once more", n-1)
+	}
+}

@@ -371,7 +371,7 @@ func (db *DB) finish(ctx context.Context, participantID string, st *stepDoc) err
 	if st.CancelOutbox {
 		_, err := db.c(colOutbox).UpdateMany(ctx,
 			d("participant_id", participantID, "status", engine.StatusPending, "ver", d("$lt", st.V)),
-			d("$set", d("status", engine.StatusCancelled, "error", "opted out", "updated_at", st.At)))
+			d("$set", d("status", engine.StatusCancelled, "error", engine.NotSentOptedOut, "updated_at", st.At)))
 		if err != nil {
 			return fmt.Errorf("cancel outbox: %w", err)
 		}

@@ -384,14 +384,15 @@ func (db *DB) DeliveryCounts(ctx context.Context, campaign string) (map[string]i
 }
 
 // Undelivered returns a campaign's newest replies that did not reach their participant: refused
-// before sending (a closed window, a permanent platform error) or reported failed afterwards.
+// before sending (a closed window, a permanent platform error), reported failed afterwards, or
+// held back (cancelled) because the participant opted out.
 func (db *DB) Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
 	opts := options.Find().SetSort(d("_id", -1))
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}
 	out, err := db.outbox(ctx, d("campaign", campaign,
-		"$or", bson.A{d("status", engine.StatusFailed), d("delivery", engine.StatusFailed)}), opts)
+		"$or", bson.A{d("status", engine.StatusFailed), d("status", engine.StatusCancelled), d("delivery", engine.StatusFailed)}), opts)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: undelivered of %s: %w", campaign, err)
 	}

@@ -53,9 +53,10 @@ func (db *DB) DeliveryCounts(ctx context.Context, campaign string) (map[string]i
 }
 
 // Undelivered returns a campaign's newest replies that did not reach their participant: refused
-// before sending (a closed window, a permanent platform error) or reported failed afterwards.
+// before sending (a closed window, a permanent platform error), reported failed afterwards, or
+// held back (cancelled) because the participant opted out.
 func (db *DB) Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE o.campaign = ? AND (o.status = 'failed' OR o.delivery = 'failed') ORDER BY o.id DESC LIMIT ?`, campaign, limit)
+	out, err := db.outbox(ctx, `WHERE o.campaign = ? AND (o.status IN ('failed', 'cancelled') OR o.delivery = 'failed') ORDER BY o.id DESC LIMIT ?`, campaign, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: undelivered of %s: %w", campaign, err)
 	}

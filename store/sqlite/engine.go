@@ -489,9 +489,9 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	}
 	if s.CancelOutbox {
 		_, err := tx.ExecContext(ctx, `
-			UPDATE outbox SET status = 'cancelled', error = 'opted out', updated_at = ?
+			UPDATE outbox SET status = 'cancelled', error = ?, updated_at = ?
 			WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
-			unixNano(p.UpdatedAt), p.ID)
+			engine.NotSentOptedOut, unixNano(p.UpdatedAt), p.ID)
 		if err != nil {
 			return fmt.Errorf("cancel outbox: %w", err)
 		}

@@ -263,6 +263,13 @@ var runtimeTests = []test{
 			equal(t, "statuses", texts(all, func(o engine.Outbound) string { return o.Text + ":" + o.Status }),
 				[]string{"Welcome:sent", "reply 1:cancelled", "reply 2:cancelled", "Bye:pending"})
 		}
+		// The delivery monitor lists what was held back, and why.
+		if l, ok := s.(UndeliveredLister); ok {
+			got, err := l.Undelivered(t.Context(), campaign, 10)
+			noErr(t, "Undelivered", err)
+			equal(t, "undelivered", texts(got, func(o engine.Outbound) string { return o.Text + ": " + o.Error }),
+				[]string{"reply 2: " + engine.NotSentOptedOut, "reply 1: " + engine.NotSentOptedOut})
+		}
 	}},
 	{"MarkCancelled", func(t *testing.T, s Store) {
 		p := queue(t, s, 2*time.Second)

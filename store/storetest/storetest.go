@@ -48,6 +48,12 @@ type OutboxLister interface {
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 }
 
+// UndeliveredLister is the delivery monitor's list (dashboard.Deliveries), checked when a
+// store has it.
+type UndeliveredLister interface {
+	Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error)
+}
+
 // Run runs the conformance suite. open must return a new, empty store for every call; it
 // should register its own cleanup with t.
 func Run(t *testing.T, open func(t *testing.T) Store) {
