@@ -96,7 +96,7 @@ func TestBrowserButtons(t *testing.T) {
 	h.eng.mu.Lock()
 	h.eng.offered[p] = []engine.Button{{ID: "rules", Title: "Contest rules"}}
 	h.eng.mu.Unlock()
-	if err := chromedp.Do(ctx, chromedp.Reload(), waitCount(`.msg.out[data-id="l1"] .choice[data-choice="rules"]`, 1)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/bouncer"), waitCount(`.msg.out[data-id="l1"] .choice[data-choice="rules"]`, 1)); err != nil {
 		t.Fatalf("reload: %v\n%s", err, dump())
 	}
 }

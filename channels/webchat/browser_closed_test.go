@@ -1,8 +1,6 @@
 package webchat_test
 
 import (
-	"context"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -18,10 +16,6 @@ func TestBrowserClosedKeepsConversation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
-	}
 	h := MustHarness(t)
 	joined := make(chan string, 4)
 	h.eng.onReceive = func(in engine.Inbound) {
@@ -30,15 +24,7 @@ func TestBrowserClosedKeepsConversation(t *testing.T) {
 		}
 	}
 	base := h.MustServe(t)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-	defer cancel()
+	ctx := mustChromium(t)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/bouncer")); err != nil {
 		t.Fatalf("open the chat: %v", err)
@@ -52,10 +38,21 @@ func TestBrowserClosedKeepsConversation(t *testing.T) {
 	h.eng.SetTranscript(pid, []engine.Line{{Direction: engine.Out, Text: "Your door code is K7Q2XM.", At: time.Now()}})
 	h.eng.SetStatus("bouncer", engine.StatusClosed)
 	n := len(h.eng.Received())
-	if err := chromedp.Do(ctx, chromedp.Reload(),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.msg.out')].some(e => e.textContent.includes('K7Q2XM'))`, chromedp.WithPollingInterval(50*time.Millisecond)),
-	); err != nil {
-		t.Fatalf("the closed campaign's page does not show the conversation: %v", err)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/bouncer")); err != nil {
+		t.Fatalf("open the closed campaign's page: %v", err)
+	}
+	// Evaluated until true rather than with Poll: the page is replaced while it loads, and a
+	// Poll begun in the old one fails with "Cannot find context with specified id".
+	shown := false
+	for !shown && ctx.Err() == nil {
+		var err error
+		shown, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll('.msg.out')].some(e => e.textContent.includes('K7Q2XM'))`))
+		if err != nil || !shown {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !shown {
+		t.Fatal("the closed campaign's page does not show the conversation")
 	}
 	time.Sleep(300 * time.Millisecond) // a join, had the page sent one, would be refused by now
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`[
