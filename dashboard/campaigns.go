@@ -140,7 +140,16 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
 		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent,
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
+		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
 	})
+}
+
+// roundControlsFor is the admins' round form, when they may use it.
+func roundControlsFor(may bool, def *campaigns.Definition) []roundControl {
+	if !may {
+		return nil
+	}
+	return roundControls(def)
 }
 
 func (d *Dashboard) findCampaign(ctx context.Context, id string) (CampaignInfo, error) {

@@ -53,6 +53,8 @@ type Config struct {
 	Scoring Scoring
 	// Broadcaster, with Campaigns, adds the admins' broadcast form and progress pages.
 	Broadcaster Broadcaster
+	// Rounds, with Campaigns, adds the admins' buttons that start and close a race's rounds.
+	Rounds Rounds
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -77,6 +79,7 @@ type Dashboard struct {
 	deliveries    Deliveries
 	scoring       Scoring
 	broadcaster   Broadcaster
+	rounds        Rounds
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -98,7 +101,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
-		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -146,6 +149,10 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		if d.scoring != nil {
 			a.Post("/entries/:id/score", d.scoreEntry)
 			a.Post("/campaigns/:id/rounds/:round/advance", d.advanceRound)
+		}
+		if d.rounds != nil {
+			a.Post("/campaigns/:id/rounds/:round/start", d.roundAction(true))
+			a.Post("/campaigns/:id/rounds/:round/close", d.roundAction(false))
 		}
 		if d.broadcaster != nil {
 			a.Post("/campaigns/:id/broadcast", d.broadcast)

@@ -33,17 +33,18 @@ const (
 // harness is a dashboard on a real SQLite store, driven through app.Test like a browser with
 // a cookie jar.
 type harness struct {
-	t     *testing.T
-	app   *fiber.App
-	db    *sqlite.DB
-	users *recordingUsers
-	media *fakeMedia
-	camps *fakeCampaigns
-	convs *fakeConversations
-	casts *fakeBroadcaster
-	clock *clock
-	jar   map[string]*http.Cookie
-	seq   int
+	t      *testing.T
+	app    *fiber.App
+	db     *sqlite.DB
+	users  *recordingUsers
+	media  *fakeMedia
+	camps  *fakeCampaigns
+	convs  *fakeConversations
+	casts  *fakeBroadcaster
+	rounds *fakeRounds
+	clock  *clock
+	jar    map[string]*http.Cookie
+	seq    int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -56,19 +57,21 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { db.Close() })
 	h := &harness{
 		t: t, db: db,
-		users: &recordingUsers{Users: db},
-		media: &fakeMedia{objects: map[string][]byte{}},
-		camps: newFakeCampaigns(),
-		convs: &fakeConversations{},
-		casts: &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
-		clock: &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
-		jar:   map[string]*http.Cookie{},
+		users:  &recordingUsers{Users: db},
+		media:  &fakeMedia{objects: map[string][]byte{}},
+		camps:  newFakeCampaigns(),
+		convs:  &fakeConversations{},
+		casts:  &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
+		rounds: &fakeRounds{},
+		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
+		jar:    map[string]*http.Cookie{},
 	}
 	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
 	d, err := dashboard.New(dashboard.Config{
 		Judge:         judges,
 		Scoring:       judges,
 		Broadcaster:   h.casts,
+		Rounds:        h.rounds,
 		Users:         h.users,
 		Media:         h.media,
 		Campaigns:     h.camps,
