@@ -90,11 +90,17 @@ var ConsentLanguages = map[string]ConsentLanguage{
 	},
 }
 
+// LanguageBase is the language of a code without its region, lower-case: the key of tables
+// of built-in texts by language ("pt-BR" finds "pt").
+func LanguageBase(code string) string {
+	base, _, _ := strings.Cut(code, "-")
+	return strings.ToLower(base)
+}
+
 // consentLanguage returns the built-in consent words and texts of lang, and whether there
 // are any (English stands in when there are not).
 func consentLanguage(lang string) (ConsentLanguage, bool) {
-	base, _, _ := strings.Cut(lang, "-")
-	if l, ok := ConsentLanguages[strings.ToLower(base)]; ok {
+	if l, ok := ConsentLanguages[LanguageBase(lang)]; ok {
 		return l, true
 	}
 	return ConsentLanguages["en"], false

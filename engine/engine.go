@@ -138,8 +138,7 @@ var builtInTexts = map[string]builtInText{
 func builtIn(def *campaigns.Definition, pick func(t builtInText) string) campaigns.Text {
 	text := campaigns.Text{}
 	for _, l := range def.Languages {
-		base, _, _ := strings.Cut(l, "-")
-		if t, ok := builtInTexts[strings.ToLower(base)]; ok {
+		if t, ok := builtInTexts[campaigns.LanguageBase(l)]; ok {
 			text[l] = pick(t)
 		}
 	}

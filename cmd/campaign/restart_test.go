@@ -15,14 +15,7 @@ import (
 // each campaign runs and where it came from.
 func TestRestartKeepsLaunchedVersion(t *testing.T) {
 	data, defs := t.TempDir(), t.TempDir()
-	src, err := os.ReadFile("../../campaigns/examples/bouncer.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(defs, "bouncer.yaml")
-	if err := os.WriteFile(file, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	src, file := copyBouncer(t, defs)
 	start := func() (*server, *lockedWriter) {
 		log := &lockedWriter{}
 		srv, _ := startServer(t, data, func(c *Config) {
@@ -94,14 +87,7 @@ func TestRestartKeepsLaunchedVersion(t *testing.T) {
 // found on the tour, for campaigns that had only ever been loaded from a file).
 func TestRestartWithoutItsFile(t *testing.T) {
 	data, defs := t.TempDir(), t.TempDir()
-	src, err := os.ReadFile("../../campaigns/examples/bouncer.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(defs, "bouncer.yaml")
-	if err := os.WriteFile(file, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, file := copyBouncer(t, defs)
 	srv, _ := startServer(t, data, func(c *Config) { c.Campaigns = []string{file} })
 	srv.Close()
 	log := &lockedWriter{}
@@ -123,4 +109,18 @@ func TestRestartWithoutItsFile(t *testing.T) {
 	if !strings.Contains(line, `from="stored (`+file+`, launched or loaded at an earlier start; no file among --campaigns holds this campaign)"`) {
 		t.Errorf("start-up log line %q, want it to say bouncer runs from the store, once loaded from %s", line, file)
 	}
+}
+
+// copyBouncer copies the bouncer example into dir and returns its bytes and the copy's path.
+func copyBouncer(t *testing.T, dir string) ([]byte, string) {
+	t.Helper()
+	src, err := os.ReadFile("../../campaigns/examples/bouncer.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "bouncer.yaml")
+	if err := os.WriteFile(file, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return src, file
 }
