@@ -72,6 +72,10 @@ type Definition struct {
 	// when it came as bytes (a launch). The engine keys "has this file changed" by it.
 	Path string
 
+	// Numbers are the variables the definition counts with (add:, or set: to a number): a
+	// text shows one not set yet as 0.
+	Numbers []string
+
 	idNode       *yaml.Node   // where the id is written, for clashes between files
 	keywordNodes []*yaml.Node // where each of Keywords is written
 }
@@ -249,6 +253,9 @@ const (
 	OnRound    TriggerKind = "round"
 	OnHandback TriggerKind = "handback"
 	OnOptOut   TriggerKind = "optout"
+	// OnEntered fires right after the participant entered the state (after its say): the
+	// first such transition whose If holds runs, which branches on entry.
+	OnEntered TriggerKind = "entered"
 )
 
 // Verdicts a moderator or the judge can give.
@@ -299,10 +306,19 @@ type Transition struct {
 	Round      string
 	RoundEvent string
 
-	// Actions, run in this order: Save, Collect, Take, IssueCode, Notify, Say, then Goto (or
-	// End). A failed Save says Save.Invalid and stays; a full Take goes to TakeFull instead.
-	Save      *Save
-	Collect   bool
+	// If, when set, must hold for the transition to fire; when it does not, the next
+	// transition of the state in file order is tried. It is read before any action runs.
+	If *Condition
+
+	// Actions, run in this order: Save, Collect, Set, Add, Take, IssueCode, Notify, Say, then
+	// Goto (or End). A failed Save says Save.Invalid and stays; a full Take goes to TakeFull
+	// instead.
+	Save    *Save
+	Collect bool
+	// Set gives variables a value as written (a number or a text); Add adds to number
+	// variables (a variable not set counts as 0).
+	Set       map[string]string
+	Add       map[string]float64
 	Take      string
 	TakeFull  string
 	IssueCode bool
@@ -316,6 +332,7 @@ type Transition struct {
 
 	node        *yaml.Node // the transition
 	triggerNode *yaml.Node // its trigger's key
+	ifNode      *yaml.Node
 	gotoNode    *yaml.Node
 	fullNode    *yaml.Node
 }

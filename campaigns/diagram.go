@@ -79,6 +79,14 @@ func transitionLabel(t *Transition) string {
 		parts = append(parts, "handback")
 	case OnOptOut:
 		parts = append(parts, "opt-out")
+	case OnEntered:
+		parts = append(parts, "entered")
+	}
+	if t.If != nil {
+		parts = append(parts, "if "+t.If.String())
+	}
+	if len(t.Add) > 0 {
+		parts = append(parts, "add "+strings.Join(sortedKeys(t.Add), ", "))
 	}
 	if t.Save != nil {
 		parts = append(parts, "save "+t.Save.Var)

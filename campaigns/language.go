@@ -16,8 +16,8 @@ import (
 var (
 	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
 	stateKeys      = []string{"say", "final", "finished", "handoff", "on"}
-	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout"}
-	transitionKeys = append(append([]string{}, triggerKeys...), "count", "max_size", "save", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
+	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout", "entered"}
+	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
 	messageKeys    = []string{"text", "buttons", "media", "template"}
 	consentKeys    = []string{"text", "yes", "no", "yes_button", "no_button", "hint", "declined"}
 	saveKinds      = []string{"text", "number", "email", "phone", "date", "age"}
@@ -31,9 +31,11 @@ var (
 	digitsRe       = regexp.MustCompile(`^[0-9]{1,32}$`)
 )
 
-// engineVars are set by the engine itself and cannot be the target of a save action.
+// engineVars are set by the engine itself and cannot be the target of a save, set or add
+// action: writing one would break what the engine keeps in it (a hand-off, a place, a code).
 var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
-	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
+	"consent", "consent_at", "consent_by", "consent_channel", "consent_version",
+	"lat", "lng", "place", "handoff", "collected", "eliminated", "agent"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (
@@ -1035,6 +1037,16 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 		t.Kind = OnOptOut
 		p.yes(f, "optout")
 	}
+	if f, ok := fs["entered"]; ok {
+		t.Kind = OnEntered
+		p.yes(f, "entered")
+		if st.Handoff != "" {
+			p.errf(f.key, "entered: state %q hands off, so nothing moves on before the handback; use handback: true", st.Name)
+		}
+	}
+	if f, ok := fs["if"]; ok {
+		p.condition(f, t)
+	}
 	p.actions(fs, t, st, what)
 	return t
 }
@@ -1092,6 +1104,12 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 		if t.Collect && t.Kind != OnMedia {
 			p.errf(f.key, "collect: only a media transition has something to collect as an entry")
 		}
+	}
+	if f, ok := fs["set"]; ok {
+		p.set(f, t)
+	}
+	if f, ok := fs["add"]; ok {
+		p.add(f, t)
 	}
 	if f, ok := fs["take"]; ok {
 		t.Take = p.name(f, "take")

@@ -325,6 +325,7 @@ type parser struct {
 	roundUsed map[string]bool       // rounds named by round triggers
 	codes     bool                  // some transition issues a code
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
+	nums      numberUses            // add:, set: and if: (numbers.go)
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.

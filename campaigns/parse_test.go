@@ -282,7 +282,7 @@ func TestProblems(t *testing.T) {
 
 		// Triggers.
 		{"NoTrigger", r(valid, "text: [yes, ja]", "say: what", 1),
-			"demo.yaml:7:9: state \"a\" transition 1 needs a trigger: one of text, regex, media, choice, location, after, verdict, round, handback, optout"},
+			"demo.yaml:7:9: state \"a\" transition 1 needs a trigger: one of text, regex, media, choice, location, after, verdict, round, handback, optout, entered"},
 		{"TwoTriggers", r(valid, "text: [yes, ja]", "text: any\n        media: photo", 1),
 			"demo.yaml:8:9: state \"a\" transition 1 has two triggers (text and media); use one transition for each"},
 		{"BadRegex", r(valid, "text: [yes, ja]", "regex: \"(\"", 1),

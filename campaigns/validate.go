@@ -28,10 +28,12 @@ func (p *parser) validate() {
 	}
 	p.checkUnused()
 	p.checkVars()
+	p.checkNumbers()
 	// The checks below read the graph as written; on a definition with errors they would
 	// mostly echo them (a misspelt goto is also a state with no way out).
 	if !p.probs.HasErrors() {
 		p.checkShadowed()
+		p.checkEntered()
 		p.checkLanguageSaves()
 		p.checkChoices()
 		p.checkWindow()
@@ -143,7 +145,7 @@ func triggerKey(t *Transition) []string {
 			return []string{"round " + t.RoundEvent}
 		}
 		return []string{fmt.Sprintf("round %s %s", t.Round, t.RoundEvent)}
-	case OnLocation, OnHandback, OnOptOut:
+	case OnLocation, OnHandback, OnOptOut, OnEntered:
 		return []string{string(t.Kind)}
 	}
 	return nil
@@ -183,7 +185,9 @@ func (p *parser) checkShadowed() {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
 					p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers %s", j, name, k)
-				} else {
+				} else if t.If == nil {
+					// A transition with an if: leaves what it answers to the next one
+					// whenever its condition does not hold.
 					seen[k] = i + 1
 				}
 			}
@@ -193,10 +197,10 @@ func (p *parser) checkShadowed() {
 			case t.Kind == OnChoice && len(t.Choices) > 0 && anyChoice > 0:
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any choice", anyChoice, name)
 			}
-			if t.Kind == OnText && t.AnyText && anyText == 0 {
+			if t.Kind == OnText && t.AnyText && anyText == 0 && t.If == nil {
 				anyText = i + 1
 			}
-			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 {
+			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && t.If == nil {
 				anyChoice = i + 1
 			}
 			for _, k := range t.Keywords {

@@ -104,6 +104,7 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 				return s
 			}
 			vars := map[string]string{"persona": d.Persona.Name}
+			fillNumbers(d, vars)
 			for k, v := range p.Vars {
 				vars[k] = v
 			}

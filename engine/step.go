@@ -115,6 +115,9 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 	if r.skip != "" {
 		return s, r.skip, nil
 	}
+	if err := r.settle(); err != nil {
+		return s, "", err
+	}
 	r.hold()
 	p.Version++
 	p.UpdatedAt = now
@@ -235,6 +238,8 @@ type run struct {
 	// answers says this step's replies may reach a participant who opted out: they answer
 	// the participant's own message (the goodbye of the step that opts them out).
 	answers bool
+	// arrived is the state this step entered last, whose entered transitions settle runs.
+	arrived *campaigns.State
 }
 
 func (r *run) recordInbound() {
@@ -427,7 +432,7 @@ func (r *run) handle() error {
 		// participant is opted out.
 		if st := r.def.States[p.State]; st != nil {
 			for _, t := range st.On {
-				if t.Kind == campaigns.OnOptOut {
+				if t.Kind == campaigns.OnOptOut && r.holds(t) {
 					if err := r.do(t); err != nil {
 						return err
 					}
@@ -516,7 +521,8 @@ func (r *run) handle() error {
 	return nil
 }
 
-// match finds the first transition of st, in file order, that the event fires.
+// match finds the first transition of st, in file order, that the event fires and whose
+// condition (if:) holds.
 func (r *run) match(st *campaigns.State) *campaigns.Transition {
 	in := r.in
 	for _, t := range st.On {
@@ -538,19 +544,19 @@ func (r *run) match(st *campaigns.State) *campaigns.Transition {
 		case KindHandback:
 			ok = t.Kind == campaigns.OnHandback
 		case KindTimer:
-			ok = t.Kind == campaigns.OnTimeout && t.Name == in.Timer
+			ok = r.timerFires(st, t)
 		case KindUnsupported:
 			ok = in.Media != nil && t.MatchMedia(in.Media.Kind)
 		}
-		if ok {
+		if ok && r.holds(t) {
 			return t
 		}
 	}
 	return nil
 }
 
-// do runs a transition's actions in the definition's order: Save, Collect, Take, IssueCode,
-// Notify, Say, then Goto or End.
+// do runs a transition's actions in the definition's order: Save, Collect, Set, Add, Take,
+// IssueCode, Notify, Say, then Goto or End.
 func (r *run) do(t *campaigns.Transition) error {
 	in, p := r.in, r.p
 	if in.Kind == KindLocation {
@@ -588,6 +594,7 @@ func (r *run) do(t *campaigns.Transition) error {
 			delete(p.Vars, "collected")
 		}
 	}
+	r.setNumbers(t)
 	if t.Take != "" {
 		pool := r.def.Pools[t.Take]
 		r.pool = t.Take
@@ -690,8 +697,10 @@ func (r *run) enter(st *campaigns.State) {
 	p.Vars[varStarted] = "true"
 	r.step.CancelTimers = true
 	r.timers = nil
+	r.arrived = st
+	first := firstTimers(st)
 	for _, t := range st.On {
-		if t.Kind == campaigns.OnTimeout && !st.Final {
+		if first[t] && !st.Final {
 			r.timers = append(r.timers, Timer{
 				Key:      fmt.Sprintf("timer:%s:%s:%d", p.ID, t.Name, p.Entered),
 				Campaign: r.def.ID, ParticipantID: p.ID, Transition: t.Name, Seq: p.Entered,
@@ -787,6 +796,7 @@ func (r *run) render(text string) string {
 		return text
 	}
 	vars := map[string]string{"persona": r.def.Persona.Name}
+	fillNumbers(r.def, vars)
 	for k, v := range r.p.Vars {
 		vars[k] = v
 	}
@@ -867,7 +877,7 @@ func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.M
 			if strings.Contains(param, "{{") {
 				call.Params = append(call.Params, fill(param))
 			} else {
-				call.Params = append(call.Params, p.Vars[param])
+				call.Params = append(call.Params, varValue(def, p.Vars, param))
 			}
 		}
 		out.Template = call
