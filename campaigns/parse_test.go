@@ -15,8 +15,8 @@ func TestExamplesValidate(t *testing.T) {
 	if len(probs) > 0 {
 		t.Fatalf("examples have problems:\n%s", probs.Error())
 	}
-	if len(defs) != 5 {
-		t.Fatalf("loaded %d examples, want 5", len(defs))
+	if len(defs) != 6 {
+		t.Fatalf("loaded %d examples, want 6", len(defs))
 	}
 }
 
@@ -523,7 +523,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("id: x\nstates: {a: {on: [{text: any, goto: a}]}}\nstart: a\n"))
-	for _, name := range []string{"bouncer", "race", "fridge", "news", "photocontest"} {
+	for _, name := range []string{"bouncer", "race", "fridge", "news", "photocontest", "quiz"} {
 		if src, err := os.ReadFile("examples/" + name + ".yaml"); err == nil {
 			f.Add(src)
 		}
