@@ -24,6 +24,7 @@ func TestDiagrams(t *testing.T) {
 		{"fridge", "fridge", nil},
 		{"news", "news", map[string]int{"subscribed": 25310}},
 		{"photocontest", "photocontest", nil},
+		{"quiz", "quiz", map[string]int{"q3": 12, "result": 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
