@@ -523,6 +523,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("id: x\nstates: {a: {on: [{text: any, goto: a}]}}\nstart: a\n"))
+	f.Add([]byte("id: x\nstart: a\nstates: {a: {on: [{text: any, add: {p: 1}, goto: b}]}, b: {on: [{entered: true, if: p >= 1 and (q == 'x' or p < 3), goto: a}, {entered: true, set: {q: x}, end: true}]}}\n"))
 	for _, name := range []string{"bouncer", "race", "fridge", "news", "photocontest", "quiz"} {
 		if src, err := os.ReadFile("examples/" + name + ".yaml"); err == nil {
 			f.Add(src)

@@ -487,6 +487,9 @@ func (r *run) handle() error {
 	t := r.match(st)
 	if in.Kind == KindTimer && (t == nil || in.Seq != p.Entered) {
 		r.skip = "stale timer " + in.Timer
+		if t == nil && in.Seq == p.Entered {
+			r.skip = "timer " + in.Timer + ": no condition (if:) of its after: transitions holds"
+		}
 		return nil
 	}
 	if t != nil {
