@@ -180,3 +180,42 @@ states:
 		t.Fatalf("got %+v", out)
 	}
 }
+
+func TestTimerWhoseConditionFailsStays(t *testing.T) {
+	d := parseDef(t, `id: hint
+channels: [webchat]
+start: puzzle
+states:
+  puzzle:
+    say: "Riddle: what has keys but no locks?"
+    on:
+      - text: piano
+        goto: solved
+      - text: any
+        add: {tries: 1}
+        say: "No."
+      - after: 1m
+        if: tries >= 2
+        say: "Hint: it makes music."
+      - optout: true
+        if: tries > 0
+        say: "Bye, and it was a piano."
+      - optout: true
+        say: "Bye."
+  solved:
+    say: "Yes!"
+    final: true
+`)
+	h := newEnv(t, d)
+	h.text("hint", "ann", "hi")
+	wantTexts(t, h.wait(2*time.Minute))
+	h.wantState("hint", "ann", "puzzle")
+
+	h.text("hint", "bob", "hi")
+	h.text("hint", "bob", "a door")
+	h.text("hint", "bob", "a map")
+	wantTexts(t, h.wait(2*time.Minute), "Hint: it makes music.")
+	wantTexts(t, h.text("hint", "bob", "stop"), "Bye, and it was a piano.")
+	h.text("hint", "cy", "hi")
+	wantTexts(t, h.text("hint", "cy", "stop"), "Bye.")
+}
