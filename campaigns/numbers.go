@@ -204,7 +204,13 @@ func (p *parser) checkNumbers() {
 // stuck in.
 func (p *parser) checkEntered() {
 	def := p.def
-	next := map[string][]*Transition{}
+	// An edge is where an entered transition can take a participant: its goto, and its full:
+	// when it takes from a pool.
+	type edge struct {
+		to   string
+		node *yaml.Node
+	}
+	next := map[string][]edge{}
 	for _, name := range def.Order {
 		st := def.States[name]
 		allEntered, allIf := len(st.On) > 0, true
@@ -215,7 +221,10 @@ func (p *parser) checkEntered() {
 			}
 			allIf = allIf && t.If != nil
 			if t.Goto != "" && def.States[t.Goto] != nil {
-				next[name] = append(next[name], t)
+				next[name] = append(next[name], edge{t.Goto, t.gotoNode})
+			}
+			if t.TakeFull != "" && def.States[t.TakeFull] != nil {
+				next[name] = append(next[name], edge{t.TakeFull, t.fullNode})
 			}
 		}
 		if allEntered && allIf {
@@ -234,17 +243,17 @@ func (p *parser) checkEntered() {
 	visit = func(s string) {
 		mark[s] = onPath
 		path = append(path, s)
-		for _, t := range next[s] {
-			switch mark[t.Goto] {
+		for _, e := range next[s] {
+			switch mark[e.to] {
 			case onPath:
 				i := len(path) - 1
-				for path[i] != t.Goto {
+				for path[i] != e.to {
 					i--
 				}
-				loop := append(append([]string{}, path[i:]...), t.Goto)
-				p.errf(t.gotoNode, "entered transitions go round in a loop (%s): a participant would never stop moving; give one of them another trigger", strings.Join(loop, " → "))
+				loop := append(append([]string{}, path[i:]...), e.to)
+				p.errf(e.node, "entered transitions go round in a loop (%s): a participant would never stop moving; give one of them another trigger", strings.Join(loop, " → "))
 			case unseen:
-				visit(t.Goto)
+				visit(e.to)
 			}
 		}
 		path = path[:len(path)-1]

@@ -92,6 +92,8 @@ func TestNumberProblems(t *testing.T) {
 
 		{"EnteredLoop", r(r(counting, "goto: won", "goto: tally", 1), "      - entered: true\n        goto: lost\n", "", 1),
 			`demo.yaml:17:15: entered transitions go round in a loop (tally → tally): a participant would never stop moving; give one of them another trigger`},
+		{"EnteredLoopOverTwo", r(r(counting, "goto: won", "goto: again", 1), "  won:\n", "  again:\n    on:\n      - entered: true\n        goto: tally\n  won:\n", 1),
+			`demo.yaml:23:15: entered transitions go round in a loop (tally → again → tally): a participant would never stop moving; give one of them another trigger`},
 		{"EnteredAllConditional", r(counting, "      - entered: true\n        goto: lost\n", "      - entered: true\n        if: points < 1\n        goto: lost\n", 1),
 			`demo.yaml:12:3: warning: state "tally": when none of its entered conditions holds, the participant stays here and nothing else moves them on; give the last entered transition no if:`},
 		{"EnteredNotTrue", r(counting, "entered: true", "entered: soon", 1),
