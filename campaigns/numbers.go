@@ -265,3 +265,32 @@ func (p *parser) checkEntered() {
 		}
 	}
 }
+
+// enteredMessages are what the entered transitions of state, and the states they lead to, can
+// say in the step that enters state: those go out as late as its own say.
+func enteredMessages(def *Definition, state string) [][]Message {
+	var out [][]Message
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(name string) {
+		st := def.States[name]
+		if st == nil || seen[name] {
+			return
+		}
+		seen[name] = true
+		for _, t := range st.On {
+			if t.Kind != OnEntered {
+				continue
+			}
+			out = append(out, t.Say)
+			for _, next := range []string{t.Goto, t.TakeFull} {
+				if next != "" && def.States[next] != nil && !seen[next] {
+					out = append(out, def.States[next].Say)
+					walk(next)
+				}
+			}
+		}
+	}
+	walk(state)
+	return out
+}

@@ -94,6 +94,8 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:17:15: entered transitions go round in a loop (tally → tally): a participant would never stop moving; give one of them another trigger`},
 		{"EnteredLoopOverTwo", r(r(counting, "goto: won", "goto: again", 1), "  won:\n", "  again:\n    on:\n      - entered: true\n        goto: tally\n  won:\n", 1),
 			`demo.yaml:23:15: entered transitions go round in a loop (tally → again → tally): a participant would never stop moving; give one of them another trigger`},
+		{"EnteredAfterADayNeedsTemplate", "channels: [whatsapp]\n" + r(counting, "      - text: any\n        goto: tally\n", "      - text: any\n        goto: tally\n      - after: 2d\n        goto: tally\n", 1),
+			`demo.yaml:24:10: this message is said on entering state "tally" 2d after state "q" is entered, more than 24 hours after the participant's last message, when WhatsApp delivers only templates: add template: KEY (declared under templates:)`},
 		{"EnteredAllConditional", r(counting, "      - entered: true\n        goto: lost\n", "      - entered: true\n        if: points < 1\n        goto: lost\n", 1),
 			`demo.yaml:12:3: warning: state "tally": when none of its entered conditions holds, the participant stays here and nothing else moves them on; give the last entered transition no if:`},
 		{"EnteredNotTrue", r(counting, "entered: true", "entered: soon", 1),

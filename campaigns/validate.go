@@ -288,6 +288,9 @@ func (p *parser) checkWindow() {
 				check(sev, t.Say, why)
 				if target := def.States[t.Goto]; target != nil {
 					check(sev, target.Say, entry)
+					for _, msgs := range enteredMessages(def, t.Goto) {
+						check(sev, msgs, entry)
+					}
 				}
 			}
 		}
