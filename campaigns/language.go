@@ -14,7 +14,7 @@ import (
 // The keys of each part of the language. docs/definitions.md describes every one; keep the two
 // in step.
 var (
-	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
+	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
 	stateKeys      = []string{"say", "final", "finished", "handoff", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "count", "max_size", "save", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
@@ -32,7 +32,7 @@ var (
 )
 
 // engineVars are set by the engine itself and cannot be the target of a save action.
-var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
+var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry", "rank", "rank_of", "top",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
@@ -138,6 +138,9 @@ func (p *parser) definition(root *yaml.Node) {
 	}
 	if f, ok := fs["states"]; ok {
 		p.states(f.val)
+	}
+	if f, ok := fs["ranking"]; ok {
+		p.ranking(f) // after the states: it checks the saves into its variable
 	}
 	if f, ok := fs["start"]; ok {
 		def.Start = p.name(f, "start")
