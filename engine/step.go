@@ -59,6 +59,9 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 	}
 	s.PrevVersion = p.Version
 	r := &run{e: e, ctx: ctx, def: def, step: &s, p: &p, now: now, full: full, in: in}
+	if def.Ranking != nil {
+		r.rankedBefore = p.Vars[def.Ranking.By]
+	}
 	r.recordInbound()
 	if in.fromParticipant() {
 		p.LastInboundAt = in.At
@@ -116,6 +119,7 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		return s, r.skip, nil
 	}
 	r.hold()
+	noteReached(r.def, &p, r.rankedBefore, now)
 	p.Version++
 	p.UpdatedAt = now
 	s.Participant = p
@@ -235,6 +239,10 @@ type run struct {
 	// answers says this step's replies may reach a participant who opted out: they answer
 	// the participant's own message (the goodbye of the step that opts them out).
 	answers bool
+	// rankedBefore is the ranked variable's value when the step began; ranks the {{rank}}
+	// and {{rank_of}} of this step, once a text asked for them.
+	rankedBefore string
+	ranks        map[string]string
 }
 
 func (r *run) recordInbound() {
@@ -780,8 +788,9 @@ func findRound(def *campaigns.Definition, name string) *campaigns.Round {
 	return nil
 }
 
-// vars are what a message can use: the participant's variables, the persona's name and the
-// places left in the step's pool (read from the store only when a text asks for it).
+// vars are what a message can use: the participant's variables, the persona's name, the
+// places left in the step's pool and the participant's rank (read from the store only when a
+// text asks for them).
 func (r *run) render(text string) string {
 	if !strings.Contains(text, "{{") {
 		return text
@@ -792,6 +801,12 @@ func (r *run) render(text string) string {
 	}
 	if strings.Contains(text, "places_left") {
 		vars["places_left"] = r.placesLeft()
+	}
+	if strings.Contains(text, "rank") {
+		r.rankVars(vars)
+	}
+	if rk := r.def.Ranking; rk != nil && rk.Top > 0 {
+		vars["top"] = strconv.Itoa(rk.Top)
 	}
 	return campaigns.Render(text, vars)
 }
