@@ -27,8 +27,13 @@ type Ranked struct {
 	Value string
 	// ReachedAt is when the participant reached Value, to the second.
 	ReachedAt time.Time
-	value     float64
+	// Winner says the participant had the verdict winner (from a pick or by hand).
+	Winner bool
+	value  float64
 }
+
+// varWinner marks a participant who had the verdict winner.
+const varWinner = "winner.by_verdict"
 
 // reachedVar is the variable keeping when a participant's ranked variable last changed. The
 // dot keeps it out of reach of a save and of texts, as run.started is.
@@ -76,7 +81,7 @@ func Rank(rk *campaigns.Ranking, ps []Participant) []Ranked {
 		if name == "" {
 			name = p.Vars["name"]
 		}
-		out = append(out, Ranked{ParticipantID: p.ID, Name: name, Value: s, ReachedAt: at, value: v})
+		out = append(out, Ranked{ParticipantID: p.ID, Name: name, Value: s, ReachedAt: at, Winner: p.Vars[varWinner] != "", value: v})
 	}
 	cmpRanked := func(a, b Ranked) int {
 		c := 0

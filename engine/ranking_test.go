@@ -86,9 +86,10 @@ func quizDef(rk campaigns.Ranking) *campaigns.Definition {
 	}
 	return def("quiz").
 		state("ask", "Your score?", save("wait")).
-		state("wait", "{{points}} points: number {{rank}} of {{rank_of}}, top {{top}}.", save("wait"),
+		state("wait", "{{points}} points: number {{rank}} of {{rank_of}}, top {{top}}.", onText("gone", "", "bye"), save("wait"),
 			&campaigns.Transition{Kind: campaigns.OnVerdict, Verdict: campaigns.VerdictWinner, Goto: "won"}).
 		final("won", "You won!").
+		final("gone", "Bye.").
 		with(func(d *campaigns.Definition) { d.Ranking = &rk }).build()
 }
 
@@ -139,5 +140,48 @@ func TestRankingOfACampaignWithoutOne(t *testing.T) {
 	}
 	if _, err := h.eng.Ranking(h.ctx, "nope"); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("ranking of an unknown campaign: %v, want ErrNotFound", err)
+	}
+}
+
+func TestPickedWinnersHearItOnce(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieNone, Top: 1}))
+	for who, points := range map[string]string{"ann": "5", "bob": "5", "cy": "3"} {
+		h.join("quiz", who)
+		h.text("quiz", who, points)
+	}
+	ranked, err := h.eng.Ranking(h.ctx, "quiz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.judge.PickWinners(h.ctx, "quiz", ranked, 1, "mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Named) != 2 || len(got.Already)+len(got.Refused) != 0 {
+		t.Fatalf("picked %+v, want ann and bob (tied first) named", got)
+	}
+	wantTexts(t, h.settle(), "You won!", "You won!")
+	h.wantState("quiz", "ann", "won")
+	ranked, _ = h.eng.Ranking(h.ctx, "quiz")
+	if !ranked[0].Winner || !ranked[1].Winner || ranked[2].Winner {
+		t.Errorf("winners marked %+v, want the two first", ranked)
+	}
+	// Picked again: the winners (whose run ended with the verdict) are passed by, not refused.
+	got, err = h.judge.PickWinners(h.ctx, "quiz", ranked, 1, "mod")
+	if err != nil || len(got.Already) != 2 || len(got.Named)+len(got.Refused) != 0 {
+		t.Fatalf("picked again: %+v, %v; want both already winners", got, err)
+	}
+	wantTexts(t, h.settle())
+	// A winner whose run ended before the pick stays ranked but is refused, with the reason.
+	h.join("quiz", "dan")
+	h.text("quiz", "dan", "9")
+	h.text("quiz", "dan", "bye")
+	ranked, _ = h.eng.Ranking(h.ctx, "quiz")
+	got, err = h.judge.PickWinners(h.ctx, "quiz", ranked, 3, "mod")
+	if err != nil || len(got.Named) != 0 || len(got.Already) != 2 || len(got.Refused) != 1 {
+		t.Fatalf("top 3: %+v, %v; want dan refused, ann and bob already", got, err)
+	}
+	if r := got.Refused[0]; r.Value != "9" || r.Reason != "participant has finished" {
+		t.Errorf("refused %+v", r)
 	}
 }

@@ -452,6 +452,10 @@ func (r *run) handle() error {
 		if in.Verdict == campaigns.VerdictEliminated {
 			p.Vars["eliminated"] = "true"
 		}
+		if in.Verdict == campaigns.VerdictWinner {
+			// Marks them in the ranking, so picking the winners again passes them by.
+			p.Vars[varWinner] = "true"
+		}
 	case KindRound:
 		if in.RoundEvent == campaigns.RoundStarted {
 			if p.Vars["round"] == in.Round {
