@@ -27,9 +27,10 @@ type Ranked struct {
 	Value string
 	// ReachedAt is when the participant reached Value, to the second.
 	ReachedAt time.Time
-	// Winner says the participant had the verdict winner (from a pick or by hand).
-	Winner bool
-	value  float64
+	// Winner says the participant had the verdict winner (from a pick or by hand); Finished
+	// that their run ended, so no verdict moves them any more.
+	Winner, Finished bool
+	value            float64
 }
 
 // varWinner marks a participant who had the verdict winner.
@@ -81,7 +82,7 @@ func Rank(rk *campaigns.Ranking, ps []Participant) []Ranked {
 		if name == "" {
 			name = p.Vars["name"]
 		}
-		out = append(out, Ranked{ParticipantID: p.ID, Name: name, Value: s, ReachedAt: at, Winner: p.Vars[varWinner] != "", value: v})
+		out = append(out, Ranked{ParticipantID: p.ID, Name: name, Value: s, ReachedAt: at, Winner: p.Vars[varWinner] != "", Finished: p.Finished, value: v})
 	}
 	cmpRanked := func(a, b Ranked) int {
 		c := 0
