@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -30,7 +31,6 @@ type Ranked struct {
 	// Winner says the participant had the verdict winner (from a pick or by hand); Finished
 	// that their run ended, so no verdict moves them any more.
 	Winner, Finished bool
-	value            float64
 }
 
 // varWinner marks a participant who had the verdict winner.
@@ -62,53 +62,81 @@ func (e *Engine) Ranking(ctx context.Context, campaign string) ([]Ranked, error)
 // Rank ranks ps (in the order they joined, which orders the participants sharing a rank) by
 // rk; see Engine.Ranking for who is left out.
 func Rank(rk *campaigns.Ranking, ps []Participant) []Ranked {
-	out := make([]Ranked, 0, len(ps))
+	type row struct {
+		Ranked
+		key rankEntry
+	}
+	rows := make([]row, 0, len(ps))
 	for _, p := range ps {
-		switch p.State {
-		case StateOptedOut, StateDeclined, StateConsent:
+		key := entryOf(rk, p)
+		if !key.ranked {
 			continue
-		}
-		s := p.Vars[rk.By]
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339, p.Vars[reachedVar(rk.By)])
-		if err != nil {
-			// Saved before the campaign had its ranking: their last step is the best we know.
-			at = p.UpdatedAt.UTC().Truncate(time.Second)
 		}
 		name := p.Vars["team"]
 		if name == "" {
 			name = p.Vars["name"]
 		}
-		out = append(out, Ranked{ParticipantID: p.ID, Name: name, Value: s, ReachedAt: at, Winner: p.Vars[varWinner] != "", Finished: p.Finished, value: v})
+		rows = append(rows, row{Ranked{ParticipantID: p.ID, Name: name, Value: p.Vars[rk.By], ReachedAt: key.at,
+			Winner: p.Vars[varWinner] != "", Finished: p.Finished}, key})
 	}
-	cmpRanked := func(a, b Ranked) int {
-		c := 0
-		switch {
-		case a.value > b.value:
-			c = -1
-		case a.value < b.value:
-			c = 1
-		}
-		if rk.Ascending {
-			c = -c
-		}
-		if c == 0 && rk.TieBreak == campaigns.TieEarliest {
-			c = a.ReachedAt.Compare(b.ReachedAt)
-		}
-		return c
-	}
-	slices.SortStableFunc(out, cmpRanked)
-	for i := range out {
-		if i > 0 && cmpRanked(out[i-1], out[i]) == 0 {
+	slices.SortStableFunc(rows, func(a, b row) int { return compareEntries(rk, a.key, b.key) })
+	out := make([]Ranked, len(rows))
+	for i, r := range rows {
+		out[i] = r.Ranked
+		if i > 0 && compareEntries(rk, rows[i-1].key, r.key) == 0 {
 			out[i].Rank = out[i-1].Rank
 		} else {
 			out[i].Rank = i + 1
 		}
 	}
 	return out
+}
+
+// rankEntry is what ranks a participant: their value and when they reached it.
+type rankEntry struct {
+	// ranked is false for a participant left out of the ranking.
+	ranked  bool
+	value   float64
+	at      time.Time
+	version int64
+}
+
+// entryOf is p's standing under rk.
+func entryOf(rk *campaigns.Ranking, p Participant) rankEntry {
+	e := rankEntry{version: p.Version}
+	switch p.State {
+	case StateOptedOut, StateDeclined, StateConsent:
+		return e
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(p.Vars[rk.By]), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return e
+	}
+	at, err := time.Parse(time.RFC3339, p.Vars[reachedVar(rk.By)])
+	if err != nil {
+		// Saved before the campaign had its ranking: their last step is the best we know.
+		at = p.UpdatedAt.UTC().Truncate(time.Second)
+	}
+	e.ranked, e.value, e.at = true, v, at
+	return e
+}
+
+// compareEntries is negative when a ranks above b, 0 when they share a rank.
+func compareEntries(rk *campaigns.Ranking, a, b rankEntry) int {
+	c := 0
+	switch {
+	case a.value > b.value:
+		c = -1
+	case a.value < b.value:
+		c = 1
+	}
+	if rk.Ascending {
+		c = -c
+	}
+	if c == 0 && rk.TieBreak == campaigns.TieEarliest {
+		c = a.at.Compare(b.at)
+	}
+	return c
 }
 
 // Winners are the first top of a ranking and everyone sharing the rank of the last of them: a
@@ -155,30 +183,111 @@ func sameNumber(a, b string) bool {
 }
 
 // rankVars fills {{rank}} and {{rank_of}} for the step's participant, with what the step did
-// to them (their new value, reached now) and everyone else as stored; once per step.
+// to them (their new value, reached now) and everyone else as the campaign's board has them;
+// once per step.
 func (r *run) rankVars(vars map[string]string) {
 	rk := r.def.Ranking
 	if rk == nil {
 		return
 	}
 	if r.ranks == nil {
-		ps, err := r.e.store.Participants(r.ctx, ParticipantFilter{Campaign: r.def.ID})
-		if err != nil {
-			r.e.log.Warn("ranking", "campaign", r.def.ID, "err", err)
-			return
-		}
 		me := *r.p
 		me.Vars = maps.Clone(r.p.Vars)
 		me.UpdatedAt = r.now
 		noteReached(r.def, &me, r.rankedBefore, r.now)
-		ps = slices.DeleteFunc(ps, func(p Participant) bool { return p.ID == me.ID })
-		ranked := Rank(rk, append(ps, me))
-		r.ranks = map[string]string{"rank": "", "rank_of": strconv.Itoa(len(ranked))}
-		for _, x := range ranked {
-			if x.ParticipantID == me.ID {
-				r.ranks["rank"] = strconv.Itoa(x.Rank)
-			}
+		rank, of, err := r.e.boards.rankOf(r.ctx, r.e.store, r.def, entryOf(rk, me), me.ID, r.now)
+		if err != nil {
+			r.e.log.Warn("ranking", "campaign", r.def.ID, "err", err)
+			return
+		}
+		r.ranks = map[string]string{"rank": "", "rank_of": strconv.Itoa(of)}
+		if rank > 0 {
+			r.ranks["rank"] = strconv.Itoa(rank)
 		}
 	}
 	maps.Copy(vars, r.ranks)
+}
+
+// rankBoardTTL is how long a board is trusted before it is read again from the store. The
+// engine keeps its own commits on the board as they happen, so within one process it is
+// exact; what other processes sharing the store commit reaches {{rank}} within the TTL.
+const rankBoardTTL = 10 * time.Second
+
+// rankBoards keep, per ranked campaign, every participant's standing, so that a {{rank}} costs
+// one pass over numbers instead of reading every participant from the store (a fifth of a
+// second for 10,000 on SQLite), which a quiz saying the rank after every answer would pay
+// for every message.
+type rankBoards struct {
+	mu sync.Mutex
+	m  map[string]*rankBoard
+}
+
+type rankBoard struct {
+	rk      *campaigns.Ranking
+	loaded  time.Time
+	entries map[string]rankEntry
+}
+
+// rankOf is the rank of the participant id standing at me, among the others on the board of
+// def's campaign, and how many are ranked with them; rank is 0 when me is not ranked.
+func (bs *rankBoards) rankOf(ctx context.Context, st Store, def *campaigns.Definition, me rankEntry, id string, now time.Time) (rank, of int, err error) {
+	rk := def.Ranking
+	bs.mu.Lock()
+	b := bs.m[def.ID]
+	fresh := b != nil && b.rk == rk && !now.Before(b.loaded) && now.Sub(b.loaded) < rankBoardTTL
+	bs.mu.Unlock()
+	if !fresh {
+		ps, err := st.Participants(ctx, ParticipantFilter{Campaign: def.ID})
+		if err != nil {
+			return 0, 0, fmt.Errorf("ranking board of %s: %w", def.ID, err)
+		}
+		nb := &rankBoard{rk: rk, loaded: now, entries: make(map[string]rankEntry, len(ps))}
+		for _, p := range ps {
+			nb.entries[p.ID] = entryOf(rk, p)
+		}
+		bs.mu.Lock()
+		if old := bs.m[def.ID]; old != nil && old.rk == rk {
+			// Commits announced while the store was read are newer than what it returned.
+			for pid, e := range old.entries {
+				if e.version > nb.entries[pid].version {
+					nb.entries[pid] = e
+				}
+			}
+		}
+		if bs.m == nil {
+			bs.m = map[string]*rankBoard{}
+		}
+		bs.m[def.ID] = nb
+		bs.mu.Unlock()
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	better := 0
+	for pid, e := range bs.m[def.ID].entries {
+		if pid == id || !e.ranked {
+			continue
+		}
+		of++
+		if me.ranked && compareEntries(rk, e, me) < 0 {
+			better++
+		}
+	}
+	if !me.ranked {
+		return 0, of, nil
+	}
+	return better + 1, of + 1, nil
+}
+
+// committed puts a committed participant's standing on their campaign's board, if it has one.
+func (bs *rankBoards) committed(p Participant) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[p.Campaign]
+	if b == nil {
+		return
+	}
+	if old, ok := b.entries[p.ID]; ok && old.version >= p.Version {
+		return
+	}
+	b.entries[p.ID] = entryOf(b.rk, p)
 }

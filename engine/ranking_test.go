@@ -185,3 +185,43 @@ func TestPickedWinnersHearItOnce(t *testing.T) {
 		t.Errorf("refused %+v", r)
 	}
 }
+
+// TestRankBoard: {{rank}} counts this engine's own commits at once, however little time
+// passes, and another server's (a participant committed to the store directly) once the
+// board is older than ten seconds.
+func TestRankBoard(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2}))
+	// say lets no time pass: the persona has no delay, so the replies are due at once.
+	say := func(from, text string) []string {
+		t.Helper()
+		before := len(h.sent.texts())
+		kind := engine.KindText
+		if text == "" {
+			kind = engine.KindJoin
+		}
+		h.receive("quiz", from, engine.Inbound{Kind: kind, Text: text})
+		if _, err := h.eng.ProcessPending(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.eng.SendDue(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		return h.sent.texts()[before:]
+	}
+	say("ann", "")
+	wantTexts(t, say("ann", "5"), "5 points: number 1 of 1, top 2.")
+	say("bob", "")
+	wantTexts(t, say("bob", "7"), "7 points: number 1 of 2, top 2.")
+	wantTexts(t, say("ann", "8"), "8 points: number 1 of 2, top 2.")
+
+	at := h.clock.Now()
+	err := h.db.Commit(h.ctx, engine.Step{Created: true, Participant: engine.Participant{
+		ID: "elsewhere", Campaign: "quiz", Channel: "test", Address: "dan", State: "wait", Version: 1,
+		Vars: map[string]string{"points": "9", "points.at": at.Format(time.RFC3339)}, CreatedAt: at, UpdatedAt: at}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, say("bob", "7"), "7 points: number 2 of 2, top 2.")
+	h.clock.Advance(10 * time.Second)
+	wantTexts(t, say("bob", "7"), "7 points: number 3 of 3, top 2.")
+}
