@@ -225,3 +225,13 @@ func TestRankBoard(t *testing.T) {
 	h.clock.Advance(10 * time.Second)
 	wantTexts(t, say("bob", "7"), "7 points: number 3 of 3, top 2.")
 }
+
+func TestPickWinnersRefusesNothingToPick(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 1}))
+	if _, err := h.judge.PickWinners(h.ctx, "quiz", nil, 1, "mod"); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("nobody ranked: %v, want ErrConflict", err)
+	}
+	if _, err := h.judge.PickWinners(h.ctx, "quiz", []engine.Ranked{{Rank: 1, ParticipantID: "x"}}, 0, "mod"); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("top 0: %v, want ErrInvalid", err)
+	}
+}
