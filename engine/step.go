@@ -793,8 +793,8 @@ func findRound(def *campaigns.Definition, name string) *campaigns.Round {
 }
 
 // vars are what a message can use: the participant's variables, the persona's name, the
-// places left in the step's pool and the participant's rank (read from the store only when a
-// text asks for them).
+// places left in the step's pool and the participant's rank (each worked out only when a text
+// asks for it).
 func (r *run) render(text string) string {
 	if !strings.Contains(text, "{{") {
 		return text
