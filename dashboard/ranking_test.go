@@ -96,7 +96,7 @@ func TestRankingPage(t *testing.T) {
 		rows = append(rows, strings.Join(cells, " | "))
 	})
 	want := []string{
-		"1 | Dan | 9 | 2026-03-01 19:00:00 UTC | top 2 run ended | wins",
+		"1 | Dan | 9 | 2026-03-01 19:00:00 UTC | top 2 · run ended | wins",
 		"2 | <Ann> | 7 | 2026-03-01 19:01:00 UTC | top 2 | wins",
 		"2 | p-bob | 7 | 2026-03-01 19:01:00 UTC | top 2 | wins",
 		"4 | Cy | 3 | 2026-03-01 19:02:00 UTC | ",
