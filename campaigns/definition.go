@@ -4,6 +4,7 @@
 package campaigns
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ type Definition struct {
 	Teams  *Teams
 	Rounds []*Round
 	Rubric *Rubric
+	// Ranking, when set, ranks participants on a numeric variable ({{rank}}, winners by rank).
+	Ranking *Ranking
 	// Templates are the pre-approved WhatsApp templates, by the key messages refer to them.
 	Templates map[string]*Template
 	// RetentionDays is how long participant data is kept after the campaign ends; 0 = forever.
@@ -181,6 +184,49 @@ type Rubric struct {
 	Criteria []Criterion
 	// ScaleMin and ScaleMax bound each criterion's score.
 	ScaleMin, ScaleMax int
+}
+
+// Ranking ranks a campaign's participants on a number one of their variables holds.
+type Ranking struct {
+	// By is the variable ranked on; participants without a number in it are not ranked.
+	By string
+	// Ascending ranks the lowest value first (a time, a number of tries); by default the
+	// highest is first.
+	Ascending bool
+	// TieBreak decides between equal values: TieEarliest or TieNone.
+	TieBreak string
+	// Top is how many win (0: the campaign picks no winners by rank). Those tied with the
+	// last of the top are winners too.
+	Top int
+}
+
+// The tie-breaks of a ranking.
+const (
+	// TieEarliest ranks, of two equal values, the one reached first higher: the engine keeps
+	// when each participant's ranked variable last changed.
+	TieEarliest = "earliest"
+	// TieNone lets equal values share a rank.
+	TieNone = "none"
+)
+
+// TieBreaks lists the tie-breaks.
+var TieBreaks = []string{TieEarliest, TieNone}
+
+// Rule says the ranking rule in words, as the dashboard publishes it.
+func (r *Ranking) Rule() string {
+	order := "highest " + r.By + " first"
+	if r.Ascending {
+		order = "lowest " + r.By + " first"
+	}
+	tie := "equal " + r.By + " share a rank"
+	if r.TieBreak == TieEarliest {
+		tie = "of equal " + r.By + ", who reached it first ranks higher; equal at the same second share a rank"
+	}
+	s := "Ranked by " + order + "; " + tie + "."
+	if r.Top > 0 {
+		s += fmt.Sprintf(" The top %d win; anyone tied with number %d wins too.", r.Top, r.Top)
+	}
+	return s
 }
 
 // Criterion is one scored aspect of an entry; weights of a rubric add up to 1 (or 100).

@@ -14,7 +14,7 @@ import (
 // The keys of each part of the language. docs/definitions.md describes every one; keep the two
 // in step.
 var (
-	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
+	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
 	stateKeys      = []string{"say", "final", "finished", "handoff", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout", "entered"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
@@ -35,7 +35,8 @@ var (
 // action: writing one would break what the engine keeps in it (a hand-off, a place, a code).
 var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version",
-	"lat", "lng", "place", "handoff", "collected", "eliminated", "agent"}
+	"lat", "lng", "place", "handoff", "collected", "eliminated", "agent",
+	"rank", "rank_of", "top"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (
@@ -140,6 +141,9 @@ func (p *parser) definition(root *yaml.Node) {
 	}
 	if f, ok := fs["states"]; ok {
 		p.states(f.val)
+	}
+	if f, ok := fs["ranking"]; ok {
+		p.ranking(f) // after the states: it checks the saves into its variable
 	}
 	if f, ok := fs["start"]; ok {
 		def.Start = p.name(f, "start")

@@ -82,6 +82,12 @@ func (p *parser) knownVars() []string {
 	if def.Teams != nil {
 		known = append(known, "team")
 	}
+	if def.Ranking != nil {
+		known = append(known, "rank", "rank_of")
+		if def.Ranking.Top > 0 {
+			known = append(known, "top")
+		}
+	}
 	return append(known, sortedKeys(p.saved)...)
 }
 
@@ -101,6 +107,10 @@ func (p *parser) checkVars() {
 			p.errf(u.node, "{{round}} needs rounds (add rounds: at the top level)")
 		case u.name == "team":
 			p.errf(u.node, "{{team}} needs teams (add teams: at the top level)")
+		case (u.name == "rank" || u.name == "rank_of") && def.Ranking == nil:
+			p.errf(u.node, "{{%s}} needs a ranking (add ranking: at the top level)", u.name)
+		case u.name == "top":
+			p.errf(u.node, "{{top}} needs a ranking with top: (how many win)")
 		default:
 			p.errf(u.node, "{{%s}} is never set; known variables: %s%s", u.name, strings.Join(known, ", "), didYouMean(u.name, known))
 		}

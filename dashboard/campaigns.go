@@ -141,6 +141,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent,
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
+		"Ranked":        d.ranking != nil && def.Ranking != nil,
 	})
 }
 

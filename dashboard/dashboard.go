@@ -55,6 +55,10 @@ type Config struct {
 	Broadcaster Broadcaster
 	// Rounds, with Campaigns, adds the admins' buttons that start and close a race's rounds.
 	Rounds Rounds
+	// Ranking, with Campaigns, adds the ranking page of campaigns with a ranking; Winners
+	// adds to it the admins' button that names the top winners.
+	Ranking Ranking
+	Winners Winners
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -80,6 +84,8 @@ type Dashboard struct {
 	scoring       Scoring
 	broadcaster   Broadcaster
 	rounds        Rounds
+	ranking       Ranking
+	winners       Winners
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -101,7 +107,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
-		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -153,6 +159,12 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		if d.rounds != nil {
 			a.Post("/campaigns/:id/rounds/:round/start", d.roundAction(true))
 			a.Post("/campaigns/:id/rounds/:round/close", d.roundAction(false))
+		}
+		if d.ranking != nil {
+			a.Get("/campaigns/:id/ranking", d.rankingPage)
+			if d.winners != nil {
+				a.Post("/campaigns/:id/ranking/winners", d.pickWinners)
+			}
 		}
 		if d.broadcaster != nil {
 			a.Post("/campaigns/:id/broadcast", d.broadcast)

@@ -42,6 +42,7 @@ type harness struct {
 	convs  *fakeConversations
 	casts  *fakeBroadcaster
 	rounds *fakeRounds
+	ranks  *fakeRanking
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -63,6 +64,7 @@ func newHarness(t *testing.T) *harness {
 		convs:  &fakeConversations{},
 		casts:  &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
 		rounds: &fakeRounds{},
+		ranks:  &fakeRanking{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -72,6 +74,8 @@ func newHarness(t *testing.T) *harness {
 		Scoring:       judges,
 		Broadcaster:   h.casts,
 		Rounds:        h.rounds,
+		Ranking:       h.ranks,
+		Winners:       judges,
 		Users:         h.users,
 		Media:         h.media,
 		Campaigns:     h.camps,

@@ -24,7 +24,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking"}
 
 var funcs = template.FuncMap{
 	// short shows enough of a participant's id to tell participants apart; the id is a hash,

@@ -7,8 +7,12 @@ type Announcer interface {
 	Queued(out Outbound)
 }
 
-// announce tells the channels that asked for it of a committed step's replies still to come.
+// announce tells the channels that asked for it of a committed step's replies still to come,
+// and the campaign's ranking board of the participant's new standing.
 func (e *Engine) announce(s Step) {
+	if s.Participant.ID != "" {
+		e.boards.committed(s.Participant)
+	}
 	now := e.now()
 	for _, out := range s.Outbox {
 		if a, ok := e.senders[out.Channel].(Announcer); ok && out.DueAt.After(now) {

@@ -227,6 +227,8 @@ type Engine struct {
 	claimsExpired time.Time
 	wakeWork      chan struct{}
 	wakeSend      chan struct{}
+	// boards keep each ranked campaign's standings for {{rank}} (ranking.go).
+	boards rankBoards
 }
 
 // New returns an Engine for cfg.

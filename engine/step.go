@@ -59,6 +59,9 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 	}
 	s.PrevVersion = p.Version
 	r := &run{e: e, ctx: ctx, def: def, step: &s, p: &p, now: now, full: full, in: in}
+	if def.Ranking != nil {
+		r.rankedBefore = p.Vars[def.Ranking.By]
+	}
 	r.recordInbound()
 	if in.fromParticipant() {
 		p.LastInboundAt = in.At
@@ -119,6 +122,7 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		return s, "", err
 	}
 	r.hold()
+	noteReached(r.def, &p, r.rankedBefore, now)
 	p.Version++
 	p.UpdatedAt = now
 	s.Participant = p
@@ -240,6 +244,10 @@ type run struct {
 	answers bool
 	// arrived is the state this step entered last, whose entered transitions settle runs.
 	arrived *campaigns.State
+	// rankedBefore is the ranked variable's value when the step began; ranks the {{rank}}
+	// and {{rank_of}} of this step, once a text asked for them.
+	rankedBefore string
+	ranks        map[string]string
 }
 
 func (r *run) recordInbound() {
@@ -448,6 +456,10 @@ func (r *run) handle() error {
 	case KindVerdict:
 		if in.Verdict == campaigns.VerdictEliminated {
 			p.Vars["eliminated"] = "true"
+		}
+		if in.Verdict == campaigns.VerdictWinner {
+			// Marks them in the ranking, so picking the winners again passes them by.
+			p.Vars[varWinner] = "true"
 		}
 	case KindRound:
 		if in.RoundEvent == campaigns.RoundStarted {
@@ -792,8 +804,9 @@ func findRound(def *campaigns.Definition, name string) *campaigns.Round {
 	return nil
 }
 
-// vars are what a message can use: the participant's variables, the persona's name and the
-// places left in the step's pool (read from the store only when a text asks for it).
+// vars are what a message can use: the participant's variables, the persona's name, the
+// places left in the step's pool and the participant's rank (each worked out only when a text
+// asks for it).
 func (r *run) render(text string) string {
 	if !strings.Contains(text, "{{") {
 		return text
@@ -805,6 +818,12 @@ func (r *run) render(text string) string {
 	}
 	if strings.Contains(text, "places_left") {
 		vars["places_left"] = r.placesLeft()
+	}
+	if strings.Contains(text, "rank") {
+		r.rankVars(vars)
+	}
+	if rk := r.def.Ranking; rk != nil && rk.Top > 0 {
+		vars["top"] = strconv.Itoa(rk.Top)
 	}
 	return campaigns.Render(text, vars)
 }

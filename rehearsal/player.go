@@ -147,6 +147,9 @@ func (p *Player) Act(ctx context.Context, l Line) ([]Reply, error) {
 		}
 		if err := cmd.run(ctx, p, f[1:]); err != nil {
 			reason := engine.Refusal(err)
+			if ref := (*RefusedError)(nil); errors.As(err, &ref) {
+				reason = ref.Reason
+			}
 			if reason == "" {
 				return nil, err
 			}
@@ -271,6 +274,46 @@ func (p *Player) turn(ctx context.Context) error {
 	return err
 }
 
+// pickWinners gives the verdict winner to the top of the ranking, as the dashboard's button
+// does; winners no verdict moves are a refusal naming them.
+func (p *Player) pickWinners(ctx context.Context, top int) error {
+	ranked, err := p.eng.Ranking(ctx, p.def.ID)
+	if err != nil {
+		return fmt.Errorf("/winners: %w", err)
+	}
+	got, err := p.judge.PickWinners(ctx, p.def.ID, ranked, top, "rehearsal")
+	if err != nil {
+		return fmt.Errorf("/winners: %w", err)
+	}
+	var refused []string
+	for _, r := range got.Refused {
+		name := r.ParticipantID
+		if pt, err := p.db.Participant(ctx, r.ParticipantID); err == nil {
+			name = p.alias(pt.Address)
+		}
+		refused = append(refused, r.Reason+": "+name)
+	}
+	if len(refused) > 0 {
+		return &RefusedError{Reason: strings.Join(refused, "; ")}
+	}
+	return nil
+}
+
+// Rank is the current participant's rank in the campaign's ranking, "-" when they are not
+// ranked.
+func (p *Player) Rank(ctx context.Context) (string, error) {
+	ranked, err := p.eng.Ranking(ctx, p.def.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range ranked {
+		if r.ParticipantID == p.participantID() {
+			return strconv.Itoa(r.Rank), nil
+		}
+	}
+	return "-", nil
+}
+
 // latestPending is the current participant's newest undecided entry.
 func (p *Player) latestPending(ctx context.Context) (judge.Entry, error) {
 	es, err := p.judge.Entries(ctx, judge.Filter{Campaign: p.def.ID, Status: judge.StatusPending})
@@ -354,6 +397,13 @@ func init() {
 				return errors.New("usage: /verdict shortlisted|winner|eliminated|advanced")
 			}
 			return p.judge.DecideParticipant(ctx, p.def.ID, p.participantID(), args[0], "rehearsal", "")
+		}},
+		"/winners": {"/winners", func(ctx context.Context, p *Player, args []string) error {
+			rk := p.def.Ranking
+			if len(args) != 0 || rk == nil || rk.Top < 1 {
+				return errors.New("usage: /winners (the campaign's ranking needs top: how many win)")
+			}
+			return p.pickWinners(ctx, rk.Top)
 		}},
 		"/round": {"/round start|close NAME", func(ctx context.Context, p *Player, args []string) error {
 			if len(args) != 2 || (args[0] != "start" && args[0] != "close") {

@@ -106,8 +106,17 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 		case "=":
 			settle(l.No)
 			what, val, _ := strings.Cut(l.Arg, " ")
+			if what == "rank" {
+				got, err := p.Rank(ctx)
+				if err != nil {
+					failf(l.No, "rank of %s: %v", p.Who(), err)
+				} else if got != strings.TrimSpace(val) {
+					failf(l.No, "%s is ranked %s, want %s", p.Who(), got, strings.TrimSpace(val))
+				}
+				continue
+			}
 			if what != "state" {
-				failf(l.No, "unknown assertion %q (known: = state NAME)", what)
+				failf(l.No, "unknown assertion %q (known: = state NAME, = rank N)", what)
 				continue
 			}
 			st, err := p.State(ctx)

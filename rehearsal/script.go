@@ -26,9 +26,11 @@ import (
 //	/as bob                       switch to (or create) participant bob; /team red does the same for a team
 //	/form red                     the current participant forms team red as on the web chat; /join red joins it
 //	/round start NAME             a round starts (also /round close NAME)
+//	/winners                      the top of the ranking get the verdict winner
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
 //	< You're on the list*         the next reply; * matches any text
 //	= state guest_list            the current participant is in that state
+//	= rank 2                      the current participant is ranked 2 (- : not ranked)
 //	! participant opted out       the command before was refused, for this reason
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply
