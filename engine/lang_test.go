@@ -59,10 +59,14 @@ func TestEveryTextInTheParticipantsLanguage(t *testing.T) {
 			func(h *env) []string { return h.text("nieuws", "ann", "hallo") }, []string{"What?"}},
 		{"fallback built in", nil, func(h *env) []string { return h.text("nieuws", "ann", "hallo") }, []string{engine.DefaultFallback}},
 		{"finished of the definition", func(d *campaigns.Definition) { d.Finished = bi("Al gedaan.", "Done already.") },
-			func(h *env) []string { return append(h.text("nieuws", "ann", "klaar"), h.text("nieuws", "ann", "hoi")...) },
+			func(h *env) []string {
+				return append(h.text("nieuws", "ann", "klaar"), h.text("nieuws", "ann", "hoi")...)
+			},
 			[]string{"Done.", "Done already."}},
 		{"finished built in", nil,
-			func(h *env) []string { return append(h.text("nieuws", "ann", "klaar"), h.text("nieuws", "ann", "hoi")...) },
+			func(h *env) []string {
+				return append(h.text("nieuws", "ann", "klaar"), h.text("nieuws", "ann", "hoi")...)
+			},
 			[]string{"Done.", engine.DefaultFinished}},
 		{"opt-out of the definition", func(d *campaigns.Definition) { d.OptOutSay = bi("Afgemeld.", "Unsubscribed.") },
 			func(h *env) []string { return h.text("nieuws", "ann", "stop") }, []string{"Unsubscribed."}},
