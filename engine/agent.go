@@ -109,8 +109,9 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 	if !ok {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: campaign %w", campaign, errs.ErrNotFound)
 	}
-	if msg.Text.IsZero() && msg.Media == "" && msg.Template == "" {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message", campaign, errs.ErrInvalid)
+	if msg.Text.IsZero() && msg.Media == "" {
+		// A template alone would leave those whose window is open an empty message.
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message (a template goes only to those whose 24-hour window is closed; give the text too)", campaign, errs.ErrInvalid)
 	}
 	if first := lang(def); !msg.Text.IsZero() && msg.Text[first] == "" {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)

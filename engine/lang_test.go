@@ -249,6 +249,7 @@ func TestBroadcastToAudience(t *testing.T) {
 	for _, m := range []campaigns.Message{
 		{Text: campaigns.Text{"en": "only English"}},
 		{Text: bi("Nieuws", "News"), Template: "wekly"},
+		{Template: "weekly"},
 	} {
 		if _, _, err := h.eng.BroadcastTo(h.ctx, "nieuws", engine.Audience{}, m); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("broadcast %+v: err = %v, want ErrInvalid", m, err)
