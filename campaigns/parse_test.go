@@ -128,11 +128,14 @@ func TestFridgeCompiles(t *testing.T) {
 
 func TestNewsAndPhotoContestCompile(t *testing.T) {
 	news := mustLoad(t, "examples/news.yaml")
-	if len(news.Keywords) != 1 || news.Keywords[0] != "NRCQ ON" || len(news.OptOut) != 1 || news.OptOut[0] != "NRCQ UIT" {
+	if strings.Join(news.Keywords, ",") != "NIEUWS,NEWS" || news.KeywordLanguage("news") != "en" || len(news.OptOut) != 2 || news.OptOut[1] != "NEWS OFF" {
 		t.Errorf("news keywords %v opt-out %v", news.Keywords, news.OptOut)
 	}
-	if !news.States["subscribed"].On[0].MatchText("nrcq on ") {
-		t.Error("subscribed should recognise NRCQ ON case-insensitively")
+	if !news.States["subscribed"].On[0].MatchText("news ") {
+		t.Error("subscribed should recognise NEWS case-insensitively")
+	}
+	if tm := news.Templates["weekly"]; tm == nil || tm.LanguageFor("en") != "en_US" || tm.LanguageFor("nl") != "nl" {
+		t.Errorf("weekly template = %+v", tm)
 	}
 	pc := mustLoad(t, "examples/photocontest.yaml")
 	if pc.Rubric == nil || len(pc.Rubric.Criteria) != 3 || pc.Rubric.ScaleMax != 10 || pc.Rubric.Criteria[0].Weight != 40 {

@@ -263,8 +263,10 @@ func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stranger.rehearsal")
 	os.WriteFile(path, []byte(`> hallo
 /photo
-> NRCQ ON
-< Welkom bij NRC Q!*
+> NIEUWS
+< Welkom bij het stadsnieuws!*
+> ja
+< Elke vrijdag*
 > hallo
 < Dit nummer leest niet mee.*
 `), 0o600)
@@ -282,14 +284,16 @@ func TestBroadcastToUnknownState(t *testing.T) {
 		t.Fatal(probs)
 	}
 	path := filepath.Join(t.TempDir(), "broadcast.rehearsal")
-	os.WriteFile(path, []byte(`> NRCQ ON
-< Welkom bij NRC Q!*
+	os.WriteFile(path, []byte(`> NIEUWS
+< Welkom bij het stadsnieuws!*
+> ja
+< Elke vrijdag*
 /broadcast Het nieuws van vandaag
-/broadcast subscribed Het nieuws van vandaag
+/broadcast topic Het nieuws van vandaag
 < Het nieuws van vandaag
 `), 0o600)
 	got := replay(t, def, path)
-	want := path + `:3: no state "Het" in this campaign (its states: subscribed)`
+	want := path + `:5: no state "Het" in this campaign (its states: topic, confirm, subscribed)`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("failures:\n%s\nwant only %s", strings.Join(got, "\n"), want)
 	}
