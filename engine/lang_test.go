@@ -256,3 +256,25 @@ func TestBroadcastToAudience(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltInTextsInTheParticipantsLanguage: what the engine says when the definition does
+// not (invalid, unsupported, a collection's progress) is in the participant's language too.
+func TestBuiltInTextsInTheParticipantsLanguage(t *testing.T) {
+	d := dutchFirst()
+	st := d.States["welkom"]
+	st.On = append(st.On,
+		&campaigns.Transition{Name: "welkom/9", Kind: campaigns.OnText, Keywords: []string{"naam"}, Save: &campaigns.Save{Var: "n", As: "email"}},
+		&campaigns.Transition{Name: "welkom/10", Kind: campaigns.OnMedia, Collect: true, Count: 2})
+	for _, c := range []struct{ keyword, invalid, unsupported, progress string }{
+		{"NIEUWS", "Dat klopt niet helemaal. Probeer het nog eens.", "Dat kan ik hier niet lezen — stuur tekst of een foto.", "Ontvangen (1 van 2)."},
+		{"NEWS", engine.DefaultInvalid, engine.Unsupported, "Got it (1 of 2)."},
+	} {
+		h := newEnv(t, d)
+		h.text("nieuws", "ann", c.keyword)
+		wantTexts(t, h.text("nieuws", "ann", "naam"), c.invalid)
+		h.receive("nieuws", "ann", engine.Inbound{Kind: engine.KindUnsupported, Text: "sticker"})
+		wantTexts(t, h.settle(), c.unsupported)
+		h.receive("nieuws", "ann", engine.Inbound{Kind: engine.KindMedia, Media: &engine.Media{Kind: "photo", Key: "k1"}})
+		wantTexts(t, h.settle(), c.progress)
+	}
+}

@@ -291,7 +291,7 @@ func TestLanguages(t *testing.T) {
 	wantTexts(t, h.text("l", "ann", "en"), "Hello")
 	h.join("l", "bob")
 	// No French: not a language of the campaign, so not saved; "EN" is en.
-	wantTexts(t, h.text("l", "bob", "fr"), engine.DefaultInvalid)
+	wantTexts(t, h.text("l", "bob", "fr"), "Dat klopt niet helemaal. Probeer het nog eens.")
 	wantTexts(t, h.text("l", "bob", "EN"), "Hello")
 }
 

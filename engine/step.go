@@ -535,7 +535,7 @@ func (r *run) handle() error {
 	case KindOptIn:
 		r.skip = "opt-in of a participant who is already playing"
 	case KindUnsupported:
-		r.sayText(campaigns.Text{lang(r.def): Unsupported})
+		r.sayText(builtIn(r.def, func(t builtInText) string { return t.Unsupported }))
 	default:
 		fallback := r.def.Fallback
 		if fallback.IsZero() {
@@ -598,7 +598,7 @@ func (r *run) do(t *campaigns.Transition) error {
 		if !ok {
 			invalid := t.Save.Invalid
 			if invalid.IsZero() {
-				invalid = campaigns.Text{lang(r.def): DefaultInvalid}
+				invalid = builtIn(r.def, func(t builtInText) string { return t.Invalid })
 			}
 			r.sayText(invalid)
 			return nil
@@ -618,7 +618,9 @@ func (r *run) do(t *campaigns.Transition) error {
 			n++
 			if n < t.Count {
 				p.Vars["collected"] = strconv.Itoa(n)
-				r.sayText(campaigns.Text{lang(r.def): strings.ReplaceAll(CollectProgress, "{{count}}", strconv.Itoa(t.Count))})
+				r.sayText(builtIn(r.def, func(b builtInText) string {
+					return strings.ReplaceAll(b.Progress, "{{count}}", strconv.Itoa(t.Count))
+				}))
 				return nil
 			}
 			delete(p.Vars, "collected")
