@@ -278,3 +278,17 @@ func TestBuiltInTextsInTheParticipantsLanguage(t *testing.T) {
 		wantTexts(t, h.settle(), c.progress)
 	}
 }
+
+// TestRouteByKeywordOfAnyLanguage: on a number several campaigns share, each language's
+// keywords lead a stranger to the campaign.
+func TestRouteByKeywordOfAnyLanguage(t *testing.T) {
+	other := news()
+	other.Keywords = []string{"QUIZ"}
+	h := newEnv(t, dutchFirst(), other)
+	for text, want := range map[string]string{"NIEUWS": "nieuws", "news": "nieuws", "quiz": "news", "hallo": ""} {
+		got, ok, err := h.eng.Route(h.ctx, "whatsapp", "316", text, "")
+		if err != nil || got != want || ok != (want != "") {
+			t.Errorf("Route(%q) = %q, %v, %v; want %q", text, got, ok, err, want)
+		}
+	}
+}
