@@ -27,6 +27,9 @@ import (
 //	/form red                     the current participant forms team red as on the web chat; /join red joins it
 //	/round start NAME             a round starts (also /round close NAME)
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
+//	/broadcast subscribed topic=sport template weekly nl: Hallo | en: Hello
+//	                              a broadcast to a state (* for all), by a variable, with a template
+//	/locale en-GB                 the current participant's app or browser language, sent at join
 //	< You're on the list*         the next reply; * matches any text
 //	= state guest_list            the current participant is in that state
 //	! participant opted out       the command before was refused, for this reason
