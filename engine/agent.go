@@ -90,11 +90,12 @@ func (a Audience) Has(def *campaigns.Definition, p Participant) bool {
 	if a.Var == "" {
 		return true
 	}
-	v := p.Vars[a.Var]
+	v, want := p.Vars[a.Var], a.Value
 	if a.Var == campaigns.VarLanguage {
-		v = Language(def, p)
+		// en-GB picks the English speakers of a campaign in en.
+		v, want = Language(def, p), def.MatchLanguage(want)
 	}
-	return strings.EqualFold(strings.TrimSpace(v), strings.TrimSpace(a.Value))
+	return strings.EqualFold(strings.TrimSpace(v), strings.TrimSpace(want))
 }
 
 // BroadcastTo queues msg for every participant of campaign in the audience (not finished or

@@ -234,6 +234,8 @@ func TestBroadcastToAudience(t *testing.T) {
 		{engine.Audience{Var: "topic", Value: "sport"}, []string{"ann:News", "bob:Nieuws"}},
 		{engine.Audience{Var: "lang", Value: "nl"}, []string{"bob:Nieuws", "cem:Nieuws"}},
 		{engine.Audience{State: "taal", Var: "lang", Value: "en"}, []string{"dan:News"}},
+		{engine.Audience{State: "welkom", Var: "lang", Value: "EN-gb"}, []string{"ann:News"}},
+		{engine.Audience{Var: "lang", Value: "de"}, nil},
 		{engine.Audience{Var: "topic", Value: "weather"}, nil},
 	} {
 		_, n, err := h.eng.BroadcastTo(h.ctx, "nieuws", c.to, news)
