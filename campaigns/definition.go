@@ -199,6 +199,9 @@ type Template struct {
 	Languages map[string]string
 	// Params are the variables filled into the template body, in order.
 	Params []string
+	// Broadcast says the template is for broadcasts (the dashboard's, a rehearsal's
+	// /broadcast), so no message of the definition needs to name it.
+	Broadcast bool
 }
 
 // Message is one thing the persona says.

@@ -634,7 +634,7 @@ func (p *parser) templates(f field) {
 	p.named(f.val, "templates", func(k, v *yaml.Node) {
 		what := fmt.Sprintf("template %q", k.Value)
 		t := &Template{Key: k.Value, Language: p.def.Languages[0]}
-		fs := p.mapping(v, what, "name", "language", "params")
+		fs := p.mapping(v, what, "name", "language", "params", "broadcast")
 		if g, ok := fs["name"]; ok {
 			t.Name = p.str(g, what+" name")
 			if t.Name != "" && !templateNameRe.MatchString(t.Name) {
@@ -662,6 +662,9 @@ func (p *parser) templates(f field) {
 				t.Params = append(t.Params, v)
 				p.vars = append(p.vars, varUse{node: nodes[i], name: v})
 			}
+		}
+		if g, ok := fs["broadcast"]; ok {
+			t.Broadcast = p.boolean(g, what+" broadcast")
 		}
 		p.def.Templates[k.Value] = t
 		if p.keyOf == nil {

@@ -52,8 +52,8 @@ func (p *parser) checkUnused() {
 		}
 	}
 	for _, key := range sortedKeys(p.def.Templates) {
-		if !p.tmplUsed[key] {
-			p.warnf(p.keyOf["template "+key], "template %q is declared but no message uses it", key)
+		if !p.tmplUsed[key] && !p.def.Templates[key].Broadcast {
+			p.warnf(p.keyOf["template "+key], "template %q is declared but no message uses it; one for broadcasts says broadcast: true", key)
 		}
 	}
 }

@@ -307,7 +307,7 @@ func TestBroadcastNamesWhatExists(t *testing.T) {
 		t.Fatal(probs)
 	}
 	path := filepath.Join(t.TempDir(), "broadcast.rehearsal")
-	os.WriteFile(path, []byte(`> NEWS
+	os.WriteFile(path, []byte(`> NEWSLETTER
 < Which topic?
 /broadcast topic template updates Hello
 /broadcast topic nl: Hallo | fr: Salut
