@@ -195,12 +195,29 @@ func (d *Definition) ConsentDeclined() Text {
 	if !d.ConsentAnswers.Declined.IsZero() {
 		return d.ConsentAnswers.Declined
 	}
-	return d.consentText(nil, func(l ConsentLanguage) string {
-		if len(d.Keywords) == 0 {
-			return l.Declined
+	t := d.consentText(nil, func(l ConsentLanguage) string { return l.Declined })
+	if len(d.Keywords) == 0 {
+		return t
+	}
+	for lang, s := range t {
+		cl, _ := consentLanguage(lang)
+		t[lang] = s + " " + strings.ReplaceAll(cl.Restart, "%s", d.KeywordIn(lang))
+	}
+	return t
+}
+
+// KeywordIn is the first entry keyword written under lang (keywords: {en: [NEWS]}), else the
+// first entry keyword: the one to tell a participant who speaks lang to send.
+func (d *Definition) KeywordIn(lang string) string {
+	for _, k := range d.Keywords {
+		if d.KeywordLanguage(k) == lang {
+			return k
 		}
-		return l.Declined + " " + strings.ReplaceAll(l.Restart, "%s", d.Keywords[0])
-	})
+	}
+	if len(d.Keywords) == 0 {
+		return ""
+	}
+	return d.Keywords[0]
 }
 
 // consentText is own where the definition wrote it, the built-in text otherwise, in every

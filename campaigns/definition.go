@@ -27,6 +27,10 @@ type Definition struct {
 	Schedule       Schedule
 	// Keywords are what a stranger sends to join (compared case-insensitively, whole message).
 	Keywords []string
+	// KeywordLanguages is the language of each keyword written under one (keywords: {en:
+	// [NEWS]}), by the keyword lower-cased with its spaces tidied: a stranger joining with it
+	// speaks that language. See KeywordLanguage.
+	KeywordLanguages map[string]string
 	// Consent is asked before the first state, when set, with a yes and a no button: only a
 	// yes (a tap, or a yes word of ConsentAnswers) enters the start state; a no ends the
 	// participation; anything else asks again.
@@ -237,11 +241,17 @@ type Criterion struct {
 
 // Template is a pre-approved WhatsApp template message.
 type Template struct {
-	Key      string
-	Name     string
-	Language string
+	Key  string
+	Name string
+	// Language is the WhatsApp language code of the first language's template; Languages
+	// has the code for each campaign language it was approved in, when written as a mapping.
+	Language  string
+	Languages map[string]string
 	// Params are the variables filled into the template body, in order.
 	Params []string
+	// Broadcast says the template is for broadcasts (the dashboard's, a rehearsal's
+	// /broadcast), so no message of the definition needs to name it.
+	Broadcast bool
 }
 
 // Message is one thing the persona says.
@@ -383,6 +393,10 @@ type Transition struct {
 	fullNode    *yaml.Node
 }
 
+// VarLanguage is the participant variable that holds their language, one of the campaign's
+// Languages: a save to it (save: {var: lang}) takes only a language code.
+const VarLanguage = "lang"
+
 // Save stores the participant's answer in a variable after checking it.
 type Save struct {
 	Var string
@@ -450,4 +464,46 @@ func (t *Transition) MatchVerdict(v string) bool {
 // MatchRound reports whether a round event fires t.
 func (t *Transition) MatchRound(round, event string) bool {
 	return t.Kind == OnRound && t.RoundEvent == event && (t.Round == "" || t.Round == round)
+}
+
+// LanguageFor is the WhatsApp language code of the template to send to a participant who
+// speaks lang: theirs when the template was approved in it, else the first language's.
+func (t *Template) LanguageFor(lang string) string {
+	if code, ok := t.Languages[lang]; ok && code != "" {
+		return code
+	}
+	return t.Language
+}
+
+// KeywordLanguage is the language of the entry keyword text is, when it was written under one;
+// "" otherwise.
+func (d *Definition) KeywordLanguage(text string) string {
+	return d.KeywordLanguages[normKeyword(text)]
+}
+
+// MatchLanguage maps a language code from outside (a browser's nl-BE, a saved answer "EN",
+// a platform's pt_BR) to one of the campaign's languages: the same code, else the same base
+// language (nl-BE → nl, or nl → nl-BE when the campaign writes nl-BE); "" when none fits.
+func (d *Definition) MatchLanguage(code string) string {
+	code = strings.ReplaceAll(strings.TrimSpace(code), "_", "-")
+	if code == "" {
+		return ""
+	}
+	for _, l := range d.Languages {
+		if strings.EqualFold(l, code) {
+			return l
+		}
+	}
+	base := LanguageBase(code)
+	for _, l := range d.Languages {
+		if strings.EqualFold(l, base) {
+			return l
+		}
+	}
+	for _, l := range d.Languages {
+		if LanguageBase(l) == base {
+			return l
+		}
+	}
+	return ""
 }

@@ -308,8 +308,31 @@ func (p *parser) schedule(f field) {
 	s.Start, s.End, s.HardStop = s.start.at, s.end.at, s.hardStop.at
 }
 
+// keywords reads the entry keywords: a list, or a mapping of language to a list, in which case
+// a stranger who joins with a keyword gets its language.
 func (p *parser) keywords(f field) {
-	words, nodes := p.strList(f, "keywords")
+	if f.val.Kind != yaml.MappingNode {
+		words, nodes := p.strList(f, "keywords")
+		p.addKeywords(words, nodes, "")
+		return
+	}
+	if len(f.val.Content) == 0 {
+		p.errf(f.val, "keywords is empty")
+	}
+	langs := p.def.Languages
+	for i := 0; i+1 < len(f.val.Content); i += 2 {
+		k, v := f.val.Content[i], f.val.Content[i+1]
+		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
+			p.errf(k, "keywords: %q is not a language of languages (%s); write keywords as a list, or by language like keywords: {%s: [WORD]}", k.Value, strings.Join(langs, ", "), langs[0])
+			continue
+		}
+		words, nodes := p.strList(field{key: k, val: v}, "keywords "+k.Value)
+		p.addKeywords(words, nodes, k.Value)
+	}
+}
+
+// addKeywords checks and adds entry keywords of one language ("" when written as a list).
+func (p *parser) addKeywords(words []string, nodes []*yaml.Node, lang string) {
 	optOut := append(append([]string{}, DefaultOptOut...), p.def.OptOut...)
 	for i, w := range words {
 		norm := normKeyword(w)
@@ -329,6 +352,12 @@ func (p *parser) keywords(f field) {
 		default:
 			p.def.Keywords = append(p.def.Keywords, w)
 			p.def.keywordNodes = append(p.def.keywordNodes, nodes[i])
+			if lang != "" {
+				if p.def.KeywordLanguages == nil {
+					p.def.KeywordLanguages = map[string]string{}
+				}
+				p.def.KeywordLanguages[norm] = lang
+			}
 		}
 	}
 }
@@ -611,7 +640,7 @@ func (p *parser) templates(f field) {
 	p.named(f.val, "templates", func(k, v *yaml.Node) {
 		what := fmt.Sprintf("template %q", k.Value)
 		t := &Template{Key: k.Value, Language: p.def.Languages[0]}
-		fs := p.mapping(v, what, "name", "language", "params")
+		fs := p.mapping(v, what, "name", "language", "params", "broadcast")
 		if g, ok := fs["name"]; ok {
 			t.Name = p.str(g, what+" name")
 			if t.Name != "" && !templateNameRe.MatchString(t.Name) {
@@ -620,7 +649,9 @@ func (p *parser) templates(f field) {
 		} else if fs != nil {
 			p.errf(v, "%s needs a name: the template's name as registered with WhatsApp", what)
 		}
-		if g, ok := fs["language"]; ok {
+		if g, ok := fs["language"]; ok && g.val.Kind == yaml.MappingNode {
+			p.templateLanguages(g, t, what)
+		} else if ok {
 			t.Language = p.str(g, what+" language")
 			if t.Language != "" && !templateLangRe.MatchString(t.Language) {
 				p.errf(g.val, "%s language %q must be a WhatsApp language code like nl, en or en_US", what, t.Language)
@@ -638,12 +669,43 @@ func (p *parser) templates(f field) {
 				p.vars = append(p.vars, varUse{node: nodes[i], name: v})
 			}
 		}
+		if g, ok := fs["broadcast"]; ok {
+			t.Broadcast = p.boolean(g, what+" broadcast")
+		}
 		p.def.Templates[k.Value] = t
 		if p.keyOf == nil {
 			p.keyOf = map[string]*yaml.Node{}
 		}
 		p.keyOf["template "+k.Value] = k
 	})
+}
+
+// templateLanguages reads a template's language by the campaign's languages, like
+// language: {nl: nl, en: en_US}: the template was approved in each of them, and a participant
+// gets the one of their language (the first language's when theirs has none).
+func (p *parser) templateLanguages(g field, t *Template, what string) {
+	langs := p.def.Languages
+	t.Languages = map[string]string{}
+	for i := 0; i+1 < len(g.val.Content); i += 2 {
+		k, v := g.val.Content[i], g.val.Content[i+1]
+		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
+			p.errf(k, "%s language: %q is not a language of languages (%s)", what, k.Value, strings.Join(langs, ", "))
+			continue
+		}
+		code := p.str(field{key: k, val: v}, what+" language "+k.Value)
+		if code != "" && !templateLangRe.MatchString(code) {
+			p.errf(v, "%s language %q must be a WhatsApp language code like nl, en or en_US", what, code)
+			continue
+		}
+		t.Languages[k.Value] = code
+	}
+	if code, ok := t.Languages[langs[0]]; ok {
+		t.Language = code
+	} else if len(g.val.Content) > 0 {
+		p.errf(g.val, "%s language has no %s; %s is the first language, the one everyone falls back to", what, langs[0], langs[0])
+	} else {
+		p.errf(g.val, "%s language is empty", what)
+	}
 }
 
 // text reads a Text: a plain string in the first language, or a mapping of language to string.

@@ -128,11 +128,14 @@ func TestFridgeCompiles(t *testing.T) {
 
 func TestNewsAndPhotoContestCompile(t *testing.T) {
 	news := mustLoad(t, "examples/news.yaml")
-	if len(news.Keywords) != 1 || news.Keywords[0] != "NRCQ ON" || len(news.OptOut) != 1 || news.OptOut[0] != "NRCQ UIT" {
+	if strings.Join(news.Keywords, ",") != "NIEUWS,NEWS" || news.KeywordLanguage("news") != "en" || len(news.OptOut) != 2 || news.OptOut[1] != "NEWS OFF" {
 		t.Errorf("news keywords %v opt-out %v", news.Keywords, news.OptOut)
 	}
-	if !news.States["subscribed"].On[0].MatchText("nrcq on ") {
-		t.Error("subscribed should recognise NRCQ ON case-insensitively")
+	if !news.States["subscribed"].On[0].MatchText("news ") {
+		t.Error("subscribed should recognise NEWS case-insensitively")
+	}
+	if tm := news.Templates["weekly"]; tm == nil || tm.LanguageFor("en") != "en_US" || tm.LanguageFor("nl") != "nl" {
+		t.Errorf("weekly template = %+v", tm)
 	}
 	pc := mustLoad(t, "examples/photocontest.yaml")
 	if pc.Rubric == nil || len(pc.Rubric.Criteria) != 3 || pc.Rubric.ScaleMax != 10 || pc.Rubric.Criteria[0].Weight != 40 {
@@ -260,7 +263,7 @@ func TestProblems(t *testing.T) {
 		{"TemplateBadName", "templates: {goodbye: {name: Demo Goodbye}}\n" + r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
 			"demo.yaml:1:29: template \"goodbye\" name \"Demo Goodbye\" must be the name registered with WhatsApp: lower-case letters, digits and _"},
 		{"TemplateUnused", "templates: {goodbye: {name: demo_goodbye}}\n" + valid,
-			"demo.yaml:1:13: warning: template \"goodbye\" is declared but no message uses it"},
+			"demo.yaml:1:13: warning: template \"goodbye\" is declared but no message uses it; one for broadcasts says broadcast: true"},
 		{"TemplateUndeclared", r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
 			"demo.yaml:10:32: template \"goodbye\" is not declared under templates:"},
 		{"TemplateParamUnset", "templates: {goodbye: {name: demo_goodbye, params: [prize]}}\n" + r(valid, "say: bye", "say: {text: bye, template: goodbye}", 1),
@@ -324,9 +327,22 @@ func TestProblems(t *testing.T) {
 		{"FullUndefined", "pools: {guest_list: {capacity: 10}}\n" + r(valid, "goto: b", "take: guest_list\n        full: ful\n        goto: b", 1),
 			"demo.yaml:10:15: full: state \"ful\" is not defined"},
 		{"SaveLangFromChoice", "languages: [nl, en]\n" + r(valid, "text: [yes, ja]\n        goto: b", "choice: [nl, english]\n        save: {var: lang}\n        goto: b", 1),
-			"demo.yaml:8:9: warning: save var \"lang\": choice \"english\" is not one of languages (nl, en), so who taps it gets nl; give each language's button its code as id"},
+			"demo.yaml:8:9: save var \"lang\": choice \"english\" is not one of languages (nl, en), so who taps it hears the invalid text; give each language's button its code as id"},
 		{"SaveLangFromText", "languages: [nl, en]\n" + r(valid, "text: [yes, ja]\n        goto: b", "text: any\n        save: {var: lang}\n        goto: b", 1),
-			"demo.yaml:8:9: warning: save var \"lang\" from a text sets the language only when the answer is a code of languages (nl, en); offer a button per language with its code as id"},
+			"demo.yaml:8:9: warning: save var \"lang\" from a text takes only a code of languages (nl, en) and answers anything else with the invalid text; offer a button per language with its code as id"},
+		{"LangKeywordsUnknownLanguage", "languages: [nl, en]\nkeywords: {nl: [NIEUWS], de: [NACHRICHTEN]}\n" + valid,
+			"demo.yaml:2:26: keywords: \"de\" is not a language of languages (nl, en); write keywords as a list, or by language like keywords: {nl: [WORD]}"},
+		{"LangKeywordsEmpty", "keywords: {}\n" + valid, "demo.yaml:1:11: keywords is empty"},
+		{"LangKeywordsTwiceAcrossLanguages", "languages: [nl, en]\nkeywords: {nl: [NEWS], en: [news]}\n" + valid,
+			"demo.yaml:2:29: entry keyword \"news\" is listed twice"},
+		{"LangTemplateUnknownLanguage", "languages: [nl, en]\ntemplates: {hi: {name: hi, language: {nl: nl, fr: fr}}}\n" + r(valid, "say: bye", "say: {text: {nl: doei, en: bye}, template: hi}", 1),
+			"demo.yaml:2:47: template \"hi\" language: \"fr\" is not a language of languages (nl, en)"},
+		{"LangTemplateBadCode", "languages: [nl, en]\ntemplates: {hi: {name: hi, language: {nl: nl, en: en-US}}}\n" + r(valid, "say: bye", "say: {text: {nl: doei, en: bye}, template: hi}", 1),
+			"demo.yaml:2:51: template \"hi\" language \"en-US\" must be a WhatsApp language code like nl, en or en_US"},
+		{"LangTemplateNoFirstLanguage", "languages: [nl, en]\ntemplates: {hi: {name: hi, language: {en: en_US}}}\n" + r(valid, "say: bye", "say: {text: {nl: doei, en: bye}, template: hi}", 1),
+			"demo.yaml:2:38: template \"hi\" language has no nl; nl is the first language, the one everyone falls back to"},
+		{"LangTemplateEmpty", "templates: {hi: {name: hi, language: {}}}\n" + r(valid, "say: bye", "say: {text: bye, template: hi}", 1),
+			"demo.yaml:1:38: template \"hi\" language is empty"},
 		{"SaveShorthand", r(valid, "goto: b", "save: answer\n        goto: b", 1), "demo.yaml:8:15: save must be a mapping like save: {var: answer}, not a single value"},
 		{"SaveReserved", r(valid, "goto: b", "save: {var: code}\n        goto: b", 1), "demo.yaml:8:21: save var \"code\" is set by the engine; choose another name"},
 		{"SaveNeedsInvalid", r(valid, "goto: b", "save: {var: age, as: age, min: 16}\n        goto: b", 1),
@@ -414,6 +430,7 @@ func TestNoProblemWhenTheRuleIsMet(t *testing.T) {
 		"ReminderUnder24h":   "channels: [whatsapp]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 2h\n        say: still there?\n", 1),
 		"VerdictOnWebchat":   "channels: [webchat]\n" + r(valid, "text: [yes, ja]", "verdict: approved", 1),
 		"VerdictOnTemplate":  "templates: {bye: {name: demo_bye}}\n" + r(r(valid, "text: [yes, ja]", "verdict: approved", 1), "say: bye", "say: {text: bye, template: bye}", 1),
+		"BroadcastTemplate":  "templates: {weekly: {name: demo_weekly, broadcast: true}}\n" + valid,
 		"RestingStateIsFine": r(valid, "        goto: b\n", "        goto: b\n      - text: any\n        say: still here\n", 1),
 		"WeightsOf100":       "rubric: {criteria: [{name: a, weight: 60}, {name: b, weight: 40}]}\n" + valid,
 		"NoWeights":          "rubric: {criteria: [{name: a}, {name: b}, {name: c}]}\n" + valid,
@@ -573,5 +590,69 @@ func TestCheckSchedule(t *testing.T) {
 				t.Errorf("CheckSchedule = %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLanguageSources: keywords and templates by language, and the language of a code from
+// outside (a browser's, a saved answer).
+func TestLanguageSources(t *testing.T) {
+	src := `id: demo
+languages: [nl, en]
+keywords:
+  nl: [NIEUWS, "NIEUWS AAN"]
+  en: NEWS
+templates:
+  weekly: {name: news_weekly, language: {nl: nl, en: en_US}}
+  plain: {name: news_plain, language: nl}
+start: a
+states:
+  a:
+    say: {text: {nl: Hoi, en: Hi}, template: weekly}
+    on:
+      - text: x
+        say: {text: {nl: Doei, en: Bye}, template: plain}
+        goto: b
+  b:
+    say: {nl: Doei, en: Bye}
+    final: true
+`
+	def, probs := campaigns.Parse("demo.yaml", []byte(src))
+	if def == nil || len(probs) > 0 {
+		t.Fatalf("want no problem, got %v", probs)
+	}
+	if got := strings.Join(def.Keywords, ","); got != "NIEUWS,NIEUWS AAN,NEWS" {
+		t.Errorf("keywords = %s, want every language's", got)
+	}
+	for kw, want := range map[string]string{"nieuws": "nl", " Nieuws  aan ": "nl", "news": "en", "hello": ""} {
+		if got := def.KeywordLanguage(kw); got != want {
+			t.Errorf("KeywordLanguage(%q) = %q, want %q", kw, got, want)
+		}
+	}
+	if def.KeywordIn("en") != "NEWS" || def.KeywordIn("nl") != "NIEUWS" {
+		t.Errorf("KeywordIn en, nl = %q, %q", def.KeywordIn("en"), def.KeywordIn("nl"))
+	}
+	w, p := def.Templates["weekly"], def.Templates["plain"]
+	for _, c := range []struct {
+		tm         *campaigns.Template
+		lang, want string
+	}{
+		{w, "en", "en_US"}, {w, "nl", "nl"}, {w, "", "nl"}, {w, "de", "nl"}, {p, "en", "nl"},
+	} {
+		if got := c.tm.LanguageFor(c.lang); got != c.want {
+			t.Errorf("template %s for %q = %q, want %q", c.tm.Key, c.lang, got, c.want)
+		}
+	}
+	for code, want := range map[string]string{"nl": "nl", "nl-BE": "nl", "EN": "en", "en_GB": "en", "de-DE": "", "": ""} {
+		if got := def.MatchLanguage(code); got != want {
+			t.Errorf("MatchLanguage(%q) = %q, want %q", code, got, want)
+		}
+	}
+	list, _ := campaigns.Parse("demo.yaml", []byte(strings.Replace(src, "keywords:\n  nl: [NIEUWS, \"NIEUWS AAN\"]\n  en: NEWS\n", "keywords: [NIEUWS]\n", 1)))
+	if list == nil || list.KeywordLanguage("NIEUWS") != "" || len(list.Keywords) != 1 {
+		t.Errorf("a keyword list has no language: %+v", list)
+	}
+	pt := &campaigns.Definition{Languages: []string{"pt-BR", "en"}}
+	if got := pt.MatchLanguage("pt"); got != "pt-BR" {
+		t.Errorf("MatchLanguage(pt) on pt-BR = %q", got)
 	}
 }

@@ -54,8 +54,8 @@ func (p *parser) checkUnused() {
 		}
 	}
 	for _, key := range sortedKeys(p.def.Templates) {
-		if !p.tmplUsed[key] {
-			p.warnf(p.keyOf["template "+key], "template %q is declared but no message uses it", key)
+		if !p.tmplUsed[key] && !p.def.Templates[key].Broadcast {
+			p.warnf(p.keyOf["template "+key], "template %q is declared but no message uses it; one for broadcasts says broadcast: true", key)
 		}
 	}
 }
@@ -161,22 +161,22 @@ func triggerKey(t *Transition) []string {
 	return nil
 }
 
-// checkLanguageSaves warns about a save into lang that cannot set a language: the engine
-// takes the saved value as a language code and falls back to the first language otherwise.
+// checkLanguageSaves checks a save into lang: the engine takes only a code of languages (EN
+// or en-GB is en) and answers anything else with the save's invalid text.
 func (p *parser) checkLanguageSaves() {
 	langs := p.def.Languages
 	for _, name := range p.def.Order {
 		for _, t := range p.def.States[name].On {
-			if t.Save == nil || t.Save.Var != "lang" {
+			if t.Save == nil || t.Save.Var != VarLanguage {
 				continue
 			}
 			if t.Kind != OnChoice {
-				p.warnf(t.triggerNode, "save var \"lang\" from a text sets the language only when the answer is a code of languages (%s); offer a button per language with its code as id", strings.Join(langs, ", "))
+				p.warnf(t.triggerNode, "save var \"lang\" from a text takes only a code of languages (%s) and answers anything else with the invalid text; offer a button per language with its code as id", strings.Join(langs, ", "))
 				continue
 			}
 			for _, c := range t.Choices {
-				if !contains(langs, c) {
-					p.warnf(t.triggerNode, "save var \"lang\": choice %q is not one of languages (%s), so who taps it gets %s; give each language's button its code as id", c, strings.Join(langs, ", "), langs[0])
+				if p.def.MatchLanguage(c) == "" {
+					p.errf(t.triggerNode, "save var \"lang\": choice %q is not one of languages (%s), so who taps it hears the invalid text; give each language's button its code as id", c, strings.Join(langs, ", "))
 				}
 			}
 		}

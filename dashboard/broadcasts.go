@@ -13,13 +13,13 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-// Broadcaster sends one message to every participant of a campaign in a state, and reports
-// how far it got; *engine.Engine satisfies it.
+// Broadcaster sends one message to the participants of a campaign in an audience (a state, a
+// variable's value), and reports how far it got; *engine.Engine satisfies it.
 type Broadcaster interface {
-	// Broadcast queues msg for the unfinished participants of campaign in state (every state
-	// when empty) and returns the broadcast's id and how many were queued; errs.ErrInvalid for
-	// an empty message, errs.ErrNotFound for an unknown campaign.
-	Broadcast(ctx context.Context, campaign, state string, msg campaigns.Message) (id string, queued int, err error)
+	// BroadcastTo queues msg for the unfinished participants of campaign in the audience and
+	// returns the broadcast's id and how many were queued; errs.ErrInvalid for an empty
+	// message or an unknown template, errs.ErrNotFound for an unknown campaign.
+	BroadcastTo(ctx context.Context, campaign string, to engine.Audience, msg campaigns.Message) (id string, queued int, err error)
 	// BroadcastReport counts a broadcast's replies by status; errs.ErrNotFound for an unknown
 	// broadcast.
 	BroadcastReport(ctx context.Context, id string) (engine.BroadcastReport, error)
@@ -34,23 +34,50 @@ const maxBroadcast = maxReply
 type broadcastForm struct {
 	States    []string
 	Templates []string
+	// Vars are the variables a broadcast can pick participants by: those the definition
+	// saves, and lang in a campaign of several languages.
+	Vars []string
+	// First is the first language, whose text everyone without one in theirs gets; Others
+	// the other languages, each with a text field of its own (text_LANG).
+	First  string
+	Others []string
 }
 
 func broadcastFormOf(def *campaigns.Definition) broadcastForm {
 	var f broadcastForm
 	for _, name := range def.Order {
-		if st := def.States[name]; st != nil && !st.Final {
+		st := def.States[name]
+		if st == nil {
+			continue
+		}
+		if !st.Final {
 			f.States = append(f.States, name)
 		}
+		for _, t := range st.On {
+			if t.Save != nil && t.Save.Var != "" && !slices.Contains(f.Vars, t.Save.Var) {
+				f.Vars = append(f.Vars, t.Save.Var)
+			}
+		}
 	}
+	if len(def.Languages) > 1 && !slices.Contains(f.Vars, campaigns.VarLanguage) {
+		f.Vars = append(f.Vars, campaigns.VarLanguage)
+	}
+	slices.Sort(f.Vars)
 	for k := range def.Templates {
 		f.Templates = append(f.Templates, k)
 	}
 	slices.Sort(f.Templates)
+	if len(def.Languages) > 0 {
+		f.First, f.Others = def.Languages[0], def.Languages[1:]
+	}
 	return f
 }
 
 // broadcast queues an admin's message to a campaign's participants and shows its progress.
+// The form gives the state (every step when empty), a variable and its value (everyone when
+// empty), the text in the first language (text) and in each other one (text_LANG, optional:
+// who speaks it gets the first language's otherwise), and the template for those whose
+// 24-hour window is closed.
 func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 	u := currentUser(c)
 	if u.Role != RoleAdmin {
@@ -62,38 +89,62 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		return err
 	}
 	def := ci.Def
+	form := broadcastFormOf(def)
 	back := "/dashboard/campaigns/" + def.ID
-	state, text, tmpl := strings.Clone(c.FormValue("state")), strings.TrimSpace(c.FormValue("text")), strings.Clone(c.FormValue("template"))
-	if state != "" && !slices.Contains(broadcastFormOf(def).States, state) {
-		return fmt.Errorf("dashboard: broadcast to %s: %w: state %q", def.ID, errs.ErrInvalid, state)
+	to := engine.Audience{State: strings.Clone(c.FormValue("state")), Var: strings.Clone(c.FormValue("var")),
+		Value: strings.TrimSpace(strings.Clone(c.FormValue("value")))}
+	tmpl := strings.Clone(c.FormValue("template"))
+	if to.State != "" && !slices.Contains(form.States, to.State) {
+		return fmt.Errorf("dashboard: broadcast to %s: %w: state %q", def.ID, errs.ErrInvalid, to.State)
+	}
+	if to.Var != "" && !slices.Contains(form.Vars, to.Var) {
+		return fmt.Errorf("dashboard: broadcast to %s: %w: variable %q", def.ID, errs.ErrInvalid, to.Var)
 	}
 	if _, ok := def.Templates[tmpl]; tmpl != "" && !ok {
 		return fmt.Errorf("dashboard: broadcast to %s: %w: template %q", def.ID, errs.ErrInvalid, tmpl)
 	}
+	fail := func(msg string) error {
+		d.setFlash(c, flash{Message: msg, Error: true})
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
+	text := campaigns.Text{}
+	for i, l := range append([]string{form.First}, form.Others...) {
+		field := "text_" + l
+		if i == 0 {
+			field = "text"
+		}
+		s := strings.TrimSpace(c.FormValue(field))
+		if s == "" {
+			continue
+		}
+		if len([]rune(s)) > maxBroadcast {
+			return fail(fmt.Sprintf("A broadcast can be at most %d characters.", maxBroadcast))
+		}
+		text[l] = strings.Clone(s)
+	}
 	switch {
-	case text == "":
-		d.setFlash(c, flash{Message: "Type the message first.", Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
-	case len([]rune(text)) > maxBroadcast:
-		d.setFlash(c, flash{Message: fmt.Sprintf("A broadcast can be at most %d characters.", maxBroadcast), Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
+	case text[form.First] == "" && len(form.Others) > 0:
+		return fail(fmt.Sprintf("Type the message in %s first: who has no text in their language gets that one.", form.First))
+	case text[form.First] == "":
+		return fail("Type the message first.")
+	case to.Var != "" && to.Value == "":
+		return fail(fmt.Sprintf("Give the value of %s the participants must have, or choose no variable.", to.Var))
+	case to.Var == "" && to.Value != "":
+		return fail("Choose the variable the value is of, or leave the value empty.")
 	}
-	lang := ""
-	if len(def.Languages) > 0 {
-		lang = def.Languages[0]
-	}
-	msg := campaigns.Message{Text: campaigns.Text{lang: strings.Clone(text)}, Template: tmpl}
-	id, queued, err := d.broadcaster.Broadcast(ctx, def.ID, state, msg)
+	id, queued, err := d.broadcaster.BroadcastTo(ctx, def.ID, to, campaigns.Message{Text: text, Template: tmpl})
 	if err != nil {
 		return fmt.Errorf("dashboard: broadcast to %s: %w", def.ID, err)
 	}
 	if queued == 0 {
 		msg := "Nobody to send to: no participant is in that state."
-		if state == "" {
+		switch {
+		case to.Var != "":
+			msg = fmt.Sprintf("Nobody to send to: no participant playing there has %s = %s.", to.Var, to.Value)
+		case to.State == "":
 			msg = "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)."
 		}
-		d.setFlash(c, flash{Message: msg, Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
+		return fail(msg)
 	}
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
@@ -40,10 +42,19 @@ type fakeBroadcaster struct {
 	reports map[string]engine.BroadcastReport
 }
 
-func (f *fakeBroadcaster) Broadcast(_ context.Context, campaign, state string, msg campaigns.Message) (string, int, error) {
+func (f *fakeBroadcaster) BroadcastTo(_ context.Context, campaign string, to engine.Audience, msg campaigns.Message) (string, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, fmt.Sprintf("%s/%s/%s/%s", campaign, state, msg.Text.In("en", "en"), msg.Template))
+	sent := fmt.Sprintf("%s/%s/%s/%s", campaign, to.State, msg.Text.In("en", "en"), msg.Template)
+	if to.Var != "" {
+		sent += fmt.Sprintf("/%s=%s", to.Var, to.Value)
+	}
+	for _, l := range []string{"nl", "de"} {
+		if s, ok := msg.Text[l]; ok {
+			sent += "/" + l + ":" + s
+		}
+	}
+	f.sent = append(f.sent, sent)
 	id := fmt.Sprintf("b-%s-%d", campaign, len(f.sent))
 	f.reports[id] = engine.BroadcastReport{ID: id, Campaign: campaign, Pending: 1, Sent: f.queued - 2, Failed: 1, Total: f.queued}
 	return id, f.queued, nil
@@ -308,6 +319,58 @@ func TestBroadcast(t *testing.T) {
 	}
 	// To every step, nobody is "in that state": the flash says who is left out instead.
 	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)." {
+		t.Errorf("flash = %q", got)
+	}
+}
+
+// TestBroadcastByVariableInLanguages: a campaign in two languages offers a text per language
+// and its variables (lang among them); the broadcast carries the texts, the filter and the
+// template to the engine.
+func TestBroadcastByVariableInLanguages(t *testing.T) {
+	h := newHarness(t)
+	news := &campaigns.Definition{ID: "nieuws", Title: "Nieuws", Version: "v1", Start: "sub", Languages: []string{"nl", "en"},
+		Order:     []string{"sub"},
+		Templates: map[string]*campaigns.Template{"weekly": {Key: "weekly", Name: "news_weekly", Language: "nl"}},
+		States: map[string]*campaigns.State{"sub": {Name: "sub", On: []*campaigns.Transition{
+			{Kind: campaigns.OnChoice, Save: &campaigns.Save{Var: "topic"}}}}}}
+	h.camps.mu.Lock()
+	h.camps.list = append(h.camps.list, dashboard.CampaignInfo{Def: news, Status: "live", Counts: map[string]int{"sub": 2}})
+	h.camps.mu.Unlock()
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	send := "/dashboard/campaigns/nieuws/broadcast"
+
+	form := MustDoc(t, h.Get("/dashboard/campaigns/nieuws")).Find("form.broadcast-form")
+	var vars []string
+	form.Find("select[name=var] option").Each(func(_ int, o *goquery.Selection) { v, _ := o.Attr("value"); vars = append(vars, v) })
+	if !slices.Equal(vars, []string{"", "lang", "topic"}) || form.Find("textarea[name=text]").Length() != 1 ||
+		form.Find("textarea[name=text_en]").Length() != 1 || form.Find("input[name=value]").Length() != 1 {
+		t.Fatalf("form: vars %q, text fields %d + %d", vars, form.Find("textarea[name=text]").Length(), form.Find("textarea[name=text_en]").Length())
+	}
+	wantStatus(t, h.Submit(send, url.Values{"text": {"hoi"}, "var": {"colour"}, "value": {"red"}}), http.StatusBadRequest)
+	for body, flash := range map[string]url.Values{
+		"Type the message in nl first":  {"text_en": {"only English"}},
+		"Give the value of topic":       {"text": {"hoi"}, "var": {"topic"}},
+		"Choose the variable the value": {"text": {"hoi"}, "value": {"sport"}},
+	} {
+		if got := MustDoc(t, h.Follow(h.Submit(send, flash))).Find(".flash-error").Text(); !strings.Contains(got, body) {
+			t.Errorf("%v: flash %q, want %q", flash, got, body)
+		}
+	}
+	if len(h.casts.Sent()) != 0 {
+		t.Fatalf("refused broadcasts were sent: %v", h.casts.Sent())
+	}
+	resp := h.Submit(send, url.Values{"text": {"Sportnieuws"}, "text_en": {"Sports news"}, "state": {"sub"},
+		"var": {"topic"}, "value": {" sport "}, "template": {"weekly"}})
+	wantStatus(t, resp, http.StatusSeeOther)
+	if got := h.casts.Sent(); !slices.Equal(got, []string{"nieuws/sub/Sports news/weekly/topic=sport/nl:Sportnieuws"}) {
+		t.Errorf("broadcasts = %q", got)
+	}
+	h.casts.mu.Lock()
+	h.casts.queued = 0
+	h.casts.mu.Unlock()
+	resp = h.Submit(send, url.Values{"text": {"Nieuws"}, "var": {"lang"}, "value": {"en"}})
+	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant playing there has lang = en." {
 		t.Errorf("flash = %q", got)
 	}
 }

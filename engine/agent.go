@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,18 +71,56 @@ func (e *Engine) Handback(ctx context.Context, participantID, agent string) erro
 	return nil
 }
 
-// Broadcast queues msg for every participant of campaign currently in state (not finished or
-// opted out, nor asked for consent without a yes yet), rendered for each in their language
-// with their variables. The 24-hour window is checked when each reply is sent (give msg a
-// Template for subscribers who have not written for a day). It returns the broadcast's id, for BroadcastReport, and how many were queued.
+// Broadcast queues msg for every participant of campaign currently in state; see BroadcastTo.
 func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg campaigns.Message) (id string, queued int, err error) {
+	return e.BroadcastTo(ctx, campaign, Audience{State: state}, msg)
+}
+
+// Audience is who a broadcast reaches: the participants in State (in every state when empty)
+// whose variable Var has Value (compared case-insensitively; everyone when Var is empty). The
+// variable lang is the language they are spoken to in (Language): lang = nl reaches those
+// who never chose one, in a Dutch-first campaign.
+type Audience struct {
+	State      string
+	Var, Value string
+}
+
+// Has reports whether p is in the audience.
+func (a Audience) Has(def *campaigns.Definition, p Participant) bool {
+	if a.Var == "" {
+		return true
+	}
+	v, want := p.Vars[a.Var], a.Value
+	if a.Var == campaigns.VarLanguage {
+		// en-GB picks the English speakers of a campaign in en.
+		v, want = Language(def, p), def.MatchLanguage(want)
+	}
+	return strings.EqualFold(strings.TrimSpace(v), strings.TrimSpace(want))
+}
+
+// BroadcastTo queues msg for every participant of campaign in the audience (not finished or
+// opted out, nor asked for consent without a yes yet), rendered for each in their language
+// (msg.Text by language, the first language's for the others) with their variables. The
+// 24-hour window is checked when each reply is sent: msg.Template, the key of one of the
+// definition's templates, goes out instead to those who have not written for a day, in the
+// template language that matches theirs. It returns the broadcast's id, for
+// BroadcastReport, and how many were queued.
+func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, msg campaigns.Message) (id string, queued int, err error) {
 	def, ok := e.Campaign(campaign)
 	if !ok {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: campaign %w", campaign, errs.ErrNotFound)
 	}
-	if msg.Text.IsZero() && msg.Media == "" && msg.Template == "" {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message", campaign, errs.ErrInvalid)
+	if msg.Text.IsZero() && msg.Media == "" {
+		// A template alone would leave those whose window is open an empty message.
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message (a template goes only to those whose 24-hour window is closed; give the text too)", campaign, errs.ErrInvalid)
 	}
+	if first := lang(def); !msg.Text.IsZero() && msg.Text[first] == "" {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
+	}
+	if msg.Template != "" && def.Templates[msg.Template] == nil {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no template %q under templates: (it has %s)", campaign, errs.ErrInvalid, msg.Template, templateKeys(def))
+	}
+	state := to.State
 	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, State: state, Unfinished: true})
 	if err != nil {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
@@ -98,6 +137,9 @@ func (e *Engine) Broadcast(ctx context.Context, campaign, state string, msg camp
 		d, ok := e.definition(p.Campaign, p.DefVersion)
 		if !ok {
 			d = def
+		}
+		if !to.Has(d, *p) {
+			continue
 		}
 		fill := func(s string) string {
 			if !strings.Contains(s, "{{") {
@@ -144,4 +186,17 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// templateKeys lists the keys of def's templates, for a message naming one it has not.
+func templateKeys(def *campaigns.Definition) string {
+	keys := make([]string, 0, len(def.Templates))
+	for k := range def.Templates {
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return "none"
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ", ")
 }

@@ -93,7 +93,8 @@ const (
 )
 
 // What the engine says when the definition does not say it (the language has no field yet),
-// in English; builtInTexts has the opt-out, finished and fallback texts in more languages.
+// in English; builtInTexts has the opt-out, finished, fallback, invalid, unsupported and
+// progress texts in more languages.
 const (
 	// DefaultFallback is said when a message matches nothing and the definition has no fallback.
 	DefaultFallback = "Sorry, I didn't get that."
@@ -119,18 +120,24 @@ const (
 )
 
 // builtInText is what the engine says in one language when the definition does not say it.
-type builtInText struct{ OptOut, Finished, Fallback string }
+type builtInText struct{ OptOut, Finished, Fallback, Invalid, Unsupported, Progress string }
 
-// builtInTexts are DefaultOptOut, DefaultFinished and DefaultFallback in the languages the
-// consent question has built-in words for (campaigns.ConsentLanguages), so that a campaign
-// that leaves them out does not switch to English for its goodbye.
+// builtInTexts are DefaultOptOut, DefaultFinished, DefaultFallback, DefaultInvalid, Unsupported
+// and CollectProgress in the languages the consent question has built-in words for
+// (campaigns.ConsentLanguages), so that a campaign that leaves them out does not switch to
+// English for its goodbye.
 var builtInTexts = map[string]builtInText{
-	"en": {DefaultOptOut, DefaultFinished, DefaultFallback},
-	"nl": {"Je bent afgemeld. Je krijgt geen berichten meer van ons.", "Je hebt al meegedaan. Bedankt!", "Sorry, dat begreep ik niet."},
-	"de": {"Du bist abgemeldet. Du bekommst keine Nachrichten mehr von uns.", "Du hast schon mitgemacht. Danke!", "Entschuldigung, das habe ich nicht verstanden."},
-	"fr": {"Tu es désinscrit. Tu ne recevras plus de messages de notre part.", "Tu as déjà participé. Merci !", "Désolé, je n'ai pas compris."},
-	"es": {"Te has dado de baja. No recibirás más mensajes nuestros.", "Ya has participado. ¡Gracias!", "Perdona, no lo he entendido."},
-	"pt": {"Você cancelou a inscrição. Não vai receber mais mensagens nossas.", "Você já participou. Obrigado!", "Desculpe, não entendi."},
+	"en": {DefaultOptOut, DefaultFinished, DefaultFallback, DefaultInvalid, Unsupported, CollectProgress},
+	"nl": {"Je bent afgemeld. Je krijgt geen berichten meer van ons.", "Je hebt al meegedaan. Bedankt!", "Sorry, dat begreep ik niet.",
+		"Dat klopt niet helemaal. Probeer het nog eens.", "Dat kan ik hier niet lezen — stuur tekst of een foto.", "Ontvangen ({{collected}} van {{count}})."},
+	"de": {"Du bist abgemeldet. Du bekommst keine Nachrichten mehr von uns.", "Du hast schon mitgemacht. Danke!", "Entschuldigung, das habe ich nicht verstanden.",
+		"Das sieht nicht richtig aus. Bitte versuch es noch einmal.", "Das kann ich hier nicht lesen – schick Text oder ein Foto.", "Erhalten ({{collected}} von {{count}})."},
+	"fr": {"Tu es désinscrit. Tu ne recevras plus de messages de notre part.", "Tu as déjà participé. Merci !", "Désolé, je n'ai pas compris.",
+		"Ça ne semble pas correct. Réessaie, s'il te plaît.", "Je ne peux pas lire ça ici — envoie du texte ou une photo.", "Bien reçu ({{collected}} sur {{count}})."},
+	"es": {"Te has dado de baja. No recibirás más mensajes nuestros.", "Ya has participado. ¡Gracias!", "Perdona, no lo he entendido.",
+		"Eso no parece correcto. Inténtalo de nuevo.", "Aquí no puedo leer eso: envía texto o una foto.", "Recibido ({{collected}} de {{count}})."},
+	"pt": {"Você cancelou a inscrição. Não vai receber mais mensagens nossas.", "Você já participou. Obrigado!", "Desculpe, não entendi.",
+		"Isso não parece certo. Tente de novo.", "Não consigo ler isso aqui — envie texto ou uma foto.", "Recebido ({{collected}} de {{count}})."},
 }
 
 // builtIn is one of builtInTexts in every language of def that has it, English standing in

@@ -290,7 +290,9 @@ func TestLanguages(t *testing.T) {
 	wantTexts(t, h.join("l", "ann"), "Taal?")
 	wantTexts(t, h.text("l", "ann", "en"), "Hello")
 	h.join("l", "bob")
-	wantTexts(t, h.text("l", "bob", "fr"), "Hallo") // no French: the first language
+	// No French: not a language of the campaign, so not saved; "EN" is en.
+	wantTexts(t, h.text("l", "bob", "fr"), "Dat klopt niet helemaal. Probeer het nog eens.")
+	wantTexts(t, h.text("l", "bob", "EN"), "Hello")
 }
 
 func TestChoiceLocationUnsupported(t *testing.T) {

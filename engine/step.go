@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,6 +151,34 @@ func freshVars(def *campaigns.Definition, name string, old map[string]string) ma
 	return vars
 }
 
+// joinLanguage sets the language of a participant who begins (or begins again): the language
+// of the entry keyword they sent (keywords: {en: [NEWS]}), else, when nothing set one before,
+// the channel's locale (the browser's language on the web chat). A language they choose in
+// the campaign (save: {var: lang}) comes later and wins over both.
+func (r *run) joinLanguage() {
+	vars := r.p.Vars
+	if r.in.Kind == KindText {
+		if l := r.def.KeywordLanguage(r.in.Text); l != "" {
+			vars[campaigns.VarLanguage] = l
+			return
+		}
+	}
+	if vars[campaigns.VarLanguage] == "" {
+		if l := r.def.MatchLanguage(r.in.Locale); l != "" {
+			vars[campaigns.VarLanguage] = l
+		}
+	}
+}
+
+// Language is the language a participant is spoken to in: the one they have (see
+// joinLanguage and save: {var: lang}) when the campaign has texts in it, else its first.
+func Language(def *campaigns.Definition, p Participant) string {
+	if l := p.Vars[campaigns.VarLanguage]; l != "" && slices.Contains(def.Languages, l) {
+		return l
+	}
+	return lang(def)
+}
+
 func lang(def *campaigns.Definition) string {
 	if len(def.Languages) == 0 {
 		return ""
@@ -282,6 +311,7 @@ func (r *run) recordInbound() {
 // it, otherwise the start state. Whatever the first message said, they are greeted rather than
 // judged against the start state.
 func (r *run) begin() error {
+	r.joinLanguage()
 	if !r.def.Consent.IsZero() {
 		r.p.State = StateConsent
 		r.p.Entered = r.p.Version + 1
@@ -525,7 +555,7 @@ func (r *run) handle() error {
 	case KindOptIn:
 		r.skip = "opt-in of a participant who is already playing"
 	case KindUnsupported:
-		r.sayText(campaigns.Text{lang(r.def): Unsupported})
+		r.sayText(builtIn(r.def, func(t builtInText) string { return t.Unsupported }))
 	default:
 		fallback := r.def.Fallback
 		if fallback.IsZero() {
@@ -580,10 +610,16 @@ func (r *run) do(t *campaigns.Transition) error {
 	}
 	if t.Save != nil {
 		value, ok := validate(t.Save, r.answer(), r.now)
+		if ok && t.Save.Var == campaigns.VarLanguage {
+			// Only a language of the campaign: any other would leave them on the fallback
+			// language without a word. "EN" or "en-GB" is en.
+			value = r.def.MatchLanguage(value)
+			ok = value != ""
+		}
 		if !ok {
 			invalid := t.Save.Invalid
 			if invalid.IsZero() {
-				invalid = campaigns.Text{lang(r.def): DefaultInvalid}
+				invalid = builtIn(r.def, func(t builtInText) string { return t.Invalid })
 			}
 			r.sayText(invalid)
 			return nil
@@ -603,7 +639,9 @@ func (r *run) do(t *campaigns.Transition) error {
 			n++
 			if n < t.Count {
 				p.Vars["collected"] = strconv.Itoa(n)
-				r.sayText(campaigns.Text{lang(r.def): strings.ReplaceAll(CollectProgress, "{{count}}", strconv.Itoa(t.Count))})
+				r.sayText(builtIn(r.def, func(b builtInText) string {
+					return strings.ReplaceAll(b.Progress, "{{count}}", strconv.Itoa(t.Count))
+				}))
 				return nil
 			}
 			delete(p.Vars, "collected")
@@ -894,7 +932,7 @@ func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.M
 		out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: fill(b.Title.In(l, lang(def)))})
 	}
 	if tm := def.Templates[m.Template]; m.Template != "" && tm != nil {
-		call := &TemplateCall{Name: tm.Name, Language: tm.Language}
+		call := &TemplateCall{Name: tm.Name, Language: tm.LanguageFor(l)}
 		for _, param := range tm.Params {
 			if strings.Contains(param, "{{") {
 				call.Params = append(call.Params, fill(param))

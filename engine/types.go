@@ -49,6 +49,10 @@ type Inbound struct {
 	From string
 	// Name is the participant's profile name when the channel knows it.
 	Name string
+	// Locale is the language the participant's app or browser is set to, when the channel
+	// knows it (the web chat sends navigator.language at join): a newcomer whose language
+	// nothing else sets speaks the campaign language it matches (nl-BE → nl).
+	Locale string
 	// ParticipantID is filled by Receive from Campaign, Channel and From.
 	ParticipantID string
 	Kind          Kind

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,6 +53,9 @@ type Player struct {
 	teams   map[string]engine.Team
 	aliases map[string]string
 	seq     int
+	// locales are the languages participants' apps are set to (/locale), sent with their
+	// messages as a channel does.
+	locales map[string]string
 }
 
 // New starts a rehearsal of def with its store in dir (a fresh, empty folder). A campaign
@@ -75,7 +79,7 @@ func NewAt(ctx context.Context, def *campaigns.Definition, dir string, start tim
 	}
 	c := &clock{now: start}
 	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{},
-		teams: map[string]engine.Team{}, aliases: map[string]string{}}
+		teams: map[string]engine.Team{}, aliases: map[string]string{}, locales: map[string]string{}}
 	// One send at a time: replies to different participants then go out in the order they
 	// were written, which is the order a rehearsal lists them in.
 	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now,
@@ -230,6 +234,7 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 		in.Name = n
 	}
 	in.PlatformID = "r" + strconv.Itoa(p.seq)
+	in.Locale = p.locales[p.who]
 	_, err := p.eng.Receive(ctx, in)
 	return err
 }
@@ -432,18 +437,20 @@ func init() {
 			}
 			return p.eng.Handback(ctx, p.participantID(), "agent")
 		}},
-		"/broadcast": {"/broadcast STATE TEXT", func(ctx context.Context, p *Player, args []string) error {
-			if len(args) < 2 {
-				return errors.New("usage: /broadcast STATE TEXT (to every participant in STATE, or in every step with *)")
+		"/broadcast": {"/broadcast STATE [VAR=VALUE] [template KEY] TEXT", func(ctx context.Context, p *Player, args []string) error {
+			to, msg, err := p.broadcastArgs(args)
+			if err != nil {
+				return err
 			}
-			lang, state := p.def.Languages[0], args[0]
-			if state == "*" {
-				state = "" // the dashboard's "every step"
-			} else if _, ok := p.def.States[state]; !ok && !internalState(state) {
-				return fmt.Errorf("no state %q in this campaign (its states: %s)", state, strings.Join(p.def.Order, ", "))
-			}
-			_, _, err := p.eng.Broadcast(ctx, p.def.ID, state, campaigns.Message{Text: campaigns.Text{lang: strings.Join(args[1:], " ")}})
+			_, _, err = p.eng.BroadcastTo(ctx, p.def.ID, to, msg)
 			return err
+		}},
+		"/locale": {"/locale CODE", func(_ context.Context, p *Player, args []string) error {
+			if len(args) != 1 {
+				return errors.New("usage: /locale CODE (the language the current participant's app or browser is set to, like nl-BE)")
+			}
+			p.locales[p.who] = args[0]
+			return nil
 		}},
 		"/optin": {"/optin", func(ctx context.Context, p *Player, _ []string) error {
 			return p.receive(ctx, engine.Inbound{Kind: engine.KindOptIn})
@@ -575,4 +582,58 @@ func internalState(name string) bool {
 		return true
 	}
 	return false
+}
+
+// varFilterRe is a /broadcast argument picking participants by a variable: topic=sport.
+var varFilterRe = regexp.MustCompile(`^([a-z_][a-z0-9_]*)=(.+)$`)
+
+// broadcastArgs reads /broadcast STATE [VAR=VALUE] [template KEY] TEXT: STATE is a state or *
+// (every step); TEXT is in the first language, or one per language as "nl: Hallo | en: Hello".
+func (p *Player) broadcastArgs(args []string) (engine.Audience, campaigns.Message, error) {
+	usage := errors.New("usage: /broadcast STATE [VAR=VALUE] [template KEY] TEXT (to every participant in STATE, or in every step with *; TEXT may be \"nl: … | en: …\")")
+	var to engine.Audience
+	var msg campaigns.Message
+	if len(args) < 2 {
+		return to, msg, usage
+	}
+	to.State = args[0]
+	if to.State == "*" {
+		to.State = "" // the dashboard's "every step"
+	} else if _, ok := p.def.States[to.State]; !ok && !internalState(to.State) {
+		return to, msg, fmt.Errorf("no state %q in this campaign (its states: %s)", to.State, strings.Join(p.def.Order, ", "))
+	}
+	rest := args[1:]
+	if m := varFilterRe.FindStringSubmatch(rest[0]); m != nil {
+		to.Var, to.Value, rest = m[1], m[2], rest[1:]
+	}
+	if len(rest) > 0 && rest[0] == "template" {
+		if len(rest) < 2 {
+			return to, msg, usage
+		}
+		msg.Template, rest = rest[1], rest[2:]
+		if p.def.Templates[msg.Template] == nil {
+			var keys []string
+			for k := range p.def.Templates {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			return to, msg, fmt.Errorf("no template %q under templates: (its templates: %s)", msg.Template, strings.Join(keys, ", "))
+		}
+	}
+	if len(rest) == 0 {
+		return to, msg, usage
+	}
+	text := strings.Join(rest, " ")
+	msg.Text = campaigns.Text{p.def.Languages[0]: text}
+	if l, _, ok := strings.Cut(text, ":"); ok && slices.Contains(p.def.Languages, l) {
+		msg.Text = campaigns.Text{}
+		for _, part := range strings.Split(text, "|") {
+			l, s, ok := strings.Cut(strings.TrimSpace(part), ":")
+			if !ok || !slices.Contains(p.def.Languages, l) {
+				return to, msg, fmt.Errorf("/broadcast: %q is not LANG: TEXT with a language of the campaign (%s)", strings.TrimSpace(part), strings.Join(p.def.Languages, ", "))
+			}
+			msg.Text[l] = strings.TrimSpace(s)
+		}
+	}
+	return to, msg, nil
 }

@@ -263,8 +263,10 @@ func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stranger.rehearsal")
 	os.WriteFile(path, []byte(`> hallo
 /photo
-> NRCQ ON
-< Welkom bij NRC Q!*
+> NIEUWS
+< Welkom bij het stadsnieuws!*
+> ja
+< Elke vrijdag*
 > hallo
 < Dit nummer leest niet mee.*
 `), 0o600)
@@ -282,15 +284,42 @@ func TestBroadcastToUnknownState(t *testing.T) {
 		t.Fatal(probs)
 	}
 	path := filepath.Join(t.TempDir(), "broadcast.rehearsal")
-	os.WriteFile(path, []byte(`> NRCQ ON
-< Welkom bij NRC Q!*
+	os.WriteFile(path, []byte(`> NIEUWS
+< Welkom bij het stadsnieuws!*
+> ja
+< Elke vrijdag*
 /broadcast Het nieuws van vandaag
-/broadcast subscribed Het nieuws van vandaag
+/broadcast topic Het nieuws van vandaag
 < Het nieuws van vandaag
 `), 0o600)
 	got := replay(t, def, path)
-	want := path + `:3: no state "Het" in this campaign (its states: subscribed)`
+	want := path + `:5: no state "Het" in this campaign (its states: topic, confirm, subscribed)`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("failures:\n%s\nwant only %s", strings.Join(got, "\n"), want)
+	}
+}
+
+// TestBroadcastNamesWhatExists: a /broadcast naming a template the campaign lacks, or a text
+// in a language it does not speak, stops the script with what it has.
+func TestBroadcastNamesWhatExists(t *testing.T) {
+	def, probs := campaigns.LoadFile("testdata/contract/lang-broadcast.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "broadcast.rehearsal")
+	os.WriteFile(path, []byte(`> NEWSLETTER
+< Which topic?
+/broadcast topic template updates Hello
+/broadcast topic nl: Hallo | fr: Salut
+/broadcast topic topic=sport
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:3: no template "updates" under templates: (its templates: update)`,
+		path + `:4: /broadcast: "fr: Salut" is not LANG: TEXT with a language of the campaign (nl, en)`,
+		path + `:5: usage: /broadcast STATE [VAR=VALUE] [template KEY] TEXT (to every participant in STATE, or in every step with *; TEXT may be "nl: … | en: …")`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

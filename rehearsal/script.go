@@ -28,6 +28,9 @@ import (
 //	/round start NAME             a round starts (also /round close NAME)
 //	/winners                      the top of the ranking get the verdict winner
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
+//	/broadcast subscribed topic=sport template weekly nl: Hallo | en: Hello
+//	                              a broadcast to a state (* for all), by a variable, with a template
+//	/locale en-GB                 the current participant's app or browser language, sent at join
 //	< You're on the list*         the next reply; * matches any text
 //	= state guest_list            the current participant is in that state
 //	= rank 2                      the current participant is ranked 2 (- : not ranked)

@@ -29,6 +29,9 @@ func TestBrowser(t *testing.T) {
 	joined := make(chan string, 1)
 	h.eng.onReceive = func(in engine.Inbound) {
 		if in.Kind == engine.KindJoin {
+			if in.Locale == "" {
+				t.Errorf("join %+v without the browser's language", in)
+			}
 			h.channel.Queued(engine.Outbound{ID: 100, ParticipantID: in.ParticipantID, Channel: "webchat", DueAt: time.Now().Add(3 * time.Second)})
 			joined <- in.ParticipantID
 			return

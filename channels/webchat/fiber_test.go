@@ -28,7 +28,7 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/play/news", []string{"NRC Q nieuwsupdates", "runs on WhatsApp", "NRCQ ON"}},
+		{"/play/news", []string{"Stadsnieuws / City news", "runs on WhatsApp", "NIEUWS"}},
 		{"/play/fridge", []string{"runs on WhatsApp", `href="/optin/fridge"`}},
 		{"/play/nope", []string{"mistyped"}},
 	}

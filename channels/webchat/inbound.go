@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -103,8 +104,34 @@ func (c *Channel) handleJoin(ctx *fiber.Ctx) error {
 	}
 	// One join per browser (or team) and campaign, whatever the number of page loads: a
 	// reload must not greet the participant again.
-	return c.receive(ctx, s.inbound(engine.KindJoin, "join:"+s.from), "")
+	in := s.inbound(engine.KindJoin, "join:"+s.from)
+	in.Locale = joinLocale(ctx)
+	return c.receive(ctx, in, "")
 }
+
+// joinForm is what the page sends at join: the browser's language (navigator.language).
+type joinForm struct {
+	Locale string `json:"locale"`
+}
+
+// joinLocale is the browser's language, from the page (navigator.language) or else the
+// Accept-Language header's first choice; "" when neither is a language tag. The engine
+// matches it to the campaign's languages (nl-BE speaks nl).
+func joinLocale(ctx *fiber.Ctx) string {
+	var f joinForm
+	if err := ctx.BodyParser(&f); err == nil && localeRe.MatchString(f.Locale) {
+		return f.Locale
+	}
+	first, _, _ := strings.Cut(ctx.Get(fiber.HeaderAcceptLanguage), ",")
+	first, _, _ = strings.Cut(first, ";")
+	if first = strings.TrimSpace(first); localeRe.MatchString(first) {
+		return first
+	}
+	return ""
+}
+
+// localeRe is a BCP 47 language tag, loosely: en, nl-BE, zh-Hant-TW.
+var localeRe = regexp.MustCompile(`^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$`)
 
 func (c *Channel) handleMessage(ctx *fiber.Ctx) error {
 	s, ok, err := c.who(ctx)

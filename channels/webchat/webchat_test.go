@@ -395,6 +395,31 @@ func TestJoin(t *testing.T) {
 			t.Errorf("join %+v", got[0])
 		}
 	})
+	// The browser's language goes with the join, for the engine to match to the campaign's
+	// languages; without one the Accept-Language header stands in; junk is dropped.
+	t.Run("Locale", func(t *testing.T) {
+		for _, c := range []struct{ body, header, want string }{
+			{`{"locale": "nl-BE"}`, "", "nl-BE"},
+			{`{}`, "en-GB,en;q=0.9,nl;q=0.8", "en-GB"},
+			{`{"locale": "de"}`, "en-GB", "de"},
+			{`{"locale": "<script>"}`, "", ""},
+			{`{"locale": "` + strings.Repeat("a", 100) + `"}`, "", ""},
+			{`{}`, "", ""},
+		} {
+			h := MustHarness(t)
+			b := h.MustBrowser(t)
+			req := withBrowser(jsonReq("/play/bouncer/join", c.body), b)
+			if c.header != "" {
+				req.Header.Set("Accept-Language", c.header)
+			}
+			if resp := h.Do(t, req); resp.StatusCode != 202 {
+				t.Fatalf("join %s: status %d", c.body, resp.StatusCode)
+			}
+			if got := h.eng.Received(); len(got) != 1 || got[0].Locale != c.want {
+				t.Errorf("join %s (Accept-Language %q): %+v, want locale %q", c.body, c.header, got, c.want)
+			}
+		}
+	})
 }
 
 func TestMessages(t *testing.T) {

@@ -97,7 +97,7 @@ func TestKeptValuesSurviveLaterRequests(t *testing.T) {
 	resp.Body.Close()
 
 	// A webhook's and a form's fields, stored.
-	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(waNumber, waUser, "Ann Webhook", "wamid.kept.1", "NRCQ ON")); code != 200 {
+	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(waNumber, waUser, "Ann Webhook", "wamid.kept.1", "NEWS")); code != 200 {
 		t.Fatalf("webhook: %d", code)
 	}
 	if code, page := newClient(t, srv.URL()).postForm("/optin/fridge", url.Values{"name": {"Bea Form"}, "phone": {"+31 6 9999 8888"}, "consent": {"yes"}}); code != 200 {

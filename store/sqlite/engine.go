@@ -54,6 +54,7 @@ type extraJSON struct {
 	Round      string        `json:"round,omitempty"`
 	RoundEvent string        `json:"round_event,omitempty"`
 	Agent      string        `json:"agent,omitempty"`
+	Locale     string        `json:"locale,omitempty"`
 }
 
 type locationJSON struct {
@@ -65,7 +66,7 @@ type locationJSON struct {
 
 func encodeExtra(in engine.Inbound) (sql.NullString, error) {
 	x := extraJSON{Choice: in.Choice, ReplyTo: in.ReplyTo, Timer: in.Timer, Seq: in.Seq,
-		Round: in.Round, RoundEvent: in.RoundEvent, Agent: in.Agent}
+		Round: in.Round, RoundEvent: in.RoundEvent, Agent: in.Agent, Locale: in.Locale}
 	if l := in.Location; l != nil {
 		x.Location = &locationJSON{Lat: l.Latitude, Lng: l.Longitude, Name: l.Name, Address: l.Address}
 	}
@@ -88,7 +89,7 @@ func decodeExtra(s sql.NullString, in *engine.Inbound) error {
 		return fmt.Errorf("decode extra: %w", err)
 	}
 	in.Choice, in.ReplyTo, in.Timer, in.Seq = x.Choice, x.ReplyTo, x.Timer, x.Seq
-	in.Round, in.RoundEvent, in.Agent = x.Round, x.RoundEvent, x.Agent
+	in.Round, in.RoundEvent, in.Agent, in.Locale = x.Round, x.RoundEvent, x.Agent, x.Locale
 	if l := x.Location; l != nil {
 		in.Location = &engine.Location{Latitude: l.Lat, Longitude: l.Lng, Name: l.Name, Address: l.Address}
 	}

@@ -51,8 +51,10 @@ var runtimeTests = []test{
 		round.Channel, round.Kind, round.Round, round.RoundEvent = "round", engine.KindRound, "r1", "started"
 		back := inbound("handback:p:4", "u1", "")
 		back.Channel, back.Kind, back.Agent = "agent", engine.KindHandback, "chef"
+		join := inbound("j1", "u1", "")
+		join.Kind, join.Locale = engine.KindJoin, "nl-BE"
 		var want []engine.StoredInbound
-		for _, in := range []engine.Inbound{choice, loc, timer, round, back} {
+		for _, in := range []engine.Inbound{choice, loc, timer, round, back, join} {
 			want = append(want, engine.StoredInbound{ID: MustSaveInbound(t, s, in), Inbound: in})
 		}
 		equal(t, "PendingInbound", pending(t, s), want)

@@ -247,5 +247,7 @@
     if (m.dir === 'out') hideTyping();
   };
 
-  if (!body.dataset.readonly) post('/join', { headers: { 'Content-Type': 'application/json' }, body: '{}' }).catch(function (err) { note(err.message); });
+  // The browser's language: a campaign in several languages speaks the one it matches
+  // (nl-BE: nl) until the participant picks one.
+  if (!body.dataset.readonly) post('/join', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ locale: navigator.language || '' }) }).catch(function (err) { note(err.message); });
 })();
