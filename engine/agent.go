@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,6 +128,10 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 	}
 	now := e.now()
 	id = fmt.Sprintf("b-%s-%d-%s", campaign, now.UnixMilli(), strings.ToLower(e.code()))
+	ranks, err := e.broadcastRanks(ctx, def, msg)
+	if err != nil {
+		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
+	}
 	rows := make([]Outbound, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
@@ -149,6 +154,13 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 			fillNumbers(d, vars)
 			for k, v := range p.Vars {
 				vars[k] = v
+			}
+			if ranks != nil {
+				vars["rank_of"] = strconv.Itoa(len(ranks))
+				vars["rank"] = ""
+				if n := ranks[p.ID]; n > 0 {
+					vars["rank"] = strconv.Itoa(n)
+				}
 			}
 			return campaigns.Render(s, vars)
 		}
@@ -199,4 +211,37 @@ func templateKeys(def *campaigns.Definition) string {
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ", ")
+}
+
+// broadcastRanks is every ranked participant's rank, read once for the whole broadcast, when
+// the message asks for {{rank}} or {{rank_of}} ("You are 4th of 120 with a week to go").
+func (e *Engine) broadcastRanks(ctx context.Context, def *campaigns.Definition, msg campaigns.Message) (map[string]int, error) {
+	if def.Ranking == nil || !mentionsRank(msg) {
+		return nil, nil
+	}
+	ranked, err := e.Ranking(ctx, def.ID)
+	if err != nil {
+		return nil, err
+	}
+	ranks := make(map[string]int, len(ranked))
+	for _, r := range ranked {
+		ranks[r.ParticipantID] = r.Rank
+	}
+	return ranks, nil
+}
+
+func mentionsRank(msg campaigns.Message) bool {
+	for _, s := range msg.Text {
+		if strings.Contains(s, "{{rank") {
+			return true
+		}
+	}
+	for _, b := range msg.Buttons {
+		for _, s := range b.Title {
+			if strings.Contains(s, "{{rank") {
+				return true
+			}
+		}
+	}
+	return false
 }

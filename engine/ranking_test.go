@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +234,26 @@ func TestPickWinnersRefusesNothingToPick(t *testing.T) {
 	}
 	if _, err := h.judge.PickWinners(h.ctx, "quiz", []engine.Ranked{{Rank: 1, ParticipantID: "x"}}, 0, "mod"); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("top 0: %v, want ErrInvalid", err)
+	}
+}
+
+// TestBroadcastSaysEachTheirRank: "you are number N of M" in a broadcast, the rank read once
+// for all, and empty for someone who holds no number yet.
+func TestBroadcastSaysEachTheirRank(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest}))
+	for _, who := range []string{"ann", "bob", "cy"} {
+		h.join("quiz", who)
+	}
+	h.text("quiz", "ann", "5")
+	h.text("quiz", "bob", "7")
+	if _, _, err := h.eng.BroadcastTo(h.ctx, "quiz", engine.Audience{}, campaigns.Message{Text: campaigns.Text{"en": "Week 1: you are [{{rank}}] of {{rank_of}}."}}); err != nil {
+		t.Fatal(err)
+	}
+	got := h.settle()
+	sort.Strings(got)
+	want := []string{"Week 1: you are [1] of 2.", "Week 1: you are [2] of 2.", "Week 1: you are [] of 2."}
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("broadcast\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
