@@ -99,10 +99,10 @@ type Channel struct {
 	// limits is the largest upload per kind: photo, video, audio.
 	limits map[string]int64
 	log    *slog.Logger
-	secure    bool
-	hub       *hub
-	page      *pageRenderer
-	now       func() time.Time
+	secure bool
+	hub    *hub
+	page   *pageRenderer
+	now    func() time.Time
 }
 
 var (
