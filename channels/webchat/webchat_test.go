@@ -321,7 +321,7 @@ func TestPage(t *testing.T) {
 		if _, hidden := doc.Find("#typing").Attr("hidden"); !hidden {
 			t.Error("typing indicator shown before anything was sent")
 		}
-		for _, sel := range []string{"#messages", "#text", "#send", `#photo[type=file][accept="image/*"]`, "script"} {
+		for _, sel := range []string{"#messages", "#text", "#send", `#photo[type=file][accept="image/*,video/*,audio/*"]`, "#record[hidden]", "script"} {
 			if doc.Find(sel).Length() != 1 {
 				t.Errorf("no %s on the page", sel)
 			}
