@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -131,4 +132,39 @@ func FuzzSniffKind(f *testing.F) {
 			t.Errorf("SniffKind = %s, but the %s check refuses it: %v", kind, kind, err)
 		}
 	})
+}
+
+// TestOpenRange: a range of a stored object comes back with the object's size, a range past
+// the end is ErrRange, and an end past the end is cut to it.
+func TestOpenRange(t *testing.T) {
+	st := MustStore(t, MustServer(t, t.TempDir()), 0)
+	ctx := context.Background()
+	m, err := st.PutMedia(ctx, "bouncer", "p1", "video", "video/webm", bytes.NewReader(webmVideo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct, size, err := st.OpenRange(ctx, m.Key, 4, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(body)
+	body.Close()
+	if !bytes.Equal(got, webmVideo[4:10]) || ct != "video/webm" || size != int64(len(webmVideo)) {
+		t.Errorf("OpenRange(4, 9) = %x %s %d, want %x video/webm %d", got, ct, size, webmVideo[4:10], len(webmVideo))
+	}
+	body, _, _, err = st.OpenRange(ctx, m.Key, int64(len(webmVideo))-2, 1<<40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(body)
+	body.Close()
+	if !bytes.Equal(got, webmVideo[len(webmVideo)-2:]) {
+		t.Errorf("OpenRange to past the end = %x", got)
+	}
+	if _, _, _, err := st.OpenRange(ctx, m.Key, int64(len(webmVideo)), 1<<40); !errors.Is(err, media.ErrRange) {
+		t.Errorf("OpenRange past the end: %v, want ErrRange", err)
+	}
+	if _, _, _, err := st.OpenRange(ctx, "bouncer/p1/missing.webm", 0, 10); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("OpenRange of a missing key: %v, want ErrNotFound", err)
+	}
 }
