@@ -147,8 +147,11 @@ func TestOpenRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := io.ReadAll(body)
+	got, err := io.ReadAll(body)
 	body.Close()
+	if err != nil {
+		t.Fatalf("read the range: %v", err)
+	}
 	if !bytes.Equal(got, webmVideo[4:10]) || ct != "video/webm" || size != int64(len(webmVideo)) {
 		t.Errorf("OpenRange(4, 9) = %x %s %d, want %x video/webm %d", got, ct, size, webmVideo[4:10], len(webmVideo))
 	}
@@ -156,8 +159,11 @@ func TestOpenRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ = io.ReadAll(body)
+	got, err = io.ReadAll(body)
 	body.Close()
+	if err != nil {
+		t.Fatalf("read the range to the end: %v", err)
+	}
 	if !bytes.Equal(got, webmVideo[len(webmVideo)-2:]) {
 		t.Errorf("OpenRange to past the end = %x", got)
 	}
