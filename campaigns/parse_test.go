@@ -38,8 +38,8 @@ func TestBouncerCompiles(t *testing.T) {
 		t.Errorf("long reply delay = %s, want capped at 3s", got)
 	}
 	door := def.States["door"]
-	if !door.On[0].MatchMedia("photo") || door.On[0].MatchMedia("video") || !door.On[0].Collect || door.On[0].MaxBytes != 16<<20 {
-		t.Errorf("door's first transition should collect photos up to 16MB only: %+v", door.On[0])
+	if !door.On[0].MatchMedia("photo") || !door.On[0].MatchMedia("video") || !door.On[0].MatchMedia("audio") || door.On[0].MatchMedia("document") || !door.On[0].Collect || door.On[0].MaxBytes != 16<<20 {
+		t.Errorf("door's first transition should collect photos, videos and voice notes (no documents) up to 16MB: %+v", door.On[0])
 	}
 	if !door.On[1].MatchText("hello") {
 		t.Error("door should answer any text")

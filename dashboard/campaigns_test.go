@@ -76,6 +76,13 @@ func (f *fakeConversations) Notifications(context.Context, string, int) ([]engin
 }
 
 func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.Line, error) {
+	if pid == mediaPID {
+		// A participant who sent a voice note and a video, and a photo the persona did not keep.
+		return []engine.Line{{ID: 7, ParticipantID: pid, Direction: engine.In, MediaKey: "bouncer/" + pid + "/a.weba"},
+			{ID: 8, ParticipantID: pid, Direction: engine.In, MediaKey: "bouncer/" + pid + "/b.webm", Text: "me dancing"},
+			{ID: 9, ParticipantID: pid, Direction: engine.In, MediaKey: "bouncer/" + pid + "/c.jpg"},
+			{ID: 10, ParticipantID: pid, Direction: engine.Out, Text: "Nice moves."}}, nil
+	}
 	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
@@ -87,7 +94,7 @@ func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.P
 	switch pid {
 	case "p1":
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging", Vars: map[string]string{"handoff": "chefs"}}, nil
-	case "bot":
+	case "bot", mediaPID:
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: "door", Vars: map[string]string{}}, nil
 	case optedOutPID:
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: engine.StateOptedOut, Finished: true}, nil

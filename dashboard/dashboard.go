@@ -172,6 +172,7 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		}
 		if d.conversations != nil {
 			a.Get("/campaigns/:id/participants/:pid", d.participantPage)
+			a.Get("/campaigns/:id/participants/:pid/lines/:line/media", d.lineMedia)
 			a.Post("/campaigns/:id/participants/:pid/reply", d.reply)
 			a.Post("/campaigns/:id/participants/:pid/handback", d.handback)
 			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)

@@ -158,6 +158,20 @@ func (m *fakeMedia) Open(_ context.Context, key string) (io.ReadCloser, string, 
 	return io.NopCloser(bytes.NewReader(b)), m.types[key], nil
 }
 
+// OpenRange serves part of an object, as the media store does for video seeking.
+func (m *fakeMedia) OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, string, int64, error) {
+	body, ct, err := m.Open(ctx, key)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	b, _ := io.ReadAll(body)
+	if start >= int64(len(b)) {
+		return nil, "", 0, fmt.Errorf("fake media %s: range: %w", key, errs.ErrInvalid)
+	}
+	end = min(end, int64(len(b))-1)
+	return io.NopCloser(bytes.NewReader(b[start : end+1])), ct, int64(len(b)), nil
+}
+
 func (m *fakeMedia) Opened() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -185,6 +199,13 @@ func (h *harness) MustEntry(caption string) engine.Entry {
 // MustEntryIn is MustEntry for an entry of campaign collected in state.
 func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
 	h.t.Helper()
+	return h.MustEntryOf(campaign, state, caption, "photo", "image/jpeg", "jpg")
+}
+
+// MustEntryOf is MustEntryIn for media of a kind and type, stored under a key ending in ext;
+// only a photo has a thumbnail.
+func (h *harness) MustEntryOf(campaign, state, caption, kind, mime, ext string) engine.Entry {
+	h.t.Helper()
 	ctx := context.Background()
 	h.seq++
 	from := fmt.Sprintf("%s%d", testPhone, h.seq)
@@ -193,7 +214,7 @@ func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
 	in := engine.Inbound{
 		Channel: "whatsapp", PlatformID: fmt.Sprintf("wamid.%d", h.seq), Campaign: campaign,
 		From: from, ParticipantID: pid, Kind: engine.KindMedia, Text: caption, At: at,
-		Media: &engine.Media{Kind: "photo", Key: fmt.Sprintf("media/%d.jpg", h.seq), MIME: "image/jpeg"},
+		Media: &engine.Media{Kind: kind, Key: fmt.Sprintf("media/%d.%s", h.seq, ext), MIME: mime},
 	}
 	inID, dup, err := h.db.SaveInbound(ctx, in)
 	if err != nil || dup {
@@ -201,8 +222,11 @@ func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
 	}
 	e := engine.Entry{
 		ID: fmt.Sprintf("e%d-%s", h.seq, strings.Repeat("x", 4)), Campaign: campaign, ParticipantID: pid,
-		State: state, Kind: "photo", MIME: "image/jpeg", Caption: caption, CreatedAt: at,
-		MediaKey: fmt.Sprintf("media/%d.jpg", h.seq), ThumbKey: fmt.Sprintf("thumbs/%d.jpg", h.seq),
+		State: state, Kind: kind, MIME: mime, Caption: caption, CreatedAt: at,
+		MediaKey: fmt.Sprintf("media/%d.%s", h.seq, ext),
+	}
+	if kind == "photo" {
+		e.ThumbKey = fmt.Sprintf("thumbs/%d.jpg", h.seq)
 	}
 	err = h.db.Commit(ctx, engine.Step{
 		InboundID: inID, Created: true,
@@ -215,8 +239,10 @@ func (h *harness) MustEntryIn(campaign, state, caption string) engine.Entry {
 	if err != nil {
 		h.t.Fatalf("commit step with entry: %v", err)
 	}
-	h.media.Put(e.MediaKey, "image/jpeg", []byte("full-"+e.ID))
-	h.media.Put(e.ThumbKey, "image/jpeg", []byte("thumb-"+e.ID))
+	h.media.Put(e.MediaKey, mime, []byte("full-"+e.ID))
+	if e.ThumbKey != "" {
+		h.media.Put(e.ThumbKey, "image/jpeg", []byte("thumb-"+e.ID))
+	}
 	return e
 }
 

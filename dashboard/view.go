@@ -27,6 +27,7 @@ type pages map[string]*template.Template
 var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking"}
 
 var funcs = template.FuncMap{
+	"mediaShow": mediaShow,
 	// short shows enough of a participant's id to tell participants apart; the id is a hash,
 	// never a phone number, and judges need no more of it.
 	"short": func(id string) string {

@@ -194,8 +194,9 @@ func TestUnexpectedInputGetsFallback(t *testing.T) {
 	h := newHarness(t)
 	h.send(engine.Inbound{Kind: engine.KindJoin})
 	h.send(engine.Inbound{Kind: engine.KindMedia, Media: photo()})
-	video := &engine.Media{Kind: "video", Key: "k.mp4", MIME: "video/mp4"}
-	wantReplies(t, h.send(engine.Inbound{Kind: engine.KindMedia, Media: video}), "I only listen to photos")
+	// The bouncer takes photos, videos and voice notes; a document is none of them.
+	doc := &engine.Media{Kind: "document", Key: "k.pdf", MIME: "application/pdf"}
+	wantReplies(t, h.send(engine.Inbound{Kind: engine.KindMedia, Media: doc}), "I only listen to photos")
 	if got := h.participant().State; got != "judging" {
 		t.Errorf("state = %q, want judging unchanged", got)
 	}

@@ -18,3 +18,9 @@ func Check(data []byte, thumb bool) (mime string, width, height int, err error) 
 
 // Fit exposes the thumbnail size arithmetic.
 func Fit(w, h, side int) (int, int) { return fit(w, h, side) }
+
+// SniffAs exposes the type check PutMedia makes of a video or audio recording.
+func SniffAs(kind string, data []byte) (string, error) {
+	f, err := sniffKind(kind, "", data)
+	return f.mime, err
+}

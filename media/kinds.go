@@ -31,7 +31,7 @@ const (
 // A photo goes through Put: the same checks, limits and thumbnail. A video, audio recording
 // or document is read up to its kind's limit (Config.MaxVideoBytes and so on; more fails with
 // errs.ErrTooLarge, nothing stored), its type is sniffed from the bytes (MP4/3GP/QuickTime
-// video; Ogg/Opus, AAC, AMR, MP3 and M4A audio; PDF, Word, Excel, PowerPoint and plain-text
+// and WebM/Matroska video; Ogg/Opus, WebM/Opus, AAC, AMR, MP3, WAV and M4A audio; PDF, Word, Excel, PowerPoint and plain-text
 // documents) and must agree with declaredMIME, else the error wraps errs.ErrInvalid and says
 // why. It is stored under "<campaign>/<participant>/<sha256hex>.<ext>" with the sniffed type
 // and no thumbnail, so storing the same bytes again is idempotent. Any other kind is refused
@@ -110,6 +110,11 @@ func sniffKind(kind, declared string, data []byte) (fileType, error) {
 	decl := ""
 	if declared != "" {
 		mt, _, err := mime.ParseMediaType(declared)
+		if base, params, _ := strings.Cut(declared, ";"); err != nil && strings.HasPrefix(strings.TrimSpace(params), "codecs=") {
+			// Browsers write "video/webm;codecs=vp8,opus" (MediaRecorder's type), whose
+			// comma RFC 2045 would have quoted: the type before it is what counts.
+			mt, _, err = mime.ParseMediaType(base)
+		}
 		if err != nil {
 			return fileType{}, fmt.Errorf("media: declared type %q is not a MIME type: %w", declared, errs.ErrInvalid)
 		}
@@ -130,6 +135,16 @@ func sniffKind(kind, declared string, data []byte) (fileType, error) {
 	if !ok {
 		return fileType{}, fmt.Errorf("media: the file is %s, not a %s we accept: %w",
 			describe(http.DetectContentType(data)), kind, errs.ErrInvalid)
+	}
+	// A WebM says which tracks it has: a voice note with pictures, or a video without them,
+	// is not what it was sent as. (A file that names no track passes on its container.)
+	if ebmlDocType(data) != "" {
+		switch video, audio := ebmlTracks(data); {
+		case kind == KindAudio && video:
+			return fileType{}, fmt.Errorf("media: the recording has a video track; send it as a video: %w", errs.ErrInvalid)
+		case kind == KindVideo && audio && !video:
+			return fileType{}, fmt.Errorf("media: the recording has sound only; send it as a voice note: %w", errs.ErrInvalid)
+		}
 	}
 	// A generic declaration says nothing false; anything specific must fit the bytes.
 	if decl == "" || decl == "application/octet-stream" || decl == f.mime {
@@ -167,6 +182,9 @@ func videoBrand(brand string) (fileType, bool) {
 }
 
 func sniffVideo(data []byte) (fileType, bool) {
+	if f, ok := sniffEBML(KindVideo, data); ok {
+		return f, true
+	}
 	brand, ok := ftypBrand(data)
 	if !ok {
 		return fileType{}, false
@@ -182,7 +200,12 @@ func sniffAudio(data []byte) (fileType, bool) {
 		}
 		return fileType{}, false
 	}
+	if f, ok := sniffEBML(KindAudio, data); ok {
+		return f, true
+	}
 	switch {
+	case isWAV(data):
+		return typeWAV, true
 	case bytes.HasPrefix(data, []byte("OggS")):
 		return typeOgg, true
 	case bytes.HasPrefix(data, []byte("#!AMR")):

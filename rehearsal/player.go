@@ -25,7 +25,7 @@ import (
 const Channel = "rehearsal"
 
 // Start is when every rehearsal of an unscheduled campaign begins, so that scripts with dates
-// replay identically.
+// replay identically: 09:00 on this day in the campaign's time zone (UTC here).
 var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 // Reply is one message the persona sent during a rehearsal.
@@ -35,6 +35,15 @@ type Reply struct {
 	Buttons []string
 	// ButtonIDs are the ids of Buttons, in the same order: what /choose takes.
 	ButtonIDs []string
+	// Template is the template key (under templates:) the reply went out as, because the
+	// participant's 24-hour window had closed; Params are its parameters filled in. Text is
+	// then what would have been sent inside the window.
+	Template string
+	Params   []string
+	// NotSent is why the reply never reached the participant (the window had closed and the
+	// message has no template); empty for a reply that went out.
+	NotSent string
+	id      int64
 }
 
 // Player plays one campaign against a real engine and store in a temporary folder.
@@ -56,6 +65,31 @@ type Player struct {
 	// locales are the languages participants' apps are set to (/locale), sent with their
 	// messages as a channel does.
 	locales map[string]string
+	// seen are the participants the rehearsal has talked as (their ids), whose replies that
+	// were not sent it looks for; reported are those replies already reported.
+	seen     map[string]bool
+	reported map[int64]bool
+}
+
+// WhatsAppWindow is WhatsApp's customer-service window, which a rehearsal of a campaign played
+// as on WhatsApp honours.
+const WhatsAppWindow = 24 * time.Hour
+
+// onWhatsApp reports whether the rehearsal plays the campaign as WhatsApp would: it runs on
+// WhatsApp and not on the web chat (where a stranger joins by opening the page). Then only an
+// entry keyword joins, and the 24-hour window holds.
+func (p *Player) onWhatsApp() bool {
+	chs := p.def.Channels
+	return slices.Contains(chs, "whatsapp") && !slices.Contains(chs, "webchat")
+}
+
+// Location is the campaign's time zone (schedule.timezone; UTC when it has none): the zone
+// /wait until reads times in and campaign simulate shows them in.
+func (p *Player) Location() *time.Location {
+	if l := p.def.Schedule.Location; l != nil {
+		return l
+	}
+	return time.UTC
 }
 
 // New starts a rehearsal of def with its store in dir (a fresh, empty folder). A campaign
@@ -63,6 +97,10 @@ type Player struct {
 // the campaign is launched when the rehearsal starts, so times written as 7d count from it.
 func New(ctx context.Context, def *campaigns.Definition, dir string) (*Player, error) {
 	start := Start
+	if loc := def.Schedule.Location; loc != nil {
+		// 09:00 where the campaign runs, so /wait until 17:00 is that afternoon there.
+		start = time.Date(Start.Year(), Start.Month(), Start.Day(), Start.Hour(), Start.Minute(), 0, 0, loc)
+	}
 	if !def.Schedule.Start.IsZero() {
 		// A scheduled campaign is rehearsed from its first day, whenever it runs.
 		start = def.Schedule.Start
@@ -78,12 +116,19 @@ func NewAt(ctx context.Context, def *campaigns.Definition, dir string, start tim
 		return nil, fmt.Errorf("rehearsal: %w", err)
 	}
 	c := &clock{now: start}
-	p := &Player{def: def, db: db, clock: c, out: &outbox{}, who: "ann", names: map[string]string{},
-		teams: map[string]engine.Team{}, aliases: map[string]string{}, locales: map[string]string{}}
+	p := &Player{def: def, db: db, clock: c, out: &outbox{def: def}, who: "ann", names: map[string]string{},
+		teams: map[string]engine.Team{}, aliases: map[string]string{}, seen: map[string]bool{}, reported: map[int64]bool{},
+		locales: map[string]string{}}
+	var windows map[string]time.Duration
+	if p.onWhatsApp() {
+		// Played as on WhatsApp: after 24 hours without a message from the participant only
+		// templates go out, as the WhatsApp sender of campaign serve enforces.
+		windows = map[string]time.Duration{Channel: WhatsAppWindow}
+	}
 	// One send at a time: replies to different participants then go out in the order they
 	// were written, which is the order a rehearsal lists them in.
 	p.eng = engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: c.Now,
-		Rand: rand.New(rand.NewPCG(1, 1)), SendConcurrency: 1})
+		Rand: rand.New(rand.NewPCG(1, 1)), SendConcurrency: 1, Windows: windows})
 	p.eng.Handle(Channel, p.out)
 	// Restore stores the definition and schedules its rounds, as `campaign serve` does.
 	if err := p.eng.Restore(ctx); err != nil {
@@ -107,13 +152,53 @@ func (p *Player) alias(addr string) string {
 	return addr
 }
 
-// take returns the replies sent so far, addressed by the names a script uses.
-func (p *Player) take() []Reply {
+// take returns the replies sent so far, and those that could not be sent (NotSent), in the
+// order they were queued, addressed by the names a script uses.
+func (p *Player) take(ctx context.Context) ([]Reply, error) {
 	replies := p.out.take()
+	failed, err := p.unsent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		replies = append(replies, failed...)
+		sort.SliceStable(replies, func(i, j int) bool { return replies[i].id < replies[j].id })
+	}
 	for i := range replies {
 		replies[i].To = p.alias(replies[i].To)
 	}
-	return replies
+	return replies, nil
+}
+
+// unsent returns the replies to the participants played so far that the engine gave up on
+// because the window was closed, not yet reported: a script sees a reply that silently went
+// nowhere as what it is rather than as a missing one.
+func (p *Player) unsent(ctx context.Context) ([]Reply, error) {
+	if !p.onWhatsApp() {
+		return nil, nil
+	}
+	var ids []string
+	for id := range p.seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var rs []Reply
+	for _, id := range ids {
+		outs, err := p.db.Outbox(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("rehearsal: outbox of %s: %w", id, err)
+		}
+		for _, o := range outs {
+			if o.Status != engine.StatusFailed || o.Error != engine.WindowClosed || p.reported[o.ID] {
+				continue
+			}
+			p.reported[o.ID] = true
+			r := reply(o)
+			r.NotSent = o.Error
+			rs = append(rs, r)
+		}
+	}
+	return rs, nil
 }
 
 // Now is the rehearsal's clock.
@@ -162,7 +247,11 @@ func (p *Player) Act(ctx context.Context, l Line) ([]Reply, error) {
 			if err := p.turn(ctx); err != nil {
 				return nil, err
 			}
-			return p.take(), &RefusedError{Reason: reason}
+			replies, err := p.take(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return replies, &RefusedError{Reason: reason}
 		}
 	default:
 		return nil, fmt.Errorf("not an action: %s", l.Op)
@@ -170,7 +259,7 @@ func (p *Player) Act(ctx context.Context, l Line) ([]Reply, error) {
 	if err := p.turn(ctx); err != nil {
 		return nil, err
 	}
-	return p.take(), nil
+	return p.take(ctx)
 }
 
 // RefusedError is a command the engine or the judge refused because of what the participant
@@ -203,8 +292,7 @@ func (p *Player) Finished(ctx context.Context) (bool, error) {
 // on WhatsApp and not on the web chat. WhatsApp routes such a message to no campaign with
 // keywords (the web chat, by contrast, joins whoever opens it), so nobody answers it.
 func (p *Player) unheard(ctx context.Context, in engine.Inbound) (bool, error) {
-	chs := p.def.Channels
-	if in.Kind == engine.KindOptIn || !slices.Contains(chs, "whatsapp") || slices.Contains(chs, "webchat") {
+	if in.Kind == engine.KindOptIn || !p.onWhatsApp() {
 		return false, nil
 	}
 	_, err := p.db.Participant(ctx, p.participantID())
@@ -228,6 +316,7 @@ func (p *Player) receive(ctx context.Context, in engine.Inbound) error {
 		return err
 	}
 	p.seq++
+	p.seen[p.participantID()] = true
 	in.Campaign, in.Channel, in.From = p.def.ID, Channel, p.who
 	in.Name = p.who
 	if n, ok := p.names[p.who]; ok {
@@ -259,7 +348,7 @@ func (p *Player) Settle(ctx context.Context) ([]Reply, error) {
 			}
 		}
 		if next.IsZero() {
-			return p.take(), nil
+			return p.take(ctx)
 		}
 		p.clock.Set(next)
 	}
@@ -386,9 +475,17 @@ func init() {
 			}
 			return p.receive(ctx, engine.Inbound{Kind: engine.KindLocation, Location: &engine.Location{Latitude: lat, Longitude: lng}})
 		}},
-		"/wait": {"/wait DURATION", func(ctx context.Context, p *Player, args []string) error {
+		"/wait": {"/wait DURATION or /wait until DATE TIME", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) > 0 && args[0] == "until" {
+				t, err := p.until(strings.Join(args[1:], " "))
+				if err != nil {
+					return err
+				}
+				p.clock.Set(t)
+				return nil
+			}
 			if len(args) != 1 {
-				return errors.New("usage: /wait DURATION (like 30m or 25h)")
+				return errors.New("usage: /wait DURATION (like 30m or 25h) or /wait until 2026-03-01 09:00")
 			}
 			d, err := campaigns.ParseDuration(args[0])
 			if err != nil {
@@ -501,6 +598,38 @@ func init() {
 	}
 }
 
+// untilLayouts are the times /wait until takes, read in the campaign's time zone.
+var untilLayouts = []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02"}
+
+// until reads the moment of a /wait until in the campaign's time zone, so that a script says
+// 09:00 where the schedule says 09:00. A time alone (15:04) is its next occurrence.
+func (p *Player) until(s string) (time.Time, error) {
+	loc, now := p.Location(), p.clock.Now()
+	var t time.Time
+	if hm, err := time.ParseInLocation("15:04", s, loc); err == nil {
+		local := now.In(loc)
+		t = time.Date(local.Year(), local.Month(), local.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+		if t.Before(now) {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	ok := false
+	for _, l := range untilLayouts {
+		if v, err := time.ParseInLocation(l, s, loc); err == nil {
+			t, ok = v, true
+			break
+		}
+	}
+	if !ok {
+		return time.Time{}, fmt.Errorf("/wait until: %q is not a time like 2026-03-01 09:00 or 09:00 (read in %s)", s, loc)
+	}
+	if t.Before(now) {
+		return time.Time{}, fmt.Errorf("/wait until %s: the rehearsal is already at %s; time only moves forward", s, now.In(loc).Format("2006-01-02 15:04 MST"))
+	}
+	return t, nil
+}
+
 // Commands lists the commands a rehearsal understands, for help texts.
 func Commands() string { return commandList() }
 
@@ -531,6 +660,7 @@ func (c *clock) Set(t time.Time) {
 
 // outbox is the rehearsal channel: it keeps what the persona sent until the player takes it.
 type outbox struct {
+	def     *campaigns.Definition
 	mu      sync.Mutex
 	replies []Reply
 	// titles are the titles of the buttons last offered to each address, by id.
@@ -550,10 +680,11 @@ func (o *outbox) title(address, id string) string {
 func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	r := Reply{To: out.To, Text: out.Text}
+	r := reply(out)
+	if out.Template != nil {
+		r.Template, r.Params = templateKey(o.def, out.Template.Name), out.Template.Params
+	}
 	for _, b := range out.Buttons {
-		r.Buttons = append(r.Buttons, b.Title)
-		r.ButtonIDs = append(r.ButtonIDs, b.ID)
 		if o.titles == nil {
 			o.titles = map[string]map[string]string{}
 		}
@@ -564,6 +695,32 @@ func (o *outbox) Send(_ context.Context, out engine.Outbound) (string, error) {
 	}
 	o.replies = append(o.replies, r)
 	return fmt.Sprintf("rehearsal-%d", out.ID), nil
+}
+
+// reply is what a script sees of out, without its template (which only a send sets).
+func reply(out engine.Outbound) Reply {
+	r := Reply{To: out.To, Text: out.Text, id: out.ID}
+	for _, b := range out.Buttons {
+		r.Buttons = append(r.Buttons, b.Title)
+		r.ButtonIDs = append(r.ButtonIDs, b.ID)
+	}
+	return r
+}
+
+// templateKey is the key under templates: of the template registered as name, which is what
+// a script names (and the definition's messages refer to).
+func templateKey(def *campaigns.Definition, name string) string {
+	keys := make([]string, 0, len(def.Templates))
+	for k := range def.Templates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if def.Templates[k].Name == name {
+			return k
+		}
+	}
+	return name
 }
 
 func (o *outbox) take() []Reply {

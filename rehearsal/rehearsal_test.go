@@ -323,3 +323,136 @@ func TestBroadcastNamesWhatExists(t *testing.T) {
 		t.Errorf("failures:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestButtonMismatchesAreReported: a line with [Title] groups must match the buttons (or list
+// rows) exactly, in order; one without brackets checks the text only, and [] expects none.
+func TestButtonMismatchesAreReported(t *testing.T) {
+	def, probs := campaigns.LoadFile("testdata/contract/media-buttons.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "buttons.rehearsal")
+	os.WriteFile(path, []byte(`> hi
+< Photo, video or voice note? [Photo] [Voice note] [Video]
+/choose photo
+< Which day suits you? [Monday] [Tuesday]
+> friday
+< Friday it is. [Yes]
+/as bob
+> hi
+< Photo, video or voice note?
+/choose video
+< Which day suits you? []
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:2: expected "Photo, video or voice note? [Photo] [Voice note] [Video]"` + "\n\tgot      " + `"Photo, video or voice note? [Photo] [Video] [Voice note]"`,
+		path + `:4: expected "Which day suits you? [Monday] [Tuesday]"` + "\n\tgot      " + `"Which day suits you? [Monday] [Tuesday] [Wednesday] [Thursday] [Friday]"`,
+		path + `:6: expected "Friday it is. [Yes]"` + "\n\tgot      " + `"Friday it is."`,
+		path + `:11: expected "Which day suits you? []"` + "\n\tgot      " + `"Which day suits you? [Monday] [Tuesday] [Wednesday] [Thursday] [Friday]"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTemplateMismatchesAreReported: once the 24-hour window closed on WhatsApp a reply goes
+// out as its template, and a text line against it says so (naming the template line to write);
+// a template line against a text, a wrong parameter and a reply that could not be sent at all
+// (no template) are reported too.
+func TestTemplateMismatchesAreReported(t *testing.T) {
+	src := `id: c
+channels: [whatsapp]
+keywords: [GO]
+templates:
+  later: {name: c_later, language: en, params: [name]}
+start: a
+states:
+  a:
+    say: "Hi."
+    on:
+      - after: 2d
+        say: {text: "Still there, {{name}}?", template: later}
+        goto: b
+  b:
+    on:
+      - verdict: winner
+        say: "Bye."
+        end: true
+`
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(src), 0o600)
+	def, probs := campaigns.LoadFile(filepath.Join(dir, "c.yaml"))
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(dir, "c.rehearsal")
+	os.WriteFile(path, []byte(`> GO
+< template later ann
+/wait 2d
+< Still there, ann?
+/verdict winner
+< Bye.
+/as bob
+> GO
+< Hi.
+/wait 2d
+< template later carl
+/as cy
+> GO
+< Hi.
+/wait 2d
+< template later cy
+/verdict winner
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:2: expected template later, got a text (the window was open): "Hi."`,
+		path + `:4: expected "Still there, ann?", but a template was sent (the 24-hour window had closed): "template later ann"; expect it with < template later ann`,
+		path + `:6: expected "Bye."; the reply "Bye." was not sent: outside the 24-hour window and no template (give the message a template: KEY)`,
+		path + `:11: expected "template later carl"` + "\n\tgot      " + `"template later bob"`,
+		path + `:17: unexpected reply to cy after line 17, not sent (outside the 24-hour window and no template): "Bye."`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestWaitUntil: /wait until reads its time in the campaign's time zone, refuses to go back
+// and says which times it takes.
+func TestWaitUntil(t *testing.T) {
+	def, probs := campaigns.LoadFile("testdata/contract/media-timezone.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	p, err := rehearsal.New(context.Background(), def, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ams, _ := time.LoadLocation("Europe/Amsterdam")
+	if want := time.Date(2026, 3, 2, 8, 0, 0, 0, ams); !p.Now().Equal(want) {
+		t.Errorf("rehearsal starts at %v, want %v", p.Now(), want)
+	}
+	tests := []struct{ arg, want, err string }{
+		{"2026-03-02 09:30", "2026-03-02 09:30:00 CET", ""},
+		{"09:45", "2026-03-02 09:45:00 CET", ""},
+		{"09:00", "2026-03-03 09:00:00 CET", ""}, // a time alone is its next occurrence
+		{"2026-03-02 10:00", "", `/wait until 2026-03-02 10:00: the rehearsal is already at 2026-03-03 09:00 CET; time only moves forward`},
+		{"tomorrow", "", `/wait until: "tomorrow" is not a time like 2026-03-01 09:00 or 09:00 (read in Europe/Amsterdam)`},
+		{"2026-03-29 12:00:00", "2026-03-29 12:00:00 CEST", ""},
+	}
+	for _, tt := range tests {
+		_, err := p.Do(context.Background(), rehearsal.Line{Op: "/", Arg: "/wait until " + tt.arg})
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("/wait until %s: err %v, want %q", tt.arg, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("/wait until %s: %v", tt.arg, err)
+		case p.Now().In(ams).Format("2006-01-02 15:04:05 MST") != tt.want:
+			t.Errorf("/wait until %s: clock at %s, want %s", tt.arg, p.Now().In(ams).Format("2006-01-02 15:04:05 MST"), tt.want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/chatcampaigns/campaign/campaigns"
 )
 
 // Run replays script with p and returns one message per mismatch, each starting with
@@ -20,7 +22,14 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 	refused := ""
 	flush := func(no int) {
 		for _, r := range pending {
-			failf(no, "unexpected reply to %s after line %d: %q", r.To, lastAction, r.Text)
+			switch {
+			case r.NotSent != "":
+				failf(no, "unexpected reply to %s after line %d, not sent (%s): %q", r.To, lastAction, r.NotSent, r.Text)
+			case r.Template != "":
+				failf(no, "unexpected reply to %s after line %d, sent as a template: %q", r.To, lastAction, describe(r))
+			default:
+				failf(no, "unexpected reply to %s after line %d: %q", r.To, lastAction, describe(r))
+			}
 		}
 		pending = nil
 		if refused != "" {
@@ -91,9 +100,9 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 			got := pending[0]
 			pending = pending[1:]
 			if got.To != to && got.To != "team-"+to {
-				failf(l.No, "expected a reply to %s %q, got one to %s: %q", to, want, got.To, got.Text)
-			} else if !Match(want, got.Text) {
-				failf(l.No, "expected %q\n\tgot      %q", want, got.Text)
+				failf(l.No, "expected a reply to %s %q, got one to %s: %q", to, want, got.To, describe(got))
+			} else if msg := parseExpect(p.def, want).check(got); msg != "" {
+				failf(l.No, "%s", msg)
 			}
 		case "!":
 			switch {
@@ -130,4 +139,108 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 	settle(lastAction)
 	flush(lastAction)
 	return fails
+}
+
+// expect is what a "<" line expects of a reply: a text (with * for any text) and, when the
+// line ends in [Title] groups, the buttons' (or list rows') titles in order; or, after
+// "template KEY", a template send with its parameters.
+type expect struct {
+	line string
+	text string
+	// buttons are checked only when the line has brackets (checkButtons); "[]" expects none.
+	buttons      []string
+	checkButtons bool
+	// template is the template key expected; params, when given, its parameters in order.
+	template    string
+	params      []string
+	checkParams bool
+}
+
+// parseExpect reads a "<" line's text. A line "template KEY …" expects a template only when
+// KEY is one of def's templates, so that a persona who says "template …" can still be expected.
+func parseExpect(def *campaigns.Definition, line string) expect {
+	e := expect{line: line, text: line}
+	if rest, ok := strings.CutPrefix(line, "template "); ok {
+		key, params, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		if _, declared := def.Templates[key]; declared {
+			e.text, e.template = "", key
+			if params = strings.TrimSpace(params); params != "" {
+				e.checkParams = true
+				for _, p := range strings.Split(params, "|") {
+					e.params = append(e.params, strings.TrimSpace(p))
+				}
+			}
+			return e
+		}
+	}
+	for strings.HasSuffix(e.text, "]") {
+		i := strings.LastIndex(e.text, "[")
+		if i < 0 {
+			break
+		}
+		title := e.text[i+1 : len(e.text)-1]
+		e.text = strings.TrimRight(e.text[:i], " ")
+		e.checkButtons = true
+		if title != "" {
+			e.buttons = append([]string{title}, e.buttons...)
+		}
+	}
+	return e
+}
+
+// check returns why got does not meet the expectation ("" when it does).
+func (e expect) check(got Reply) string {
+	if got.NotSent != "" {
+		return fmt.Sprintf("expected %q; the reply %q was not sent: %s (give the message a template: KEY)", e.line, got.Text, got.NotSent)
+	}
+	if e.template != "" {
+		if got.Template == "" {
+			return fmt.Sprintf("expected template %s, got a text (the window was open): %q", e.template, describe(got))
+		}
+		if got.Template != e.template || (e.checkParams && !matchAll(e.params, got.Params)) {
+			return fmt.Sprintf("expected %q\n\tgot      %q", e.line, "template "+got.Template+params(got.Params))
+		}
+		return ""
+	}
+	if got.Template != "" {
+		return fmt.Sprintf("expected %q, but a template was sent (the 24-hour window had closed): %q; expect it with < template %s%s",
+			e.line, "template "+got.Template+params(got.Params), got.Template, params(got.Params))
+	}
+	if !Match(e.text, got.Text) || (e.checkButtons && !matchAll(e.buttons, got.Buttons)) {
+		return fmt.Sprintf("expected %q\n\tgot      %q", e.line, describe(got))
+	}
+	return ""
+}
+
+// matchAll reports whether each of got matches its pattern in want, and there are as many.
+func matchAll(want, got []string) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		if !Match(want[i], got[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// describe writes a reply the way a "<" line expects it: the text with its buttons in
+// brackets, or the template with its parameters.
+func describe(r Reply) string {
+	if r.Template != "" {
+		return "template " + r.Template + params(r.Params)
+	}
+	s := r.Text
+	for _, b := range r.Buttons {
+		s += " [" + b + "]"
+	}
+	return s
+}
+
+func params(ps []string) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	return " " + strings.Join(ps, " | ")
 }

@@ -23,6 +23,7 @@ import (
 //	/choose BUTTON_ID             the participant taps a button or list row
 //	/location 52.37 4.89          the participant shares a location
 //	/wait 25h                     time passes (timers and deadlines fire)
+//	/wait until 2026-03-02 09:00  time passes until then, in the campaign's time zone
 //	/as bob                       switch to (or create) participant bob; /team red does the same for a team
 //	/form red                     the current participant forms team red as on the web chat; /join red joins it
 //	/round start NAME             a round starts (also /round close NAME)
@@ -32,6 +33,8 @@ import (
 //	                              a broadcast to a state (* for all), by a variable, with a template
 //	/locale en-GB                 the current participant's app or browser language, sent at join
 //	< You're on the list*         the next reply; * matches any text
+//	< Photo or video? [Photo] [Video]   the next reply with these buttons (or list rows), in order
+//	< template on_the_list X7     the next reply went out as this template, with these parameters
 //	= state guest_list            the current participant is in that state
 //	= rank 2                      the current participant is ranked 2 (- : not ranked)
 //	! participant opted out       the command before was refused, for this reason

@@ -12,8 +12,9 @@ import (
 // startChromium starts headless Chromium for one test and returns its browser context, which
 // ends with the test. A missing Chromium is a failure, not a skip: `make test` installs it,
 // and a browser test that silently does not run proves nothing. Chromium keeps its profile and
-// its singleton socket folder (under TMPDIR) in folders the test removes.
-func startChromium(t *testing.T) context.Context {
+// its singleton socket folder (under TMPDIR) in folders the test removes. extra adds flags
+// (a fake microphone, for one).
+func startChromium(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	var chrome string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -25,10 +26,10 @@ func startChromium(t *testing.T) context.Context {
 	if chrome == "" {
 		t.Fatal("Chromium is not installed: run `make test` (installs it as root) or `sudo apt-get install -y chromium`")
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))...)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
 	if err := chromedp.Do(bctx); err != nil {

@@ -17,13 +17,14 @@ import (
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/media"
 )
 
 // receiveTimeout bounds how long a request waits for the engine to store an event.
 const receiveTimeout = 10 * time.Second
 
-// multipartSlack is what the multipart framing around a photo may add to MaxUpload before the
-// request is refused on its Content-Length alone.
+// multipartSlack is what the multipart framing around an upload may add to its limit before
+// the request is refused on its Content-Length alone.
 const multipartSlack = 64 << 10
 
 // accepted is the answer to a stored (or recognised duplicate) event.
@@ -185,6 +186,29 @@ func clientID(id string) (string, error) {
 	return strings.Clone(id), nil
 }
 
+// The kinds of media the page sends, as engine.Media.Kind names them.
+const (
+	kindPhoto = "photo"
+	kindVideo = "video"
+	kindAudio = "audio"
+)
+
+// kindNames are the kinds as the participant reads them.
+var kindNames = map[string]string{kindPhoto: "photo", kindVideo: "video", kindAudio: "voice note"}
+
+// notA is what a participant is told when the bytes are not the kind they sent; unknown is for
+// a file that is none of them.
+var notA = map[string]string{
+	kindPhoto: "That doesn't look like a photo. Send a JPEG, PNG, GIF or WebP picture.",
+	kindVideo: "That doesn't look like a video. Send an MP4, WebM or QuickTime video.",
+	kindAudio: "That doesn't sound like a voice note. Record one again, or send an MP3, M4A, Ogg, WebM or WAV recording.",
+	"":        "That doesn't look like a photo, video or voice note. Send a JPEG, PNG, GIF or WebP picture, an MP4 or WebM video, or a recording.",
+}
+
+// handleUpload takes a photo, video or voice note: the file in "media" (or "photo", which
+// is a photo), and in "kind" what the page recorded (audio for a voice note from the
+// microphone). A picked file without a kind is what its bytes are. The bytes must be the
+// kind: a WebM voice note with a video track is refused, and so on.
 func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	s, ok, err := c.who(ctx)
 	if !ok {
@@ -193,15 +217,34 @@ func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	if ok, err := s.playing(ctx); !ok {
 		return err
 	}
-	if n := ctx.Request().Header.ContentLength(); n > 0 && int64(n) > c.maxUpload+multipartSlack {
-		return c.tooLarge(ctx)
+	if n := ctx.Request().Header.ContentLength(); n > 0 && int64(n) > c.MaxBody() {
+		return c.tooLarge(ctx, "")
 	}
-	fh, err := ctx.FormFile("photo")
+	kind := strings.Clone(ctx.FormValue("kind"))
+	fh, err := ctx.FormFile("media")
 	if err != nil {
-		return jsonError(ctx, fiber.StatusBadRequest, "Choose a photo to send.")
+		if fh, err = ctx.FormFile("photo"); err == nil && kind == "" {
+			kind = kindPhoto
+		}
 	}
-	if fh.Size > c.maxUpload {
-		return c.tooLarge(ctx)
+	if err != nil {
+		return jsonError(ctx, fiber.StatusBadRequest, "Choose a photo, video or voice note to send.")
+	}
+	if _, known := c.limits[kind]; kind != "" && !known {
+		return jsonError(ctx, fiber.StatusBadRequest, "The kind of media must be photo, video or audio.")
+	}
+	declared := strings.Clone(fh.Header.Get(fiber.HeaderContentType))
+	if kind == "" {
+		if kind, err = sniffUpload(fh, declared); err != nil {
+			return jsonError(ctx, fiber.StatusBadRequest, "Your file could not be read. Please try again.")
+		}
+		if kind == "" {
+			c.log.Info("webchat: upload refused", "campaign", s.def.ID, "participant", s.pid, "declared", declared)
+			return jsonError(ctx, fiber.StatusUnsupportedMediaType, notA[""])
+		}
+	}
+	if fh.Size > c.limits[kind] {
+		return c.tooLarge(ctx, kind)
 	}
 	id := strings.Clone(ctx.FormValue("id"))
 	if id != "" {
@@ -213,19 +256,19 @@ func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	if utf8.RuneCountInString(caption) > MaxTextLen || !utf8.ValidString(caption) {
 		return jsonError(ctx, fiber.StatusBadRequest, fmt.Sprintf("That caption is too long. Keep it under %d characters.", MaxTextLen))
 	}
-	m, err := c.put(ctx.UserContext(), s, fh)
+	m, err := c.put(ctx.UserContext(), s, fh, kind, declared)
 	switch {
 	case errors.Is(err, errs.ErrTooLarge):
-		return c.tooLarge(ctx)
+		return c.tooLarge(ctx, kind)
 	case errors.Is(err, errs.ErrInvalid):
-		c.log.Info("webchat: upload refused", "campaign", s.def.ID, "participant", s.pid, "err", err)
-		return jsonError(ctx, fiber.StatusUnsupportedMediaType, "That doesn't look like a photo. Send a JPEG, PNG, GIF or WebP picture.")
+		c.log.Info("webchat: upload refused", "campaign", s.def.ID, "participant", s.pid, "kind", kind, "err", err)
+		return jsonError(ctx, fiber.StatusUnsupportedMediaType, notA[kind])
 	case err != nil:
 		c.log.Error("webchat: store upload", "campaign", s.def.ID, "participant", s.pid, "err", err)
-		return jsonError(ctx, fiber.StatusInternalServerError, "Your photo could not be saved. Please try again.")
+		return jsonError(ctx, fiber.StatusInternalServerError, fmt.Sprintf("Your %s could not be saved. Please try again.", kindNames[kind]))
 	}
 	if id == "" {
-		// Without a client id, the stored object names the upload: the same photo sent twice
+		// Without a client id, the stored object names the upload: the same file sent twice
 		// by one browser is one message.
 		id = "media:" + s.browser + ":" + m.Key
 	}
@@ -240,20 +283,45 @@ func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	return nil
 }
 
-// put hands the upload to the media store, reading at most MaxUpload bytes: the multipart
+// sniffUpload says what kind of media a picked file is from its first bytes ("" for none we
+// take). An MP4 container is a video unless the browser called the file audio (an M4A voice
+// memo may carry a video brand).
+func sniffUpload(fh *multipart.FileHeader, declared string) (string, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return "", fmt.Errorf("webchat: open upload: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("webchat: read upload: %w", err)
+	}
+	kind := media.SniffKind(head[:n])
+	if kind == kindVideo && strings.HasPrefix(declared, "audio/") && isISOMedia(head[:n]) {
+		kind = kindAudio
+	}
+	return kind, nil
+}
+
+// isISOMedia reports an MP4-family file (an "ftyp" box first).
+func isISOMedia(b []byte) bool { return len(b) >= 8 && string(b[4:8]) == "ftyp" }
+
+// put hands the upload to the media store, reading at most the kind's limit: the multipart
 // header's size is the client's word, the limited reader is ours.
-func (c *Channel) put(ctx context.Context, s sender, fh *multipart.FileHeader) (engine.Media, error) {
+func (c *Channel) put(ctx context.Context, s sender, fh *multipart.FileHeader, kind, declared string) (engine.Media, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return engine.Media{}, fmt.Errorf("webchat: open upload: %w", err)
 	}
 	defer f.Close()
-	lr := &limitedReader{r: f, n: c.maxUpload}
+	limit := c.limits[kind]
+	lr := &limitedReader{r: f, n: limit}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	m, err := c.media.Put(ctx, s.def.ID, s.pid, lr)
+	m, err := c.media.PutMedia(ctx, s.def.ID, s.pid, kind, declared, lr)
 	if lr.exceeded {
-		return engine.Media{}, fmt.Errorf("webchat: upload over %d bytes: %w", c.maxUpload, errs.ErrTooLarge)
+		return engine.Media{}, fmt.Errorf("webchat: %s upload over %d bytes: %w", kind, limit, errs.ErrTooLarge)
 	}
 	if err != nil {
 		return engine.Media{}, fmt.Errorf("webchat: put upload: %w", err)
@@ -288,19 +356,26 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // TooLarge answers a request refused for its size, the same way wherever it was refused: the
 // app's error handler calls it for a web chat request that passed Fiber's app-wide BodyLimit,
 // which is refused before any route runs and would otherwise get Fiber's bare text.
-// Only a photo upload can be that big from the page; anything else (a text, a tap, a team form)
+// Only an upload can be that big from the page; anything else (a text, a tap, a team form)
 // is told it is too long rather than hearing about a photo it never sent.
 func (c *Channel) TooLarge(ctx *fiber.Ctx) error {
 	if !strings.HasSuffix(ctx.Path(), "/media") {
 		return jsonError(ctx, fiber.StatusRequestEntityTooLarge,
 			fmt.Sprintf("That message is too long. Keep it under %d characters.", MaxTextLen))
 	}
-	return c.tooLarge(ctx)
+	return c.tooLarge(ctx, "")
 }
 
-func (c *Channel) tooLarge(ctx *fiber.Ctx) error {
+// tooLarge says the limit of the kind refused, or every kind's when it is not known yet (the
+// body was refused on its length alone).
+func (c *Channel) tooLarge(ctx *fiber.Ctx, kind string) error {
+	if kind == "" {
+		return jsonError(ctx, fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"That file is too big. Send a photo of at most %s, a video of at most %s or a voice note of at most %s.",
+			humanSize(c.limits[kindPhoto]), humanSize(c.limits[kindVideo]), humanSize(c.limits[kindAudio])))
+	}
 	return jsonError(ctx, fiber.StatusRequestEntityTooLarge,
-		fmt.Sprintf("That photo is too big. Send one of at most %s.", humanSize(c.maxUpload)))
+		fmt.Sprintf("That %s is too big. Send one of at most %s.", kindNames[kind], humanSize(c.limits[kind])))
 }
 
 // humanSize writes a limit the way a participant reads it.

@@ -14,7 +14,7 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-// handleMedia serves a participant's own photos to them, and nothing else: a key outside
+// handleMedia serves a participant's own photos, videos and voice notes to them, and nothing else: a key outside
 // "<campaign>/<participant>/" is answered exactly like a missing one.
 func (c *Channel) handleMedia(ctx *fiber.Ctx) error {
 	def, ok := c.campaign(ctx)
@@ -52,8 +52,9 @@ func (c *Channel) handleMedia(ctx *fiber.Ctx) error {
 		c.log.Error("webchat: open media", "key", key, "err", err)
 		return ctx.SendStatus(fiber.StatusInternalServerError)
 	}
-	if !strings.HasPrefix(contentType, "image/") || strings.Contains(contentType, "svg") {
-		// Only raster photos are stored here; anything else is downloaded, never rendered.
+	if !playable(contentType) {
+		// Only raster photos, videos and recordings are stored here; anything else is
+		// downloaded, never rendered.
 		contentType = "application/octet-stream"
 	}
 	ctx.Set(fiber.HeaderContentType, contentType)
@@ -62,6 +63,14 @@ func (c *Channel) handleMedia(ctx *fiber.Ctx) error {
 	ctx.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// fasthttp closes the body once it is written, also when the client is gone.
 	return ctx.SendStream(cancelOnClose{ReadCloser: body, cancel: cancel})
+}
+
+// playable reports whether a stored type may be shown in the page: a raster image, a video or
+// a recording, never SVG (which can hold script).
+func playable(contentType string) bool {
+	ct := strings.ToLower(contentType)
+	return (strings.HasPrefix(ct, "image/") || strings.HasPrefix(ct, "video/") || strings.HasPrefix(ct, "audio/")) &&
+		!strings.Contains(ct, "svg")
 }
 
 // mediaTimeout bounds how long one photo may take to reach the browser.

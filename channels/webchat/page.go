@@ -38,7 +38,7 @@ func newPageRenderer() *pageRenderer {
 		css:  template.CSS(css),
 		js:   template.JS(js),
 		csp: "default-src 'none'; script-src '" + hash(js) + "'; style-src '" + hash(css) + "'; " +
-			"img-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'",
+			"img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'",
 	}
 }
 

@@ -24,8 +24,14 @@ import (
 // ChannelName is the channel's name in engine events, participant ids and sender maps.
 const ChannelName = "webchat"
 
-// DefaultMaxUpload is the photo size limit when Config.MaxUpload is zero.
-const DefaultMaxUpload = 10 << 20
+// DefaultMaxUpload is the photo size limit when Config.MaxUpload is zero; DefaultMaxVideo
+// and DefaultMaxAudio those of a video and a voice note (WhatsApp's own limits, so the web
+// chat takes what a participant could send there).
+const (
+	DefaultMaxUpload = 10 << 20
+	DefaultMaxVideo  = 16 << 20
+	DefaultMaxAudio  = 16 << 20
+)
 
 // MaxTextLen is the longest text message, in characters, the page may send.
 const MaxTextLen = 4096
@@ -58,9 +64,10 @@ type Engine interface {
 
 // Media is what the channel needs from the media store; *media.Store satisfies it.
 type Media interface {
-	// Put verifies and stores an upload for a participant. Errors wrap errs.ErrInvalid (not a
-	// photo, with a human reason) or errs.ErrTooLarge.
-	Put(ctx context.Context, campaign, participant string, r io.Reader) (engine.Media, error)
+	// PutMedia verifies and stores an upload of a kind (photo, video or audio) for a
+	// participant; declaredMIME is the type the browser gave the file. Errors wrap
+	// errs.ErrInvalid (not that kind, with a human reason) or errs.ErrTooLarge.
+	PutMedia(ctx context.Context, campaign, participant, kind, declaredMIME string, r io.Reader) (engine.Media, error)
 	// Open streams a stored object; errors wrap errs.ErrNotFound for a missing key.
 	Open(ctx context.Context, key string) (body io.ReadCloser, contentType string, err error)
 }
@@ -69,10 +76,14 @@ type Media interface {
 type Config struct {
 	Engine Engine
 	Media  Media
-	// MaxUpload limits one photo upload in bytes (default DefaultMaxUpload). Fiber's
-	// BodyLimit is app-wide and must be at least this plus a little multipart overhead, or
-	// Fiber answers 413 before the channel sees the request.
+	// MaxUpload limits one photo upload in bytes (default DefaultMaxUpload), MaxVideo one
+	// video (DefaultMaxVideo) and MaxAudio one voice note or other recording
+	// (DefaultMaxAudio). Fiber's BodyLimit is app-wide and must be at least the largest plus
+	// a little multipart overhead (MaxBody), or Fiber answers 413 before the channel sees the
+	// request. The media store's own limits must be at least these.
 	MaxUpload int64
+	MaxVideo  int64
+	MaxAudio  int64
 	Log       *slog.Logger
 	// Secure sets the Secure flag on the browser cookie (serve over HTTPS).
 	Secure bool
@@ -85,11 +96,13 @@ type Channel struct {
 	eng       Engine
 	media     Media
 	maxUpload int64
-	log       *slog.Logger
-	secure    bool
-	hub       *hub
-	page      *pageRenderer
-	now       func() time.Time
+	// limits is the largest upload per kind: photo, video, audio.
+	limits map[string]int64
+	log    *slog.Logger
+	secure bool
+	hub    *hub
+	page   *pageRenderer
+	now    func() time.Time
 }
 
 var (
@@ -116,10 +129,23 @@ func New(cfg Config) *Channel {
 	if c.maxUpload <= 0 {
 		c.maxUpload = DefaultMaxUpload
 	}
+	c.limits = map[string]int64{kindPhoto: c.maxUpload, kindVideo: cfg.MaxVideo, kindAudio: cfg.MaxAudio}
+	if c.limits[kindVideo] <= 0 {
+		c.limits[kindVideo] = DefaultMaxVideo
+	}
+	if c.limits[kindAudio] <= 0 {
+		c.limits[kindAudio] = DefaultMaxAudio
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// MaxBody is the largest request body the channel takes: the largest upload with room for
+// its multipart framing. Fiber's BodyLimit should be at least this.
+func (c *Channel) MaxBody() int64 {
+	return max(c.limits[kindPhoto], c.limits[kindVideo], c.limits[kindAudio]) + multipartSlack
 }
 
 // Mount registers the /play/... routes on r.

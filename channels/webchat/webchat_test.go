@@ -26,6 +26,7 @@ import (
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/media"
 )
 
 // fakeEngine records what the channel hands to the engine and dedupes like the real one.
@@ -125,7 +126,8 @@ func (e *fakeEngine) SetTranscript(pid string, lines []engine.Line) {
 	e.transcripts[pid] = lines
 }
 
-// fakeMedia accepts PNG files only, as the real store accepts photos only.
+// fakeMedia accepts PNG files as photos, as the real store accepts photos only, and videos and
+// recordings the real sniffer takes for that kind.
 type fakeMedia struct {
 	mu      sync.Mutex
 	objects map[string][]byte
@@ -133,18 +135,29 @@ type fakeMedia struct {
 
 var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 
-func (m *fakeMedia) Put(_ context.Context, campaign, participant string, r io.Reader) (engine.Media, error) {
+// fakeTypes are the extension and type a video or recording is stored with in the fake.
+var fakeTypes = map[string][2]string{"video": {"webm", "video/webm"}, "audio": {"weba", "audio/webm"}}
+
+func (m *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, _ string, r io.Reader) (engine.Media, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return engine.Media{}, fmt.Errorf("fake media: read: %w", err)
 	}
+	sum := sha256.Sum256(b)
+	key := campaign + "/" + participant + "/" + hex.EncodeToString(sum[:8])
+	if kind != "photo" {
+		if media.SniffKind(b) != kind {
+			return engine.Media{}, fmt.Errorf("fake media: %w: not a %s", errs.ErrInvalid, kind)
+		}
+		t := fakeTypes[kind]
+		m.Add(key+"."+t[0], b)
+		return engine.Media{Kind: kind, Key: key + "." + t[0], MIME: t[1], Size: int64(len(b))}, nil
+	}
 	if !bytes.HasPrefix(b, pngMagic) {
 		return engine.Media{}, fmt.Errorf("fake media: %w: not an image", errs.ErrInvalid)
 	}
-	sum := sha256.Sum256(b)
-	key := campaign + "/" + participant + "/" + hex.EncodeToString(sum[:8]) + ".png"
-	m.Add(key, b)
-	return engine.Media{Kind: "photo", Key: key, MIME: "image/png", Size: int64(len(b))}, nil
+	m.Add(key+".png", b)
+	return engine.Media{Kind: "photo", Key: key + ".png", MIME: "image/png", Size: int64(len(b))}, nil
 }
 
 func (m *fakeMedia) Open(_ context.Context, key string) (io.ReadCloser, string, error) {
@@ -154,7 +167,13 @@ func (m *fakeMedia) Open(_ context.Context, key string) (io.ReadCloser, string, 
 	if !ok {
 		return nil, "", fmt.Errorf("fake media: %s: %w", key, errs.ErrNotFound)
 	}
-	return io.NopCloser(bytes.NewReader(b)), "image/png", nil
+	ct := "image/png"
+	for _, t := range fakeTypes {
+		if strings.HasSuffix(key, "."+t[0]) {
+			ct = t[1]
+		}
+	}
+	return io.NopCloser(bytes.NewReader(b)), ct, nil
 }
 
 func (m *fakeMedia) Add(key string, b []byte) {
@@ -302,7 +321,7 @@ func TestPage(t *testing.T) {
 		if _, hidden := doc.Find("#typing").Attr("hidden"); !hidden {
 			t.Error("typing indicator shown before anything was sent")
 		}
-		for _, sel := range []string{"#messages", "#text", "#send", `#photo[type=file][accept="image/*"]`, "script"} {
+		for _, sel := range []string{"#messages", "#text", "#send", `#photo[type=file][accept="image/*,video/*,audio/*"]`, "#record[hidden]", "script"} {
 			if doc.Find(sel).Length() != 1 {
 				t.Errorf("no %s on the page", sel)
 			}
@@ -878,7 +897,8 @@ func TestEvents(t *testing.T) {
 }
 
 // TestTooLargeSaysWhat: a request past the app's body limit is answered in the words of what
-// it carried; a text or a tap once heard "That photo is too big".
+// it carried; a text or a tap once heard "That photo is too big". An upload refused on its
+// length alone is not known to be a photo: the answer gives every kind's limit.
 func TestTooLargeSaysWhat(t *testing.T) {
 	h := MustHarness(t)
 	app := fiber.New(fiber.Config{BodyLimit: 1 << 10, DisableStartupMessage: true,
@@ -888,7 +908,7 @@ func TestTooLargeSaysWhat(t *testing.T) {
 	base := h.MustServe(t)
 	big := strings.Repeat("a", 2<<10)
 	for _, tc := range []struct{ path, want string }{
-		{"/play/bouncer/media", "That photo is too big. Send one of at most 10 MB."},
+		{"/play/bouncer/media", "That file is too big. Send a photo of at most 10 MB, a video of at most 16 MB or a voice note of at most 16 MB."},
 		{"/play/bouncer/messages", "That message is too long."},
 		{"/play/bouncer/choices", "That message is too long."},
 	} {

@@ -140,3 +140,114 @@ func TestBrowserPlayAndJudge(t *testing.T) {
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// TestBrowserVideoAndVoiceNote plays the bouncer with a video file and a voice note recorded
+// with Chromium's fake microphone, then opens the dashboard: both entries wait in the queue
+// with a player whose media loads (served with its type, seekable), as a moderator needs.
+func TestBrowserVideoAndVoiceNote(t *testing.T) {
+	chrome := chromium(t)
+	srv, clock := startServer(t, t.TempDir())
+	tick, stopTick := context.WithCancel(context.Background())
+	defer stopTick()
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-tick.Done():
+				return
+			case <-t.C:
+				clock.Advance(time.Second)
+			}
+		}
+	}()
+	video, err := filepath.Abs("../../channels/webchat/testdata/tiny.webm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		// A microphone that plays a tone, allowed without asking.
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR="+t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ann, cancelAnn := chromedp.NewContext(actx)
+	defer cancelAnn()
+	if err := chromedp.Do(ann); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	ann, cancelTimeout := context.WithTimeout(ann, 60*time.Second)
+	defer cancelTimeout()
+	// Bob has his own cookie, so he is another participant.
+	bob, cancelBob := chromedp.NewContext(ann, chromedp.WithNewBrowserContext())
+	defer cancelBob()
+
+	waitJS := func(cond string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
+		return waitJS(`[...document.querySelectorAll(` + jsString(sel) + `)].some(e => e.textContent.includes(` + jsString(want) + `))`)
+	}
+	dump := func(ctx context.Context) string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		return s
+	}
+
+	if err := chromedp.Do(ann,
+		chromedp.Navigate(srv.URL()+"/play/bouncer"),
+		waitText(".msg.out", "a video or a voice note"),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{video}),
+		waitJS(`document.querySelector('.msg.in video') !== null`),
+		waitText(".msg.out", "Let me show this to the boss"),
+	); err != nil {
+		t.Fatalf("send a video: %v\n%s", err, dump(ann))
+	}
+	if err := chromedp.Do(bob,
+		chromedp.Navigate(srv.URL()+"/play/bouncer"),
+		waitText(".msg.out", "a video or a voice note"),
+		waitJS(`!document.getElementById('record').hidden`),
+		chromedp.Click(chromedp.CSS("#record")),
+		waitJS(`document.getElementById('record').getAttribute('aria-pressed') === 'true'`),
+		// Half a second of the fake microphone's tone: a voice note needs some sound in it.
+		chromedp.Sleep(500*time.Millisecond),
+		chromedp.Click(chromedp.CSS("#record")),
+		waitJS(`document.querySelector('.msg.in audio') !== null`),
+		waitText(".msg.out", "Let me show this to the boss"),
+	); err != nil {
+		t.Fatalf("record a voice note: %v\n%s", err, dump(bob))
+	}
+
+	dash, cancelDash := chromedp.NewContext(ann)
+	defer cancelDash()
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), srv.adminPassword),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".entry")),
+		// readyState 1 (HAVE_METADATA): the browser fetched the media and could read it.
+		waitJS(`(v => v && v.readyState >= 1)(document.querySelector('.entry video[controls]'))`),
+		waitJS(`(a => a && a.readyState >= 1)(document.querySelector('.entry audio[controls]'))`),
+	); err != nil {
+		t.Fatalf("the dashboard plays them: %v\n%s", err, dump(dash))
+	}
+	for sel, want := range map[string]string{".entry video": "200 video/webm", ".entry audio": "200 audio/webm"} {
+		got, err := chromedp.Run(dash, chromedp.Evaluate[string](`fetch(document.querySelector(`+jsString(sel)+`).src).then(r => r.status + ' ' + r.headers.get('Content-Type'))`, chromedp.EvalAwaitPromise))
+		if err != nil || got != want {
+			t.Errorf("%s is served as %q (%v), want %q", sel, got, err, want)
+		}
+	}
+	// A seek asks for a part: the server answers with that part.
+	got, err := chromedp.Run(dash, chromedp.Evaluate[string](`fetch(document.querySelector('.entry video').src, {headers: {Range: 'bytes=4-11'}}).then(r => r.status + ' ' + r.headers.get('Content-Range'))`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(got, "206 bytes 4-11/") {
+		t.Errorf("a range of the video: %q (%v), want 206 bytes 4-11/…", got, err)
+	}
+}

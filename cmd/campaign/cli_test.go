@@ -170,3 +170,34 @@ func TestServePortInUse(t *testing.T) {
 		t.Errorf("after the failed start: %q %v", out, err)
 	}
 }
+
+// TestSimulateShowsCampaignZoneAndTemplates: the clock reads in the campaign's time zone, as
+// /wait until does, and a reply that goes out as a template once the window closed is shown
+// as that template, not as the text the participant never gets.
+func TestSimulateShowsCampaignZoneAndTemplates(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(def, []byte(`id: c
+channels: [whatsapp]
+keywords: [GO]
+schedule: {timezone: Europe/Amsterdam}
+templates:
+  later: {name: c_later, params: [name]}
+start: a
+states:
+  a:
+    say: "Hi."
+    on:
+      - after: 2d
+        say: {text: "Still there?", template: later}
+        end: true
+`), 0o600)
+	var out, errOut bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{def}, strings.NewReader("GO\n/wait until 2026-01-07 09:30\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"(ann is in state a, Mon 5 Jan 09:00:00 CET)", "c: (template later ann, the 24-hour window had closed)", "Wed 7 Jan 09:30:00 CET"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

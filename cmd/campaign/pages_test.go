@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,7 +44,7 @@ func TestTooBigPhotoSaysTheLimit(t *testing.T) {
 	// the kernel reset the connection, which can drop the answer before a client reads it
 	// (Go's client then reports "connection reset"; whether a browser shows the answer is
 	// timing). What is tested is the answer.
-	size := int64(maxUpload + 2<<20)
+	size := srv.chat.MaxBody() + 2<<20
 	held := make(chan struct{})
 	defer close(held)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/play/bouncer/media", heldBody{held})
@@ -90,5 +92,36 @@ func TestTypingCueBeforeTheGreeting(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no typing cue and no greeting")
 		}
+	}
+}
+
+// TestUploadLimitsFromFlagsAndEnv: the web chat's size caps per kind come from the
+// environment, a flag overrides it, and a size that is none says how to write one.
+func TestUploadLimitsFromFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"CAMPAIGN_MAX_VIDEO": "20MB", "CAMPAIGN_MAX_AUDIO": "2MB"}
+	cfg, err := configFromFlags([]string{"--max-audio", "512KB"}, io.Discard, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Uploads.withDefaults(), (Uploads{Photo: 10 << 20, Video: 20 << 20, Audio: 512 << 10}); got != want {
+		t.Errorf("uploads %+v, want %+v", got, want)
+	}
+	env["CAMPAIGN_MAX_PHOTO"] = "big"
+	if _, err := configFromFlags(nil, io.Discard, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), `CAMPAIGN_MAX_PHOTO: "big" is not a size`) {
+		t.Errorf("CAMPAIGN_MAX_PHOTO=big: %v", err)
+	}
+	// The server keeps to them: a voice note over its cap is refused, saying the cap.
+	srv, _ := startServer(t, t.TempDir(), func(c *Config) { c.Uploads.Audio = 1 << 10 })
+	ann := newClient(t, srv.URL())
+	ann.do(http.MethodGet, "/play/bouncer", "", nil)
+	voice := append([]byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00OpusHead"), make([]byte, 2<<10)...)
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("kind", "audio")
+	fw, _ := w.CreateFormFile("media", "note.ogg")
+	fw.Write(voice)
+	w.Close()
+	if code, body := ann.do(http.MethodPost, "/play/bouncer/media", w.FormDataContentType(), &buf); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "That voice note is too big. Send one of at most 1 KB.") {
+		t.Errorf("voice note over the cap: %d %s", code, body)
 	}
 }

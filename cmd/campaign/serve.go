@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,9 +44,63 @@ const (
 	dbFile = "campaign.db"
 	// embeddedBucket is the bucket used on the embedded S3 endpoint.
 	embeddedBucket = "campaign-media"
-	// maxUpload bounds one photo; the HTTP body limit leaves room for the multipart framing.
-	maxUpload = 10 << 20
+	// maxUpload bounds one photo unless --max-photo says otherwise; the HTTP body limit
+	// leaves room for the multipart framing of the largest upload.
+	maxUpload = webchat.DefaultMaxUpload
 )
+
+// Uploads are the largest photo, video and voice note (or other recording) a participant may
+// send, in bytes: the web chat refuses more with 413, and the media store keeps to the same
+// limits for what the platforms deliver. Zero means the default (10 MB, 16 MB, 16 MB).
+type Uploads struct {
+	Photo, Video, Audio int64
+}
+
+func (u Uploads) withDefaults() Uploads {
+	if u.Photo <= 0 {
+		u.Photo = maxUpload
+	}
+	if u.Video <= 0 {
+		u.Video = webchat.DefaultMaxVideo
+	}
+	if u.Audio <= 0 {
+		u.Audio = webchat.DefaultMaxAudio
+	}
+	return u
+}
+
+// sizeFlag is a byte count written like 16MB (binary units, as the platforms' limits).
+type sizeFlag struct{ n *int64 }
+
+var sizeRe = regexp.MustCompile(`^(?i)(\d{1,10}(?:\.\d{1,3})?)\s*(b|kb|mb|gb)?$`)
+
+func (f sizeFlag) String() string {
+	if f.n == nil || *f.n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return fmt.Errorf("%q is not a size (write it like 500KB, 16MB or 1GB)", s)
+	}
+	x, _ := strconv.ParseFloat(m[1], 64)
+	switch strings.ToLower(m[2]) {
+	case "kb":
+		x *= 1 << 10
+	case "mb":
+		x *= 1 << 20
+	case "gb":
+		x *= 1 << 30
+	}
+	if x < 1 || x > 4<<30 {
+		return fmt.Errorf("%q is not a sensible upload size (1 byte to 4GB)", s)
+	}
+	*f.n = int64(x)
+	return nil
+}
 
 // Config is everything `campaign serve` is built from, filled from flags and environment.
 type Config struct {
@@ -60,6 +115,9 @@ type Config struct {
 	// AdminToken authorises `campaign launch`; empty means generate one into the data folder.
 	AdminToken string
 	WhatsApp   WhatsAppConfig
+	// Uploads limits the media a participant sends, per kind (--max-photo, --max-video,
+	// --max-audio, or CAMPAIGN_MAX_PHOTO and so on).
+	Uploads Uploads
 
 	// Now and Rand are injected by tests; nil means the wall clock and a random seed.
 	Now  func() time.Time
@@ -80,6 +138,20 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	var paths stringList
 	fs.Var(&paths, "campaigns", "campaign definition file or folder (repeatable)")
+	// The environment first, so a flag overrides it.
+	for _, l := range []struct {
+		env string
+		n   *int64
+	}{{"CAMPAIGN_MAX_PHOTO", &cfg.Uploads.Photo}, {"CAMPAIGN_MAX_VIDEO", &cfg.Uploads.Video}, {"CAMPAIGN_MAX_AUDIO", &cfg.Uploads.Audio}} {
+		if v := getenv(l.env); v != "" {
+			if err := (sizeFlag{l.n}).Set(v); err != nil {
+				return cfg, fmt.Errorf("%s: %w", l.env, err)
+			}
+		}
+	}
+	fs.Var(sizeFlag{&cfg.Uploads.Photo}, "max-photo", "largest photo a participant may send, like 10MB (default 10MB; env CAMPAIGN_MAX_PHOTO)")
+	fs.Var(sizeFlag{&cfg.Uploads.Video}, "max-video", "largest video a participant may send (default 16MB; env CAMPAIGN_MAX_VIDEO)")
+	fs.Var(sizeFlag{&cfg.Uploads.Audio}, "max-audio", "largest voice note or other recording a participant may send (default 16MB; env CAMPAIGN_MAX_AUDIO)")
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
@@ -221,15 +293,17 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
 		return nil, err
 	}
-	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, MaxBytes: maxUpload}
+	up := cfg.Uploads.withDefaults()
+	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}
 	if cfg.S3Bucket == "" {
 		// No bucket configured: run the embedded S3 endpoint, so media still goes through the
 		// real S3 API and moving to a real bucket later changes configuration, not code.
 		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
 			return nil, fmt.Errorf("start embedded S3: %w", err)
 		}
-		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", MaxBytes: maxUpload, CreateBucket: true}
+		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
 	}
+	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
 	mediaStore, err := media.New(ctx, mcfg)
 	if err != nil {
 		return nil, err
@@ -248,7 +322,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: maxUpload, Log: cfg.Log, Now: cfg.Now})
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
@@ -258,7 +332,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             max(maxUpload+1<<20, whatsapp.MaxWebhookBody),
+		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody)),
 		DisableStartupMessage: true,
 		// Every string and byte slice a handler reads from the request is its own copy, not a
 		// view of a buffer Fiber reuses for the next request: a value kept past the handler

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/rehearsal"
@@ -99,6 +100,19 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			if r.To != p.Who() {
 				to = " (to " + r.To + ")"
 			}
+			switch {
+			case r.NotSent != "":
+				fmt.Fprintf(stdout, "  (not sent, %s) %s%s: %s\n", r.NotSent, persona, to, r.Text)
+				continue
+			case r.Template != "":
+				// The window had closed: the participant gets the template, not the text.
+				ps := ""
+				if len(r.Params) > 0 {
+					ps = " " + strings.Join(r.Params, " | ")
+				}
+				fmt.Fprintf(stdout, "  %s%s: (template %s%s, the 24-hour window had closed)\n", persona, to, r.Template, ps)
+				continue
+			}
 			fmt.Fprintf(stdout, "  %s%s: %s\n", persona, to, r.Text)
 			if len(r.Buttons) > 0 {
 				// /choose takes the id, which the participant never sees: show it.
@@ -117,7 +131,17 @@ func interactive(ctx context.Context, def *campaigns.Definition, p *rehearsal.Pl
 			if done, _ := p.Finished(ctx); done {
 				is = "has finished,"
 			}
-			fmt.Fprintf(stdout, "  (%s %s in state %s, %s)\n", p.Who(), is, st, p.Now().Format("Mon 2 Jan 15:04:05"))
+			fmt.Fprintf(stdout, "  (%s %s in state %s, %s)\n", p.Who(), is, st, clockTime(p))
 		}
 	}
+}
+
+// clockTime is the rehearsal's time in the campaign's time zone, named when the campaign has
+// one, so that it reads like the schedule's times.
+func clockTime(p *rehearsal.Player) string {
+	loc := p.Location()
+	if loc == time.UTC {
+		return p.Now().Format("Mon 2 Jan 15:04:05")
+	}
+	return p.Now().In(loc).Format("Mon 2 Jan 15:04:05 MST")
 }

@@ -8,6 +8,7 @@
   var form = document.getElementById('composer');
   var text = document.getElementById('text');
   var photo = document.getElementById('photo');
+  var record = document.getElementById('record');
   var typing = document.getElementById('typing');
   var seen = {};
   var typingTimer = null;
@@ -37,11 +38,20 @@
     li.className = 'msg ' + (m.dir === 'out' ? 'out' : 'in');
     if (m.id) { li.dataset.id = m.id; seen[m.id] = li; }
     if (m.media) {
-      var img = document.createElement('img');
-      img.src = m.media;
-      img.alt = m.dir === 'in' ? 'Your photo' : 'Photo';
-      img.addEventListener('load', scroll);
-      li.appendChild(img);
+      var kind = mediaKind(m.media), el;
+      if (kind === 'photo') {
+        el = document.createElement('img');
+        el.alt = m.dir === 'in' ? 'Your photo' : 'Photo';
+        el.addEventListener('load', scroll);
+      } else {
+        el = document.createElement(kind);
+        el.controls = true;
+        el.preload = 'metadata';
+        el.setAttribute('aria-label', (m.dir === 'in' ? 'Your ' : '') + kindName[kind]);
+        el.addEventListener('loadedmetadata', scroll);
+      }
+      el.src = m.media;
+      li.appendChild(el);
     }
     if (m.text) {
       var p = document.createElement('p');
@@ -54,6 +64,25 @@
     list.appendChild(li);
     scroll();
     return li;
+  }
+
+  // mediaKind tells from a stored object's address what to show it in: the server names each
+  // object with the extension of what its bytes are (.weba for a WebM voice note).
+  var videoExt = /\.(mp4|webm|mov|3gp|mkv)$/i, audioExt = /\.(weba|ogg|opus|mp3|m4a|aac|amr|wav|mka)$/i;
+  function mediaKind(url) {
+    var path = url.split('?')[0];
+    if (videoExt.test(path)) return 'video';
+    if (audioExt.test(path)) return 'audio';
+    return 'photo';
+  }
+  var kindName = { photo: 'photo', video: 'video', audio: 'voice note' };
+  // fileKind is the kind the browser gives a picked file, for the words shown while it is sent
+  // (the server decides from the bytes).
+  function fileKind(file) {
+    var t = file.type || '';
+    if (t.indexOf('video/') === 0) return 'video';
+    if (t.indexOf('audio/') === 0) return 'audio';
+    return 'photo';
   }
 
   // choices shows the buttons a reply offers: up to three side by side, four or more as a
@@ -117,8 +146,8 @@
 
   var fallback = {
     400: 'That message could not be sent.',
-    413: 'That photo is too big.',
-    415: "That doesn't look like a photo. Send a JPEG, PNG, GIF or WebP picture.",
+    413: 'That file is too big.',
+    415: "That doesn't look like a photo, video or voice note.",
     429: 'Slow down a little and try again.'
   };
 
@@ -146,7 +175,7 @@
 
   // photoFailed turns the "Sending photo…" bubble into the failure itself, with the reason,
   // rather than leaving it grey with the reason somewhere below.
-  function photoFailed(li, caption, err) {
+  function photoFailed(li, caption, err, kind) {
     hideTyping();
     li.classList.add('failed');
     li.textContent = '';
@@ -158,7 +187,8 @@
     var why = document.createElement('p');
     why.className = 'failure';
     why.setAttribute('role', 'alert');
-    why.textContent = 'Photo not sent: ' + err.message;
+    var what = kindName[kind || 'photo'];
+    why.textContent = what.charAt(0).toUpperCase() + what.slice(1) + ' not sent: ' + err.message;
     li.appendChild(why);
     scroll();
   }
@@ -194,28 +224,78 @@
     }).catch(function (err) { failed(li, err); });
   });
 
-  if (photo) photo.addEventListener('change', function () {
-    var file = photo.files && photo.files[0];
-    photo.value = '';
-    if (!file) return;
+  // sendMedia uploads a photo, video or voice note; kind is what the page recorded (audio),
+  // or empty for a picked file, which the server takes for what its bytes are.
+  function sendMedia(file, filename, kind) {
     var id = uid();
     var caption = text.value.trim();
     text.value = '';
     var fd = new FormData();
     fd.append('id', id);
     if (caption) fd.append('caption', caption);
-    fd.append('photo', file);
-    var li = add({ id: 'c' + id, dir: 'in', text: caption || 'Sending photo…' });
+    if (kind) fd.append('kind', kind);
+    fd.append('media', file, filename);
+    var shownKind = kind || fileKind(file);
+    var li = add({ id: 'c' + id, dir: 'in', text: caption || 'Sending ' + kindName[shownKind] + '…' });
     showTyping();
     post('/media', { body: fd }).then(function (data) {
-      // The reply may already be on the page; the photo keeps its place before it.
+      // The reply may already be on the page; the media keeps its place before it.
       var next = li.nextSibling;
       li.remove();
       delete seen['c' + id];
       var shown = add({ id: 'c' + id, dir: 'in', text: caption, media: data.media });
       if (next && next.parentNode === list) list.insertBefore(shown, next);
-    }, function (err) { photoFailed(li, caption, err); });
+    }, function (err) { photoFailed(li, caption, err, shownKind); });
+  }
+
+  if (photo) photo.addEventListener('change', function () {
+    var file = photo.files && photo.files[0];
+    photo.value = '';
+    if (!file) return;
+    sendMedia(file, file.name || 'upload', '');
   });
+
+  // A voice note: the record button starts the microphone and stops it on the second press;
+  // the recording (WebM or Ogg with Opus, whatever this browser records) is sent as audio.
+  var recorder = null;
+  function recordType() {
+    var types = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/webm', 'audio/ogg', 'audio/mp4'];
+    for (var i = 0; i < types.length; i++) if (MediaRecorder.isTypeSupported(types[i])) return types[i];
+    return '';
+  }
+  function setRecording(on) {
+    record.classList.toggle('recording', on);
+    record.setAttribute('aria-pressed', on ? 'true' : 'false');
+    record.title = on ? 'Stop and send the voice note' : 'Record a voice note';
+    document.getElementById('record-label').textContent = record.title;
+  }
+  if (record && window.MediaRecorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    record.hidden = false;
+    record.addEventListener('click', function () {
+      if (recorder) { recorder.stop(); return; }
+      navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+        var type = recordType();
+        var chunks = [];
+        var r = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+        r.addEventListener('dataavailable', function (e) { if (e.data && e.data.size) chunks.push(e.data); });
+        r.addEventListener('stop', function () {
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          recorder = null;
+          setRecording(false);
+          var mime = (r.mimeType || type || 'audio/webm').split(';')[0];
+          var blob = new Blob(chunks, { type: r.mimeType || mime });
+          if (!blob.size) { note('Nothing was recorded. Try again.'); return; }
+          var ext = { 'audio/ogg': 'ogg', 'audio/mp4': 'm4a' }[mime] || 'webm';
+          sendMedia(blob, 'voice-note.' + ext, 'audio');
+        });
+        recorder = r;
+        r.start();
+        setRecording(true);
+      }, function () {
+        note('The microphone is not available. Allow it for this page, or send a recording as a file.');
+      });
+    });
+  }
 
   // teamPlaying hides the "waiting for members" note once the team's conversation began
   // (the team's last member joined on another browser).
