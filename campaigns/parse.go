@@ -565,6 +565,11 @@ const defaultLanguage = "en"
 
 var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// IsName reports whether s is a plain name as the language writes ids, states and hand-off
+// teams: lower-case letters, digits, - and _, at most 63. `campaign user add --team` checks
+// team names with it, so a team a state hands off to can always be given users.
+func IsName(s string) bool { return idRe.MatchString(s) }
+
 // varRe matches a {{variable}} in a text.
 var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
 
