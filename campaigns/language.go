@@ -33,7 +33,7 @@ var (
 
 // engineVars are set by the engine itself and cannot be the target of a save action.
 var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
-	"consent", "consent_at", "consent_by", "consent_channel", "consent_version"}
+	"consent", "consent_at", "consent_by", "consent_channel", "consent_version", "handoff", "handoff_at"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (
@@ -885,6 +885,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	if f, ok := fs["handoff"]; ok {
 		st.Handoff = p.name(f, "handoff team")
+		st.handoffNode = f.val
 		if st.Final {
 			p.errf(f.key, "state %q is final, so it cannot hand off: a hand-off needs a way back (handback)", st.Name)
 		}

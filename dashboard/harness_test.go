@@ -42,6 +42,7 @@ type harness struct {
 	convs  *fakeConversations
 	casts  *fakeBroadcaster
 	rounds *fakeRounds
+	queue  *fakeQueue
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -63,6 +64,7 @@ func newHarness(t *testing.T) *harness {
 		convs:  &fakeConversations{},
 		casts:  &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
 		rounds: &fakeRounds{},
+		queue:  &fakeQueue{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -76,6 +78,7 @@ func newHarness(t *testing.T) *harness {
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
+		Queue:         h.queue,
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

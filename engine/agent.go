@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,4 +144,46 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// varHandoffAt holds when the conversation was handed to its team (RFC 3339, UTC).
+const varHandoffAt = "handoff_at"
+
+// HandedOffAt is when a handed-off participant was handed to their team: how long they have
+// waited for a human. Participants handed off before the time was kept give their last update.
+func HandedOffAt(p Participant) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, p.Vars[varHandoffAt]); err == nil {
+		return t
+	}
+	return p.UpdatedAt
+}
+
+// HandedOff lists the unfinished participants of every campaign whom a human has (handed off
+// and not handed back yet), longest waiting first; Vars["handoff"] names each one's team. It
+// reads only the states that hand off, so it costs what the queues hold, not the campaign.
+func (e *Engine) HandedOff(ctx context.Context) ([]Participant, error) {
+	var out []Participant
+	for _, def := range e.Campaigns() {
+		for _, name := range def.Order {
+			if def.States[name].Handoff == "" {
+				continue
+			}
+			ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: def.ID, State: name, Unfinished: true})
+			if err != nil {
+				return nil, fmt.Errorf("engine: handed-off participants of %s: %w", def.ID, err)
+			}
+			for _, p := range ps {
+				if p.Vars["handoff"] != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Participant) int {
+		if c := HandedOffAt(a).Compare(HandedOffAt(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }
