@@ -940,8 +940,10 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	case 1:
 		t.triggerNode = fs[triggers[0]].key
 	default:
+		t.triggerNode = fs[triggers[0]].key
+		// Read on (the last trigger wins), so the rest of the transition is checked in the
+		// same run.
 		p.errf(fs[triggers[1]].key, "%s has two triggers (%s and %s); use one transition for each", what, triggers[0], triggers[1])
-		return t
 	}
 	if f, ok := fs["text"]; ok {
 		t.Kind = OnText
@@ -1028,7 +1030,7 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	if f, ok := fs["handback"]; ok {
 		t.Kind = OnHandback
 		p.yes(f, "handback")
-		if st.Handoff == "" {
+		if st.Handoff == "" && st.handoffNode == nil { // a bad team name is reported at the name
 			p.errf(f.key, "handback: state %q does not hand off (add handoff: TEAM to it)", st.Name)
 		}
 	}

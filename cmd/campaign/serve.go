@@ -190,6 +190,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	defs, probs := campaigns.LoadPaths(cfg.Campaigns)
+	if cfg.WhatsApp.enabled() {
+		// Only WhatsApp routes a stranger by number and keyword; the web chat has a page per
+		// campaign.
+		probs = append(probs, campaigns.SharedNumbers(defs)...)
+	}
 	for _, p := range probs {
 		cfg.Log.Warn("campaign definition", "problem", p.String())
 	}

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -61,5 +63,28 @@ states:
 	if strings.Count(out, "level=WARN") != 1 || !strings.Contains(out, `team=billing`) ||
 		!strings.Contains(out, file+":12:14") || !strings.Contains(out, "campaign user add --name NAME --team billing") {
 		t.Errorf("warnings:\n%s", out)
+	}
+}
+
+// TestServeWarnsSharedNumber: with WhatsApp on, campaign serve warns at start about two
+// campaigns that could both answer a stranger on one number (here: neither has keywords and
+// the bouncer answers on any number), with the positions of both; validate says the same.
+func TestServeWarnsSharedNumber(t *testing.T) {
+	graph := graphtest.New(t)
+	var buf bytes.Buffer
+	startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/bouncer.yaml", "../../campaigns/examples/fridge.yaml"}
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+		c.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	})
+	want := `../../campaigns/examples/fridge.yaml:5:5: warning: campaign \"fridge\" and campaign \"bouncer\" (../../campaigns/examples/bouncer.yaml:4:5) answer on one WhatsApp number without entry keywords`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("serve's log does not warn\n  %s\nlog:\n%s", want, buf.String())
+	}
+	var out, errOut bytes.Buffer
+	validateCmd([]string{"../../campaigns/examples/bouncer.yaml", "../../campaigns/examples/fridge.yaml"}, &out, &errOut, time.Now)
+	if !strings.Contains(out.String(), strings.ReplaceAll(want, `\"`, `"`)) {
+		t.Errorf("validate does not warn:\n%s", out.String())
 	}
 }

@@ -83,8 +83,8 @@ func TestCountsInCommandOutput(t *testing.T) {
 	os.WriteFile(one, []byte("id: one\nstart: a\nstates:\n  a:\n    say: hi\n    final: true\n"), 0o600)
 	script := filepath.Join(dir, "one.rehearsal")
 	os.WriteFile(script, []byte("/wait 1h\n"), 0o600)
-	if code, _, errOut := runCLI(t, "validate", one); code != 0 || !strings.Contains(errOut, "1 state,") {
-		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, errOut)
+	if code, out, _ := runCLI(t, "validate", one); code != 0 || !strings.Contains(out, "1 state,") {
+		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, out)
 	}
 	if code, out, errOut := runCLI(t, "simulate", one, "--script", script); code != 0 || !strings.Contains(out, "(1 line)") {
 		t.Errorf("simulate: exit %d, %q %q, want it to count 1 line", code, out, errOut)
