@@ -106,8 +106,23 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 		case "=":
 			settle(l.No)
 			what, val, _ := strings.Cut(l.Arg, " ")
+			if what == "handoff" {
+				want := strings.TrimSpace(val)
+				team, err := p.Handoff(ctx)
+				shown := team
+				if shown == "" {
+					shown = "-"
+				}
+				switch {
+				case err != nil:
+					failf(l.No, "hand-off of %s: %v", p.Who(), err)
+				case shown != want:
+					failf(l.No, "%s is handed to %q, want %q (- is the bot)", p.Who(), shown, want)
+				}
+				continue
+			}
 			if what != "state" {
-				failf(l.No, "unknown assertion %q (known: = state NAME)", what)
+				failf(l.No, "unknown assertion %q (known: = state NAME, = handoff TEAM)", what)
 				continue
 			}
 			st, err := p.State(ctx)

@@ -29,6 +29,7 @@ import (
 //	/agent Here is your recipe    a human agent answers from the dashboard; /handback returns to the bot
 //	< You're on the list*         the next reply; * matches any text
 //	= state guest_list            the current participant is in that state
+//	= handoff billing             the current participant's conversation is with team billing (- : the bot)
 //	! participant opted out       the command before was refused, for this reason
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply
