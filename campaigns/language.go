@@ -164,12 +164,12 @@ func (p *parser) consent(f field) {
 		return
 	}
 	fs := p.mapping(n, "consent", consentKeys...)
-	g, ok := fs["text"]
-	if !ok {
+	if g, ok := fs["text"]; ok {
+		def.Consent = p.text(g.val, "consent")
+	} else {
+		// Read on: the rest of the consent is checked in the same run.
 		p.errf(n, "consent needs text: the question the participant answers yes or no to")
-		return
 	}
-	def.Consent = p.text(g.val, "consent")
 	a := &def.ConsentAnswers
 	var yesNodes, noNodes []*yaml.Node
 	if g, ok := fs["yes"]; ok {
@@ -898,8 +898,8 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 		return
 	}
 	if st.Final {
+		// The transitions are still read, so their own problems come in the same run.
 		p.errf(f.key, "state %q is final, so it cannot have transitions", st.Name)
-		return
 	}
 	list := f.val
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {

@@ -27,6 +27,8 @@ func TestValidateGolden(t *testing.T) {
 		// A file with problems of every kind: keys, variables, buttons, the graph, a bad
 		// hand-off team, the 24-hour window, a verdict; all at once.
 		{"many.golden", []string{"many.yaml"}, 1},
+		// Problems that used to stop the checks behind them.
+		{"onepass.golden", []string{"onepass.yaml"}, 1},
 		// Several files: each its problems and its summary; one campaign takes the other's
 		// strangers on a shared number.
 		{"several.golden", []string{"clean.yaml", "shared-desk.yaml", "shared-news.yaml"}, 0},
