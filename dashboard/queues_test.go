@@ -85,3 +85,18 @@ func TestTeamQueues(t *testing.T) {
 		t.Errorf("waiting since %q", got)
 	}
 }
+
+// TestParticipantPageShowsHandoff: the conversation's page says which team has it and since
+// when, with the way back to the queues.
+func TestParticipantPageShowsHandoff(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	h.MustParticipant("bouncer", "p1", "judging", false)
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/p1"))
+	got := strings.Join(strings.Fields(doc.Find(".participant-handoff").Text()), " ")
+	want := "Handed to team chefs since 2026-03-01 19:15 UTC (waiting 45m); the bot is silent until you hand back. Team queues"
+	if got != want {
+		t.Errorf("hand-off line = %q, want %q", got, want)
+	}
+}
