@@ -658,44 +658,102 @@ func editDistance(a, b []rune) int {
 	return d[len(a)][len(b)]
 }
 
-// SharedNumbers warns about pairs of campaigns that can answer on one WhatsApp number (the
-// same phone_number_id, or one of them without it: any number) and could both answer the same
-// stranger. The engine routes a stranger's message by entry keyword first, then to the one
-// campaign without keywords on the number; so two without keywords leave a stranger
-// unanswered, and one without keywords takes every other first message, and keeps its
-// players, whose keywords of the other campaign then reach it. (Two sharing a keyword is an
-// error of LoadPaths.) Each warning is at the later campaign, naming where the earlier one is.
+// SharedNumbers warns about pairs of campaigns on WhatsApp that could both answer the same
+// stranger on one number. The engine routes a stranger's message by entry keyword first, then
+// to the one campaign without keywords on the number: one that names the number (its
+// phone_number_id) before those that answer on any number. So two such catch-alls of one rank
+// on a number leave a stranger unanswered, and a catch-all beside a campaign with keywords
+// takes every other first message (a mistyped keyword too) and keeps its players, whose
+// keywords of the other campaign then reach it. (Two sharing a keyword is an error of
+// LoadPaths.) Each warning is at the later of the two, naming where the earlier one is.
 // `campaign validate` and, with WhatsApp on, `campaign serve` give them.
 func SharedNumbers(defs []*Definition) Problems {
-	var probs Problems
-	for i, def := range defs {
-		for _, o := range defs[:i] {
-			if !def.RunsOn("whatsapp") || !o.RunsOn("whatsapp") ||
-				def.WhatsAppNumber != "" && o.WhatsAppNumber != "" && def.WhatsAppNumber != o.WhatsAppNumber {
+	var wa []*Definition
+	numbers := []string{""} // "": a number no campaign names
+	for _, d := range defs {
+		if !d.RunsOn("whatsapp") {
+			continue
+		}
+		wa = append(wa, d)
+		if d.WhatsAppNumber != "" && !contains(numbers, d.WhatsAppNumber) {
+			numbers = append(numbers, d.WhatsAppNumber)
+		}
+	}
+	index := map[*Definition]int{}
+	for i, d := range wa {
+		index[d] = i
+	}
+	type pair struct{ later, earlier *Definition }
+	var pairs []pair
+	add := func(a, b *Definition) {
+		if index[a] < index[b] {
+			a, b = b, a
+		}
+		for _, p := range pairs {
+			if p == (pair{a, b}) {
+				return
+			}
+		}
+		pairs = append(pairs, pair{a, b})
+	}
+	for _, n := range numbers {
+		var serving, own, any []*Definition
+		for _, d := range wa {
+			if d.WhatsAppNumber != "" && d.WhatsAppNumber != n {
 				continue
 			}
-			var msg string
-			var at *yaml.Node
-			fix := "give one of them keywords, or each its own whatsapp phone_number_id"
+			serving = append(serving, d)
 			switch {
-			case len(def.Keywords) == 0 && len(o.Keywords) == 0:
-				at = def.idNode
-				msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number without entry keywords, so a stranger's first message there joins neither: %s",
-					def.ID, o.ID, o.pos(o.idNode), fix)
-			case len(def.Keywords) == 0:
-				at = def.idNode
-				msg = fmt.Sprintf("campaign %q (%s) and campaign %q answer on one WhatsApp number and %q has no entry keywords: %s",
-					o.ID, o.pos(firstNode(o.keywordNodes)), def.ID, def.ID, keywordless(o, def))
-			case len(o.Keywords) == 0:
-				at = firstNode(def.keywordNodes)
-				msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number and %q has no entry keywords: %s",
-					def.ID, o.ID, o.pos(o.idNode), o.ID, keywordless(def, o))
+			case len(d.Keywords) > 0:
+			case d.WhatsAppNumber == n && n != "":
+				own = append(own, d)
 			default:
-				continue // different keywords route apart; the same keyword is an error already
+				any = append(any, d)
 			}
-			line, col := nodePos(at)
-			probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
 		}
+		catchAll := any
+		if len(own) > 0 {
+			catchAll = own
+		}
+		for i, a := range catchAll {
+			for _, b := range catchAll[:i] {
+				add(a, b)
+			}
+		}
+		if len(catchAll) != 1 {
+			continue
+		}
+		for _, d := range serving {
+			if len(d.Keywords) > 0 {
+				add(d, catchAll[0])
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		a, b := pairs[i], pairs[j]
+		return index[a.later] < index[b.later] || index[a.later] == index[b.later] && index[a.earlier] < index[b.earlier]
+	})
+	var probs Problems
+	for _, p := range pairs {
+		def, o := p.later, p.earlier
+		var msg string
+		var at *yaml.Node
+		switch {
+		case len(def.Keywords) == 0 && len(o.Keywords) == 0:
+			at = def.idNode
+			msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number without entry keywords, so a stranger's first message there joins neither: give one of them keywords, or each its own whatsapp phone_number_id",
+				def.ID, o.ID, o.pos(o.idNode))
+		case len(def.Keywords) == 0:
+			at = def.idNode
+			msg = fmt.Sprintf("campaign %q (%s) and campaign %q answer on one WhatsApp number and %q has no entry keywords: %s",
+				o.ID, o.pos(firstNode(o.keywordNodes)), def.ID, def.ID, keywordless(o, def))
+		default:
+			at = firstNode(def.keywordNodes)
+			msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number and %q has no entry keywords: %s",
+				def.ID, o.ID, o.pos(o.idNode), o.ID, keywordless(def, o))
+		}
+		line, col := nodePos(at)
+		probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
 	}
 	return probs
 }

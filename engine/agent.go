@@ -162,20 +162,30 @@ func HandedOffAt(p Participant) time.Time {
 // and not handed back yet), longest waiting first; Vars["handoff"] names each one's team. It
 // reads only the states that hand off, so it costs what the queues hold, not the campaign.
 func (e *Engine) HandedOff(ctx context.Context) ([]Participant, error) {
-	var out []Participant
-	for _, def := range e.Campaigns() {
-		for _, name := range def.Order {
-			if def.States[name].Handoff == "" {
-				continue
-			}
-			ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: def.ID, State: name, Unfinished: true})
-			if err != nil {
-				return nil, fmt.Errorf("engine: handed-off participants of %s: %w", def.ID, err)
-			}
-			for _, p := range ps {
-				if p.Vars["handoff"] != "" {
-					out = append(out, p)
+	// The states that hand off in any loaded version: a participant still on an older
+	// version may wait in a state the current one renamed.
+	type key struct{ campaign, state string }
+	var states []key
+	e.defMu.RLock()
+	for id, versions := range e.versions {
+		for _, def := range versions {
+			for _, name := range def.Order {
+				if k := (key{id, name}); def.States[name].Handoff != "" && !slices.Contains(states, k) {
+					states = append(states, k)
 				}
+			}
+		}
+	}
+	e.defMu.RUnlock()
+	var out []Participant
+	for _, k := range states {
+		ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: k.campaign, State: k.state, Unfinished: true})
+		if err != nil {
+			return nil, fmt.Errorf("engine: handed-off participants of %s: %w", k.campaign, err)
+		}
+		for _, p := range ps {
+			if p.Vars["handoff"] != "" {
+				out = append(out, p)
 			}
 		}
 	}

@@ -67,24 +67,35 @@ states:
 }
 
 // TestServeWarnsSharedNumber: with WhatsApp on, campaign serve warns at start about two
-// campaigns that could both answer a stranger on one number (here: neither has keywords and
-// the bouncer answers on any number), with the positions of both; validate says the same.
+// campaigns that could both answer a stranger on one number (here the fridge, without
+// keywords, takes every first message on the number the news is joined on by keyword), with
+// the positions of both; validate says the same.
 func TestServeWarnsSharedNumber(t *testing.T) {
 	graph := graphtest.New(t)
 	var buf bytes.Buffer
+	files := []string{"../../campaigns/examples/fridge.yaml", "../../campaigns/examples/news.yaml"}
 	startServer(t, t.TempDir(), func(c *Config) {
-		c.Campaigns = []string{"../../campaigns/examples/bouncer.yaml", "../../campaigns/examples/fridge.yaml"}
+		c.Campaigns = files
 		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
 			VerifyToken: "verify-me", PhoneNumberID: waNumber}
 		c.Log = slog.New(slog.NewTextHandler(&buf, nil))
 	})
-	want := `../../campaigns/examples/fridge.yaml:5:5: warning: campaign \"fridge\" and campaign \"bouncer\" (../../campaigns/examples/bouncer.yaml:4:5) answer on one WhatsApp number without entry keywords`
+	want := `../../campaigns/examples/news.yaml:10:12: warning: campaign \"news\" and campaign \"fridge\" (../../campaigns/examples/fridge.yaml:5:5) answer on one WhatsApp number and \"fridge\" has no entry keywords`
 	if !strings.Contains(buf.String(), want) {
 		t.Errorf("serve's log does not warn\n  %s\nlog:\n%s", want, buf.String())
 	}
 	var out, errOut bytes.Buffer
-	validateCmd([]string{"../../campaigns/examples/bouncer.yaml", "../../campaigns/examples/fridge.yaml"}, &out, &errOut, time.Now)
+	validateCmd(files, &out, &errOut, time.Now)
 	if !strings.Contains(out.String(), strings.ReplaceAll(want, `\"`, `"`)) {
 		t.Errorf("validate does not warn:\n%s", out.String())
+	}
+	// Without WhatsApp no stranger comes by number: serve says nothing of it.
+	buf.Reset()
+	startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = files
+		c.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	})
+	if strings.Contains(buf.String(), "WhatsApp number") {
+		t.Errorf("serve without WhatsApp warns about numbers:\n%s", buf.String())
 	}
 }
