@@ -777,6 +777,12 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 }
 
 func (p *parser) buttons(n *yaml.Node, what string) []Button {
+	before := len(p.probs)
+	defer func() {
+		if p.probs[before:].HasErrors() {
+			p.unsure = true // the buttons offered are not known: checkChoices would guess
+		}
+	}()
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errf(n, "buttons must be a list of {id, title}")
 		return nil
@@ -871,6 +877,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	what := fmt.Sprintf("state %q", st.Name)
 	fs := p.mapping(n, what, stateKeys...)
 	if fs == nil {
+		p.unsure = true // the state's transitions are not known: checkGraph would guess
 		return
 	}
 	if f, ok := fs["say"]; ok {
@@ -903,6 +910,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	list := f.val
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+		p.unsure = true
 		p.errf(list, "on: must be a list of transitions")
 		return
 	}

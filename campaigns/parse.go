@@ -325,6 +325,10 @@ type parser struct {
 	roundUsed map[string]bool       // rounds named by round triggers
 	codes     bool                  // some transition issues a code
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
+	// unsure is set when part of a state or its buttons could not be read (an error says
+	// so): the checks that need the whole graph or every button would only guess, and stay
+	// quiet.
+	unsure bool
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.

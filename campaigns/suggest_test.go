@@ -44,3 +44,30 @@ func TestDidYouMeanOnlyForCloseNames(t *testing.T) {
 		})
 	}
 }
+
+// TestOnePassWithoutEchoes: with errors in a file every check still runs, but a check that
+// would only repeat an error stays quiet: a misspelt goto is not also a state nobody reaches
+// or with no way out, broken buttons are not also choices nobody offers, and a state that
+// cannot be read does not make the others unreachable.
+func TestOnePassWithoutEchoes(t *testing.T) {
+	tests := []struct{ name, src, want, never string }{
+		{"MisspeltGoto", "id: x\nchannels: [webchat]\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n      - text: any\n        goto: bb\n  b:\n    say: bye\n    final: true\n",
+			`goto: state "bb" is not defined; did you mean "b"?`, "cannot be reached"},
+		{"BrokenButtons", "id: x\nchannels: [webchat]\nstart: a\nstates:\n  a:\n    say: {text: hi, buttons: 3}\n    on:\n      - choice: yes\n        goto: b\n  b:\n    say: bye\n    final: true\n",
+			"buttons must be a list of {id, title}", "offers buttons"},
+		{"UnreadableState", "id: x\nchannels: [webchat]\nstart: a\nstates:\n  a: 7\n  b:\n    say: bye\n    final: true\n",
+			`state "a" must be a mapping of keys to values`, "cannot be reached"},
+		// The 24-hour problem comes with the typo, not after it is fixed.
+		{"WindowBesideTypo", "id: x\nchannels: [whatsapp]\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n      - after: 2d\n        say: still there?\n        goto: b\n      - text: any\n        goto: bb\n  b:\n    say: bye\n    final: true\n",
+			"this message goes out 2d after state", "cannot be reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := campaigns.Parse("x.yaml", []byte(tt.src))
+			all := probs.Error()
+			if !strings.Contains(all, tt.want) || strings.Contains(all, tt.never) {
+				t.Errorf("problems:\n%s\nwant %q and never %q", all, tt.want, tt.never)
+			}
+		})
+	}
+}

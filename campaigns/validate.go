@@ -33,9 +33,11 @@ func (p *parser) validate() {
 	// only echo an error above: a misspelt goto is no "state with no way out".
 	p.checkShadowed()
 	p.checkLanguageSaves()
-	p.checkChoices()
 	p.checkWindow()
-	p.checkGraph()
+	if !p.unsure {
+		p.checkChoices()
+		p.checkGraph()
+	}
 	sort.SliceStable(p.probs, func(i, j int) bool {
 		a, b := p.probs[i], p.probs[j]
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
