@@ -24,6 +24,7 @@ func TestDiagrams(t *testing.T) {
 		{"fridge", "fridge", nil},
 		{"news", "news", map[string]int{"subscribed": 25310}},
 		{"photocontest", "photocontest", nil},
+		{"desk", "desk", map[string]int{"menu": 3, "billing": 2, "appointments": 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
