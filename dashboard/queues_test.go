@@ -72,6 +72,13 @@ func TestTeamQueues(t *testing.T) {
 		t.Error("a participant's name is not escaped")
 	}
 
+	// A user in no team has no queue of their own to see first: every queue.
+	h.MustUser("cid", dashboard.RoleModerator)
+	h.MustLogin("cid")
+	if got := queueTeams(t, h, "/dashboard/conversations"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cid's queues:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
 	h.MustLogin("boss")
 	got = queueTeams(t, h, "/dashboard/conversations")
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
