@@ -53,7 +53,15 @@ func TestTeamQueues(t *testing.T) {
 	if _, err := dashboard.AddUser(context.Background(), h.db, "amy", testPassword, dashboard.RoleModerator, "appointments"); err != nil {
 		t.Fatal(err)
 	}
+	// A team member starts at the queues, after logging in and at /dashboard/.
+	resp := h.Login("amy", testPassword)
+	if loc := resp.Header.Get("Location"); loc != "/dashboard/conversations" {
+		t.Errorf("amy's login leads to %q, want the queues", loc)
+	}
 	h.MustLogin("amy")
+	if loc := h.Get("/dashboard/").Header.Get("Location"); loc != "/dashboard/conversations" {
+		t.Errorf("/dashboard/ leads amy to %q, want the queues", loc)
+	}
 	got := queueTeams(t, h, "/dashboard/conversations")
 	want := []string{"appointments: Bob waiting 2h0m"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
