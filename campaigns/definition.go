@@ -289,9 +289,14 @@ type State struct {
 	Handoff string
 	On      []*Transition
 
-	node    *yaml.Node // where problems with the state are reported
-	keyNode *yaml.Node // the state's name
+	node        *yaml.Node // where problems with the state are reported
+	keyNode     *yaml.Node // the state's name
+	handoffNode *yaml.Node // the handoff: team name
 }
+
+// HandoffPos is where the state names its hand-off team, as file:line:col, so a warning
+// about the team (no users in it) points at the line to check.
+func (d *Definition) HandoffPos(st *State) string { return d.pos(st.handoffNode) }
 
 // TriggerKind says which kind of participant, moderator or clock event a transition answers.
 type TriggerKind string

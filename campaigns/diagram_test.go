@@ -25,6 +25,7 @@ func TestDiagrams(t *testing.T) {
 		{"news", "news", map[string]int{"subscribed": 25310}},
 		{"photocontest", "photocontest", nil},
 		{"quiz", "quiz", map[string]int{"q3": 12, "result": 0}},
+		{"desk", "desk", map[string]int{"menu": 3, "billing": 2, "appointments": 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

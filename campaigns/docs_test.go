@@ -42,7 +42,7 @@ func yamlSnippets(t *testing.T, path string) []docSnippet {
 		n++
 		line := sc.Text()
 		switch {
-		case cur == nil && strings.TrimSpace(line) == "```yaml":
+		case cur == nil && (strings.TrimSpace(line) == "```yaml" || strings.TrimSpace(line) == "```yml"):
 			cur = &docSnippet{line: n + 1}
 		case cur != nil && strings.TrimSpace(line) == "```":
 			out = append(out, *cur)
@@ -68,7 +68,7 @@ func yamlSnippets(t *testing.T, path string) []docSnippet {
 // Warnings are allowed in a part, which on its own often declares what nothing else uses, but
 // not in a whole definition.
 func TestDocSnippetsValidate(t *testing.T) {
-	for doc, least := range map[string]int{"../docs/definitions.md": 15, "../docs/whatsapp.md": 1} {
+	for doc, least := range docsWithSnippets(t) {
 		snippets := yamlSnippets(t, doc)
 		if len(snippets) < least {
 			t.Fatalf("found %d yaml snippets in %s, want at least %d; the extraction is broken", len(snippets), doc, least)
@@ -84,6 +84,79 @@ func TestDocSnippetsValidate(t *testing.T) {
 			_, probs := campaigns.Parse("snippet", src)
 			if probs.HasErrors() || len(probs) > 0 && whole(s.src) {
 				t.Errorf("%s:%d: the example does not validate:\n%s\nas checked:\n%s", doc, s.line, probs.Error(), src)
+			}
+		}
+	}
+}
+
+// docsWithSnippets lists every document a reader may copy YAML from (the README and all of
+// docs/), each with the fewest yaml blocks it is known to have, so a broken extraction fails.
+func docsWithSnippets(t *testing.T) map[string]int {
+	t.Helper()
+	docs := map[string]int{"../README.md": 0}
+	files, err := filepath.Glob("../docs/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no docs found: %v", err)
+	}
+	for _, f := range files {
+		docs[f] = 0
+	}
+	docs["../docs/definitions.md"] = 15
+	docs["../docs/whatsapp.md"] = 1
+	return docs
+}
+
+// TestDocVariablesExist: a {{variable}} the docs write outside a yaml block (in prose, a
+// table, a shell line) is one the language has: listed in the table of variables of
+// docs/definitions.md, or used by a yaml block of the same document (which validates, so it
+// is set there). A reader who copies `{{first_name}}` from a sentence must not meet an error.
+func TestDocVariablesExist(t *testing.T) {
+	defs, err := os.ReadFile("../docs/definitions.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(defs), "### Variables")
+	if !ok {
+		t.Fatal(`docs/definitions.md has no "### Variables" section`)
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	listed := map[string]bool{"variable": true} // "Texts may use {{variable}}"
+	rowVar := regexp.MustCompile("(?m)^\\| `\\{\\{([a-z_]+)\\}\\}`")
+	for _, m := range rowVar.FindAllStringSubmatch(table, -1) {
+		listed[m[1]] = true
+	}
+	if len(listed) < 6 {
+		t.Fatalf("found %d variables in the table; the extraction is broken", len(listed))
+	}
+	varRe := regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
+	for doc := range docsWithSnippets(t) {
+		src, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inSnippets := map[string]bool{}
+		for _, sn := range yamlSnippets(t, doc) {
+			for _, m := range varRe.FindAllStringSubmatch(sn.src, -1) {
+				inSnippets[m[1]] = true
+			}
+		}
+		inYAML := false
+		for i, line := range strings.Split(string(src), "\n") {
+			switch strings.TrimSpace(line) {
+			case "```yaml", "```yml":
+				inYAML = true
+				continue
+			case "```":
+				inYAML = false
+				continue
+			}
+			if inYAML {
+				continue
+			}
+			for _, m := range varRe.FindAllStringSubmatch(line, -1) {
+				if !listed[m[1]] && !inSnippets[m[1]] {
+					t.Errorf("%s:%d: {{%s}} is no variable of the language (not in the table of docs/definitions.md \"Variables\", nor in a yaml example of the page)", doc, i+1, m[1])
+				}
 			}
 		}
 	}

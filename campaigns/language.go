@@ -36,7 +36,7 @@ var (
 var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version",
 	"lat", "lng", "place", "handoff", "collected", "eliminated", "agent",
-	"rank", "rank_of", "top"}
+	"rank", "rank_of", "top", "handoff_at"}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (
@@ -170,12 +170,12 @@ func (p *parser) consent(f field) {
 		return
 	}
 	fs := p.mapping(n, "consent", consentKeys...)
-	g, ok := fs["text"]
-	if !ok {
+	if g, ok := fs["text"]; ok {
+		def.Consent = p.text(g.val, "consent")
+	} else {
+		// Read on: the rest of the consent is checked in the same run.
 		p.errf(n, "consent needs text: the question the participant answers yes or no to")
-		return
 	}
-	def.Consent = p.text(g.val, "consent")
 	a := &def.ConsentAnswers
 	var yesNodes, noNodes []*yaml.Node
 	if g, ok := fs["yes"]; ok {
@@ -845,6 +845,12 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 }
 
 func (p *parser) buttons(n *yaml.Node, what string) []Button {
+	before := len(p.probs)
+	defer func() {
+		if p.probs[before:].HasErrors() {
+			p.unsure = true // the buttons offered are not known: checkChoices would guess
+		}
+	}()
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errf(n, "buttons must be a list of {id, title}")
 		return nil
@@ -939,6 +945,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	what := fmt.Sprintf("state %q", st.Name)
 	fs := p.mapping(n, what, stateKeys...)
 	if fs == nil {
+		p.unsure = true // the state's transitions are not known: checkGraph would guess
 		return
 	}
 	if f, ok := fs["say"]; ok {
@@ -953,6 +960,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	if f, ok := fs["handoff"]; ok {
 		st.Handoff = p.name(f, "handoff team")
+		st.handoffNode = f.val
 		if st.Final {
 			p.errf(f.key, "state %q is final, so it cannot hand off: a hand-off needs a way back (handback)", st.Name)
 		}
@@ -965,11 +973,12 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 		return
 	}
 	if st.Final {
+		// The transitions are still read, so their own problems come in the same run.
 		p.errf(f.key, "state %q is final, so it cannot have transitions", st.Name)
-		return
 	}
 	list := f.val
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+		p.unsure = true
 		p.errf(list, "on: must be a list of transitions")
 		return
 	}
@@ -1007,8 +1016,10 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	case 1:
 		t.triggerNode = fs[triggers[0]].key
 	default:
+		t.triggerNode = fs[triggers[0]].key
+		// Read on (the last trigger wins), so the rest of the transition is checked in the
+		// same run.
 		p.errf(fs[triggers[1]].key, "%s has two triggers (%s and %s); use one transition for each", what, triggers[0], triggers[1])
-		return t
 	}
 	if f, ok := fs["text"]; ok {
 		t.Kind = OnText
@@ -1095,7 +1106,7 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	if f, ok := fs["handback"]; ok {
 		t.Kind = OnHandback
 		p.yes(f, "handback")
-		if st.Handoff == "" {
+		if st.Handoff == "" && st.handoffNode == nil { // a bad team name is reported at the name
 			p.errf(f.key, "handback: state %q does not hand off (add handoff: TEAM to it)", st.Name)
 		}
 	}

@@ -326,6 +326,10 @@ type parser struct {
 	codes     bool                  // some transition issues a code
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
 	nums      numberUses            // add:, set: and if: (numbers.go)
+	// unsure is set when part of a state or its buttons could not be read (an error says
+	// so): the checks that need the whole graph or every button would only guess, and stay
+	// quiet.
+	unsure bool
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.
@@ -566,6 +570,11 @@ const defaultLanguage = "en"
 
 var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// IsName reports whether s is a plain name as the language writes ids, states and hand-off
+// teams: lower-case letters, digits, - and _, at most 63. `campaign user add --team` checks
+// team names with it, so a team a state hands off to can always be given users.
+func IsName(s string) bool { return idRe.MatchString(s) }
+
 // varRe matches a {{variable}} in a text.
 var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
 
@@ -601,37 +610,169 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// suggest returns the option closest to got by edit distance, if it is close enough to be a
-// likely typo.
+// suggest returns the option closest to got, when it is close enough to be a likely typo:
+// at most one edit per three characters of the longer of the two (one for short names), a
+// swap of two neighbours counting as one edit, and never a rewrite of the whole option. A
+// far name gets no suggestion: "did you mean "pools"?" for "colour" helps nobody.
 func suggest(got string, options []string) string {
 	if len(got) > 64 {
 		return ""
 	}
-	best, bestD := "", len(got)/2+2
+	g := []rune(strings.ToLower(got))
+	best, bestD := "", -1
 	for _, o := range options {
-		if d := editDistance(got, o); d < bestD {
+		r := []rune(strings.ToLower(o))
+		d := editDistance(g, r)
+		if d == 0 && got != o {
+			d = 1 // a difference of case only: still worth saying
+		}
+		longer := max(len(g), len(r))
+		if d > max(1, (longer+1)/3) || d >= longer {
+			continue
+		}
+		if bestD < 0 || d < bestD {
 			best, bestD = o, d
 		}
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+// editDistance counts the insertions, deletions, substitutions and swaps of two neighbours
+// that turn a into b (the optimal string alignment distance).
+func editDistance(a, b []rune) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
+}
+
+// SharedNumbers warns about pairs of campaigns on WhatsApp that could both answer the same
+// stranger on one number. The engine routes a stranger's message by entry keyword first, then
+// to the one campaign without keywords on the number: one that names the number (its
+// phone_number_id) before those that answer on any number. So two such catch-alls of one rank
+// on a number leave a stranger unanswered, and a catch-all beside a campaign with keywords
+// takes every other first message (a mistyped keyword too) and keeps its players, whose
+// keywords of the other campaign then reach it. (Two sharing a keyword is an error of
+// LoadPaths.) Each warning is at the later of the two, naming where the earlier one is.
+// `campaign validate` and, with WhatsApp on, `campaign serve` give them.
+func SharedNumbers(defs []*Definition) Problems {
+	var wa []*Definition
+	numbers := []string{""} // "": a number no campaign names
+	for _, d := range defs {
+		if !d.RunsOn("whatsapp") {
+			continue
+		}
+		wa = append(wa, d)
+		if d.WhatsAppNumber != "" && !contains(numbers, d.WhatsAppNumber) {
+			numbers = append(numbers, d.WhatsAppNumber)
+		}
+	}
+	index := map[*Definition]int{}
+	for i, d := range wa {
+		index[d] = i
+	}
+	type pair struct{ later, earlier *Definition }
+	var pairs []pair
+	add := func(a, b *Definition) {
+		if index[a] < index[b] {
+			a, b = b, a
+		}
+		for _, p := range pairs {
+			if p == (pair{a, b}) {
+				return
+			}
+		}
+		pairs = append(pairs, pair{a, b})
+	}
+	for _, n := range numbers {
+		var serving, own, any []*Definition
+		for _, d := range wa {
+			if d.WhatsAppNumber != "" && d.WhatsAppNumber != n {
+				continue
+			}
+			serving = append(serving, d)
+			switch {
+			case len(d.Keywords) > 0:
+			case d.WhatsAppNumber == n && n != "":
+				own = append(own, d)
+			default:
+				any = append(any, d)
+			}
+		}
+		catchAll := any
+		if len(own) > 0 {
+			catchAll = own
+		}
+		for i, a := range catchAll {
+			for _, b := range catchAll[:i] {
+				add(a, b)
+			}
+		}
+		if len(catchAll) != 1 {
+			continue
+		}
+		for _, d := range serving {
+			if len(d.Keywords) > 0 {
+				add(d, catchAll[0])
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		a, b := pairs[i], pairs[j]
+		return index[a.later] < index[b.later] || index[a.later] == index[b.later] && index[a.earlier] < index[b.earlier]
+	})
+	var probs Problems
+	for _, p := range pairs {
+		def, o := p.later, p.earlier
+		var msg string
+		var at *yaml.Node
+		switch {
+		case len(def.Keywords) == 0 && len(o.Keywords) == 0:
+			at = def.idNode
+			msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number without entry keywords, so a stranger's first message there joins neither: give one of them keywords, or each its own whatsapp phone_number_id",
+				def.ID, o.ID, o.pos(o.idNode))
+		case len(def.Keywords) == 0:
+			at = def.idNode
+			msg = fmt.Sprintf("campaign %q (%s) and campaign %q answer on one WhatsApp number and %q has no entry keywords: %s",
+				o.ID, o.pos(firstNode(o.keywordNodes)), def.ID, def.ID, keywordless(o, def))
+		default:
+			at = firstNode(def.keywordNodes)
+			msg = fmt.Sprintf("campaign %q and campaign %q (%s) answer on one WhatsApp number and %q has no entry keywords: %s",
+				def.ID, o.ID, o.pos(o.idNode), o.ID, keywordless(def, o))
+		}
+		line, col := nodePos(at)
+		probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
+	}
+	return probs
+}
+
+// keywordless says what a campaign without keywords (none) does to one with them (kw) on
+// the same number.
+func keywordless(kw, none *Definition) string {
+	return fmt.Sprintf("a stranger's first message that is not a keyword of %q (a typo too) joins %q, and while they play %q their %q goes to %q; give %q keywords, or each its own whatsapp phone_number_id",
+		kw.ID, none.ID, none.ID, kw.Keywords[0], none.ID, none.ID)
+}
+
+func firstNode(ns []*yaml.Node) *yaml.Node {
+	if len(ns) == 0 {
+		return nil
+	}
+	return ns[0]
 }

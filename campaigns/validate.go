@@ -29,14 +29,15 @@ func (p *parser) validate() {
 	p.checkUnused()
 	p.checkVars()
 	p.checkNumbers()
-	// The checks below read the graph as written; on a definition with errors they would
-	// mostly echo them (a misspelt goto is also a state with no way out).
-	if !p.probs.HasErrors() {
-		p.checkShadowed()
+	// Every check runs, errors or not, so one run shows every problem of the file (a 24-hour
+	// problem must not wait until the typos are fixed). checkGraph leaves out what would
+	// only echo an error above: a misspelt goto is no "state with no way out".
+	p.checkShadowed()
+	p.checkLanguageSaves()
+	p.checkWindow()
+	if !p.unsure {
 		p.checkEntered()
-		p.checkLanguageSaves()
 		p.checkChoices()
-		p.checkWindow()
 		p.checkGraph()
 	}
 	sort.SliceStable(p.probs, func(i, j int) bool {
@@ -326,6 +327,20 @@ func fmtDuration(d time.Duration) string {
 // and states from which no path leads out.
 func (p *parser) checkGraph() {
 	def := p.def
+	// A goto or full: to a state that is not defined is reported above: it counts as a way
+	// out here, and the state it was probably meant to name (the suggestion) as reached.
+	undefined := map[string]bool{}
+	meant := map[string]bool{}
+	for _, name := range def.Order {
+		for _, t := range def.States[name].On {
+			for _, n := range []string{t.Goto, t.TakeFull} {
+				if n != "" && def.States[n] == nil {
+					undefined[name] = true
+					meant[suggest(n, def.Order)] = true
+				}
+			}
+		}
+	}
 	next := func(s string) []string {
 		var out []string
 		for _, t := range def.States[s].On {
@@ -336,6 +351,9 @@ func (p *parser) checkGraph() {
 			}
 		}
 		return out
+	}
+	if def.States[def.Start] == nil {
+		return // no start state (reported): nothing is reached, and saying so for each state echoes it
 	}
 	reached := map[string]bool{def.Start: true}
 	queue := []string{def.Start}
@@ -350,7 +368,7 @@ func (p *parser) checkGraph() {
 		}
 	}
 	for _, name := range def.Order {
-		if !reached[name] {
+		if !reached[name] && !meant[name] {
 			p.warnf(def.States[name].keyNode, "state %q cannot be reached from the start state %q", name, def.Start)
 		}
 	}
@@ -361,7 +379,7 @@ func (p *parser) checkGraph() {
 	out := map[string]bool{}
 	for _, name := range def.Order {
 		st := def.States[name]
-		out[name] = st.Final || len(next(name)) == 0
+		out[name] = st.Final || len(next(name)) == 0 || undefined[name]
 		for _, t := range st.On {
 			out[name] = out[name] || t.End || t.Kind == OnOptOut
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -22,9 +24,10 @@ const (
 
 // AddUser validates a new account and stores it with a bcrypt hash of its password. A
 // username is 3 to 64 of a-z, 0-9, '.', '_' and '-'; a password at least 10 characters and at
-// most 72 bytes; the role admin, moderator or judge. It fails with errs.ErrInvalid (saying
-// why) for a bad field and errs.ErrConflict when the username is taken.
-func AddUser(ctx context.Context, users Users, username, password, role string) (User, error) {
+// most 72 bytes; the role admin, moderator or judge; each team a plain name (as a state's
+// `handoff:` writes it). It fails with errs.ErrInvalid (saying why) for a bad field and
+// errs.ErrConflict when the username is taken.
+func AddUser(ctx context.Context, users Users, username, password, role string, teams ...string) (User, error) {
 	if err := validUsername(username); err != nil {
 		return User{}, fmt.Errorf("dashboard: add user: %w", err)
 	}
@@ -34,11 +37,14 @@ func AddUser(ctx context.Context, users Users, username, password, role string) 
 	if !validRole(role) {
 		return User{}, fmt.Errorf("dashboard: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
 	}
+	if err := validTeams(teams); err != nil {
+		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
+	}
 	hash, err := hashPassword(password)
 	if err != nil {
 		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
 	}
-	u, err := users.CreateUser(ctx, User{Username: username, Role: role, PasswordHash: hash})
+	u, err := users.CreateUser(ctx, User{Username: username, Role: role, PasswordHash: hash, Teams: normTeams(teams)})
 	if err != nil {
 		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
 	}
@@ -65,6 +71,9 @@ type Accounts interface {
 	SetPasswordHash(ctx context.Context, username string, hash []byte) error
 	// DeleteUser removes a user and their sessions; errs.ErrNotFound for an unknown username.
 	DeleteUser(ctx context.Context, username string) error
+	// SetTeams replaces a user's hand-off teams (sorted, nil for none); errs.ErrNotFound for
+	// an unknown username.
+	SetTeams(ctx context.Context, username string, teams []string) error
 }
 
 // ChangePassword gives a user a new password (the same rules as AddUser's) and logs them out
@@ -82,6 +91,38 @@ func ChangePassword(ctx context.Context, a Accounts, username, password string) 
 		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
 	}
 	return nil
+}
+
+// SetUserTeams replaces a user's hand-off teams (none: the user answers no team's queue
+// first). It fails with errs.ErrInvalid for a bad team name and errs.ErrNotFound for an
+// unknown user.
+func SetUserTeams(ctx context.Context, a Accounts, username string, teams []string) error {
+	if err := validTeams(teams); err != nil {
+		return fmt.Errorf("dashboard: set teams of %s: %w", username, err)
+	}
+	if err := a.SetTeams(ctx, username, normTeams(teams)); err != nil {
+		return fmt.Errorf("dashboard: set teams of %s: %w", username, err)
+	}
+	return nil
+}
+
+func validTeams(teams []string) error {
+	for _, t := range teams {
+		if !campaigns.IsName(t) {
+			return fmt.Errorf("%w: team %q must be lower-case letters, digits, - and _ (as a state's handoff: writes it)", errs.ErrInvalid, t)
+		}
+	}
+	return nil
+}
+
+// normTeams sorts and dedupes team names; none is nil.
+func normTeams(teams []string) []string {
+	if len(teams) == 0 {
+		return nil
+	}
+	out := slices.Clone(teams)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // ErrLastAdmin is RemoveUser's refusal to remove the only admin: nobody could then pause a

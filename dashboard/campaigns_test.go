@@ -93,7 +93,7 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.Participant, error) {
 	switch pid {
 	case "p1":
-		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging", Vars: map[string]string{"handoff": "chefs"}}, nil
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging", Vars: map[string]string{"handoff": "chefs", "handoff_at": "2026-03-01T19:15:00Z"}}, nil
 	case "bot", mediaPID:
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: "door", Vars: map[string]string{}}, nil
 	case optedOutPID:

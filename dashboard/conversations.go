@@ -58,6 +58,8 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	}
 	// Closed says, when they opted out or finished, why verdicts and replies will be refused.
 	closed := ""
+	// Handoff is the team that has the conversation, and since when: what the queue showed.
+	var handoff map[string]any
 	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
 	case errors.Is(err, errs.ErrNotFound):
 	case err != nil:
@@ -65,6 +67,9 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	default:
 		if r := refused(engine.Closed(p)); r != "" {
 			closed = strings.ToUpper(r[:1]) + r[1:]
+		} else if team := p.Vars["handoff"]; team != "" {
+			since := engine.HandedOffAt(p)
+			handoff = map[string]any{"Team": team, "Since": since, "Waited": waitedFor(d.now().Sub(since)), "Queue": d.queue != nil}
 		}
 	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
@@ -72,7 +77,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
-		"Closed": closed,
+		"Closed": closed, "Handoff": handoff,
 	})
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	// Conversations, with Campaigns, adds the notifications and the participant pages where
 	// a human replies as the persona and hands the conversation back.
 	Conversations Conversations
+	// Queue, with Campaigns, adds the conversations page: each hand-off team's queue of
+	// conversations waiting for a human, the user's own teams first.
+	Queue Queue
 	// Deliveries, with Campaigns, adds the delivery monitor of each campaign.
 	Deliveries Deliveries
 	// Scoring, with Campaigns, adds the score form to the entries of campaigns with a rubric
@@ -80,6 +83,7 @@ type Dashboard struct {
 	media         Media
 	campaigns     Campaigns
 	conversations Conversations
+	queue         Queue
 	deliveries    Deliveries
 	scoring       Scoring
 	broadcaster   Broadcaster
@@ -106,7 +110,7 @@ func New(cfg Config) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	d := &Dashboard{
-		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
+		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
@@ -149,6 +153,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+		if d.queue != nil {
+			a.Get("/conversations", d.conversationsPage)
+		}
 		if d.deliveries != nil {
 			a.Get("/campaigns/:id/deliveries", d.deliveriesPage)
 		}

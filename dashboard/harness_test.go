@@ -43,6 +43,7 @@ type harness struct {
 	casts  *fakeBroadcaster
 	rounds *fakeRounds
 	ranks  *fakeRanking
+	queue  *fakeQueue
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -65,6 +66,7 @@ func newHarness(t *testing.T) *harness {
 		casts:  &fakeBroadcaster{reports: map[string]engine.BroadcastReport{}, queued: 3},
 		rounds: &fakeRounds{},
 		ranks:  &fakeRanking{},
+		queue:  &fakeQueue{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -80,6 +82,7 @@ func newHarness(t *testing.T) *harness {
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
+		Queue:         h.queue,
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -65,10 +65,19 @@ func (d *Dashboard) requireUser(c *fiber.Ctx) error {
 }
 
 func (d *Dashboard) index(c *fiber.Ctx) error {
-	if currentUser(c) != nil {
-		return c.Redirect("/dashboard/entries", fiber.StatusSeeOther)
+	if u := currentUser(c); u != nil {
+		return c.Redirect(d.home(*u), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/dashboard/login", fiber.StatusSeeOther)
+}
+
+// home is where a user starts: the team queues for someone in a hand-off team (the
+// conversations waiting for them), the entries for everyone else.
+func (d *Dashboard) home(u User) string {
+	if len(u.Teams) > 0 && d.queue != nil && d.campaigns != nil {
+		return "/dashboard/conversations"
+	}
+	return "/dashboard/entries"
 }
 
 // loginForm is the login form as posted.
@@ -126,6 +135,9 @@ func (d *Dashboard) login(c *fiber.Ctx) error {
 	d.setCookie(c, sessionCookie, token, fiber.CookieSameSiteLaxMode, expires)
 	d.renewCSRF(c)
 	d.log.Info("dashboard: login", "username", u.Username, "ip", c.IP())
+	if f.Next == "/dashboard/entries" { // no page asked for: the user's own start
+		f.Next = d.home(u)
+	}
 	return c.Redirect(f.Next, fiber.StatusSeeOther)
 }
 

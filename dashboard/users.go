@@ -19,6 +19,9 @@ type User struct {
 	Role         string
 	PasswordHash []byte
 	CreatedAt    time.Time
+	// Teams are the hand-off teams the user answers for (a state's `handoff: NAME`), sorted;
+	// nil for none. A user may be in several teams: one agent often covers two desks.
+	Teams []string
 }
 
 // Users is what the dashboard needs from persistence for accounts and login sessions.

@@ -24,7 +24,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking", "conversations"}
 
 var funcs = template.FuncMap{
 	"mediaShow": mediaShow,
@@ -67,6 +67,8 @@ type view struct {
 	Flash flash
 	User  *User
 	Page  any
+	// Queues adds the team queues to the menu.
+	Queues bool
 }
 
 // render writes a page with the CSRF token, the pending flash message and the user added.
@@ -78,7 +80,7 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 		return fmt.Errorf("dashboard: render: no page %q", page)
 	}
 	csrf, _ := c.Locals(localCSRF).(string)
-	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data}
+	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("dashboard: render %s: %w", page, err)

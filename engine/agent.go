@@ -245,3 +245,55 @@ func mentionsRank(msg campaigns.Message) bool {
 	}
 	return false
 }
+
+// varHandoffAt holds when the conversation was handed to its team (RFC 3339, UTC).
+const varHandoffAt = "handoff_at"
+
+// HandedOffAt is when a handed-off participant was handed to their team: how long they have
+// waited for a human. Participants handed off before the time was kept give their last update.
+func HandedOffAt(p Participant) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, p.Vars[varHandoffAt]); err == nil {
+		return t
+	}
+	return p.UpdatedAt
+}
+
+// HandedOff lists the unfinished participants of every campaign whom a human has (handed off
+// and not handed back yet), longest waiting first; Vars["handoff"] names each one's team. It
+// reads only the states that hand off, so it costs what the queues hold, not the campaign.
+func (e *Engine) HandedOff(ctx context.Context) ([]Participant, error) {
+	// The states that hand off in any loaded version: a participant still on an older
+	// version may wait in a state the current one renamed.
+	type key struct{ campaign, state string }
+	var states []key
+	e.defMu.RLock()
+	for id, versions := range e.versions {
+		for _, def := range versions {
+			for _, name := range def.Order {
+				if k := (key{id, name}); def.States[name].Handoff != "" && !slices.Contains(states, k) {
+					states = append(states, k)
+				}
+			}
+		}
+	}
+	e.defMu.RUnlock()
+	var out []Participant
+	for _, k := range states {
+		ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: k.campaign, State: k.state, Unfinished: true})
+		if err != nil {
+			return nil, fmt.Errorf("engine: handed-off participants of %s: %w", k.campaign, err)
+		}
+		for _, p := range ps {
+			if p.Vars["handoff"] != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Participant) int {
+		if c := HandedOffAt(a).Compare(HandedOffAt(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}

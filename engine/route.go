@@ -19,7 +19,9 @@ import (
 //  3. otherwise the campaign of a finished or opted-out participant at that address whose
 //     rejoin words match the text (their way back, START by default);
 //  4. otherwise, if exactly one live (or paused) campaign without keywords serves the
-//     channel and number, that one;
+//     channel and number, that one; a campaign that names the number (its phone_number_id)
+//     comes before those that answer on any number, so of those only the ones naming it
+//     count when there is one;
 //  5. otherwise the campaign of the most recently active finished or opted-out participant at
 //     that address, so they hear its finished text (or, opted out, nothing).
 //
@@ -46,7 +48,9 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		}
 		return def.ID, true, nil
 	}
-	var open, closed []string
+	// open and closed are the campaigns without keywords: [0] those that name the number,
+	// [1] those that answer on any.
+	var open, closed [2][]string
 	for _, def := range e.Campaigns() {
 		status := e.Status(def.ID)
 		if status == StatusDraft || !serves(def, channel, number) {
@@ -58,11 +62,19 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		if len(def.Keywords) > 0 {
 			continue
 		}
-		if status == StatusClosed {
-			closed = append(closed, def.ID)
-		} else {
-			open = append(open, def.ID)
+		tier := 1
+		if number != "" && def.WhatsAppNumber == number {
+			tier = 0
 		}
+		if status == StatusClosed {
+			closed[tier] = append(closed[tier], def.ID)
+		} else {
+			open[tier] = append(open[tier], def.ID)
+		}
+	}
+	tier := 1
+	if len(open[0])+len(closed[0]) > 0 {
+		tier = 0
 	}
 	for _, def := range ended {
 		if comesBack(def, text) {
@@ -70,10 +82,10 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		}
 	}
 	switch {
-	case len(open) == 1:
-		return open[0], true, nil
-	case len(open) == 0 && len(closed) == 1:
-		return closed[0], true, nil
+	case len(open[tier]) == 1:
+		return open[tier][0], true, nil
+	case len(open[tier]) == 0 && len(closed[tier]) == 1:
+		return closed[tier][0], true, nil
 	case len(ended) > 0:
 		return ended[0].ID, true, nil
 	}

@@ -290,3 +290,32 @@ func TestRouteFinished(t *testing.T) {
 		t.Errorf("a stranger routed to %s", c)
 	}
 }
+
+// TestRouteNumberOwnerWins: of the campaigns without keywords, the one that names the number a
+// stranger writes to takes them, before one that answers on any number; two of a kind on a
+// number leave the stranger unanswered (campaign validate warns).
+func TestRouteNumberOwnerWins(t *testing.T) {
+	nokw := func(id, number string) *campaigns.Definition {
+		return def(id).state("s", id+".").with(func(d *campaigns.Definition) {
+			d.Channels = []string{"whatsapp"}
+			d.WhatsAppNumber = number
+		}).build()
+	}
+	h := newEnv(t, nokw("anywhere", ""), nokw("desk", "111"), nokw("shop", "222"), nokw("shop2", "222"))
+	for _, tt := range []struct{ number, want string }{
+		{"111", "desk"},     // the desk's own number: the desk, not the any-number campaign
+		{"333", "anywhere"}, // a number nobody names
+		{"222", "-"},        // two name it: neither
+	} {
+		c, ok, err := h.eng.Route(h.ctx, "whatsapp", "stranger", "hello", tt.number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			c = "-"
+		}
+		if c != tt.want {
+			t.Errorf("a stranger on %s goes to %s, want %s", tt.number, c, tt.want)
+		}
+	}
+}

@@ -506,6 +506,7 @@ func (r *run) handle() error {
 			return nil
 		}
 		delete(p.Vars, "handoff")
+		delete(p.Vars, varHandoffAt)
 	}
 	if in.Kind == KindText {
 		// Typing a button's title is tapping it, on every channel.
@@ -762,6 +763,11 @@ func (r *run) enter(st *campaigns.State) {
 		}
 	}
 	if st.Handoff != "" {
+		if p.Vars["handoff"] != st.Handoff {
+			// The team's queue is ordered by this: a participant keeps their place while
+			// they wait, however often they write.
+			p.Vars[varHandoffAt] = r.now.UTC().Format(time.RFC3339Nano)
+		}
 		p.Vars["handoff"] = st.Handoff
 		r.notify(fmt.Sprintf("%s is handed to %s", r.displayName(), st.Handoff))
 	}

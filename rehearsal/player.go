@@ -277,6 +277,16 @@ func (p *Player) State(ctx context.Context) (string, error) {
 	return pt.State, nil
 }
 
+// Handoff returns the team the current participant's conversation is handed to ("" when the
+// bot has it).
+func (p *Player) Handoff(ctx context.Context) (string, error) {
+	pt, err := p.db.Participant(ctx, p.participantID())
+	if err != nil {
+		return "", err
+	}
+	return pt.Vars["handoff"], nil
+}
+
 // Finished reports whether the current participant's run has ended (a final state, an
 // end: true, opting out or declining consent): they stay in the state they ended in.
 func (p *Player) Finished(ctx context.Context) (bool, error) {
@@ -526,6 +536,11 @@ func init() {
 			pt, err := p.db.Participant(ctx, p.participantID())
 			if err != nil {
 				return fmt.Errorf("/handback: %s: %w", p.who, err)
+			}
+			// As in the dashboard, a participant who opted out or finished cannot be handed
+			// back: the script is told why.
+			if err := engine.Closed(pt); err != nil {
+				return fmt.Errorf("/handback: %w", err)
 			}
 			// The engine ignores a hand-back of a conversation no human has; in a script it
 			// is a mistake, which should not pass unnoticed.

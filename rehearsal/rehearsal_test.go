@@ -456,3 +456,35 @@ func TestWaitUntil(t *testing.T) {
 		}
 	}
 }
+
+// TestHandoffAssertion: `= handoff TEAM` checks which team has the conversation (- : the bot).
+func TestHandoffAssertion(t *testing.T) {
+	def, probs := campaigns.LoadFile("../campaigns/examples/desk.yaml")
+	if def == nil {
+		t.Fatal(probs)
+	}
+	path := filepath.Join(t.TempDir(), "handoff.rehearsal")
+	os.WriteFile(path, []byte(`> hi
+< Hello ann*
+= handoff billing
+/choose appointments
+< I'm passing you*
+= handoff billing
+= handoff appointments
+= handof appointments
+`), 0o600)
+	got := replay(t, def, path)
+	want := []string{
+		path + `:3: ann is handed to "-", want "billing" (- is the bot)`,
+		path + `:6: ann is handed to "appointments", want "billing" (- is the bot)`,
+		path + `:8: unknown assertion "handof" (known: = state NAME, = rank N, = handoff TEAM)`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("failures:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("failure %d = %q, want prefix %q", i, got[i], want[i])
+		}
+	}
+}

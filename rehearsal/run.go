@@ -124,8 +124,23 @@ func Run(ctx context.Context, script *Script, p *Player) []string {
 				}
 				continue
 			}
+			if what == "handoff" {
+				want := strings.TrimSpace(val)
+				team, err := p.Handoff(ctx)
+				shown := team
+				if shown == "" {
+					shown = "-"
+				}
+				switch {
+				case err != nil:
+					failf(l.No, "hand-off of %s: %v", p.Who(), err)
+				case shown != want:
+					failf(l.No, "%s is handed to %q, want %q (- is the bot)", p.Who(), shown, want)
+				}
+				continue
+			}
 			if what != "state" {
-				failf(l.No, "unknown assertion %q (known: = state NAME, = rank N)", what)
+				failf(l.No, "unknown assertion %q (known: = state NAME, = rank N, = handoff TEAM)", what)
 				continue
 			}
 			st, err := p.State(ctx)

@@ -37,6 +37,7 @@ import (
 //	< template on_the_list X7     the next reply went out as this template, with these parameters
 //	= state guest_list            the current participant is in that state
 //	= rank 2                      the current participant is ranked 2 (- : not ranked)
+//	= handoff billing             the current participant's conversation is with team billing (- : the bot)
 //	! participant opted out       the command before was refused, for this reason
 //
 // Every reply must be expected, in order, before the next action line: an unexpected reply

@@ -26,13 +26,14 @@ const usage = `campaign runs interactive chat campaigns.
 Usage:
   campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]... [--pprof ADDR]
                  [--max-photo 10MB] [--max-video 16MB] [--max-audio 16MB]
-  campaign validate FILE...
+  campaign validate FILE|FOLDER...   (exit 0: no errors, 1: errors)
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
-  campaign user add --name NAME --role admin|moderator|judge   (password read from stdin)
+  campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
+  campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `

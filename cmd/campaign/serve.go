@@ -262,6 +262,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	defs, probs := campaigns.LoadPaths(cfg.Campaigns)
+	if cfg.WhatsApp.enabled() {
+		// Only WhatsApp routes a stranger by number and keyword; the web chat has a page per
+		// campaign.
+		probs = append(probs, campaigns.SharedNumbers(defs)...)
+	}
 	for _, p := range probs {
 		cfg.Log.Warn("campaign definition", "problem", p.String())
 	}
@@ -326,7 +331,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -405,6 +410,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
 	}
+	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(2)
@@ -593,4 +599,34 @@ func openStore(ctx context.Context, mongoURI, data string) (store, error) {
 		return mongo.Open(ctx, mongoURI, mongoDatabase)
 	}
 	return sqlite.Open(ctx, filepath.Join(data, dbFile))
+}
+
+// warnEmptyTeams warns about each team a campaign hands off to that no dashboard user is in:
+// those conversations would wait in a queue nobody has first. A user added later (campaign
+// user add --team) sees the queue at once; the warning is only at start.
+func warnEmptyTeams(ctx context.Context, users interface {
+	ListUsers(context.Context) ([]dashboard.User, error)
+}, defs []*campaigns.Definition, log *slog.Logger) {
+	all, err := users.ListUsers(ctx)
+	if err != nil {
+		log.Warn("hand-off teams not checked", "err", err)
+		return
+	}
+	staffed := map[string]bool{}
+	for _, u := range all {
+		for _, t := range u.Teams {
+			staffed[t] = true
+		}
+	}
+	for _, d := range defs {
+		for _, name := range d.Order {
+			st := d.States[name]
+			if st.Handoff == "" || staffed[st.Handoff] {
+				continue
+			}
+			log.Warn("hand-off team has no users", "campaign", d.ID, "state", name, "team", st.Handoff,
+				"at", d.HandoffPos(st),
+				"fix", "campaign user add --name NAME --team "+st.Handoff+" (or campaign user team --name NAME --team "+st.Handoff+")")
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,8 +15,9 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-const userUsage = `usage: campaign user add --name NAME --role admin|moderator|judge [--data ./data]   (password on stdin)
+const userUsage = `usage: campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--data ./data]   (password on stdin)
        campaign user list [--data ./data]
+       campaign user team --name NAME --team TEAM[,TEAM...] [--data ./data]   (--team "" for none)
        campaign user passwd --name NAME [--data ./data]   (new password on stdin)
        campaign user remove --name NAME [--data ./data]`
 
@@ -32,7 +34,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, userUsage)
 		return nil
-	case "add", "list", "passwd", "remove":
+	case "add", "list", "passwd", "remove", "team":
 	default:
 		fmt.Fprintf(stderr, "campaign user: unknown command %q\n%s\n", sub, userUsage)
 		return errUsage
@@ -46,6 +48,10 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if sub == "add" {
 		role = fs.String("role", dashboard.RoleModerator, "admin, moderator or judge")
+	}
+	var teams teamFlag
+	if sub == "add" || sub == "team" {
+		fs.Var(&teams, "team", "hand-off team (a state's handoff: NAME); repeat it or separate with commas")
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -69,7 +75,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	switch sub {
 	case "add":
-		u, err := dashboard.AddUser(ctx, db, *name, password, *role)
+		u, err := dashboard.AddUser(ctx, db, *name, password, *role, teams.names...)
 		if errors.Is(err, errs.ErrConflict) {
 			return fmt.Errorf("a user %q already exists. Give them a new password with `campaign user passwd --name %s`, "+
 				"or remove them with `campaign user remove --name %s` and add them again", *name, *name, *name)
@@ -77,7 +83,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return plainUserError(err)
 		}
-		fmt.Fprintf(stdout, "user %q added with role %s\n", u.Username, u.Role)
+		fmt.Fprintf(stdout, "user %q added with role %s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"))
 	case "list":
 		users, err := db.ListUsers(ctx)
 		if err != nil {
@@ -88,9 +94,13 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return nil
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE")
+		fmt.Fprintln(tw, "NAME\tROLE\tTEAMS")
 		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\n", u.Username, u.Role)
+			t := strings.Join(u.Teams, ",")
+			if t == "" {
+				t = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Username, u.Role, t)
 		}
 		return tw.Flush()
 	case "passwd":
@@ -98,6 +108,19 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return plainUserError(noUser(err, *name))
 		}
 		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
+	case "team":
+		if !teams.set {
+			fmt.Fprintf(stderr, "campaign user team: --team is required (--team \"\" for none)\n%s\n", userUsage)
+			return errUsage
+		}
+		if err := dashboard.SetUserTeams(ctx, db, *name, teams.names); err != nil {
+			return plainUserError(noUser(err, *name))
+		}
+		t := inTeams(teams.names, " in team", " in teams")
+		if t == "" {
+			t = " in no team"
+		}
+		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
 	case "remove":
 		err := dashboard.RemoveUser(ctx, db, *name)
 		if errors.Is(err, dashboard.ErrLastAdmin) {
@@ -143,4 +166,34 @@ func plainUserError(err error) error {
 		return errors.New(reason)
 	}
 	return err
+}
+
+// teamFlag collects --team values: repeated, comma-separated, or "" for none.
+type teamFlag struct {
+	names []string
+	set   bool
+}
+
+func (f *teamFlag) String() string { return strings.Join(f.names, ",") }
+
+func (f *teamFlag) Set(v string) error {
+	f.set = true
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(f.names, t) {
+			f.names = append(f.names, t)
+		}
+	}
+	return nil
+}
+
+// inTeams says " in team a" or " in teams a, b"; "" for none.
+func inTeams(teams []string, one, many string) string {
+	switch len(teams) {
+	case 0:
+		return ""
+	case 1:
+		return one + " " + teams[0]
+	}
+	sorted := slices.Sorted(slices.Values(teams))
+	return many + " " + strings.Join(sorted, ", ")
 }

@@ -83,8 +83,8 @@ func TestCountsInCommandOutput(t *testing.T) {
 	os.WriteFile(one, []byte("id: one\nstart: a\nstates:\n  a:\n    say: hi\n    final: true\n"), 0o600)
 	script := filepath.Join(dir, "one.rehearsal")
 	os.WriteFile(script, []byte("/wait 1h\n"), 0o600)
-	if code, _, errOut := runCLI(t, "validate", one); code != 0 || !strings.Contains(errOut, "1 state,") {
-		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, errOut)
+	if code, out, _ := runCLI(t, "validate", one); code != 0 || !strings.Contains(out, "1 state,") {
+		t.Errorf("validate: exit %d, %q, want it to count 1 state", code, out)
 	}
 	if code, out, errOut := runCLI(t, "simulate", one, "--script", script); code != 0 || !strings.Contains(out, "(1 line)") {
 		t.Errorf("simulate: exit %d, %q %q, want it to count 1 line", code, out, errOut)
@@ -120,5 +120,45 @@ func TestUserPasswordMissing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "echo") {
 			t.Errorf("user %s without a password: %v, want how to pipe one in", sub, err)
 		}
+	}
+}
+
+// TestUserTeams: `--team` puts a user in hand-off teams (repeatable or comma-separated), list
+// shows them, and `user team` changes them.
+func TestUserTeams(t *testing.T) {
+	data := t.TempDir()
+	if _, err := user(t, data, "first-password\n", "add", "--name", "ann", "--team", "appointments", "--team", "billing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user(t, data, "second-password\n", "add", "--name", "bob", "--team", "billing,appointments"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user(t, data, "third-password\n", "add", "--name", "cid"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := user(t, data, "", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TEAMS", "appointments,billing", "cid   moderator  -"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list does not show %q:\n%s", want, out)
+		}
+	}
+	if _, err := user(t, data, "x-password-long\n", "add", "--name", "dan", "--team", "Billing Desk"); err == nil || !strings.Contains(err.Error(), `team "Billing Desk" must be lower-case`) {
+		t.Errorf("a bad team name: %v", err)
+	}
+	if out, err := user(t, data, "", "team", "--name", "ann", "--team", "billing"); err != nil || !strings.Contains(out, `"ann" is now in team billing`) {
+		t.Errorf("team: %q, %v", out, err)
+	}
+	if out, err := user(t, data, "", "team", "--name", "bob", "--team", ""); err != nil || !strings.Contains(out, `"bob" is now in no team`) {
+		t.Errorf("team none: %q, %v", out, err)
+	}
+	if _, err := user(t, data, "", "team", "--name", "nobody", "--team", "x"); err == nil || !strings.Contains(err.Error(), `no user "nobody"`) {
+		t.Errorf("team of nobody: %v", err)
+	}
+	out, _ = user(t, data, "", "list")
+	if !strings.Contains(out, "ann   moderator  billing\n") || !strings.Contains(out, "bob   moderator  -\n") {
+		t.Errorf("list after team changes:\n%s", out)
 	}
 }

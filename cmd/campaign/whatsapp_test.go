@@ -262,6 +262,11 @@ func TestWhatsAppHandOffToChef(t *testing.T) {
 	if !strings.Contains(page, conv) {
 		t.Fatalf("campaign page has no notification linking to the conversation:\n%s", page)
 	}
+	// The chefs' queue holds Ann, since the photo handed her off.
+	_, page = chef.do(http.MethodGet, "/dashboard/conversations", "", nil)
+	if !strings.Contains(page, `data-team="chefs"`) || !strings.Contains(page, conv) || !strings.Contains(page, "Ann") {
+		t.Fatalf("the chefs' queue does not list Ann:\n%s", page)
+	}
 	_, page = chef.do(http.MethodGet, conv, "", nil)
 	csrf := csrfOf(t, page)
 	if code, _ := chef.postForm(conv+"/reply", url.Values{"csrf": {csrf}, "text": {"Maak een shakshuka!"}}); code != http.StatusSeeOther {
@@ -277,6 +282,9 @@ func TestWhatsAppHandOffToChef(t *testing.T) {
 	sent = waitSent(t, clock, graph, 4)
 	if sent[3].Type() != "interactive" || !strings.Contains(sent[3].Text(), "Eet smakelijk") {
 		t.Errorf("after the hand-back: %s, want the goodbye with buttons", sent[3].Raw)
+	}
+	if _, page = chef.do(http.MethodGet, "/dashboard/conversations", "", nil); strings.Contains(page, conv) {
+		t.Errorf("Ann is still in the chefs' queue after the hand-back:\n%s", page)
 	}
 }
 

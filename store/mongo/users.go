@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -16,11 +17,23 @@ type userDoc struct {
 	Role         string `bson:"role"`
 	PasswordHash []byte `bson:"password_hash"`
 	CreatedAt    int64  `bson:"created_at"`
+	// Teams is missing in users stored before teams existed: none.
+	Teams []string `bson:"teams,omitempty"`
 }
 
 func (u userDoc) user() dashboard.User {
 	return dashboard.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
-		CreatedAt: fromNS(u.CreatedAt)}
+		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams)}
+}
+
+// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+func normTeams(teams []string) []string {
+	if len(teams) == 0 {
+		return nil
+	}
+	out := slices.Clone(teams)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // sessionDoc is a login session, keyed by the hash of its token.
@@ -36,10 +49,11 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 	if u.PasswordHash == nil {
 		u.PasswordHash = []byte{}
 	}
+	u.Teams = normTeams(u.Teams)
 	id, err := db.next(ctx, 1)
 	if err == nil {
 		_, err = db.c(colUsers).InsertOne(ctx, userDoc{ID: id, Username: u.Username, Role: u.Role,
-			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt)})
+			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams})
 	}
 	if err != nil {
 		return dashboard.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
@@ -135,6 +149,20 @@ func (db *DB) DeleteUser(ctx context.Context, username string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("mongo: delete user %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetTeams replaces a user's hand-off teams; errs.ErrNotFound for an unknown username.
+func (db *DB) SetTeams(ctx context.Context, username string, teams []string) error {
+	teams = normTeams(teams)
+	if teams == nil {
+		teams = []string{}
+	}
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("teams", teams))).Decode(&u)
+	if err != nil {
+		return fmt.Errorf("mongo: set teams of %q: %w", username, convert(err))
 	}
 	return nil
 }

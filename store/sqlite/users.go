@@ -2,8 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chatcampaigns/campaign/dashboard"
@@ -16,11 +17,12 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 	if hash == nil {
 		hash = []byte{}
 	}
+	u.Teams = normTeams(u.Teams)
 	err := db.write(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)
+			INSERT INTO users (username, role, password_hash, created_at, teams) VALUES (?, ?, ?, ?, ?)
 			RETURNING id`,
-			u.Username, u.Role, hash, unixNano(u.CreatedAt)).Scan(&u.ID)
+			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams)).Scan(&u.ID)
 	})
 	if err != nil {
 		return dashboard.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
@@ -28,22 +30,48 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 	return u, nil
 }
 
-func scanUser(row *sql.Row) (dashboard.User, error) {
+// userCols are the columns scanUser reads, in its order.
+const userCols = `id, username, role, password_hash, created_at, teams`
+
+func scanUser(row interface{ Scan(...any) error }) (dashboard.User, error) {
 	var (
 		u       dashboard.User
 		created int64
+		teams   string
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams); err != nil {
 		return dashboard.User{}, err
 	}
 	u.CreatedAt = fromUnixNano(created)
+	if err := json.Unmarshal([]byte(teams), &u.Teams); err != nil {
+		return dashboard.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
+	}
+	u.Teams = normTeams(u.Teams)
 	return u, nil
+}
+
+// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+func normTeams(teams []string) []string {
+	if len(teams) == 0 {
+		return nil
+	}
+	out := slices.Clone(teams)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func teamsJSON(teams []string) string {
+	if teams == nil {
+		return "[]"
+	}
+	b, _ := json.Marshal(teams) // a list of strings always marshals
+	return string(b)
 }
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
 func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx,
-		`SELECT id, username, role, password_hash, created_at FROM users WHERE username = ?`, username))
+		`SELECT `+userCols+` FROM users WHERE username = ?`, username))
 	if err != nil {
 		return dashboard.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
 	}
@@ -78,7 +106,7 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 // errs.ErrNotFound.
 func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx, `
-		SELECT u.id, u.username, u.role, u.password_hash, u.created_at
+		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
 	if err != nil {
@@ -101,21 +129,17 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // ListUsers returns every user, by username.
 func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT id, username, role, password_hash, created_at FROM users ORDER BY username`)
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
 	}
 	defer rows.Close()
 	var out []dashboard.User
 	for rows.Next() {
-		var (
-			u       dashboard.User
-			created int64
-		)
-		if err := rows.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created); err != nil {
+		u, err := scanUser(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
 		}
-		u.CreatedAt = fromUnixNano(created)
 		out = append(out, u)
 	}
 	if err := rows.Err(); err != nil {
@@ -151,6 +175,19 @@ func (db *DB) DeleteUser(ctx context.Context, username string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete user %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetTeams replaces a user's hand-off teams; errs.ErrNotFound for an unknown username.
+func (db *DB) SetTeams(ctx context.Context, username string, teams []string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		return tx.QueryRowContext(ctx, `UPDATE users SET teams = ? WHERE username = ? RETURNING id`,
+			teamsJSON(normTeams(teams)), username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set teams of %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Outbox", outboxTests},
 		{"Judge", judgeTests},
 		{"Users", userTests},
+		{"UserTeams", teamUserTests},
 		{"Runtime", runtimeTests},
 		{"Claims", claimTests},
 		{"Batch", batchTests},

@@ -131,3 +131,37 @@ var userTests = []test{
 		mustCreateUser(t, s, "bob", dashboard.RoleModerator)
 	}},
 }
+
+var teamUserTests = []test{
+	{"UserTeamsRoundTrip", func(t *testing.T, s Store) {
+		u, err := s.CreateUser(t.Context(), dashboard.User{Username: "ann", Role: dashboard.RoleModerator,
+			PasswordHash: []byte("h"), CreatedAt: t0, Teams: []string{"appointments", "billing"}})
+		noErr(t, "CreateUser", err)
+		equal(t, "teams returned", u.Teams, []string{"appointments", "billing"})
+		got, err := s.UserByName(t.Context(), "ann")
+		noErr(t, "UserByName", err)
+		equal(t, "UserByName", got, u)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", u.ID, at(time.Hour)))
+		got, err = s.SessionUser(t.Context(), "hash-a", t0)
+		noErr(t, "SessionUser", err)
+		equal(t, "SessionUser teams", got.Teams, []string{"appointments", "billing"})
+		bob := mustCreateUser(t, s, "bob", dashboard.RoleAdmin)
+		equal(t, "teams of a user in none", bob.Teams, []string(nil))
+		list, err := s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers", list, []dashboard.User{u, bob})
+	}},
+	{"SetTeamsReplaces", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "ann", dashboard.RoleModerator)
+		noErr(t, "SetTeams", s.SetTeams(t.Context(), "ann", []string{"billing"}))
+		got, err := s.UserByName(t.Context(), "ann")
+		noErr(t, "UserByName", err)
+		u.Teams = []string{"billing"}
+		equal(t, "after SetTeams", got, u)
+		noErr(t, "SetTeams none", s.SetTeams(t.Context(), "ann", nil))
+		got, err = s.UserByName(t.Context(), "ann")
+		noErr(t, "UserByName", err)
+		equal(t, "after SetTeams(nil)", got.Teams, []string(nil))
+		wantErr(t, "SetTeams of nobody", s.SetTeams(t.Context(), "nobody", []string{"x"}), errs.ErrNotFound)
+	}},
+}
