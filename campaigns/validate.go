@@ -68,7 +68,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func (p *parser) knownVars() []string {
 	def := p.def
 	known := []string{"name", "persona"}
-	if p.codes {
+	if p.codes || p.codePool {
 		known = append(known, "code")
 	}
 	if len(def.Pools) == 1 {
@@ -80,6 +80,12 @@ func (p *parser) knownVars() []string {
 	if def.Teams != nil {
 		known = append(known, "team")
 	}
+	if p.located {
+		known = append(known, "lat", "lng")
+	}
+	if p.areas {
+		known = append(known, "distance")
+	}
 	return append(known, sortedKeys(p.saved)...)
 }
 
@@ -90,7 +96,7 @@ func (p *parser) checkVars() {
 		switch {
 		case contains(known, u.name):
 		case u.name == "code":
-			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true")
+			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true or takes from a pool of codes")
 		case u.name == "places_left" && len(def.Pools) == 0:
 			p.errf(u.node, "{{places_left}} needs a pool (add pools: at the top level)")
 		case u.name == "places_left":
