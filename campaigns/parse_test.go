@@ -15,8 +15,8 @@ func TestExamplesValidate(t *testing.T) {
 	if len(probs) > 0 {
 		t.Fatalf("examples have problems:\n%s", probs.Error())
 	}
-	if len(defs) != 5 {
-		t.Fatalf("loaded %d examples, want 5", len(defs))
+	if len(defs) != 6 {
+		t.Fatalf("loaded %d examples, want 6", len(defs))
 	}
 }
 
