@@ -57,7 +57,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 		return fmt.Errorf("dashboard: consent of %s: %w", pid, err)
 	}
 	// Closed says, when they opted out or finished, why verdicts and replies will be refused.
-	closed := ""
+	closed, location := "", ""
 	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
 	case errors.Is(err, errs.ErrNotFound):
 	case err != nil:
@@ -66,13 +66,16 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 		if r := refused(engine.Closed(p)); r != "" {
 			closed = strings.ToUpper(r[:1]) + r[1:]
 		}
+		if p.Vars["lat"] != "" && p.Vars["lng"] != "" {
+			location = p.Vars["lat"] + "," + p.Vars["lng"]
+		}
 	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
-		"Closed": closed,
+		"Closed": closed, "Location": location,
 	})
 }
 

@@ -55,6 +55,9 @@ type Config struct {
 	Broadcaster Broadcaster
 	// Rounds, with Campaigns, adds the admins' buttons that start and close a race's rounds.
 	Rounds Rounds
+	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
+	// left in a pool of codes).
+	Pools Pools
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -80,6 +83,7 @@ type Dashboard struct {
 	scoring       Scoring
 	broadcaster   Broadcaster
 	rounds        Rounds
+	pools         Pools
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -101,7 +105,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, deliveries: cfg.Deliveries,
-		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, pools: cfg.Pools,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}

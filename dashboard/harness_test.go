@@ -76,6 +76,7 @@ func newHarness(t *testing.T) *harness {
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
+		Pools:         storePools{db},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

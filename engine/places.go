@@ -220,3 +220,12 @@ func (e *Engine) CodesLeft(ctx context.Context, campaign, pool string) (left, to
 	}
 	return left, total, nil
 }
+
+// PlacesTaken returns how many places of a pool with a capacity are taken, for the dashboard.
+func (e *Engine) PlacesTaken(ctx context.Context, campaign, pool string) (int, error) {
+	n, err := e.store.PoolTaken(ctx, campaign, pool)
+	if err != nil {
+		return 0, fmt.Errorf("engine: places taken in %s/%s: %w", campaign, pool, err)
+	}
+	return n, nil
+}

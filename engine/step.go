@@ -582,6 +582,9 @@ func (r *run) do(t *campaigns.Transition) error {
 			State: p.State, Kind: in.Media.Kind, MediaKey: in.Media.Key, ThumbKey: in.Media.ThumbKey,
 			MIME: in.Media.MIME, Caption: in.Text, CreatedAt: r.now,
 		}
+		if p.Vars["lat"] != "" && p.Vars["lng"] != "" {
+			entry.Location = p.Vars["lat"] + "," + p.Vars["lng"]
+		}
 		r.step.Entries = append(r.step.Entries, entry)
 		p.Vars["entry"] = entry.ID
 		if t.Count > 1 {

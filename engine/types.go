@@ -169,12 +169,15 @@ type Entry struct {
 	Campaign      string
 	ParticipantID string
 	// State is the state the participant was in when the entry was collected.
-	State     string
-	Kind      string
-	MediaKey  string
-	ThumbKey  string
-	MIME      string
-	Caption   string
+	State    string
+	Kind     string
+	MediaKey string
+	ThumbKey string
+	MIME     string
+	Caption  string
+	// Location is the participant's last shared location when the entry was collected, as
+	// LAT,LNG (decimal degrees); empty when they shared none.
+	Location  string
 	CreatedAt time.Time
 }
 

@@ -479,10 +479,10 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	for _, e := range s.Entries {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO entries (id, campaign, participant_id, state, kind, media_key, thumb_key,
-				mime, caption, created_at, status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+				mime, caption, location, created_at, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
 			e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
-			e.Caption, unixNano(e.CreatedAt))
+			e.Caption, e.Location, unixNano(e.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("insert entry %s: %w", e.ID, err)
 		}

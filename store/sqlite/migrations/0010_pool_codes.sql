@@ -11,4 +11,7 @@ CREATE TABLE pool_codes (
 	claimed_at     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (campaign, pool, code)
 );
+-- Where the participant last shared their location when an entry was collected (LAT,LNG), so
+-- a moderator sees the place of a photo on a map.
+ALTER TABLE entries ADD COLUMN location TEXT NOT NULL DEFAULT '';
 CREATE INDEX pool_codes_left ON pool_codes (campaign, pool, seq) WHERE participant_id IS NULL;
