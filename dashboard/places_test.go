@@ -71,7 +71,7 @@ func TestMapLinks(t *testing.T) {
 	h.MustUser("mod", dashboard.RoleModerator)
 	h.MustLogin("mod")
 	const dam = "https://www.openstreetmap.org/?mlat=52.3731&mlon=4.8922#map=17/52.3731/4.8922"
-	doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/" + walkerPID))
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/"+walkerPID))
 	if href, _ := doc.Find("p.location a.map").Attr("href"); href != dam {
 		t.Errorf("last shared location links to %q, want %q", href, dam)
 	}
