@@ -1027,10 +1027,9 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	if f, ok := fs["outside"]; ok {
 		t.Outside = p.text(f.val, "outside")
 		t.outsideKey = f.key
-		if t.Area == nil && len(triggers) == 1 && (t.Kind != OnLocation || f.val.Kind != yaml.MappingNode) {
-			if _, isMap := fs["location"]; !isMap || fs["location"].val.Kind != yaml.MappingNode {
-				p.errf(f.key, "outside: only a location with a centre and radius has an outside")
-			}
+		// A centre written with a mistake was reported already; only a missing one is news.
+		if loc, ok := fs["location"]; len(triggers) == 1 && (!ok || loc.val.Kind != yaml.MappingNode) {
+			p.errf(f.key, "outside: only a location with a centre and radius has an outside")
 		}
 	}
 	if f, ok := fs["after"]; ok {

@@ -34,6 +34,16 @@ func (a Area) Distance(lat, lng float64) float64 {
 	return 2 * earthRadius * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 
+// String says where the area is, as a diagram or the dashboard shows it: "within 200 m of
+// 52.3731,4.8922".
+func (a Area) String() string {
+	r := strconv.FormatFloat(a.Radius, 'f', -1, 64) + " m"
+	if a.Radius >= 1000 {
+		r = strconv.FormatFloat(a.Radius/1000, 'f', -1, 64) + " km"
+	}
+	return "within " + r + " of " + strconv.FormatFloat(a.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(a.Lng, 'f', -1, 64)
+}
+
 // Contains reports whether (lat, lng) is within the radius of the centre.
 func (a Area) Contains(lat, lng float64) bool { return a.Distance(lat, lng) <= a.Radius }
 

@@ -169,3 +169,22 @@ func TestCodesFile(t *testing.T) {
 		}
 	})
 }
+
+// TestPlacesShadowing: two places in one state are two answers; a place after location: true
+// never fires.
+func TestPlacesShadowing(t *testing.T) {
+	two := r(hunt, "        goto: b\n", "        goto: b\n      - location: {lat: 52.3752, lng: 4.8840, radius: 100m}\n        goto: b\n", 1)
+	if _, probs := campaigns.Parse("demo.yaml", []byte(two)); len(probs) > 0 {
+		t.Errorf("two places in a state: %v", probs)
+	}
+	same := r(hunt, "        goto: b\n", "        goto: b\n      - location: {lat: 52.3731, lng: 4.8922, radius: 0.2km}\n        goto: b\n", 1)
+	_, probs := campaigns.Parse("demo.yaml", []byte(same))
+	if want := `demo.yaml:14:9: warning: never fires: transition 1 of state "a" already answers a location within 200 m of 52.3731,4.8922`; probs.Error() != want {
+		t.Errorf("the same place twice: got %v, want %s", probs, want)
+	}
+	after := r(hunt, "      - location: {", "      - location: true\n        goto: b\n      - location: {", 1)
+	_, probs = campaigns.Parse("demo.yaml", []byte(after))
+	if want := `demo.yaml:11:9: warning: never fires: transition 1 of state "a" already answers any location`; probs.Error() != want {
+		t.Errorf("a place after any location: got %v, want %s", probs, want)
+	}
+}

@@ -149,7 +149,13 @@ func triggerKey(t *Transition) []string {
 			return []string{"round " + t.RoundEvent}
 		}
 		return []string{fmt.Sprintf("round %s %s", t.Round, t.RoundEvent)}
-	case OnLocation, OnHandback, OnOptOut:
+	case OnLocation:
+		if t.Area != nil {
+			// Each place of a scavenger hunt is its own answer.
+			return []string{"a location " + t.Area.String()}
+		}
+		return []string{"any location"}
+	case OnHandback, OnOptOut:
 		return []string{string(t.Kind)}
 	}
 	return nil
@@ -184,7 +190,7 @@ func (p *parser) checkShadowed() {
 	for _, name := range p.def.Order {
 		st := p.def.States[name]
 		seen := map[string]int{}
-		anyText, anyChoice := 0, 0
+		anyText, anyChoice, anyLocation := 0, 0, 0
 		for i, t := range st.On {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
@@ -198,6 +204,11 @@ func (p *parser) checkShadowed() {
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any text", anyText, name)
 			case t.Kind == OnChoice && len(t.Choices) > 0 && anyChoice > 0:
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any choice", anyChoice, name)
+			case t.Kind == OnLocation && t.Area != nil && anyLocation > 0:
+				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any location", anyLocation, name)
+			}
+			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
+				anyLocation = i + 1
 			}
 			if t.Kind == OnText && t.AnyText && anyText == 0 {
 				anyText = i + 1

@@ -209,6 +209,11 @@ func triggerLabel(t *campaigns.Transition) string {
 		return "after " + campaigns.FormatDuration(t.After)
 	case campaigns.OnVerdict:
 		return "verdict " + t.Verdict
+	case campaigns.OnLocation:
+		if t.Area != nil {
+			return "location " + t.Area.String()
+		}
+		return "any location"
 	case campaigns.OnRound:
 		if t.Round != "" {
 			return "round " + t.Round + " " + t.RoundEvent
