@@ -47,6 +47,19 @@ func (a Area) String() string {
 // Contains reports whether (lat, lng) is within the radius of the centre.
 func (a Area) Contains(lat, lng float64) bool { return a.Distance(lat, lng) <= a.Radius }
 
+// AsksLocation reports whether some transition of the campaign answers a shared location, so
+// a chat page offers a way to share one.
+func (d *Definition) AsksLocation() bool {
+	for _, st := range d.States {
+		for _, t := range st.On {
+			if t.Kind == OnLocation {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // MatchLocation reports whether a shared location fires t.
 func (t *Transition) MatchLocation(lat, lng float64) bool {
 	return t.Kind == OnLocation && (t.Area == nil || t.Area.Contains(lat, lng))
