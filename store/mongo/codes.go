@@ -48,36 +48,39 @@ type claimRef struct {
 
 func codeKey(code string) string { return strings.ToLower(strings.TrimSpace(code)) }
 
-// AddCodes adds codes to a pool after the ones it has; codes it has are left as they are.
+// AddCodes adds codes to a pool after the ones it has; codes it has are left as they are. The
+// codes the pool has are read first, so loading an unchanged file at a start writes nothing.
 func (db *DB) AddCodes(ctx context.Context, campaign, pool string, codes []string) (int, error) {
-	var last poolCodeDoc
-	var seq int64
-	err := db.c(colPoolCodes).FindOne(ctx, d("campaign", campaign, "pool", pool),
-		options.FindOne().SetSort(d("seq", -1))).Decode(&last)
-	switch {
-	case err == nil:
-		seq = last.Seq
-	case !errIsNotFound(err):
-		return 0, fmt.Errorf("mongo: add codes to %s/%s: %w", campaign, pool, convert(err))
+	filter := d("campaign", campaign, "pool", pool)
+	var have []poolCodeDoc
+	err := find(ctx, db.c(colPoolCodes), filter, options.Find().SetProjection(d("key", 1, "seq", 1)), &have)
+	if err != nil {
+		return 0, fmt.Errorf("mongo: add codes to %s/%s: %w", campaign, pool, err)
 	}
-	added := 0
+	known := make(map[string]bool, len(have))
+	var seq int64
+	for _, c := range have {
+		known[c.Key] = true
+		seq = max(seq, c.Seq)
+	}
+	var docs []any
 	for _, code := range codes {
 		code = strings.TrimSpace(code)
-		if code == "" {
+		if code == "" || known[codeKey(code)] {
 			continue
 		}
-		_, err := db.c(colPoolCodes).InsertOne(ctx, poolCodeDoc{Campaign: campaign, Pool: pool,
-			Key: codeKey(code), Code: code, Seq: seq + 1})
-		if mongo.IsDuplicateKeyError(err) {
-			continue
-		}
-		if err != nil {
-			return added, fmt.Errorf("mongo: add codes to %s/%s: %w", campaign, pool, convert(err))
-		}
+		known[codeKey(code)] = true
 		seq++
-		added++
+		docs = append(docs, poolCodeDoc{Campaign: campaign, Pool: pool, Key: codeKey(code), Code: code, Seq: seq})
 	}
-	return added, nil
+	// Another process loading the same file at the same time inserts the same codes: the
+	// unique index keeps one of each, and insertAll takes the duplicates as done.
+	for i := 0; i < len(docs); i += 1000 {
+		if err := insertAll(ctx, db.c(colPoolCodes), docs[i:min(i+1000, len(docs))]); err != nil {
+			return 0, fmt.Errorf("mongo: add codes to %s/%s: %w", campaign, pool, convert(err))
+		}
+	}
+	return len(docs), nil
 }
 
 // NextCode returns the first code of the pool, in the order added, that nobody was handed.
