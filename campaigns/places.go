@@ -1,8 +1,6 @@
 package campaigns
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -164,6 +162,39 @@ func (p *parser) poolCodes(pool *Pool, g field) {
 	}
 }
 
+// ParseCodes reads a file of codes: one code a line; blank lines and lines starting with # are
+// skipped, and the spaces around a code. A code listed twice (case does not count) is a
+// problem at its line, named after file.
+func ParseCodes(file string, src []byte) ([]string, Problems) {
+	codes := []string{}
+	var probs Problems
+	first := map[string]int{}
+	no := 0
+	for line := range strings.Lines(string(src)) {
+		no++
+		code := strings.TrimSpace(line)
+		if code == "" || strings.HasPrefix(code, "#") {
+			continue
+		}
+		k := strings.ToLower(code)
+		if at, ok := first[k]; ok {
+			probs = append(probs, Problem{File: file, Line: no, Col: 1,
+				Msg: fmt.Sprintf("code %q is listed twice (first on line %d)", code, at)})
+			continue
+		}
+		first[k] = no
+		codes = append(codes, code)
+	}
+	return codes, probs
+}
+
+// SetCodes gives a pool of codes whose file did not come with its definition (a launch sends
+// the file beside it) its codes.
+func (p *Pool) SetCodes(codes []string) {
+	p.Codes = codes
+	p.Capacity = len(codes)
+}
+
 // MaxCodesFileSize bounds a file of codes: a million codes of a dozen characters.
 const MaxCodesFileSize = 16 << 20
 
@@ -186,28 +217,9 @@ func (p *parser) readCodes(pool *Pool) {
 		p.errf(pool.node, "pool %q: codes file %q cannot be read: %v", pool.Name, pool.CodesFile, err)
 		return
 	}
-	pool.Codes = []string{}
-	first := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for no := 1; sc.Scan(); no++ {
-		code := strings.TrimSpace(sc.Text())
-		if code == "" || strings.HasPrefix(code, "#") {
-			continue
-		}
-		k := strings.ToLower(code)
-		if line, ok := first[k]; ok {
-			p.probs = append(p.probs, Problem{File: path, Line: no, Col: 1,
-				Msg: fmt.Sprintf("code %q is listed twice (first on line %d)", code, line)})
-			continue
-		}
-		first[k] = no
-		pool.Codes = append(pool.Codes, code)
-	}
-	if err := sc.Err(); err != nil {
-		p.errf(pool.node, "pool %q: codes file %q cannot be read: %v", pool.Name, pool.CodesFile, err)
-		return
-	}
+	codes, probs := ParseCodes(path, src)
+	p.probs = append(p.probs, probs...)
+	pool.Codes = codes
 	if len(pool.Codes) == 0 {
 		p.errf(pool.node, "pool %q has no codes: %s lists none", pool.Name, pool.CodesFile)
 	}
