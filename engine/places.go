@@ -169,7 +169,7 @@ func (e *Engine) loadCodes(ctx context.Context, def *campaigns.Definition) error
 				return fmt.Errorf("codes of pool %s: %w", name, err)
 			}
 			if total == 0 {
-				return fmt.Errorf("%w: pool %q takes its codes from %s, which does not come with a definition sent to the server: write the codes in the definition (codes: [A1, B2]), or serve it from its file once (campaign serve --campaigns) so they are stored", errs.ErrInvalid, name, pool.CodesFile)
+				return fmt.Errorf("%w: pool %q takes its codes from %s, which did not come with the definition and none are stored: send the file with it (campaign launch does), write the codes in the definition (codes: [A1, B2]), or serve it from its file (campaign serve --campaigns)", errs.ErrInvalid, name, pool.CodesFile)
 			}
 			continue
 		}
