@@ -3,6 +3,8 @@ package webchat
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -44,6 +46,27 @@ func (c *Channel) handleLocation(ctx *fiber.Ctx) error {
 	if err := c.receive(ctx, in, ""); err != nil || ctx.Response().StatusCode() != fiber.StatusAccepted {
 		return err
 	}
-	c.relay(s.party, id, fmt.Sprintf("📍 %.5f, %.5f", lat, lng), "")
+	c.relay(s.party, id, pin(lat, lng), "")
 	return nil
+}
+
+// pin is a shared location as the page shows it (chat.js writes the same).
+func pin(lat, lng float64) string { return fmt.Sprintf("📍 %.5f, %.5f", lat, lng) }
+
+// transcriptLocation is the transcript line the engine writes for a shared location.
+var transcriptLocation = regexp.MustCompile(`^\[location (-?[0-9.]+),(-?[0-9.]+)\](.*)$`)
+
+// shownText is a transcript line's text as the page shows it: a shared location as the pin
+// the participant saw when they shared it, not the engine's "[location …]".
+func shownText(l engine.Line) string {
+	m := transcriptLocation.FindStringSubmatch(l.Text)
+	if l.Direction != engine.In || m == nil {
+		return l.Text
+	}
+	lat, err1 := strconv.ParseFloat(m[1], 64)
+	lng, err2 := strconv.ParseFloat(m[2], 64)
+	if err1 != nil || err2 != nil {
+		return l.Text
+	}
+	return pin(lat, lng) + m[3]
 }

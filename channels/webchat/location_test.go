@@ -50,3 +50,18 @@ func TestLocation(t *testing.T) {
 		})
 	}
 }
+
+// TestLocationInHistory: a page shown again shows a shared location as the pin it was.
+func TestLocationInHistory(t *testing.T) {
+	h := MustHarness(t)
+	base := h.MustServe(t)
+	b := h.MustBrowser(t)
+	h.eng.SetTranscript(pid(b), []engine.Line{
+		{ID: 1, Direction: engine.Out, Text: "Share your location."},
+		{ID: 2, Direction: engine.In, Text: "[location 52.373100,4.892200]"},
+	})
+	hist := MustStream(t, base, b).UntilReady(t)
+	if len(hist) != 2 || hist[1].Text != "📍 52.37310, 4.89220" {
+		t.Fatalf("history %+v, want the location as a pin", hist)
+	}
+}
