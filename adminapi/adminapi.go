@@ -8,6 +8,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -77,7 +79,23 @@ func (a *API) launch(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusBadRequest).JSON(problem{Error: "status must be live or draft"})
 	}
 	src := append([]byte(nil), c.Body()...)
+	var codes map[string][]byte
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		var msg string
+		if src, codes, msg = launchForm(c); msg != "" {
+			return c.Status(fiber.StatusBadRequest).JSON(problem{Error: msg})
+		}
+	}
 	def, probs := campaigns.Parse(name, src)
+	if def != nil {
+		var msg string
+		if probs, msg = fillCodes(def, codes, probs); msg != "" {
+			return c.Status(fiber.StatusBadRequest).JSON(problem{Error: msg})
+		}
+		if probs.HasErrors() {
+			def = nil
+		}
+	}
 	lines := make([]string, len(probs))
 	for i, p := range probs {
 		lines[i] = p.String()
@@ -89,6 +107,70 @@ func (a *API) launch(c *fiber.Ctx) error {
 		return answerErr(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": def.ID, "version": def.Version, "status": status, "warnings": lines})
+}
+
+// launchForm reads a launch sent as a multipart form, which `campaign launch` sends when the
+// definition's pools read their codes from files: the part "definition" is the definition,
+// and "codes/POOL" the codes file of pool POOL. msg says what is wrong with the form.
+func launchForm(c *fiber.Ctx) (src []byte, codes map[string][]byte, msg string) {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil, nil, "the launch form could not be read: send the definition as the body, or as the part \"definition\" of a multipart form"
+	}
+	read := func(fh *multipart.FileHeader) ([]byte, error) {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, campaigns.MaxCodesFileSize+1))
+	}
+	codes = map[string][]byte{}
+	for field, fhs := range form.File {
+		if len(fhs) != 1 {
+			return nil, nil, fmt.Sprintf("the launch form has %d parts %q; send one", len(fhs), field)
+		}
+		b, err := read(fhs[0])
+		if err != nil {
+			return nil, nil, fmt.Sprintf("the launch form's part %q could not be read", field)
+		}
+		switch pool, ok := strings.CutPrefix(field, "codes/"); {
+		case field == "definition":
+			src = b
+		case ok && len(b) > campaigns.MaxCodesFileSize:
+			return nil, nil, fmt.Sprintf("the codes of pool %q are more than %d bytes", pool, campaigns.MaxCodesFileSize)
+		case ok:
+			codes[strings.Clone(pool)] = b
+		default:
+			return nil, nil, fmt.Sprintf("the launch form has a part %q; it takes \"definition\" and \"codes/POOL\"", field)
+		}
+	}
+	if vs := form.Value["definition"]; src == nil && len(vs) == 1 {
+		src = []byte(vs[0])
+	}
+	if src == nil {
+		return nil, nil, "the launch form has no part \"definition\""
+	}
+	return src, codes, ""
+}
+
+// fillCodes gives the pools whose codes file came with the definition their codes, checked as
+// the file on disk would be. A pool whose file did not come keeps no codes: the engine then
+// uses those it stored before, or refuses the launch.
+func fillCodes(def *campaigns.Definition, codes map[string][]byte, probs campaigns.Problems) (campaigns.Problems, string) {
+	for name, src := range codes {
+		pool := def.Pools[name]
+		if pool == nil || pool.CodesFile == "" || pool.Codes != nil {
+			return probs, fmt.Sprintf("the definition has no pool of codes %q that reads its codes from a file", name)
+		}
+		list, ps := campaigns.ParseCodes(pool.CodesFile, src)
+		probs = append(probs, ps...)
+		if len(list) == 0 && len(ps) == 0 {
+			probs = append(probs, campaigns.Problem{File: pool.CodesFile, Line: 1, Col: 1, Msg: fmt.Sprintf("pool %q has no codes: %s lists none", name, pool.CodesFile)})
+		}
+		pool.SetCodes(list)
+	}
+	return probs, ""
 }
 
 func (a *API) status(c *fiber.Ctx) error {

@@ -157,11 +157,24 @@ func (p Persona) Delay(text string) time.Duration {
 	return d
 }
 
-// Pool is a limited number of places (a guest list, prizes).
+// Pool is a limited number of places (a guest list, prizes), or a list of codes handed out one
+// to each participant who takes from it (partner vouchers): then its capacity is the number of
+// codes.
 type Pool struct {
 	Name     string
 	Capacity int
+	// Codes are the pool's codes in the order they are handed out, read from the definition
+	// (codes: [A1, B2]) or from CodesFile (codes: FILE, relative to the definition file).
+	// Codes is nil for a CodesFile pool parsed from bytes without its file (a launch): the
+	// codes are then the ones stored when the file was loaded.
+	Codes     []string
+	CodesFile string
+
+	node *yaml.Node // where problems with the pool's codes are reported
 }
+
+// HasCodes reports whether the pool hands out codes rather than places.
+func (p *Pool) HasCodes() bool { return p != nil && (p.Codes != nil || p.CodesFile != "") }
 
 // Teams says participants are teams of MinSize to MaxSize members (a group chat each).
 type Teams struct {
@@ -287,7 +300,9 @@ type State struct {
 	// Handoff names the human team the conversation is handed to on entering this state; the
 	// bot stays silent until an agent hands it back (a KindHandback event).
 	Handoff string
-	On      []*Transition
+	// Fallback is said when a message matches none of On; empty means the campaign's.
+	Fallback Text
+	On       []*Transition
 
 	node        *yaml.Node // where problems with the state are reported
 	keyNode     *yaml.Node // the state's name
@@ -359,6 +374,10 @@ type Transition struct {
 	MaxBytes int64
 	// Choice triggers: the button or list row ids that fire it (empty: any choice).
 	Choices []string
+	// Location triggers: Area is where the shared location must be (nil: anywhere); Outside
+	// is said when it is farther away (empty: the engine's text), and the participant stays.
+	Area    *Area
+	Outside Text
 	// Timeout triggers: how long after entering the state.
 	After time.Duration
 	// Verdict triggers: which verdict.
@@ -396,6 +415,7 @@ type Transition struct {
 	ifNode      *yaml.Node
 	gotoNode    *yaml.Node
 	fullNode    *yaml.Node
+	outsideKey  *yaml.Node
 }
 
 // VarLanguage is the participant variable that holds their language, one of the campaign's

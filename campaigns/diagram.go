@@ -74,7 +74,11 @@ func transitionLabel(t *Transition) string {
 		}
 		parts = append(parts, r+" "+t.RoundEvent)
 	case OnLocation:
-		parts = append(parts, "location")
+		if t.Area != nil {
+			parts = append(parts, "location "+t.Area.String())
+		} else {
+			parts = append(parts, "location")
+		}
 	case OnHandback:
 		parts = append(parts, "handback")
 	case OnOptOut:

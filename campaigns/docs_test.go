@@ -121,9 +121,14 @@ func TestDocVariablesExist(t *testing.T) {
 	}
 	table, _, _ = strings.Cut(table, "\n## ")
 	listed := map[string]bool{"variable": true} // "Texts may use {{variable}}"
-	rowVar := regexp.MustCompile("(?m)^\\| `\\{\\{([a-z_]+)\\}\\}`")
-	for _, m := range rowVar.FindAllStringSubmatch(table, -1) {
-		listed[m[1]] = true
+	// A row's first cell may name several: `{{lat}}`, `{{lng}}`.
+	cellVar := regexp.MustCompile("`\\{\\{([a-z_]+)\\}\\}`")
+	for _, line := range strings.Split(table, "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 2 && cells[0] == "" {
+			for _, m := range cellVar.FindAllStringSubmatch(cells[1], -1) {
+				listed[m[1]] = true
+			}
+		}
 	}
 	if len(listed) < 6 {
 		t.Fatalf("found %d variables in the table; the extraction is broken", len(listed))

@@ -15,9 +15,9 @@ import (
 // in step.
 var (
 	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
-	stateKeys      = []string{"say", "final", "finished", "handoff", "on"}
+	stateKeys      = []string{"say", "final", "finished", "handoff", "fallback", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout", "entered"}
-	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
+	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "outside", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
 	messageKeys    = []string{"text", "buttons", "media", "template"}
 	consentKeys    = []string{"text", "yes", "no", "yes_button", "no_button", "hint", "declined"}
 	saveKinds      = []string{"text", "number", "email", "phone", "date", "age"}
@@ -450,11 +450,19 @@ func (p *parser) pools(f field) {
 	p.def.Pools = map[string]*Pool{}
 	p.named(f.val, "pools", func(k, v *yaml.Node) {
 		pool := &Pool{Name: k.Value}
-		fs := p.mapping(v, fmt.Sprintf("pool %q", k.Value), "capacity")
-		if g, ok := fs["capacity"]; ok {
-			pool.Capacity = p.integer(g, "capacity", 1)
-		} else if fs != nil {
-			p.errf(v, "pool %q needs a capacity: how many places it has", k.Value)
+		fs := p.mapping(v, fmt.Sprintf("pool %q", k.Value), "capacity", "codes")
+		c, hasCapacity := fs["capacity"]
+		g, hasCodes := fs["codes"]
+		switch {
+		case hasCapacity && hasCodes:
+			p.errf(c.key, "pool %q has both capacity and codes; the capacity of a code pool is its number of codes", k.Value)
+		case hasCapacity:
+			pool.Capacity = p.integer(c, "capacity", 1)
+		case hasCodes:
+			p.poolCodes(pool, g)
+			pool.Capacity = len(pool.Codes)
+		case fs != nil:
+			p.errf(v, "pool %q needs a capacity: how many places it has (or codes: the codes it hands out)", k.Value)
 		}
 		p.def.Pools[k.Value] = pool
 		if p.keyOf == nil {
@@ -958,6 +966,12 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	if f, ok := fs["finished"]; ok {
 		st.Finished = p.text(f.val, "finished of "+what)
 	}
+	if f, ok := fs["fallback"]; ok {
+		st.Fallback = p.text(f.val, "fallback of "+what)
+		if st.Final {
+			p.warnf(f.key, "fallback: state %q is final; a finished participant hears the finished text, never a fallback", st.Name)
+		}
+	}
 	if f, ok := fs["handoff"]; ok {
 		st.Handoff = p.name(f, "handoff team")
 		st.handoffNode = f.val
@@ -1081,7 +1095,21 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	}
 	if f, ok := fs["location"]; ok {
 		t.Kind = OnLocation
-		p.yes(f, "location")
+		p.located = true
+		if f.val.Kind == yaml.MappingNode {
+			t.Area = p.area(f)
+			p.areas = true
+		} else {
+			p.yes(f, "location")
+		}
+	}
+	if f, ok := fs["outside"]; ok {
+		t.Outside = p.text(f.val, "outside")
+		t.outsideKey = f.key
+		// A centre written with a mistake was reported already; only a missing one is news.
+		if loc, ok := fs["location"]; len(triggers) == 1 && (!ok || loc.val.Kind != yaml.MappingNode) {
+			p.errf(f.key, "outside: only a location with a centre and radius has an outside")
+		}
 	}
 	if f, ok := fs["after"]; ok {
 		t.Kind = OnTimeout
@@ -1175,6 +1203,10 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 		if t.Kind != OnText && t.Kind != OnChoice && t.Kind != "" {
 			p.errf(f.key, "save: only a text, regex or choice transition has an answer to save")
 		}
+		if t.Kind == OnChoice && p.saved[t.Save.Var] {
+			// A tapped button's id is saved, and its title beside it as VAR_title.
+			p.saved[t.Save.Var+"_title"] = true
+		}
 	}
 	if f, ok := fs["collect"]; ok {
 		t.Collect = p.boolean(f, "collect")
@@ -1199,6 +1231,8 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 				p.errf(f.val, "take: pool %q is not declared (add pools: at the top level)", t.Take)
 			} else if p.def.Pools[t.Take] == nil {
 				p.errf(f.val, "take: pool %q is not declared under pools:%s", t.Take, didYouMean(t.Take, keys(p.def.Pools)))
+			} else if p.def.Pools[t.Take].HasCodes() {
+				p.codePool = true
 			}
 		}
 		if _, ok := fs["full"]; !ok {

@@ -93,7 +93,7 @@ func LoadFile(path string) (*Definition, Problems) {
 		}
 		return nil, Problems{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("file is %d bytes; a definition may be at most %d", size, MaxFileSize)}}
 	}
-	def, probs := Parse(path, src)
+	def, probs := parse(path, src, filepath.Dir(path))
 	if def != nil {
 		if abs, err := filepath.Abs(path); err == nil {
 			def.Path = abs
@@ -216,8 +216,16 @@ func nodePos(n *yaml.Node) (int, int) {
 
 // Parse compiles a definition from its source. It returns a nil Definition when there is any
 // error; warnings come with a usable Definition.
+//
+// A definition parsed from bytes comes without the files it names: a pool of codes from a file
+// keeps the file's name (Pool.CodesFile) and no codes. LoadFile reads them.
 func Parse(file string, src []byte) (*Definition, Problems) {
-	p := &parser{file: file}
+	return parse(file, src, "")
+}
+
+// parse is Parse reading the files the definition names from dir (none when dir is empty).
+func parse(file string, src []byte, dir string) (*Definition, Problems) {
+	p := &parser{file: file, dir: dir}
 	if len(src) > MaxFileSize {
 		p.errf(nil, "file is %d bytes; a definition may be at most %d", len(src), MaxFileSize)
 		return nil, p.probs
@@ -314,6 +322,7 @@ func yamlErrorLine(err error) (int, string) {
 // shows the marketer every mistake at once.
 type parser struct {
 	file  string
+	dir   string // where the files a definition names are read from; empty: not read
 	probs Problems
 	def   *Definition
 
@@ -324,6 +333,9 @@ type parser struct {
 	poolUsed  map[string]bool       // pools taken from
 	roundUsed map[string]bool       // rounds named by round triggers
 	codes     bool                  // some transition issues a code
+	codePool  bool                  // some transition takes from a pool of codes
+	located   bool                  // some transition answers a location
+	areas     bool                  // some location transition has a centre and radius
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
 	nums      numberUses            // add:, set: and if: (numbers.go)
 	// unsure is set when part of a state or its buttons could not be read (an error says

@@ -71,7 +71,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func (p *parser) knownVars() []string {
 	def := p.def
 	known := []string{"name", "persona"}
-	if p.codes {
+	if p.codes || p.codePool {
 		known = append(known, "code")
 	}
 	if len(def.Pools) == 1 {
@@ -89,6 +89,12 @@ func (p *parser) knownVars() []string {
 			known = append(known, "top")
 		}
 	}
+	if p.located {
+		known = append(known, "lat", "lng")
+	}
+	if p.areas {
+		known = append(known, "distance")
+	}
 	return append(known, sortedKeys(p.saved)...)
 }
 
@@ -99,7 +105,7 @@ func (p *parser) checkVars() {
 		switch {
 		case contains(known, u.name):
 		case u.name == "code":
-			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true")
+			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true or takes from a pool of codes")
 		case u.name == "places_left" && len(def.Pools) == 0:
 			p.errf(u.node, "{{places_left}} needs a pool (add pools: at the top level)")
 		case u.name == "places_left":
@@ -156,7 +162,13 @@ func triggerKey(t *Transition) []string {
 			return []string{"round " + t.RoundEvent}
 		}
 		return []string{fmt.Sprintf("round %s %s", t.Round, t.RoundEvent)}
-	case OnLocation, OnHandback, OnOptOut, OnEntered:
+	case OnLocation:
+		if t.Area != nil {
+			// Each place of a scavenger hunt is its own answer.
+			return []string{"a location " + t.Area.String()}
+		}
+		return []string{"any location"}
+	case OnHandback, OnOptOut, OnEntered:
 		return []string{string(t.Kind)}
 	}
 	return nil
@@ -191,7 +203,7 @@ func (p *parser) checkShadowed() {
 	for _, name := range p.def.Order {
 		st := p.def.States[name]
 		seen := map[string]int{}
-		anyText, anyChoice := 0, 0
+		anyText, anyChoice, anyLocation := 0, 0, 0
 		for i, t := range st.On {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
@@ -207,6 +219,11 @@ func (p *parser) checkShadowed() {
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any text", anyText, name)
 			case t.Kind == OnChoice && len(t.Choices) > 0 && anyChoice > 0:
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any choice", anyChoice, name)
+			case t.Kind == OnLocation && t.Area != nil && anyLocation > 0:
+				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any location", anyLocation, name)
+			}
+			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
+				anyLocation = i + 1
 			}
 			if t.Kind == OnText && t.AnyText && anyText == 0 && t.If == nil {
 				anyText = i + 1

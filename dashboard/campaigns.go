@@ -134,11 +134,15 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	pools, err := d.poolRows(c.UserContext(), def)
+	if err != nil {
+		return err
+	}
 	u := currentUser(c)
 	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
-		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent,
+		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent, "Pools": pools,
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
@@ -206,6 +210,11 @@ func triggerLabel(t *campaigns.Transition) string {
 		return "after " + campaigns.FormatDuration(t.After)
 	case campaigns.OnVerdict:
 		return "verdict " + t.Verdict
+	case campaigns.OnLocation:
+		if t.Area != nil {
+			return "location " + t.Area.String()
+		}
+		return "any location"
 	case campaigns.OnRound:
 		if t.Round != "" {
 			return "round " + t.Round + " " + t.RoundEvent

@@ -83,6 +83,11 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 			{ID: 9, ParticipantID: pid, Direction: engine.In, MediaKey: "bouncer/" + pid + "/c.jpg"},
 			{ID: 10, ParticipantID: pid, Direction: engine.Out, Text: "Nice moves."}}, nil
 	}
+	if pid == walkerPID {
+		return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "[location 52.373100,4.892200] Dam"},
+			{ParticipantID: pid, Direction: engine.Out, Text: "[location 1,2] is what you typed"},
+			{ParticipantID: pid, Direction: engine.In, Text: "[location 95,2] nowhere"}}, nil
+	}
 	if pid != "p1" && pid != optedOutPID {
 		return nil, nil
 	}
@@ -94,6 +99,8 @@ func (f *fakeConversations) Participant(_ context.Context, pid string) (engine.P
 	switch pid {
 	case "p1":
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: "judging", Vars: map[string]string{"handoff": "chefs", "handoff_at": "2026-03-01T19:15:00Z"}}, nil
+	case walkerPID:
+		return engine.Participant{ID: pid, Campaign: "bouncer", State: "door", Vars: map[string]string{"lat": "52.3731", "lng": "4.8922"}}, nil
 	case "bot", mediaPID:
 		return engine.Participant{ID: pid, Campaign: "bouncer", State: "door", Vars: map[string]string{}}, nil
 	case optedOutPID:

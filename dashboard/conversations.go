@@ -57,7 +57,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 		return fmt.Errorf("dashboard: consent of %s: %w", pid, err)
 	}
 	// Closed says, when they opted out or finished, why verdicts and replies will be refused.
-	closed := ""
+	closed, location := "", ""
 	// Handoff is the team that has the conversation, and since when: what the queue showed.
 	var handoff map[string]any
 	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
@@ -71,13 +71,16 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 			since := engine.HandedOffAt(p)
 			handoff = map[string]any{"Team": team, "Since": since, "Waited": waitedFor(d.now().Sub(since)), "Queue": d.queue != nil}
 		}
+		if p.Vars["lat"] != "" && p.Vars["lng"] != "" {
+			location = p.Vars["lat"] + "," + p.Vars["lng"]
+		}
 	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
-		"Closed": closed, "Handoff": handoff,
+		"Closed": closed, "Handoff": handoff, "Location": location,
 	})
 }
 

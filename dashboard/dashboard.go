@@ -62,6 +62,9 @@ type Config struct {
 	// adds to it the admins' button that names the top winners.
 	Ranking Ranking
 	Winners Winners
+	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
+	// left in a pool of codes).
+	Pools Pools
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -90,6 +93,7 @@ type Dashboard struct {
 	rounds        Rounds
 	ranking       Ranking
 	winners       Winners
+	pools         Pools
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -111,7 +115,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
-		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}

@@ -83,6 +83,7 @@ func newHarness(t *testing.T) *harness {
 		Campaigns:     h.camps,
 		Conversations: h.convs,
 		Queue:         h.queue,
+		Pools:         storePools{db},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -44,6 +44,8 @@ var funcs = template.FuncMap{
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"inc": func(i int) int { return i + 1 },
+	// mapLink is the OpenStreetMap page of a shared location ("" for text that is none).
+	"mapLink": mapLink,
 	// score shows a mean score with two decimals, enough to see why one team is above another.
 	"score": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 }

@@ -24,6 +24,10 @@ import (
 // ErrCodeTaken is returned by Store.Commit when a unique code was already issued.
 var ErrCodeTaken = fmt.Errorf("%w: code already issued", errs.ErrConflict)
 
+// ErrCodeClaimed is returned by Store.Commit when a code of a pool of codes was handed out
+// before (to someone else, by a step committed meanwhile); the step is worked out again.
+var ErrCodeClaimed = fmt.Errorf("%w: code handed out before", errs.ErrConflict)
+
 // ErrPoolFull is returned by Store.Commit when a place is taken from a pool at capacity.
 var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
 
@@ -376,6 +380,9 @@ func (e *Engine) Launch(ctx context.Context, def *campaigns.Definition, status s
 	default:
 		return fmt.Errorf("engine: load %s: %w: status %q (want draft, live, paused or closed)", def.ID, errs.ErrInvalid, status)
 	}
+	if err := e.loadCodes(ctx, def); err != nil {
+		return fmt.Errorf("engine: load %s: %w", def.ID, err)
+	}
 	err := e.store.SaveCampaign(ctx, CampaignRecord{ID: def.ID, Version: def.Version, File: def.File,
 		Source: def.Source, Status: status, At: e.now(), Path: def.Path, Hash: sourceHash(def.Source)})
 	if err != nil {
@@ -443,6 +450,10 @@ func (e *Engine) Restore(ctx context.Context) error {
 	fromFile := map[string]*campaigns.Definition{}
 	for _, d := range configured {
 		fromFile[d.ID] = d
+		// Every start loads the codes files again: new codes are added, the others kept.
+		if err := e.loadCodes(ctx, d); err != nil {
+			return fmt.Errorf("engine: restore: %s: %w", d.ID, err)
+		}
 		hash := sourceHash(d.Source)
 		if d.Path != "" && stored[d.ID] != nil {
 			last, err := e.store.LoadedFile(ctx, d.Path)

@@ -148,6 +148,11 @@ func freshVars(def *campaigns.Definition, name string, old map[string]string) ma
 	if l := old["lang"]; l != "" {
 		vars["lang"] = l
 	}
+	for k, v := range old {
+		if strings.HasPrefix(k, varCode) {
+			vars[k] = v // a code is handed out once per participant, however often they play
+		}
+	}
 	return vars
 }
 
@@ -557,12 +562,12 @@ func (r *run) handle() error {
 		r.skip = "opt-in of a participant who is already playing"
 	case KindUnsupported:
 		r.sayText(builtIn(r.def, func(t builtInText) string { return t.Unsupported }))
-	default:
-		fallback := r.def.Fallback
-		if fallback.IsZero() {
-			fallback = builtIn(r.def, func(t builtInText) string { return t.Fallback })
+	case KindLocation:
+		if !r.outside(st) {
+			r.fallback(st)
 		}
-		r.sayText(fallback)
+	default:
+		r.fallback(st)
 	}
 	return nil
 }
@@ -582,7 +587,7 @@ func (r *run) match(st *campaigns.State) *campaigns.Transition {
 			// A tapped button also answers a text transition written for its title.
 			ok = t.MatchChoice(in.Choice) || (in.Text != "" && t.MatchText(in.Text))
 		case KindLocation:
-			ok = t.Kind == campaigns.OnLocation
+			ok = in.Location != nil && t.MatchLocation(in.Location.Latitude, in.Location.Longitude)
 		case KindVerdict:
 			ok = t.MatchVerdict(in.Verdict)
 		case KindRound:
@@ -606,8 +611,7 @@ func (r *run) match(st *campaigns.State) *campaigns.Transition {
 func (r *run) do(t *campaigns.Transition) error {
 	in, p := r.in, r.p
 	if in.Kind == KindLocation {
-		p.Vars["lat"] = strconv.FormatFloat(in.Location.Latitude, 'f', -1, 64)
-		p.Vars["lng"] = strconv.FormatFloat(in.Location.Longitude, 'f', -1, 64)
+		r.saveLocation(t.Area)
 	}
 	if t.Save != nil {
 		value, ok := validate(t.Save, r.answer(), r.now)
@@ -626,12 +630,18 @@ func (r *run) do(t *campaigns.Transition) error {
 			return nil
 		}
 		p.Vars[t.Save.Var] = value
+		if in.Kind == KindChoice && in.Choice != "" {
+			p.Vars[t.Save.Var+"_title"] = r.choiceTitle()
+		}
 	}
 	if t.Collect && in.Media != nil {
 		entry := Entry{
 			ID: fmt.Sprintf("%s-%d", p.ID, in.ID), Campaign: r.def.ID, ParticipantID: p.ID,
 			State: p.State, Kind: in.Media.Kind, MediaKey: in.Media.Key, ThumbKey: in.Media.ThumbKey,
 			MIME: in.Media.MIME, Caption: in.Text, CreatedAt: r.now,
+		}
+		if p.Vars["lat"] != "" && p.Vars["lng"] != "" {
+			entry.Location = p.Vars["lat"] + "," + p.Vars["lng"]
 		}
 		r.step.Entries = append(r.step.Entries, entry)
 		p.Vars["entry"] = entry.ID
@@ -652,14 +662,24 @@ func (r *run) do(t *campaigns.Transition) error {
 	if t.Take != "" {
 		pool := r.def.Pools[t.Take]
 		r.pool = t.Take
-		if pool == nil || r.full[t.Take] {
+		full := pool == nil || r.full[t.Take]
+		if !full && pool.HasCodes() {
+			got, err := r.takeCode(pool)
+			if err != nil {
+				return err
+			}
+			full = !got
+		}
+		if full {
 			if t.TakeFull != "" {
 				return r.goTo(t, t.TakeFull, false)
 			}
 			r.sayText(campaigns.Text{lang(r.def): "Sorry, there are no places left."})
 			return nil
 		}
-		r.step.Places = append(r.step.Places, Place{Campaign: r.def.ID, Pool: t.Take, Capacity: pool.Capacity})
+		if !pool.HasCodes() {
+			r.step.Places = append(r.step.Places, Place{Campaign: r.def.ID, Pool: t.Take, Capacity: pool.Capacity})
+		}
 		p.Vars["place"] = t.Take
 	}
 	if t.IssueCode {
@@ -888,6 +908,9 @@ func (r *run) placesLeft() string {
 	pool := r.def.Pools[name]
 	if pool == nil {
 		return ""
+	}
+	if pool.HasCodes() {
+		return r.codesLeft(name)
 	}
 	taken, err := r.e.store.PoolTaken(r.ctx, r.def.ID, name)
 	if err != nil {

@@ -173,12 +173,15 @@ type Entry struct {
 	Campaign      string
 	ParticipantID string
 	// State is the state the participant was in when the entry was collected.
-	State     string
-	Kind      string
-	MediaKey  string
-	ThumbKey  string
-	MIME      string
-	Caption   string
+	State    string
+	Kind     string
+	MediaKey string
+	ThumbKey string
+	MIME     string
+	Caption  string
+	// Location is the participant's last shared location when the entry was collected, as
+	// LAT,LNG (decimal degrees); empty when they shared none.
+	Location  string
 	CreatedAt time.Time
 }
 
@@ -257,6 +260,10 @@ type Step struct {
 	// Places are places taken from capacity pools; the store refuses a pool already at its
 	// capacity with ErrPoolFull, so a pool is never oversubscribed.
 	Places []Place
+	// Claims are codes of code pools handed to the participant in this step. The store hands
+	// each code out once: it refuses a code handed out before with ErrCodeClaimed, and the
+	// engine then works the step out again with the next code.
+	Claims []CodeClaim
 	// CancelTimers deletes the participant's pending timers before Timers are stored (the
 	// participant left the state that set them, or finished).
 	CancelTimers bool
@@ -271,6 +278,11 @@ type Step struct {
 type Place struct {
 	Campaign, Pool string
 	Capacity       int
+}
+
+// CodeClaim is one code of a pool of codes (campaigns.Pool.Codes) handed to a participant.
+type CodeClaim struct {
+	Campaign, Pool, Code string
 }
 
 // Timer is a durable timer. A participant's timer becomes a KindTimer event; a campaign's
@@ -362,7 +374,7 @@ type Store interface {
 	// Commit writes a step atomically. It fails with errs.ErrConflict when the participant's
 	// stored version is no longer PrevVersion (or, when Created, the participant exists), with
 	// ErrCodeTaken when a code was issued before, with ErrPoolFull when a place is taken from a
-	// pool at capacity, and with ErrProcessed when the step's event was processed before (by
+	// pool at capacity, with ErrCodeClaimed when a code of Claims was handed out before, and with ErrProcessed when the step's event was processed before (by
 	// another process, or by an earlier attempt whose answer was lost). A step whose Participant.ID is empty writes no participant: it
 	// answers a stranger (its Outbox rows have no ParticipantID).
 	Commit(ctx context.Context, s Step) error
@@ -391,6 +403,15 @@ type Store interface {
 	StateCounts(ctx context.Context, campaign string) (map[string]int, error)
 	// PoolTaken returns how many places of a pool are taken (0 for a pool never used).
 	PoolTaken(ctx context.Context, campaign, pool string) (int, error)
+	// AddCodes adds codes to a pool of codes, after those it has, in the order given; a code
+	// the pool has already (handed out or not) is left as it is, so loading the same file
+	// again adds nothing. It returns how many were new.
+	AddCodes(ctx context.Context, campaign, pool string, codes []string) (int, error)
+	// NextCode returns the pool's first code, in the order added, not handed out yet; an
+	// error wrapping errs.ErrNotFound when every code is handed out (or the pool has none).
+	NextCode(ctx context.Context, campaign, pool string) (string, error)
+	// CodesLeft returns how many codes of a pool are not handed out yet, and how many it has.
+	CodesLeft(ctx context.Context, campaign, pool string) (left, total int, err error)
 	// MarkCancelled records a reply that will not be sent. Errors as MarkFailed.
 	MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error
 	// SaveTimer stores a timer unless one with the same Key exists (then it does nothing).

@@ -564,6 +564,23 @@ func init() {
 			p.locales[p.who] = args[0]
 			return nil
 		}},
+		"/codes": {"/codes POOL CODE...", func(ctx context.Context, p *Player, args []string) error {
+			if len(args) < 2 {
+				return errors.New("usage: /codes POOL CODE... (adds the codes to a pool of codes, after those it has)")
+			}
+			if !p.def.Pools[args[0]].HasCodes() {
+				var pools []string
+				for name, pool := range p.def.Pools {
+					if pool.HasCodes() {
+						pools = append(pools, name)
+					}
+				}
+				sort.Strings(pools)
+				return fmt.Errorf("/codes: %q is not a pool of codes of this campaign (its pools of codes: %s)", args[0], strings.Join(pools, ", "))
+			}
+			_, err := p.eng.AddCodes(ctx, p.def.ID, args[0], args[1:])
+			return err
+		}},
 		"/optin": {"/optin", func(ctx context.Context, p *Player, _ []string) error {
 			return p.receive(ctx, engine.Inbound{Kind: engine.KindOptIn})
 		}},

@@ -22,6 +22,7 @@ import (
 //	/verdict winner               a verdict on the participant (shortlisted, winner, eliminated, advanced)
 //	/choose BUTTON_ID             the participant taps a button or list row
 //	/location 52.37 4.89          the participant shares a location
+//	/codes vouchers A1 B2         adds codes to a pool of codes (after those of its file)
 //	/wait 25h                     time passes (timers and deadlines fire)
 //	/wait until 2026-03-02 09:00  time passes until then, in the campaign's time zone
 //	/as bob                       switch to (or create) participant bob; /team red does the same for a team

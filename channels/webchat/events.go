@@ -88,7 +88,7 @@ func (c *Channel) stream(w *bufio.Writer, campaign, pid string, sub *subscriber,
 			outs = append(outs, l.Text)
 		}
 		ev := event{
-			ID: "l" + strconv.FormatInt(l.ID, 10), Dir: string(l.Direction), Text: l.Text,
+			ID: "l" + strconv.FormatInt(l.ID, 10), Dir: string(l.Direction), Text: shownText(l),
 			Media: mediaURL(campaign, l.MediaKey), At: l.At.UTC().Format(time.RFC3339),
 		}
 		if i == last {
@@ -208,7 +208,7 @@ func (c *Channel) offered(pid string, lines []engine.Line) (last int, buttons []
 func inHistory(ev event, lines []engine.Line, campaign string) bool {
 	for i := len(lines) - 1; i >= 0 && i >= len(lines)-recentMax; i-- {
 		l := lines[i]
-		if l.Direction == engine.In && l.Text == ev.Text && mediaURL(campaign, l.MediaKey) == ev.Media {
+		if l.Direction == engine.In && shownText(l) == ev.Text && mediaURL(campaign, l.MediaKey) == ev.Media {
 			return true
 		}
 	}

@@ -70,6 +70,9 @@ type pageView struct {
 	ReadOnly bool
 	// Note is said above a chat that works but answers later (a paused campaign).
 	Note string
+	// Location offers the button that shares the browser's location (the campaign asks for
+	// one somewhere).
+	Location bool
 }
 
 func (p *pageRenderer) render(ctx *fiber.Ctx, status int, name string, v pageView) error {
@@ -135,6 +138,8 @@ func (c *Channel) renderChat(ctx *fiber.Ctx, status int, def *campaigns.Definiti
 		Base:    "/play/" + url.PathEscape(def.ID),
 		Team:    tv,
 		Notice:  c.closed(ctx.UserContext(), def, pid),
+		// The page cannot know which state is asking, so the button is there throughout.
+		Location: def.AsksLocation(),
 	}
 	if v.Notice != "" && pid != "" {
 		lines, err := c.eng.Transcript(ctx.UserContext(), pid)

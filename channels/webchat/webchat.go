@@ -156,6 +156,7 @@ func (c *Channel) Mount(r fiber.Router) {
 	r.Post("/play/:campaign/messages", c.sameSite, c.handleMessage)
 	r.Post("/play/:campaign/media", c.sameSite, c.handleUpload)
 	r.Post("/play/:campaign/choices", c.sameSite, c.handleChoice)
+	r.Post("/play/:campaign/location", c.sameSite, c.handleLocation)
 	r.Get("/play/:campaign/events", c.handleEvents)
 	r.Get("/play/:campaign/media/*", c.handleMedia)
 }

@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -59,12 +61,16 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		status = "draft"
 	}
 	u := strings.TrimRight(*server, "/") + "/api/campaigns?" + url.Values{"file": {filepath.Base(file)}, "status": {status}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(def.Source))
+	payload, contentType, err := launchBody(def)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, payload)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/yaml")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("no server answers at %s: start it with `campaign serve` (or pass --server URL of one that runs): %w", *server, err)
@@ -91,4 +97,43 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	fmt.Fprintf(stdout, "campaign %q version %s is %s on %s\n", body.ID, body.Version, body.Status, *server)
 	return nil
+}
+
+// launchBody is what a launch sends: the definition's source or, when a pool reads its codes
+// from a file (which the server cannot read), a multipart form with the definition and the
+// codes of each such pool as read here (part codes/POOL).
+func launchBody(def *campaigns.Definition) (io.Reader, string, error) {
+	var files []string
+	for name, pool := range def.Pools {
+		if pool.CodesFile != "" {
+			files = append(files, name)
+		}
+	}
+	if len(files) == 0 {
+		return bytes.NewReader(def.Source), "application/yaml", nil
+	}
+	sort.Strings(files)
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part := func(field, filename string, body []byte) error {
+		fw, err := w.CreateFormFile(field, filename)
+		if err == nil {
+			_, err = fw.Write(body)
+		}
+		return err
+	}
+	if err := part("definition", filepath.Base(def.File), def.Source); err != nil {
+		return nil, "", err
+	}
+	for _, name := range files {
+		pool := def.Pools[name]
+		codes := strings.Join(pool.Codes, "\n") + "\n"
+		if err := part("codes/"+name, filepath.Base(pool.CodesFile), []byte(codes)); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return &buf, w.FormDataContentType(), nil
 }

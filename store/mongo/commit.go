@@ -50,6 +50,7 @@ type stepDoc struct {
 	Timers        []timerDoc  `bson:"timers,omitempty"`
 	Notifications []noteDoc   `bson:"notifications,omitempty"`
 	Holds         []holdRef   `bson:"holds,omitempty"`
+	Claims        []claimRef  `bson:"claims,omitempty"`
 }
 
 // strangerStep is the intent of a step that answers a stranger: only replies, owned by the
@@ -141,7 +142,7 @@ func (db *DB) participantDoc(ctx context.Context, id string) (participantDoc, er
 //
 // Errors wrap errs.ErrConflict for a stale version, an existing participant on create or an
 // event already processed, engine.ErrCodeTaken for a code issued before in the campaign, and
-// engine.ErrPoolFull for a pool at capacity.
+// engine.ErrPoolFull for a pool at capacity, engine.ErrCodeClaimed for a code handed out before.
 func (db *DB) Commit(ctx context.Context, s engine.Step) error {
 	p := s.Participant
 	var err error
@@ -221,6 +222,10 @@ func (db *DB) commit(ctx context.Context, s engine.Step, finish bool) error {
 		return err
 	}
 	if err := db.takePlaces(ctx, p.ID, s.Places, st); err != nil {
+		release()
+		return err
+	}
+	if err := db.claimCodes(ctx, p.ID, s.Claims, st); err != nil {
 		release()
 		return err
 	}
@@ -363,6 +368,9 @@ func (db *DB) release(ctx context.Context, campaign string, codes []string, st *
 	for _, h := range st.Holds {
 		db.c(colPlaces).DeleteOne(ctx, d("campaign", h.Campaign, "pool", h.Pool, "slot", h.Slot, "t", st.T))
 	}
+	for _, c := range st.Claims {
+		db.c(colCodeClaims).DeleteOne(ctx, d("campaign", c.Campaign, "pool", c.Pool, "key", c.Key, "t", st.T))
+	}
 }
 
 // finish writes a committed step's effects and removes its intent. Every write is idempotent,
@@ -405,6 +413,9 @@ func (db *DB) finish(ctx context.Context, participantID string, st *stepDoc) err
 			return fmt.Errorf("confirm place in %s: %w", h.Pool, err)
 		}
 	}
+	if err := db.confirmClaims(ctx, st); err != nil {
+		return err
+	}
 	if st.Inbound != 0 {
 		// The event may already be marked by an earlier finisher: that is this step's mark.
 		_, err := db.c(colInbound).UpdateOne(ctx, d("_id", st.Inbound, "processed", false),
@@ -433,7 +444,7 @@ func anys[T any](xs []T) []any {
 // consumes, which owns the intent.
 func (db *DB) commitStranger(ctx context.Context, s engine.Step) error {
 	if s.Created || len(s.Lines) > 0 || len(s.Entries) > 0 || len(s.Codes) > 0 || len(s.Places) > 0 ||
-		len(s.Timers) > 0 || len(s.Notifications) > 0 {
+		len(s.Claims) > 0 || len(s.Timers) > 0 || len(s.Notifications) > 0 {
 		return fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
 	}
 	first, err := db.next(ctx, len(s.Outbox))

@@ -26,6 +26,7 @@ type entryDoc struct {
 	ThumbKey      string      `bson:"thumb_key"`
 	MIME          string      `bson:"mime"`
 	Caption       string      `bson:"caption"`
+	Location      string      `bson:"location,omitempty"`
 	CreatedAt     int64       `bson:"created_at"`
 	Status        string      `bson:"status"`
 	DecidedBy     string      `bson:"decided_by"`
@@ -37,14 +38,14 @@ type entryDoc struct {
 func toEntryDoc(e engine.Entry, seq int64) entryDoc {
 	return entryDoc{ID: e.ID, Seq: seq, Campaign: e.Campaign, ParticipantID: e.ParticipantID,
 		State: e.State, Kind: e.Kind, MediaKey: e.MediaKey, ThumbKey: e.ThumbKey, MIME: e.MIME,
-		Caption: e.Caption, CreatedAt: ns(e.CreatedAt), Status: judge.StatusPending}
+		Caption: e.Caption, Location: e.Location, CreatedAt: ns(e.CreatedAt), Status: judge.StatusPending}
 }
 
 func (doc entryDoc) entry() judge.Entry {
 	return judge.Entry{
 		Entry: engine.Entry{ID: doc.ID, Campaign: doc.Campaign, ParticipantID: doc.ParticipantID,
 			State: doc.State, Kind: doc.Kind, MediaKey: doc.MediaKey, ThumbKey: doc.ThumbKey,
-			MIME: doc.MIME, Caption: doc.Caption, CreatedAt: fromNS(doc.CreatedAt)},
+			MIME: doc.MIME, Caption: doc.Caption, Location: doc.Location, CreatedAt: fromNS(doc.CreatedAt)},
 		Status: doc.Status, DecidedBy: doc.DecidedBy, DecidedAt: fromNS(doc.DecidedAt), Reason: doc.Reason,
 	}
 }

@@ -49,6 +49,8 @@ const (
 	colOutbox        = "outbox"
 	colCodes         = "codes"
 	colPlaces        = "places"
+	colPoolCodes     = "pool_codes"
+	colCodeClaims    = "code_claims"
 	colTimers        = "timers"
 	colNotifications = "notifications"
 	colVersions      = "campaign_versions"
@@ -157,6 +159,9 @@ var indexes = []index{
 	{colOutbox, bson.D{{Key: "broadcast_id", Value: 1}, {Key: "status", Value: 1}}, false},
 	{colCodes, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
 	{colPlaces, bson.D{{Key: "campaign", Value: 1}, {Key: "pool", Value: 1}, {Key: "slot", Value: 1}}, true},
+	{colPoolCodes, bson.D{{Key: "campaign", Value: 1}, {Key: "pool", Value: 1}, {Key: "key", Value: 1}}, true},
+	{colPoolCodes, bson.D{{Key: "campaign", Value: 1}, {Key: "pool", Value: 1}, {Key: "claimed", Value: 1}, {Key: "seq", Value: 1}}, false},
+	{colCodeClaims, bson.D{{Key: "campaign", Value: 1}, {Key: "pool", Value: 1}, {Key: "key", Value: 1}}, true},
 	{colTimers, bson.D{{Key: "key", Value: 1}}, true},
 	{colTimers, bson.D{{Key: "active", Value: 1}, {Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}, false},
 	{colTimers, bson.D{{Key: "participant_id", Value: 1}, {Key: "active", Value: 1}}, false},

@@ -305,7 +305,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 	err := db.write(ctx, func(tx *wtx) error {
 		clear(errsOut) // a group that failed elsewhere runs this again
 		for i, s := range steps {
-			if len(s.Codes) == 0 && len(s.Places) == 0 {
+			if len(s.Codes) == 0 && len(s.Places) == 0 && len(s.Claims) == 0 {
 				// Only beginStep can fail in the ordinary course, and then it wrote nothing.
 				// An error later leaves part of the step written: the whole batch is rolled
 				// back (the engine then commits its steps one by one).
@@ -374,7 +374,7 @@ func commitStep(ctx context.Context, tx *wtx, s engine.Step) error {
 // of a step's six or so).
 func beginStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.Participant.ID == "" && (s.Created || len(s.Lines) > 0 || len(s.Entries) > 0 || len(s.Codes) > 0 ||
-		len(s.Places) > 0 || len(s.Timers) > 0 || len(s.Notifications) > 0) {
+		len(s.Places) > 0 || len(s.Claims) > 0 || len(s.Timers) > 0 || len(s.Notifications) > 0) {
 		return fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
 	}
 	if s.InboundID != 0 {
@@ -466,7 +466,7 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 }
 
 // finishStep writes the rest of a step begun by beginStep. Only codes and places can fail in
-// the ordinary course (ErrCodeTaken, ErrPoolFull); any error leaves part of the step written.
+// the ordinary course (ErrCodeTaken, ErrPoolFull, ErrCodeClaimed); any error leaves part of the step written.
 func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	p := s.Participant
 	if p.ID == "" {
@@ -480,10 +480,10 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	for _, e := range s.Entries {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO entries (id, campaign, participant_id, state, kind, media_key, thumb_key,
-				mime, caption, created_at, status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+				mime, caption, location, created_at, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
 			e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
-			e.Caption, unixNano(e.CreatedAt))
+			e.Caption, e.Location, unixNano(e.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("insert entry %s: %w", e.ID, err)
 		}
@@ -505,6 +505,11 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	}
 	for _, pl := range s.Places {
 		if err := takePlace(ctx, tx, pl); err != nil {
+			return err
+		}
+	}
+	for _, c := range s.Claims {
+		if err := claimCode(ctx, tx, p.ID, unixNano(p.UpdatedAt), c); err != nil {
 			return err
 		}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 const entryColumns = `id, campaign, participant_id, state, kind, media_key, thumb_key, mime, caption,
-	created_at, status, decided_by, decided_at, reason`
+	location, created_at, status, decided_by, decided_at, reason`
 
 func scanEntry(row interface{ Scan(...any) error }) (judge.Entry, error) {
 	var (
@@ -19,7 +19,7 @@ func scanEntry(row interface{ Scan(...any) error }) (judge.Entry, error) {
 		created, decidedAt int64
 	)
 	err := row.Scan(&e.ID, &e.Campaign, &e.ParticipantID, &e.State, &e.Kind, &e.MediaKey,
-		&e.ThumbKey, &e.MIME, &e.Caption, &created, &e.Status, &e.DecidedBy, &decidedAt, &e.Reason)
+		&e.ThumbKey, &e.MIME, &e.Caption, &e.Location, &created, &e.Status, &e.DecidedBy, &decidedAt, &e.Reason)
 	if err != nil {
 		return judge.Entry{}, err
 	}

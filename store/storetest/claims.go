@@ -149,4 +149,8 @@ func RunShared(t *testing.T, open func(t *testing.T) (Store, Store)) {
 			}
 		})
 	}
+	t.Run("CodesNeverHandedOutTwice", func(t *testing.T) {
+		a, b := open(t)
+		handOutConcurrently(t, a, b)
+	})
 }

@@ -105,7 +105,7 @@ var commitTests = []test{
 		p2.Vars["code"] = "ABC234"
 		entry := engine.Entry{ID: "e1", Campaign: campaign, ParticipantID: p.ID, State: "convince",
 			Kind: "photo", MediaKey: "m/1.jpg", ThumbKey: "t/1.jpg", MIME: "image/jpeg",
-			Caption: "my photo", CreatedAt: at(time.Minute)}
+			Caption: "my photo", Location: "52.3731,4.8922", CreatedAt: at(time.Minute)}
 		MustCommit(t, s, engine.Step{
 			InboundID: id, Participant: p2, PrevVersion: p.Version,
 			Lines: []engine.Line{

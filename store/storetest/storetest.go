@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Batch", batchTests},
 		{"Scores", scoreTests},
 		{"Teams", teamTests},
+		{"Codes", codeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -296,6 +296,27 @@
       });
     });
   }
+  // The location button shares where the browser is, as a location pin does on WhatsApp; the
+  // browser asks the participant first.
+  var locate = document.getElementById('share-location');
+  if (locate) locate.addEventListener('click', function () {
+    if (!navigator.geolocation) { note('This browser cannot share a location.'); return; }
+    locate.disabled = true;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      locate.disabled = false;
+      var id = uid();
+      var lat = pos.coords.latitude, lng = pos.coords.longitude;
+      var li = add({ id: 'c' + id, dir: 'in', text: '📍 ' + lat.toFixed(5) + ', ' + lng.toFixed(5) });
+      showTyping();
+      post('/location', {
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ id: id, lat: lat, lng: lng })
+      }).catch(function (err) { failed(li, err); });
+    }, function (err) {
+      locate.disabled = false;
+      note(err.code === 1 ? 'The location was not shared: allow this page to use your location, then tap the pin again.' : 'Your location could not be found. Try again in a moment.');
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
+  });
 
   // teamPlaying hides the "waiting for members" note once the team's conversation began
   // (the team's last member joined on another browser).

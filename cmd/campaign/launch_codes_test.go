@@ -1,0 +1,30 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLaunchCodesFile: `campaign launch` sends a pool's codes file with its definition, so a
+// server that never saw the file hands out its codes.
+func TestLaunchCodesFile(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir())
+	src, err := os.ReadFile("../../campaigns/examples/hunt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	def := filepath.Join(dir, "hunt.yaml")
+	os.WriteFile(def, src, 0o600)
+	os.WriteFile(filepath.Join(dir, "hunt-codes.txt"), []byte("# prizes\nP-1\nP-2\nP-3\n"), 0o600)
+	code, out, errOut := runCLI(t, "launch", def, "--server", srv.URL(), "--token", srv.adminToken)
+	if code != 0 || !strings.Contains(out, `campaign "hunt" version`) {
+		t.Fatalf("launch: exit %d\n%s%s", code, out, errOut)
+	}
+	left, total, err := srv.engine.CodesLeft(t.Context(), "hunt", "prizes")
+	if err != nil || left != 3 || total != 3 {
+		t.Errorf("codes on the server: %d of %d left (%v), want 3 of 3", left, total, err)
+	}
+}
