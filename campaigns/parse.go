@@ -512,17 +512,15 @@ func (p *parser) duration(f field, what string) time.Duration {
 
 var sizeRe = regexp.MustCompile(`^(?i)(\d{1,10}(?:\.\d{1,3})?)\s*(b|kb|mb|gb)?$`)
 
-// size reads a byte count written like 16MB; units are binary (1MB = 1,048,576 bytes), as the
-// platforms' own limits are.
-func (p *parser) size(f field, what string) int64 {
-	s := p.str(f, what)
-	if s == "" {
-		return 0
-	}
+// ErrSize is what ParseSize says of a text that is no size.
+var ErrSize = errors.New("not a size (write it like 500KB, 16MB or 1GB)")
+
+// ParseSize reads a byte count written like 16MB; units are binary (1MB = 1,048,576 bytes),
+// as the platforms' own limits are. Definitions and the server's flags write sizes alike.
+func ParseSize(s string) (float64, error) {
 	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		p.errf(f.val, "%s: %q is not a size (write it like 500KB, 16MB or 1GB)", what, s)
-		return 0
+		return 0, fmt.Errorf("%q is %w", s, ErrSize)
 	}
 	x, _ := strconv.ParseFloat(m[1], 64)
 	switch strings.ToLower(m[2]) {
@@ -532,6 +530,20 @@ func (p *parser) size(f field, what string) int64 {
 		x *= 1 << 20
 	case "gb":
 		x *= 1 << 30
+	}
+	return x, nil
+}
+
+// size reads a byte count written like 16MB.
+func (p *parser) size(f field, what string) int64 {
+	s := p.str(f, what)
+	if s == "" {
+		return 0
+	}
+	x, err := ParseSize(s)
+	if err != nil {
+		p.errf(f.val, "%s: %v", what, err)
+		return 0
 	}
 	if x < 1 || x > 1<<40 {
 		p.errf(f.val, "%s: %q is not a sensible size", what, s)

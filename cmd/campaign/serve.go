@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,8 +71,6 @@ func (u Uploads) withDefaults() Uploads {
 // sizeFlag is a byte count written like 16MB (binary units, as the platforms' limits).
 type sizeFlag struct{ n *int64 }
 
-var sizeRe = regexp.MustCompile(`^(?i)(\d{1,10}(?:\.\d{1,3})?)\s*(b|kb|mb|gb)?$`)
-
 func (f sizeFlag) String() string {
 	if f.n == nil || *f.n == 0 {
 		return ""
@@ -82,18 +79,9 @@ func (f sizeFlag) String() string {
 }
 
 func (f sizeFlag) Set(s string) error {
-	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return fmt.Errorf("%q is not a size (write it like 500KB, 16MB or 1GB)", s)
-	}
-	x, _ := strconv.ParseFloat(m[1], 64)
-	switch strings.ToLower(m[2]) {
-	case "kb":
-		x *= 1 << 10
-	case "mb":
-		x *= 1 << 20
-	case "gb":
-		x *= 1 << 30
+	x, err := campaigns.ParseSize(s)
+	if err != nil {
+		return err
 	}
 	if x < 1 || x > 4<<30 {
 		return fmt.Errorf("%q is not a sensible upload size (1 byte to 4GB)", s)
