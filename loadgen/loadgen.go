@@ -157,8 +157,12 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "measured:     open loop, %s over %s, target %s/s\n", count(r.Sent, "webhook", "webhooks"),
 			count(r.Participants, "participant", "participants"), rateString(r.Target))
 	}
-	fmt.Fprintf(w, "sent:         %d accepted, %d failed, %d resent in %s = %.0f webhooks/s (%d started >10ms late, %d replies waited for in vain)\n",
-		r.Accepted, r.Failed, r.Resends, r.SendTime.Round(time.Millisecond), r.SendRate, r.Late, r.TimedOut)
+	note := fmt.Sprintf("%d started >10ms late", r.Late)
+	if r.Senders > 0 {
+		note = fmt.Sprintf("%s waited for in vain", count(r.TimedOut, "reply", "replies"))
+	}
+	fmt.Fprintf(w, "sent:         %d accepted, %d failed, %d resent in %s = %.0f webhooks/s (%s)\n",
+		r.Accepted, r.Failed, r.Resends, r.SendTime.Round(time.Millisecond), r.SendRate, note)
 	fmt.Fprintf(w, "during load:  %s: %.0f webhooks/s accepted, %.0f replies/s\n",
 		r.Window.Round(time.Millisecond), r.AcceptRate, r.ReplyRate)
 	fmt.Fprintf(w, "sustained:    %.0f messages/s through the whole path (%s in %s)\n",
@@ -394,6 +398,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Replies += len(rs)
 	}
 	rep.Messages = ph.msgs
+	// With resends every message has a participant of its own: say how many there were.
+	to := map[string]bool{}
+	for _, m := range ph.msgs {
+		to[m.To] = true
+	}
+	rep.Participants = len(to)
 	rep.Analysis = Analyze(ph.msgs, replies, ph.start, ph.end, cfg.After)
 	rep.Errors = append(rep.Errors, ph.errors()...)
 	if r := g.Rejected(); r > 0 {
@@ -628,8 +638,13 @@ func (l *loader) post(ctx context.Context, body []byte, sig string) (int, error)
 	return resp.StatusCode, nil
 }
 
-// trimURL keeps an error message from repeating the URL for every failed request.
+// trimURL keeps an error message from repeating the URL, or the connection's own port, for
+// every failed request, so that a thousand of them during a crash count as one line.
 func trimURL(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op + ": " + oe.Err.Error()
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
