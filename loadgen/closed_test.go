@@ -378,3 +378,22 @@ func TestResendGivesUp(t *testing.T) {
 		t.Fatalf("failed %d, accepted %d, resends %d, errors %v", rep.Failed, rep.Accepted, rep.Resends, rep.Errors)
 	}
 }
+
+// TestClosedLoopPausesAfterARefusal: without resends a refused message is given up, and its
+// sender pauses for the backoff before the next rather than hammering a dead server.
+func TestClosedLoopPausesAfterARefusal(t *testing.T) {
+	g := startTestGraph(t)
+	_, url := startTarget(t, g, func(tg *target) { tg.refuse = 1 << 30 })
+	clock := &syncClock{now: t0}
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{Server: url, Graph: g, Senders: 2, Messages: 10,
+		Clock: clock, RunID: 1, Drain: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 10 || rep.Accepted != 0 || rep.Resends != 0 || rep.OK() {
+		t.Fatalf("failed %d, accepted %d, resends %d", rep.Failed, rep.Accepted, rep.Resends)
+	}
+	if waited := clock.Now().Sub(t0); waited != 10*loadgen.DefaultBackoff {
+		t.Fatalf("the senders paused %v in all, want 10 × %v", waited, loadgen.DefaultBackoff)
+	}
+}

@@ -560,6 +560,11 @@ func (l *loader) closed(ctx context.Context, p *phase) {
 				m, buf = l.send(ctx, p, to, l.id(strconv.Itoa(i)), "hello "+strconv.Itoa(i), buf)
 				own = append(own, m)
 				if !m.OK {
+					// A refused message gets no reply to wait for; pausing keeps a sender
+					// facing a dead server from sending thousands a second.
+					if l.cfg.Clock.Sleep(ctx, l.cfg.Backoff) != nil {
+						break
+					}
 					continue
 				}
 				owed[to]++
