@@ -401,7 +401,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// With resends every message has a participant of its own: say how many there were.
 	to := map[string]bool{}
 	for _, m := range ph.msgs {
-		to[m.To] = true
+		if m.Attempts > 0 {
+			to[m.To] = true
+		}
 	}
 	rep.Participants = len(to)
 	rep.Analysis = Analyze(ph.msgs, replies, ph.start, ph.end, cfg.After)
