@@ -267,8 +267,11 @@ func startTestGraph(t *testing.T) *loadgen.Graph {
 func TestClosedLoopWaitsForEachReply(t *testing.T) {
 	g := startTestGraph(t)
 	tg, url := startTarget(t, g, func(tg *target) { tg.async = true })
+	var mu sync.Mutex
+	var counts []int
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
 		Server: url, Graph: g, Senders: 3, Participants: 7, Messages: 60, Clock: &syncClock{now: t0}, RunID: 1,
+		OnAccepted: func(n int) { mu.Lock(); counts = append(counts, n); mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -276,6 +279,10 @@ func TestClosedLoopWaitsForEachReply(t *testing.T) {
 	if !rep.OK() || rep.Sent != 60 || rep.Accepted != 60 || rep.Answered != 60 || rep.EndToEnd.N != 60 || rep.TimedOut != 0 {
 		t.Fatalf("report: ok %v, sent %d, accepted %d, answered %d, e2e n %d, timed out %d, errors %v",
 			rep.OK(), rep.Sent, rep.Accepted, rep.Answered, rep.EndToEnd.N, rep.TimedOut, rep.Errors)
+	}
+	slices.Sort(counts)
+	if len(counts) != 60 || counts[0] != 1 || counts[59] != 60 {
+		t.Errorf("OnAccepted called %d times, from %v to %v", len(counts), counts[:min(1, len(counts))], counts[max(0, len(counts)-1):])
 	}
 	tg.mu.Lock()
 	defer tg.mu.Unlock()

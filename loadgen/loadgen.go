@@ -101,6 +101,10 @@ type Config struct {
 	Graph     *Graph
 	GraphAddr string
 	Token     string
+	// OnAccepted, when set, is called each time a measured webhook is answered 200, with how
+	// many have been so far, from the goroutine that sent it; it must return quickly. A kill
+	// test uses it to kill the server after a given number instead of after a sleep.
+	OnAccepted func(accepted int)
 	// Progress gets one line a second while the run goes on; nil means none.
 	Progress io.Writer
 	// Clock paces the open loop, ends the closed loop's Duration and spaces resends. The
@@ -368,6 +372,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Senders > 0 {
 		ph = newPhase("load", 0)
 	}
+	ph.onAccepted = cfg.OnAccepted
 	stop := l.progress(ph)
 	if cfg.Senders > 0 {
 		l.closed(ctx, ph)
@@ -444,6 +449,8 @@ type phase struct {
 	started    atomic.Int64
 	resends    atomic.Int64
 	timedOut   atomic.Int64
+	ok         atomic.Int64
+	onAccepted func(int)
 	start, end time.Time
 
 	mu   sync.Mutex
@@ -609,6 +616,9 @@ func (l *loader) send(ctx context.Context, p *phase, to, id, text string, buf []
 			m.Accepted = time.Now()
 			m.Webhook = m.Accepted.Sub(start)
 			m.OK = true
+			if n := p.ok.Add(1); p.onAccepted != nil {
+				p.onAccepted(int(n))
+			}
 			return m, buf
 		}
 		msg := "HTTP " + strconv.Itoa(status)
