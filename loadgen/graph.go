@@ -42,6 +42,8 @@ type Graph struct {
 	total   int
 	// notify is signalled (without blocking) after every recorded reply, for waiters.
 	notify chan struct{}
+	// awaits holds, by recipient, a channel closed at the next reply to them (Await).
+	awaits map[string]chan struct{}
 }
 
 // StartGraph listens on addr, which must be a loopback address ("127.0.0.1:0" picks a port),
@@ -60,7 +62,7 @@ func StartGraph(addr, token string) (*Graph, error) {
 		return nil, fmt.Errorf("loadgen: graph: %w", err)
 	}
 	g := &Graph{token: token, now: time.Now, ln: ln, done: make(chan struct{}),
-		replies: map[string][]time.Time{}, notify: make(chan struct{}, 1)}
+		replies: map[string][]time.Time{}, notify: make(chan struct{}, 1), awaits: map[string]chan struct{}{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", g.handleMessages)
 	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -120,6 +122,10 @@ func (g *Graph) handleMessages(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.replies[to] = append(g.replies[to], at)
 	g.total++
+	if ch, ok := g.awaits[to]; ok {
+		close(ch)
+		delete(g.awaits, to)
+	}
 	g.mu.Unlock()
 	select {
 	case g.notify <- struct{}{}:
@@ -161,6 +167,31 @@ func (g *Graph) Take() map[string][]time.Time {
 	g.replies = map[string][]time.Time{}
 	g.total = 0
 	return r
+}
+
+// Await waits until recipient to (without a leading "+") has n replies recorded, and returns
+// when the n-th arrived; or until ctx ends, with its error. A closed-loop sender waits so for
+// the answer to its message before sending the next.
+func (g *Graph) Await(ctx context.Context, to string, n int) (time.Time, error) {
+	for {
+		g.mu.Lock()
+		if rs := g.replies[to]; len(rs) >= n {
+			at := rs[n-1]
+			g.mu.Unlock()
+			return at, nil
+		}
+		ch, ok := g.awaits[to]
+		if !ok {
+			ch = make(chan struct{})
+			g.awaits[to] = ch
+		}
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
 }
 
 // WaitEach waits until every recipient in want (without a leading "+") has at least as many

@@ -1,8 +1,13 @@
 // Package loadgen owns `campaign loadgen`, the load tool behind docs/performance.md: it plays
-// many WhatsApp participants against a running `campaign serve`, sending signed text webhooks
-// at a fixed rate, while a fake Graph API on loopback receives the server's replies. It reports
-// the rate sustained, the webhook answer time, the time from webhook to reply, and whether
-// every message got exactly its one reply.
+// many WhatsApp participants against a running `campaign serve`, sending signed text webhooks,
+// while a fake Graph API on loopback receives the server's replies. Open loop, it sends at a
+// fixed rate whatever the server does; closed loop, each of N senders waits for the reply to
+// its message before sending the next, as people answering a bot do. It reports webhooks
+// accepted and replies received per second during the load, the webhook answer time, the time
+// from webhook to reply, a line per second (accepted, replied, backlog), what was left after
+// the load, and whether every message got exactly its one reply. With resends it behaves like
+// the platform during a crash: every webhook is sent again, same message id, until it is
+// answered 200, and replies are counted past every lease before judging (Judge).
 //
 // The server must run the load campaign (testdata/echo.yaml: one reply per text, no delay)
 // with its WhatsApp channel pointed at the fake Graph API:
@@ -11,7 +16,8 @@
 //	WHATSAPP_APP_SECRET=loadgen WHATSAPP_VERIFY_TOKEN=loadgen WHATSAPP_PHONE_NUMBER_ID=100000000000000 \
 //	campaign serve --data "$(mktemp -d)" --campaigns loadgen/testdata/echo.yaml
 //
-// Everything is on loopback; a run is bounded by its message count and drain timeout.
+// Everything is on loopback; a run is bounded by its message count or duration and its drain
+// timeout.
 package loadgen
 
 import (
@@ -31,12 +37,19 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultGraphAddr   = "127.0.0.1:9099"
-	DefaultToken       = "loadgen"
-	DefaultSecret      = "loadgen"
-	DefaultNumber      = "100000000000000"
-	DefaultConcurrency = 512
-	DefaultDrain       = 30 * time.Second
+	DefaultGraphAddr    = "127.0.0.1:9099"
+	DefaultToken        = "loadgen"
+	DefaultSecret       = "loadgen"
+	DefaultNumber       = "100000000000000"
+	DefaultConcurrency  = 512
+	DefaultDrain        = 30 * time.Second
+	DefaultAfter        = 10 * time.Second
+	DefaultReplyTimeout = 30 * time.Second
+	DefaultLeaseWait    = 30 * time.Second
+	DefaultBackoff      = 100 * time.Millisecond
+	DefaultResendFor    = 2 * time.Minute
+	// maxBackoff caps the wait between resends: a restarted server is found within it.
+	maxBackoff = 2 * time.Second
 	// firstAddress is the first participant's WhatsApp id; participant i is firstAddress+i.
 	firstAddress = 31600000000
 )
@@ -49,29 +62,54 @@ type Config struct {
 	Secret string
 	// Number is the business phone_number_id the webhooks are addressed to.
 	Number string
-	// Rate is the webhooks per second to send in the measured phase (<= 0: as fast as
-	// Concurrency allows).
+	// Senders > 0 makes the run closed loop: that many participants at once, each sending a
+	// message and waiting for its reply (at most ReplyTimeout) before the next, for Duration
+	// (or until Messages were sent). Rate is then ignored.
+	Senders int
+	// Rate is the webhooks per second to send in the open-loop measured phase (<= 0: as fast
+	// as Concurrency allows).
 	Rate float64
-	// Messages is how many webhooks the measured phase sends; when 0, Rate × Duration.
+	// Messages is how many webhooks the measured phase sends; open loop, when 0, Rate ×
+	// Duration; closed loop, 0 means no bound but Duration.
 	Messages int
 	Duration time.Duration
 	// Participants is how many distinct senders the measured messages are spread over, round
-	// robin; they are the first Participants of the prefilled ones.
+	// robin; they are the first Participants of the prefilled ones. Closed loop, sender s
+	// takes participants s, s+Senders, s+2×Senders… in turn (default: max(Senders, Prefill)).
 	Participants int
 	// Prefill is how many participants to create before measuring: each sends one message at
 	// full speed and the run waits for all their greetings.
 	Prefill int
-	// Concurrency bounds the webhooks in flight.
+	// Concurrency bounds the webhooks in flight (open loop).
 	Concurrency int
 	// Drain is how long to wait for missing replies after the last reply arrived.
 	Drain time.Duration
+	// After is when, past the end of the load, the messages still unanswered are counted.
+	After time.Duration
+	// ReplyTimeout is how long a closed-loop sender waits for its reply before sending on.
+	ReplyTimeout time.Duration
+	// Resend makes the tool behave like the platform during a crash: a webhook not answered
+	// 200 is sent again, same message id, after Backoff (doubling up to 2 s), for up to
+	// ResendFor. Every message then comes from a participant of its own (beyond the
+	// prefilled ones), so each reply names its message, and after the drain the run listens
+	// LeaseWait more (a reply resent when a send lease expires comes then) before judging.
+	Resend    bool
+	Backoff   time.Duration
+	ResendFor time.Duration
+	LeaseWait time.Duration
 	// Graph receives the replies; Run starts one on GraphAddr with Token when nil.
 	Graph     *Graph
 	GraphAddr string
 	Token     string
+	// OnAccepted, when set, is called each time a measured webhook is answered 200, with how
+	// many have been so far, from the goroutine that sent it; it must return quickly. A kill
+	// test uses it to kill the server after a given number instead of after a sleep.
+	OnAccepted func(accepted int)
 	// Progress gets one line a second while the run goes on; nil means none.
 	Progress io.Writer
-	Clock    Clock
+	// Clock paces the open loop, ends the closed loop's Duration and spaces resends. The
+	// times measured are the wall clock's.
+	Clock Clock
 	// RunID makes the message ids unique across runs against one server (a repeated id
 	// would be a duplicate and get no reply); zero means the start time.
 	RunID int64
@@ -82,51 +120,112 @@ type Report struct {
 	Prefilled    int
 	PrefillTime  time.Duration
 	Participants int
-	Target       float64
-	// Sent counts webhooks sent in the measured phase, Accepted those answered 200.
-	Sent, Accepted, Failed int
-	// SendTime is how long the measured phase took to send; Elapsed runs until the last reply.
-	SendTime, Elapsed time.Duration
-	// SendRate is Accepted / SendTime; Sustained is replies received / Elapsed: messages/s
-	// through the whole path.
-	SendRate, Sustained float64
-	Webhook, EndToEnd   Latency
-	// Late counts webhooks that started more than 10 ms after their due time: the tool (or a
-	// server holding every connection) could not keep the rate.
+	// Senders is the closed loop's senders (0: open loop), Target the open loop's rate.
+	Senders int
+	Target  float64
+	// Sent counts messages sent in the measured phase, Accepted those answered 200,
+	// Failed those never answered 200 (after every resend). Resends counts requests beyond
+	// each message's first.
+	Sent, Accepted, Failed, Resends int
+	// SendTime is how long the measured phase sent; SendRate is Accepted / SendTime.
+	SendTime time.Duration
+	SendRate float64
+	// Late counts open-loop webhooks that started more than 10 ms after their due time: the
+	// tool (or a server holding every connection) could not keep the rate.
 	Late int
-	// Replies is how many replies arrived; Missing and Extra count, per participant, replies
-	// short of or beyond one per accepted message.
-	Replies, Missing, Extra int
-	// Unexpected are replies to addresses no message came from.
-	Unexpected int
-	Errors     []string
+	// TimedOut counts closed-loop messages whose sender gave up waiting for the reply.
+	TimedOut int
+	// Replies is how many replies arrived to the measured participants and others.
+	Replies int
+	// LeaseWait is how long the run listened past the drain before judging (resends only).
+	LeaseWait time.Duration
+	Analysis
+	// Messages are the measured phase's records, for callers judging them their own way.
+	Messages []Message
+	Errors   []string
 }
 
 // OK reports whether every accepted message got exactly its one reply and every webhook was
 // accepted.
 func (r *Report) OK() bool {
-	return r.Failed == 0 && r.Missing == 0 && r.Extra == 0 && r.Unexpected == 0 && r.Accepted == r.Sent
+	return r.Failed == 0 && r.Verdict.OK() && r.Accepted == r.Sent
 }
 
 // Write prints the report.
 func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "\nprefilled:    %s in %s\n", count(r.Prefilled, "participant", "participants"), r.PrefillTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "measured:     %s over %s, target %s/s\n", count(r.Sent, "webhook", "webhooks"), count(r.Participants, "participant", "participants"), rateString(r.Target))
-	fmt.Fprintf(w, "sent:         %d accepted, %d failed in %s = %.0f webhooks/s (%d started >10ms late)\n",
-		r.Accepted, r.Failed, r.SendTime.Round(time.Millisecond), r.SendRate, r.Late)
+	if r.Senders > 0 {
+		fmt.Fprintf(w, "measured:     closed loop, %s over %s, %s sent\n", count(r.Senders, "sender", "senders"),
+			count(r.Participants, "participant", "participants"), count(r.Sent, "webhook", "webhooks"))
+	} else {
+		fmt.Fprintf(w, "measured:     open loop, %s over %s, target %s/s\n", count(r.Sent, "webhook", "webhooks"),
+			count(r.Participants, "participant", "participants"), rateString(r.Target))
+	}
+	note := fmt.Sprintf("%d started >10ms late", r.Late)
+	if r.Senders > 0 {
+		note = fmt.Sprintf("%s waited for in vain", count(r.TimedOut, "reply", "replies"))
+	}
+	fmt.Fprintf(w, "sent:         %d accepted, %d failed, %d resent in %s = %.0f webhooks/s (%s)\n",
+		r.Accepted, r.Failed, r.Resends, r.SendTime.Round(time.Millisecond), r.SendRate, note)
+	fmt.Fprintf(w, "during load:  %s: %.0f webhooks/s accepted, %.0f replies/s\n",
+		r.Window.Round(time.Millisecond), r.AcceptRate, r.ReplyRate)
 	fmt.Fprintf(w, "sustained:    %.0f messages/s through the whole path (%s in %s)\n",
-		r.Sustained, count(r.Replies, "reply", "replies"), r.Elapsed.Round(time.Millisecond))
+		r.Sustained, count(r.Answered, "reply", "replies"), r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "webhook:      %s\n", r.Webhook)
 	fmt.Fprintf(w, "end to end:   %s\n", r.EndToEnd)
+	after := fmt.Sprintf("%d unanswered at the end of the load", r.BacklogAtEnd)
+	switch {
+	case r.BacklogAtEnd == 0 && r.Drained:
+		after = "nothing left"
+	case r.Drained:
+		after += fmt.Sprintf(", drained in %s (%.0f replies/s)", r.Drain.Round(time.Millisecond), r.DrainRate)
+	default:
+		after += ", not drained"
+	}
+	after += fmt.Sprintf("; %d unanswered %s after", r.Unanswered, r.After)
+	fmt.Fprintf(w, "after load:   %s\n", after)
+	fmt.Fprintf(w, "per second:   %5s %9s %9s %9s %12s\n", "t", "accepted", "replied", "backlog", "e2e p99")
+	for _, s := range r.Seconds {
+		mark := ""
+		if s.After {
+			mark = "  (after)"
+		}
+		fmt.Fprintf(w, "              %5d %9d %9d %9d %12s%s\n", s.T, s.Accepted, s.Replied, s.Backlog, ms(s.P99), mark)
+	}
+	if r.LeaseWait > 0 {
+		fmt.Fprintf(w, "lease wait:   listened %s more before judging\n", r.LeaseWait)
+	}
 	verdict := "OK: every message got exactly one reply"
 	if !r.OK() {
-		verdict = fmt.Sprintf("FAILED: %d missing, %d extra, %d to unknown recipients, %d webhooks refused",
-			r.Missing, r.Extra, r.Unexpected, r.Failed)
+		verdict = fmt.Sprintf("FAILED: %d lost, %d duplicate replies (%s), %d to unknown recipients, %d webhooks refused",
+			len(r.Lost), r.DuplicateReplies, count(len(r.Duplicates), "message", "messages"), r.Unexpected, r.Failed)
 	}
 	fmt.Fprintf(w, "exactly once: %s\n", verdict)
+	if len(r.Lost) > 0 {
+		fmt.Fprintf(w, "  lost:       %s\n", ids(r.Lost))
+	}
+	if len(r.Duplicates) > 0 {
+		fmt.Fprintf(w, "  duplicated: %s\n", ids(r.Duplicates))
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
+}
+
+// ids lists message ids, the first twenty of them.
+func ids(list []string) string {
+	const most = 20
+	s := ""
+	for i, id := range list {
+		if i == most {
+			return s + fmt.Sprintf(" … and %d more", len(list)-most)
+		}
+		if i > 0 {
+			s += " "
+		}
+		s += id
+	}
+	return s
 }
 
 func rateString(r float64) string {
@@ -154,17 +253,29 @@ func (cfg *Config) check() error {
 	if !Loopback(u.Hostname()) {
 		return fmt.Errorf("loadgen: server %q: the load tool only talks to loopback", cfg.Server)
 	}
-	if cfg.Messages == 0 {
-		if cfg.Rate <= 0 || cfg.Duration <= 0 {
-			return errors.New("loadgen: give --messages, or --rate and --duration")
-		}
-		cfg.Messages = int(cfg.Rate * cfg.Duration.Seconds())
-	}
-	if cfg.Messages < 0 || cfg.Participants < 0 || cfg.Prefill < 0 {
+	if cfg.Senders < 0 || cfg.Messages < 0 || cfg.Participants < 0 || cfg.Prefill < 0 {
 		return errors.New("loadgen: counts must not be negative")
 	}
-	if cfg.Participants == 0 {
-		cfg.Participants = max(1, min(cfg.Messages, max(cfg.Prefill, 1000)))
+	if cfg.Senders > 0 {
+		if cfg.Messages == 0 && cfg.Duration <= 0 {
+			return errors.New("loadgen: closed loop (--senders): give --duration or --messages")
+		}
+		if cfg.Participants == 0 {
+			cfg.Participants = max(cfg.Senders, cfg.Prefill)
+		}
+		if cfg.Participants < cfg.Senders {
+			return fmt.Errorf("loadgen: %d senders need at least as many participants, not %d", cfg.Senders, cfg.Participants)
+		}
+	} else {
+		if cfg.Messages == 0 {
+			if cfg.Rate <= 0 || cfg.Duration <= 0 {
+				return errors.New("loadgen: give --messages, or --rate and --duration, or --senders")
+			}
+			cfg.Messages = int(cfg.Rate * cfg.Duration.Seconds())
+		}
+		if cfg.Participants == 0 {
+			cfg.Participants = max(1, min(cfg.Messages, max(cfg.Prefill, 1000)))
+		}
 	}
 	if cfg.Secret == "" {
 		cfg.Secret = DefaultSecret
@@ -175,8 +286,27 @@ func (cfg *Config) check() error {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
+	if cfg.Senders > 0 {
+		// Every sender has one webhook in flight at most; the pool must not queue them.
+		cfg.Concurrency = max(cfg.Concurrency, cfg.Senders)
+	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = DefaultDrain
+	}
+	if cfg.After <= 0 {
+		cfg.After = DefaultAfter
+	}
+	if cfg.ReplyTimeout <= 0 {
+		cfg.ReplyTimeout = DefaultReplyTimeout
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.ResendFor <= 0 {
+		cfg.ResendFor = DefaultResendFor
+	}
+	if cfg.LeaseWait < 0 {
+		return errors.New("loadgen: the lease wait must not be negative")
 	}
 	if cfg.GraphAddr == "" {
 		cfg.GraphAddr = DefaultGraphAddr
@@ -217,35 +347,71 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer client.CloseIdleConnections()
 	l := &loader{cfg: cfg, client: client, url: cfg.Server + "/webhooks/whatsapp", graph: g}
-	rep := &Report{Participants: cfg.Participants, Target: cfg.Rate}
+	rep := &Report{Participants: cfg.Participants, Senders: cfg.Senders, Target: cfg.Rate}
+	if cfg.Senders > 0 {
+		rep.Target = 0
+	}
 
 	if cfg.Prefill > 0 {
 		start := time.Now()
-		ph := newPhase("prefill", cfg.Prefill, cfg.Prefill, 0)
+		ph := newPhase("prefill", cfg.Prefill)
 		stop := l.progress(ph)
-		l.run(ctx, ph, 0)
-		missing := g.WaitEach(ctx, ph.want(), cfg.Drain)
+		l.open(ctx, ph, 0, func(i int) (string, string) { return Address(i), l.id("p" + strconv.Itoa(i)) })
+		missing := g.WaitEach(ctx, want(ph.msgs), cfg.Drain)
 		stop()
 		rep.Prefilled, rep.PrefillTime = ph.accepted(), time.Since(start)
 		if ph.failed.Load() > 0 || missing > 0 || g.Replies() != ph.accepted() {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("prefill: %d webhooks refused, %d of %d greetings missing, %d replies in all",
 				ph.failed.Load(), missing, ph.accepted(), g.Replies()))
 		}
+		rep.Errors = append(rep.Errors, ph.errors()...)
 		g.Take()
 	}
 
-	ph := newPhase("load", cfg.Messages, cfg.Participants, cfg.Prefill)
+	ph := newPhase("load", cfg.Messages)
+	if cfg.Senders > 0 {
+		ph = newPhase("load", 0)
+	}
+	ph.onAccepted = cfg.OnAccepted
 	stop := l.progress(ph)
-	l.run(ctx, ph, cfg.Rate)
+	if cfg.Senders > 0 {
+		l.closed(ctx, ph)
+	} else {
+		l.open(ctx, ph, cfg.Rate, func(i int) (string, string) {
+			if cfg.Resend {
+				return l.fresh(i), l.id(strconv.Itoa(i))
+			}
+			return Address(i % cfg.Participants), l.id(strconv.Itoa(i))
+		})
+	}
 	rep.Sent, rep.Accepted, rep.Failed = ph.sent(), ph.accepted(), int(ph.failed.Load())
+	rep.Resends, rep.Late, rep.TimedOut = int(ph.resends.Load()), int(ph.late.Load()), int(ph.timedOut.Load())
 	rep.SendTime = ph.end.Sub(ph.start)
 	if rep.SendTime > 0 {
 		rep.SendRate = float64(rep.Accepted) / rep.SendTime.Seconds()
 	}
-	g.WaitEach(ctx, ph.want(), cfg.Drain)
+	g.WaitEach(ctx, want(ph.msgs), cfg.Drain)
+	if cfg.Resend && cfg.LeaseWait > 0 {
+		// A reply the dead process had claimed goes again only when its lease expires: judge
+		// after that, or a duplicate would go unseen.
+		_ = cfg.Clock.Sleep(ctx, cfg.LeaseWait)
+		rep.LeaseWait = cfg.LeaseWait
+	}
 	stop()
 	replies := g.Take()
-	ph.check(rep, replies)
+	for _, rs := range replies {
+		rep.Replies += len(rs)
+	}
+	rep.Messages = ph.msgs
+	// With resends every message has a participant of its own: say how many there were.
+	to := map[string]bool{}
+	for _, m := range ph.msgs {
+		if m.Attempts > 0 {
+			to[m.To] = true
+		}
+	}
+	rep.Participants = len(to)
+	rep.Analysis = Analyze(ph.msgs, replies, ph.start, ph.end, cfg.After)
 	rep.Errors = append(rep.Errors, ph.errors()...)
 	if r := g.Rejected(); r > 0 {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("the fake Graph API refused %d requests (token or body)", r))
@@ -261,23 +427,34 @@ type loader struct {
 	graph  *Graph
 }
 
-// phase is one stream of messages: message i comes from participant i % participants.
+// id is the message id of the run's message named n.
+func (l *loader) id(n string) string {
+	return "wamid.loadgen." + strconv.FormatInt(l.cfg.RunID, 36) + "." + n
+}
+
+// fresh is the address of the i-th message when each message has a participant of its own
+// (resends): beyond every prefilled or round-robin participant.
+func (l *loader) fresh(i int) string {
+	return Address(max(l.cfg.Prefill, l.cfg.Participants) + i)
+}
+
+// phase is one stream of messages.
 type phase struct {
-	name         string
-	participants int
-	seq          int
-	// sentAt[i] is when message i was sent, answer[i] how long its webhook took; ok[i] says
-	// it was answered 200. Each index is written by one worker only.
-	sentAt     []time.Time
-	answer     []time.Duration
-	ok         []bool
+	name string
+	// msgs are the phase's records: open loop, index i is written by the worker sending
+	// message i only; closed loop, the senders append theirs when they stop.
+	msgs       []Message
 	late       atomic.Int64
 	failed     atomic.Int64
 	started    atomic.Int64
+	resends    atomic.Int64
+	timedOut   atomic.Int64
+	ok         atomic.Int64
+	onAccepted func(int)
 	start, end time.Time
 
-	errMu sync.Mutex
-	errs  map[string]int
+	mu   sync.Mutex
+	errs map[string]int
 }
 
 func (p *phase) sent() int { return int(p.started.Load()) }
@@ -285,18 +462,22 @@ func (p *phase) sent() int { return int(p.started.Load()) }
 func (p *phase) accepted() int { return p.sent() - int(p.failed.Load()) }
 
 func (p *phase) fail(msg string) {
+	p.errMsg(msg)
 	p.failed.Add(1)
-	p.errMu.Lock()
+}
+
+func (p *phase) errMsg(msg string) {
+	p.mu.Lock()
 	if p.errs == nil {
 		p.errs = map[string]int{}
 	}
 	p.errs[msg]++
-	p.errMu.Unlock()
+	p.mu.Unlock()
 }
 
 func (p *phase) errors() []string {
-	p.errMu.Lock()
-	defer p.errMu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var out []string
 	for msg, n := range p.errs {
 		out = append(out, fmt.Sprintf("%s: %d× %s", p.name, n, msg))
@@ -305,36 +486,39 @@ func (p *phase) errors() []string {
 }
 
 // want is how many replies each participant is owed: one for every accepted message.
-func (p *phase) want() map[string]int {
-	w := make(map[string]int, min(p.participants, len(p.ok)))
-	for i, ok := range p.ok {
-		if ok {
-			w[Address(i%p.participants)]++
+func want(msgs []Message) map[string]int {
+	w := map[string]int{}
+	for _, m := range msgs {
+		if m.OK {
+			w[m.To]++
 		}
 	}
 	return w
 }
 
-func newPhase(name string, n, participants, seq int) *phase {
-	return &phase{name: name, participants: participants, seq: seq,
-		sentAt: make([]time.Time, n), answer: make([]time.Duration, n), ok: make([]bool, n)}
+func newPhase(name string, n int) *phase {
+	return &phase{name: name, msgs: make([]Message, n)}
 }
 
-// run sends the phase's messages at rate, Concurrency at a time, and returns when every
-// webhook was answered.
-func (l *loader) run(ctx context.Context, p *phase, rate float64) {
+// open sends the phase's messages at rate, Concurrency at a time, message i to and with the
+// id addr(i) gives, and returns when every webhook was answered.
+func (l *loader) open(ctx context.Context, p *phase, rate float64, addr func(i int) (to, id string)) {
 	jobs := make(chan job, l.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for range l.cfg.Concurrency {
 		wg.Go(func() {
 			var buf []byte
 			for j := range jobs {
-				buf = l.send(ctx, p, j, buf)
+				to, id := addr(j.i)
+				if rate > 0 && l.cfg.Clock.Now().Sub(j.due) > 10*time.Millisecond {
+					p.late.Add(1)
+				}
+				p.msgs[j.i], buf = l.send(ctx, p, to, id, "hello "+strconv.Itoa(j.i), buf)
 			}
 		})
 	}
 	p.start = time.Now()
-	Pace(ctx, l.cfg.Clock, rate, len(p.ok), func(i int, due time.Time) { jobs <- job{i: i, due: due} })
+	Pace(ctx, l.cfg.Clock, rate, len(p.msgs), func(i int, due time.Time) { jobs <- job{i: i, due: due} })
 	close(jobs)
 	wg.Wait()
 	p.end = time.Now()
@@ -345,45 +529,139 @@ type job struct {
 	due time.Time
 }
 
-func (l *loader) send(ctx context.Context, p *phase, j job, buf []byte) []byte {
-	from := Address(j.i % p.participants)
-	wamid := "wamid.loadgen." + strconv.FormatInt(l.cfg.RunID, 36) + "." + strconv.Itoa(p.seq+j.i)
-	if p.name == "prefill" {
-		wamid = "wamid.loadgen." + strconv.FormatInt(l.cfg.RunID, 36) + ".p" + strconv.Itoa(j.i)
+// closed runs Senders senders, each sending a message and waiting for its reply before the
+// next, until Duration has passed on the clock or Messages were sent.
+func (l *loader) closed(ctx context.Context, p *phase) {
+	n, parts := l.cfg.Senders, l.cfg.Participants
+	var stopped atomic.Bool
+	var seq atomic.Int64
+	sleepCtx, cancelSleep := context.WithCancel(ctx)
+	defer cancelSleep()
+	p.start = time.Now()
+	var endOnce sync.Once
+	end := func() { endOnce.Do(func() { p.end = time.Now() }) }
+	if l.cfg.Duration > 0 {
+		go func() {
+			if l.cfg.Clock.Sleep(sleepCtx, l.cfg.Duration) == nil {
+				end()
+				stopped.Store(true)
+			}
+		}()
 	}
-	buf = TextWebhook(buf[:0], l.cfg.Number, from, wamid, "hello "+strconv.Itoa(j.i), time.Now().Unix())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(buf))
+	var wg sync.WaitGroup
+	for s := range n {
+		wg.Go(func() {
+			var own []Message
+			owed := map[string]int{}
+			var buf []byte
+			for k := 0; !stopped.Load() && ctx.Err() == nil; k++ {
+				i := int(seq.Add(1) - 1)
+				if l.cfg.Messages > 0 && i >= l.cfg.Messages {
+					break
+				}
+				// Sender s owns participants s, s+n, s+2n… below parts: no two senders
+				// ever wait on one participant's replies.
+				to := Address(s + (k%((parts-s+n-1)/n))*n)
+				if l.cfg.Resend {
+					to = l.fresh(i)
+				}
+				var m Message
+				m, buf = l.send(ctx, p, to, l.id(strconv.Itoa(i)), "hello "+strconv.Itoa(i), buf)
+				own = append(own, m)
+				if !m.OK {
+					// A refused message gets no reply to wait for; pausing keeps a sender
+					// facing a dead server from sending thousands a second.
+					if l.cfg.Clock.Sleep(ctx, l.cfg.Backoff) != nil {
+						break
+					}
+					continue
+				}
+				owed[to]++
+				wctx, cancel := context.WithTimeout(ctx, l.cfg.ReplyTimeout)
+				_, err := l.graph.Await(wctx, to, owed[to])
+				cancel()
+				if err != nil && ctx.Err() == nil {
+					p.timedOut.Add(1)
+				}
+			}
+			p.mu.Lock()
+			p.msgs = append(p.msgs, own...)
+			p.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	end()
+}
+
+// send posts one webhook (and, with Resend, again until it is answered 200) and returns its
+// record.
+func (l *loader) send(ctx context.Context, p *phase, to, id, text string, buf []byte) (Message, []byte) {
+	m := Message{ID: id, To: to}
+	buf = TextWebhook(buf[:0], l.cfg.Number, to, id, text, time.Now().Unix())
+	sig := Sign(l.cfg.Secret, buf)
+	p.started.Add(1)
+	backoff := l.cfg.Backoff
+	var giveUp time.Time
+	for {
+		start := time.Now()
+		if m.Attempts == 0 {
+			m.Sent = start
+			giveUp = l.cfg.Clock.Now().Add(l.cfg.ResendFor)
+		} else {
+			p.resends.Add(1)
+		}
+		m.Attempts++
+		status, err := l.post(ctx, buf, sig)
+		if err == nil && status == http.StatusOK {
+			m.Accepted = time.Now()
+			m.Webhook = m.Accepted.Sub(start)
+			m.OK = true
+			if n := p.ok.Add(1); p.onAccepted != nil {
+				p.onAccepted(int(n))
+			}
+			return m, buf
+		}
+		msg := "HTTP " + strconv.Itoa(status)
+		if err != nil {
+			msg = trimURL(err)
+		}
+		if !l.cfg.Resend || ctx.Err() != nil || !l.cfg.Clock.Now().Before(giveUp) {
+			p.fail(msg)
+			return m, buf
+		}
+		p.errMsg("resent after " + msg)
+		if l.cfg.Clock.Sleep(ctx, backoff) != nil {
+			p.fail(msg)
+			return m, buf
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// post sends one signed webhook body and returns the answer's status.
+func (l *loader) post(ctx context.Context, body []byte, sig string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
 	if err != nil {
-		p.started.Add(1)
-		p.fail(err.Error())
-		return buf
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(l.cfg.Secret, buf))
-	start := time.Now()
-	if start.Sub(j.due) > 10*time.Millisecond {
-		p.late.Add(1)
-	}
-	p.sentAt[j.i] = start
-	p.started.Add(1)
+	req.Header.Set(SignatureHeader, sig)
 	resp, err := l.client.Do(req)
 	if err != nil {
-		p.fail(trimURL(err))
-		return buf
+		return 0, err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	p.answer[j.i] = time.Since(start)
-	if resp.StatusCode != http.StatusOK {
-		p.fail("HTTP " + strconv.Itoa(resp.StatusCode))
-		return buf
-	}
-	p.ok[j.i] = true
-	return buf
+	return resp.StatusCode, nil
 }
 
-// trimURL keeps an error message from repeating the URL for every failed request.
+// trimURL keeps an error message from repeating the URL, or the connection's own port, for
+// every failed request, so that a thousand of them during a crash count as one line.
 func trimURL(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op + ": " + oe.Err.Error()
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
@@ -416,50 +694,4 @@ func (l *loader) progress(p *phase) (stop func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
-}
-
-// check correlates replies with messages: participant k's accepted messages, in the order
-// they were sent, match the replies to k in the order they arrived.
-func (p *phase) check(rep *Report, replies map[string][]time.Time) {
-	var webhook, e2e []time.Duration
-	var last time.Time
-	for i, ok := range p.ok {
-		if ok {
-			webhook = append(webhook, p.answer[i])
-		}
-	}
-	for k := 0; k < min(p.participants, len(p.ok)); k++ {
-		got := replies[Address(k)]
-		r := 0
-		for i := k; i < len(p.ok); i += p.participants {
-			if !p.ok[i] {
-				continue
-			}
-			if r >= len(got) {
-				rep.Missing++
-				continue
-			}
-			e2e = append(e2e, got[r].Sub(p.sentAt[i]))
-			if got[r].After(last) {
-				last = got[r]
-			}
-			r++
-		}
-		rep.Extra += max(0, len(got)-r)
-	}
-	for _, times := range replies {
-		rep.Replies += len(times)
-	}
-	// Replies to addresses outside the measured participants.
-	inPhase := 0
-	for k := 0; k < min(p.participants, len(p.ok)); k++ {
-		inPhase += len(replies[Address(k)])
-	}
-	rep.Unexpected = rep.Replies - inPhase
-	rep.Late = int(p.late.Load())
-	rep.Webhook, rep.EndToEnd = Summarize(webhook), Summarize(e2e)
-	if !last.IsZero() {
-		rep.Elapsed = last.Sub(p.start)
-		rep.Sustained = float64(len(e2e)) / rep.Elapsed.Seconds()
-	}
 }
