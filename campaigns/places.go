@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -145,7 +148,7 @@ func (p *parser) poolCodes(pool *Pool, g field) {
 	pool.Codes = []string{}
 	seen := map[string]bool{}
 	for _, n := range g.val.Content {
-		code := p.str(field{val: n}, fmt.Sprintf("a code of pool %q", pool.Name))
+		code := trimCode(p.str(field{val: n}, fmt.Sprintf("a code of pool %q", pool.Name)))
 		if code == "" {
 			continue
 		}
@@ -164,15 +167,26 @@ func (p *parser) poolCodes(pool *Pool, g field) {
 
 // ParseCodes reads a file of codes: one code a line; blank lines and lines starting with # are
 // skipped, and the spaces around a code. A code listed twice (case does not count) is a
-// problem at its line, named after file.
+// problem at its line, named after file. A file saved on Windows reads as any other: its
+// byte order mark and CRLF line ends are no part of a code. A file that is not UTF-8 text (a
+// spreadsheet saved as "Unicode text" is UTF-16) is refused at its first such line rather
+// than stored as codes nobody can type.
 func ParseCodes(file string, src []byte) ([]string, Problems) {
 	codes := []string{}
 	var probs Problems
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		return codes, Problems{{File: file, Line: 1, Col: 1,
+			Msg: "the codes file is not UTF-8 text (it looks like UTF-16): save it as UTF-8"}}
+	}
 	first := map[string]int{}
 	no := 0
 	for line := range strings.Lines(string(src)) {
 		no++
-		code := strings.TrimSpace(line)
+		if !utf8.ValidString(line) || strings.ContainsRune(line, 0) {
+			return codes, append(probs, Problem{File: file, Line: no, Col: 1,
+				Msg: "this line is not UTF-8 text: save the codes file as UTF-8"})
+		}
+		code := trimCode(line)
 		if code == "" || strings.HasPrefix(code, "#") {
 			continue
 		}
@@ -186,6 +200,12 @@ func ParseCodes(file string, src []byte) ([]string, Problems) {
 		codes = append(codes, code)
 	}
 	return codes, probs
+}
+
+// trimCode is a code without the spaces around it, nor a byte order mark (which a file saved
+// on Windows starts with, and files joined together hold in the middle).
+func trimCode(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r == '\ufeff' || unicode.IsSpace(r) })
 }
 
 // SetCodes gives a pool of codes whose file did not come with its definition (a launch sends
