@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,5 +28,29 @@ func TestLaunchCodesFile(t *testing.T) {
 	left, total, err := srv.engine.CodesLeft(t.Context(), "hunt", "prizes")
 	if err != nil || left != 3 || total != 3 {
 		t.Errorf("codes on the server: %d of %d left (%v), want 3 of 3", left, total, err)
+	}
+}
+
+// TestLaunchSlowServer: a server that takes longer than --timeout to store a long codes file
+// (a million vouchers) goes on with the launch after the command stopped waiting; the command
+// says so instead of reporting a bare deadline.
+func TestLaunchSlowServer(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	dir := t.TempDir()
+	def := filepath.Join(dir, "hunt.yaml")
+	src, err := os.ReadFile("../../campaigns/examples/hunt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(def, src, 0o600)
+	os.WriteFile(filepath.Join(dir, "hunt-codes.txt"), []byte("P-1\n"), 0o600)
+	code, out, errOut := runCLI(t, "launch", def, "--server", slow.URL, "--token", strings.Repeat("t", 20), "--timeout", "50ms")
+	want := "did not answer within 50ms; it may still finish the launch: see the campaign's page on the dashboard, or launch again (codes it has are not added twice)"
+	if code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("launch to a slow server: exit %d\n%s%s\nwant %q", code, out, errOut, want)
 	}
 }
