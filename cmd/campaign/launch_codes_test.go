@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,5 +53,28 @@ func TestLaunchSlowServer(t *testing.T) {
 	want := "did not answer within 50ms; it may still finish the launch: see the campaign's page on the dashboard, or launch again (codes it has are not added twice)"
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("launch to a slow server: exit %d\n%s%s\nwant %q", code, out, errOut, want)
+	}
+}
+
+// TestLaunchCodesFileSmallUploads: the largest codes file a definition may name can be
+// launched whatever the upload limits for participants' media are (they bound the web chat's
+// uploads, not the admin's launch).
+func TestLaunchCodesFileSmallUploads(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir(), func(c *Config) { c.Uploads = Uploads{Photo: 1 << 20, Video: 1 << 20, Audio: 1 << 20} })
+	src, err := os.ReadFile("../../campaigns/examples/hunt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	def := filepath.Join(dir, "hunt.yaml")
+	os.WriteFile(def, src, 0o600)
+	var codes strings.Builder
+	for i := range 60000 {
+		fmt.Fprintf(&codes, "CITY-%06d-%052d\n", i, 0) // 3.9 MB, more than a webhook may be
+	}
+	os.WriteFile(filepath.Join(dir, "hunt-codes.txt"), []byte(codes.String()), 0o600)
+	code, out, errOut := runCLI(t, "launch", def, "--server", srv.URL(), "--token", srv.adminToken)
+	if code != 0 || !strings.Contains(out, `campaign "hunt" version`) {
+		t.Fatalf("launch: exit %d\n%s%s", code, out, errOut)
 	}
 }
