@@ -3,6 +3,7 @@ package campaigns
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -218,6 +219,28 @@ func (p *Pool) SetCodes(codes []string) {
 // MaxCodesFileSize bounds a file of codes: a million codes of a dozen characters.
 const MaxCodesFileSize = 16 << 20
 
+// readLimited reads the file at path, of at most limit bytes. It reads one byte past the
+// limit rather than trusting Stat: a device or a pipe (codes: /dev/zero) has no size, and
+// would otherwise be read until memory runs out.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Size() > limit {
+		return nil, fmt.Errorf("it is %d bytes, more than %d", info.Size(), limit)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(src)) > limit {
+		return nil, fmt.Errorf("it is more than %d bytes", limit)
+	}
+	return src, nil
+}
+
 // readCodes reads the pool's codes file: one code a line, blank lines and # comments skipped.
 // Codes are compared without case, as a participant reading one aloud would.
 func (p *parser) readCodes(pool *Pool) {
@@ -225,14 +248,7 @@ func (p *parser) readCodes(pool *Pool) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
 	}
-	info, err := os.Stat(path)
-	if err == nil && info.Size() > MaxCodesFileSize {
-		err = fmt.Errorf("it is %d bytes, more than %d", info.Size(), MaxCodesFileSize)
-	}
-	var src []byte
-	if err == nil {
-		src, err = os.ReadFile(path)
-	}
+	src, err := readLimited(path, MaxCodesFileSize)
 	if err != nil {
 		p.errf(pool.node, "pool %q: codes file %q cannot be read: %v", pool.Name, pool.CodesFile, err)
 		return

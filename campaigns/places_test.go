@@ -1,7 +1,9 @@
 package campaigns_test
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,6 +164,17 @@ func TestCodesFile(t *testing.T) {
 		dir := writeFiles(t, map[string]string{"demo.yaml": def})
 		_, probs := campaigns.LoadFile(filepath.Join(dir, "demo.yaml"))
 		if want := "demo.yaml:3:21: pool \"vouchers\": codes file \"codes.txt\" cannot be read"; !strings.Contains(probs.Error(), want) {
+			t.Errorf("got %v, want %q", probs, want)
+		}
+	})
+	t.Run("Endless", func(t *testing.T) {
+		// A device or a pipe has no size to check beforehand: reading stops at the limit.
+		if _, err := os.Stat("/dev/zero"); err != nil {
+			t.Skip("no /dev/zero here")
+		}
+		dir := writeFiles(t, map[string]string{"demo.yaml": r(def, "codes.txt", "/dev/zero", 1)})
+		_, probs := campaigns.LoadFile(filepath.Join(dir, "demo.yaml"))
+		if want := fmt.Sprintf("demo.yaml:3:21: pool \"vouchers\": codes file \"/dev/zero\" cannot be read: it is more than %d bytes", campaigns.MaxCodesFileSize); !strings.Contains(probs.Error(), want) {
 			t.Errorf("got %v, want %q", probs, want)
 		}
 	})
