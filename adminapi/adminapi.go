@@ -26,6 +26,19 @@ const (
 	StatusClosed = "closed"
 )
 
+// MaxBody is the largest launch the API takes: a definition and a codes file of the largest
+// sizes each may have, and the multipart framing around them. The server's body limit must
+// be at least this, whatever the limits on participants' uploads.
+const MaxBody = campaigns.MaxFileSize + campaigns.MaxCodesFileSize + 64<<10
+
+// TooLarge answers a launch past the server's body limit (Fiber refuses it before the
+// handler runs) in the API's own shape.
+func TooLarge(c *fiber.Ctx) error {
+	return c.Status(fiber.StatusRequestEntityTooLarge).JSON(problem{Error: fmt.Sprintf(
+		"the launch is larger than %d bytes: a definition may be at most %d bytes and a codes file %d",
+		MaxBody, campaigns.MaxFileSize, campaigns.MaxCodesFileSize)})
+}
+
 // Campaigns is what the API needs from the engine: loading a definition as the current
 // version of its campaign, and changing a campaign's status. Both persist.
 type Campaigns interface {

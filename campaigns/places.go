@@ -1,13 +1,17 @@
 package campaigns
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -145,7 +149,7 @@ func (p *parser) poolCodes(pool *Pool, g field) {
 	pool.Codes = []string{}
 	seen := map[string]bool{}
 	for _, n := range g.val.Content {
-		code := p.str(field{val: n}, fmt.Sprintf("a code of pool %q", pool.Name))
+		code := trimCode(p.str(field{val: n}, fmt.Sprintf("a code of pool %q", pool.Name)))
 		if code == "" {
 			continue
 		}
@@ -164,15 +168,26 @@ func (p *parser) poolCodes(pool *Pool, g field) {
 
 // ParseCodes reads a file of codes: one code a line; blank lines and lines starting with # are
 // skipped, and the spaces around a code. A code listed twice (case does not count) is a
-// problem at its line, named after file.
+// problem at its line, named after file. A file saved on Windows reads as any other: its
+// byte order mark and CRLF line ends are no part of a code. A file that is not UTF-8 text (a
+// spreadsheet saved as "Unicode text" is UTF-16) is refused at its first such line rather
+// than stored as codes nobody can type.
 func ParseCodes(file string, src []byte) ([]string, Problems) {
 	codes := []string{}
 	var probs Problems
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		return codes, Problems{{File: file, Line: 1, Col: 1,
+			Msg: "the codes file is not UTF-8 text (it looks like UTF-16): save it as UTF-8"}}
+	}
 	first := map[string]int{}
 	no := 0
 	for line := range strings.Lines(string(src)) {
 		no++
-		code := strings.TrimSpace(line)
+		if !utf8.ValidString(line) || strings.ContainsRune(line, 0) {
+			return codes, append(probs, Problem{File: file, Line: no, Col: 1,
+				Msg: "this line is not UTF-8 text: save the codes file as UTF-8"})
+		}
+		code := trimCode(line)
 		if code == "" || strings.HasPrefix(code, "#") {
 			continue
 		}
@@ -188,6 +203,12 @@ func ParseCodes(file string, src []byte) ([]string, Problems) {
 	return codes, probs
 }
 
+// trimCode is a code without the spaces around it, nor a byte order mark (which a file saved
+// on Windows starts with, and files joined together hold in the middle).
+func trimCode(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r == '\ufeff' || unicode.IsSpace(r) })
+}
+
 // SetCodes gives a pool of codes whose file did not come with its definition (a launch sends
 // the file beside it) its codes.
 func (p *Pool) SetCodes(codes []string) {
@@ -198,6 +219,28 @@ func (p *Pool) SetCodes(codes []string) {
 // MaxCodesFileSize bounds a file of codes: a million codes of a dozen characters.
 const MaxCodesFileSize = 16 << 20
 
+// readLimited reads the file at path, of at most limit bytes. It reads one byte past the
+// limit rather than trusting Stat: a device or a pipe (codes: /dev/zero) has no size, and
+// would otherwise be read until memory runs out.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Size() > limit {
+		return nil, fmt.Errorf("it is %d bytes, more than %d", info.Size(), limit)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(src)) > limit {
+		return nil, fmt.Errorf("it is more than %d bytes", limit)
+	}
+	return src, nil
+}
+
 // readCodes reads the pool's codes file: one code a line, blank lines and # comments skipped.
 // Codes are compared without case, as a participant reading one aloud would.
 func (p *parser) readCodes(pool *Pool) {
@@ -205,14 +248,7 @@ func (p *parser) readCodes(pool *Pool) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
 	}
-	info, err := os.Stat(path)
-	if err == nil && info.Size() > MaxCodesFileSize {
-		err = fmt.Errorf("it is %d bytes, more than %d", info.Size(), MaxCodesFileSize)
-	}
-	var src []byte
-	if err == nil {
-		src, err = os.ReadFile(path)
-	}
+	src, err := readLimited(path, MaxCodesFileSize)
 	if err != nil {
 		p.errf(pool.node, "pool %q: codes file %q cannot be read: %v", pool.Name, pool.CodesFile, err)
 		return

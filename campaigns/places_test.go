@@ -1,7 +1,9 @@
 package campaigns_test
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +51,8 @@ func TestPlacesProblems(t *testing.T) {
 		{"CapacityAndCodes", r(hunt, "{codes: [A1, B2]}", "{capacity: 2, codes: [A1, B2]}", 1),
 			"demo.yaml:3:14: pool \"vouchers\" has both capacity and codes; the capacity of a code pool is its number of codes"},
 		{"DuplicateInlineCode", r(hunt, "[A1, B2]", "[A1, B2, a1]", 1),
+			"demo.yaml:3:30: code \"a1\" is listed twice in pool \"vouchers\""},
+		{"DuplicateInlineCodeSpaced", r(hunt, "[A1, B2]", "[A1, B2, \" a1 \"]", 1),
 			"demo.yaml:3:30: code \"a1\" is listed twice in pool \"vouchers\""},
 		{"NoCodes", r(hunt, "[A1, B2]", "[]", 1),
 			"demo.yaml:3:21: pool \"vouchers\" has no codes"},
@@ -133,6 +137,12 @@ func TestCodesFile(t *testing.T) {
 		{"Loaded", "# partner codes\nA1\n\n  B2  \n# done\nC3\n", "A1,B2,C3"},
 		{"Duplicate", "A1\nB2\n\na1\n", "codes.txt:4:1: code \"a1\" is listed twice (first on line 1)"},
 		{"Empty", "# nothing yet\n\n", "demo.yaml:3:21: pool \"vouchers\" has no codes: codes.txt lists none"},
+		// Saved by Excel or Notepad on Windows: a byte order mark and CRLF line ends are no part
+		// of any code.
+		{"WindowsFile", "\ufeffA1\r\nB2 \r\n\r\nC3\r\n", "A1,B2,C3"},
+		{"ByteOrderMarkDuplicate", "\ufeffA1\r\nB2\r\na1\r\n", "codes.txt:3:1: code \"a1\" is listed twice (first on line 1)"},
+		{"UTF16", "\xff\xfeA\x001\x00\r\x00\n\x00", "codes.txt:1:1: the codes file is not UTF-8 text (it looks like UTF-16): save it as UTF-8"},
+		{"NotText", "A1\nB\x002\n", "codes.txt:2:1: this line is not UTF-8 text: save the codes file as UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +155,7 @@ func TestCodesFile(t *testing.T) {
 					t.Errorf("capacity %d for %d codes", d.Pools["vouchers"].Capacity, len(d.Pools["vouchers"].Codes))
 				}
 			}
-			if !strings.Contains(got, tt.want) {
+			if !strings.Contains(got, tt.want) || d != nil && got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -154,6 +164,17 @@ func TestCodesFile(t *testing.T) {
 		dir := writeFiles(t, map[string]string{"demo.yaml": def})
 		_, probs := campaigns.LoadFile(filepath.Join(dir, "demo.yaml"))
 		if want := "demo.yaml:3:21: pool \"vouchers\": codes file \"codes.txt\" cannot be read"; !strings.Contains(probs.Error(), want) {
+			t.Errorf("got %v, want %q", probs, want)
+		}
+	})
+	t.Run("Endless", func(t *testing.T) {
+		// A device or a pipe has no size to check beforehand: reading stops at the limit.
+		if _, err := os.Stat("/dev/zero"); err != nil {
+			t.Skip("no /dev/zero here")
+		}
+		dir := writeFiles(t, map[string]string{"demo.yaml": r(def, "codes.txt", "/dev/zero", 1)})
+		_, probs := campaigns.LoadFile(filepath.Join(dir, "demo.yaml"))
+		if want := fmt.Sprintf("demo.yaml:3:21: pool \"vouchers\": codes file \"/dev/zero\" cannot be read: it is more than %d bytes", campaigns.MaxCodesFileSize); !strings.Contains(probs.Error(), want) {
 			t.Errorf("got %v, want %q", probs, want)
 		}
 	})

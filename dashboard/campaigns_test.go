@@ -86,7 +86,9 @@ func (f *fakeConversations) Transcript(_ context.Context, pid string) ([]engine.
 	if pid == walkerPID {
 		return []engine.Line{{ParticipantID: pid, Direction: engine.In, Text: "[location 52.373100,4.892200] Dam"},
 			{ParticipantID: pid, Direction: engine.Out, Text: "[location 1,2] is what you typed"},
-			{ParticipantID: pid, Direction: engine.In, Text: "[location 95,2] nowhere"}}, nil
+			{ParticipantID: pid, Direction: engine.In, Text: "[location 95,2] nowhere"},
+			// A typed answer that starts with two numbers is no shared location.
+			{ParticipantID: pid, Direction: engine.In, Text: "12,5 kilo, 3 boxes"}}, nil
 	}
 	if pid != "p1" && pid != optedOutPID {
 		return nil, nil

@@ -53,9 +53,10 @@ func (d *Dashboard) poolRows(ctx context.Context, def *campaigns.Definition) ([]
 	return rows, nil
 }
 
-// locationRe is a location as the engine writes it: an entry's LAT,LNG, or the start of the
-// transcript line of a shared location, "[location LAT,LNG] name".
-var locationRe = regexp.MustCompile(`^(?:\[location )?(-?[0-9]{1,3}(?:\.[0-9]+)?),\s*(-?[0-9]{1,3}(?:\.[0-9]+)?)\]?`)
+// locationRe is a location as the engine writes it: an entry's (or the participant's last)
+// LAT,LNG, or the start of the transcript line of a shared location, "[location LAT,LNG] name".
+// Either form is whole: a typed answer like "12,5 kilo" is no location.
+var locationRe = regexp.MustCompile(`^(?:\[location (-?[0-9]{1,3}(?:\.[0-9]+)?),(-?[0-9]{1,3}(?:\.[0-9]+)?)\](?: |$)|(-?[0-9]{1,3}(?:\.[0-9]+)?),\s*(-?[0-9]{1,3}(?:\.[0-9]+)?)$)`)
 
 // mapLink is the OpenStreetMap page of a location (see locationRe) with a marker on it, or ""
 // when s holds none. The numbers are parsed and written out again, so nothing of s but two
@@ -64,6 +65,9 @@ func mapLink(s string) template.URL {
 	m := locationRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return ""
+	}
+	if m[1] == "" {
+		m = m[2:]
 	}
 	lat, err1 := strconv.ParseFloat(m[1], 64)
 	lng, err2 := strconv.ParseFloat(m[2], 64)

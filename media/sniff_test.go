@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 
@@ -167,8 +168,22 @@ func TestOpenRange(t *testing.T) {
 	if !bytes.Equal(got, webmVideo[len(webmVideo)-2:]) {
 		t.Errorf("OpenRange to past the end = %x", got)
 	}
+	// A browser (or anyone) may ask for bytes=0-9223372036854775807: the largest end HTTP
+	// can say is the object's last byte too, not an error of the store adding one to it.
+	body, _, _, err = st.OpenRange(ctx, m.Key, 0, math.MaxInt64)
+	if err != nil {
+		t.Fatalf("OpenRange(0, MaxInt64): %v", err)
+	}
+	got, err = io.ReadAll(body)
+	body.Close()
+	if err != nil || !bytes.Equal(got, webmVideo) {
+		t.Errorf("OpenRange(0, MaxInt64) = %d bytes, %v; want the whole %d", len(got), err, len(webmVideo))
+	}
 	if _, _, _, err := st.OpenRange(ctx, m.Key, int64(len(webmVideo)), 1<<40); !errors.Is(err, media.ErrRange) {
 		t.Errorf("OpenRange past the end: %v, want ErrRange", err)
+	}
+	if _, _, _, err := st.OpenRange(ctx, m.Key, math.MaxInt64, math.MaxInt64); !errors.Is(err, media.ErrRange) {
+		t.Errorf("OpenRange(MaxInt64, MaxInt64): %v, want ErrRange", err)
 	}
 	if _, _, _, err := st.OpenRange(ctx, "bouncer/p1/missing.webm", 0, 10); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("OpenRange of a missing key: %v, want ErrNotFound", err)

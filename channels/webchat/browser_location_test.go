@@ -2,10 +2,14 @@ package webchat_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -78,5 +82,61 @@ func TestBrowserLocation(t *testing.T) {
 	}
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#share-location').length`)); n != 0 {
 		t.Error("a campaign that asks for no location offers the pin button")
+	}
+}
+
+// TestBrowserLocationWalksOn: a participant told to walk on who shares their location again
+// shares where they are now, not where the browser found them a moment ago (the position is
+// the browser's own, given by Chromium's geolocation emulation, as a phone's GPS gives it).
+func TestBrowserLocationWalksOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	h := MustHarness(t)
+	hunt, probs := campaigns.LoadFile("../../campaigns/examples/hunt.yaml")
+	if hunt == nil {
+		t.Fatalf("load hunt: %v", probs)
+	}
+	h.eng.mu.Lock()
+	h.eng.defs[hunt.ID] = hunt
+	h.eng.mu.Unlock()
+	var outID atomic.Int64
+	h.eng.onReceive = func(in engine.Inbound) {
+		out := engine.Outbound{ID: outID.Add(1), ParticipantID: in.ParticipantID, Text: "Share your location."}
+		if in.Kind == engine.KindLocation {
+			out.Text = fmt.Sprintf("Got %.4f", in.Location.Latitude)
+		}
+		h.channel.Send(context.Background(), out)
+	}
+	base := h.MustServe(t)
+	ctx := mustChromium(t)
+	poll := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	at := func(lat, lng float64) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			acc := 5.0
+			_, err := cdp.Call(ctx, t, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lng, Accuracy: &acc})
+			return err
+		})
+	}
+	reply := func(text string) chromedp.Action[chromedp.Void] {
+		return poll(fmt.Sprintf(`[...document.querySelectorAll('.msg.out p')].some(p => p.textContent === %q)`, text))
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/play/hunt"), poll(`document.querySelectorAll('.msg.out').length >= 1`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted, Origin: base})
+	if err != nil {
+		t.Fatalf("grant geolocation: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		at(52.3791, 4.9003), chromedp.Click(chromedp.CSS(`#share-location`)), reply("Got 52.3791"),
+		at(52.3731, 4.8933), chromedp.Click(chromedp.CSS(`#share-location`)), reply("Got 52.3731"),
+	)
+	if err != nil {
+		dom, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('messages').outerHTML`))
+		t.Fatalf("share twice while walking: %v\n%s\nreceived %+v", err, dom, h.eng.Received())
 	}
 }

@@ -233,6 +233,9 @@ func (c *Channel) handleUpload(ctx *fiber.Ctx) error {
 	if _, known := c.limits[kind]; kind != "" && !known {
 		return jsonError(ctx, fiber.StatusBadRequest, "The kind of media must be photo, video or audio.")
 	}
+	if fh.Size == 0 {
+		return jsonError(ctx, fiber.StatusBadRequest, "That file is empty. Choose another one, or record again.")
+	}
 	declared := strings.Clone(fh.Header.Get(fiber.HeaderContentType))
 	if kind == "" {
 		if kind, err = sniffUpload(fh, declared); err != nil {

@@ -73,6 +73,10 @@ func TestUploadVideoAndVoice(t *testing.T) {
 		{"VideoSentAsVoiceNote", "audio", "audio/webm", webmVideo, 415, "", "That doesn't sound like a voice note."},
 		{"PhotoSentAsVideo", "video", "video/mp4", fakePNG(8), 415, "", "That doesn't look like a video."},
 		{"PickedScript", "", "text/x-sh", []byte("#!/bin/sh\necho hi\n"), 415, "", "That doesn't look like a photo, video or voice note."},
+		// A file that lost its contents (a recording stopped at once, a cloud file not yet
+		// downloaded) is said to be empty, not of the wrong type.
+		{"EmptyPickedFile", "", "video/mp4", []byte{}, 400, "", "That file is empty. Choose another one, or record again."},
+		{"EmptyRecording", "audio", "audio/webm", []byte{}, 400, "", "That file is empty. Choose another one, or record again."},
 		{"UnknownKind", "sticker", "image/webp", fakePNG(8), 400, "", "The kind of media must be photo, video or audio."},
 		{"VoiceNoteOverItsLimit", "audio", "audio/webm", append(append([]byte{}, webmVoice...), make([]byte, 2<<10)...), 413, "", "That voice note is too big. Send one of at most 2 KB."},
 		{"VideoOverItsLimit", "", "video/webm", append(append([]byte{}, webmVideo...), make([]byte, 4<<10)...), 413, "", "That video is too big. Send one of at most 3 KB."},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -34,7 +35,10 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	token := fs.String("token", "", "admin token (default $CAMPAIGN_ADMIN_TOKEN, or the one in --data)")
 	data := fs.String("data", "./data", "data folder of a local server, to read its admin token")
 	draft := fs.Bool("draft", false, "upload as a draft instead of going live")
-	file, err := parseFileArgs(fs, args, "campaign launch FILE [--server URL] [--token TOKEN] [--draft]")
+	// The server answers once the definition is live, after it stored the codes files sent
+	// along: a million codes take a minute on a busy machine.
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the server's answer")
+	file, err := parseFileArgs(fs, args, "campaign launch FILE [--server URL] [--token TOKEN] [--draft] [--timeout 5m]")
 	if err != nil {
 		return err
 	}
@@ -71,9 +75,13 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: *timeout}).Do(req)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("no server answers at %s: start it with `campaign serve` (or pass --server URL of one that runs): %w", *server, err)
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return fmt.Errorf("%s did not answer within %s; it may still finish the launch: see the campaign's page on the dashboard, or launch again (codes it has are not added twice); wait longer with --timeout", *server, *timeout)
 	}
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", *server, err)

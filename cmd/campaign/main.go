@@ -29,7 +29,7 @@ Usage:
   campaign validate FILE|FOLDER...   (exit 0: no errors, 1: errors)
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]
-  campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft]
+  campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME

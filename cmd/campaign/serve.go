@@ -325,7 +325,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody)),
+		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
 		// Every string and byte slice a handler reads from the request is its own copy, not a
 		// view of a buffer Fiber reuses for the next request: a value kept past the handler
@@ -339,6 +339,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 			if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/play/") {
 				// A photo past the body limit: the page says the limit, not "Request Entity Too Large".
 				return chat.TooLarge(c)
+			}
+			if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/api/") {
+				return adminapi.TooLarge(c)
 			}
 			return fiber.DefaultErrorHandler(c, err)
 		},

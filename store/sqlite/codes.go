@@ -11,8 +11,47 @@ import (
 )
 
 // AddCodes adds codes to a pool of codes after the ones it has; codes it has (compared without
-// case) are left as they are.
+// case) are left as they are. The codes the pool has are read first, on a read connection, so
+// loading an unchanged file at a start writes nothing; the new ones are written in parts of
+// codesPerWrite, so that the participants' steps, which share the one writer, wait at most for
+// one part of a long file rather than for all of it.
 func (db *DB) AddCodes(ctx context.Context, campaign, pool string, codes []string) (int, error) {
+	known, err := db.poolCodes(ctx, campaign, pool)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add codes to %s/%s: %w", campaign, pool, convert(err))
+	}
+	var fresh []string
+	for _, code := range codes {
+		code = strings.TrimSpace(code)
+		if k := foldASCII(code); code != "" && !known[k] {
+			known[k] = true
+			fresh = append(fresh, code)
+		}
+	}
+	added := 0
+	for i := 0; i < len(fresh); i += codesPerWrite {
+		n, err := db.addCodes(ctx, campaign, pool, fresh[i:min(i+codesPerWrite, len(fresh))])
+		added += n
+		if err != nil {
+			return added, fmt.Errorf("sqlite: add codes to %s/%s: %w", campaign, pool, convert(err))
+		}
+	}
+	return added, nil
+}
+
+// codesPerWrite is how many codes one write of AddCodes stores, and codesPerInsert how many
+// one statement does (four parameters each, far below SQLite's limit).
+const (
+	codesPerWrite  = 5000
+	codesPerInsert = 250
+)
+
+var insertCodes = "INSERT INTO pool_codes (campaign, pool, code, seq) VALUES " +
+	strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", codesPerInsert), ", ") + " ON CONFLICT DO NOTHING"
+
+// addCodes writes one part of AddCodes, after the codes the pool has. Another process loading
+// the same file at the same time writes the same codes: the primary key keeps one of each.
+func (db *DB) addCodes(ctx context.Context, campaign, pool string, codes []string) (int, error) {
 	added := 0
 	err := db.write(ctx, func(tx *wtx) error {
 		added = 0
@@ -21,31 +60,64 @@ func (db *DB) AddCodes(ctx context.Context, campaign, pool string, codes []strin
 			campaign, pool).Scan(&seq); err != nil {
 			return err
 		}
-		for _, code := range codes {
-			code = strings.TrimSpace(code)
-			if code == "" {
-				continue
+		insert := func(query string, codes []string) error {
+			args := make([]any, 0, 4*len(codes))
+			for _, code := range codes {
+				seq++
+				args = append(args, campaign, pool, code, seq)
 			}
-			res, err := tx.ExecContext(ctx, `
-				INSERT INTO pool_codes (campaign, pool, code, seq) VALUES (?, ?, ?, ?)
-				ON CONFLICT DO NOTHING`, campaign, pool, code, seq+1)
+			res, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
+			n, err := res.RowsAffected()
+			added += int(n)
+			return err
+		}
+		for len(codes) >= codesPerInsert {
+			if err := insert(insertCodes, codes[:codesPerInsert]); err != nil {
 				return err
-			} else if n == 0 {
-				continue
 			}
-			seq++
-			added++
+			codes = codes[codesPerInsert:]
+		}
+		// The rest one by one: a statement for each length would fill the statement cache.
+		for i := range codes {
+			if err := insert(`INSERT INTO pool_codes (campaign, pool, code, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, codes[i:i+1]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+	return added, err
+}
+
+// poolCodes returns the codes a pool has, folded as the code column compares them.
+func (db *DB) poolCodes(ctx context.Context, campaign, pool string) (map[string]bool, error) {
+	rows, err := db.rq.QueryContext(ctx, `SELECT code FROM pool_codes WHERE campaign = ? AND pool = ?`, campaign, pool)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: add codes to %s/%s: %w", campaign, pool, convert(err))
+		return nil, err
 	}
-	return added, nil
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		known[foldASCII(code)] = true
+	}
+	return known, rows.Err()
+}
+
+// foldASCII is code as SQLite's NOCASE collation compares it: ASCII letters in lower case,
+// every other character as it is.
+func foldASCII(code string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, code)
 }
 
 // NextCode returns the first code of the pool not handed out yet.

@@ -297,7 +297,8 @@
     });
   }
   // The location button shares where the browser is, as a location pin does on WhatsApp; the
-  // browser asks the participant first.
+  // browser asks the participant first. Where they are now (maximumAge 0): someone told to walk
+  // on who taps again a few steps on must not share the position the browser kept from before.
   var locate = document.getElementById('share-location');
   if (locate) locate.addEventListener('click', function () {
     if (!navigator.geolocation) { note('This browser cannot share a location.'); return; }
@@ -315,7 +316,7 @@
     }, function (err) {
       locate.disabled = false;
       note(err.code === 1 ? 'The location was not shared: allow this page to use your location, then tap the pin again.' : 'Your location could not be found. Try again in a moment.');
-    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   });
 
   // teamPlaying hides the "waiting for members" note once the team's conversation began
