@@ -310,6 +310,8 @@ func TestEveryMessageIsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A bar inside a table cell is written \| in Markdown.
+	doc = []byte(strings.ReplaceAll(string(doc), `\|`, "|"))
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
 	verb := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)

@@ -674,7 +674,8 @@ func (p *parser) templates(f field) {
 					continue
 				}
 				t.Params = append(t.Params, v)
-				p.vars = append(p.vars, varUse{node: nodes[i], name: v})
+				// A template goes out on WhatsApp only, where a participant always has a name.
+				p.vars = append(p.vars, varUse{node: nodes[i], name: v, fallback: true})
 			}
 		}
 		if g, ok := fs["broadcast"]; ok {
@@ -779,7 +780,8 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 // useText notes the variables a text uses, and braces that are not a variable.
 func (p *parser) useText(n *yaml.Node, s string) {
 	for _, v := range templateVars(s) {
-		p.vars = append(p.vars, varUse{node: n, name: v})
+		v.node = n
+		p.vars = append(p.vars, v)
 	}
 	if rest := varRe.ReplaceAllString(s, ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
 		p.warnf(n, "%q has braces that are not a variable like {{name}}; participants would see them as written", s)

@@ -348,6 +348,8 @@ type parser struct {
 type varUse struct {
 	node *yaml.Node
 	name string
+	// fallback says the use gives a text for when the variable is empty ({{name|there}}).
+	fallback bool
 }
 
 func (p *parser) report(n *yaml.Node, sev Severity, format string, args ...any) {
@@ -599,22 +601,29 @@ var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // team names with it, so a team a state hands off to can always be given users.
 func IsName(s string) bool { return idRe.MatchString(s) }
 
-// varRe matches a {{variable}} in a text.
-var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
+// varRe matches a {{variable}} in a text, with what to say when it is empty after a bar:
+// {{name|there}}.
+var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:\|([^{}|]*))?\}\}`)
 
-func templateVars(s string) []string {
-	var out []string
+func templateVars(s string) []varUse {
+	var out []varUse
 	for _, m := range varRe.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
+		out = append(out, varUse{name: m[1], fallback: strings.Contains(m[0], "|")})
 	}
 	return out
 }
 
 // Render fills {{name}}-style variables from vars; unknown variables render empty, because a
-// participant should never see template syntax.
+// participant should never see template syntax. A variable that is empty renders the text
+// after its bar, if it has one: {{name|there}} is "there" for someone whose channel gave no
+// name (the web chat never does).
 func Render(s string, vars map[string]string) string {
 	return varRe.ReplaceAllStringFunc(s, func(m string) string {
-		return vars[varRe.FindStringSubmatch(m)[1]]
+		sub := varRe.FindStringSubmatch(m)
+		if v := vars[sub[1]]; v != "" {
+			return v
+		}
+		return strings.TrimSpace(sub[2])
 	})
 }
 

@@ -103,6 +103,8 @@ func (p *parser) checkVars() {
 	known := p.knownVars()
 	for _, u := range p.vars {
 		switch {
+		case u.name == "name" && !u.fallback && def.RunsOn("webchat") && def.Teams == nil:
+			p.warnf(u.node, "{{name}} is empty on the web chat, which knows no name (\"Hello , …\"): give it a text for then, like {{name|there}}")
 		case contains(known, u.name):
 		case u.name == "code":
 			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true or takes from a pool of codes")
