@@ -3,6 +3,7 @@ package campaigns
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -302,8 +303,8 @@ func (c *Condition) Eval(get func(name string) (string, bool)) bool {
 	}
 	x := 0.0
 	if set && strings.TrimSpace(v) != "" {
-		var err error
-		if x, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+		var ok bool
+		if x, ok = ParseNumber(v); !ok {
 			return c.Op == "!="
 		}
 	}
@@ -324,6 +325,24 @@ func (c *Condition) Eval(get func(name string) (string, bool)) bool {
 	return false
 }
 
+// numberRe is a number as people write one: digits, a decimal point, an exponent. strconv
+// reads more (NaN, Infinity, 0x1p4, 1_000), which a variable holding a typed text must not
+// turn into a number.
+var numberRe = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// ParseNumber reads a variable's value as a number: only as people write one, and finite.
+func ParseNumber(value string) (float64, bool) {
+	value = strings.TrimSpace(value)
+	if !numberRe.MatchString(value) {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(value, 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+		return 0, false
+	}
+	return x, true
+}
+
 // FormatNumber writes a number variable's value as Participant.Vars keeps it: a decimal string,
 // whole numbers without ".0", rounded to nine decimals so 0.1 + 0.2 reads 0.3.
 func FormatNumber(x float64) string {
@@ -336,8 +355,8 @@ func FormatNumber(x float64) string {
 
 // AddNumber adds d to a variable's value; a value not set or holding no number counts as 0.
 func AddNumber(value string, d float64) string {
-	x, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+	x, ok := ParseNumber(value)
+	if !ok {
 		x = 0
 	}
 	return FormatNumber(x + d)

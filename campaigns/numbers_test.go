@@ -154,7 +154,8 @@ func TestNumbersValidate(t *testing.T) {
 }
 
 func TestConditionEval(t *testing.T) {
-	vars := map[string]string{"points": "3", "medal": "Gold", "half": "2.5", "word": "abc"}
+	vars := map[string]string{"points": "3", "medal": "Gold", "half": "2.5", "word": "abc",
+		"typed_inf": "Infinity", "typed_nan": "NaN", "typed_hex": "0x10"}
 	get := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
 	tests := []struct {
 		src  string
@@ -177,6 +178,13 @@ func TestConditionEval(t *testing.T) {
 		{"word == 1", false},
 		{"word != 1", true},
 		{"word > 1", false},
+		// A text a participant typed is a number only as people write one.
+		{"typed_inf > 1", false},
+		{"typed_inf != 1", true},
+		{"typed_nan != 1", true},
+		{"typed_hex == 16", false},
+		{"typed_hex > 1", false},
+		{"typed_hex != 16", true},
 		{"points > 5 or medal == gold", true},
 		{"points > 5 or medal == gold and half < 1", false},
 		{"(points > 5 or medal == gold) and half < 3", true},
