@@ -48,6 +48,11 @@ func (p *parser) condition(f field, t *Transition) {
 	}
 }
 
+// conditional reports whether t has an if:, even one refused: the checks that follow treat it
+// as the condition it was meant to be, so a typo in it is one problem, not also a "never fires"
+// of the next transition.
+func (t *Transition) conditional() bool { return t.If != nil || t.ifNode != nil }
+
 // condPos is a node standing for the offset off of the condition written at n, so a problem
 // points at the comparison itself.
 func condPos(n *yaml.Node, off int) *yaml.Node {
@@ -195,6 +200,14 @@ func (p *parser) checkNumbers() {
 			p.errf(u.pos, "if: %s is a number (add: counts it); compare it with a number, not %q", c.Var, c.Text)
 		case !c.IsNum && c.Op != "==" && c.Op != "!=":
 			p.errf(u.pos, "if: %s compares numbers; %q is a text (texts compare with == or !=)", c.Op, c.Text)
+		case c.Var == VarLanguage && !c.IsNum && !containsFold(def.Languages, strings.TrimSpace(c.Text)):
+			// The participant's language is always a code of languages: lang == fr in a
+			// [nl, en] campaign never holds, lang != fr always does.
+			outcome := "never holds"
+			if c.Op == "!=" {
+				outcome = "always holds"
+			}
+			p.errf(u.pos, "if: lang %q is not one of languages (%s), so this %s%s", c.Text, strings.Join(def.Languages, ", "), outcome, didYouMean(c.Text, def.Languages))
 		}
 	}
 }
@@ -219,7 +232,7 @@ func (p *parser) checkEntered() {
 				allEntered = false
 				continue
 			}
-			allIf = allIf && t.If != nil
+			allIf = allIf && t.conditional()
 			if t.Goto != "" && def.States[t.Goto] != nil {
 				next[name] = append(next[name], edge{t.Goto, t.gotoNode})
 			}
@@ -293,4 +306,13 @@ func enteredMessages(def *Definition, state string) [][]Message {
 	}
 	walk(state)
 	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -87,6 +87,10 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:16:25: if "points >= 1 2": "2" follows a complete comparison; join comparisons with and / or`},
 		{"IfQuoted", r(counting, "if: points >= 1", "if: \"pionts >= 1\"", 1),
 			`demo.yaml:16:14: if: pionts is never set: add it with add: or save:; did you mean "points"?`},
+		{"IfLangNotALanguage", "languages: [nl, en]\n" + r(r(counting, "if: points >= 1", "if: lang == fr", 1), `say: "Two plus two?"`, `say: {nl: "Twee plus twee?", en: "Two plus two?"}`, 1),
+			`demo.yaml:17:13: if: lang "fr" is not one of languages (nl, en), so this never holds`},
+		{"IfLangTypo", "languages: [nl, en]\n" + r(counting, "if: points >= 1", "if: points >= 1 and lang != nll", 1),
+			`demo.yaml:17:29: if: lang "nll" is not one of languages (nl, en), so this always holds; did you mean "nl"?`},
 		{"IfEmpty", r(counting, "if: points >= 1", "if: \"\"", 1),
 			`demo.yaml:16:13: if is empty`},
 
@@ -117,6 +121,27 @@ func TestNumberProblems(t *testing.T) {
 			}
 			if probs.HasErrors() && def != nil {
 				t.Error("a definition with errors must not compile")
+			}
+		})
+	}
+}
+
+// TestWrongConditionShadowsNothing: a transition whose if: has an error still has a condition,
+// so the next transition answering the same is no "never fires" (one error, not two problems).
+func TestWrongConditionShadowsNothing(t *testing.T) {
+	for name, src := range map[string]string{
+		"Text":    r(counting, "      - text: any\n        goto: tally\n", "      - text: any\n        if: pionts => 1\n        goto: tally\n      - text: any\n        goto: tally\n", 1),
+		"Entered": r(counting, "if: points >= 1", "if: points => 1", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, probs := campaigns.Parse("demo.yaml", []byte(src))
+			for _, p := range probs {
+				if strings.Contains(p.String(), "never fires") || strings.Contains(p.String(), "entered conditions") {
+					t.Errorf("a follow-up problem of the wrong if: %s\nall:\n%s", p, probs.Error())
+				}
+			}
+			if !probs.HasErrors() {
+				t.Error("the wrong if: is no error")
 			}
 		})
 	}

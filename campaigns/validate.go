@@ -208,7 +208,7 @@ func (p *parser) checkShadowed() {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
 					p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers %s", j, name, k)
-				} else if t.If == nil {
+				} else if !t.conditional() {
 					// A transition with an if: leaves what it answers to the next one
 					// whenever its condition does not hold.
 					seen[k] = i + 1
@@ -225,10 +225,10 @@ func (p *parser) checkShadowed() {
 			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
 				anyLocation = i + 1
 			}
-			if t.Kind == OnText && t.AnyText && anyText == 0 && t.If == nil {
+			if t.Kind == OnText && t.AnyText && anyText == 0 && !t.conditional() {
 				anyText = i + 1
 			}
-			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && t.If == nil {
+			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && !t.conditional() {
 				anyChoice = i + 1
 			}
 			for _, k := range t.Keywords {
