@@ -99,6 +99,9 @@ type rankEntry struct {
 	value   float64
 	at      time.Time
 	version int64
+	// pending marks a standing a batch computed but has not committed yet (see
+	// rankBoards.pending): its commit, or its undo, replaces it whatever its version.
+	pending bool
 }
 
 // entryOf is p's standing under rk.
@@ -249,7 +252,7 @@ func (bs *rankBoards) rankOf(ctx context.Context, st Store, def *campaigns.Defin
 		if old := bs.m[def.ID]; old != nil && old.rk == rk {
 			// Commits announced while the store was read are newer than what it returned.
 			for pid, e := range old.entries {
-				if e.version > nb.entries[pid].version {
+				if e.version > nb.entries[pid].version || e.pending {
 					nb.entries[pid] = e
 				}
 			}
@@ -286,8 +289,54 @@ func (bs *rankBoards) committed(p Participant) {
 	if b == nil {
 		return
 	}
-	if old, ok := b.entries[p.ID]; ok && old.version >= p.Version {
+	if old, ok := b.entries[p.ID]; ok && !old.pending && old.version >= p.Version {
 		return
 	}
 	b.entries[p.ID] = entryOf(b.rk, p)
+}
+
+// pending puts the standing of a step computed but not yet committed on its campaign's board,
+// so that the later steps of the same batch count it in their {{rank}}, as they would had it
+// committed first; the commit replaces it (committed), and undo takes it back when the step
+// is not written. A campaign without a ranking has no board and nothing to undo.
+func (bs *rankBoards) pending(def *campaigns.Definition, p Participant) (undo func()) {
+	if def == nil || def.Ranking == nil || p.ID == "" {
+		return func() {}
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[def.ID]
+	if b == nil || b.rk != def.Ranking {
+		// Not loaded yet: a board the next {{rank}} reads the store into (it is not fresh),
+		// keeping the pending standings on top.
+		b = &rankBoard{rk: def.Ranking, entries: map[string]rankEntry{}}
+		if bs.m == nil {
+			bs.m = map[string]*rankBoard{}
+		}
+		bs.m[def.ID] = b
+	}
+	old, had := b.entries[p.ID]
+	e := entryOf(def.Ranking, p)
+	e.pending = true
+	b.entries[p.ID] = e
+	return func() {
+		bs.mu.Lock()
+		defer bs.mu.Unlock()
+		cur := bs.m[def.ID]
+		if cur == nil {
+			return
+		}
+		if e, ok := cur.entries[p.ID]; !ok || !e.pending {
+			return // committed since
+		}
+		if had {
+			cur.entries[p.ID] = old
+		} else {
+			delete(cur.entries, p.ID)
+		}
+		if cur != b {
+			// Read again since: what it read of this participant is lost; read it once more.
+			cur.loaded = time.Time{}
+		}
+	}
 }

@@ -257,3 +257,22 @@ func TestBroadcastSaysEachTheirRank(t *testing.T) {
 		t.Errorf("broadcast\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestRankCountsAnswersHandledTogether: answers of several participants handled in one batch
+// (one commit) each count the ones handled before them, as answers handled one by one do.
+func TestRankCountsAnswersHandledTogether(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2}))
+	for _, who := range []string{"ann", "bob", "cy"} {
+		wantTexts(t, h.join("quiz", who), "Your score?")
+	}
+	// All three answer before the engine handles any of them: one round of one batch.
+	h.receive("quiz", "ann", engine.Inbound{Kind: engine.KindText, Text: "5"})
+	h.receive("quiz", "bob", engine.Inbound{Kind: engine.KindText, Text: "7"})
+	h.receive("quiz", "cy", engine.Inbound{Kind: engine.KindText, Text: "6"})
+	wantTexts(t, h.settle(),
+		"5 points: number 1 of 1, top 2.",
+		"7 points: number 1 of 2, top 2.",
+		"6 points: number 2 of 3, top 2.")
+	// What the batch put on the board is what was committed: the next answer agrees.
+	wantTexts(t, h.text("quiz", "ann", "5"), "5 points: number 3 of 3, top 2.")
+}
