@@ -116,7 +116,15 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message (a template goes only to those whose 24-hour window is closed; give the text too)", campaign, errs.ErrInvalid)
 	}
 	if first := lang(def); !msg.Text.IsZero() && msg.Text[first] == "" {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
+		// To the speakers of one language, their text is enough: nobody it reaches falls
+		// back to the first language's.
+		only := ""
+		if to.Var == campaigns.VarLanguage {
+			only = def.MatchLanguage(to.Value)
+		}
+		if only == "" || msg.Text[only] == "" {
+			return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
+		}
 	}
 	if msg.Template != "" && def.Templates[msg.Template] == nil {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no template %q under templates: (it has %s)", campaign, errs.ErrInvalid, msg.Template, templateKeys(def))
