@@ -194,6 +194,8 @@ func (p *parser) checkNumbers() {
 		c := u.c
 		_, isNum := p.nums.numbers[c.Var]
 		switch {
+		case !contains(known, c.Var) && engineVarMissing(def, c.Var) != "":
+			p.errf(u.pos, "if: %s", engineVarMissing(def, c.Var))
 		case !contains(known, c.Var):
 			p.errf(u.pos, "if: %s is never set: add it with add: or save:%s", c.Var, didYouMean(c.Var, known))
 		case isNum && !c.IsNum:

@@ -91,6 +91,10 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:17:13: if: lang "fr" is not one of languages (nl, en), so this never holds`},
 		{"IfLangTypo", "languages: [nl, en]\n" + r(counting, "if: points >= 1", "if: points >= 1 and lang != nll", 1),
 			`demo.yaml:17:29: if: lang "nll" is not one of languages (nl, en), so this always holds; did you mean "nl"?`},
+		{"IfRankWithoutRanking", r(counting, "if: points >= 1", "if: rank <= 3", 1),
+			`demo.yaml:16:13: if: {{rank}} needs a ranking (add ranking: at the top level)`},
+		{"IfTopWithoutTop", "ranking: {by: points}\n" + r(counting, "if: points >= 1", "if: top == 3", 1),
+			`demo.yaml:17:13: if: {{top}} needs a ranking with top: (how many win)`},
 		{"IfEmpty", r(counting, "if: points >= 1", "if: \"\"", 1),
 			`demo.yaml:16:13: if is empty`},
 

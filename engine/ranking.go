@@ -187,13 +187,15 @@ func sameNumber(a, b string) bool {
 
 // rankVars fills {{rank}} and {{rank_of}} for the step's participant, with what the step did
 // to them (their new value, reached now) and everyone else as the campaign's board has them;
-// once per step.
+// once per step and value: a condition read before the step's add: and a text said after it
+// each see the value they come after.
 func (r *run) rankVars(vars map[string]string) {
 	rk := r.def.Ranking
 	if rk == nil {
 		return
 	}
-	if r.ranks == nil {
+	if r.ranks == nil || r.ranksFor != r.p.Vars[rk.By] {
+		r.ranksFor = r.p.Vars[rk.By]
 		me := *r.p
 		me.Vars = maps.Clone(r.p.Vars)
 		me.UpdatedAt = r.now

@@ -282,6 +282,7 @@ type run struct {
 	// and {{rank_of}} of this step, once a text asked for them.
 	rankedBefore string
 	ranks        map[string]string
+	ranksFor     string // the ranked variable's value ranks was worked out for
 }
 
 func (r *run) recordInbound() {
