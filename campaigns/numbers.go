@@ -197,7 +197,7 @@ func (p *parser) checkNumbers() {
 		case !contains(known, c.Var) && engineVarMissing(def, c.Var) != "":
 			p.errf(u.pos, "if: %s", engineVarMissing(def, c.Var))
 		case !contains(known, c.Var):
-			p.errf(u.pos, "if: %s is never set: add it with add: or save:%s", c.Var, didYouMean(c.Var, known))
+			p.errf(u.pos, "if: %s is never set: give it a value with add:, set: or save:%s", c.Var, didYouMean(c.Var, known))
 		case isNum && !c.IsNum:
 			p.errf(u.pos, "if: %s is a number (add: counts it); compare it with a number, not %q", c.Var, c.Text)
 		case !c.IsNum && c.Op != "==" && c.Op != "!=":
