@@ -31,6 +31,10 @@ type Ranked struct {
 	// Winner says the participant had the verdict winner (from a pick or by hand); Finished
 	// that their run ended, so no verdict moves them any more.
 	Winner, Finished bool
+	// Unanswered is the participant's state when it answers no verdict winner and their run
+	// goes on (still answering questions): a verdict now would move and tell them nothing.
+	// Engine.Ranking fills it; Rank, which knows no states, leaves it empty.
+	Unanswered string
 }
 
 // varWinner marks a participant who had the verdict winner.
@@ -56,7 +60,38 @@ func (e *Engine) Ranking(ctx context.Context, campaign string) ([]Ranked, error)
 	if err != nil {
 		return nil, fmt.Errorf("engine: ranking of %s: %w", campaign, err)
 	}
-	return Rank(def.Ranking, ps), nil
+	ranked := Rank(def.Ranking, ps)
+	byID := make(map[string]*Participant, len(ps))
+	for i := range ps {
+		byID[ps[i].ID] = &ps[i]
+	}
+	for i := range ranked {
+		p := byID[ranked[i].ParticipantID]
+		if p == nil || p.Finished {
+			continue
+		}
+		d, ok := e.definition(p.Campaign, p.DefVersion)
+		if !ok {
+			d = def
+		}
+		if !answersVerdict(d.States[p.State], campaigns.VerdictWinner) {
+			ranked[i].Unanswered = p.State
+		}
+	}
+	return ranked, nil
+}
+
+// answersVerdict reports whether st has a transition for the verdict.
+func answersVerdict(st *campaigns.State, verdict string) bool {
+	if st == nil {
+		return false
+	}
+	for _, t := range st.On {
+		if t.Kind == campaigns.OnVerdict && t.Verdict == verdict {
+			return true
+		}
+	}
+	return false
 }
 
 // Rank ranks ps (in the order they joined, which orders the participants sharing a rank) by
