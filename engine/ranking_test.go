@@ -288,7 +288,9 @@ func TestPickPassesByWhoIsStillPlaying(t *testing.T) {
 		state("ask", "Your score?", onText("wait", "", "done"), saveStay).
 		state("wait", "Waiting.", &campaigns.Transition{Kind: campaigns.OnVerdict, Verdict: campaigns.VerdictWinner, Goto: "won"}).
 		final("won", "You won!").
-		with(func(d *campaigns.Definition) { d.Ranking = &campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2} }).build()
+		with(func(d *campaigns.Definition) {
+			d.Ranking = &campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2}
+		}).build()
 	h := newEnv(t, d)
 	for who, points := range map[string]string{"ann": "5", "bob": "3"} {
 		h.join("quiz", who)
