@@ -94,8 +94,8 @@ func (p *parser) add(f field, t *Transition) {
 		if !p.varTarget(k, "add") {
 			continue
 		}
-		x, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
-		if v.Kind != yaml.ScalarNode || err != nil || x != x || x > 1e15 || x < -1e15 {
+		x, ok := ParseNumber(v.Value)
+		if v.Kind != yaml.ScalarNode || !ok || x > 1e15 || x < -1e15 {
 			p.errf(v, "add: %s must be a number, like 1 or -2, not %q", k.Value, v.Value)
 			continue
 		}

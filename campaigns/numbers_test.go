@@ -42,6 +42,8 @@ func TestNumberProblems(t *testing.T) {
 	}{
 		{"AddNotANumber", r(counting, "add: {points: 1}", "add: {points: one}", 1),
 			`demo.yaml:8:23: add: points must be a number, like 1 or -2, not "one"`},
+		{"AddHexFloat", r(counting, "add: {points: 1}", "add: {points: 0x1p4}", 1),
+			`demo.yaml:8:23: add: points must be a number, like 1 or -2, not "0x1p4"`},
 		{"AddNotAMapping", r(counting, "add: {points: 1}", "add: points", 1),
 			`demo.yaml:8:14: add must be a mapping of variables to numbers, like add: {points: 1}`},
 		{"AddBadName", r(counting, "add: {points: 1}", "add: {Points: 1}", 1),
