@@ -26,8 +26,12 @@ func (r *run) lookup(name string) (string, bool) {
 	case "rank", "rank_of":
 		vars := map[string]string{}
 		r.rankVars(vars)
-		v := vars[name]
-		return v, v != ""
+		if v := vars[name]; v != "" {
+			return v, true
+		}
+		// Not ranked (no number yet) is no place at all, not 0: rank <= 3 does not hold,
+		// as for any variable holding no number.
+		return "not ranked", true
 	case "top":
 		if rk := r.def.Ranking; rk != nil && rk.Top > 0 {
 			return strconv.Itoa(rk.Top), true
