@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,6 +141,14 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 	if err != nil {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
 	}
+	// What a text of a step works out, worked out once for all: the top, the places left.
+	worked := map[string]string{}
+	if rk := def.Ranking; rk != nil && rk.Top > 0 {
+		worked["top"] = strconv.Itoa(rk.Top)
+	}
+	if mentions(def, msg, "places_left") {
+		worked["places_left"] = (&run{e: e, ctx: ctx, def: def, step: &Step{}}).placesLeft()
+	}
 	rows := make([]Outbound, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
@@ -163,6 +172,7 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 			for k, v := range p.Vars {
 				vars[k] = v
 			}
+			maps.Copy(vars, worked)
 			if ranks != nil {
 				vars["rank_of"] = strconv.Itoa(len(ranks))
 				vars["rank"] = ""
@@ -224,7 +234,7 @@ func templateKeys(def *campaigns.Definition) string {
 // broadcastRanks is every ranked participant's rank, read once for the whole broadcast, when
 // the message asks for {{rank}} or {{rank_of}} ("You are 4th of 120 with a week to go").
 func (e *Engine) broadcastRanks(ctx context.Context, def *campaigns.Definition, msg campaigns.Message) (map[string]int, error) {
-	if def.Ranking == nil || !mentionsRank(msg) {
+	if def.Ranking == nil || !mentions(def, msg, "rank") {
 		return nil, nil
 	}
 	ranked, err := e.Ranking(ctx, def.ID)
@@ -238,15 +248,25 @@ func (e *Engine) broadcastRanks(ctx context.Context, def *campaigns.Definition, 
 	return ranks, nil
 }
 
-func mentionsRank(msg campaigns.Message) bool {
+// mentions reports whether msg's texts, buttons or template parameters use a variable whose
+// name starts with name ({{rank}} and {{rank_of}} for rank), so that it is worked out only
+// for a broadcast that needs it.
+func mentions(def *campaigns.Definition, msg campaigns.Message, name string) bool {
 	for _, s := range msg.Text {
-		if strings.Contains(s, "{{rank") {
+		if strings.Contains(s, "{{"+name) {
 			return true
 		}
 	}
 	for _, b := range msg.Buttons {
 		for _, s := range b.Title {
-			if strings.Contains(s, "{{rank") {
+			if strings.Contains(s, "{{"+name) {
+				return true
+			}
+		}
+	}
+	if tm := def.Templates[msg.Template]; tm != nil {
+		for _, p := range tm.Params {
+			if strings.HasPrefix(p, name) || strings.Contains(p, "{{"+name) {
 				return true
 			}
 		}
