@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Condition is a parsed `if:` of a transition: comparisons of a variable with a number or a
@@ -133,7 +134,7 @@ func lexCondition(src string) ([]condTok, error) {
 			out = append(out, condTok{tokWord, src[i:j], i})
 			i = j
 		default:
-			return nil, &ConditionError{i, fmt.Sprintf("if %q: unexpected %q at column %d; quote a text like \"red\"", src, string(rune(c)), i+1)}
+			return nil, &ConditionError{i, unexpectedInCondition(src, i)}
 		}
 	}
 	return out, nil
@@ -360,4 +361,43 @@ func AddNumber(value string, d float64) string {
 		x = 0
 	}
 	return FormatNumber(x + d)
+}
+
+// typographic are characters a word processor or a phone's keyboard puts where a condition
+// wants plain ones, and what to write instead.
+var typographic = map[rune]string{'≥': ">=", '≤': "<=", '≠': "!=", '＝': "=="}
+
+// unexpectedInCondition explains the character at byte offset i of src, which no token starts
+// with: a typographic operator or quote, a decimal comma, or anything else.
+func unexpectedInCondition(src string, i int) string {
+	r, _ := utf8.DecodeRuneInString(src[i:])
+	switch {
+	case typographic[r] != "":
+		return fmt.Sprintf("if %q: write %s instead of %c", src, typographic[r], r)
+	case strings.ContainsRune("“”„‘’‚«»", r):
+		text := strings.TrimFunc(src[i:], func(q rune) bool { return strings.ContainsRune("“”„‘’‚«» ", q) })
+		if end := strings.IndexAny(text, "“”„‘’‚«»"); end >= 0 {
+			text = text[:end]
+		}
+		return fmt.Sprintf("if %q: quote a text with straight quotes, like %q, not “ and ”", src, text)
+	case r == ',' && i > 0 && src[i-1] >= '0' && src[i-1] <= '9' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
+		return fmt.Sprintf("if %q: write a decimal number with a point, like %s.%s", src, leadingDigits(src[:i]), trailingDigits(src[i+1:]))
+	}
+	return fmt.Sprintf("if %q: unexpected %q at column %d; quote a text like \"red\"", src, string(r), utf8.RuneCountInString(src[:i])+1)
+}
+
+func leadingDigits(s string) string {
+	j := len(s)
+	for j > 0 && s[j-1] >= '0' && s[j-1] <= '9' {
+		j--
+	}
+	return s[j:]
+}
+
+func trailingDigits(s string) string {
+	j := 0
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	return s[:j]
 }

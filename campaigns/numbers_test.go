@@ -97,6 +97,12 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:16:13: if: {{rank}} needs a ranking (add ranking: at the top level)`},
 		{"IfTopWithoutTop", "ranking: {by: points}\n" + r(counting, "if: points >= 1", "if: top == 3", 1),
 			`demo.yaml:17:13: if: {{top}} needs a ranking with top: (how many win)`},
+		{"IfUnicodeOperator", r(counting, "if: points >= 1", "if: points ≥ 1", 1),
+			`demo.yaml:16:20: if "points ≥ 1": write >= instead of ≥`},
+		{"IfCurlyQuotes", r(counting, "if: points >= 1", "if: name == “Ann”", 1),
+			`demo.yaml:16:21: if "name == “Ann”": quote a text with straight quotes, like "Ann", not “ and ”`},
+		{"IfDecimalComma", r(counting, "if: points >= 1", "if: points >= 2,5", 1),
+			`demo.yaml:16:24: if "points >= 2,5": write a decimal number with a point, like 2.5`},
 		{"IfEmpty", r(counting, "if: points >= 1", "if: \"\"", 1),
 			`demo.yaml:16:13: if is empty`},
 
