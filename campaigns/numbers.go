@@ -180,6 +180,11 @@ func (p *parser) checkNumbers() {
 			if t.Save != nil && t.Save.Var != "" && t.Save.As != "number" && t.Save.As != "age" {
 				p.textVar(t.Save.Var, fmt.Sprintf("save: {var: %s, as: %s}", t.Save.Var, t.Save.As))
 			}
+			if t.Save != nil && t.Save.Var != "" {
+				if _, ok := t.Set[t.Save.Var]; ok {
+					p.warnf(t.triggerNode, "set: %s overwrites the answer save: stores in %s in the same transition (set runs after save)", t.Save.Var, t.Save.Var)
+				}
+			}
 		}
 	}
 	numbers := sortedKeys(p.nums.numbers)

@@ -103,6 +103,8 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:16:21: if "name == “Ann”": quote a text with straight quotes, like "Ann", not “ and ”`},
 		{"IfDecimalComma", r(counting, "if: points >= 1", "if: points >= 2,5", 1),
 			`demo.yaml:16:24: if "points >= 2,5": write a decimal number with a point, like 2.5`},
+		{"SetOverwritesSave", r(counting, "add: {points: 1}", "save: {var: guess}\n        set: {guess: none}", 1),
+			`demo.yaml:7:9: warning: set: guess overwrites the answer save: stores in guess in the same transition (set runs after save)`},
 		{"IfEmpty", r(counting, "if: points >= 1", "if: \"\"", 1),
 			`demo.yaml:16:13: if is empty`},
 
