@@ -148,6 +148,8 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		return fail(fmt.Sprintf("Give the value of %s the participants must have, or choose no variable.", to.Var))
 	case to.Var == "" && to.Value != "":
 		return fail("Choose the variable the value is of, or leave the value empty.")
+	case to.Var == campaigns.VarLanguage && onlyLang == "":
+		return fail(fmt.Sprintf("lang is a language code of the campaign (%s), not %q.", strings.Join(def.Languages, ", "), to.Value))
 	}
 	id, queued, err := d.broadcaster.BroadcastTo(ctx, def.ID, to, campaigns.Message{Text: text, Template: tmpl})
 	if err != nil {

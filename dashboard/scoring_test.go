@@ -354,6 +354,7 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 		"Type the message in nl first":  {"text_en": {"only English"}},
 		"Give the value of topic":       {"text": {"hoi"}, "var": {"topic"}},
 		"Choose the variable the value": {"text": {"hoi"}, "value": {"sport"}},
+		`lang is a language code of the campaign (nl, en), not "english"`: {"text": {"hoi"}, "var": {"lang"}, "value": {"english"}},
 	} {
 		if got := MustDoc(t, h.Follow(h.Submit(send, flash))).Find(".flash-error").Text(); !strings.Contains(got, body) {
 			t.Errorf("%v: flash %q, want %q", flash, got, body)
