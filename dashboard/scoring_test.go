@@ -351,9 +351,9 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 	}
 	wantStatus(t, h.Submit(send, url.Values{"text": {"hoi"}, "var": {"colour"}, "value": {"red"}}), http.StatusBadRequest)
 	for body, flash := range map[string]url.Values{
-		"Type the message in nl first":  {"text_en": {"only English"}},
-		"Give the value of topic":       {"text": {"hoi"}, "var": {"topic"}},
-		"Choose the variable the value": {"text": {"hoi"}, "value": {"sport"}},
+		"Type the message in nl first":                                    {"text_en": {"only English"}},
+		"Give the value of topic":                                         {"text": {"hoi"}, "var": {"topic"}},
+		"Choose the variable the value":                                   {"text": {"hoi"}, "value": {"sport"}},
 		`lang is a language code of the campaign (nl, en), not "english"`: {"text": {"hoi"}, "var": {"lang"}, "value": {"english"}},
 	} {
 		if got := MustDoc(t, h.Follow(h.Submit(send, flash))).Find(".flash-error").Text(); !strings.Contains(got, body) {
