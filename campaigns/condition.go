@@ -3,8 +3,10 @@ package campaigns
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Condition is a parsed `if:` of a transition: comparisons of a variable with a number or a
@@ -132,7 +134,7 @@ func lexCondition(src string) ([]condTok, error) {
 			out = append(out, condTok{tokWord, src[i:j], i})
 			i = j
 		default:
-			return nil, &ConditionError{i, fmt.Sprintf("if %q: unexpected %q at column %d; quote a text like \"red\"", src, string(rune(c)), i+1)}
+			return nil, &ConditionError{i, unexpectedInCondition(src, i)}
 		}
 	}
 	return out, nil
@@ -302,8 +304,8 @@ func (c *Condition) Eval(get func(name string) (string, bool)) bool {
 	}
 	x := 0.0
 	if set && strings.TrimSpace(v) != "" {
-		var err error
-		if x, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+		var ok bool
+		if x, ok = ParseNumber(v); !ok {
 			return c.Op == "!="
 		}
 	}
@@ -324,6 +326,24 @@ func (c *Condition) Eval(get func(name string) (string, bool)) bool {
 	return false
 }
 
+// numberRe is a number as people write one: digits, a decimal point, an exponent. strconv
+// reads more (NaN, Infinity, 0x1p4, 1_000), which a variable holding a typed text must not
+// turn into a number.
+var numberRe = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// ParseNumber reads a variable's value as a number: only as people write one, and finite.
+func ParseNumber(value string) (float64, bool) {
+	value = strings.TrimSpace(value)
+	if !numberRe.MatchString(value) {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(value, 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+		return 0, false
+	}
+	return x, true
+}
+
 // FormatNumber writes a number variable's value as Participant.Vars keeps it: a decimal string,
 // whole numbers without ".0", rounded to nine decimals so 0.1 + 0.2 reads 0.3.
 func FormatNumber(x float64) string {
@@ -336,9 +356,48 @@ func FormatNumber(x float64) string {
 
 // AddNumber adds d to a variable's value; a value not set or holding no number counts as 0.
 func AddNumber(value string, d float64) string {
-	x, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+	x, ok := ParseNumber(value)
+	if !ok {
 		x = 0
 	}
 	return FormatNumber(x + d)
+}
+
+// typographic are characters a word processor or a phone's keyboard puts where a condition
+// wants plain ones, and what to write instead.
+var typographic = map[rune]string{'≥': ">=", '≤': "<=", '≠': "!=", '＝': "=="}
+
+// unexpectedInCondition explains the character at byte offset i of src, which no token starts
+// with: a typographic operator or quote, a decimal comma, or anything else.
+func unexpectedInCondition(src string, i int) string {
+	r, _ := utf8.DecodeRuneInString(src[i:])
+	switch {
+	case typographic[r] != "":
+		return fmt.Sprintf("if %q: write %s instead of %c", src, typographic[r], r)
+	case strings.ContainsRune("“”„‘’‚«»", r):
+		text := strings.TrimFunc(src[i:], func(q rune) bool { return strings.ContainsRune("“”„‘’‚«» ", q) })
+		if end := strings.IndexAny(text, "“”„‘’‚«»"); end >= 0 {
+			text = text[:end]
+		}
+		return fmt.Sprintf("if %q: quote a text with straight quotes, like %q, not “ and ”", src, text)
+	case r == ',' && i > 0 && src[i-1] >= '0' && src[i-1] <= '9' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
+		return fmt.Sprintf("if %q: write a decimal number with a point, like %s.%s", src, leadingDigits(src[:i]), trailingDigits(src[i+1:]))
+	}
+	return fmt.Sprintf("if %q: unexpected %q at column %d; quote a text like \"red\"", src, string(r), utf8.RuneCountInString(src[:i])+1)
+}
+
+func leadingDigits(s string) string {
+	j := len(s)
+	for j > 0 && s[j-1] >= '0' && s[j-1] <= '9' {
+		j--
+	}
+	return s[j:]
+}
+
+func trailingDigits(s string) string {
+	j := 0
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	return s[:j]
 }

@@ -48,6 +48,11 @@ func (p *parser) condition(f field, t *Transition) {
 	}
 }
 
+// conditional reports whether t has an if:, even one refused: the checks that follow treat it
+// as the condition it was meant to be, so a typo in it is one problem, not also a "never fires"
+// of the next transition.
+func (t *Transition) conditional() bool { return t.If != nil || t.ifNode != nil }
+
 // condPos is a node standing for the offset off of the condition written at n, so a problem
 // points at the comparison itself.
 func condPos(n *yaml.Node, off int) *yaml.Node {
@@ -89,8 +94,8 @@ func (p *parser) add(f field, t *Transition) {
 		if !p.varTarget(k, "add") {
 			continue
 		}
-		x, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
-		if v.Kind != yaml.ScalarNode || err != nil || x != x || x > 1e15 || x < -1e15 {
+		x, ok := ParseNumber(v.Value)
+		if v.Kind != yaml.ScalarNode || !ok || x > 1e15 || x < -1e15 {
 			p.errf(v, "add: %s must be a number, like 1 or -2, not %q", k.Value, v.Value)
 			continue
 		}
@@ -175,6 +180,11 @@ func (p *parser) checkNumbers() {
 			if t.Save != nil && t.Save.Var != "" && t.Save.As != "number" && t.Save.As != "age" {
 				p.textVar(t.Save.Var, fmt.Sprintf("save: {var: %s, as: %s}", t.Save.Var, t.Save.As))
 			}
+			if t.Save != nil && t.Save.Var != "" {
+				if _, ok := t.Set[t.Save.Var]; ok {
+					p.warnf(t.triggerNode, "set: %s overwrites the answer save: stores in %s in the same transition (set runs after save)", t.Save.Var, t.Save.Var)
+				}
+			}
 		}
 	}
 	numbers := sortedKeys(p.nums.numbers)
@@ -189,12 +199,22 @@ func (p *parser) checkNumbers() {
 		c := u.c
 		_, isNum := p.nums.numbers[c.Var]
 		switch {
+		case !contains(known, c.Var) && engineVarMissing(def, c.Var) != "":
+			p.errf(u.pos, "if: %s", engineVarMissing(def, c.Var))
 		case !contains(known, c.Var):
-			p.errf(u.pos, "if: %s is never set: add it with add: or save:%s", c.Var, didYouMean(c.Var, known))
+			p.errf(u.pos, "if: %s is never set: give it a value with add:, set: or save:%s", c.Var, didYouMean(c.Var, known))
 		case isNum && !c.IsNum:
 			p.errf(u.pos, "if: %s is a number (add: counts it); compare it with a number, not %q", c.Var, c.Text)
 		case !c.IsNum && c.Op != "==" && c.Op != "!=":
 			p.errf(u.pos, "if: %s compares numbers; %q is a text (texts compare with == or !=)", c.Op, c.Text)
+		case c.Var == VarLanguage && !c.IsNum && !containsFold(def.Languages, strings.TrimSpace(c.Text)):
+			// The participant's language is always a code of languages: lang == fr in a
+			// [nl, en] campaign never holds, lang != fr always does.
+			outcome := "never holds"
+			if c.Op == "!=" {
+				outcome = "always holds"
+			}
+			p.errf(u.pos, "if: lang %q is not one of languages (%s), so this %s%s", c.Text, strings.Join(def.Languages, ", "), outcome, didYouMean(c.Text, def.Languages))
 		}
 	}
 }
@@ -219,7 +239,7 @@ func (p *parser) checkEntered() {
 				allEntered = false
 				continue
 			}
-			allIf = allIf && t.If != nil
+			allIf = allIf && t.conditional()
 			if t.Goto != "" && def.States[t.Goto] != nil {
 				next[name] = append(next[name], edge{t.Goto, t.gotoNode})
 			}
@@ -293,4 +313,13 @@ func enteredMessages(def *Definition, state string) [][]Message {
 	}
 	walk(state)
 	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

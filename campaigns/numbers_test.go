@@ -42,6 +42,8 @@ func TestNumberProblems(t *testing.T) {
 	}{
 		{"AddNotANumber", r(counting, "add: {points: 1}", "add: {points: one}", 1),
 			`demo.yaml:8:23: add: points must be a number, like 1 or -2, not "one"`},
+		{"AddHexFloat", r(counting, "add: {points: 1}", "add: {points: 0x1p4}", 1),
+			`demo.yaml:8:23: add: points must be a number, like 1 or -2, not "0x1p4"`},
 		{"AddNotAMapping", r(counting, "add: {points: 1}", "add: points", 1),
 			`demo.yaml:8:14: add must be a mapping of variables to numbers, like add: {points: 1}`},
 		{"AddBadName", r(counting, "add: {points: 1}", "add: {Points: 1}", 1),
@@ -68,9 +70,9 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:8:21: save var "lat" is set by the engine; choose another name`},
 
 		{"IfNeverSet", r(counting, "if: points >= 1", "if: pionts >= 1", 1),
-			`demo.yaml:16:13: if: pionts is never set: add it with add: or save:; did you mean "points"?`},
+			`demo.yaml:16:13: if: pionts is never set: give it a value with add:, set: or save:; did you mean "points"?`},
 		{"IfSecondComparisonNeverSet", r(counting, "if: points >= 1", "if: points >= 1 and streak_length > 0", 1),
-			`demo.yaml:16:29: if: streak_length is never set: add it with add: or save:`},
+			`demo.yaml:16:29: if: streak_length is never set: give it a value with add:, set: or save:`},
 		{"IfNumberWithText", r(counting, "if: points >= 1", "if: points == lots", 1),
 			`demo.yaml:16:13: if: points is a number (add: counts it); compare it with a number, not "lots"`},
 		{"IfOrderText", r(counting, "if: points >= 1", "if: name > \"b\"", 1),
@@ -86,7 +88,23 @@ func TestNumberProblems(t *testing.T) {
 		{"IfTrailing", r(counting, "if: points >= 1", "if: points >= 1 2", 1),
 			`demo.yaml:16:25: if "points >= 1 2": "2" follows a complete comparison; join comparisons with and / or`},
 		{"IfQuoted", r(counting, "if: points >= 1", "if: \"pionts >= 1\"", 1),
-			`demo.yaml:16:14: if: pionts is never set: add it with add: or save:; did you mean "points"?`},
+			`demo.yaml:16:14: if: pionts is never set: give it a value with add:, set: or save:; did you mean "points"?`},
+		{"IfLangNotALanguage", "languages: [nl, en]\n" + r(r(counting, "if: points >= 1", "if: lang == fr", 1), `say: "Two plus two?"`, `say: {nl: "Twee plus twee?", en: "Two plus two?"}`, 1),
+			`demo.yaml:17:13: if: lang "fr" is not one of languages (nl, en), so this never holds`},
+		{"IfLangTypo", "languages: [nl, en]\n" + r(counting, "if: points >= 1", "if: points >= 1 and lang != nll", 1),
+			`demo.yaml:17:29: if: lang "nll" is not one of languages (nl, en), so this always holds; did you mean "nl"?`},
+		{"IfRankWithoutRanking", r(counting, "if: points >= 1", "if: rank <= 3", 1),
+			`demo.yaml:16:13: if: {{rank}} needs a ranking (add ranking: at the top level)`},
+		{"IfTopWithoutTop", "ranking: {by: points}\n" + r(counting, "if: points >= 1", "if: top == 3", 1),
+			`demo.yaml:17:13: if: {{top}} needs a ranking with top: (how many win)`},
+		{"IfUnicodeOperator", r(counting, "if: points >= 1", "if: points ≥ 1", 1),
+			`demo.yaml:16:20: if "points ≥ 1": write >= instead of ≥`},
+		{"IfCurlyQuotes", r(counting, "if: points >= 1", "if: name == “Ann”", 1),
+			`demo.yaml:16:21: if "name == “Ann”": quote a text with straight quotes, like "Ann", not “ and ”`},
+		{"IfDecimalComma", r(counting, "if: points >= 1", "if: points >= 2,5", 1),
+			`demo.yaml:16:24: if "points >= 2,5": write a decimal number with a point, like 2.5`},
+		{"SetOverwritesSave", r(counting, "add: {points: 1}", "save: {var: guess}\n        set: {guess: none}", 1),
+			`demo.yaml:7:9: warning: set: guess overwrites the answer save: stores in guess in the same transition (set runs after save)`},
 		{"IfEmpty", r(counting, "if: points >= 1", "if: \"\"", 1),
 			`demo.yaml:16:13: if is empty`},
 
@@ -117,6 +135,27 @@ func TestNumberProblems(t *testing.T) {
 			}
 			if probs.HasErrors() && def != nil {
 				t.Error("a definition with errors must not compile")
+			}
+		})
+	}
+}
+
+// TestWrongConditionShadowsNothing: a transition whose if: has an error still has a condition,
+// so the next transition answering the same is no "never fires" (one error, not two problems).
+func TestWrongConditionShadowsNothing(t *testing.T) {
+	for name, src := range map[string]string{
+		"Text":    r(counting, "      - text: any\n        goto: tally\n", "      - text: any\n        if: pionts => 1\n        goto: tally\n      - text: any\n        goto: tally\n", 1),
+		"Entered": r(counting, "if: points >= 1", "if: points => 1", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, probs := campaigns.Parse("demo.yaml", []byte(src))
+			for _, p := range probs {
+				if strings.Contains(p.String(), "never fires") || strings.Contains(p.String(), "entered conditions") {
+					t.Errorf("a follow-up problem of the wrong if: %s\nall:\n%s", p, probs.Error())
+				}
+			}
+			if !probs.HasErrors() {
+				t.Error("the wrong if: is no error")
 			}
 		})
 	}
@@ -154,7 +193,8 @@ func TestNumbersValidate(t *testing.T) {
 }
 
 func TestConditionEval(t *testing.T) {
-	vars := map[string]string{"points": "3", "medal": "Gold", "half": "2.5", "word": "abc"}
+	vars := map[string]string{"points": "3", "medal": "Gold", "half": "2.5", "word": "abc",
+		"typed_inf": "Infinity", "typed_nan": "NaN", "typed_hex": "0x10"}
 	get := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
 	tests := []struct {
 		src  string
@@ -177,6 +217,13 @@ func TestConditionEval(t *testing.T) {
 		{"word == 1", false},
 		{"word != 1", true},
 		{"word > 1", false},
+		// A text a participant typed is a number only as people write one.
+		{"typed_inf > 1", false},
+		{"typed_inf != 1", true},
+		{"typed_nan != 1", true},
+		{"typed_hex == 16", false},
+		{"typed_hex > 1", false},
+		{"typed_hex != 16", true},
 		{"points > 5 or medal == gold", true},
 		{"points > 5 or medal == gold and half < 1", false},
 		{"(points > 5 or medal == gold) and half < 3", true},

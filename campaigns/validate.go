@@ -106,24 +106,34 @@ func (p *parser) checkVars() {
 		case u.name == "name" && !u.fallback && def.RunsOn("webchat") && def.Teams == nil:
 			p.warnf(u.node, "{{name}} is empty on the web chat, which knows no name (\"Hello , …\"): give it a text for then, like {{name|there}}")
 		case contains(known, u.name):
-		case u.name == "code":
-			p.errf(u.node, "{{code}} is never set: no transition has issue_code: true or takes from a pool of codes")
-		case u.name == "places_left" && len(def.Pools) == 0:
-			p.errf(u.node, "{{places_left}} needs a pool (add pools: at the top level)")
-		case u.name == "places_left":
-			p.errf(u.node, "{{places_left}} is ambiguous with %d pools; it can only be used with one", len(def.Pools))
-		case u.name == "round":
-			p.errf(u.node, "{{round}} needs rounds (add rounds: at the top level)")
-		case u.name == "team":
-			p.errf(u.node, "{{team}} needs teams (add teams: at the top level)")
-		case (u.name == "rank" || u.name == "rank_of") && def.Ranking == nil:
-			p.errf(u.node, "{{%s}} needs a ranking (add ranking: at the top level)", u.name)
-		case u.name == "top":
-			p.errf(u.node, "{{top}} needs a ranking with top: (how many win)")
+		case engineVarMissing(def, u.name) != "":
+			p.errf(u.node, "%s", engineVarMissing(def, u.name))
 		default:
 			p.errf(u.node, "{{%s}} is never set; known variables: %s%s", u.name, strings.Join(known, ", "), didYouMean(u.name, known))
 		}
 	}
+}
+
+// engineVarMissing says what a variable the engine fills needs that def lacks ("" for any
+// other name): {{rank}} needs a ranking. Texts and conditions say it alike.
+func engineVarMissing(def *Definition, name string) string {
+	switch {
+	case name == "code":
+		return "{{code}} is never set: no transition has issue_code: true or takes from a pool of codes"
+	case name == "places_left" && len(def.Pools) == 0:
+		return "{{places_left}} needs a pool (add pools: at the top level)"
+	case name == "places_left":
+		return fmt.Sprintf("{{places_left}} is ambiguous with %d pools; it can only be used with one", len(def.Pools))
+	case name == "round":
+		return "{{round}} needs rounds (add rounds: at the top level)"
+	case name == "team":
+		return "{{team}} needs teams (add teams: at the top level)"
+	case (name == "rank" || name == "rank_of") && def.Ranking == nil:
+		return fmt.Sprintf("{{%s}} needs a ranking (add ranking: at the top level)", name)
+	case name == "top":
+		return "{{top}} needs a ranking with top: (how many win)"
+	}
+	return ""
 }
 
 // triggerKey names what a transition answers, so two transitions of a state answering the same
@@ -210,7 +220,7 @@ func (p *parser) checkShadowed() {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
 					p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers %s", j, name, k)
-				} else if t.If == nil {
+				} else if !t.conditional() {
 					// A transition with an if: leaves what it answers to the next one
 					// whenever its condition does not hold.
 					seen[k] = i + 1
@@ -227,10 +237,10 @@ func (p *parser) checkShadowed() {
 			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
 				anyLocation = i + 1
 			}
-			if t.Kind == OnText && t.AnyText && anyText == 0 && t.If == nil {
+			if t.Kind == OnText && t.AnyText && anyText == 0 && !t.conditional() {
 				anyText = i + 1
 			}
-			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && t.If == nil {
+			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && !t.conditional() {
 				anyChoice = i + 1
 			}
 			for _, k := range t.Keywords {

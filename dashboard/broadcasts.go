@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -54,8 +55,17 @@ func broadcastFormOf(def *campaigns.Definition) broadcastForm {
 			f.States = append(f.States, name)
 		}
 		for _, t := range st.On {
-			if t.Save != nil && t.Save.Var != "" && !slices.Contains(f.Vars, t.Save.Var) {
-				f.Vars = append(f.Vars, t.Save.Var)
+			// What a save, set: or add: gives a value: a broadcast to topic = sport, to
+			// medal = gold, to points = 5.
+			names := slices.Collect(maps.Keys(t.Set))
+			names = append(names, slices.Collect(maps.Keys(t.Add))...)
+			if t.Save != nil {
+				names = append(names, t.Save.Var)
+			}
+			for _, n := range names {
+				if n != "" && !slices.Contains(f.Vars, n) {
+					f.Vars = append(f.Vars, n)
+				}
 			}
 		}
 	}
@@ -122,7 +132,14 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		}
 		text[l] = strings.Clone(s)
 	}
+	onlyLang := "" // the one language of a broadcast to lang = en
+	if to.Var == campaigns.VarLanguage {
+		onlyLang = def.MatchLanguage(to.Value)
+	}
 	switch {
+	case text[form.First] == "" && onlyLang != "" && text[onlyLang] != "":
+		// To the speakers of one language, their text is enough: nobody it reaches falls
+		// back to the first language's.
 	case text[form.First] == "" && len(form.Others) > 0:
 		return fail(fmt.Sprintf("Type the message in %s first: who has no text in their language gets that one.", form.First))
 	case text[form.First] == "":
@@ -131,6 +148,8 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		return fail(fmt.Sprintf("Give the value of %s the participants must have, or choose no variable.", to.Var))
 	case to.Var == "" && to.Value != "":
 		return fail("Choose the variable the value is of, or leave the value empty.")
+	case to.Var == campaigns.VarLanguage && onlyLang == "":
+		return fail(fmt.Sprintf("lang is a language code of the campaign (%s), not %q.", strings.Join(def.Languages, ", "), to.Value))
 	}
 	id, queued, err := d.broadcaster.BroadcastTo(ctx, def.ID, to, campaigns.Message{Text: text, Template: tmpl})
 	if err != nil {

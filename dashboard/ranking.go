@@ -81,16 +81,21 @@ func (d *Dashboard) rankingPage(c *fiber.Ctx) error {
 		}
 		tie = fmt.Sprintf("%d participants share rank %d, so all of them win: %d winners for a top %d.", shared, last, n, rk.Top)
 	}
-	var ended []string
+	var ended, playing []string
 	for _, w := range winners {
-		if w.Finished && !w.Winner {
+		switch {
+		case w.Winner:
+		case w.Finished:
 			ended = append(ended, rankedName(w))
+		case w.Unanswered != "":
+			playing = append(playing, rankedName(w))
 		}
 	}
 	u := currentUser(c)
 	return d.render(c, fiber.StatusOK, "ranking", map[string]any{
 		"Campaign": ci, "Ranking": rk, "Rule": rk.Rule(), "Rows": rows, "More": len(ranked) - len(rows),
 		"Count": len(ranked), "Winners": len(winners), "Tie": tie, "Ended": strings.Join(ended, ", "),
+		"Playing":      strings.Join(playing, ", "),
 		"MayPick":      u.Role == RoleAdmin && rk.Top > 0 && d.winners != nil && len(winners) > 0,
 		"Participants": d.conversations != nil,
 	})
@@ -140,6 +145,9 @@ func (d *Dashboard) pickWinners(c *fiber.Ctx) error {
 			rs = append(rs, r.Ranked)
 		}
 		msg = append(msg, fmt.Sprintf("No verdict reaches %s (%s): tell them another way.", rankedNames(rs), got.Refused[0].Reason))
+	}
+	if len(got.Waiting) > 0 {
+		msg = append(msg, fmt.Sprintf("Not named yet, still playing: %s; pick again once they wait for the verdict.", rankedNames(got.Waiting)))
 	}
 	d.setFlash(c, flash{Message: strings.Join(msg, " "), Error: len(got.Refused) > 0})
 	return c.Redirect(back, fiber.StatusSeeOther)

@@ -145,3 +145,34 @@ func TestRankingPage(t *testing.T) {
 		t.Error("a campaign without ranking links to one")
 	}
 }
+
+// TestRankingPageNamesWhoIsStillPlaying: a participant in the top still answering questions
+// (their state answers no verdict winner) is named on the page before the pick, and the pick
+// passes them by, saying so.
+func TestRankingPageNamesWhoIsStillPlaying(t *testing.T) {
+	h := newHarness(t)
+	h.camps.mu.Lock()
+	h.camps.list = append(h.camps.list, dashboard.CampaignInfo{Def: quizDef(), Status: "live", Counts: map[string]int{}})
+	h.camps.mu.Unlock()
+	at := time.Date(2026, 3, 1, 19, 0, 0, 0, time.UTC)
+	h.MustParticipant("quiz", "p-ann", "wait", false)
+	h.MustParticipant("quiz", "p-bob", "q2", false)
+	h.ranks.ranked = []engine.Ranked{
+		{Rank: 1, ParticipantID: "p-ann", Name: "Ann", Value: "7", ReachedAt: at},
+		{Rank: 2, ParticipantID: "p-bob", Name: "Bob", Value: "5", ReachedAt: at, Unanswered: "q2"},
+	}
+	page := "/dashboard/campaigns/quiz/ranking"
+	h.MustUser("ada", "admin")
+	h.MustLogin("ada")
+	doc := MustDoc(t, h.Get(page))
+	if got := doc.Find(".playing").First().Text(); !strings.Contains(got, "still playing") || !strings.Contains(got, "Bob") {
+		t.Errorf("page says %q, want Bob named as still playing", got)
+	}
+	if got := strings.TrimSpace(doc.Find(`tr[data-participant="p-bob"] td.note`).Text()); got != "top 2 · playing (q2)" {
+		t.Errorf("Bob's note %q", got)
+	}
+	flash := MustDoc(t, h.Follow(h.Submit(page+"/winners", url.Values{}))).Find(".flash").Text()
+	if flash != "Named 1 winner: Ann. Not named yet, still playing: Bob; pick again once they wait for the verdict." {
+		t.Errorf("flash %q", flash)
+	}
+}

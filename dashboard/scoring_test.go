@@ -332,7 +332,8 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 		Order:     []string{"sub"},
 		Templates: map[string]*campaigns.Template{"weekly": {Key: "weekly", Name: "news_weekly", Language: "nl"}},
 		States: map[string]*campaigns.State{"sub": {Name: "sub", On: []*campaigns.Transition{
-			{Kind: campaigns.OnChoice, Save: &campaigns.Save{Var: "topic"}}}}}}
+			{Kind: campaigns.OnChoice, Save: &campaigns.Save{Var: "topic"}},
+			{Kind: campaigns.OnText, AnyText: true, Set: map[string]string{"medal": "gold"}, Add: map[string]float64{"points": 1}}}}}}
 	h.camps.mu.Lock()
 	h.camps.list = append(h.camps.list, dashboard.CampaignInfo{Def: news, Status: "live", Counts: map[string]int{"sub": 2}})
 	h.camps.mu.Unlock()
@@ -343,15 +344,17 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 	form := MustDoc(t, h.Get("/dashboard/campaigns/nieuws")).Find("form.broadcast-form")
 	var vars []string
 	form.Find("select[name=var] option").Each(func(_ int, o *goquery.Selection) { v, _ := o.Attr("value"); vars = append(vars, v) })
-	if !slices.Equal(vars, []string{"", "lang", "topic"}) || form.Find("textarea[name=text]").Length() != 1 ||
+	// The variables set: and add: give too: a broadcast to medal = gold.
+	if !slices.Equal(vars, []string{"", "lang", "medal", "points", "topic"}) || form.Find("textarea[name=text]").Length() != 1 ||
 		form.Find("textarea[name=text_en]").Length() != 1 || form.Find("input[name=value]").Length() != 1 {
 		t.Fatalf("form: vars %q, text fields %d + %d", vars, form.Find("textarea[name=text]").Length(), form.Find("textarea[name=text_en]").Length())
 	}
 	wantStatus(t, h.Submit(send, url.Values{"text": {"hoi"}, "var": {"colour"}, "value": {"red"}}), http.StatusBadRequest)
 	for body, flash := range map[string]url.Values{
-		"Type the message in nl first":  {"text_en": {"only English"}},
-		"Give the value of topic":       {"text": {"hoi"}, "var": {"topic"}},
-		"Choose the variable the value": {"text": {"hoi"}, "value": {"sport"}},
+		"Type the message in nl first":                                    {"text_en": {"only English"}},
+		"Give the value of topic":                                         {"text": {"hoi"}, "var": {"topic"}},
+		"Choose the variable the value":                                   {"text": {"hoi"}, "value": {"sport"}},
+		`lang is a language code of the campaign (nl, en), not "english"`: {"text": {"hoi"}, "var": {"lang"}, "value": {"english"}},
 	} {
 		if got := MustDoc(t, h.Follow(h.Submit(send, flash))).Find(".flash-error").Text(); !strings.Contains(got, body) {
 			t.Errorf("%v: flash %q, want %q", flash, got, body)
@@ -373,4 +376,20 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant playing there has lang = en." {
 		t.Errorf("flash = %q", got)
 	}
+
+	// To the English speakers, the English text alone will do: nobody it reaches falls back
+	// to the Dutch one. To everyone else it still needs the Dutch.
+	h.casts.mu.Lock()
+	h.casts.queued = 3
+	h.casts.mu.Unlock()
+	before := len(h.casts.Sent())
+	wantStatus(t, h.Submit(send, url.Values{"text_en": {"English only"}, "var": {"lang"}, "value": {"en-GB"}}), http.StatusSeeOther)
+	if got := h.casts.Sent()[before:]; !slices.Equal(got, []string{"nieuws//English only//lang=en-GB"}) {
+		t.Errorf("broadcasts = %q", got)
+	}
+	resp = h.Submit(send, url.Values{"text_en": {"English only"}, "var": {"lang"}, "value": {"nl"}})
+	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.Contains(got, "Type the message in nl first") {
+		t.Errorf("lang = nl, only English: flash %q", got)
+	}
+	wantStatus(t, h.Submit(send, url.Values{"text": {"Goud"}, "var": {"medal"}, "value": {"gold"}}), http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,7 +117,15 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message (a template goes only to those whose 24-hour window is closed; give the text too)", campaign, errs.ErrInvalid)
 	}
 	if first := lang(def); !msg.Text.IsZero() && msg.Text[first] == "" {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
+		// To the speakers of one language, their text is enough: nobody it reaches falls
+		// back to the first language's.
+		only := ""
+		if to.Var == campaigns.VarLanguage {
+			only = def.MatchLanguage(to.Value)
+		}
+		if only == "" || msg.Text[only] == "" {
+			return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
+		}
 	}
 	if msg.Template != "" && def.Templates[msg.Template] == nil {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no template %q under templates: (it has %s)", campaign, errs.ErrInvalid, msg.Template, templateKeys(def))
@@ -131,6 +140,14 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 	ranks, err := e.broadcastRanks(ctx, def, msg)
 	if err != nil {
 		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
+	}
+	// What a text of a step works out, worked out once for all: the top, the places left.
+	worked := map[string]string{}
+	if rk := def.Ranking; rk != nil && rk.Top > 0 {
+		worked["top"] = strconv.Itoa(rk.Top)
+	}
+	if mentions(def, msg, "places_left") {
+		worked["places_left"] = (&run{e: e, ctx: ctx, def: def, step: &Step{}}).placesLeft()
 	}
 	rows := make([]Outbound, 0, len(ps))
 	for i := range ps {
@@ -155,6 +172,7 @@ func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, 
 			for k, v := range p.Vars {
 				vars[k] = v
 			}
+			maps.Copy(vars, worked)
 			if ranks != nil {
 				vars["rank_of"] = strconv.Itoa(len(ranks))
 				vars["rank"] = ""
@@ -216,7 +234,7 @@ func templateKeys(def *campaigns.Definition) string {
 // broadcastRanks is every ranked participant's rank, read once for the whole broadcast, when
 // the message asks for {{rank}} or {{rank_of}} ("You are 4th of 120 with a week to go").
 func (e *Engine) broadcastRanks(ctx context.Context, def *campaigns.Definition, msg campaigns.Message) (map[string]int, error) {
-	if def.Ranking == nil || !mentionsRank(msg) {
+	if def.Ranking == nil || !mentions(def, msg, "rank") {
 		return nil, nil
 	}
 	ranked, err := e.Ranking(ctx, def.ID)
@@ -230,15 +248,25 @@ func (e *Engine) broadcastRanks(ctx context.Context, def *campaigns.Definition, 
 	return ranks, nil
 }
 
-func mentionsRank(msg campaigns.Message) bool {
+// mentions reports whether msg's texts, buttons or template parameters use a variable whose
+// name starts with name ({{rank}} and {{rank_of}} for rank), so that it is worked out only
+// for a broadcast that needs it.
+func mentions(def *campaigns.Definition, msg campaigns.Message, name string) bool {
 	for _, s := range msg.Text {
-		if strings.Contains(s, "{{rank") {
+		if strings.Contains(s, "{{"+name) {
 			return true
 		}
 	}
 	for _, b := range msg.Buttons {
 		for _, s := range b.Title {
-			if strings.Contains(s, "{{rank") {
+			if strings.Contains(s, "{{"+name) {
+				return true
+			}
+		}
+	}
+	if tm := def.Templates[msg.Template]; tm != nil {
+		for _, p := range tm.Params {
+			if strings.HasPrefix(p, name) || strings.Contains(p, "{{"+name) {
 				return true
 			}
 		}

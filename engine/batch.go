@@ -85,6 +85,7 @@ func (e *Engine) applyRounds(ctx context.Context, bc batchCommitter, queues [][]
 func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []StoredInbound) (int, error) {
 	steps := make([]Step, 0, len(ins))
 	batched := make([]StoredInbound, 0, len(ins))
+	var undos []func() // of each batched step's standing on the ranking board
 	var alone []StoredInbound
 	for _, in := range ins {
 		step, skip, err := e.step(ctx, in, map[string]bool{})
@@ -95,18 +96,23 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 		}
 		steps = append(steps, step)
 		batched = append(batched, in)
+		def, _ := e.Campaign(step.Participant.Campaign)
+		undos = append(undos, e.boards.pending(def, step.Participant))
 	}
 	n := 0
 	for len(steps) > 0 {
 		// Chunks, so that the webhooks' group commits, which wait for the one writer, do not
 		// wait for a long transaction.
 		k := min(len(steps), maxCommitBatch)
-		chunk, ins := steps[:k], batched[:k]
-		steps, batched = steps[k:], batched[k:]
+		chunk, ins, chunkUndos := steps[:k], batched[:k], undos[:k]
+		steps, batched, undos = steps[k:], batched[k:], undos[k:]
 		results, err := bc.CommitBatch(ctx, chunk)
 		if err != nil {
 			e.log.Warn("batch commit failed, applying one by one", "steps", len(chunk), "err", err)
 			alone = append(alone, ins...)
+			for _, undo := range chunkUndos {
+				undo()
+			}
 		}
 		for i, err := range results {
 			switch {
@@ -115,8 +121,10 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 				e.announce(chunk[i])
 			case errors.Is(err, ErrProcessed):
 				e.log.Debug("event processed elsewhere", "inbound", ins[i].ID, "participant", ins[i].ParticipantID)
+				chunkUndos[i]()
 				n++
 			default:
+				chunkUndos[i]()
 				alone = append(alone, ins[i])
 			}
 		}

@@ -257,6 +257,22 @@ func TestBroadcastToAudience(t *testing.T) {
 			t.Errorf("broadcast %+v: err = %v, want ErrInvalid", m, err)
 		}
 	}
+	// To the English speakers only, an English text is enough: nobody it reaches falls back
+	// to the Dutch one.
+	for _, value := range []string{"en", "en-GB"} {
+		_, n, err := h.eng.BroadcastTo(h.ctx, "nieuws", engine.Audience{Var: "lang", Value: value}, campaigns.Message{Text: campaigns.Text{"en": "only English"}})
+		if err != nil || n != 2 {
+			t.Fatalf("lang=%s, only English: queued %d, %v; want 2", value, n, err)
+		}
+		var got []string
+		for _, o := range h.settleOut() {
+			got = append(got, o.To+":"+o.Text)
+		}
+		wantTexts(t, got, "ann:only English", "dan:only English")
+	}
+	if _, _, err := h.eng.BroadcastTo(h.ctx, "nieuws", engine.Audience{Var: "lang", Value: "nl"}, campaigns.Message{Text: campaigns.Text{"en": "only English"}}); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("lang=nl, only English: err = %v, want ErrInvalid", err)
+	}
 }
 
 // TestBuiltInTextsInTheParticipantsLanguage: what the engine says when the definition does

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"strconv"
+
 	"github.com/chatcampaigns/campaign/campaigns"
 )
 
@@ -17,8 +19,30 @@ func (r *run) holds(t *campaigns.Transition) bool {
 }
 
 // lookup reads a variable for a condition. A participant who never chose a language speaks
-// the campaign's first one.
+// the campaign's first one; what the engine works out for texts ({{rank}}, {{rank_of}},
+// {{top}}, {{places_left}}, {{persona}}) is worked out the same way, now.
 func (r *run) lookup(name string) (string, bool) {
+	switch name {
+	case "rank", "rank_of":
+		vars := map[string]string{}
+		r.rankVars(vars)
+		if v := vars[name]; v != "" {
+			return v, true
+		}
+		// Not ranked (no number yet) is no place at all, not 0: rank <= 3 does not hold,
+		// as for any variable holding no number.
+		return "not ranked", true
+	case "top":
+		if rk := r.def.Ranking; rk != nil && rk.Top > 0 {
+			return strconv.Itoa(rk.Top), true
+		}
+		return "", false
+	case "places_left":
+		v := r.placesLeft()
+		return v, v != ""
+	case "persona":
+		return r.def.Persona.Name, true
+	}
 	v, ok := r.p.Vars[name]
 	if !ok && name == "lang" {
 		return lang(r.def), true

@@ -31,6 +31,10 @@ type Ranked struct {
 	// Winner says the participant had the verdict winner (from a pick or by hand); Finished
 	// that their run ended, so no verdict moves them any more.
 	Winner, Finished bool
+	// Unanswered is the participant's state when it answers no verdict winner and their run
+	// goes on (still answering questions): a verdict now would move and tell them nothing.
+	// Engine.Ranking fills it; Rank, which knows no states, leaves it empty.
+	Unanswered string
 }
 
 // varWinner marks a participant who had the verdict winner.
@@ -56,7 +60,38 @@ func (e *Engine) Ranking(ctx context.Context, campaign string) ([]Ranked, error)
 	if err != nil {
 		return nil, fmt.Errorf("engine: ranking of %s: %w", campaign, err)
 	}
-	return Rank(def.Ranking, ps), nil
+	ranked := Rank(def.Ranking, ps)
+	byID := make(map[string]*Participant, len(ps))
+	for i := range ps {
+		byID[ps[i].ID] = &ps[i]
+	}
+	for i := range ranked {
+		p := byID[ranked[i].ParticipantID]
+		if p == nil || p.Finished {
+			continue
+		}
+		d, ok := e.definition(p.Campaign, p.DefVersion)
+		if !ok {
+			d = def
+		}
+		if !answersVerdict(d.States[p.State], campaigns.VerdictWinner) {
+			ranked[i].Unanswered = p.State
+		}
+	}
+	return ranked, nil
+}
+
+// answersVerdict reports whether st has a transition for the verdict.
+func answersVerdict(st *campaigns.State, verdict string) bool {
+	if st == nil {
+		return false
+	}
+	for _, t := range st.On {
+		if t.Kind == campaigns.OnVerdict && t.Verdict == verdict {
+			return true
+		}
+	}
+	return false
 }
 
 // Rank ranks ps (in the order they joined, which orders the participants sharing a rank) by
@@ -99,6 +134,9 @@ type rankEntry struct {
 	value   float64
 	at      time.Time
 	version int64
+	// pending marks a standing a batch computed but has not committed yet (see
+	// rankBoards.pending): its commit, or its undo, replaces it whatever its version.
+	pending bool
 }
 
 // entryOf is p's standing under rk.
@@ -184,13 +222,15 @@ func sameNumber(a, b string) bool {
 
 // rankVars fills {{rank}} and {{rank_of}} for the step's participant, with what the step did
 // to them (their new value, reached now) and everyone else as the campaign's board has them;
-// once per step.
+// once per step and value: a condition read before the step's add: and a text said after it
+// each see the value they come after.
 func (r *run) rankVars(vars map[string]string) {
 	rk := r.def.Ranking
 	if rk == nil {
 		return
 	}
-	if r.ranks == nil {
+	if r.ranks == nil || r.ranksFor != r.p.Vars[rk.By] {
+		r.ranksFor = r.p.Vars[rk.By]
 		me := *r.p
 		me.Vars = maps.Clone(r.p.Vars)
 		me.UpdatedAt = r.now
@@ -249,7 +289,7 @@ func (bs *rankBoards) rankOf(ctx context.Context, st Store, def *campaigns.Defin
 		if old := bs.m[def.ID]; old != nil && old.rk == rk {
 			// Commits announced while the store was read are newer than what it returned.
 			for pid, e := range old.entries {
-				if e.version > nb.entries[pid].version {
+				if e.version > nb.entries[pid].version || e.pending {
 					nb.entries[pid] = e
 				}
 			}
@@ -286,8 +326,54 @@ func (bs *rankBoards) committed(p Participant) {
 	if b == nil {
 		return
 	}
-	if old, ok := b.entries[p.ID]; ok && old.version >= p.Version {
+	if old, ok := b.entries[p.ID]; ok && !old.pending && old.version >= p.Version {
 		return
 	}
 	b.entries[p.ID] = entryOf(b.rk, p)
+}
+
+// pending puts the standing of a step computed but not yet committed on its campaign's board,
+// so that the later steps of the same batch count it in their {{rank}}, as they would had it
+// committed first; the commit replaces it (committed), and undo takes it back when the step
+// is not written. A campaign without a ranking has no board and nothing to undo.
+func (bs *rankBoards) pending(def *campaigns.Definition, p Participant) (undo func()) {
+	if def == nil || def.Ranking == nil || p.ID == "" {
+		return func() {}
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[def.ID]
+	if b == nil || b.rk != def.Ranking {
+		// Not loaded yet: a board the next {{rank}} reads the store into (it is not fresh),
+		// keeping the pending standings on top.
+		b = &rankBoard{rk: def.Ranking, entries: map[string]rankEntry{}}
+		if bs.m == nil {
+			bs.m = map[string]*rankBoard{}
+		}
+		bs.m[def.ID] = b
+	}
+	old, had := b.entries[p.ID]
+	e := entryOf(def.Ranking, p)
+	e.pending = true
+	b.entries[p.ID] = e
+	return func() {
+		bs.mu.Lock()
+		defer bs.mu.Unlock()
+		cur := bs.m[def.ID]
+		if cur == nil {
+			return
+		}
+		if e, ok := cur.entries[p.ID]; !ok || !e.pending {
+			return // committed since
+		}
+		if had {
+			cur.entries[p.ID] = old
+		} else {
+			delete(cur.entries, p.ID)
+		}
+		if cur != b {
+			// Read again since: what it read of this participant is lost; read it once more.
+			cur.loaded = time.Time{}
+		}
+	}
 }

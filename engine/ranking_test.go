@@ -257,3 +257,65 @@ func TestBroadcastSaysEachTheirRank(t *testing.T) {
 		t.Errorf("broadcast\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestRankCountsAnswersHandledTogether: answers of several participants handled in one batch
+// (one commit) each count the ones handled before them, as answers handled one by one do.
+func TestRankCountsAnswersHandledTogether(t *testing.T) {
+	h := newEnv(t, quizDef(campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2}))
+	for _, who := range []string{"ann", "bob", "cy"} {
+		wantTexts(t, h.join("quiz", who), "Your score?")
+	}
+	// All three answer before the engine handles any of them: one round of one batch.
+	h.receive("quiz", "ann", engine.Inbound{Kind: engine.KindText, Text: "5"})
+	h.receive("quiz", "bob", engine.Inbound{Kind: engine.KindText, Text: "7"})
+	h.receive("quiz", "cy", engine.Inbound{Kind: engine.KindText, Text: "6"})
+	wantTexts(t, h.settle(),
+		"5 points: number 1 of 1, top 2.",
+		"7 points: number 1 of 2, top 2.",
+		"6 points: number 2 of 3, top 2.")
+	// What the batch put on the board is what was committed: the next answer agrees.
+	wantTexts(t, h.text("quiz", "ann", "5"), "5 points: number 3 of 3, top 2.")
+}
+
+// TestPickPassesByWhoIsStillPlaying: a participant in the top whose state answers no verdict
+// winner (still answering questions) is not named now, where the verdict would move and tell
+// them nothing and mark them winner for good, but by a pick once they wait for it.
+func TestPickPassesByWhoIsStillPlaying(t *testing.T) {
+	saveStay := onText("", "")
+	saveStay.Save = &campaigns.Save{Var: "points", As: "number"}
+	saveStay.Say = says("{{points}} so far.")
+	d := def("quiz").
+		state("ask", "Your score?", onText("wait", "", "done"), saveStay).
+		state("wait", "Waiting.", &campaigns.Transition{Kind: campaigns.OnVerdict, Verdict: campaigns.VerdictWinner, Goto: "won"}).
+		final("won", "You won!").
+		with(func(d *campaigns.Definition) {
+			d.Ranking = &campaigns.Ranking{By: "points", TieBreak: campaigns.TieEarliest, Top: 2}
+		}).build()
+	h := newEnv(t, d)
+	for who, points := range map[string]string{"ann": "5", "bob": "3"} {
+		h.join("quiz", who)
+		h.text("quiz", who, points)
+	}
+	wantTexts(t, h.text("quiz", "bob", "done"), "Waiting.")
+	ranked, err := h.eng.Ranking(h.ctx, "quiz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ranked[0].Unanswered != "ask" || ranked[1].Unanswered != "" {
+		t.Fatalf("ranking %+v, want ann still playing in ask", ranked)
+	}
+	got, err := h.judge.PickWinners(h.ctx, "quiz", ranked, 2, "mod")
+	if err != nil || len(got.Named) != 1 || got.Named[0].Value != "3" || len(got.Waiting) != 1 || got.Waiting[0].Value != "5" {
+		t.Fatalf("picked %+v, %v; want bob named, ann passed by", got, err)
+	}
+	wantTexts(t, h.settle(), "You won!")
+	h.wantState("quiz", "ann", "ask")
+
+	wantTexts(t, h.text("quiz", "ann", "done"), "Waiting.")
+	ranked, _ = h.eng.Ranking(h.ctx, "quiz")
+	got, err = h.judge.PickWinners(h.ctx, "quiz", ranked, 2, "mod")
+	if err != nil || len(got.Named) != 1 || got.Named[0].Value != "5" || len(got.Already) != 1 {
+		t.Fatalf("picked again %+v, %v; want ann named now", got, err)
+	}
+	wantTexts(t, h.settle(), "You won!")
+}

@@ -282,6 +282,7 @@ type run struct {
 	// and {{rank_of}} of this step, once a text asked for them.
 	rankedBefore string
 	ranks        map[string]string
+	ranksFor     string // the ranked variable's value ranks was worked out for
 }
 
 func (r *run) recordInbound() {
@@ -949,6 +950,10 @@ func (r *run) say(m campaigns.Message) {
 	r.step.Outbox = append(r.step.Outbox, out)
 }
 
+// workedOutVars are the variables a text's fill works out when asked, which the participant's
+// variables do not hold; a template parameter naming one is filled as the text would be.
+var workedOutVars = []string{"rank", "rank_of", "top", "places_left", "persona"}
+
 // render turns a definition message into a reply to p: text in their language, buttons,
 // media, and the template (with its parameters filled in) for when their window is closed.
 func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.Message, fill func(string) string) Outbound {
@@ -963,9 +968,12 @@ func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.M
 	if tm := def.Templates[m.Template]; m.Template != "" && tm != nil {
 		call := &TemplateCall{Name: tm.Name, Language: tm.LanguageFor(l)}
 		for _, param := range tm.Params {
-			if strings.Contains(param, "{{") {
+			switch {
+			case strings.Contains(param, "{{"):
 				call.Params = append(call.Params, fill(param))
-			} else {
+			case slices.Contains(workedOutVars, param):
+				call.Params = append(call.Params, fill("{{"+param+"}}"))
+			default:
 				call.Params = append(call.Params, varValue(def, p.Vars, param))
 			}
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -14,6 +15,14 @@ import (
 // spaces, dashes, dots or parentheses between them.
 var phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 ().-]{6,20}[0-9]$`)
 
+// numberRe is a number as people type it: digits, a decimal point or comma, an exponent.
+// strconv reads more (NaN, Inf, 0x10, 1_000), which no participant means as their answer.
+var numberRe = regexp.MustCompile(`^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// maxNumber bounds a number answer, as add: and set: are bounded: beyond it a float holds
+// whole numbers no longer exactly, and 1e308 would be kept as a text of 309 digits.
+const maxNumber = 1e15
+
 // validate checks an answer against a Save and returns the value to store. Numbers are stored
 // as typed (with a dot for decimals), phones as + and digits, dates as YYYY-MM-DD, ages in
 // whole years.
@@ -26,8 +35,11 @@ func validate(s *campaigns.Save, answer string, now time.Time) (string, bool) {
 	case "", "text":
 		return a, inBounds(s, float64(len([]rune(a))))
 	case "number":
+		if !numberRe.MatchString(a) {
+			return "", false
+		}
 		f, err := strconv.ParseFloat(strings.ReplaceAll(a, ",", "."), 64)
-		if err != nil {
+		if err != nil || math.Abs(f) > maxNumber {
 			return "", false
 		}
 		return strconv.FormatFloat(f, 'f', -1, 64), inBounds(s, f)

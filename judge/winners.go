@@ -17,6 +17,10 @@ type Crowned struct {
 	// Refused are winners no verdict can move: their run ended, or they are asked the consent
 	// question again. They stay winners in the ranking; the moderator tells them otherwise.
 	Refused []RefusedWinner
+	// Waiting are in the top but still playing, in a state that answers no verdict winner:
+	// they are not named now (the verdict would tell them nothing and mark them winner for
+	// good), and a pick once they wait for the verdict names them.
+	Waiting []engine.Ranked
 }
 
 // RefusedWinner is a winner the verdict was refused for, and why (engine.Refusal's words).
@@ -46,6 +50,10 @@ func (s *Service) PickWinners(ctx context.Context, campaign string, ranked []eng
 		if w.Winner {
 			// Told before; their run may have ended with it, which is no refusal.
 			out.Already = append(out.Already, w)
+			continue
+		}
+		if w.Unanswered != "" {
+			out.Waiting = append(out.Waiting, w)
 			continue
 		}
 		err := s.DecideParticipant(ctx, campaign, w.ParticipantID, campaigns.VerdictWinner, by, winnerKey)

@@ -397,6 +397,13 @@ func (p *Player) pickWinners(ctx context.Context, top int) error {
 		}
 		refused = append(refused, r.Reason+": "+name)
 	}
+	for _, r := range got.Waiting {
+		name := r.ParticipantID
+		if pt, err := p.db.Participant(ctx, r.ParticipantID); err == nil {
+			name = p.alias(pt.Address)
+		}
+		refused = append(refused, fmt.Sprintf("still playing, in state %q, which answers no verdict winner: %s", r.Unanswered, name))
+	}
 	if len(refused) > 0 {
 		return &RefusedError{Reason: strings.Join(refused, "; ")}
 	}

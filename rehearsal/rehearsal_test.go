@@ -268,7 +268,7 @@ func TestStrangerOnWhatsAppNeedsKeyword(t *testing.T) {
 > ja
 < Elke vrijdag*
 > hallo
-< Dit nummer leest niet mee.*
+< Kies een van de knoppen*
 `), 0o600)
 	if got := replay(t, def, path); len(got) > 0 {
 		t.Fatalf("failures:\n%s", strings.Join(got, "\n"))
