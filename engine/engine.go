@@ -199,6 +199,9 @@ type Config struct {
 	// means DefaultSendConcurrency. Replies to one recipient always go out one at a time, in
 	// order.
 	SendConcurrency int
+	// Intake is the back-pressure policy webhooks are admitted by (Engine.Intake); the zero
+	// value means the defaults.
+	Intake IntakePolicy
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -240,6 +243,8 @@ type Engine struct {
 	wakeSend      chan struct{}
 	// boards keep each ranked campaign's standings for {{rank}} (ranking.go).
 	boards rankBoards
+	// intake counts the backlog and applies the back-pressure policy (intake.go).
+	intake *Intake
 }
 
 // New returns an Engine for cfg.
@@ -264,6 +269,7 @@ func New(cfg Config) *Engine {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.intake = NewIntake(cfg.Intake)
 	for _, d := range cfg.Campaigns {
 		e.add(d, d.Version, StatusLive, true)
 	}
@@ -620,6 +626,9 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err e
 		return false, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, err)
 	}
 	e.obs.Received(in.Channel, dup)
+	if !dup && e.Status(in.Campaign) != StatusPaused {
+		e.intake.Received(1)
+	}
 	e.Wake()
 	return dup, nil
 }
@@ -643,6 +652,10 @@ func (e *Engine) wakeSender() {
 // Run processes events, fires due timers and sends replies until ctx is done. What is left
 // when it returns is stored and is picked up by the next Run.
 func (e *Engine) Run(ctx context.Context) {
+	// What was stored before this start counts in the backlog (intake.go).
+	if s, err := e.QueueStats(ctx); err == nil && s.Inbound > 0 {
+		e.intake.Reset(s.Inbound)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
 	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
@@ -686,11 +699,20 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
+	start := time.Now()
+	n, err := e.processPending(ctx)
+	e.intake.Processed(n, time.Since(start))
+	return n, err
+}
+
+func (e *Engine) processPending(ctx context.Context) (int, error) {
 	batch, err := e.store.PendingInboundExcept(ctx, e.paused(), pendingBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}
 	if len(batch) == 0 {
+		// Nothing left: whatever the count says, the backlog is empty.
+		e.intake.Reset(0)
 		return 0, nil
 	}
 	var keys []string
@@ -778,6 +800,7 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		err = e.store.Commit(ctx, step)
 		if err == nil {
 			e.announce(step)
+			e.queued(step)
 			return nil
 		}
 		if errors.Is(err, ErrProcessed) {
@@ -794,6 +817,20 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 			continue
 		}
 		return fmt.Errorf("engine: commit step for participant %s: %w", in.ParticipantID, err)
+	}
+}
+
+// queued counts a committed step's replies that are due now in the intake's backlog.
+func (e *Engine) queued(s Step) {
+	now := e.now()
+	n := 0
+	for _, o := range s.Outbox {
+		if !o.DueAt.After(now) {
+			n++
+		}
+	}
+	if n > 0 {
+		e.intake.Queued(n)
 	}
 }
 
