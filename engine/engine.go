@@ -729,11 +729,14 @@ func (e *Engine) processPending(ctx context.Context) (int, error) {
 	}
 	now := e.now()
 	until := now.Add(e.inboundLease)
-	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
-	if err != nil {
-		return 0, fmt.Errorf("engine: claim participants: %w", err)
+	won := keys
+	if sp, ok := e.store.(soleProcess); !ok || !sp.SoleProcess() {
+		won, err = e.store.Claim(ctx, e.owner, keys, now, until)
+		if err != nil {
+			return 0, fmt.Errorf("engine: claim participants: %w", err)
+		}
+		defer e.release(ctx, won)
 	}
-	defer e.release(ctx, won)
 	if bc, ok := e.store.(batchCommitter); ok {
 		queues := make([][]StoredInbound, len(won))
 		for i, k := range won {
@@ -767,6 +770,13 @@ func (e *Engine) processPending(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// soleProcess is a Store that one process uses at a time (store/sqlite). The worker takes no
+// leases on participants there: with nobody else to keep out, the claim and its release were
+// two of the seven turns of the one writer a message waited for (docs/performance.md). Were a
+// second process to open the file anyway, the participant's version and the event's processed
+// flag still keep each event applied once, in order; the cost is work done twice, then refused.
+type soleProcess interface{ SoleProcess() bool }
 
 // release gives up leases, even when ctx ended: a lease kept would hold the work up until it
 // runs out.

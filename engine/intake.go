@@ -27,8 +27,9 @@ const (
 // divided by the rate at which the worker consumed events over the last seconds.
 //
 //   - Up to Target (or MinBacklog events, whichever is more) a message is taken at once.
-//   - Past it, the webhook waits up to Wait for the backlog to fall back under Target, and is
-//     then taken; a sender that waits for its answer (a platform's delivery does) so sends no
+//   - Past it, the webhook waits in line (first come, first served) up to Wait, and is let in
+//     as the worker makes room: one for each event processed while the backlog is under
+//     Target. A sender that waits for its answer (a platform's delivery does) so sends no
 //     faster than the engine processes.
 //   - When the wait runs out, or at once past Limit seconds of work or MaxBacklog events, the
 //     webhook is refused (ErrBusy): 503 with Retry-After, the time the backlog needs to get
@@ -128,13 +129,15 @@ type Intake struct {
 	events  stage
 	replies stage
 	refused int64
-	// progress is closed and replaced whenever work is done, waking waiters.
-	progress chan struct{}
+	// queue holds the webhooks waiting for room, first come first served: each is let in
+	// (its channel closed) by dispatch as the worker makes room. Woken all at once instead,
+	// the same few won every time and the unlucky ones ran out of time.
+	queue []chan struct{}
 }
 
 // NewIntake returns an Intake applying policy.
 func NewIntake(policy IntakePolicy) *Intake {
-	return &Intake{policy: policy.withDefaults(), after: time.After, progress: make(chan struct{})}
+	return &Intake{policy: policy.withDefaults(), after: time.After}
 }
 
 // Received counts n events stored and waiting to be processed.
@@ -148,7 +151,7 @@ func (in *Intake) Received(n int) {
 func (in *Intake) Processed(n int, busy time.Duration) {
 	in.mu.Lock()
 	in.events.handled(n, busy)
-	in.wake()
+	in.dispatch(n)
 	in.mu.Unlock()
 }
 
@@ -164,7 +167,7 @@ func (in *Intake) Queued(n int) {
 func (in *Intake) Sent(n int, busy time.Duration) {
 	in.mu.Lock()
 	in.replies.handled(n, busy)
-	in.wake()
+	in.dispatch(n)
 	in.mu.Unlock()
 }
 
@@ -174,7 +177,7 @@ func (in *Intake) Sent(n int, busy time.Duration) {
 func (in *Intake) Reset(n int) {
 	in.mu.Lock()
 	in.events.queue = max(0, n)
-	in.wake()
+	in.dispatch(len(in.queue))
 	in.mu.Unlock()
 }
 
@@ -182,14 +185,33 @@ func (in *Intake) Reset(n int) {
 func (in *Intake) ResetReplies() {
 	in.mu.Lock()
 	in.replies.queue = 0
-	in.wake()
+	in.dispatch(len(in.queue))
 	in.mu.Unlock()
 }
 
-// wake wakes Admit's waiters. Called with mu held.
-func (in *Intake) wake() {
-	close(in.progress)
-	in.progress = make(chan struct{})
+// dispatch lets in up to n waiting webhooks, the longest waiting first, while the policy
+// says there is room: n is the work just done, so the backlog stays about level while
+// webhooks wait. Called with mu held.
+func (in *Intake) dispatch(n int) {
+	for ; n > 0 && len(in.queue) > 0; n-- {
+		if ok, _ := in.decide(); !ok {
+			return
+		}
+		close(in.queue[0])
+		in.queue = in.queue[1:]
+	}
+}
+
+// leave takes a waiter out of the queue, reporting false when dispatch let it in meanwhile.
+// Called with mu held.
+func (in *Intake) leave(ch chan struct{}) bool {
+	for i, c := range in.queue {
+		if c == ch {
+			in.queue = append(in.queue[:i], in.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // IntakeState is what /metrics shows of the intake.
@@ -255,38 +277,38 @@ func (in *Intake) retryAfter() time.Duration {
 // says, or ErrBusy and the Retry-After to answer with. A ctx that ends while waiting returns
 // its error.
 func (in *Intake) Admit(ctx context.Context) (retryAfter time.Duration, err error) {
-	var deadline <-chan time.Time
-	for {
-		in.mu.Lock()
-		ok, refuse := in.decide()
-		if ok {
-			in.mu.Unlock()
-			return 0, nil
-		}
-		if refuse {
-			return in.refuse()
-		}
-		if deadline == nil {
-			if in.policy.Wait == 0 {
-				return in.refuse()
-			}
-			deadline = in.after(in.policy.Wait)
-		}
-		progress := in.progress
+	in.mu.Lock()
+	ok, refuse := in.decide()
+	switch {
+	case ok && len(in.queue) == 0:
 		in.mu.Unlock()
-		select {
-		case <-progress:
-		case <-deadline:
-			in.mu.Lock()
-			if ok, _ := in.decide(); ok {
-				in.mu.Unlock()
-				return 0, nil
-			}
-			return in.refuse()
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
+		return 0, nil
+	case ok:
+		// Room, but others wait longer: they go first, and this one joins the line.
+		in.dispatch(1)
+	case refuse || in.policy.Wait == 0:
+		return in.refuse()
 	}
+	ch := make(chan struct{})
+	in.queue = append(in.queue, ch)
+	in.mu.Unlock()
+	deadline := in.after(in.policy.Wait)
+	select {
+	case <-ch:
+		return 0, nil
+	case <-deadline:
+	case <-ctx.Done():
+	}
+	in.mu.Lock()
+	if !in.leave(ch) {
+		in.mu.Unlock()
+		return 0, nil // let in while the wait ran out
+	}
+	if err := ctx.Err(); err != nil {
+		in.mu.Unlock()
+		return 0, err
+	}
+	return in.refuse()
 }
 
 // refuse counts a refusal and unlocks mu.
