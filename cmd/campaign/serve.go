@@ -161,6 +161,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
+	if cfg.Intake.Wait == 0 {
+		cfg.Intake.Wait = -1 // --backlog-wait 0s: refuse rather than wait (zero means the default to the engine)
+	}
 	cfg.Campaigns = paths
 	if len(cfg.Campaigns) == 0 {
 		cfg.Campaigns = []string{"campaigns/examples"}
