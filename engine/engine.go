@@ -269,7 +269,14 @@ func New(cfg Config) *Engine {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	e.intake = NewIntake(cfg.Intake)
+	policy := cfg.Intake
+	if sp, ok := cfg.Store.(soleProcess); !ok || !sp.SoleProcess() {
+		// Several processes share the store (MongoDB): the backlog each counts in memory is
+		// not the store's (one takes in what another processes), and a count that never
+		// falls would refuse everything. Off until the policy reads a shared count.
+		policy.Off = true
+	}
+	e.intake = NewIntake(policy)
 	for _, d := range cfg.Campaigns {
 		e.add(d, d.Version, StatusLive, true)
 	}
