@@ -199,6 +199,9 @@ type Config struct {
 	// means DefaultSendConcurrency. Replies to one recipient always go out one at a time, in
 	// order.
 	SendConcurrency int
+	// Intake is the back-pressure policy webhooks are admitted by (Engine.Intake); the zero
+	// value means the defaults.
+	Intake IntakePolicy
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -240,6 +243,8 @@ type Engine struct {
 	wakeSend      chan struct{}
 	// boards keep each ranked campaign's standings for {{rank}} (ranking.go).
 	boards rankBoards
+	// intake counts the backlog and applies the back-pressure policy (intake.go).
+	intake *Intake
 }
 
 // New returns an Engine for cfg.
@@ -264,6 +269,14 @@ func New(cfg Config) *Engine {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	policy := cfg.Intake
+	if sp, ok := cfg.Store.(soleProcess); !ok || !sp.SoleProcess() {
+		// Several processes share the store (MongoDB): the backlog each counts in memory is
+		// not the store's (one takes in what another processes), and a count that never
+		// falls would refuse everything. Off until the policy reads a shared count.
+		policy.Off = true
+	}
+	e.intake = NewIntake(policy)
 	for _, d := range cfg.Campaigns {
 		e.add(d, d.Version, StatusLive, true)
 	}
@@ -620,6 +633,9 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err e
 		return false, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, err)
 	}
 	e.obs.Received(in.Channel, dup)
+	if !dup && e.Status(in.Campaign) != StatusPaused {
+		e.intake.Received(1)
+	}
 	e.Wake()
 	return dup, nil
 }
@@ -643,6 +659,10 @@ func (e *Engine) wakeSender() {
 // Run processes events, fires due timers and sends replies until ctx is done. What is left
 // when it returns is stored and is picked up by the next Run.
 func (e *Engine) Run(ctx context.Context) {
+	// What was stored before this start counts in the backlog (intake.go).
+	if s, err := e.QueueStats(ctx); err == nil && s.Inbound > 0 {
+		e.intake.Reset(s.Inbound)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
 	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
@@ -686,11 +706,20 @@ func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(conte
 func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	e.processMu.Lock()
 	defer e.processMu.Unlock()
+	start := time.Now()
+	n, err := e.processPending(ctx)
+	e.intake.Processed(n, time.Since(start))
+	return n, err
+}
+
+func (e *Engine) processPending(ctx context.Context) (int, error) {
 	batch, err := e.store.PendingInboundExcept(ctx, e.paused(), pendingBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: pending inbound: %w", err)
 	}
 	if len(batch) == 0 {
+		// Nothing left: whatever the count says, the backlog is empty.
+		e.intake.Reset(0)
 		return 0, nil
 	}
 	var keys []string
@@ -707,11 +736,14 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	}
 	now := e.now()
 	until := now.Add(e.inboundLease)
-	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
-	if err != nil {
-		return 0, fmt.Errorf("engine: claim participants: %w", err)
+	won := keys
+	if sp, ok := e.store.(soleProcess); !ok || !sp.SoleProcess() {
+		won, err = e.store.Claim(ctx, e.owner, keys, now, until)
+		if err != nil {
+			return 0, fmt.Errorf("engine: claim participants: %w", err)
+		}
+		defer e.release(ctx, won)
 	}
-	defer e.release(ctx, won)
 	if bc, ok := e.store.(batchCommitter); ok {
 		queues := make([][]StoredInbound, len(won))
 		for i, k := range won {
@@ -746,6 +778,13 @@ func (e *Engine) ProcessPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// soleProcess is a Store that one process uses at a time (store/sqlite). The worker takes no
+// leases on participants there: with nobody else to keep out, the claim and its release were
+// two of the seven turns of the one writer a message waited for (docs/performance.md). Were a
+// second process to open the file anyway, the participant's version and the event's processed
+// flag still keep each event applied once, in order; the cost is work done twice, then refused.
+type soleProcess interface{ SoleProcess() bool }
+
 // release gives up leases, even when ctx ended: a lease kept would hold the work up until it
 // runs out.
 func (e *Engine) release(ctx context.Context, keys []string) {
@@ -778,6 +817,7 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		err = e.store.Commit(ctx, step)
 		if err == nil {
 			e.announce(step)
+			e.queued(step)
 			return nil
 		}
 		if errors.Is(err, ErrProcessed) {
@@ -794,6 +834,20 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 			continue
 		}
 		return fmt.Errorf("engine: commit step for participant %s: %w", in.ParticipantID, err)
+	}
+}
+
+// queued counts a committed step's replies that are due now in the intake's backlog.
+func (e *Engine) queued(s Step) {
+	now := e.now()
+	n := 0
+	for _, o := range s.Outbox {
+		if !o.DueAt.After(now) {
+			n++
+		}
+	}
+	if n > 0 {
+		e.intake.Queued(n)
 	}
 }
 

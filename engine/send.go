@@ -41,12 +41,23 @@ const WindowClosed = "outside the 24-hour window and no template"
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
+	start := time.Now()
+	n, err := e.sendDue(ctx)
+	if n > 0 {
+		// For the intake's backlog (intake.go): how fast replies go out while there are some.
+		e.intake.Sent(n, time.Since(start))
+	}
+	return n, err
+}
+
+func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	now := e.now()
 	due, err := e.store.DueOutbox(ctx, now, dueBatch)
 	if err != nil {
 		return 0, fmt.Errorf("engine: due outbox: %w", err)
 	}
 	if len(due) == 0 {
+		e.intake.ResetReplies()
 		return 0, nil
 	}
 	keys := make([]string, len(due))

@@ -125,3 +125,73 @@ func (m *Metrics) Webhook(channel string) fiber.Handler {
 		return err
 	}
 }
+
+// Queues are what /metrics shows of the work waiting, read once per scrape.
+type Queues struct {
+	engine.QueueStats
+	Intake engine.IntakeState
+	// Now is when the figures were read (the oldest event's age is taken from it).
+	Now time.Time
+}
+
+// WatchQueues adds the waiting work to the registry, read from read on every scrape:
+// campaign_inbound_backlog (unprocessed events in the store),
+// campaign_inbound_oldest_unprocessed_seconds, campaign_outbox_pending, campaign_outbox_due,
+// the intake's own count and rate (campaign_intake_backlog, campaign_intake_backlog_seconds,
+// campaign_intake_rate) and campaign_webhook_refused_total (503s given by the back-pressure
+// policy). A failed read leaves the store's figures out of that scrape.
+func (m *Metrics) WatchQueues(read func() (Queues, error)) {
+	m.reg.MustRegister(&queuesCollector{read: read})
+}
+
+var (
+	descBacklog = prometheus.NewDesc("campaign_inbound_backlog",
+		"Inbound events stored and not yet processed (all campaigns, paused ones included).", nil, nil)
+	descOldest = prometheus.NewDesc("campaign_inbound_oldest_unprocessed_seconds",
+		"Age of the oldest unprocessed inbound event (0 when none waits).", nil, nil)
+	descOutboxPending = prometheus.NewDesc("campaign_outbox_pending",
+		"Replies queued and not yet sent, failed or cancelled.", nil, nil)
+	descOutboxDue = prometheus.NewDesc("campaign_outbox_due",
+		"Pending replies whose time has come (persona delay and retry backoff over).", nil, nil)
+	descIntakeBacklog = prometheus.NewDesc("campaign_intake_backlog",
+		"The backlog the intake policy counts, per queue: events this process received and has not processed (paused campaigns left out), replies due and not sent.", []string{"queue"}, nil)
+	descIntakeSeconds = prometheus.NewDesc("campaign_intake_backlog_seconds",
+		"That backlog in seconds of work at the processing rate (what the back-pressure policy compares with its limits).", nil, nil)
+	descIntakeRate = prometheus.NewDesc("campaign_intake_rate",
+		"Events processed (replies sent) per second of the worker's (the sender's) busy time, over its last twenty rounds or so.", []string{"queue"}, nil)
+	descRefused = prometheus.NewDesc("campaign_webhook_refused_total",
+		"Webhooks and web chat messages refused with 503 and Retry-After because the backlog was past the limit.", nil, nil)
+)
+
+type queuesCollector struct {
+	read func() (Queues, error)
+}
+
+func (c *queuesCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descBacklog, descOldest, descOutboxPending, descOutboxDue,
+		descIntakeBacklog, descIntakeSeconds, descIntakeRate, descRefused} {
+		ch <- d
+	}
+}
+
+func (c *queuesCollector) Collect(ch chan<- prometheus.Metric) {
+	q, err := c.read()
+	in := q.Intake
+	ch <- prometheus.MustNewConstMetric(descIntakeBacklog, prometheus.GaugeValue, float64(in.Events), "events")
+	ch <- prometheus.MustNewConstMetric(descIntakeBacklog, prometheus.GaugeValue, float64(in.Replies), "replies")
+	ch <- prometheus.MustNewConstMetric(descIntakeSeconds, prometheus.GaugeValue, in.Seconds)
+	ch <- prometheus.MustNewConstMetric(descIntakeRate, prometheus.GaugeValue, in.EventRate, "events")
+	ch <- prometheus.MustNewConstMetric(descIntakeRate, prometheus.GaugeValue, in.ReplyRate, "replies")
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(in.Refused))
+	if err != nil {
+		return
+	}
+	age := 0.0
+	if !q.OldestInbound.IsZero() {
+		age = max(0, q.Now.Sub(q.OldestInbound).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(q.Inbound))
+	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(descOutboxPending, prometheus.GaugeValue, float64(q.OutboxPending))
+	ch <- prometheus.MustNewConstMetric(descOutboxDue, prometheus.GaugeValue, float64(q.OutboxDue))
+}

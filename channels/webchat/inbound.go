@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -397,6 +398,12 @@ func humanSize(n int64) string {
 func (c *Channel) receive(ctx *fiber.Ctx, in engine.Inbound, media string) error {
 	rctx, cancel := context.WithTimeout(ctx.UserContext(), receiveTimeout)
 	defer cancel()
+	if c.intake != nil {
+		if retry, err := c.intake.Admit(rctx); err != nil {
+			ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(max(retry, time.Second)/time.Second)))
+			return jsonError(ctx, fiber.StatusServiceUnavailable, "Lots of people are writing right now. Please send that again in a moment.")
+		}
+	}
 	dup, err := c.eng.Receive(rctx, in)
 	switch {
 	case errors.Is(err, errs.ErrInvalid):

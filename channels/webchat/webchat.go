@@ -89,6 +89,12 @@ type Config struct {
 	Secure bool
 	// Now is the clock the campaign's schedule is read with; nil means time.Now.
 	Now func() time.Time
+	// Intake, when set, is asked before a message is stored (engine.Intake): the answer may
+	// wait for the engine to catch up, and past the limit the page is told to send again
+	// (503 with Retry-After; docs/performance.md, "Back-pressure").
+	Intake interface {
+		Admit(ctx context.Context) (retryAfter time.Duration, err error)
+	}
 }
 
 // Channel is the web chat channel. Its methods are safe for concurrent use.
@@ -103,6 +109,9 @@ type Channel struct {
 	hub    *hub
 	page   *pageRenderer
 	now    func() time.Time
+	intake interface {
+		Admit(ctx context.Context) (retryAfter time.Duration, err error)
+	}
 }
 
 var (
@@ -122,6 +131,7 @@ func New(cfg Config) *Channel {
 		hub:       newHub(),
 		page:      newPageRenderer(),
 		now:       cfg.Now,
+		intake:    cfg.Intake,
 	}
 	if c.now == nil {
 		c.now = time.Now

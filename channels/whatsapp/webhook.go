@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +76,20 @@ func (c *Channel) handleWebhook(ctx *fiber.Ctx) error {
 	if err != nil {
 		c.cfg.Log.Warn("whatsapp: malformed webhook refused", "err", err)
 		return ctx.SendStatus(fiber.StatusBadRequest)
+	}
+	if len(w.Messages) > 0 && c.cfg.Intake != nil {
+		// Statuses pass: they are cheap and hold nothing up. Messages wait for room in the
+		// engine's backlog, or are refused for the platform to deliver again later; nothing
+		// of the webhook is stored then, so the redelivery is no duplicate.
+		retry, err := c.cfg.Intake.Admit(ctx.UserContext())
+		if err != nil {
+			if engine.IsBusy(err) {
+				c.cfg.Log.Debug("whatsapp: webhook refused, backlog full", "retry_after", retry)
+				ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retry/time.Second)))
+				return ctx.Status(fiber.StatusServiceUnavailable).SendString("too many messages waiting; retry later")
+			}
+			return ctx.SendStatus(fiber.StatusServiceUnavailable)
+		}
 	}
 	if err := c.Handle(ctx.UserContext(), w); err != nil {
 		c.cfg.Log.Error("whatsapp: webhook not handled; the platform will redeliver", "err", err)

@@ -80,6 +80,13 @@ type Receiver interface {
 	Receive(ctx context.Context, in engine.Inbound) (duplicate bool, err error)
 }
 
+// Admitter decides whether a message may be taken in now (engine.Intake.Admit): nil after
+// waiting for room if need be, or engine.ErrBusy and how long the platform should wait before
+// delivering it again.
+type Admitter interface {
+	Admit(ctx context.Context) (retryAfter time.Duration, err error)
+}
+
 // MediaStore keeps fetched media; *media.Store satisfies it.
 type MediaStore interface {
 	// PutMedia checks and stores one media object of kind (photo, video, audio, document)
@@ -143,6 +150,10 @@ type Config struct {
 	Receiver   Receiver
 	Media      MediaStore
 	Deliveries Deliveries
+	// Intake, when set, is asked before a webhook carrying messages is handled: it may make
+	// the webhook wait for the engine to catch up, or refuse it (engine.ErrBusy), answered 503
+	// with Retry-After (docs/performance.md, "Back-pressure"). *engine.Intake satisfies it.
+	Intake Admitter
 
 	HTTPClient *http.Client
 	// Typing marks each new message read and shows the typing indicator while the persona

@@ -5,8 +5,17 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 
 	"github.com/chatcampaigns/campaign/loadgen"
+)
+
+// blockProfileRate samples on average one blocking event per 10 µs spent blocked, and
+// mutexProfileFraction one contended lock in 10: enough to rank the waits of a load run at a
+// cost that did not show in its throughput.
+const (
+	blockProfileRate     = 10_000
+	mutexProfileFraction = 10
 )
 
 // servePprof serves Go's profiler on addr, on its own listener so the profiles never share a
@@ -31,6 +40,16 @@ func servePprof(addr string) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux}
+	// The block and mutex profiles (/debug/pprof/block, /debug/pprof/mutex) are empty unless
+	// sampling is on: they are how to see where the server waits rather than computes
+	// (docs/performance.md). Sampling costs a little on every contended lock and blocking
+	// channel operation, so it is on only while the profiler is served.
+	runtime.SetBlockProfileRate(blockProfileRate)
+	runtime.SetMutexProfileFraction(mutexProfileFraction)
 	go srv.Serve(ln)
-	return func() { srv.Close() }, nil
+	return func() {
+		srv.Close()
+		runtime.SetBlockProfileRate(0)
+		runtime.SetMutexProfileFraction(0)
+	}, nil
 }

@@ -114,7 +114,9 @@ type Config struct {
 	PprofAddr string
 	// Poll is how often background work looks for due work when not woken; 0 means default.
 	Poll time.Duration
-	Log  *slog.Logger
+	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
+	Intake engine.IntakePolicy
+	Log    *slog.Logger
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -126,6 +128,10 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	var paths stringList
 	fs.Var(&paths, "campaigns", "campaign definition file or folder (repeatable)")
+	fs.DurationVar(&cfg.Intake.Target, "backlog-target", engine.DefaultIntakeTarget, "back-pressure: messages are taken at once while the backlog is under this much work")
+	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
+	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
+	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -142,6 +148,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.Var(sizeFlag{&cfg.Uploads.Audio}, "max-audio", "largest voice note or other recording a participant may send (default 16MB; env CAMPAIGN_MAX_AUDIO)")
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
+	}
+	if cfg.Intake.Wait == 0 {
+		cfg.Intake.Wait = -1 // --backlog-wait 0s: refuse rather than wait (zero means the default to the engine)
 	}
 	cfg.Campaigns = paths
 	if len(cfg.Campaigns) == 0 {
@@ -311,11 +320,20 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Poll:      cfg.Poll,
 		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
 		Observer:  s.metrics,
+		Intake:    cfg.Intake,
+	})
+	eng := s.engine
+	s.metrics.WatchQueues(func() (metrics.Queues, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		q, err := eng.QueueStats(ctx)
+		return metrics.Queues{QueueStats: q, Intake: eng.Intake().State(), Now: time.Now()}, err
 	})
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now})
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now,
+		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
@@ -362,7 +380,6 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	admin.Mount(s.app)
 	if cfg.WhatsApp.enabled() {
-		eng := s.engine
 		wa, err := whatsapp.New(whatsapp.Config{
 			APIURL: cfg.WhatsApp.APIURL, AccessToken: cfg.WhatsApp.AccessToken, AppSecret: cfg.WhatsApp.AppSecret,
 			VerifyToken: cfg.WhatsApp.VerifyToken, PhoneNumberID: cfg.WhatsApp.PhoneNumberID, RateLimit: cfg.WhatsApp.RateLimit,
@@ -373,6 +390,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				return ""
 			},
 			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Intake: eng.Intake(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("whatsapp: %w", err)

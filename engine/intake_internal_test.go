@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// fakeAfter is a clock for Intake's waits: a wait ends when the test says so.
+type fakeAfter struct {
+	asked []time.Duration
+	fire  chan time.Time
+}
+
+func (f *fakeAfter) after(d time.Duration) <-chan time.Time {
+	f.asked = append(f.asked, d)
+	return f.fire
+}
+
+func newTestIntake(p IntakePolicy) (*Intake, *fakeAfter) {
+	in := NewIntake(p)
+	f := &fakeAfter{fire: make(chan time.Time, 1)}
+	in.after = f.after
+	return in, f
+}
+
+// measured makes the worker's rate 1,000 events/s and the sender's 2,000 replies/s.
+func measured(in *Intake) {
+	in.Received(1000)
+	in.Processed(1000, time.Second)
+	in.Queued(2000)
+	in.Sent(2000, time.Second)
+}
+
+func TestIntakePolicy(t *testing.T) {
+	policy := IntakePolicy{Target: 100 * time.Millisecond, MinBacklog: 64, Wait: 2 * time.Second,
+		Limit: 10 * time.Second, MaxBacklog: 50_000}
+	tests := []struct {
+		name    string
+		policy  IntakePolicy
+		events  int // waiting for the worker (1,000/s)
+		replies int // waiting for the sender (2,000/s)
+		rate    bool
+		// want: "now" (admitted without a wait), "wait" (waits), "refuse" (refused at once).
+		want  string
+		retry time.Duration
+	}{
+		{name: "under the minimum, rate unknown", policy: policy, events: 63, want: "now"},
+		{name: "under the target", policy: policy, events: 80, replies: 20, rate: true, want: "now"},
+		{name: "target counts both queues", policy: policy, events: 80, replies: 100, rate: true, want: "wait"},
+		{name: "rate unknown waits, never refuses", policy: policy, events: 5000, want: "wait"},
+		{name: "past the limit refuses at once", policy: policy, events: 11_000, rate: true, want: "refuse", retry: 10 * time.Second},
+		{name: "past the limit in replies", policy: policy, replies: 30_000, rate: true, want: "refuse", retry: 10 * time.Second},
+		{name: "past the most events refuses even with the rate unknown", policy: policy, events: 50_000, want: "refuse", retry: 10 * time.Second},
+		{name: "no wait: refused at once past the target", policy: IntakePolicy{Wait: -1}, events: 3000, rate: true, want: "refuse", retry: 3 * time.Second},
+		{name: "off", policy: IntakePolicy{Off: true}, events: 1_000_000, rate: true, want: "now"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, clock := newTestIntake(tt.policy)
+			if tt.rate {
+				measured(in)
+			}
+			in.Received(tt.events)
+			in.Queued(tt.replies)
+			if tt.want == "wait" {
+				// The wait runs out with the backlog unchanged: refused.
+				clock.fire <- time.Time{}
+			}
+			retry, err := in.Admit(context.Background())
+			switch tt.want {
+			case "now":
+				if err != nil || len(clock.asked) != 0 {
+					t.Fatalf("Admit = %v after waits %v, want admitted at once", err, clock.asked)
+				}
+			case "wait":
+				if !IsBusy(err) || len(clock.asked) != 1 || clock.asked[0] != in.policy.Wait {
+					t.Fatalf("Admit = %v after waits %v, want refused after a wait of %v", err, clock.asked, in.policy.Wait)
+				}
+			case "refuse":
+				if !IsBusy(err) || len(clock.asked) != 0 {
+					t.Fatalf("Admit = %v after waits %v, want refused at once", err, clock.asked)
+				}
+				if retry != tt.retry {
+					t.Errorf("Retry-After %v, want %v", retry, tt.retry)
+				}
+			}
+			if got, want := in.State().Refused, int64(map[bool]int{true: 1}[err != nil]); got != want {
+				t.Errorf("refused %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// A webhook that waits is let in as soon as the worker brings the backlog under the target.
+func TestIntakeWaitEndsWithProgress(t *testing.T) {
+	in, clock := newTestIntake(IntakePolicy{Target: 100 * time.Millisecond, MinBacklog: 1, Wait: time.Hour, Limit: 10 * time.Second})
+	measured(in)
+	in.Received(500) // half a second of work
+	done := make(chan error, 1)
+	go func() { _, err := in.Admit(context.Background()); done <- err }()
+	in.Processed(300, 300*time.Millisecond) // 0.2 s left: still waiting
+	select {
+	case err := <-done:
+		t.Fatalf("admitted with 0.2 s of work waiting: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	in.Processed(150, 150*time.Millisecond) // 0.05 s left
+	if err := <-done; err != nil {
+		t.Fatalf("Admit = %v, want admitted", err)
+	}
+	if len(clock.asked) != 1 {
+		t.Errorf("waits %v, want one", clock.asked)
+	}
+	// The sender finding nothing due and the worker nothing pending empty the backlog.
+	in.Received(10_000)
+	in.Queued(10_000)
+	in.Reset(0)
+	in.ResetReplies()
+	if s := in.State(); s.Events != 0 || s.Replies != 0 || s.Seconds != 0 {
+		t.Errorf("after the resets: %+v", s)
+	}
+}
