@@ -3,7 +3,6 @@ package mongo
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -238,24 +237,24 @@ func (db *DB) closeAttempt(ctx context.Context, filter, set bson.D) (bool, error
 }
 
 // AttemptOutbox records an attempt at sending a pending reply before it is sent: one more
-// attempt, when and by whom, in flight until its outcome is stored. A reply that was in flight
-// already (read from the document as it was before this update) may have reached the platform
-// and is marked maybe_twice; should the process die between the two updates, the reply is
-// still in flight and the next attempt marks it (engine.Store).
+// attempt, when and by whom, in flight until its outcome is stored; a reply in flight already
+// may have reached the platform and is marked maybe_twice (engine.Store). Two conditional
+// single-document updates, each atomic, rather than one with an expression (FerretDB v1 has
+// none); the common case, a reply not in flight, takes the first.
 func (db *DB) AttemptOutbox(ctx context.Context, id int64, owner string, at time.Time) error {
-	var before outboxDoc
-	err := db.c(colOutbox).FindOneAndUpdate(ctx, d("_id", id, "status", engine.StatusPending),
-		d("$set", d("attempted_at", ns(at), "attempted_by", owner, "in_flight", true), "$inc", d("attempts", 1)),
-		// No projection: FerretDB v1's findAndModify lacks it.
-		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	set := d("attempted_at", ns(at), "attempted_by", owner, "in_flight", true)
+	res, err := db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", engine.StatusPending, "in_flight", d("$ne", true)),
+		d("$set", set, "$inc", d("attempts", 1)))
+	if err == nil && res.MatchedCount == 0 {
+		res, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", engine.StatusPending, "in_flight", true),
+			d("$set", append(set, bson.E{Key: "maybe_twice", Value: true}), "$inc", d("attempts", 1)))
+	}
+	if err == nil && res.MatchedCount == 0 {
 		var doc outboxDoc
 		err = db.c(colOutbox).FindOne(ctx, d("_id", id), options.FindOne().SetProjection(d("status", 1))).Decode(&doc)
 		if err == nil {
 			err = fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, doc.Status)
 		}
-	} else if err == nil && before.InFlight {
-		_, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id), d("$set", d("maybe_twice", true)))
 	}
 	if err != nil {
 		return fmt.Errorf("mongo: attempt outbox %d: %w", id, convert(err))
