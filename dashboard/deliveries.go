@@ -14,6 +14,9 @@ import (
 type Deliveries interface {
 	DeliveryCounts(ctx context.Context, campaign string) (map[string]int, error)
 	Undelivered(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error)
+	// MaybeTwice lists the newest replies sent again after an attempt whose outcome was never
+	// stored (the server died while sending them): the participant may have them twice.
+	MaybeTwice(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error)
 }
 
 // deliveryOrder is how the counts are shown: the way a message travels.
@@ -37,9 +40,13 @@ func (d *Dashboard) deliveriesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: undelivered of %s: %w", ci.Def.ID, err)
 	}
+	twice, err := d.deliveries.MaybeTwice(c.UserContext(), ci.Def.ID, 200)
+	if err != nil {
+		return fmt.Errorf("dashboard: maybe sent twice of %s: %w", ci.Def.ID, err)
+	}
 	var rows []deliveryCount
 	for _, st := range deliveryOrder {
 		rows = append(rows, deliveryCount{Status: st, Count: counts[st]})
 	}
-	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed})
+	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed, "Twice": twice})
 }

@@ -186,8 +186,11 @@ type Config struct {
 	// Observer is told about received events, applied steps and sent replies (metrics);
 	// nil means nobody listens.
 	Observer Observer
-	// Owner names this engine in the leases it takes (Store.Claim); it must differ between
-	// processes sharing a store. Empty means a random name.
+	// Owner names this engine in the leases it takes (Store.Claim) and the send attempts it
+	// records (Store.AttemptOutbox); it must differ between processes sharing a store. A name
+	// that stays the same across restarts (cmd/campaign keeps one in the data folder) lets
+	// a restarted engine take back its own leases at once (TakeBack) instead of waiting for
+	// them to run out. Empty means a random name.
 	Owner string
 	// InboundLease and SendLease are how long a claim on a participant's events and on a
 	// reply lasts; zero means DefaultInboundLease and DefaultSendLease.
@@ -657,8 +660,10 @@ func (e *Engine) wakeSender() {
 }
 
 // Run processes events, fires due timers and sends replies until ctx is done. What is left
-// when it returns is stored and is picked up by the next Run.
+// when it returns is stored and is picked up by the next Run. It first takes back what its
+// Owner claimed in a run that died (TakeBack).
 func (e *Engine) Run(ctx context.Context) {
+	e.TakeBack(ctx)
 	// What was stored before this start counts in the backlog (intake.go).
 	if s, err := e.QueueStats(ctx); err == nil && s.Inbound > 0 {
 		e.intake.Reset(s.Inbound)

@@ -21,3 +21,15 @@ type nopObserver struct{}
 func (nopObserver) Received(string, bool)                  {}
 func (nopObserver) EventApplied(time.Duration)             {}
 func (nopObserver) ReplySent(string, time.Duration, error) {}
+
+// CrashObserver is an Observer that is also told about the traces of a crash; the engine
+// calls its methods when Config.Observer has them.
+type CrashObserver interface {
+	// TakenBack is called once at start (Engine.Run) with how many leases the engine's Owner
+	// still held from a run that ended without releasing them, and how many replies that run
+	// left in flight.
+	TakenBack(claims, inFlight int)
+	// MaybeTwice is called for every reply sent again after an attempt whose outcome was never
+	// stored: the platform may have had it already.
+	MaybeTwice(channel string)
+}

@@ -27,11 +27,14 @@ const WindowClosed = "outside the 24-hour window and no template"
 //
 // Several processes may share the store: a reply is claimed (Store.Claim, "outbox:<id>")
 // before it is sent and its lease released once its outcome is stored, and a send is cut off
-// before the lease runs out. A reply is sent twice only when its sender dies (or loses the
-// store) after the platform accepted it and before MarkSent: it is sent again once the lease
-// ran out (docs/mongodb.md). On a store that records sends in batches (MarkSentBatch) the
-// replies of one call are recorded after all of them were sent, so that window covers the
-// call's sends rather than one.
+// before the lease runs out. Each attempt is recorded (Store.AttemptOutbox) before the send.
+// A reply is sent twice only when its sender dies (or loses the store) after the platform
+// accepted it and before its outcome was stored: it is then found in flight and sent again,
+// marked MaybeTwice, by the same engine restarted (TakeBack, at once) or by another once the
+// lease ran out (docs/performance.md, "Crashes"). So the replies that may go out twice after a
+// crash are at most those in flight at the crash. On a store that records sends in batches
+// (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
+// window covers the call's sends rather than one.
 //
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
@@ -147,23 +150,37 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	} else {
 		out.Template = nil
 	}
+	// The attempt is stored before the platform sees the reply: if this process dies before
+	// the outcome is stored, the reply is found in flight, and sending it again is known to
+	// be a possible duplicate (MaybeTwice) rather than invisible.
+	if err := e.store.AttemptOutbox(ctx, out.ID, e.owner, now); err != nil {
+		return nil, false, e.finish(err, out, "attempted")
+	}
+	if out.InFlight {
+		e.log.Warn("sending again a reply whose last attempt has no outcome: the participant may get it twice",
+			"outbox", out.ID, "channel", out.Channel, "attempted_by", out.AttemptedBy, "attempted_at", out.AttemptedAt)
+		if o, ok := e.obs.(CrashObserver); ok {
+			o.MaybeTwice(out.Channel)
+		}
+	}
+	attempt := out.Attempts + 1
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	id, err := sender.Send(sctx, out)
 	cancel()
 	if err != nil && ctx.Err() != nil {
-		// Shutting down: the lease is released and the reply stays pending for the next
-		// sender; whether this attempt reached the platform is unknown either way.
+		// Shutting down: the lease is released and the reply stays pending (in flight) for
+		// the next sender; whether this attempt reached the platform is unknown either way.
 		return nil, true, ctx.Err()
 	}
 	e.obs.ReplySent(out.Channel, e.now().Sub(out.DueAt), err)
 	if err == nil {
 		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, false, nil
 	}
-	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", out.Attempts+1, "err", err)
-	if permanent(err) || out.Attempts+1 >= e.sendAttempts {
+	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", attempt, "err", err)
+	if permanent(err) || attempt >= e.sendAttempts {
 		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
 	}
-	due := e.now().Add(e.backoff(out.Attempts))
+	due := e.now().Add(e.backoff(attempt - 1))
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
 }
 
@@ -201,4 +218,25 @@ func (e *Engine) backoff(attempts int) time.Duration {
 	jitter := time.Duration(e.rand.Int64N(int64(d)/5 + 1))
 	e.randMu.Unlock()
 	return d + jitter
+}
+
+// TakeBack gives up, at once, the leases the engine's Owner still holds: with an Owner that
+// survives a restart they are those of the run that died (SIGKILL, a power cut) without
+// releasing them, and waiting for them to run out would only hold up that run's participants
+// and replies for a lease. The replies that run left in flight are sent again by SendDue,
+// marked MaybeTwice. Run calls it first; a failure is logged, and the leases then run out as
+// they would have.
+func (e *Engine) TakeBack(ctx context.Context) {
+	claims, inFlight, err := e.store.TakeBack(ctx, e.owner)
+	if err != nil {
+		e.log.Warn("take back leases of the last run", "owner", e.owner, "err", err)
+		return
+	}
+	if claims > 0 || inFlight > 0 {
+		e.log.Warn("took back what the last run left: its replies in flight may reach participants twice",
+			"owner", e.owner, "leases", claims, "in_flight", inFlight)
+	}
+	if o, ok := e.obs.(CrashObserver); ok {
+		o.TakenBack(claims, inFlight)
+	}
 }

@@ -208,7 +208,19 @@ type Outbound struct {
 	Status     string
 	PlatformID string
 	Error      string
-	Attempts   int
+	// Attempts counts the sends tried: each is recorded (Store.AttemptOutbox) before the reply
+	// goes to the platform.
+	Attempts int
+	// AttemptedAt and AttemptedBy are when and by which engine (Config.Owner) the last attempt
+	// was made (zero and empty before the first).
+	AttemptedAt time.Time
+	AttemptedBy string
+	// InFlight says an attempt was recorded whose outcome never was: its process died (or
+	// lost the store) while sending, so the platform may have the reply already.
+	InFlight bool
+	// MaybeTwice says the reply was sent again after such an attempt: the participant may
+	// have received it twice.
+	MaybeTwice bool
 	// Delivery is the latest delivery report from the platform (empty until one arrives).
 	Delivery Delivery
 	// BroadcastID groups the rows of one broadcast for its delivery report.
@@ -451,8 +463,19 @@ type Store interface {
 	Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error)
 	// Release gives up owner's leases on keys; keys owner does not hold are left alone.
 	Release(ctx context.Context, owner string, keys []string) error
+	// TakeBack gives up every lease owner holds, at once, and returns how many there were and
+	// how many pending replies owner's last attempt left in flight (InFlight, AttemptedBy
+	// owner). A restarted engine with the same Owner calls it at start: what its previous
+	// run claimed is its own to do again now, not after the leases run out.
+	TakeBack(ctx context.Context, owner string) (claims, inFlight int, err error)
+	// AttemptOutbox records, before the send, that owner tries a pending reply at at: one
+	// more attempt, AttemptedAt and AttemptedBy set, InFlight until the outcome is stored (by
+	// MarkSent, MarkFailed, MarkCancelled or RetryOutbox, which then count no attempt of
+	// their own). A reply InFlight already gets MaybeTwice. It fails with errs.ErrNotFound
+	// for an unknown reply and errs.ErrConflict for one no longer pending.
+	AttemptOutbox(ctx context.Context, id int64, owner string, at time.Time) error
 	// RetryOutbox leaves a pending reply pending, due again at due, recording reason and one
-	// more attempt. It fails with errs.ErrNotFound for an unknown reply and errs.ErrConflict
+	// more attempt (none when the attempt was recorded already: AttemptOutbox). It fails with errs.ErrNotFound for an unknown reply and errs.ErrConflict
 	// for one no longer pending.
 	RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error
 

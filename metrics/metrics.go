@@ -37,6 +37,7 @@ type Metrics struct {
 	replies   *prometheus.CounterVec
 	lag       prometheus.Histogram
 	webhook   *prometheus.HistogramVec
+	crash     crashMetrics
 }
 
 // New returns Metrics with its own registry, which also carries the Go runtime and process
@@ -74,6 +75,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.received, m.processed, m.step, m.replies, m.lag, m.webhook,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.crash = newCrashMetrics(m.reg)
 	return m
 }
 

@@ -248,6 +248,8 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
+	// node names the engine in its leases and send attempts, the same across restarts.
+	node *node
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -311,7 +313,15 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 
+	if s.node, err = openNode(cfg.Data); err != nil {
+		return nil, err
+	}
+	if s.node.Shared {
+		cfg.Log.Warn("another process uses this data folder: this one runs under a name of its own, and replies a process killed here had claimed wait for their leases to run out",
+			"data", cfg.Data, "owner", s.node.Owner)
+	}
 	s.engine = engine.New(engine.Config{
+		Owner:     s.node.Owner,
 		Store:     s.db,
 		Campaigns: defs,
 		Now:       cfg.Now,
@@ -482,6 +492,7 @@ func (s *server) Close() error {
 		if s.s3 != nil {
 			err = errors.Join(err, s.s3.Close())
 		}
+		err = errors.Join(err, s.node.Close())
 	})
 	return err
 }

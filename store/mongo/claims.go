@@ -120,12 +120,12 @@ func (db *DB) ExpireClaims(ctx context.Context, now time.Time) (int, error) {
 }
 
 // RetryOutbox leaves a pending reply pending, due again at due, with the reason of the failed
-// attempt and one more attempt counted. Only the holder of the reply's lease calls it. It
+// attempt, which it closes; it counts one more attempt when none was recorded (AttemptOutbox). Only the holder of the reply's lease calls it. It
 // returns errs.ErrNotFound for an unknown reply and errs.ErrConflict for one no longer pending.
 func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error {
-	res, err := db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", engine.StatusPending),
-		d("$set", d("error", reason, "due_at", ns(due), "updated_at", ns(at)), "$inc", d("attempts", 1)))
-	if err == nil && res.MatchedCount == 0 {
+	matched, err := db.closeAttempt(ctx, d("_id", id, "status", engine.StatusPending),
+		d("error", reason, "due_at", ns(due), "updated_at", ns(at)))
+	if err == nil && !matched {
 		var doc outboxDoc
 		err = db.c(colOutbox).FindOne(ctx, d("_id", id), options.FindOne().SetProjection(d("status", 1))).Decode(&doc)
 		if err == nil {
@@ -136,4 +136,19 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at 
 		return fmt.Errorf("mongo: retry outbox %d: %w", id, convert(err))
 	}
 	return nil
+}
+
+// TakeBack deletes every lease owner holds and counts the pending replies owner's last attempt
+// left in flight (engine.Store). Two operations: a lease deleted here and a count missed by a
+// failure between them changes nothing but the count.
+func (db *DB) TakeBack(ctx context.Context, owner string) (claims, inFlight int, err error) {
+	res, err := db.c(colClaims).DeleteMany(ctx, d("owner", owner))
+	if err != nil {
+		return 0, 0, fmt.Errorf("mongo: take back leases of %s: %w", owner, convert(err))
+	}
+	n, err := db.c(colOutbox).CountDocuments(ctx, d("status", engine.StatusPending, "in_flight", true, "attempted_by", owner))
+	if err != nil {
+		return 0, 0, fmt.Errorf("mongo: take back leases of %s: count in flight: %w", owner, convert(err))
+	}
+	return int(res.DeletedCount), int(n), nil
 }

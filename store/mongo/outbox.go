@@ -55,6 +55,11 @@ type outboxDoc struct {
 	DeliveryCode  int    `bson:"delivery_code,omitempty"`
 	DeliveryError string `bson:"delivery_error,omitempty"`
 	DeliveryAt    int64  `bson:"delivery_at,omitempty"`
+	// The last send attempt (AttemptOutbox): in_flight until its outcome is stored.
+	AttemptedAt int64  `bson:"attempted_at,omitempty"`
+	AttemptedBy string `bson:"attempted_by,omitempty"`
+	InFlight    bool   `bson:"in_flight,omitempty"`
+	MaybeTwice  bool   `bson:"maybe_twice,omitempty"`
 }
 
 func toOutboxDoc(o engine.Outbound, id, ver int64) outboxDoc {
@@ -80,7 +85,9 @@ func (doc outboxDoc) outbound() engine.Outbound {
 		DueAt: fromNS(doc.DueAt), Status: doc.Status, PlatformID: doc.PlatformID, Error: doc.Error,
 		Attempts: doc.Attempts, BroadcastID: doc.BroadcastID,
 		Delivery: engine.Delivery{Status: doc.Delivery, ErrorCode: doc.DeliveryCode,
-			ErrorTitle: doc.DeliveryError, At: fromNS(doc.DeliveryAt)}}
+			ErrorTitle: doc.DeliveryError, At: fromNS(doc.DeliveryAt)},
+		AttemptedAt: fromNS(doc.AttemptedAt), AttemptedBy: doc.AttemptedBy, InFlight: doc.InFlight,
+		MaybeTwice: doc.MaybeTwice}
 	for _, b := range doc.Buttons {
 		o.Buttons = append(o.Buttons, engine.Button{ID: b.ID, Title: b.Title})
 	}
@@ -193,16 +200,13 @@ func (db *DB) outbox(ctx context.Context, filter bson.D, opts *options.FindOptio
 	return out, nil
 }
 
-// finishOutbound moves a reply out of pending in one update. A reply already sent cannot be
-// marked again (errs.ErrConflict): it is in the transcript and must stay as it went out.
+// finishOutbound moves a reply out of pending in one update, closing the attempt in flight, or
+// counting one when none was recorded (AttemptOutbox). A reply already sent cannot be marked
+// again (errs.ErrConflict): it is in the transcript and must stay as it went out.
 func (db *DB) finishOutbound(ctx context.Context, id int64, set bson.D) error {
-	res, err := db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", d("$ne", engine.StatusSent)),
-		d("$set", set, "$inc", d("attempts", 1)))
-	if err != nil {
+	matched, err := db.closeAttempt(ctx, d("_id", id, "status", d("$ne", engine.StatusSent)), set)
+	if err != nil || matched {
 		return err
-	}
-	if res.MatchedCount == 1 {
-		return nil
 	}
 	n, err := db.c(colOutbox).CountDocuments(ctx, d("_id", id))
 	if err != nil {
@@ -212,6 +216,65 @@ func (db *DB) finishOutbound(ctx context.Context, id int64, set bson.D) error {
 		return fmt.Errorf("reply %d: %w", id, errs.ErrNotFound)
 	}
 	return fmt.Errorf("%w: already sent", errs.ErrConflict)
+}
+
+// closeAttempt applies set to the reply filter matches and closes its attempt in flight; a
+// reply with none in flight (its outcome stored without an attempt recorded: a cancellation,
+// a reply with no sender) counts one attempt instead. Two conditional updates rather than one
+// with an expression, which FerretDB v1 lacks; the common case, a recorded attempt, takes
+// the first. It reports whether a reply matched.
+func (db *DB) closeAttempt(ctx context.Context, filter, set bson.D) (bool, error) {
+	inFlight := append(slices.Clone(filter), bson.E{Key: "in_flight", Value: true})
+	res, err := db.c(colOutbox).UpdateOne(ctx, inFlight, d("$set", append(slices.Clone(set), bson.E{Key: "in_flight", Value: false})))
+	if err != nil || res.MatchedCount == 1 {
+		return err == nil, err
+	}
+	res, err = db.c(colOutbox).UpdateOne(ctx, filter, d("$set", set, "$inc", d("attempts", 1)))
+	if err != nil {
+		return false, err
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// AttemptOutbox records an attempt at sending a pending reply before it is sent: one more
+// attempt, when and by whom, in flight until its outcome is stored; a reply in flight already
+// may have reached the platform and is marked maybe_twice (engine.Store). Two conditional
+// single-document updates, each atomic, rather than one with an expression (FerretDB v1 has
+// none); the common case, a reply not in flight, takes the first.
+func (db *DB) AttemptOutbox(ctx context.Context, id int64, owner string, at time.Time) error {
+	set := d("attempted_at", ns(at), "attempted_by", owner, "in_flight", true)
+	res, err := db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", engine.StatusPending, "in_flight", d("$ne", true)),
+		d("$set", set, "$inc", d("attempts", 1)))
+	if err == nil && res.MatchedCount == 0 {
+		res, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id, "status", engine.StatusPending, "in_flight", true),
+			d("$set", append(set, bson.E{Key: "maybe_twice", Value: true}), "$inc", d("attempts", 1)))
+	}
+	if err == nil && res.MatchedCount == 0 {
+		var doc outboxDoc
+		err = db.c(colOutbox).FindOne(ctx, d("_id", id), options.FindOne().SetProjection(d("status", 1))).Decode(&doc)
+		if err == nil {
+			err = fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, doc.Status)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: attempt outbox %d: %w", id, convert(err))
+	}
+	return nil
+}
+
+// MaybeTwice returns a campaign's newest replies that were sent again after an attempt whose
+// outcome was never stored (a process died while sending): the participant may have received
+// them twice.
+func (db *DB) MaybeTwice(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
+	opts := options.Find().SetSort(d("_id", -1))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	out, err := db.outbox(ctx, d("campaign", campaign, "maybe_twice", true), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: maybe sent twice of %s: %w", campaign, err)
+	}
+	return out, nil
 }
 
 // MarkSent records a delivered reply, which puts it in the participant's transcript. It

@@ -82,12 +82,12 @@ func (db *DB) ExpireClaims(ctx context.Context, now time.Time) (int, error) {
 }
 
 // RetryOutbox leaves a pending reply pending, due again at due, with the reason of the failed
-// attempt and one more attempt counted. It returns errs.ErrNotFound for an unknown reply and
+// attempt, which it closes; it counts one more attempt when none was recorded (AttemptOutbox). It returns errs.ErrNotFound for an unknown reply and
 // errs.ErrConflict for one no longer pending.
 func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET error = ?, due_at = ?, updated_at = ?,
-			attempts = attempts + 1 WHERE id = ? AND status = 'pending'`,
+			attempts = attempts + (in_flight = 0), in_flight = 0 WHERE id = ? AND status = 'pending'`,
 			reason, unixNano(due), unixNano(at), id)
 		if err != nil {
 			return err
@@ -103,6 +103,56 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at 
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: retry outbox %d: %w", id, convert(err))
+	}
+	return nil
+}
+
+// TakeBack deletes every lease owner holds and counts the pending replies owner's last attempt
+// left in flight, in one transaction (engine.Store).
+func (db *DB) TakeBack(ctx context.Context, owner string) (claims, inFlight int, err error) {
+	err = db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE owner = ?`, owner)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		claims = int(n)
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox
+			WHERE status = 'pending' AND in_flight = 1 AND attempted_by = ?`, owner).Scan(&inFlight)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: take back leases of %s: %w", owner, convert(err))
+	}
+	return claims, inFlight, nil
+}
+
+// AttemptOutbox records an attempt at sending a pending reply before it is sent: one more
+// attempt, when and by whom, in flight until its outcome is stored; a reply in flight already
+// may have reached the platform and is marked maybe_twice. One statement, so it shares the
+// group commit with the other writes of the moment (engine.Store).
+func (db *DB) AttemptOutbox(ctx context.Context, id int64, owner string, at time.Time) error {
+	err := db.writeOne(ctx, func(tx *wtx) error {
+		// The right-hand sides read the row as it was: maybe_twice takes the old in_flight.
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1,
+			attempted_at = ?, attempted_by = ?, maybe_twice = maybe_twice | in_flight, in_flight = 1
+			WHERE id = ? AND status = 'pending'`, unixNano(at), owner, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
+			return convert(err)
+		}
+		return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: attempt outbox %d: %w", id, convert(err))
 	}
 	return nil
 }

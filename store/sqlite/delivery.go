@@ -62,3 +62,14 @@ func (db *DB) Undelivered(ctx context.Context, campaign string, limit int) ([]en
 	}
 	return out, nil
 }
+
+// MaybeTwice returns a campaign's newest replies that were sent again after an attempt whose
+// outcome was never stored (the process died while sending): the participant may have
+// received them twice.
+func (db *DB) MaybeTwice(ctx context.Context, campaign string, limit int) ([]engine.Outbound, error) {
+	out, err := db.outbox(ctx, `WHERE o.campaign = ? AND o.maybe_twice = 1 ORDER BY o.id DESC LIMIT ?`, campaign, noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: maybe sent twice of %s: %w", campaign, err)
+	}
+	return out, nil
+}

@@ -686,7 +686,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
 			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
 			o.attempts, COALESCE(p.last_inbound_at, 0), COALESCE(p.state, ''), o.delivery, o.delivery_code,
-			o.delivery_error, o.delivery_at
+			o.delivery_error, o.delivery_at, o.attempted_at, o.attempted_by, o.in_flight, o.maybe_twice
 		FROM outbox o LEFT JOIN participants p ON p.id = o.participant_id `+where, args...)
 	if err != nil {
 		return nil, convert(err)
@@ -700,11 +700,13 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 			buttons, tmpl  sql.NullString
 			due, lastIn    int64
 			deliveredAt    int64
+			attemptedAt    int64
 			state          string
 		)
 		err := rows.Scan(&o.ID, &pid, &o.Campaign, &o.Channel, &o.To, &o.Text, &buttons,
 			&o.MediaURL, &tmpl, &broadcast, &due, &o.Status, &o.PlatformID, &o.Error, &o.Attempts, &lastIn, &state,
-			&o.Delivery.Status, &o.Delivery.ErrorCode, &o.Delivery.ErrorTitle, &deliveredAt)
+			&o.Delivery.Status, &o.Delivery.ErrorCode, &o.Delivery.ErrorTitle, &deliveredAt,
+			&attemptedAt, &o.AttemptedBy, &o.InFlight, &o.MaybeTwice)
 		if err != nil {
 			return nil, convert(err)
 		}
@@ -713,6 +715,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 		o.LastInboundAt = fromUnixNano(lastIn)
 		o.OptedOut = state == engine.StateOptedOut
 		o.Delivery.At = fromUnixNano(deliveredAt)
+		o.AttemptedAt = fromUnixNano(attemptedAt)
 		if buttons.Valid {
 			var bs []buttonJSON
 			if err := json.Unmarshal([]byte(buttons.String), &bs); err != nil {
@@ -734,13 +737,15 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 	return out, convert(rows.Err())
 }
 
-// finishOutbound moves a reply out of pending. A reply already sent cannot be marked again
+// finishOutbound moves a reply out of pending, closing the attempt in flight, or counting one
+// when none was recorded (AttemptOutbox). A reply already sent cannot be marked again
 // (errs.ErrConflict): its transcript line exists and must not be doubled.
 func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID, text string, err error) {
 	args = append(args, id)
 	var pid sql.NullString
 	err = tx.QueryRowContext(ctx,
-		`UPDATE outbox SET `+set+`, attempts = attempts + 1 WHERE id = ? AND status <> 'sent'
+		`UPDATE outbox SET `+set+`, attempts = attempts + (in_flight = 0), in_flight = 0
+		WHERE id = ? AND status <> 'sent'
 		RETURNING participant_id, text`, args...,
 	).Scan(&pid, &text)
 	if !errors.Is(err, sql.ErrNoRows) {

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Scores", scoreTests},
 		{"Teams", teamTests},
 		{"Codes", codeTests},
+		{"Attempts", attemptTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
