@@ -169,6 +169,20 @@ var r = strings.Replace
 
 // TestProblems covers each validation rule with its exact message: want must be one of the
 // problems reported, and whether it is a warning decides whether the definition compiles.
+// TestLoopWithoutWayOutOnce: a loop of several states is one problem, reported once at its
+// first state and naming the others, not once for every state of it.
+func TestLoopWithoutWayOutOnce(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n" +
+		"  a:\n    say: hi\n    on:\n      - text: any\n        goto: b\n" +
+		"  b:\n    say: hi\n    on:\n      - text: any\n        goto: c\n" +
+		"  c:\n    say: hi\n    on:\n      - text: any\n        goto: a\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:4:3: warning: state "a" has no way out: every path from it loops back without reaching a final state or an end: true (nor do "b" and "c", linked to it)`
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got\n  %s\nwant the one problem\n  %s", strings.ReplaceAll(probs.Error(), "\n", "\n  "), want)
+	}
+}
+
 func TestProblems(t *testing.T) {
 	tests := []struct {
 		name string
@@ -279,7 +293,7 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:7:5: state \"a\" is final, so it cannot have transitions"},
 		{"UnreachableIsWarning", valid + "  c:\n    final: true\n", "demo.yaml:12:3: warning: state \"c\" cannot be reached from the start state \"a\""},
 		{"LoopWithoutWayOut", r(valid, "  b:\n    say: bye\n    final: true\n", "  b:\n    say: bye\n    on:\n      - text: any\n        goto: a\n", 1),
-			"demo.yaml:4:3: warning: state \"a\" has no way out: every path from it loops back without reaching a final state or an end: true"},
+			"demo.yaml:4:3: warning: state \"a\" has no way out: every path from it loops back without reaching a final state or an end: true (nor does \"b\", linked to it)"},
 		{"HandoffWithoutHandback", r(valid, "    say: hi\n", "    say: hi\n    handoff: chefs\n", 1),
 			"demo.yaml:7:5: state \"a\" hands off to \"chefs\" but has no handback transition: the conversation would never come back"},
 		{"HandbackWithoutHandoff", r(valid, "text: [yes, ja]", "handback: true", 1), "demo.yaml:7:9: handback: state \"a\" does not hand off (add handoff: TEAM to it)"},
