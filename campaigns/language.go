@@ -843,6 +843,10 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 			p.tmplUsed[m.Template] = true
 			if p.def.Templates[m.Template] == nil {
 				p.errf(g.val, "template %q is not declared under templates:%s", m.Template, didYouMean(m.Template, keys(p.def.Templates)))
+				// The template it was meant to name is used: "declared but unused" would echo this.
+				if s := suggest(m.Template, keys(p.def.Templates)); s != "" {
+					p.tmplUsed[s] = true
+				}
 			}
 		}
 	}
@@ -1231,6 +1235,9 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 				p.errf(f.val, "take: pool %q is not declared (add pools: at the top level)", t.Take)
 			} else if p.def.Pools[t.Take] == nil {
 				p.errf(f.val, "take: pool %q is not declared under pools:%s", t.Take, didYouMean(t.Take, keys(p.def.Pools)))
+				if s := suggest(t.Take, keys(p.def.Pools)); s != "" {
+					p.poolUsed[s] = true // the pool it was meant to name: not also "declared but unused"
+				}
 			} else if p.def.Pools[t.Take].HasCodes() {
 				p.codePool = true
 			}

@@ -25,6 +25,10 @@ type condUse struct {
 // textOnlyVars hold texts the engine or the chat app sets: nothing can be added to them.
 var textOnlyVars = []string{"name", "lang"}
 
+// conditional says whether the transition has an if:, also one that did not parse (reported):
+// checks that treat an unconditional transition differently would otherwise echo that error.
+func (t *Transition) conditional() bool { return t.If != nil || t.ifNode != nil }
+
 // condition reads an if: of a transition.
 func (p *parser) condition(f field, t *Transition) {
 	src := p.str(f, "if")

@@ -336,6 +336,7 @@ type parser struct {
 	codePool  bool                  // some transition takes from a pool of codes
 	located   bool                  // some transition answers a location
 	areas     bool                  // some location transition has a centre and radius
+	topGiven  bool                  // ranking has a top:, valid or not (an error says which)
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
 	nums      numberUses            // add:, set: and if: (numbers.go)
 	// unsure is set when part of a state or its buttons could not be read (an error says

@@ -169,6 +169,35 @@ var r = strings.Replace
 
 // TestProblems covers each validation rule with its exact message: want must be one of the
 // problems reported, and whether it is a warning decides whether the definition compiles.
+// TestNoEchoes: a mistake is reported once, where it is, and not again as a second problem
+// elsewhere that only follows from it.
+func TestNoEchoes(t *testing.T) {
+	quiz := "id: demo\nchannels: [webchat]\nranking: {by: points, top: 3}\nstart: a\nstates:\n" +
+		"  a:\n    say: \"Top {{top}}\"\n    on:\n      - text: any\n        add: {points: 1}\n        goto: b\n" +
+		"  b:\n    on:\n      - entered: true\n        if: points >= 1\n        goto: c\n      - entered: true\n        goto: c\n" +
+		"  c:\n    say: hi\n    on:\n      - verdict: winner\n        end: true\n"
+	tests := []struct{ name, src, echo string }{
+		{"BadTopIsNoMissingTop", r(quiz, "top: 3", "top: three", 1), "{{top}} needs a ranking with top:"},
+		{"BadIfIsNoShadow", r(quiz, "if: points >= 1", "if: points = 1", 1), "never fires"},
+		{"MisspeltTemplateIsNoUnused",
+			"id: demo\nchannels: [webchat]\ntemplates: {winner: {name: quiz_winner}}\nstart: a\nstates:\n  a:\n    say: {text: hi, template: winer}\n    final: true\n",
+			"is declared but no message uses it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := campaigns.Parse("demo.yaml", []byte(tt.src))
+			if !probs.HasErrors() {
+				t.Fatalf("want the mistake reported, got %v", probs)
+			}
+			for _, p := range probs {
+				if strings.Contains(p.Msg, tt.echo) {
+					t.Errorf("echo of the mistake: %s\n(all: %v)", p, probs)
+				}
+			}
+		})
+	}
+}
+
 // TestLoopWithoutWayOutOnce: a loop of several states is one problem, reported once at its
 // first state and naming the others, not once for every state of it.
 func TestLoopWithoutWayOutOnce(t *testing.T) {

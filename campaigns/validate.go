@@ -117,6 +117,8 @@ func (p *parser) checkVars() {
 			p.errf(u.node, "{{team}} needs teams (add teams: at the top level)")
 		case (u.name == "rank" || u.name == "rank_of") && def.Ranking == nil:
 			p.errf(u.node, "{{%s}} needs a ranking (add ranking: at the top level)", u.name)
+		case u.name == "top" && p.topGiven && def.Ranking != nil:
+			// top: is written but wrong, which is reported where it is.
 		case u.name == "top":
 			p.errf(u.node, "{{top}} needs a ranking with top: (how many win)")
 		default:
@@ -209,7 +211,7 @@ func (p *parser) checkShadowed() {
 			for _, k := range triggerKey(t) {
 				if j, ok := seen[k]; ok {
 					p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers %s", j, name, k)
-				} else if t.If == nil {
+				} else if !t.conditional() {
 					// A transition with an if: leaves what it answers to the next one
 					// whenever its condition does not hold.
 					seen[k] = i + 1
@@ -226,10 +228,10 @@ func (p *parser) checkShadowed() {
 			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
 				anyLocation = i + 1
 			}
-			if t.Kind == OnText && t.AnyText && anyText == 0 && t.If == nil {
+			if t.Kind == OnText && t.AnyText && anyText == 0 && !t.conditional() {
 				anyText = i + 1
 			}
-			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && t.If == nil {
+			if t.Kind == OnChoice && len(t.Choices) == 0 && anyChoice == 0 && !t.conditional() {
 				anyChoice = i + 1
 			}
 			for _, k := range t.Keywords {
