@@ -241,8 +241,22 @@ func (p *parser) languages(f field) {
 	langs, nodes := p.strList(f, "languages")
 	var out []string
 	for i, l := range langs {
+		parts := strings.Split(l, ",")
+		for j := range parts {
+			parts[j] = strings.TrimSpace(parts[j])
+		}
 		switch {
+		case len(parts) > 1 && f.val.Kind == yaml.ScalarNode && allMatch(langRe, parts):
+			// languages: nl, en is one string in YAML; read it as the list it was meant to be,
+			// so the texts in nl are not each reported too.
+			p.errf(nodes[i], "languages %q must be a list: write languages: [%s]", l, strings.Join(parts, ", "))
+			for _, x := range parts {
+				if !contains(out, x) {
+					out = append(out, x)
+				}
+			}
 		case !langRe.MatchString(l):
+			p.badLangs = true // the texts' languages cannot be checked against the list
 			p.errf(nodes[i], "language %q must be a code like en, nl or pt-BR", l)
 		case contains(out, l):
 			p.errf(nodes[i], "language %q is listed twice", l)
@@ -253,6 +267,15 @@ func (p *parser) languages(f field) {
 	if len(out) > 0 {
 		p.def.Languages = out
 	}
+}
+
+func allMatch(re *regexp.Regexp, ss []string) bool {
+	for _, s := range ss {
+		if !re.MatchString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) channels(f field) {
@@ -322,6 +345,9 @@ func (p *parser) keywords(f field) {
 	langs := p.def.Languages
 	for i := 0; i+1 < len(f.val.Content); i += 2 {
 		k, v := f.val.Content[i], f.val.Content[i+1]
+		if k.Kind == yaml.ScalarNode && !contains(langs, k.Value) && p.badLangs {
+			continue
+		}
 		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
 			p.errf(k, "keywords: %q is not a language of languages (%s); write keywords as a list, or by language like keywords: {%s: [WORD]}", k.Value, strings.Join(langs, ", "), langs[0])
 			continue
@@ -697,6 +723,9 @@ func (p *parser) templateLanguages(g field, t *Template, what string) {
 	for i := 0; i+1 < len(g.val.Content); i += 2 {
 		k, v := g.val.Content[i], g.val.Content[i+1]
 		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
+			if p.badLangs {
+				continue
+			}
 			p.errf(k, "%s language: %q is not a language of languages (%s)", what, k.Value, strings.Join(langs, ", "))
 			continue
 		}
@@ -740,7 +769,9 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 				continue
 			}
 			if !contains(langs, k.Value) {
-				p.errf(k, "%s: language %q is not in languages (%s)%s", what, k.Value, strings.Join(langs, ", "), didYouMean(k.Value, langs))
+				if !p.badLangs {
+					p.errf(k, "%s: language %q is not in languages (%s)%s", what, k.Value, strings.Join(langs, ", "), didYouMean(k.Value, langs))
+				}
 				continue
 			}
 			if _, dup := t[k.Value]; dup {
@@ -762,7 +793,7 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 			p.errf(n, "%s is empty", what)
 			return t
 		}
-		if _, ok := t[langs[0]]; !ok {
+		if _, ok := t[langs[0]]; !ok && !p.badLangs {
 			p.errf(n, "%s has no %s text; %s is the first language, the one everyone falls back to", what, langs[0], langs[0])
 		}
 		for _, l := range langs[1:] {
@@ -860,7 +891,7 @@ func (p *parser) buttons(n *yaml.Node, what string) []Button {
 	before := len(p.probs)
 	defer func() {
 		if p.probs[before:].HasErrors() {
-			p.unsure = true // the buttons offered are not known: checkChoices would guess
+			p.unsureButtons = true // the buttons offered are not known: checkChoices would guess
 		}
 	}()
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -875,6 +906,12 @@ func (p *parser) buttons(n *yaml.Node, what string) []Button {
 	var out []Button
 	for i, item := range n.Content {
 		bw := fmt.Sprintf("button %d", i+1)
+		if item.Kind == yaml.ScalarNode {
+			// buttons: [Yes, No] is the first thing one writes; say what a button is.
+			id := strings.ToLower(strings.Join(strings.Fields(item.Value), "_"))
+			p.errf(item, "%s must be {id, title}, like {id: %s, title: %s}: the id is what a choice transition matches, the title what the participant sees", bw, id, item.Value)
+			continue
+		}
 		fs := p.mapping(item, bw, "id", "title")
 		if fs == nil {
 			continue
@@ -1314,7 +1351,8 @@ func (p *parser) save(f field, what string) *Save {
 		if !ok {
 			continue
 		}
-		if s.As != "number" && s.As != "age" {
+		if s.As != "number" && s.As != "age" && (s.As == "" || contains(saveKinds, s.As)) {
+			// (an as: that is no kind is reported above; bounds may be what it meant)
 			p.errf(g.key, "save %s: only a number or an age has bounds", k)
 		}
 		if x, ok := p.number(g, "save "+k); ok {
@@ -1330,7 +1368,7 @@ func (p *parser) save(f field, what string) *Save {
 	}
 	if g, ok := fs["invalid"]; ok {
 		s.Invalid = p.text(g.val, "save invalid")
-	} else if s.As != "text" && s.As != "" {
+	} else if s.As != "text" && contains(saveKinds, s.As) {
 		p.errf(f.val, "save as %s needs invalid: what to say when the answer is not a valid %s", s.As, s.As)
 	}
 	return s

@@ -337,12 +337,14 @@ type parser struct {
 	located   bool                  // some transition answers a location
 	areas     bool                  // some location transition has a centre and radius
 	topGiven  bool                  // ranking has a top:, valid or not (an error says which)
+	badLangs  bool                  // a language of languages is no code (reported): texts' languages are not checked
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
 	nums      numberUses            // add:, set: and if: (numbers.go)
-	// unsure is set when part of a state or its buttons could not be read (an error says
-	// so): the checks that need the whole graph or every button would only guess, and stay
-	// quiet.
+	// unsure is set when part of a state could not be read (an error says so): the checks
+	// that need the whole graph would only guess, and stay quiet.
 	unsure bool
+	// unsureButtons is set when some buttons could not be read: only checkChoices guesses then.
+	unsureButtons bool
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.

@@ -179,6 +179,8 @@ func TestNoEchoes(t *testing.T) {
 	tests := []struct{ name, src, echo string }{
 		{"BadTopIsNoMissingTop", r(quiz, "top: 3", "top: three", 1), "{{top}} needs a ranking with top:"},
 		{"BadIfIsNoShadow", r(quiz, "if: points >= 1", "if: points = 1", 1), "never fires"},
+		{"UnknownSaveAsHasBounds", r(quiz, "add: {points: 1}", "save: {var: points, as: nummer, min: 1, invalid: x}", 1), "only a number or an age has bounds"},
+		{"UnknownSaveAsNeedsNoInvalid", r(quiz, "add: {points: 1}", "save: {var: word, as: choice}", 1), "needs invalid"},
 		{"MisspeltTemplateIsNoUnused",
 			"id: demo\nchannels: [webchat]\ntemplates: {winner: {name: quiz_winner}}\nstart: a\nstates:\n  a:\n    say: {text: hi, template: winer}\n    final: true\n",
 			"is declared but no message uses it"},
@@ -195,6 +197,54 @@ func TestNoEchoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLocationProblemsInOneRun: a location missing its lat is also checked for the rest, so a
+// radius without a unit is not left for the next run.
+func TestLocationProblemsInOneRun(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n" +
+		"      - location: {latitude: 53.1, lng: 5.4, radius: 100}\n        end: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	for _, want := range []string{
+		`demo.yaml:7:19: location needs lat, lng and radius: the centre and how far from it counts (like {lat: 52.37, lng: 4.89, radius: 200m})`,
+		`demo.yaml:7:54: location radius "100" needs a unit: write it like 200m or 1.5km`,
+	} {
+		if !strings.Contains(probs.Error(), want) {
+			t.Errorf("want the problem\n  %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+		}
+	}
+}
+
+// TestBadButtonKeepsGraphChecks: a button written wrong leaves the offered buttons unknown,
+// which silences the choice check only: an unreachable state is still reported in that run.
+func TestBadButtonKeepsGraphChecks(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: {text: hi, buttons: [Ja, Nee]}\n    on:\n" +
+		"      - choice: ja\n        end: true\n  lost:\n    say: bye\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:9:3: warning: state "lost" cannot be reached from the start state "a"`
+	hint := `demo.yaml:5:31: button 1 must be {id, title}, like {id: ja, title: Ja}: the id is what a choice transition matches, the title what the participant sees`
+	if !strings.Contains(probs.Error(), want) || !strings.Contains(probs.Error(), hint) {
+		t.Errorf("want the button error and\n  %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+	}
+}
+
+// TestLanguagesNotAList: languages: nl, en is one mistake with its fix, not one for every
+// text in nl.
+func TestLanguagesNotAList(t *testing.T) {
+	src := "id: demo\nlanguages: nl, en\nfallback: {nl: \"Wat?\", en: \"What?\"}\nstart: a\nstates:\n" +
+		"  a:\n    say: {nl: Hoi, en: Hi}\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:2:12: languages "nl, en" must be a list: write languages: [nl, en]`
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got\n  %s\nwant the one problem\n  %s", strings.ReplaceAll(probs.Error(), "\n", "\n  "), want)
+	}
+	src = strings.Replace(src, "languages: nl, en", "languages: [Dutch, English]", 1)
+	_, probs = campaigns.Parse("demo.yaml", []byte(src))
+	for _, p := range probs {
+		if !strings.Contains(p.Msg, "must be a code like") {
+			t.Errorf("echo of the bad languages: %s", p)
+		}
 	}
 }
 

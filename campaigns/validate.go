@@ -38,7 +38,9 @@ func (p *parser) validate() {
 	p.checkWindow()
 	if !p.unsure {
 		p.checkEntered()
-		p.checkChoices()
+		if !p.unsureButtons {
+			p.checkChoices()
+		}
 		p.checkGraph()
 	}
 	sort.SliceStable(p.probs, func(i, j int) bool {
