@@ -609,6 +609,10 @@ func Render(s string, vars map[string]string) string {
 	})
 }
 
+// Suggest returns the option got is a likely typo of (the rule of "did you mean" in
+// validation messages), or "".
+func Suggest(got string, options []string) string { return suggest(got, options) }
+
 func didYouMean(got string, options []string) string {
 	if s := suggest(got, options); s != "" {
 		return fmt.Sprintf("; did you mean %q?", s)
