@@ -24,12 +24,20 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 		}
 		h.eng.defs[def.ID] = def
 	}
+	// A service desk the patient writes to: its first message has no template, so the brand
+	// cannot write first and an opt-in form could not greet anyone.
+	desk, probs := campaigns.Parse("desk.yaml", []byte("id: desk\nchannels: [whatsapp]\nstart: menu\nstates:\n  menu:\n    say: Hello!\n    final: true\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	h.eng.defs[desk.ID] = desk
 	tests := []struct {
 		path string
 		want []string
 	}{
 		{"/play/news", []string{"Stadsnieuws / City news", "runs on WhatsApp", "NIEUWS"}},
 		{"/play/fridge", []string{"runs on WhatsApp", `href="/optin/fridge"`}},
+		{"/play/desk", []string{"runs on WhatsApp", "send any message to the campaign's WhatsApp number"}},
 		{"/play/nope", []string{"mistyped"}},
 	}
 	for _, tt := range tests {
@@ -43,6 +51,9 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s: page lacks %q:\n%s", tt.path, w, body)
 			}
+		}
+		if tt.path == "/play/desk" && strings.Contains(body, "optin") {
+			t.Errorf("%s: points at a sign-up form that cannot greet anyone:\n%s", tt.path, body)
 		}
 		if tt.path != "/play/nope" && strings.Contains(body, "has ended") {
 			t.Errorf("%s: says the campaign has ended:\n%s", tt.path, body)
