@@ -85,6 +85,7 @@ type Definition struct {
 
 	idNode       *yaml.Node   // where the id is written, for clashes between files
 	keywordNodes []*yaml.Node // where each of Keywords is written
+	rejoinNodes  []*yaml.Node // where each of Rejoin is written; nil for DefaultRejoin
 }
 
 // RunsOn reports whether the campaign runs on the channel (an empty Channels means all).

@@ -402,6 +402,7 @@ func (p *parser) rejoin(f field) {
 			p.errf(nodes[i], "rejoin word %q is an opt-out word; nobody could come back with it", w)
 		default:
 			p.def.Rejoin = append(p.def.Rejoin, w)
+			p.def.rejoinNodes = append(p.def.rejoinNodes, nodes[i])
 		}
 	}
 }

@@ -145,6 +145,7 @@ func LoadPaths(paths []string) ([]*Definition, Problems) {
 			continue
 		}
 		probs = append(probs, keywordClashes(def, defs)...)
+		probs = append(probs, rejoinClashes(def, defs)...)
 		seen[def.ID] = def
 		defs = append(defs, def)
 	}
@@ -178,6 +179,68 @@ func keywordClashes(def *Definition, earlier []*Definition) Problems {
 				line, col := nodePos(n)
 				probs = append(probs, Problem{File: def.File, Line: line, Col: col,
 					Msg: fmt.Sprintf("entry keyword %q is also an entry keyword of campaign %q (%s): both would answer it on the same number", k, o.ID, o.pos(on))})
+			}
+		}
+	}
+	return probs
+}
+
+// rejoinClashes warns about a rejoin word of one campaign that is an entry keyword of another
+// on the same number: a message is routed by keyword before rejoin words, so who left the
+// first and sends it to come back joins the second instead.
+func rejoinClashes(def *Definition, earlier []*Definition) Problems {
+	var probs Problems
+	rejoinAt := func(d *Definition, i int) (string, string) {
+		if d.rejoinNodes == nil {
+			return "the default rejoin word", d.pos(d.idNode)
+		}
+		return "a rejoin word", d.pos(d.rejoinNodes[i])
+	}
+	for _, o := range earlier {
+		if def.WhatsAppNumber != "" && o.WhatsAppNumber != "" && def.WhatsAppNumber != o.WhatsAppNumber || !sharesChannel(def, o) {
+			continue
+		}
+		// def's keyword is o's way back.
+		for i, k := range def.Keywords {
+			for j, w := range o.Rejoin {
+				if normKeyword(k) != normKeyword(w) {
+					continue
+				}
+				what, at := rejoinAt(o, j)
+				msg := fmt.Sprintf("entry keyword %q is %s of campaign %q (%s): who left %q and sends it to come back joins %q instead", k, what, o.ID, at, o.ID, def.ID)
+				if o.rejoinNodes == nil {
+					msg += fmt.Sprintf("; give %q a rejoin: of its own", o.ID)
+				}
+				var n *yaml.Node
+				if i < len(def.keywordNodes) {
+					n = def.keywordNodes[i]
+				}
+				line, col := nodePos(n)
+				probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
+			}
+		}
+		// def's way back is o's keyword.
+		for i, w := range def.Rejoin {
+			for j, k := range o.Keywords {
+				if normKeyword(k) != normKeyword(w) {
+					continue
+				}
+				var on *yaml.Node
+				if j < len(o.keywordNodes) {
+					on = o.keywordNodes[j]
+				}
+				what, _ := rejoinAt(def, i)
+				n := def.idNode
+				if def.rejoinNodes != nil {
+					n = def.rejoinNodes[i]
+				}
+				msg := fmt.Sprintf("rejoin word %q is an entry keyword of campaign %q (%s): who left %q and sends it to come back joins %q instead", w, o.ID, o.pos(on), def.ID, o.ID)
+				if def.rejoinNodes == nil {
+					msg = fmt.Sprintf("%s %q is an entry keyword of campaign %q (%s): who left %q and sends it to come back joins %q instead; give %q a rejoin: of its own",
+						strings.ToUpper(what[:1])+what[1:], w, o.ID, o.pos(on), def.ID, o.ID, def.ID)
+				}
+				line, col := nodePos(n)
+				probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
 			}
 		}
 	}

@@ -590,6 +590,20 @@ func TestLoadPathsAcrossCampaigns(t *testing.T) {
 			"a.yaml": "keywords: [JOIN]\n" + valid,
 			"b.yaml": "keywords: [join]\n" + r(valid, "id: demo", "id: other", 1)},
 			"DIR/b.yaml:1:12: entry keyword \"join\" is also an entry keyword of campaign \"demo\" (DIR/a.yaml:1:12): both would answer it on the same number"},
+		// Route takes an entry keyword before a rejoin word: one campaign's way back that is
+		// another's keyword takes who left the first into the second.
+		{"KeywordIsAnothersRejoinWord", map[string]string{
+			"a.yaml": "keywords: [JOIN]\nrejoin: [BACK]\n" + valid,
+			"b.yaml": "keywords: [back]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:1:12: warning: entry keyword \"back\" is a rejoin word of campaign \"demo\" (DIR/a.yaml:2:10): who left \"demo\" and sends it to come back joins \"other\" instead"},
+		{"RejoinWordIsAnothersKeyword", map[string]string{
+			"a.yaml": "keywords: [BACK]\n" + valid,
+			"b.yaml": "keywords: [JOIN]\nrejoin: [Back]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:2:10: warning: rejoin word \"Back\" is an entry keyword of campaign \"demo\" (DIR/a.yaml:1:12): who left \"other\" and sends it to come back joins \"demo\" instead"},
+		{"KeywordIsAnothersDefaultRejoinWord", map[string]string{
+			"a.yaml": "keywords: [JOIN]\n" + valid,
+			"b.yaml": "keywords: [START]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:1:12: warning: entry keyword \"START\" is the default rejoin word of campaign \"demo\" (DIR/a.yaml:2:5): who left \"demo\" and sends it to come back joins \"other\" instead; give \"demo\" a rejoin: of its own"},
 		{"SameKeywordOnOtherNumbers", map[string]string{
 			"a.yaml": "whatsapp: {phone_number_id: 1}\nkeywords: [JOIN]\n" + valid,
 			"b.yaml": "whatsapp: {phone_number_id: 2}\nkeywords: [JOIN]\n" + r(valid, "id: demo", "id: other", 1)}, ""},
