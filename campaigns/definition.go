@@ -417,6 +417,7 @@ type Transition struct {
 	gotoNode    *yaml.Node
 	fullNode    *yaml.Node
 	outsideKey  *yaml.Node
+	areaWritten bool // location: is a mapping (a place), whether or not it parsed
 }
 
 // VarLanguage is the participant variable that holds their language, one of the campaign's

@@ -1140,6 +1140,7 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 		p.located = true
 		if f.val.Kind == yaml.MappingNode {
 			t.Area = p.area(f)
+			t.areaWritten = true // a place, even one with a mistake: never "any location"
 			p.areas = true
 		} else {
 			p.yes(f, "location")

@@ -120,9 +120,13 @@ func LoadPaths(paths []string) ([]*Definition, Problems) {
 			files = append(files, p)
 			continue
 		}
+		n := len(files)
 		for _, pat := range []string{"*.yaml", "*.yml"} {
 			m, _ := filepath.Glob(filepath.Join(p, pat))
 			files = append(files, m...)
+		}
+		if len(files) == n {
+			probs = append(probs, Problem{File: p, Line: 1, Col: 1, Msg: "no campaign definitions (*.yaml or *.yml files) in this folder"})
 		}
 	}
 	sort.Strings(files)

@@ -181,6 +181,9 @@ func TestNoEchoes(t *testing.T) {
 		{"BadIfIsNoShadow", r(quiz, "if: points >= 1", "if: points = 1", 1), "never fires"},
 		{"UnknownSaveAsHasBounds", r(quiz, "add: {points: 1}", "save: {var: points, as: nummer, min: 1, invalid: x}", 1), "only a number or an age has bounds"},
 		{"UnknownSaveAsNeedsNoInvalid", r(quiz, "add: {points: 1}", "save: {var: word, as: choice}", 1), "needs invalid"},
+		{"BadRadiusIsNoAnyLocation",
+			"id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n      - location: {lat: 1, lng: 2, radius: 80}\n        end: true\n      - location: {lat: 1, lng: 3, radius: 80m}\n        end: true\n",
+			"never fires"},
 		{"MisspeltTemplateIsNoUnused",
 			"id: demo\nchannels: [webchat]\ntemplates: {winner: {name: quiz_winner}}\nstart: a\nstates:\n  a:\n    say: {text: hi, template: winer}\n    final: true\n",
 			"is declared but no message uses it"},
@@ -626,6 +629,17 @@ func TestLoadPathsAcrossCampaigns(t *testing.T) {
 				t.Errorf("got %v\nwant %s", probs, want)
 			}
 		})
+	}
+}
+
+// TestLoadPathsEmptyFolder: a folder without definitions is a mistake (a wrong path), not a
+// silent success.
+func TestLoadPathsEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	_, probs := campaigns.LoadPaths([]string{dir})
+	want := dir + ":1:1: no campaign definitions (*.yaml or *.yml files) in this folder"
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got %v\nwant %s", probs, want)
 	}
 }
 

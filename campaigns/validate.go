@@ -227,7 +227,7 @@ func (p *parser) checkShadowed() {
 			case t.Kind == OnLocation && t.Area != nil && anyLocation > 0:
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any location", anyLocation, name)
 			}
-			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
+			if t.Kind == OnLocation && t.Area == nil && !t.areaWritten && anyLocation == 0 {
 				anyLocation = i + 1
 			}
 			if t.Kind == OnText && t.AnyText && anyText == 0 && !t.conditional() {
