@@ -1002,8 +1002,11 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 		st.Say = p.messages(f.val, "say of "+what)
 		st.node = f.val
 	}
+	finalBad := false // final: written as neither true nor false (reported)
 	if f, ok := fs["final"]; ok {
+		before := len(p.probs)
 		st.Final = p.boolean(f, "final")
+		finalBad = len(p.probs) > before
 	}
 	if f, ok := fs["finished"]; ok {
 		st.Finished = p.text(f.val, "finished of "+what)
@@ -1023,7 +1026,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	f, ok := fs["on"]
 	if !ok {
-		if !st.Final {
+		if !st.Final && !finalBad {
 			p.errf(n, "state %q has no transitions (on:) and is not final: a participant would be stuck there", st.Name)
 		}
 		return
@@ -1068,7 +1071,15 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	}
 	switch len(triggers) {
 	case 0:
-		p.errf(n, "%s needs a trigger: one of %s", what, strings.Join(triggerKeys, ", "))
+		// A misspelt trigger (txt:) was reported as an unknown key, with the right name.
+		misspelt := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			misspelt = misspelt || !contains(transitionKeys, k) && suggest(k, triggerKeys) != ""
+		}
+		if !misspelt {
+			p.errf(n, "%s needs a trigger: one of %s", what, strings.Join(triggerKeys, ", "))
+		}
 	case 1:
 		t.triggerNode = fs[triggers[0]].key
 	default:
