@@ -810,8 +810,13 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 
 // useText notes the variables a text uses, and braces that are not a variable.
 func (p *parser) useText(n *yaml.Node, s string) {
-	for _, v := range templateVars(s) {
-		p.vars = append(p.vars, varUse{node: n, name: v})
+	for _, m := range varRe.FindAllStringSubmatchIndex(s, -1) {
+		// Point at the variable itself in a one-line text (condPos), not at the text's start.
+		at := n
+		if n.Value == s {
+			at = condPos(n, utf8.RuneCountInString(s[:m[0]]))
+		}
+		p.vars = append(p.vars, varUse{node: at, name: s[m[2]:m[3]]})
 	}
 	if rest := varRe.ReplaceAllString(s, ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
 		p.warnf(n, "%q has braces that are not a variable like {{name}}; participants would see them as written", s)

@@ -254,6 +254,18 @@ func TestLanguagesNotAList(t *testing.T) {
 	}
 }
 
+// TestUnknownVariableAtItsColumn: an unknown {{variable}} is pointed at where it is in the
+// text, so two in one text are two places.
+func TestUnknownVariableAtItsColumn(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: \"Hi {{nmae}}, you are {{rnak}}\"\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	for _, want := range []string{"demo.yaml:5:14: {{nmae}} is never set", "demo.yaml:5:32: {{rnak}} is never set"} {
+		if !strings.Contains(probs.Error(), want) {
+			t.Errorf("want %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+		}
+	}
+}
+
 // TestLoopWithoutWayOutOnce: a loop of several states is one problem, reported once at its
 // first state and naming the others, not once for every state of it.
 func TestLoopWithoutWayOutOnce(t *testing.T) {
@@ -480,17 +492,17 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:10:10: warning: \"bye {{first name}}\" has braces that are not a variable like {{name}}; participants would see them as written"},
 
 		// Variables.
-		{"UnsetVariable", r(valid, "say: bye", "say: \"bye {{prize}}\"", 1), "demo.yaml:10:10: {{prize}} is never set; known variables: name, persona"},
+		{"UnsetVariable", r(valid, "say: bye", "say: \"bye {{prize}}\"", 1), "demo.yaml:10:15: {{prize}} is never set; known variables: name, persona"},
 		{"UnsetVariableSuggests", r(valid, "say: bye", "say: \"bye {{frist_name}}\"", 1) + "",
-			"demo.yaml:10:10: {{frist_name}} is never set; known variables: name, persona"},
+			"demo.yaml:10:15: {{frist_name}} is never set; known variables: name, persona"},
 		{"SavedVariableIsKnown", r(r(valid, "goto: b", "save: {var: first_name}\n        goto: b", 1), "say: bye", "say: \"bye {{first_nam}}\"", 1),
-			"demo.yaml:11:10: {{first_nam}} is never set; known variables: name, persona, first_name; did you mean \"first_name\"?"},
-		{"CodeNeverIssued", r(valid, "say: bye", "say: \"code {{code}}\"", 1), "demo.yaml:10:10: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
-		{"PlacesLeftWithoutPool", r(valid, "say: bye", "say: \"{{places_left}} left\"", 1), "demo.yaml:10:10: {{places_left}} needs a pool (add pools: at the top level)"},
+			"demo.yaml:11:15: {{first_nam}} is never set; known variables: name, persona, first_name; did you mean \"first_name\"?"},
+		{"CodeNeverIssued", r(valid, "say: bye", "say: \"code {{code}}\"", 1), "demo.yaml:10:16: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
+		{"PlacesLeftWithoutPool", r(valid, "say: bye", "say: \"{{places_left}} left\"", 1), "demo.yaml:10:11: {{places_left}} needs a pool (add pools: at the top level)"},
 		{"PlacesLeftWithTwoPools", "pools: {a: {capacity: 1}, b: {capacity: 2}}\n" + r(valid, "say: bye", "say: \"{{places_left}} left\"", 1),
-			"demo.yaml:11:10: {{places_left}} is ambiguous with 2 pools; it can only be used with one"},
-		{"TeamWithoutTeams", r(valid, "say: bye", "say: \"bye {{team}}\"", 1), "demo.yaml:10:10: {{team}} needs teams (add teams: at the top level)"},
-		{"RoundVarWithoutRounds", r(valid, "say: bye", "say: \"bye {{round}}\"", 1), "demo.yaml:10:10: {{round}} needs rounds (add rounds: at the top level)"},
+			"demo.yaml:11:11: {{places_left}} is ambiguous with 2 pools; it can only be used with one"},
+		{"TeamWithoutTeams", r(valid, "say: bye", "say: \"bye {{team}}\"", 1), "demo.yaml:10:15: {{team}} needs teams (add teams: at the top level)"},
+		{"RoundVarWithoutRounds", r(valid, "say: bye", "say: \"bye {{round}}\"", 1), "demo.yaml:10:15: {{round}} needs rounds (add rounds: at the top level)"},
 
 		// WhatsApp's 24-hour window.
 		{"ReminderOver24hNeedsTemplate", "channels: [whatsapp]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 2d\n        say: still there?\n", 1),
