@@ -133,3 +133,20 @@ func TestTeamNobodyHandsOffTo(t *testing.T) {
 		t.Errorf("carl is not told that his team has no queue:\n%s", body)
 	}
 }
+
+// TestHandBackOnlyWhenHandedOff: the participant page offers "Hand back to the bot" only
+// while a team has the conversation; otherwise the button could only be refused.
+func TestHandBackOnlyWhenHandedOff(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	for pid, want := range map[string]int{"p1": 1, walkerPID: 0} {
+		doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/"+pid))
+		if got := doc.Find("button.handback").Length(); got != want {
+			t.Errorf("%s: %d hand-back buttons, want %d", pid, got, want)
+		}
+		if doc.Find("form.reply").Length() != 1 {
+			t.Errorf("%s: no reply form (an agent may write in any conversation)", pid)
+		}
+	}
+}
