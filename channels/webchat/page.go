@@ -206,6 +206,15 @@ func (p *pageRenderer) renderElsewhere(ctx *fiber.Ctx, d *campaigns.Definition) 
 	}
 	if len(d.Keywords) > 0 {
 		v.Keyword = d.Keywords[0]
+		// Keywords by language: the one of the visitor's browser, who joins in that language.
+		if lang := d.MatchLanguage(joinLocale(ctx)); lang != "" {
+			for _, k := range d.Keywords {
+				if d.KeywordLanguage(k) == lang {
+					v.Keyword = k
+					break
+				}
+			}
+		}
 	} else if d.RunsOn("whatsapp") && brandWritesFirst(d) {
 		v.OptIn = "/optin/" + url.PathEscape(d.ID)
 	} else if d.RunsOn("whatsapp") {
