@@ -85,6 +85,7 @@ type Definition struct {
 
 	idNode       *yaml.Node   // where the id is written, for clashes between files
 	keywordNodes []*yaml.Node // where each of Keywords is written
+	rejoinNodes  []*yaml.Node // where each of Rejoin is written; nil for DefaultRejoin
 }
 
 // RunsOn reports whether the campaign runs on the channel (an empty Channels means all).
@@ -416,6 +417,7 @@ type Transition struct {
 	gotoNode    *yaml.Node
 	fullNode    *yaml.Node
 	outsideKey  *yaml.Node
+	areaWritten bool // location: is a mapping (a place), whether or not it parsed
 }
 
 // VarLanguage is the participant variable that holds their language, one of the campaign's

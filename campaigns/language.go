@@ -241,8 +241,22 @@ func (p *parser) languages(f field) {
 	langs, nodes := p.strList(f, "languages")
 	var out []string
 	for i, l := range langs {
+		parts := strings.Split(l, ",")
+		for j := range parts {
+			parts[j] = strings.TrimSpace(parts[j])
+		}
 		switch {
+		case len(parts) > 1 && f.val.Kind == yaml.ScalarNode && allMatch(langRe, parts):
+			// languages: nl, en is one string in YAML; read it as the list it was meant to be,
+			// so the texts in nl are not each reported too.
+			p.errf(nodes[i], "languages %q must be a list: write languages: [%s]", l, strings.Join(parts, ", "))
+			for _, x := range parts {
+				if !contains(out, x) {
+					out = append(out, x)
+				}
+			}
 		case !langRe.MatchString(l):
+			p.badLangs = true // the texts' languages cannot be checked against the list
 			p.errf(nodes[i], "language %q must be a code like en, nl or pt-BR", l)
 		case contains(out, l):
 			p.errf(nodes[i], "language %q is listed twice", l)
@@ -253,6 +267,15 @@ func (p *parser) languages(f field) {
 	if len(out) > 0 {
 		p.def.Languages = out
 	}
+}
+
+func allMatch(re *regexp.Regexp, ss []string) bool {
+	for _, s := range ss {
+		if !re.MatchString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) channels(f field) {
@@ -322,6 +345,9 @@ func (p *parser) keywords(f field) {
 	langs := p.def.Languages
 	for i := 0; i+1 < len(f.val.Content); i += 2 {
 		k, v := f.val.Content[i], f.val.Content[i+1]
+		if k.Kind == yaml.ScalarNode && !contains(langs, k.Value) && p.badLangs {
+			continue
+		}
 		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
 			p.errf(k, "keywords: %q is not a language of languages (%s); write keywords as a list, or by language like keywords: {%s: [WORD]}", k.Value, strings.Join(langs, ", "), langs[0])
 			continue
@@ -376,6 +402,7 @@ func (p *parser) rejoin(f field) {
 			p.errf(nodes[i], "rejoin word %q is an opt-out word; nobody could come back with it", w)
 		default:
 			p.def.Rejoin = append(p.def.Rejoin, w)
+			p.def.rejoinNodes = append(p.def.rejoinNodes, nodes[i])
 		}
 	}
 }
@@ -698,6 +725,9 @@ func (p *parser) templateLanguages(g field, t *Template, what string) {
 	for i := 0; i+1 < len(g.val.Content); i += 2 {
 		k, v := g.val.Content[i], g.val.Content[i+1]
 		if k.Kind != yaml.ScalarNode || !contains(langs, k.Value) {
+			if p.badLangs {
+				continue
+			}
 			p.errf(k, "%s language: %q is not a language of languages (%s)", what, k.Value, strings.Join(langs, ", "))
 			continue
 		}
@@ -741,7 +771,9 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 				continue
 			}
 			if !contains(langs, k.Value) {
-				p.errf(k, "%s: language %q is not in languages (%s)%s", what, k.Value, strings.Join(langs, ", "), didYouMean(k.Value, langs))
+				if !p.badLangs {
+					p.errf(k, "%s: language %q is not in languages (%s)%s", what, k.Value, strings.Join(langs, ", "), didYouMean(k.Value, langs))
+				}
 				continue
 			}
 			if _, dup := t[k.Value]; dup {
@@ -763,7 +795,7 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 			p.errf(n, "%s is empty", what)
 			return t
 		}
-		if _, ok := t[langs[0]]; !ok {
+		if _, ok := t[langs[0]]; !ok && !p.badLangs {
 			p.errf(n, "%s has no %s text; %s is the first language, the one everyone falls back to", what, langs[0], langs[0])
 		}
 		for _, l := range langs[1:] {
@@ -779,9 +811,13 @@ func (p *parser) text(n *yaml.Node, what string) Text {
 
 // useText notes the variables a text uses, and braces that are not a variable.
 func (p *parser) useText(n *yaml.Node, s string) {
-	for _, v := range templateVars(s) {
-		v.node = n
-		p.vars = append(p.vars, v)
+	for _, m := range varRe.FindAllStringSubmatchIndex(s, -1) {
+		// Point at the variable itself in a one-line text (condPos), not at the text's start.
+		at := n
+		if n.Value == s {
+			at = condPos(n, utf8.RuneCountInString(s[:m[0]]))
+		}
+		p.vars = append(p.vars, varUse{node: at, name: s[m[2]:m[3]], fallback: m[4] >= 0})
 	}
 	if rest := varRe.ReplaceAllString(s, ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
 		p.warnf(n, "%q has braces that are not a variable like {{name}}; participants would see them as written", s)
@@ -845,6 +881,10 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 			p.tmplUsed[m.Template] = true
 			if p.def.Templates[m.Template] == nil {
 				p.errf(g.val, "template %q is not declared under templates:%s", m.Template, didYouMean(m.Template, keys(p.def.Templates)))
+				// The template it was meant to name is used: "declared but unused" would echo this.
+				if s := suggest(m.Template, keys(p.def.Templates)); s != "" {
+					p.tmplUsed[s] = true
+				}
 			}
 		}
 	}
@@ -858,7 +898,7 @@ func (p *parser) buttons(n *yaml.Node, what string) []Button {
 	before := len(p.probs)
 	defer func() {
 		if p.probs[before:].HasErrors() {
-			p.unsure = true // the buttons offered are not known: checkChoices would guess
+			p.unsureButtons = true // the buttons offered are not known: checkChoices would guess
 		}
 	}()
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -873,6 +913,12 @@ func (p *parser) buttons(n *yaml.Node, what string) []Button {
 	var out []Button
 	for i, item := range n.Content {
 		bw := fmt.Sprintf("button %d", i+1)
+		if item.Kind == yaml.ScalarNode {
+			// buttons: [Yes, No] is the first thing one writes; say what a button is.
+			id := strings.ToLower(strings.Join(strings.Fields(item.Value), "_"))
+			p.errf(item, "%s must be {id, title}, like {id: %s, title: %s}: the id is what a choice transition matches, the title what the participant sees", bw, id, item.Value)
+			continue
+		}
 		fs := p.mapping(item, bw, "id", "title")
 		if fs == nil {
 			continue
@@ -962,8 +1008,11 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 		st.Say = p.messages(f.val, "say of "+what)
 		st.node = f.val
 	}
+	finalBad := false // final: written as neither true nor false (reported)
 	if f, ok := fs["final"]; ok {
+		before := len(p.probs)
 		st.Final = p.boolean(f, "final")
+		finalBad = len(p.probs) > before
 	}
 	if f, ok := fs["finished"]; ok {
 		st.Finished = p.text(f.val, "finished of "+what)
@@ -983,7 +1032,7 @@ func (p *parser) stateBody(n *yaml.Node, st *State) {
 	}
 	f, ok := fs["on"]
 	if !ok {
-		if !st.Final {
+		if !st.Final && !finalBad {
 			p.errf(n, "state %q has no transitions (on:) and is not final: a participant would be stuck there", st.Name)
 		}
 		return
@@ -1028,7 +1077,15 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 	}
 	switch len(triggers) {
 	case 0:
-		p.errf(n, "%s needs a trigger: one of %s", what, strings.Join(triggerKeys, ", "))
+		// A misspelt trigger (txt:) was reported as an unknown key, with the right name.
+		misspelt := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			misspelt = misspelt || !contains(transitionKeys, k) && suggest(k, triggerKeys) != ""
+		}
+		if !misspelt {
+			p.errf(n, "%s needs a trigger: one of %s", what, strings.Join(triggerKeys, ", "))
+		}
 	case 1:
 		t.triggerNode = fs[triggers[0]].key
 	default:
@@ -1100,6 +1157,7 @@ func (p *parser) transition(n *yaml.Node, st *State, what string) *Transition {
 		p.located = true
 		if f.val.Kind == yaml.MappingNode {
 			t.Area = p.area(f)
+			t.areaWritten = true // a place, even one with a mistake: never "any location"
 			p.areas = true
 		} else {
 			p.yes(f, "location")
@@ -1233,6 +1291,9 @@ func (p *parser) actions(fs map[string]field, t *Transition, st *State, what str
 				p.errf(f.val, "take: pool %q is not declared (add pools: at the top level)", t.Take)
 			} else if p.def.Pools[t.Take] == nil {
 				p.errf(f.val, "take: pool %q is not declared under pools:%s", t.Take, didYouMean(t.Take, keys(p.def.Pools)))
+				if s := suggest(t.Take, keys(p.def.Pools)); s != "" {
+					p.poolUsed[s] = true // the pool it was meant to name: not also "declared but unused"
+				}
 			} else if p.def.Pools[t.Take].HasCodes() {
 				p.codePool = true
 			}
@@ -1309,7 +1370,8 @@ func (p *parser) save(f field, what string) *Save {
 		if !ok {
 			continue
 		}
-		if s.As != "number" && s.As != "age" {
+		if s.As != "number" && s.As != "age" && (s.As == "" || contains(saveKinds, s.As)) {
+			// (an as: that is no kind is reported above; bounds may be what it meant)
 			p.errf(g.key, "save %s: only a number or an age has bounds", k)
 		}
 		if x, ok := p.number(g, "save "+k); ok {
@@ -1325,7 +1387,7 @@ func (p *parser) save(f field, what string) *Save {
 	}
 	if g, ok := fs["invalid"]; ok {
 		s.Invalid = p.text(g.val, "save invalid")
-	} else if s.As != "text" && s.As != "" {
+	} else if s.As != "text" && contains(saveKinds, s.As) {
 		p.errf(f.val, "save as %s needs invalid: what to say when the answer is not a valid %s", s.As, s.As)
 	}
 	return s

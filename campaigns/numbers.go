@@ -25,6 +25,10 @@ type condUse struct {
 // textOnlyVars hold texts the engine or the chat app sets: nothing can be added to them.
 var textOnlyVars = []string{"name", "lang"}
 
+// conditional says whether the transition has an if:, also one that did not parse (reported):
+// checks that treat an unconditional transition differently would otherwise echo that error.
+func (t *Transition) conditional() bool { return t.If != nil || t.ifNode != nil }
+
 // condition reads an if: of a transition.
 func (p *parser) condition(f field, t *Transition) {
 	src := p.str(f, "if")
@@ -47,11 +51,6 @@ func (p *parser) condition(f field, t *Transition) {
 		p.nums.conds = append(p.nums.conds, condUse{c: cmp, pos: condPos(f.val, cmp.Col)})
 	}
 }
-
-// conditional reports whether t has an if:, even one refused: the checks that follow treat it
-// as the condition it was meant to be, so a typo in it is one problem, not also a "never fires"
-// of the next transition.
-func (t *Transition) conditional() bool { return t.If != nil || t.ifNode != nil }
 
 // condPos is a node standing for the offset off of the condition written at n, so a problem
 // points at the comparison itself.

@@ -120,9 +120,13 @@ func LoadPaths(paths []string) ([]*Definition, Problems) {
 			files = append(files, p)
 			continue
 		}
+		n := len(files)
 		for _, pat := range []string{"*.yaml", "*.yml"} {
 			m, _ := filepath.Glob(filepath.Join(p, pat))
 			files = append(files, m...)
+		}
+		if len(files) == n {
+			probs = append(probs, Problem{File: p, Line: 1, Col: 1, Msg: "no campaign definitions (*.yaml or *.yml files) in this folder"})
 		}
 	}
 	sort.Strings(files)
@@ -145,6 +149,7 @@ func LoadPaths(paths []string) ([]*Definition, Problems) {
 			continue
 		}
 		probs = append(probs, keywordClashes(def, defs)...)
+		probs = append(probs, rejoinClashes(def, defs)...)
 		seen[def.ID] = def
 		defs = append(defs, def)
 	}
@@ -178,6 +183,68 @@ func keywordClashes(def *Definition, earlier []*Definition) Problems {
 				line, col := nodePos(n)
 				probs = append(probs, Problem{File: def.File, Line: line, Col: col,
 					Msg: fmt.Sprintf("entry keyword %q is also an entry keyword of campaign %q (%s): both would answer it on the same number", k, o.ID, o.pos(on))})
+			}
+		}
+	}
+	return probs
+}
+
+// rejoinClashes warns about a rejoin word of one campaign that is an entry keyword of another
+// on the same number: a message is routed by keyword before rejoin words, so who left the
+// first and sends it to come back joins the second instead.
+func rejoinClashes(def *Definition, earlier []*Definition) Problems {
+	var probs Problems
+	rejoinAt := func(d *Definition, i int) (string, string) {
+		if d.rejoinNodes == nil {
+			return "the default rejoin word", d.pos(d.idNode)
+		}
+		return "a rejoin word", d.pos(d.rejoinNodes[i])
+	}
+	for _, o := range earlier {
+		if def.WhatsAppNumber != "" && o.WhatsAppNumber != "" && def.WhatsAppNumber != o.WhatsAppNumber || !sharesChannel(def, o) {
+			continue
+		}
+		// def's keyword is o's way back.
+		for i, k := range def.Keywords {
+			for j, w := range o.Rejoin {
+				if normKeyword(k) != normKeyword(w) {
+					continue
+				}
+				what, at := rejoinAt(o, j)
+				msg := fmt.Sprintf("entry keyword %q is %s of campaign %q (%s): who left %q and sends it to come back joins %q instead", k, what, o.ID, at, o.ID, def.ID)
+				if o.rejoinNodes == nil {
+					msg += fmt.Sprintf("; give %q a rejoin: of its own", o.ID)
+				}
+				var n *yaml.Node
+				if i < len(def.keywordNodes) {
+					n = def.keywordNodes[i]
+				}
+				line, col := nodePos(n)
+				probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
+			}
+		}
+		// def's way back is o's keyword.
+		for i, w := range def.Rejoin {
+			for j, k := range o.Keywords {
+				if normKeyword(k) != normKeyword(w) {
+					continue
+				}
+				var on *yaml.Node
+				if j < len(o.keywordNodes) {
+					on = o.keywordNodes[j]
+				}
+				what, _ := rejoinAt(def, i)
+				n := def.idNode
+				if def.rejoinNodes != nil {
+					n = def.rejoinNodes[i]
+				}
+				msg := fmt.Sprintf("rejoin word %q is an entry keyword of campaign %q (%s): who left %q and sends it to come back joins %q instead", w, o.ID, o.pos(on), def.ID, o.ID)
+				if def.rejoinNodes == nil {
+					msg = fmt.Sprintf("%s %q is an entry keyword of campaign %q (%s): who left %q and sends it to come back joins %q instead; give %q a rejoin: of its own",
+						strings.ToUpper(what[:1])+what[1:], w, o.ID, o.pos(on), def.ID, o.ID, def.ID)
+				}
+				line, col := nodePos(n)
+				probs = append(probs, Problem{File: def.File, Line: line, Col: col, Severity: Warning, Msg: msg})
 			}
 		}
 	}
@@ -336,12 +403,15 @@ type parser struct {
 	codePool  bool                  // some transition takes from a pool of codes
 	located   bool                  // some transition answers a location
 	areas     bool                  // some location transition has a centre and radius
+	topGiven  bool                  // ranking has a top:, valid or not (an error says which)
+	badLangs  bool                  // a language of languages is no code (reported): texts' languages are not checked
 	keyOf     map[string]*yaml.Node // "pool NAME", "template NAME": where declared
 	nums      numberUses            // add:, set: and if: (numbers.go)
-	// unsure is set when part of a state or its buttons could not be read (an error says
-	// so): the checks that need the whole graph or every button would only guess, and stay
-	// quiet.
+	// unsure is set when part of a state could not be read (an error says so): the checks
+	// that need the whole graph would only guess, and stay quiet.
 	unsure bool
+	// unsureButtons is set when some buttons could not be read: only checkChoices guesses then.
+	unsureButtons bool
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.
@@ -605,14 +675,6 @@ func IsName(s string) bool { return idRe.MatchString(s) }
 // {{name|there}}.
 var varRe = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:\|([^{}|]*))?\}\}`)
 
-func templateVars(s string) []varUse {
-	var out []varUse
-	for _, m := range varRe.FindAllStringSubmatch(s, -1) {
-		out = append(out, varUse{name: m[1], fallback: strings.Contains(m[0], "|")})
-	}
-	return out
-}
-
 // Render fills {{name}}-style variables from vars; unknown variables render empty, because a
 // participant should never see template syntax. A variable that is empty renders the text
 // after its bar, if it has one: {{name|there}} is "there" for someone whose channel gave no
@@ -626,6 +688,10 @@ func Render(s string, vars map[string]string) string {
 		return strings.TrimSpace(sub[2])
 	})
 }
+
+// Suggest returns the option got is a likely typo of (the rule of "did you mean" in
+// validation messages), or "".
+func Suggest(got string, options []string) string { return suggest(got, options) }
 
 func didYouMean(got string, options []string) string {
 	if s := suggest(got, options); s != "" {

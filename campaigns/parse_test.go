@@ -169,6 +169,117 @@ var r = strings.Replace
 
 // TestProblems covers each validation rule with its exact message: want must be one of the
 // problems reported, and whether it is a warning decides whether the definition compiles.
+// TestNoEchoes: a mistake is reported once, where it is, and not again as a second problem
+// elsewhere that only follows from it.
+func TestNoEchoes(t *testing.T) {
+	quiz := "id: demo\nchannels: [webchat]\nranking: {by: points, top: 3}\nstart: a\nstates:\n" +
+		"  a:\n    say: \"Top {{top}}\"\n    on:\n      - text: any\n        add: {points: 1}\n        goto: b\n" +
+		"  b:\n    on:\n      - entered: true\n        if: points >= 1\n        goto: c\n      - entered: true\n        goto: c\n" +
+		"  c:\n    say: hi\n    on:\n      - verdict: winner\n        end: true\n"
+	tests := []struct{ name, src, echo string }{
+		{"BadTopIsNoMissingTop", r(quiz, "top: 3", "top: three", 1), "{{top}} needs a ranking with top:"},
+		{"BadIfIsNoShadow", r(quiz, "if: points >= 1", "if: points = 1", 1), "never fires"},
+		{"UnknownSaveAsHasBounds", r(quiz, "add: {points: 1}", "save: {var: points, as: nummer, min: 1, invalid: x}", 1), "only a number or an age has bounds"},
+		{"UnknownSaveAsNeedsNoInvalid", r(quiz, "add: {points: 1}", "save: {var: word, as: choice}", 1), "needs invalid"},
+		{"BadRadiusIsNoAnyLocation",
+			"id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n      - location: {lat: 1, lng: 2, radius: 80}\n        end: true\n      - location: {lat: 1, lng: 3, radius: 80m}\n        end: true\n",
+			"never fires"},
+		{"MisspeltTriggerIsNoMissingTrigger", r(quiz, "- text: any\n        add", "- txt: any\n        add", 1), "needs a trigger"},
+		{"FinalFalseIsStuck", "id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    final: false\n", "must be true or false"},
+		{"BadFinalIsNoStuckState", "id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    final: ture\n", "is not final"},
+		{"MisspeltTemplateIsNoUnused",
+			"id: demo\nchannels: [webchat]\ntemplates: {winner: {name: quiz_winner}}\nstart: a\nstates:\n  a:\n    say: {text: hi, template: winer}\n    final: true\n",
+			"is declared but no message uses it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := campaigns.Parse("demo.yaml", []byte(tt.src))
+			if !probs.HasErrors() {
+				t.Fatalf("want the mistake reported, got %v", probs)
+			}
+			for _, p := range probs {
+				if strings.Contains(p.Msg, tt.echo) {
+					t.Errorf("echo of the mistake: %s\n(all: %v)", p, probs)
+				}
+			}
+		})
+	}
+}
+
+// TestLocationProblemsInOneRun: a location missing its lat is also checked for the rest, so a
+// radius without a unit is not left for the next run.
+func TestLocationProblemsInOneRun(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: hi\n    on:\n" +
+		"      - location: {latitude: 53.1, lng: 5.4, radius: 100}\n        end: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	for _, want := range []string{
+		`demo.yaml:7:19: location needs lat, lng and radius: the centre and how far from it counts (like {lat: 52.37, lng: 4.89, radius: 200m})`,
+		`demo.yaml:7:54: location radius "100" needs a unit: write it like 200m or 1.5km`,
+	} {
+		if !strings.Contains(probs.Error(), want) {
+			t.Errorf("want the problem\n  %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+		}
+	}
+}
+
+// TestBadButtonKeepsGraphChecks: a button written wrong leaves the offered buttons unknown,
+// which silences the choice check only: an unreachable state is still reported in that run.
+func TestBadButtonKeepsGraphChecks(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: {text: hi, buttons: [Ja, Nee]}\n    on:\n" +
+		"      - choice: ja\n        end: true\n  lost:\n    say: bye\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:9:3: warning: state "lost" cannot be reached from the start state "a"`
+	hint := `demo.yaml:5:31: button 1 must be {id, title}, like {id: ja, title: Ja}: the id is what a choice transition matches, the title what the participant sees`
+	if !strings.Contains(probs.Error(), want) || !strings.Contains(probs.Error(), hint) {
+		t.Errorf("want the button error and\n  %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+	}
+}
+
+// TestLanguagesNotAList: languages: nl, en is one mistake with its fix, not one for every
+// text in nl.
+func TestLanguagesNotAList(t *testing.T) {
+	src := "id: demo\nlanguages: nl, en\nfallback: {nl: \"Wat?\", en: \"What?\"}\nstart: a\nstates:\n" +
+		"  a:\n    say: {nl: Hoi, en: Hi}\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:2:12: languages "nl, en" must be a list: write languages: [nl, en]`
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got\n  %s\nwant the one problem\n  %s", strings.ReplaceAll(probs.Error(), "\n", "\n  "), want)
+	}
+	src = strings.Replace(src, "languages: nl, en", "languages: [Dutch, English]", 1)
+	_, probs = campaigns.Parse("demo.yaml", []byte(src))
+	for _, p := range probs {
+		if !strings.Contains(p.Msg, "must be a code like") {
+			t.Errorf("echo of the bad languages: %s", p)
+		}
+	}
+}
+
+// TestUnknownVariableAtItsColumn: an unknown {{variable}} is pointed at where it is in the
+// text, so two in one text are two places.
+func TestUnknownVariableAtItsColumn(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n  a:\n    say: \"Hi {{nmae}}, you are {{rnak}}\"\n    final: true\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	for _, want := range []string{"demo.yaml:5:14: {{nmae}} is never set", "demo.yaml:5:32: {{rnak}} is never set"} {
+		if !strings.Contains(probs.Error(), want) {
+			t.Errorf("want %s\ngot\n  %s", want, strings.ReplaceAll(probs.Error(), "\n", "\n  "))
+		}
+	}
+}
+
+// TestLoopWithoutWayOutOnce: a loop of several states is one problem, reported once at its
+// first state and naming the others, not once for every state of it.
+func TestLoopWithoutWayOutOnce(t *testing.T) {
+	src := "id: demo\nstart: a\nstates:\n" +
+		"  a:\n    say: hi\n    on:\n      - text: any\n        goto: b\n" +
+		"  b:\n    say: hi\n    on:\n      - text: any\n        goto: c\n" +
+		"  c:\n    say: hi\n    on:\n      - text: any\n        goto: a\n"
+	_, probs := campaigns.Parse("demo.yaml", []byte(src))
+	want := `demo.yaml:4:3: warning: state "a" has no way out: every path from it loops back without reaching a final state or an end: true (nor do "b" and "c", linked to it)`
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got\n  %s\nwant the one problem\n  %s", strings.ReplaceAll(probs.Error(), "\n", "\n  "), want)
+	}
+}
+
 func TestProblems(t *testing.T) {
 	tests := []struct {
 		name string
@@ -279,7 +390,7 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:7:5: state \"a\" is final, so it cannot have transitions"},
 		{"UnreachableIsWarning", valid + "  c:\n    final: true\n", "demo.yaml:12:3: warning: state \"c\" cannot be reached from the start state \"a\""},
 		{"LoopWithoutWayOut", r(valid, "  b:\n    say: bye\n    final: true\n", "  b:\n    say: bye\n    on:\n      - text: any\n        goto: a\n", 1),
-			"demo.yaml:4:3: warning: state \"a\" has no way out: every path from it loops back without reaching a final state or an end: true"},
+			"demo.yaml:4:3: warning: state \"a\" has no way out: every path from it loops back without reaching a final state or an end: true (nor does \"b\", linked to it)"},
 		{"HandoffWithoutHandback", r(valid, "    say: hi\n", "    say: hi\n    handoff: chefs\n", 1),
 			"demo.yaml:7:5: state \"a\" hands off to \"chefs\" but has no handback transition: the conversation would never come back"},
 		{"HandbackWithoutHandoff", r(valid, "text: [yes, ja]", "handback: true", 1), "demo.yaml:7:9: handback: state \"a\" does not hand off (add handoff: TEAM to it)"},
@@ -381,17 +492,17 @@ func TestProblems(t *testing.T) {
 			"demo.yaml:10:10: warning: \"bye {{first name}}\" has braces that are not a variable like {{name}}; participants would see them as written"},
 
 		// Variables.
-		{"UnsetVariable", r(valid, "say: bye", "say: \"bye {{prize}}\"", 1), "demo.yaml:10:10: {{prize}} is never set; known variables: name, persona"},
+		{"UnsetVariable", r(valid, "say: bye", "say: \"bye {{prize}}\"", 1), "demo.yaml:10:15: {{prize}} is never set; known variables: name, persona"},
 		{"UnsetVariableSuggests", r(valid, "say: bye", "say: \"bye {{frist_name}}\"", 1) + "",
-			"demo.yaml:10:10: {{frist_name}} is never set; known variables: name, persona"},
+			"demo.yaml:10:15: {{frist_name}} is never set; known variables: name, persona"},
 		{"SavedVariableIsKnown", r(r(valid, "goto: b", "save: {var: first_name}\n        goto: b", 1), "say: bye", "say: \"bye {{first_nam}}\"", 1),
-			"demo.yaml:11:10: {{first_nam}} is never set; known variables: name, persona, first_name; did you mean \"first_name\"?"},
-		{"CodeNeverIssued", r(valid, "say: bye", "say: \"code {{code}}\"", 1), "demo.yaml:10:10: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
-		{"PlacesLeftWithoutPool", r(valid, "say: bye", "say: \"{{places_left}} left\"", 1), "demo.yaml:10:10: {{places_left}} needs a pool (add pools: at the top level)"},
+			"demo.yaml:11:15: {{first_nam}} is never set; known variables: name, persona, first_name; did you mean \"first_name\"?"},
+		{"CodeNeverIssued", r(valid, "say: bye", "say: \"code {{code}}\"", 1), "demo.yaml:10:16: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
+		{"PlacesLeftWithoutPool", r(valid, "say: bye", "say: \"{{places_left}} left\"", 1), "demo.yaml:10:11: {{places_left}} needs a pool (add pools: at the top level)"},
 		{"PlacesLeftWithTwoPools", "pools: {a: {capacity: 1}, b: {capacity: 2}}\n" + r(valid, "say: bye", "say: \"{{places_left}} left\"", 1),
-			"demo.yaml:11:10: {{places_left}} is ambiguous with 2 pools; it can only be used with one"},
-		{"TeamWithoutTeams", r(valid, "say: bye", "say: \"bye {{team}}\"", 1), "demo.yaml:10:10: {{team}} needs teams (add teams: at the top level)"},
-		{"RoundVarWithoutRounds", r(valid, "say: bye", "say: \"bye {{round}}\"", 1), "demo.yaml:10:10: {{round}} needs rounds (add rounds: at the top level)"},
+			"demo.yaml:11:11: {{places_left}} is ambiguous with 2 pools; it can only be used with one"},
+		{"TeamWithoutTeams", r(valid, "say: bye", "say: \"bye {{team}}\"", 1), "demo.yaml:10:15: {{team}} needs teams (add teams: at the top level)"},
+		{"RoundVarWithoutRounds", r(valid, "say: bye", "say: \"bye {{round}}\"", 1), "demo.yaml:10:15: {{round}} needs rounds (add rounds: at the top level)"},
 
 		// WhatsApp's 24-hour window.
 		{"ReminderOver24hNeedsTemplate", "channels: [whatsapp]\n" + r(valid, "        goto: b\n", "        goto: b\n      - after: 2d\n        say: still there?\n", 1),
@@ -497,6 +608,20 @@ func TestLoadPathsAcrossCampaigns(t *testing.T) {
 			"a.yaml": "keywords: [JOIN]\n" + valid,
 			"b.yaml": "keywords: [join]\n" + r(valid, "id: demo", "id: other", 1)},
 			"DIR/b.yaml:1:12: entry keyword \"join\" is also an entry keyword of campaign \"demo\" (DIR/a.yaml:1:12): both would answer it on the same number"},
+		// Route takes an entry keyword before a rejoin word: one campaign's way back that is
+		// another's keyword takes who left the first into the second.
+		{"KeywordIsAnothersRejoinWord", map[string]string{
+			"a.yaml": "keywords: [JOIN]\nrejoin: [BACK]\n" + valid,
+			"b.yaml": "keywords: [back]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:1:12: warning: entry keyword \"back\" is a rejoin word of campaign \"demo\" (DIR/a.yaml:2:10): who left \"demo\" and sends it to come back joins \"other\" instead"},
+		{"RejoinWordIsAnothersKeyword", map[string]string{
+			"a.yaml": "keywords: [BACK]\n" + valid,
+			"b.yaml": "keywords: [JOIN]\nrejoin: [Back]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:2:10: warning: rejoin word \"Back\" is an entry keyword of campaign \"demo\" (DIR/a.yaml:1:12): who left \"other\" and sends it to come back joins \"demo\" instead"},
+		{"KeywordIsAnothersDefaultRejoinWord", map[string]string{
+			"a.yaml": "keywords: [JOIN]\n" + valid,
+			"b.yaml": "keywords: [START]\n" + r(valid, "id: demo", "id: other", 1)},
+			"DIR/b.yaml:1:12: warning: entry keyword \"START\" is the default rejoin word of campaign \"demo\" (DIR/a.yaml:2:5): who left \"demo\" and sends it to come back joins \"other\" instead; give \"demo\" a rejoin: of its own"},
 		{"SameKeywordOnOtherNumbers", map[string]string{
 			"a.yaml": "whatsapp: {phone_number_id: 1}\nkeywords: [JOIN]\n" + valid,
 			"b.yaml": "whatsapp: {phone_number_id: 2}\nkeywords: [JOIN]\n" + r(valid, "id: demo", "id: other", 1)}, ""},
@@ -519,6 +644,17 @@ func TestLoadPathsAcrossCampaigns(t *testing.T) {
 				t.Errorf("got %v\nwant %s", probs, want)
 			}
 		})
+	}
+}
+
+// TestLoadPathsEmptyFolder: a folder without definitions is a mistake (a wrong path), not a
+// silent success.
+func TestLoadPathsEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	_, probs := campaigns.LoadPaths([]string{dir})
+	want := dir + ":1:1: no campaign definitions (*.yaml or *.yml files) in this folder"
+	if len(probs) != 1 || probs[0].String() != want {
+		t.Errorf("got %v\nwant %s", probs, want)
 	}
 }
 

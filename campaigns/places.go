@@ -75,20 +75,25 @@ func (p *parser) area(f field) *Area {
 	if fs == nil {
 		return nil
 	}
-	for _, k := range []string{"lat", "lng", "radius"} {
-		if _, ok := fs[k]; !ok {
-			p.errf(f.val, "location needs lat, lng and radius: the centre and how far from it counts (like {lat: 52.37, lng: 4.89, radius: 200m})")
-			return nil
-		}
-	}
 	a := &Area{}
 	ok := true
+	// The keys that are there are checked even when one is missing: all in one run.
+	for _, k := range []string{"lat", "lng", "radius"} {
+		if _, there := fs[k]; !there {
+			p.errf(f.val, "location needs lat, lng and radius: the centre and how far from it counts (like {lat: 52.37, lng: 4.89, radius: 200m})")
+			ok = false
+			break
+		}
+	}
 	for _, c := range []struct {
 		key   string
 		limit float64
 		out   *float64
 	}{{"lat", 90, &a.Lat}, {"lng", 180, &a.Lng}} {
-		g := fs[c.key]
+		g, there := fs[c.key]
+		if !there {
+			continue
+		}
 		s := p.str(g, "location "+c.key)
 		if s == "" {
 			ok = false
@@ -106,8 +111,9 @@ func (p *parser) area(f field) *Area {
 			*c.out = x
 		}
 	}
-	g := fs["radius"]
-	if s := p.str(g, "location radius"); s != "" {
+	if g, there := fs["radius"]; !there {
+		ok = false
+	} else if s := p.str(g, "location radius"); s != "" {
 		m := radiusRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
 		if m == nil {
 			p.errf(g.val, "location radius %q needs a unit: write it like 200m or 1.5km", s)

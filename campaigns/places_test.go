@@ -57,11 +57,11 @@ func TestPlacesProblems(t *testing.T) {
 		{"NoCodes", r(hunt, "[A1, B2]", "[]", 1),
 			"demo.yaml:3:21: pool \"vouchers\" has no codes"},
 		{"CodeWithoutCodePool", r(r(hunt, "{codes: [A1, B2]}", "{capacity: 2}", 1), "bye {{code}}", "bye {{code}}", 1),
-			"demo.yaml:15:10: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
+			"demo.yaml:15:14: {{code}} is never set: no transition has issue_code: true or takes from a pool of codes"},
 		{"StateFallbackLanguage", r(hunt, "    say: bye", "    fallback: {de: Wie bitte}\n    say: bye", 1),
 			"demo.yaml:15:16: fallback of state \"b\": language \"de\" is not in languages (en)"},
 		{"TitleOfNoChoice", r(hunt, "bye {{code}}", "bye {{code}} {{x_title}}", 1),
-			"demo.yaml:15:10: {{x_title}} is never set; known variables: name, persona, code, places_left, lat, lng, distance"},
+			"demo.yaml:15:23: {{x_title}} is never set; known variables: name, persona, code, places_left, lat, lng, distance"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,6 +40,7 @@ func (p *parser) ranking(f field) {
 		}
 	}
 	if g, ok := fs["top"]; ok {
+		p.topGiven = true
 		r.Top = p.integer(g, "ranking top", 1)
 		if r.Top > 0 && !p.answersWinner() {
 			p.warnf(g.key, "ranking top: no state answers verdict: winner, so picking the top %d as winners moves and tells nobody (add on: - verdict: winner to the state the ranked participants wait in)", r.Top)

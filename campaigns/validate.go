@@ -3,6 +3,7 @@ package campaigns
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,9 @@ func (p *parser) validate() {
 	p.checkWindow()
 	if !p.unsure {
 		p.checkEntered()
-		p.checkChoices()
+		if !p.unsureButtons {
+			p.checkChoices()
+		}
 		p.checkGraph()
 	}
 	sort.SliceStable(p.probs, func(i, j int) bool {
@@ -106,6 +109,8 @@ func (p *parser) checkVars() {
 		case u.name == "name" && !u.fallback && def.RunsOn("webchat") && def.Teams == nil:
 			p.warnf(u.node, "{{name}} is empty on the web chat, which knows no name (\"Hello , …\"): give it a text for then, like {{name|there}}")
 		case contains(known, u.name):
+		case u.name == "top" && p.topGiven && def.Ranking != nil:
+			// top: is written but wrong, which is reported where it is.
 		case engineVarMissing(def, u.name) != "":
 			p.errf(u.node, "%s", engineVarMissing(def, u.name))
 		default:
@@ -234,7 +239,7 @@ func (p *parser) checkShadowed() {
 			case t.Kind == OnLocation && t.Area != nil && anyLocation > 0:
 				p.warnf(t.triggerNode, "never fires: transition %d of state %q already answers any location", anyLocation, name)
 			}
-			if t.Kind == OnLocation && t.Area == nil && anyLocation == 0 {
+			if t.Kind == OnLocation && t.Area == nil && !t.areaWritten && anyLocation == 0 {
 				anyLocation = i + 1
 			}
 			if t.Kind == OnText && t.AnyText && anyText == 0 && !t.conditional() {
@@ -434,10 +439,79 @@ func (p *parser) checkGraph() {
 			}
 		}
 	}
+	// States without a way out that lead to each other are one loop: one warning, at its first
+	// state in file order, naming the others (a service desk's eight states are one problem).
+	stuck := func(name string) bool {
+		return reached[name] && !out[name] && len(def.States[name].On) > 0
+	}
+	index := map[string]int{}
+	for i, name := range def.Order {
+		index[name] = i
+	}
+	group := map[string]string{}
+	var find func(string) string
+	find = func(s string) string {
+		if g, ok := group[s]; ok && g != s {
+			r := find(g)
+			group[s] = r
+			return r
+		}
+		return s
+	}
 	for _, name := range def.Order {
-		st := def.States[name]
-		if reached[name] && !out[name] && len(st.On) > 0 {
-			p.warnf(st.keyNode, "state %q has no way out: every path from it loops back without reaching a final state or an end: true", name)
+		if !stuck(name) {
+			continue
+		}
+		if _, ok := group[name]; !ok {
+			group[name] = name
+		}
+		for _, n := range next(name) {
+			if !stuck(n) {
+				continue
+			}
+			if _, ok := group[n]; !ok {
+				group[n] = n
+			}
+			a, b := find(name), find(n)
+			if a != b {
+				if index[a] > index[b] {
+					a, b = b, a
+				}
+				group[b] = a
+			}
 		}
 	}
+	members := map[string][]string{}
+	for _, name := range def.Order {
+		if stuck(name) {
+			r := find(name)
+			members[r] = append(members[r], name)
+		}
+	}
+	for _, name := range def.Order {
+		m := members[name]
+		if len(m) == 0 {
+			continue
+		}
+		others := ""
+		switch {
+		case len(m) == 2:
+			others = " (nor does " + quoteAnd(m[1:]) + ", linked to it)"
+		case len(m) > 2:
+			others = " (nor do " + quoteAnd(m[1:]) + ", linked to it)"
+		}
+		p.warnf(def.States[name].keyNode, "state %q has no way out: every path from it loops back without reaching a final state or an end: true%s", name, others)
+	}
+}
+
+// quoteAnd lists names quoted, the last joined with "and": "b", "c" and "d".
+func quoteAnd(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }

@@ -115,3 +115,38 @@ func TestParticipantPageShowsHandoff(t *testing.T) {
 		t.Errorf("hand-off line = %q, want %q", got, want)
 	}
 }
+
+// TestTeamNobodyHandsOffTo: a user whose teams no campaign hands off to (a typo in --team)
+// is told that of their teams, not that no campaign hands off at all.
+func TestTeamNobodyHandsOffTo(t *testing.T) {
+	h := newHarness(t)
+	h.queue.list = []engine.Participant{waiting("p1", "billing", "Ann", h.clock.Now().Add(-time.Hour))}
+	if _, err := dashboard.AddUser(context.Background(), h.db, "carl", testPassword, dashboard.RoleModerator, "billling"); err != nil {
+		t.Fatal(err)
+	}
+	h.MustLogin("carl")
+	body := MustBody(t, h.Get("/dashboard/conversations"))
+	if strings.Contains(body, "No campaign hands conversations off to a team") {
+		t.Errorf("carl is told no campaign hands off, while billing has a queue:\n%s", body)
+	}
+	if !strings.Contains(body, "No campaign hands conversations off to your team billling.") {
+		t.Errorf("carl is not told that his team has no queue:\n%s", body)
+	}
+}
+
+// TestHandBackOnlyWhenHandedOff: the participant page offers "Hand back to the bot" only
+// while a team has the conversation; otherwise the button could only be refused.
+func TestHandBackOnlyWhenHandedOff(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", dashboard.RoleModerator)
+	h.MustLogin("mod")
+	for pid, want := range map[string]int{"p1": 1, walkerPID: 0} {
+		doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/participants/"+pid))
+		if got := doc.Find("button.handback").Length(); got != want {
+			t.Errorf("%s: %d hand-back buttons, want %d", pid, got, want)
+		}
+		if doc.Find("form.reply").Length() != 1 {
+			t.Errorf("%s: no reply form (an agent may write in any conversation)", pid)
+		}
+	}
+}

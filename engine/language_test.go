@@ -527,6 +527,37 @@ func TestWindow(t *testing.T) {
 	}
 }
 
+// TestWindowClosesAtTwentyFourHours: a reply exactly 24 hours after the participant's last
+// message is outside WhatsApp's window (the channel refuses free text then, and validation
+// calls an after: 24h certainly outside), so it goes out as its template.
+func TestWindowClosesAtTwentyFourHours(t *testing.T) {
+	d := def("w").state("s", "Hi.", onAfter(24*time.Hour, "", "How was it?")).
+		with(func(d *campaigns.Definition) {
+			d.Templates["ask"] = &campaigns.Template{Key: "ask", Name: "ask_v1", Language: "en"}
+			d.States["s"].On[0].Say[0].Template = "ask"
+		}).build()
+	h := newEnvWith(t, map[string]time.Duration{"whatsapp": 24 * time.Hour}, d)
+	h.receive("w", "ann", engine.Inbound{Kind: engine.KindJoin, Channel: "whatsapp", Name: "Ann"})
+	h.settleOut() // the greeting goes out a minute after the join
+	h.clock.Advance(24*time.Hour - time.Minute)
+	h.eng.FireDueTimers(h.ctx)
+	for {
+		if n, err := h.eng.ProcessPending(h.ctx); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+	}
+	before := len(h.sent.all())
+	if _, err := h.eng.SendDue(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := h.sent.all()[before:]
+	if len(out) != 1 || out[0].Template == nil || out[0].Template.Name != "ask_v1" {
+		t.Fatalf("24h after the last message: %+v, want the template", out)
+	}
+}
+
 func TestBroadcast(t *testing.T) {
 	h := newEnvWith(t, map[string]time.Duration{"whatsapp": 24 * time.Hour}, news())
 	for _, who := range []string{"a", "b", "c"} {

@@ -15,7 +15,8 @@ import (
 //     is live or paused and serves the channel and number;
 //  2. otherwise the campaign whose entry keywords match the whole text (case-insensitive) and
 //     that serves the channel and number (a closed one too, so the stranger hears it is not
-//     running);
+//     running); otherwise, for someone playing a campaign that was closed since, that one, so
+//     they hear that it is not running;
 //  3. otherwise the campaign of a finished or opted-out participant at that address whose
 //     rejoin words match the text (their way back, START by default);
 //  4. otherwise, if exactly one live (or paused) campaign without keywords serves the
@@ -34,12 +35,16 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 	// ended are the campaigns, live or paused and serving the channel and number, of the
 	// address's finished or opted-out participants, most recently active first.
 	var ended []*campaigns.Definition
+	closedPlay := "" // the campaign, closed since, that the sender was playing
 	for _, p := range ps {
 		def, ok := e.Campaign(p.Campaign)
 		if !ok || !serves(def, channel, number) {
 			continue
 		}
 		if s := e.Status(def.ID); s != StatusLive && s != StatusPaused {
+			if s == StatusClosed && !p.Finished && closedPlay == "" {
+				closedPlay = def.ID
+			}
 			continue
 		}
 		if p.Finished {
@@ -71,6 +76,9 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		} else {
 			open[tier] = append(open[tier], def.ID)
 		}
+	}
+	if closedPlay != "" {
+		return closedPlay, true, nil // they hear that it is not running, rather than nothing
 	}
 	tier := 1
 	if len(open[0])+len(closed[0]) > 0 {

@@ -141,9 +141,10 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	if !ok {
 		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
 	}
-	// A reply to a stranger (no participant) answers the message they just sent.
+	// A reply to a stranger (no participant) answers the message they just sent. The window
+	// is closed at exactly its length too, as the WhatsApp channel and validation count it.
 	window := e.windows[out.Channel]
-	if window > 0 && out.ParticipantID != "" && now.After(out.LastInboundAt.Add(window)) {
+	if window > 0 && out.ParticipantID != "" && !now.Before(out.LastInboundAt.Add(window)) {
 		if out.Template == nil {
 			return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 		}

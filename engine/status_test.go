@@ -319,3 +319,26 @@ func TestRouteNumberOwnerWins(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteClosedPlayerHearsNotice: someone playing a campaign that was closed hears that it
+// is not running when they write (not silence), unless the message is another campaign's
+// entry keyword, which joins that one.
+func TestRouteClosedPlayerHearsNotice(t *testing.T) {
+	quiz := def("quiz").state("q", "Quiz!").with(func(d *campaigns.Definition) { d.Keywords = []string{"QUIZ"} }).build()
+	shop := def("shop").state("s", "Shop.").with(func(d *campaigns.Definition) { d.Channels = []string{"whatsapp"} }).build()
+	h := newEnv(t, news(), quiz, shop)
+	h.receive("news", "ann", engine.Inbound{Kind: engine.KindText, Text: "NRCQ ON", Channel: "whatsapp"})
+	h.settle()
+	if err := h.eng.SetStatus(h.ctx, "news", engine.StatusClosed); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"hello", "news"}, // to hear "not running", not to join the shop without keywords
+		{"QUIZ", "quiz"},
+	} {
+		c, ok, err := h.eng.Route(h.ctx, "whatsapp", "ann", tt.text, "")
+		if err != nil || !ok || c != tt.want {
+			t.Errorf("%q from a player of the closed news: Route = %s, %v, %v; want %s", tt.text, c, ok, err, tt.want)
+		}
+	}
+}

@@ -783,6 +783,12 @@ func (r *run) enter(st *campaigns.State) {
 			})
 		}
 	}
+	if st.Handoff == "" && p.Vars["handoff"] != "" {
+		// Moved out of the hand-off state by something else than a handback (its time limit,
+		// a verdict): the bot has the conversation again, or it would stay silent for good.
+		delete(p.Vars, "handoff")
+		delete(p.Vars, varHandoffAt)
+	}
 	if st.Handoff != "" {
 		if p.Vars["handoff"] != st.Handoff {
 			// The team's queue is ordered by this: a participant keeps their place while

@@ -24,12 +24,20 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 		}
 		h.eng.defs[def.ID] = def
 	}
+	// A service desk the patient writes to: its first message has no template, so the brand
+	// cannot write first and an opt-in form could not greet anyone.
+	desk, probs := campaigns.Parse("desk.yaml", []byte("id: desk\nchannels: [whatsapp]\nstart: menu\nstates:\n  menu:\n    say: Hello!\n    final: true\n"))
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	h.eng.defs[desk.ID] = desk
 	tests := []struct {
 		path string
 		want []string
 	}{
 		{"/play/news", []string{"Stadsnieuws / City news", "runs on WhatsApp", "NIEUWS"}},
 		{"/play/fridge", []string{"runs on WhatsApp", `href="/optin/fridge"`}},
+		{"/play/desk", []string{"runs on WhatsApp", "send any message to the campaign's WhatsApp number"}},
 		{"/play/nope", []string{"mistyped"}},
 	}
 	for _, tt := range tests {
@@ -44,8 +52,33 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 				t.Errorf("%s: page lacks %q:\n%s", tt.path, w, body)
 			}
 		}
+		if tt.path == "/play/news" && strings.Contains(body, "<strong>NEWS</strong>") {
+			t.Errorf("%s: without a browser language, the first language's keyword: %s", tt.path, body)
+		}
+		if tt.path == "/play/desk" && strings.Contains(body, "optin") {
+			t.Errorf("%s: points at a sign-up form that cannot greet anyone:\n%s", tt.path, body)
+		}
 		if tt.path != "/play/nope" && strings.Contains(body, "has ended") {
 			t.Errorf("%s: says the campaign has ended:\n%s", tt.path, body)
+		}
+	}
+}
+
+// TestElsewhereKeywordInTheVisitorsLanguage: the page of a campaign with keywords by language
+// names the keyword of the browser's language (NEWS for an English browser, not NIEUWS).
+func TestElsewhereKeywordInTheVisitorsLanguage(t *testing.T) {
+	h := MustHarness(t)
+	def, probs := campaigns.LoadFile("../../campaigns/examples/news.yaml")
+	if probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	h.eng.defs[def.ID] = def
+	for lang, want := range map[string]string{"en-US,en;q=0.9": "<strong>NEWS</strong>", "nl-BE": "<strong>NIEUWS</strong>", "de": "<strong>NIEUWS</strong>"} {
+		req := httptest.NewRequest("GET", "/play/news", nil)
+		req.Header.Set("Accept-Language", lang)
+		b, _ := io.ReadAll(h.Do(t, req).Body)
+		if !strings.Contains(string(b), want) {
+			t.Errorf("Accept-Language %s: page lacks %s:\n%s", lang, want, b)
 		}
 	}
 }

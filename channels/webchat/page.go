@@ -169,7 +169,17 @@ var channelNames = map[string]string{"whatsapp": "WhatsApp", "telegram": "Telegr
 
 type elsewhereView struct {
 	Title, Channels, Keyword, OptIn string
-	CSS                             template.CSS
+	// WriteIn: the campaign takes any first message (no keywords) and cannot write first.
+	WriteIn bool
+	CSS     template.CSS
+}
+
+// brandWritesFirst says whether the campaign's first message has a template, so its opt-in
+// form can greet a visitor who never wrote (WhatsApp sends them only templates). A service
+// desk the participant writes to has none: its form could not reach anyone.
+func brandWritesFirst(d *campaigns.Definition) bool {
+	st := d.States[d.Start]
+	return st != nil && len(st.Say) > 0 && st.Say[0].Template != ""
 }
 
 // renderElsewhere writes the page of a campaign played on other channels: which, and how to
@@ -196,8 +206,19 @@ func (p *pageRenderer) renderElsewhere(ctx *fiber.Ctx, d *campaigns.Definition) 
 	}
 	if len(d.Keywords) > 0 {
 		v.Keyword = d.Keywords[0]
-	} else if d.RunsOn("whatsapp") {
+		// Keywords by language: the one of the visitor's browser, who joins in that language.
+		if lang := d.MatchLanguage(joinLocale(ctx)); lang != "" {
+			for _, k := range d.Keywords {
+				if d.KeywordLanguage(k) == lang {
+					v.Keyword = k
+					break
+				}
+			}
+		}
+	} else if d.RunsOn("whatsapp") && brandWritesFirst(d) {
 		v.OptIn = "/optin/" + url.PathEscape(d.ID)
+	} else if d.RunsOn("whatsapp") {
+		v.WriteIn = true
 	}
 	return p.send(ctx, fiber.StatusNotFound, "elsewhere.html", v)
 }

@@ -266,11 +266,18 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// campaign.
 		probs = append(probs, campaigns.SharedNumbers(defs)...)
 	}
+	var refused campaigns.Problems
 	for _, p := range probs {
-		cfg.Log.Warn("campaign definition", "problem", p.String())
+		if p.Severity == campaigns.Error {
+			cfg.Log.Error("campaign definition", "problem", p.String())
+			refused = append(refused, p)
+		} else {
+			cfg.Log.Warn("campaign definition", "problem", p.String())
+		}
 	}
-	if probs.HasErrors() {
-		return nil, fmt.Errorf("campaign definitions have errors:\n%s", probs.Error())
+	if len(refused) > 0 {
+		// The warnings were logged above; the refusal names what must be fixed.
+		return nil, fmt.Errorf("campaign definitions have errors:\n%s", refused.Error())
 	}
 	if len(defs) == 0 {
 		return nil, fmt.Errorf("no campaign definitions found in %v", cfg.Campaigns)

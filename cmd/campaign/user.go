@@ -7,11 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -84,6 +88,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return plainUserError(err)
 		}
 		fmt.Fprintf(stdout, "user %q added with role %s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"))
+		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "list":
 		users, err := db.ListUsers(ctx)
 		if err != nil {
@@ -121,6 +126,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			t = " in no team"
 		}
 		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
+		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "remove":
 		err := dashboard.RemoveUser(ctx, db, *name)
 		if errors.Is(err, dashboard.ErrLastAdmin) {
@@ -134,9 +140,61 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// readPassword reads one line from stdin, prompting on stderr.
+// warnUnusedTeams warns about each team no stored campaign (not closed) hands off to: most
+// likely a typo, since nobody's conversations would reach that queue. Teams may be set up
+// before their campaign is launched, so it only warns. A store it cannot read says nothing.
+func warnUnusedTeams(ctx context.Context, db store, teams []string, stderr io.Writer) {
+	if len(teams) == 0 {
+		return
+	}
+	recs, err := db.Campaigns(ctx)
+	if err != nil {
+		return
+	}
+	latest := map[string]engine.CampaignRecord{} // Campaigns lists a campaign's versions oldest first
+	for _, r := range recs {
+		latest[r.ID] = r
+	}
+	used := map[string]bool{}
+	for _, r := range latest {
+		if r.Status == engine.StatusClosed {
+			continue
+		}
+		def, _ := campaigns.Parse(r.File, r.Source)
+		if def == nil {
+			continue
+		}
+		for _, st := range def.States {
+			if st.Handoff != "" {
+				used[st.Handoff] = true
+			}
+		}
+	}
+	names := slices.Sorted(maps.Keys(used))
+	for _, t := range teams {
+		if used[t] {
+			continue
+		}
+		if len(names) == 0 {
+			fmt.Fprintf(stderr, "warning: no campaign hands off to team %q yet (a state's handoff: %s)\n", t, t)
+			continue
+		}
+		hint := ""
+		if s := campaigns.Suggest(t, names); s != "" {
+			hint = fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintf(stderr, "warning: no campaign hands off to team %q (the teams handed off to: %s)%s\n", t, strings.Join(names, ", "), hint)
+	}
+}
+
+// readPassword reads one line from stdin, prompting on stderr when stdin is a terminal (a
+// piped password gets no prompt, which would otherwise run into the next output line).
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
-	fmt.Fprint(stderr, "password: ")
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(stderr, "password: ")
+		}
+	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if errors.Is(err, io.EOF) && line == "" {
 		return "", errors.New("no password on stdin: type it and press Enter, or pipe it in (echo 'a-long-password' | campaign user ...)")

@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
 // user runs `campaign user ARGS` on a data folder with stdin as given, and returns what it
@@ -160,5 +164,39 @@ func TestUserTeams(t *testing.T) {
 	out, _ = user(t, data, "", "list")
 	if !strings.Contains(out, "ann   moderator  billing\n") || !strings.Contains(out, "bob   moderator  -\n") {
 		t.Errorf("list after team changes:\n%s", out)
+	}
+}
+
+// TestUserTeamNobodyHandsOffTo: a team no stored campaign hands off to is most likely a typo;
+// the command does what it was told and warns, naming the teams the campaigns use.
+func TestUserTeamNobodyHandsOffTo(t *testing.T) {
+	data := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(data, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "id: desk\nstart: menu\nstates:\n  menu:\n    say: hi\n    on:\n      - text: bill\n        goto: billing\n" +
+		"  billing:\n    handoff: billing\n    on:\n      - handback: true\n        goto: menu\n"
+	if err := db.SaveCampaign(context.Background(), engine.CampaignRecord{ID: "desk", Version: "v1", File: "desk.yaml", Source: []byte(src), Status: engine.StatusLive, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	run := func(stdin string, args ...string) (string, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := userCmd(context.Background(), append(args, "--data", data), strings.NewReader(stdin), &out, &errOut, func(string) string { return "" }); err != nil {
+			t.Fatalf("%v (%s)", err, errOut.String())
+		}
+		return out.String(), errOut.String()
+	}
+	_, warn := run("a-long-password\n", "add", "--name", "ann", "--team", "billling")
+	if want := `warning: no campaign hands off to team "billling" (the teams handed off to: billing); did you mean "billing"?`; !strings.Contains(warn, want) {
+		t.Errorf("add with a misspelt team warned %q, want %q", warn, want)
+	}
+	if _, warn := run("", "team", "--name", "ann", "--team", "billing"); strings.Contains(warn, "warning") {
+		t.Errorf("a team in use warned: %q", warn)
+	}
+	if _, warn := run("", "team", "--name", "ann", "--team", "kitchen"); !strings.Contains(warn, `no campaign hands off to team "kitchen"`) || strings.Contains(warn, "did you mean") {
+		t.Errorf("an unused team, far from any: %q", warn)
 	}
 }
