@@ -424,6 +424,10 @@ type Transition struct {
 // Languages: a save to it (save: {var: lang}) takes only a language code.
 const VarLanguage = "lang"
 
+// VarSender is the participant variable that holds the business address they last wrote to
+// (for WhatsApp the phone_number_id): replies to them go out from it. The engine sets it.
+const VarSender = "wa_number"
+
 // Save stores the participant's answer in a variable after checking it.
 type Save struct {
 	Var string

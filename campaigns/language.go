@@ -36,7 +36,7 @@ var (
 var engineVars = []string{"code", "persona", "places_left", "round", "team", "entry",
 	"consent", "consent_at", "consent_by", "consent_channel", "consent_version",
 	"lat", "lng", "place", "handoff", "collected", "eliminated", "agent",
-	"rank", "rank_of", "top", "handoff_at"}
+	"rank", "rank_of", "top", "handoff_at", VarSender}
 
 // Limits WhatsApp puts on interactive messages; the other channels are laxer.
 const (

@@ -58,6 +58,8 @@ func TestNumberProblems(t *testing.T) {
 			`demo.yaml:8:26: add: points is listed twice`},
 		{"SetEngineVar", r(counting, "add: {points: 1}", "add: {points: 1}\n        set: {place: x}", 1),
 			`demo.yaml:9:15: set var "place" is set by the engine; choose another name`},
+		{"SetSenderVar", r(counting, "add: {points: 1}", "add: {points: 1}\n        set: {wa_number: x}", 1),
+			`demo.yaml:9:15: set var "wa_number" is set by the engine; choose another name`},
 		{"SetNoValue", r(counting, "add: {points: 1}", "add: {points: 1}\n        set: {level: }", 1),
 			`demo.yaml:9:22: set: level needs a value (a number or a text)`},
 		{"SetNotAMapping", r(counting, "add: {points: 1}", "add: {points: 1}\n        set: level", 1),

@@ -39,7 +39,7 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		if why != "" {
 			// A stranger writing to a closed campaign, or outside its schedule, hears so (and
 			// when it opens or closed), and nothing about them is kept.
-			s.Outbox = []Outbound{{Campaign: cur.ID, Channel: in.Channel, To: in.From,
+			s.Outbox = []Outbound{{Campaign: cur.ID, Channel: in.Channel, To: in.From, From: in.To,
 				Text: why, DueAt: now, Status: StatusPending}}
 			return s, "", nil
 		}
@@ -68,6 +68,11 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		p.LastInboundAt = in.At
 		if p.LastInboundAt.IsZero() {
 			p.LastInboundAt = now
+		}
+		// The window that just opened is the one of the number they wrote to: replies go
+		// out from it, not from the campaign's or the server's default number.
+		if in.To != "" {
+			p.Vars[campaigns.VarSender] = in.To
 		}
 	}
 
@@ -147,6 +152,9 @@ func freshVars(def *campaigns.Definition, name string, old map[string]string) ma
 	}
 	if l := old["lang"]; l != "" {
 		vars["lang"] = l
+	}
+	if n := old[campaigns.VarSender]; n != "" {
+		vars[campaigns.VarSender] = n // starting over does not move the chat to another number
 	}
 	for k, v := range old {
 		if strings.HasPrefix(k, varCode) {
@@ -966,7 +974,7 @@ func (e *Engine) render(def *campaigns.Definition, p *Participant, m campaigns.M
 	l := p.Vars["lang"]
 	out := Outbound{
 		ParticipantID: p.ID, Campaign: def.ID, Channel: p.Channel, To: p.Address,
-		Text: fill(m.Text.In(l, lang(def))), MediaURL: fill(m.Media), Status: StatusPending,
+		From: p.Vars[campaigns.VarSender], Text: fill(m.Text.In(l, lang(def))), MediaURL: fill(m.Media), Status: StatusPending,
 	}
 	for _, b := range m.Buttons {
 		out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: fill(b.Title.In(l, lang(def)))})

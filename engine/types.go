@@ -53,6 +53,10 @@ type Inbound struct {
 	// knows it (the web chat sends navigator.language at join): a newcomer whose language
 	// nothing else sets speaks the campaign language it matches (nl-BE → nl).
 	Locale string
+	// To is the business address the participant wrote to, when the channel has several (for
+	// WhatsApp the phone_number_id): the engine keeps it on the participant (VarSender) so
+	// replies go out from the number the participant knows, inside its 24-hour window.
+	To string
 	// ParticipantID is filled by Receive from Campaign, Channel and From.
 	ParticipantID string
 	Kind          Kind
@@ -192,7 +196,11 @@ type Outbound struct {
 	Campaign      string
 	Channel       string
 	To            string
-	Text          string
+	// From is the business address the reply goes out from (for WhatsApp a phone_number_id):
+	// the one the participant last wrote to. Empty means the campaign's own number, else the
+	// channel's default.
+	From string
+	Text string
 	// Buttons are quick-reply choices offered with the text.
 	Buttons []Button
 	// MediaURL is media sent with the text as its caption.

@@ -132,14 +132,19 @@ func backoff(e *APIError, attempt int) time.Duration {
 // is refused with a permanent *APIError code 131047 before any request is made.
 //
 // To is the participant's WhatsApp id (a leading "+" is added) or GroupPrefix+group id. The
-// sending number is Config.SenderNumber(out.Campaign), else PhoneNumberID. Sends are spaced
+// sending number is out.From (the business number the participant wrote to: their chat and
+// their 24-hour window are with it), else Config.SenderNumber(out.Campaign), else
+// PhoneNumberID. Sends are spaced
 // by the number's rate limit and retried on rate-limit and transient errors with backoff,
 // at most MaxRetries times. Errors are *APIError when the platform refused (Permanent says
 // whether a later retry could succeed), errs.ErrInvalid when the reply cannot be expressed
 // on WhatsApp (too long, too many buttons), or a transport error (not retried here: the
 // request may have arrived, and a second copy would reach the participant).
 func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error) {
-	number := c.number(out.Campaign)
+	number := out.From
+	if number == "" {
+		number = c.number(out.Campaign)
+	}
 	if number == "" {
 		return "", fmt.Errorf("whatsapp: no sending number for campaign %q (WHATSAPP_PHONE_NUMBER_ID): %w", out.Campaign, errs.ErrInvalid)
 	}

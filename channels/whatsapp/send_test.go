@@ -267,6 +267,35 @@ func TestSendRateLimitSpacing(t *testing.T) {
 	})
 }
 
+// TestSendsFromTheNumberWrittenTo: a reply goes out from the business number the participant
+// wrote to (Outbound.From), else the campaign's number, else the default.
+func TestSendsFromTheNumberWrittenTo(t *testing.T) {
+	r := newRig(t, func(c *whatsapp.Config) {
+		c.SenderNumber = func(campaign string) string {
+			if campaign == "news" {
+				return "222"
+			}
+			return ""
+		}
+	})
+	for _, c := range []struct {
+		campaign, from, want string
+	}{
+		{"bouncer", "333", "333"},
+		{"bouncer", "", testNumber},
+		{"news", "", "222"},
+		{"news", "222", "222"},
+	} {
+		if _, err := r.ch.Send(t.Context(), engine.Outbound{Campaign: c.campaign, From: c.from, To: "447911123456", Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+		sent := r.graph.Sent()
+		if got := sent[len(sent)-1].PhoneNumberID; got != c.want {
+			t.Errorf("%s from %q: sent from %s, want %s", c.campaign, c.from, got, c.want)
+		}
+	}
+}
+
 func TestMarkRead(t *testing.T) {
 	r := newRig(t, nil)
 	if err := r.ch.MarkRead(t.Context(), "wamid.IN1", false); err != nil {

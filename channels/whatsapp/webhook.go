@@ -141,6 +141,8 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 	}
 	in.Campaign = campaign
 	in.ParticipantID = engine.ParticipantID(campaign, ChannelName, in.From)
+	// The number written to is the one to answer from (engine.Inbound.To).
+	in.To = m.PhoneNumberID
 	if m.Media != nil {
 		media, err := c.fetchAndStore(ctx, campaign, in.ParticipantID, *m.Media)
 		switch {

@@ -100,7 +100,7 @@ func TestWebhookHandsMessagesOver(t *testing.T) {
 		t.Fatalf("received %d events, want 1", len(got))
 	}
 	want := engine.Inbound{Channel: "whatsapp", PlatformID: "wamid.UNICODE1", Campaign: "bouncer", From: "447911123456",
-		Name: "Zoë", ParticipantID: engine.ParticipantID("bouncer", "whatsapp", "447911123456"),
+		Name: "Zoë", To: testNumber, ParticipantID: engine.ParticipantID("bouncer", "whatsapp", "447911123456"),
 		Kind: engine.KindText, Text: "Hallo äöå 🎉", At: sentAt}
 	if fmt.Sprint(got[0]) != fmt.Sprint(want) {
 		t.Errorf("received\n %+v\nwant\n %+v", got[0], want)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/judge"
@@ -338,5 +339,62 @@ func TestWhatsAppOptInAgainAfterStop(t *testing.T) {
 	}
 	if n := templates(waitSent(t, clock, graph, 3)); n != 2 {
 		t.Errorf("the same form sent twice greeted %d times, want once more", n-1)
+	}
+}
+
+// TestWhatsAppRepliesFromTheNumberWrittenTo: the bouncer answers on any number. A stranger who
+// writes to a second business number of the account gets every reply from that number (the
+// chat and the 24-hour window they have), a broadcast and an agent's reply too, not from the
+// server's default; the desk, which names its own number, sends from it.
+func TestWhatsAppRepliesFromTheNumberWrittenTo(t *testing.T) {
+	const numberB, deskNumber, bob = "106540352242933", "106540352242977", "31687654321"
+	graph := graphtest.New(t)
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.Campaigns = []string{"../../campaigns/examples/bouncer.yaml", "../../campaigns/examples/desk.yaml"}
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+	})
+	clock.mu.Lock()
+	clock.now = time.Unix(1767611602, 0).UTC()
+	clock.mu.Unlock()
+	from := func(m graphtest.Message) string { return m.PhoneNumberID + " " + m.To() }
+
+	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(numberB, waUser, "Ann", "wamid.b1", "Hi Sven")); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	sent := waitSent(t, clock, graph, 1)
+	if got, want := from(sent[0]), numberB+" +"+waUser; got != want || !strings.Contains(sent[0].Text(), "nobody gets past this door") {
+		t.Fatalf("greeting %q sent from %s, want from %s", sent[0].Text(), got, want)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(graph.Reads()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if reads := graph.Reads(); len(reads) != 1 || reads[0].PhoneNumberID != numberB {
+		t.Errorf("read receipts = %v, want one on %s", reads, numberB)
+	}
+
+	ctx := context.Background()
+	if _, _, err := srv.engine.BroadcastTo(ctx, "bouncer", engine.Audience{}, campaigns.Message{Text: campaigns.Text{"en": "Doors open at ten."}}); err != nil {
+		t.Fatal(err)
+	}
+	sent = waitSent(t, clock, graph, 2)
+	if got, want := from(sent[1]), numberB+" +"+waUser; got != want {
+		t.Errorf("broadcast %q sent from %s, want from %s", sent[1].Text(), got, want)
+	}
+	if err := srv.engine.AgentSay(ctx, engine.ParticipantID("bouncer", "whatsapp", waUser), "admin", "Come in."); err != nil {
+		t.Fatal(err)
+	}
+	sent = waitSent(t, clock, graph, 3)
+	if got, want := from(sent[2]), numberB+" +"+waUser; got != want || sent[2].Text() != "Come in." {
+		t.Errorf("agent reply %q sent from %s, want from %s", sent[2].Text(), got, want)
+	}
+
+	// A campaign with its own phone_number_id sends from it.
+	if code := postWebhook(t, srv, waSecret, graphtest.TextWebhook(deskNumber, bob, "Bob", "wamid.d1", "hello")); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	sent = waitSent(t, clock, graph, 4)
+	if got, want := from(sent[3]), deskNumber+" +"+bob; got != want || !strings.Contains(sent[3].Text(), "service desk") {
+		t.Errorf("desk greeting %q sent from %s, want from %s", sent[3].Text(), got, want)
 	}
 }

@@ -55,6 +55,7 @@ type inboundDoc struct {
 	RoundEvent    string       `bson:"round_event,omitempty"`
 	Agent         string       `bson:"agent,omitempty"`
 	Locale        string       `bson:"locale,omitempty"`
+	To            string       `bson:"to,omitempty"`
 	At            int64        `bson:"at"`
 	Processed     bool         `bson:"processed"`
 	SkipReason    string       `bson:"skip_reason,omitempty"`
@@ -74,7 +75,7 @@ func toInboundDoc(id int64, in engine.Inbound) inboundDoc {
 		PlatformID: in.PlatformID, Campaign: in.Campaign, From: in.From, Name: in.Name,
 		ParticipantID: in.ParticipantID, Kind: string(in.Kind), Text: in.Text, Verdict: in.Verdict,
 		EntryID: in.EntryID, Choice: in.Choice, ReplyTo: in.ReplyTo, Timer: in.Timer, Seq: in.Seq,
-		Round: in.Round, RoundEvent: in.RoundEvent, Agent: in.Agent, Locale: in.Locale, At: ns(in.At)}
+		Round: in.Round, RoundEvent: in.RoundEvent, Agent: in.Agent, Locale: in.Locale, To: in.To, At: ns(in.At)}
 	if m := in.Media; m != nil {
 		doc.Media = &mediaDoc{Kind: m.Kind, Key: m.Key, ThumbKey: m.ThumbKey, MIME: m.MIME, Size: m.Size}
 	}
@@ -89,7 +90,7 @@ func (doc inboundDoc) stored() engine.StoredInbound {
 		From: doc.From, Name: doc.Name, ParticipantID: doc.ParticipantID, Kind: engine.Kind(doc.Kind),
 		Text: doc.Text, Verdict: doc.Verdict, EntryID: doc.EntryID, Choice: doc.Choice,
 		ReplyTo: doc.ReplyTo, Timer: doc.Timer, Seq: doc.Seq, Round: doc.Round,
-		RoundEvent: doc.RoundEvent, Agent: doc.Agent, Locale: doc.Locale, At: fromNS(doc.At)}
+		RoundEvent: doc.RoundEvent, Agent: doc.Agent, Locale: doc.Locale, To: doc.To, At: fromNS(doc.At)}
 	if m := doc.Media; m != nil {
 		in.Media = &engine.Media{Kind: m.Kind, Key: m.Key, ThumbKey: m.ThumbKey, MIME: m.MIME, Size: m.Size}
 	}

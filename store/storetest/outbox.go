@@ -97,10 +97,11 @@ var outboxTests = []test{
 		MustCommit(t, s, engine.Step{Participant: out, PrevVersion: p.Version, CancelOutbox: true,
 			Outbox: []engine.Outbound{outbound(p, "Bye", time.Minute)}})
 		cast := outbound(p, "News", time.Minute)
-		cast.BroadcastID = "b1"
+		cast.BroadcastID, cast.From = "b1", "pn-b"
 		noErr(t, "Enqueue", s.Enqueue(t.Context(), []engine.Outbound{cast}))
 		got := due(t, s, at(time.Hour))
 		equal(t, "due", outTexts(got), []string{"Bye", "News"})
+		equal(t, "broadcast sent from", got[1].From, "pn-b")
 		for _, o := range got {
 			if !o.OptedOut {
 				t.Errorf("due %q: OptedOut = false, want true", o.Text)

@@ -52,7 +52,7 @@ var runtimeTests = []test{
 		back := inbound("handback:p:4", "u1", "")
 		back.Channel, back.Kind, back.Agent = "agent", engine.KindHandback, "chef"
 		join := inbound("j1", "u1", "")
-		join.Kind, join.Locale = engine.KindJoin, "nl-BE"
+		join.Kind, join.Locale, join.To = engine.KindJoin, "nl-BE", "pn-b"
 		var want []engine.StoredInbound
 		for _, in := range []engine.Inbound{choice, loc, timer, round, back, join} {
 			want = append(want, engine.StoredInbound{ID: MustSaveInbound(t, s, in), Inbound: in})
@@ -292,6 +292,7 @@ var runtimeTests = []test{
 		o.Buttons = []engine.Button{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}
 		o.MediaURL = "https://cdn.example/x.jpg"
 		o.Template = &engine.TemplateCall{Name: "nudge", Language: "nl", Params: []string{"Ann", "3"}}
+		o.From = "pn-b"
 		MustCommit(t, s, engine.Step{Participant: p2, PrevVersion: p.Version, Outbox: []engine.Outbound{o}})
 		got := due(t, s, at(time.Hour))
 		if len(got) != 2 {
@@ -302,11 +303,11 @@ var runtimeTests = []test{
 	}},
 	{"StrangerReplyHasNoParticipant", func(t *testing.T, s Store) {
 		id := MustSaveInbound(t, s, inbound("m1", "zed", "hi"))
-		reply := engine.Outbound{Campaign: campaign, Channel: "webchat", To: "zed", Text: "Not running", DueAt: t0, Status: engine.StatusPending}
+		reply := engine.Outbound{Campaign: campaign, Channel: "webchat", To: "zed", From: "pn-b", Text: "Not running", DueAt: t0, Status: engine.StatusPending}
 		MustCommit(t, s, engine.Step{InboundID: id, Outbox: []engine.Outbound{reply}})
 		equal(t, "pending", len(pending(t, s)), 0)
 		got := due(t, s, at(time.Minute))
-		if len(got) != 1 || got[0].ParticipantID != "" || got[0].To != "zed" {
+		if len(got) != 1 || got[0].ParticipantID != "" || got[0].To != "zed" || got[0].From != "pn-b" {
 			t.Fatalf("due = %+v, want the reply to zed", got)
 		}
 		noErr(t, "MarkSent", s.MarkSent(t.Context(), got[0].ID, "w", at(time.Second)))
