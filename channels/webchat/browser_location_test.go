@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 )
 
@@ -24,13 +23,7 @@ func TestBrowserLocation(t *testing.T) {
 		t.Skip("browser test in -short mode")
 	}
 	h := MustHarness(t)
-	hunt, probs := campaigns.LoadFile("../../campaigns/examples/hunt.yaml")
-	if hunt == nil {
-		t.Fatalf("load hunt: %v", probs)
-	}
-	h.eng.mu.Lock()
-	h.eng.defs[hunt.ID] = hunt
-	h.eng.mu.Unlock()
+	h.MustExample(t, "hunt")
 	var outID atomic.Int64
 	h.eng.onReceive = func(in engine.Inbound) {
 		out := engine.Outbound{ID: outID.Add(1), ParticipantID: in.ParticipantID, Text: "Share your location."}
@@ -93,13 +86,7 @@ func TestBrowserLocationWalksOn(t *testing.T) {
 		t.Skip("browser test in -short mode")
 	}
 	h := MustHarness(t)
-	hunt, probs := campaigns.LoadFile("../../campaigns/examples/hunt.yaml")
-	if hunt == nil {
-		t.Fatalf("load hunt: %v", probs)
-	}
-	h.eng.mu.Lock()
-	h.eng.defs[hunt.ID] = hunt
-	h.eng.mu.Unlock()
+	h.MustExample(t, "hunt")
 	var outID atomic.Int64
 	h.eng.onReceive = func(in engine.Inbound) {
 		out := engine.Outbound{ID: outID.Add(1), ParticipantID: in.ParticipantID, Text: "Share your location."}

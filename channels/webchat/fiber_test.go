@@ -18,11 +18,7 @@ import (
 func TestCampaignNotOnTheWebChat(t *testing.T) {
 	h := MustHarness(t)
 	for _, file := range []string{"news", "fridge"} {
-		def, probs := campaigns.LoadFile("../../campaigns/examples/" + file + ".yaml")
-		if probs.HasErrors() {
-			t.Fatal(probs)
-		}
-		h.eng.defs[def.ID] = def
+		h.MustExample(t, file)
 	}
 	// A service desk the patient writes to: its first message has no template, so the brand
 	// cannot write first and an opt-in form could not greet anyone.
@@ -68,11 +64,7 @@ func TestCampaignNotOnTheWebChat(t *testing.T) {
 // names the keyword of the browser's language (NEWS for an English browser, not NIEUWS).
 func TestElsewhereKeywordInTheVisitorsLanguage(t *testing.T) {
 	h := MustHarness(t)
-	def, probs := campaigns.LoadFile("../../campaigns/examples/news.yaml")
-	if probs.HasErrors() {
-		t.Fatal(probs)
-	}
-	h.eng.defs[def.ID] = def
+	h.MustExample(t, "news")
 	for lang, want := range map[string]string{"en-US,en;q=0.9": "<strong>NEWS</strong>", "nl-BE": "<strong>NIEUWS</strong>", "de": "<strong>NIEUWS</strong>"} {
 		req := httptest.NewRequest("GET", "/play/news", nil)
 		req.Header.Set("Accept-Language", lang)

@@ -215,6 +215,20 @@ func MustHarness(tb testing.TB, mod ...func(*webchat.Config)) *harness {
 	return h
 }
 
+// MustExample loads campaigns/examples/NAME.yaml into the harness's engine, as a campaign
+// the web chat can look up, and returns it.
+func (h *harness) MustExample(tb testing.TB, name string) *campaigns.Definition {
+	tb.Helper()
+	def, probs := campaigns.LoadFile("../../campaigns/examples/" + name + ".yaml")
+	if probs.HasErrors() {
+		tb.Fatalf("load %s: %v", name, probs)
+	}
+	h.eng.mu.Lock()
+	h.eng.defs[def.ID] = def
+	h.eng.mu.Unlock()
+	return def
+}
+
 func (h *harness) Do(tb testing.TB, req *http.Request) *http.Response {
 	tb.Helper()
 	resp, err := h.app.Test(req, 5000)
