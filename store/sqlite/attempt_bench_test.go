@@ -13,24 +13,8 @@ import (
 // sends recorded 25 per call. Against BenchmarkMarkSentBatch it is the cost of recording the
 // attempt.
 func BenchmarkAttemptThenMarkSent(b *testing.B) {
-	db := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db"))
-	ctx := b.Context()
-	p := participant("u")
-	id, _, err := db.SaveInbound(ctx, event("u", 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	outs := make([]engine.Outbound, b.N)
-	for i := range outs {
-		outs[i] = engine.Outbound{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: "u", Text: "yo", DueAt: t0}
-	}
-	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
-		b.Fatal(err)
-	}
-	due, err := db.DueOutbox(ctx, t0, 0)
-	if err != nil || len(due) != b.N {
-		b.Fatalf("%d due, %v", len(due), err)
-	}
+	db, ctx := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db")), b.Context()
+	due := dueReplies(b, db)
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 25 {
 		round := due[i:min(i+25, b.N)]

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
 // BenchmarkSaveInbound measures many webhooks storing events at once, as group commit sees
@@ -104,24 +105,8 @@ func BenchmarkCommitBatch(b *testing.B) {
 
 // BenchmarkMarkSentBatch measures recording sent replies, 25 per call, per reply.
 func BenchmarkMarkSentBatch(b *testing.B) {
-	db := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db"))
-	ctx := b.Context()
-	p := participant("u")
-	id, _, err := db.SaveInbound(ctx, event("u", 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	outs := make([]engine.Outbound, b.N)
-	for i := range outs {
-		outs[i] = engine.Outbound{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: "u", Text: "yo", DueAt: t0}
-	}
-	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
-		b.Fatal(err)
-	}
-	due, err := db.DueOutbox(ctx, t0, 0)
-	if err != nil || len(due) != b.N {
-		b.Fatalf("%d due, %v", len(due), err)
-	}
+	db, ctx := MustOpen(b, filepath.Join(b.TempDir(), "campaign.db")), b.Context()
+	due := dueReplies(b, db)
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 25 {
 		var sent []engine.Sent
@@ -141,4 +126,27 @@ func allDone(errs []error, err error) error {
 		return err
 	}
 	return errors.Join(errs...)
+}
+
+// dueReplies queues b.N replies to one participant and returns them as the sender finds them
+// due: the starting point of the benchmarks of what the sender writes.
+func dueReplies(b *testing.B, db *sqlite.DB) []engine.Outbound {
+	ctx := b.Context()
+	p := participant("u")
+	id, _, err := db.SaveInbound(ctx, event("u", 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	outs := make([]engine.Outbound, b.N)
+	for i := range outs {
+		outs[i] = engine.Outbound{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: "u", Text: "yo", DueAt: t0}
+	}
+	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
+		b.Fatal(err)
+	}
+	due, err := db.DueOutbox(ctx, t0, 0)
+	if err != nil || len(due) != b.N {
+		b.Fatalf("%d due, %v", len(due), err)
+	}
+	return due
 }
