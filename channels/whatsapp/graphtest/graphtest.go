@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/channels/channeltest"
 )
 
 // Token is the access token the server accepts unless Server.Token is changed.
@@ -71,6 +73,8 @@ type Server struct {
 	// URL is the server's root; APIURL is what WHATSAPP_API_URL should be set to.
 	URL    string
 	APIURL string
+	// Log records every request the server receives, for the channel conformance harness.
+	Log *channeltest.RequestLog
 
 	mu     sync.Mutex
 	token  string
@@ -107,12 +111,12 @@ func (s *Server) HoldReads() (release func()) {
 // New starts a fake Graph API on loopback and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{token: Token, media: make(map[string]mediaItem)}
+	s := &Server{token: Token, media: make(map[string]mediaItem), Log: &channeltest.RequestLog{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleMessages)
 	mux.HandleFunc("GET /download/{id}", s.handleDownload)
 	mux.HandleFunc("GET /{version}/{id}", s.handleMediaInfo)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(s.Log.Wrap(mux))
 	s.URL = s.srv.URL
 	s.APIURL = s.srv.URL + "/" + Version
 	tb.Cleanup(s.srv.Close)
