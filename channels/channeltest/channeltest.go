@@ -26,13 +26,14 @@
 //  3. Write the tables: []Incoming[*yourFixture] and []Outgoing[*yourFixture], with Setup
 //     functions for what is channel-specific (a platform that fails the next send, an engine
 //     that routes nowhere), and run them with RunIncoming and RunOutgoing from a Test function.
-//  4. Put the payloads in testdata/ and run `go test ./channels/yours -run TestConformance
-//     -update` once to write the golden files under testdata/incoming and testdata/outgoing;
-//     read every one before committing it: the golden file is the expectation.
+//  4. Define the flag in the channel's tests, `var update = flag.Bool("update", false, "rewrite
+//     the golden files")` (the harness reads it by name and defines none itself), put the
+//     payloads in testdata/ and run `go test ./channels/yours -run TestConformance -update`
+//     once to write the golden files under testdata/incoming and testdata/outgoing. Read every
+//     one before committing it: the golden file is the expectation.
 //
-// The -update flag belongs to this package; a channel's own tests must not define a flag of
-// the same name (the test binary would panic) and use AssertGolden for golden files of their
-// own. Whatever the harness cannot express (backoff timings, read receipts in flight, media
+// AssertGolden serves a channel's other golden files with the same flag. Whatever the harness
+// cannot express (backoff timings, read receipts in flight, media
 // size limits against a slow server) stays in ordinary tests next to the table.
 package channeltest
 
@@ -58,7 +59,19 @@ import (
 	"github.com/chatcampaigns/campaign/engine"
 )
 
-var update = flag.Bool("update", false, "rewrite the channel conformance golden files (and AssertGolden's) in testdata")
+// updating reports whether the test binary runs with -update: the flag is the channel test
+// package's own (a package that is imported must not define flags, or every test binary that
+// imports it and has an -update of its own would panic).
+func updating() bool {
+	if noUpdate {
+		return false
+	}
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// noUpdate keeps the harness's own test from writing a wrong expectation as the golden one.
+var noUpdate bool
 
 // Fixture is one channel, fresh for each case, wired for the harness.
 type Fixture interface {
@@ -252,7 +265,7 @@ func AssertGolden(t testing.TB, name string, got any) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	text := canonical(t, got)
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

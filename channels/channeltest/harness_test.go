@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -109,6 +110,8 @@ type slowDown time.Duration
 func (d slowDown) Error() string             { return "toy: slow down" }
 func (d slowDown) RetryAfter() time.Duration { return time.Duration(d) }
 
+var _ = flag.Bool("update", false, "rewrite the golden files in testdata")
+
 var (
 	toyIncoming = []Incoming[*toy]{
 		{Name: "Text", BodyBytes: []byte(`{"id":"m1","from":"ann","text":"hi"}`), Status: 200},
@@ -150,9 +153,8 @@ func (r *reporter) Fatal(args ...any)                 { r.Errorf("%s", fmt.Sprin
 
 // failures runs check against a reporter and returns what it reported.
 func failures(t *testing.T, check func(testing.TB)) []string {
-	saved := *update
-	*update = false // a wrong expectation must never be written as the golden one
-	defer func() { *update = saved }()
+	noUpdate = true // a wrong expectation must never be written as the golden one
+	defer func() { noUpdate = false }()
 	r := &reporter{TB: t}
 	done := make(chan struct{})
 	go func() {

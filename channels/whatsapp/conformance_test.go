@@ -2,6 +2,7 @@ package whatsapp_test
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"net/url"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
+
+var _ = flag.Bool("update", false, "rewrite the golden files in testdata (channeltest reads it)")
 
 type (
 	incoming = channeltest.Incoming[*rig]
