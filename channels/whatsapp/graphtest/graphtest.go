@@ -1,6 +1,6 @@
 // Package graphtest is a fake WhatsApp Cloud API (Graph API) on loopback for tests: it
 // accepts the documented send, mark-read and media requests with a Bearer token, records what
-// was sent, serves media, and answers with the documented error shapes on demand. It also
+// was sent, serves media and business phone numbers, and answers with the documented error shapes on demand. It also
 // builds signed webhook requests, so a test can play a participant end to end.
 package graphtest
 
@@ -85,6 +85,7 @@ type Server struct {
 	n      int
 	hexSHA bool
 	noSize bool
+	phones map[string]PhoneNumber
 	// held, when not nil, keeps read receipts waiting until it is closed (HoldReads).
 	held chan struct{}
 	srv  *httptest.Server
@@ -111,7 +112,7 @@ func (s *Server) HoldReads() (release func()) {
 // New starts a fake Graph API on loopback and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{token: Token, media: make(map[string]mediaItem), Log: &channeltest.RequestLog{}}
+	s := &Server{token: Token, media: make(map[string]mediaItem), phones: make(map[string]PhoneNumber), Log: &channeltest.RequestLog{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleMessages)
 	mux.HandleFunc("GET /download/{id}", s.handleDownload)
@@ -260,11 +261,42 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// PhoneNumber is a business number the server knows, for GET /{phone-number-id}.
+type PhoneNumber struct {
+	Display, VerifiedName string
+	// CallbackURL is where its webhooks go (webhook_configuration.application).
+	CallbackURL string
+}
+
+// AddPhoneNumber makes GET /{id} answer for the business number id.
+func (s *Server) AddPhoneNumber(id string, p PhoneNumber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phones[id] = p
+}
+
+func (s *Server) handlePhoneNumber(w http.ResponseWriter, id string, p PhoneNumber) {
+	info := map[string]any{"id": id, "display_phone_number": p.Display, "verified_name": p.VerifiedName,
+		"quality_rating": "GREEN"}
+	if p.CallbackURL != "" {
+		info["webhook_configuration"] = map[string]string{"application": p.CallbackURL}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(info)
+}
+
 func (s *Server) handleMediaInfo(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
 	id := r.PathValue("id")
+	s.mu.Lock()
+	phone, isPhone := s.phones[id]
+	s.mu.Unlock()
+	if isPhone {
+		s.handlePhoneNumber(w, id, phone)
+		return
+	}
 	s.mu.Lock()
 	item, ok := s.media[id]
 	hexSHA, noSize := s.hexSHA, s.noSize
