@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Batch", batchTests},
 		{"Scores", scoreTests},
 		{"Teams", teamTests},
+		{"GroupRequests", groupTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
 	}
