@@ -270,7 +270,7 @@ func (e *Engine) GroupJoined(ctx context.Context, channel, address string, membe
 			case errors.Is(err, ErrTeamFull):
 				found = true
 				if err := e.store.Enqueue(ctx, []Outbound{{Campaign: def.ID, Channel: channel, To: address,
-					Text: fmt.Sprintf(GroupTeamFull, teamSize(def)),
+					Text:  fmt.Sprintf(GroupTeamFull, teamSize(def)),
 					DueAt: e.now(), Status: StatusPending}}); err != nil {
 					return fmt.Errorf("engine: team of group %s is full: %w", address, err)
 				}
