@@ -502,11 +502,16 @@ func (p *parser) pools(f field) {
 func (p *parser) teams(f field) {
 	fs := p.mapping(f.val, "teams", "min", "max")
 	t := &Teams{MinSize: 1}
+	if p.keyOf == nil {
+		p.keyOf = map[string]*yaml.Node{}
+	}
 	if g, ok := fs["min"]; ok {
 		t.MinSize = p.integer(g, "teams min", 1)
+		p.keyOf["teams min"] = g.val
 	}
 	if g, ok := fs["max"]; ok {
 		t.MaxSize = p.integer(g, "teams max", 1)
+		p.keyOf["teams max"] = g.val
 		if t.MaxSize > 0 && t.MaxSize < t.MinSize {
 			p.errf(g.val, "teams max (%d) is smaller than teams min (%d)", t.MaxSize, t.MinSize)
 		}
@@ -895,6 +900,7 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 }
 
 func (p *parser) buttons(n *yaml.Node, what string) []Button {
+	p.buttonNodes = append(p.buttonNodes, n)
 	before := len(p.probs)
 	defer func() {
 		if p.probs[before:].HasErrors() {

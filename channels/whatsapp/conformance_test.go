@@ -97,6 +97,16 @@ func TestConformanceIncoming(t *testing.T) {
 		{Name: "StatusFailed", Body: "status_failed.json", Status: 200},
 		{Name: "DeliveryFailureAsksForRedelivery", Body: "status_read.json", Setup: func(r *rig) { r.dels.err = errTransient }, Status: 500, Golden: "nothing"},
 
+		// Groups.
+		{Name: "GroupCreated", Body: "group_created.json", Status: 200},
+		{Name: "GroupCreateFailed", Body: "group_create_failed.json", Status: 200},
+		{Name: "GroupJoined", Body: "group_joined.json", Status: 200},
+		{Name: "GroupLeftIsAcknowledged", Body: "group_left.json", Status: 200, Golden: "nothing"},
+		{Name: "GroupDeletedIsAcknowledged", Body: "group_deleted.json", Status: 200, Golden: "nothing"},
+		{Name: "GroupFailureAsksForRedelivery", Body: "group_joined.json", Setup: func(r *rig) { r.groups.err = errTransient }, Status: 500, Golden: "nothing"},
+		{Name: "GroupStatusesAggregated", Body: "status_group_read.json", Status: 200},
+		{Name: "GroupCreatedTwiceIsPassedOnTwice", Body: "group_created.json", Repeat: 2, Status: 200, Golden: "GroupCreatedTwice"},
+
 		// Media.
 		{Name: "MediaIsFetchedCheckedAndStored", BodyBytes: image(photo), Setup: withMedia(photo, nil), Status: 200},
 		{Name: "MediaHexDigestFromTheMediaEndpoint", Setup: withMedia(photo, func(r *rig) { r.graph.HexDigests(true) }),

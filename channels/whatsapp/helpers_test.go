@@ -85,6 +85,33 @@ func (f *fakeDeliveries) UpdateDelivery(_ context.Context, id string, d whatsapp
 	return nil
 }
 
+// fakeGroups records the group events handed over as "group" for the golden files.
+type fakeGroups struct {
+	rec *channeltest.Recorder
+	err error
+}
+
+type groupEvent struct {
+	Event, Channel, RequestID, Group, InviteLink, Failure string
+	Members                                               []string
+}
+
+func (f *fakeGroups) GroupCreated(_ context.Context, channel, requestID, address, link, failure string) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.rec.Record("group", groupEvent{Event: "created", Channel: channel, RequestID: requestID, Group: address, InviteLink: link, Failure: failure})
+	return nil
+}
+
+func (f *fakeGroups) GroupJoined(_ context.Context, channel, address string, members []string) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.rec.Record("group", groupEvent{Event: "joined", Channel: channel, Group: address, Members: members})
+	return nil
+}
+
 // fakeClock moves only when the channel sleeps; it records every sleep.
 type fakeClock struct {
 	mu     sync.Mutex
@@ -119,13 +146,14 @@ func (c *fakeClock) Sleeps() []time.Duration {
 // rig is a channel wired to fakes and a fake Graph API, mounted on a Fiber app; it is the
 // channel's fixture for the conformance harness (channeltest.Fixture).
 type rig struct {
-	ch    *whatsapp.Channel
-	app   *fiber.App
-	graph *graphtest.Server
-	rec   *channeltest.Recorder
-	media *fakeMedia
-	dels  *fakeDeliveries
-	clock *fakeClock
+	ch     *whatsapp.Channel
+	app    *fiber.App
+	graph  *graphtest.Server
+	rec    *channeltest.Recorder
+	media  *fakeMedia
+	dels   *fakeDeliveries
+	groups *fakeGroups
+	clock  *fakeClock
 }
 
 var _ channeltest.Fixture = (*rig)(nil)
@@ -146,10 +174,10 @@ func newRig(tb testing.TB, change func(*whatsapp.Config)) *rig {
 	tb.Helper()
 	rec := channeltest.NewRecorder("bouncer")
 	r := &rig{graph: graphtest.New(tb), rec: rec, media: &fakeMedia{rec: rec}, dels: &fakeDeliveries{rec: rec},
-		clock: &fakeClock{now: now}}
+		groups: &fakeGroups{rec: rec}, clock: &fakeClock{now: now}}
 	cfg := whatsapp.Config{
 		APIURL: r.graph.APIURL, AccessToken: graphtest.Token, AppSecret: appSecret, VerifyToken: verifyToken,
-		PhoneNumberID: testNumber, Receiver: r.rec, Media: r.media, Deliveries: r.dels,
+		PhoneNumberID: testNumber, Receiver: r.rec, Media: r.media, Deliveries: r.dels, Groups: r.groups,
 		Now: r.clock.Now, Sleep: r.clock.Sleep,
 	}
 	if change != nil {

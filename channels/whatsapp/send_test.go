@@ -3,6 +3,7 @@ package whatsapp_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,5 +179,30 @@ func TestNewRequiresTheSecrets(t *testing.T) {
 		if _, err := whatsapp.New(c); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("New(%+v) = %v, want ErrInvalid", c, err)
 		}
+	}
+}
+
+func TestCreateGroup(t *testing.T) {
+	r := newRig(t, nil)
+	id, err := r.ch.CreateGroup(t.Context(), "", "Red Rovers", "The Great Escape Race")
+	if err != nil || id != "graphtest-group-request-1" {
+		t.Fatalf("CreateGroup = %q, %v; want the request id", id, err)
+	}
+	long := strings.Repeat("é", whatsapp.MaxGroupSubjectLen+5)
+	if _, err := r.ch.CreateGroup(t.Context(), "222", long, ""); err != nil {
+		t.Fatalf("CreateGroup with a long subject: %v", err)
+	}
+	channeltest.AssertGolden(t, "outgoing/CreateGroup.json", r.graph.Log.Requests())
+	if _, err := r.ch.CreateGroup(t.Context(), "", "", ""); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("CreateGroup without a subject = %v, want ErrInvalid", err)
+	}
+	r.graph.FailNext(131215, 400)
+	var apiErr *whatsapp.APIError
+	if _, err := r.ch.CreateGroup(t.Context(), "", "Blue", ""); !errors.As(err, &apiErr) || apiErr.Code != 131215 || !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("CreateGroup on a number without groups = %v, want a permanent APIError 131215", err)
+	}
+	r.graph.SetToken("other")
+	if _, err := r.ch.CreateGroup(t.Context(), "", "Blue", ""); !errors.Is(err, errs.ErrUnauthorized) {
+		t.Errorf("CreateGroup with a refused token = %v, want ErrUnauthorized", err)
 	}
 }

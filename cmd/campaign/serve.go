@@ -406,7 +406,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Typing: true, Now: cfg.Now, Log: cfg.Log,
 			Intake: eng.Intake(),
 		})
 		if err != nil {
