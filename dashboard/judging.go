@@ -84,13 +84,22 @@ func (d *Dashboard) definitions(ctx context.Context) *definitions {
 	return &definitions{d: d, ctx: ctx, cache: map[string]*campaigns.Definition{}}
 }
 
+// DefinitionLookup is implemented by a Campaigns that can hand out a campaign's definition
+// without counting its participants (CampaignInfo's Counts): the queue needs only the
+// definition of each campaign on the page, and counting on every page load costs a scan.
+type DefinitionLookup interface {
+	Definition(id string) (*campaigns.Definition, bool)
+}
+
 // of returns a campaign's definition; nil when it is not loaded or there are no campaigns.
 func (ds *definitions) of(id string) (*campaigns.Definition, error) {
 	if def, ok := ds.cache[id]; ok {
 		return def, nil
 	}
 	var def *campaigns.Definition
-	if ds.d.campaigns != nil {
+	if dl, ok := ds.d.campaigns.(DefinitionLookup); ok {
+		def, _ = dl.Definition(id)
+	} else if ds.d.campaigns != nil {
 		ci, err := ds.d.findCampaign(ds.ctx, id)
 		switch {
 		case errors.Is(err, errs.ErrNotFound):

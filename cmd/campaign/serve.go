@@ -566,6 +566,8 @@ func adminToken(cfg Config) (string, error) {
 // campaignDirectory shows the engine's campaigns to the dashboard.
 type campaignDirectory struct{ e *engine.Engine }
 
+var _ dashboard.DefinitionLookup = campaignDirectory{}
+
 func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
 	var out []dashboard.CampaignInfo
 	for _, d := range c.e.Campaigns() {
@@ -592,6 +594,12 @@ func (c campaignDirectory) info(ctx context.Context, d *campaigns.Definition) (d
 		return dashboard.CampaignInfo{}, err
 	}
 	return dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts}, nil
+}
+
+// Definition is a campaign's definition, without the counts Campaign adds
+// (dashboard.DefinitionLookup).
+func (c campaignDirectory) Definition(id string) (*campaigns.Definition, bool) {
+	return c.e.Campaign(id)
 }
 
 func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
