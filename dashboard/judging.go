@@ -242,6 +242,13 @@ func (d *Dashboard) recuse(c *fiber.Ctx) error {
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
+// Decidable says the viewer may give the entry a verdict now: it is pending and nobody else
+// has it open. The pages offer approve and reject only then; the server refuses the others
+// anyway (a page loaded before the claim).
+func (it entryItem) Decidable() bool {
+	return it.Pending && (it.Judging == nil || it.Judging.Lease == nil || it.Judging.Mine)
+}
+
 func isClaimed(err error) bool {
 	_, ok := judge.Claimed(err)
 	return ok

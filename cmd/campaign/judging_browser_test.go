@@ -123,11 +123,26 @@ func TestBrowserClaimAndScore(t *testing.T) {
 	if got := text(ben, ".entry .claim"); !strings.Contains(got, "admin is judging this") {
 		t.Errorf("ben's queue says %q", got)
 	}
-	if err := chromedp.Do(ben, chromedp.Click(chromedp.CSS(".entry button.approve")), chromedp.WaitVisible(chromedp.CSS(".flash-error"))); err != nil {
-		t.Fatalf("ben approves: %v", err)
+	buttons, err := chromedp.Run(ben, chromedp.Evaluate[int](`document.querySelectorAll('.entry button.approve').length`))
+	if err != nil || buttons != 0 {
+		t.Errorf("ben's queue offers %d approve buttons on the entry admin has open (%v), want none", buttons, err)
 	}
-	if got := text(ben, ".flash-error"); !strings.Contains(got, "Not decided: admin is judging this entry") {
-		t.Errorf("ben's flash = %q", got)
+	// A form ben loaded before admin opened the entry is refused with who has it.
+	if err := chromedp.Do(ben, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(".claim-other"))); err != nil {
+		t.Fatalf("ben opens the entry: %v", err)
+	}
+	refused, err := chromedp.Run(ben, chromedp.Evaluate[string](`fetch('/dashboard/entries/`+e.ID+`/approve', {method: 'POST', redirect: 'follow',
+		body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value, back: location.pathname})}).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(refused, "Not decided: admin is judging this entry") {
+		t.Errorf("ben's stale approve: %v, page holds the refusal: %v", err, strings.Contains(refused, "Not decided"))
+	}
+	// The entry as ben sees it while admin has it open.
+	if dir := os.Getenv("CAMPAIGN_SCREENSHOTS"); dir != "" {
+		chromedp.Do(ben, chromedp.Navigate(page))
+		if png, err := chromedp.Run(ben, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "judging-entry.png"), png, 0o644)
+		}
 	}
 
 	if err := chromedp.Do(admin,
@@ -152,11 +167,5 @@ func TestBrowserClaimAndScore(t *testing.T) {
 	}
 	if got, err := srv.db.Entry(ctx, e.ID); err != nil || got.Status != "approved" || got.DecidedBy != "admin" {
 		t.Errorf("entry = %+v, %v", got, err)
-	}
-	if dir := os.Getenv("CAMPAIGN_SCREENSHOTS"); dir != "" {
-		chromedp.Do(ben, chromedp.Navigate(page))
-		if png, err := chromedp.Run(ben, chromedp.FullScreenshot(100)); err == nil {
-			os.WriteFile(filepath.Join(dir, "judging-entry.png"), png, 0o644)
-		}
 	}
 }

@@ -116,10 +116,11 @@ type Config struct {
 	Poll time.Duration
 	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
 	Intake engine.IntakePolicy
+	Log    *slog.Logger
+
 	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
 	// zero).
 	ClaimLease time.Duration
-	Log    *slog.Logger
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
