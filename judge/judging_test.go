@@ -375,3 +375,39 @@ func maps(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// TestRankNormalises: a round's ranking uses the campaign's normalisation. A strict judge's
+// best (e1: 4) ranks below a lenient judge's best (e3: 10) raw, level with it normalised, and
+// above the lenient judge's worst (e4: 9).
+func TestRankNormalises(t *testing.T) {
+	s, db := MustService(t)
+	s.Scores = db
+	for _, id := range []string{"e1", "e2", "e3", "e4"} {
+		mustRoundEntry(t, db, id, "harbour")
+	}
+	def := *raceDef
+	mustScore(t, s, &def, "e1", "strict", sc(4, 4, 4))
+	mustScore(t, s, &def, "e2", "strict", sc(2, 2, 2))
+	mustScore(t, s, &def, "e3", "lenient", sc(10, 10, 10))
+	mustScore(t, s, &def, "e4", "lenient", sc(9, 9, 9))
+	order := func(def *campaigns.Definition) []string {
+		r, err := s.Rank(t.Context(), "race", "harbour", def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, row := range r.Rows {
+			out = append(out, row.ParticipantID)
+		}
+		return out
+	}
+	if got := order(&def); !slices.Equal(got, []string{"p-e3", "p-e4", "p-e1", "p-e2"}) {
+		t.Errorf("raw ranking = %v", got)
+	}
+	def.Judging = &campaigns.Judging{Normalise: campaigns.NormaliseRescaled}
+	// Rescaled: e1 and e3 both z = +1, e2 and e4 -1; the tie-break's first criterion puts
+	// e3 (10) above e1 (4), and e4 (9) above e2 (2).
+	if got := order(&def); !slices.Equal(got, []string{"p-e3", "p-e1", "p-e4", "p-e2"}) {
+		t.Errorf("normalised ranking = %v", got)
+	}
+}
