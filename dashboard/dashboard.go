@@ -160,6 +160,7 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Post("/entries/:id/recuse", d.recuse)
 		a.Get("/campaigns/:id/scores", d.scoresPage)
 		a.Get("/campaigns/:id/scores.csv", d.scoresCSV)
+		a.Get("/campaigns/:id/recusals.csv", d.recusalsCSV)
 	}
 	a.Get("/entries", d.entriesPage)
 	a.Get("/entries/:id", d.entryPage)

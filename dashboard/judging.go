@@ -367,6 +367,27 @@ func (d *Dashboard) scoresCSV(c *fiber.Ctx) error {
 	return w.Error()
 }
 
+// recusalsCSV exports the conflicts of interest and abstentions, with their reasons.
+func (d *Dashboard) recusalsCSV(c *fiber.Ctx) error {
+	ci, sh, err := d.sheet(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ci.Def.ID+`-recusals.csv"`)
+	w := csv.NewWriter(c.Response().BodyWriter())
+	if err := w.Write([]string{"entry", "judge", "kind", "reason", "at"}); err != nil {
+		return err
+	}
+	for _, r := range sh.Recusals {
+		if err := w.Write(csvSafe([]string{r.EntryID, r.Judge, r.Kind, r.Reason, r.At.UTC().Format(time.RFC3339)})); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
 // csvSafe keeps a spreadsheet from running a cell as a formula: judges' names and ids come
 // from people.
 func csvSafe(row []string) []string {

@@ -154,6 +154,13 @@ func TestPanelQueueScoringAndConflict(t *testing.T) {
 	if got := strings.Join(trail.kinds, " "); !strings.Contains(got, "conflict:ben assign:carla") {
 		t.Errorf("audit = %q", got)
 	}
+	if got := MustDoc(t, h.Get("/dashboard/campaigns/race/scores")).Find(".recusals-table tbody").Text(); !strings.Contains(got, "ben") || !strings.Contains(got, "my sister's team") {
+		t.Errorf("scores page recusals = %q", got)
+	}
+	rows, err := csv.NewReader(strings.NewReader(MustBody(t, h.Get("/dashboard/campaigns/race/recusals.csv")))).ReadAll()
+	if err != nil || len(rows) != 2 || strings.Join(rows[1][:4], ",") != e1.ID+",ben,conflict,my sister's team" {
+		t.Errorf("recusals csv = %v, %v", rows, err)
+	}
 }
 
 func TestScoreLockOnTheEntryPage(t *testing.T) {

@@ -104,6 +104,9 @@ type Sheet struct {
 	// when Method is none): every scored entry, then the unscored ones.
 	Entries []SheetEntry
 	Seed    int64
+	// Recusals are the conflicts of interest and abstentions declared on the entries, in the
+	// entries' order, then by time.
+	Recusals []Recusal
 }
 
 // SheetCard is one judge's scorecard on an entry.
@@ -143,7 +146,26 @@ func (s *Service) Sheet(ctx context.Context, def *campaigns.Definition) (Sheet, 
 	if err != nil {
 		return Sheet{}, fmt.Errorf("judge: scores sheet of %s: %w", def.ID, err)
 	}
-	return SheetOf(def, entries, cards), nil
+	sh := SheetOf(def, entries, cards)
+	if s.Panels == nil {
+		return sh, nil
+	}
+	// In slices, so no query holds more entry ids than a database takes at once.
+	const chunk = 500
+	for i := 0; i < len(sh.Entries); i += chunk {
+		ids := make([]string, 0, chunk)
+		for _, e := range sh.Entries[i:min(i+chunk, len(sh.Entries))] {
+			ids = append(ids, e.Entry.ID)
+		}
+		ps, err := s.Panels.Panels(ctx, ids)
+		if err != nil {
+			return Sheet{}, fmt.Errorf("judge: scores sheet of %s: %w", def.ID, err)
+		}
+		for _, id := range ids {
+			sh.Recusals = append(sh.Recusals, ps[id].Recusals...)
+		}
+	}
+	return sh, nil
 }
 
 // SheetOf is the pure part of Sheet.
