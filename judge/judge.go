@@ -1,7 +1,10 @@
 // Package judge owns the moderation of entries: the queue of collected photos, videos and
-// voice notes, and the verdicts on them; rubric scores, their aggregation and the ranking of
-// a round's teams, which advances or eliminates them. A verdict is recorded together with the
-// engine event it causes, so the participant hears the outcome exactly once.
+// voice notes, and the verdicts on them; the claims that keep two moderators off one entry;
+// the panels of judges an entry is shared out to, with their conflicts of interest and
+// abstentions; rubric scores, their locks, their per-judge normalisation and aggregation, and
+// the ranking of a round's teams, which advances or eliminates them. A verdict is recorded
+// together with the engine event it causes, so the participant hears the outcome exactly once.
+// Every judging action is told to an Auditor.
 package judge
 
 import (
