@@ -14,7 +14,7 @@ import (
 // The keys of each part of the language. docs/definitions.md describes every one; keep the two
 // in step.
 var (
-	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
+	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "judging", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
 	stateKeys      = []string{"say", "final", "finished", "handoff", "fallback", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout", "entered"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "outside", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
@@ -132,6 +132,9 @@ func (p *parser) definition(root *yaml.Node) {
 	}
 	if f, ok := fs["rubric"]; ok {
 		p.rubric(f)
+	}
+	if f, ok := fs["judging"]; ok {
+		p.judging(f) // after the rubric: panels, locks and normalisation are about its scores
 	}
 	if f, ok := fs["templates"]; ok {
 		p.templates(f)

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"GroupRequests", groupTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"Judging", judgingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
