@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
@@ -128,7 +129,7 @@ func New(cfg Config) (*Dashboard, error) {
 	if d.ttl <= 0 {
 		d.ttl = DefaultSessionTTL
 	}
-	if d.dummyHash, err = hashPassword(randomToken()); err != nil {
+	if d.dummyHash, err = accounts.HashPassword(randomToken()); err != nil {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	return d, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -185,7 +186,7 @@ func (m *fakeMedia) Opened() []string {
 // MustUser adds a dashboard account.
 func (h *harness) MustUser(username, role string) dashboard.User {
 	h.t.Helper()
-	u, err := dashboard.AddUser(context.Background(), h.db, username, testPassword, role)
+	u, err := accounts.AddUser(context.Background(), h.db, username, testPassword, role)
 	if err != nil {
 		h.t.Fatalf("add user %s: %v", username, err)
 	}

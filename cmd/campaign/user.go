@@ -13,8 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
-	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -51,7 +51,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		name = fs.String("name", "", "username")
 	}
 	if sub == "add" {
-		role = fs.String("role", dashboard.RoleModerator, "admin, moderator or judge")
+		role = fs.String("role", accounts.RoleModerator, "admin, moderator or judge")
 	}
 	var teams teamFlag
 	if sub == "add" || sub == "team" {
@@ -79,7 +79,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	switch sub {
 	case "add":
-		u, err := dashboard.AddUser(ctx, db, *name, password, *role, teams.names...)
+		u, err := accounts.AddUser(ctx, db, *name, password, *role, teams.names...)
 		if errors.Is(err, errs.ErrConflict) {
 			return fmt.Errorf("a user %q already exists. Give them a new password with `campaign user passwd --name %s`, "+
 				"or remove them with `campaign user remove --name %s` and add them again", *name, *name, *name)
@@ -109,7 +109,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return tw.Flush()
 	case "passwd":
-		if err := dashboard.ChangePassword(ctx, db, *name, password); err != nil {
+		if err := accounts.ChangePassword(ctx, db, *name, password); err != nil {
 			return plainUserError(noUser(err, *name))
 		}
 		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
@@ -118,7 +118,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stderr, "campaign user team: --team is required (--team \"\" for none)\n%s\n", userUsage)
 			return errUsage
 		}
-		if err := dashboard.SetUserTeams(ctx, db, *name, teams.names); err != nil {
+		if err := accounts.SetUserTeams(ctx, db, *name, teams.names); err != nil {
 			return plainUserError(noUser(err, *name))
 		}
 		t := inTeams(teams.names, " in team", " in teams")
@@ -128,8 +128,8 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
 		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "remove":
-		err := dashboard.RemoveUser(ctx, db, *name)
-		if errors.Is(err, dashboard.ErrLastAdmin) {
+		err := accounts.RemoveUser(ctx, db, *name)
+		if errors.Is(err, accounts.ErrLastAdmin) {
 			return fmt.Errorf("%q is the only admin; add another admin first (`campaign user add --name NAME --role admin`)", *name)
 		}
 		if err != nil {

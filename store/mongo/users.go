@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 )
 
 type userDoc struct {
@@ -21,8 +21,8 @@ type userDoc struct {
 	Teams []string `bson:"teams,omitempty"`
 }
 
-func (u userDoc) user() dashboard.User {
-	return dashboard.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
+func (u userDoc) user() accounts.User {
+	return accounts.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
 		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams)}
 }
 
@@ -45,7 +45,7 @@ type sessionDoc struct {
 
 // CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
 // taken (a unique index decides, so two admins creating the same name at once get one user).
-func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, error) {
 	if u.PasswordHash == nil {
 		u.PasswordHash = []byte{}
 	}
@@ -56,17 +56,17 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams})
 	}
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
 	}
 	u.ID = id
 	return u, nil
 }
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
-func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (accounts.User, error) {
 	var u userDoc
 	if err := db.c(colUsers).FindOne(ctx, d("username", username)).Decode(&u); err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: user %q: %w", username, convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: user %q: %w", username, convert(err))
 	}
 	return u.user(), nil
 }
@@ -92,7 +92,7 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 
 // SessionUser returns the user of a session that expires after now, or an error wrapping
 // errs.ErrNotFound.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (accounts.User, error) {
 	var s sessionDoc
 	err := db.c(colSessions).FindOne(ctx, d("_id", tokenHash, "expires_at", d("$gt", ns(now)))).Decode(&s)
 	var u userDoc
@@ -100,7 +100,7 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) 
 		err = db.c(colUsers).FindOne(ctx, d("_id", s.UserID)).Decode(&u)
 	}
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: session user: %w", convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: session user: %w", convert(err))
 	}
 	return u.user(), nil
 }
@@ -114,12 +114,12 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 // ListUsers returns every user, by username.
-func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+func (db *DB) ListUsers(ctx context.Context) ([]accounts.User, error) {
 	var docs []userDoc
 	if err := find(ctx, db.c(colUsers), d(), options.Find().SetSort(d("username", 1)), &docs); err != nil {
 		return nil, fmt.Errorf("mongo: list users: %w", err)
 	}
-	out := make([]dashboard.User, len(docs))
+	out := make([]accounts.User, len(docs))
 	for i, u := range docs {
 		out[i] = u.user()
 	}

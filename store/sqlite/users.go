@@ -7,12 +7,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 )
 
 // CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
 // taken.
-func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, error) {
 	hash := u.PasswordHash
 	if hash == nil {
 		hash = []byte{}
@@ -25,7 +25,7 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams)).Scan(&u.ID)
 	})
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
 	}
 	return u, nil
 }
@@ -33,18 +33,18 @@ func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User,
 // userCols are the columns scanUser reads, in its order.
 const userCols = `id, username, role, password_hash, created_at, teams`
 
-func scanUser(row interface{ Scan(...any) error }) (dashboard.User, error) {
+func scanUser(row interface{ Scan(...any) error }) (accounts.User, error) {
 	var (
-		u       dashboard.User
+		u       accounts.User
 		created int64
 		teams   string
 	)
 	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams); err != nil {
-		return dashboard.User{}, err
+		return accounts.User{}, err
 	}
 	u.CreatedAt = fromUnixNano(created)
 	if err := json.Unmarshal([]byte(teams), &u.Teams); err != nil {
-		return dashboard.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
+		return accounts.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
 	}
 	u.Teams = normTeams(u.Teams)
 	return u, nil
@@ -69,11 +69,11 @@ func teamsJSON(teams []string) string {
 }
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
-func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (accounts.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx,
 		`SELECT `+userCols+` FROM users WHERE username = ?`, username))
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
 	}
 	return u, nil
 }
@@ -104,13 +104,13 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 
 // SessionUser returns the user of a session that expires after now, or an error wrapping
 // errs.ErrNotFound.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (accounts.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx, `
 		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: session user: %w", convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: session user: %w", convert(err))
 	}
 	return u, nil
 }
@@ -128,13 +128,13 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 // ListUsers returns every user, by username.
-func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+func (db *DB) ListUsers(ctx context.Context) ([]accounts.User, error) {
 	rows, err := db.rq.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
 	}
 	defer rows.Close()
-	var out []dashboard.User
+	var out []accounts.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {

@@ -1,7 +1,15 @@
-package dashboard
+// Package accounts owns the dashboard's accounts: users and their roles, hand-off teams and
+// campaigns, the rules for adding and changing them (AddUser, RemoveUser, ...), password
+// hashing and login sessions. It knows nothing of HTTP, so the stores and the CLI use it
+// without pulling in the web framework.
+package accounts
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,24 +37,24 @@ const (
 // errs.ErrConflict when the username is taken.
 func AddUser(ctx context.Context, users Users, username, password, role string, teams ...string) (User, error) {
 	if err := validUsername(username); err != nil {
-		return User{}, fmt.Errorf("dashboard: add user: %w", err)
+		return User{}, fmt.Errorf("accounts: add user: %w", err)
 	}
 	if err := validPassword(password); err != nil {
-		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
+		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
-	if !validRole(role) {
-		return User{}, fmt.Errorf("dashboard: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
+	if !ValidRole(role) {
+		return User{}, fmt.Errorf("accounts: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
 	}
 	if err := validTeams(teams); err != nil {
-		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
+		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
-	hash, err := hashPassword(password)
+	hash, err := HashPassword(password)
 	if err != nil {
-		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
+		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
 	u, err := users.CreateUser(ctx, User{Username: username, Role: role, PasswordHash: hash, Teams: normTeams(teams)})
 	if err != nil {
-		return User{}, fmt.Errorf("dashboard: add user %s: %w", username, err)
+		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
 	return u, nil
 }
@@ -81,14 +89,14 @@ type Accounts interface {
 // unknown user.
 func ChangePassword(ctx context.Context, a Accounts, username, password string) error {
 	if err := validPassword(password); err != nil {
-		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+		return fmt.Errorf("accounts: change password of %s: %w", username, err)
 	}
-	hash, err := hashPassword(password)
+	hash, err := HashPassword(password)
 	if err != nil {
-		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+		return fmt.Errorf("accounts: change password of %s: %w", username, err)
 	}
 	if err := a.SetPasswordHash(ctx, username, hash); err != nil {
-		return fmt.Errorf("dashboard: change password of %s: %w", username, err)
+		return fmt.Errorf("accounts: change password of %s: %w", username, err)
 	}
 	return nil
 }
@@ -98,10 +106,10 @@ func ChangePassword(ctx context.Context, a Accounts, username, password string) 
 // unknown user.
 func SetUserTeams(ctx context.Context, a Accounts, username string, teams []string) error {
 	if err := validTeams(teams); err != nil {
-		return fmt.Errorf("dashboard: set teams of %s: %w", username, err)
+		return fmt.Errorf("accounts: set teams of %s: %w", username, err)
 	}
 	if err := a.SetTeams(ctx, username, normTeams(teams)); err != nil {
-		return fmt.Errorf("dashboard: set teams of %s: %w", username, err)
+		return fmt.Errorf("accounts: set teams of %s: %w", username, err)
 	}
 	return nil
 }
@@ -134,12 +142,12 @@ var ErrLastAdmin = fmt.Errorf("%w: the last admin", errs.ErrConflict)
 func RemoveUser(ctx context.Context, a Accounts, username string) error {
 	u, err := a.UserByName(ctx, username)
 	if err != nil {
-		return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+		return fmt.Errorf("accounts: remove user %s: %w", username, err)
 	}
 	if u.Role == RoleAdmin {
 		all, err := a.ListUsers(ctx)
 		if err != nil {
-			return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+			return fmt.Errorf("accounts: remove user %s: %w", username, err)
 		}
 		admins := 0
 		for _, o := range all {
@@ -148,11 +156,11 @@ func RemoveUser(ctx context.Context, a Accounts, username string) error {
 			}
 		}
 		if admins <= 1 {
-			return fmt.Errorf("dashboard: remove user %s: %w", username, ErrLastAdmin)
+			return fmt.Errorf("accounts: remove user %s: %w", username, ErrLastAdmin)
 		}
 	}
 	if err := a.DeleteUser(ctx, username); err != nil {
-		return fmt.Errorf("dashboard: remove user %s: %w", username, err)
+		return fmt.Errorf("accounts: remove user %s: %w", username, err)
 	}
 	return nil
 }
@@ -163,20 +171,20 @@ func RemoveUser(ctx context.Context, a Accounts, username string) error {
 func EnsureAdmin(ctx context.Context, users Users) (password string, err error) {
 	n, err := users.CountUsers(ctx)
 	if err != nil {
-		return "", fmt.Errorf("dashboard: ensure admin: %w", err)
+		return "", fmt.Errorf("accounts: ensure admin: %w", err)
 	}
 	if n > 0 {
 		return "", nil
 	}
 	// 24 random characters from 144 bits: strong, and short enough to type once.
-	password = randomToken()[:24]
+	password = NewToken()[:24]
 	if _, err := AddUser(ctx, users, "admin", password, RoleAdmin); err != nil {
 		if errors.Is(err, errs.ErrConflict) {
 			// Another process starting on the same store created it first; its password
 			// is the one printed there.
 			return "", nil
 		}
-		return "", fmt.Errorf("dashboard: ensure admin: %w", err)
+		return "", fmt.Errorf("accounts: ensure admin: %w", err)
 	}
 	return password, nil
 }
@@ -193,20 +201,32 @@ func validUsername(s string) error {
 	return nil
 }
 
-func validRole(r string) bool {
+// ValidRole says whether r is one of the roles.
+func ValidRole(r string) bool {
 	return r == RoleAdmin || r == RoleModerator || r == RoleJudge
 }
 
-// canJudge says whether a role may decide entries. All roles may for now; the check is
-// here so that a role added later does not get that right by accident.
-func canJudge(role string) bool {
-	return validRole(role)
-}
-
-func hashPassword(password string) ([]byte, error) {
+// HashPassword returns a bcrypt hash of password.
+func HashPassword(password string) ([]byte, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	return h, nil
+}
+
+// NewToken returns 256 random bits, base64url-encoded (43 characters): a session token.
+func NewToken() string {
+	var b [32]byte
+	// crypto/rand.Read never returns an error; it crashes the program if the system's
+	// randomness fails, which is what we want rather than a guessable token.
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HashToken is what the store keeps of a session token: a database copy cannot be replayed
+// as a cookie. A fast hash is enough because the token has 256 random bits.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
