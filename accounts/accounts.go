@@ -30,29 +30,47 @@ const (
 	MaxPasswordLen = 72
 )
 
-// AddUser validates a new account and stores it with a bcrypt hash of its password. A
-// username is 3 to 64 of a-z, 0-9, '.', '_' and '-'; a password at least 10 characters and at
-// most 72 bytes; the role admin, moderator or judge; each team a plain name (as a state's
-// `handoff:` writes it). It fails with errs.ErrInvalid (saying why) for a bad field and
-// errs.ErrConflict when the username is taken.
+// AddUser validates a new account and stores it with a bcrypt hash of its password; it is Add
+// for a user of every campaign.
 func AddUser(ctx context.Context, users Users, username, password, role string, teams ...string) (User, error) {
+	return Add(ctx, users, NewUser{Username: username, Password: password, Role: role, Teams: teams})
+}
+
+// NewUser is an account to add.
+type NewUser struct {
+	Username, Password, Role string
+	Teams                    []string
+	// Campaigns the user works on; none is every campaign.
+	Campaigns []string
+}
+
+// Add validates a new account and stores it with a bcrypt hash of its password. A username is
+// 3 to 64 of a-z, 0-9, '.', '_' and '-'; a password at least 10 characters and at most 72
+// bytes; the role admin, moderator or judge; each team and campaign a plain name (as a
+// definition writes it). It fails with errs.ErrInvalid (saying why) for a bad field and
+// errs.ErrConflict when the username is taken.
+func Add(ctx context.Context, users Users, n NewUser) (User, error) {
+	username := n.Username
 	if err := validUsername(username); err != nil {
 		return User{}, fmt.Errorf("accounts: add user: %w", err)
 	}
-	if err := validPassword(password); err != nil {
+	if err := validPassword(n.Password); err != nil {
 		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
-	if !ValidRole(role) {
-		return User{}, fmt.Errorf("accounts: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
+	if !ValidRole(n.Role) {
+		return User{}, fmt.Errorf("accounts: add user %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, n.Role)
 	}
-	if err := validTeams(teams); err != nil {
+	if err := validTeams(n.Teams); err != nil {
 		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
-	hash, err := HashPassword(password)
+	if err := validCampaigns(n.Campaigns); err != nil {
+		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
+	}
+	hash, err := HashPassword(n.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
-	u, err := users.CreateUser(ctx, User{Username: username, Role: role, PasswordHash: hash, Teams: normTeams(teams)})
+	u, err := users.CreateUser(ctx, User{Username: username, Role: n.Role, PasswordHash: hash, Teams: Norm(n.Teams), Campaigns: Norm(n.Campaigns)})
 	if err != nil {
 		return User{}, fmt.Errorf("accounts: add user %s: %w", username, err)
 	}
@@ -82,6 +100,11 @@ type Accounts interface {
 	// SetTeams replaces a user's hand-off teams (sorted, nil for none); errs.ErrNotFound for
 	// an unknown username.
 	SetTeams(ctx context.Context, username string, teams []string) error
+	// SetCampaigns replaces the campaigns a user works on (sorted, nil for every campaign);
+	// errs.ErrNotFound for an unknown username.
+	SetCampaigns(ctx context.Context, username string, campaigns []string) error
+	// SetRole changes a user's role; errs.ErrNotFound for an unknown username.
+	SetRole(ctx context.Context, username, role string) error
 }
 
 // ChangePassword gives a user a new password (the same rules as AddUser's) and logs them out
@@ -108,7 +131,7 @@ func SetUserTeams(ctx context.Context, a Accounts, username string, teams []stri
 	if err := validTeams(teams); err != nil {
 		return fmt.Errorf("accounts: set teams of %s: %w", username, err)
 	}
-	if err := a.SetTeams(ctx, username, normTeams(teams)); err != nil {
+	if err := a.SetTeams(ctx, username, Norm(teams)); err != nil {
 		return fmt.Errorf("accounts: set teams of %s: %w", username, err)
 	}
 	return nil
@@ -123,17 +146,27 @@ func validTeams(teams []string) error {
 	return nil
 }
 
-// normTeams sorts and dedupes team names; none is nil.
-func normTeams(teams []string) []string {
-	if len(teams) == 0 {
+func validCampaigns(ids []string) error {
+	for _, id := range ids {
+		if !campaigns.IsName(id) {
+			return fmt.Errorf("%w: campaign %q must be lower-case letters, digits, - and _ (a definition's id:)", errs.ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+// Norm sorts and dedupes names (teams, campaigns); none is nil, so a user reads back from a
+// store as written.
+func Norm(names []string) []string {
+	if len(names) == 0 {
 		return nil
 	}
-	out := slices.Clone(teams)
+	out := slices.Clone(names)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// ErrLastAdmin is RemoveUser's refusal to remove the only admin: nobody could then pause a
+// ErrLastAdmin is the refusal to remove or demote the only admin: nobody could then pause a
 // campaign or add users from the dashboard. It wraps errs.ErrConflict.
 var ErrLastAdmin = fmt.Errorf("%w: the last admin", errs.ErrConflict)
 
@@ -145,18 +178,8 @@ func RemoveUser(ctx context.Context, a Accounts, username string) error {
 		return fmt.Errorf("accounts: remove user %s: %w", username, err)
 	}
 	if u.Role == RoleAdmin {
-		all, err := a.ListUsers(ctx)
-		if err != nil {
+		if err := notLastAdmin(ctx, a); err != nil {
 			return fmt.Errorf("accounts: remove user %s: %w", username, err)
-		}
-		admins := 0
-		for _, o := range all {
-			if o.Role == RoleAdmin {
-				admins++
-			}
-		}
-		if admins <= 1 {
-			return fmt.Errorf("accounts: remove user %s: %w", username, ErrLastAdmin)
 		}
 	}
 	if err := a.DeleteUser(ctx, username); err != nil {
@@ -229,4 +252,60 @@ func NewToken() string {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// SetUserCampaigns replaces the campaigns a user works on (none: every campaign). It fails
+// with errs.ErrInvalid for a bad campaign id and errs.ErrNotFound for an unknown user.
+func SetUserCampaigns(ctx context.Context, a Accounts, username string, ids []string) error {
+	if err := validCampaigns(ids); err != nil {
+		return fmt.Errorf("accounts: set campaigns of %s: %w", username, err)
+	}
+	if err := a.SetCampaigns(ctx, username, Norm(ids)); err != nil {
+		return fmt.Errorf("accounts: set campaigns of %s: %w", username, err)
+	}
+	return nil
+}
+
+// ChangeRole gives a user another role and returns the one they had. It fails with
+// errs.ErrInvalid for an unknown role, errs.ErrNotFound for an unknown user and ErrLastAdmin
+// when it would leave no admin. Two admins demoting each other at the same moment can both
+// succeed; the CLI (`campaign user add --role admin`) is the way back in.
+func ChangeRole(ctx context.Context, a Accounts, username, role string) (from string, err error) {
+	if !ValidRole(role) {
+		return "", fmt.Errorf("accounts: change role of %s: %w: role %q (want admin, moderator or judge)", username, errs.ErrInvalid, role)
+	}
+	u, err := a.UserByName(ctx, username)
+	if err != nil {
+		return "", fmt.Errorf("accounts: change role of %s: %w", username, err)
+	}
+	if u.Role == role {
+		return u.Role, nil
+	}
+	if u.Role == RoleAdmin {
+		if err := notLastAdmin(ctx, a); err != nil {
+			return "", fmt.Errorf("accounts: change role of %s: %w", username, err)
+		}
+	}
+	if err := a.SetRole(ctx, username, role); err != nil {
+		return "", fmt.Errorf("accounts: change role of %s: %w", username, err)
+	}
+	return u.Role, nil
+}
+
+// notLastAdmin fails with ErrLastAdmin unless there are at least two admins.
+func notLastAdmin(ctx context.Context, a Accounts) error {
+	all, err := a.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	admins := 0
+	for _, o := range all {
+		if o.Role == RoleAdmin {
+			admins++
+		}
+	}
+	if admins <= 1 {
+		return ErrLastAdmin
+	}
+	return nil
 }

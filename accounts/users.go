@@ -22,6 +22,10 @@ type User struct {
 	// Teams are the hand-off teams the user answers for (a state's `handoff: NAME`), sorted;
 	// nil for none. A user may be in several teams: one agent often covers two desks.
 	Teams []string
+	// Campaigns are the campaigns the user works on (ids, sorted): they see and act on only
+	// these campaigns' entries, conversations and pages. Nil is every campaign; an admin sees
+	// every campaign whatever this says.
+	Campaigns []string
 }
 
 // Users is what the dashboard and the CLI need from persistence for accounts and login sessions.

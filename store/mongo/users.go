@@ -19,14 +19,16 @@ type userDoc struct {
 	CreatedAt    int64  `bson:"created_at"`
 	// Teams is missing in users stored before teams existed: none.
 	Teams []string `bson:"teams,omitempty"`
+	// Campaigns is missing in users stored before campaigns were given: every campaign.
+	Campaigns []string `bson:"campaigns,omitempty"`
 }
 
 func (u userDoc) user() accounts.User {
 	return accounts.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
-		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams)}
+		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams), Campaigns: normTeams(u.Campaigns)}
 }
 
-// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+// normTeams sorts and dedupes team (or campaign) names; none is nil, so a user reads back as written.
 func normTeams(teams []string) []string {
 	if len(teams) == 0 {
 		return nil
@@ -49,11 +51,11 @@ func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, e
 	if u.PasswordHash == nil {
 		u.PasswordHash = []byte{}
 	}
-	u.Teams = normTeams(u.Teams)
+	u.Teams, u.Campaigns = normTeams(u.Teams), normTeams(u.Campaigns)
 	id, err := db.next(ctx, 1)
 	if err == nil {
 		_, err = db.c(colUsers).InsertOne(ctx, userDoc{ID: id, Username: u.Username, Role: u.Role,
-			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams})
+			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams, Campaigns: u.Campaigns})
 	}
 	if err != nil {
 		return accounts.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
@@ -163,6 +165,32 @@ func (db *DB) SetTeams(ctx context.Context, username string, teams []string) err
 	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("teams", teams))).Decode(&u)
 	if err != nil {
 		return fmt.Errorf("mongo: set teams of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetCampaigns replaces the campaigns a user works on (none: every campaign); errs.ErrNotFound
+// for an unknown username.
+func (db *DB) SetCampaigns(ctx context.Context, username string, campaigns []string) error {
+	campaigns = normTeams(campaigns)
+	if campaigns == nil {
+		campaigns = []string{}
+	}
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("campaigns", campaigns))).Decode(&u)
+	if err != nil {
+		return fmt.Errorf("mongo: set campaigns of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetRole changes a user's role; errs.ErrNotFound for an unknown username. Sessions stay: each
+// request reads the user afresh, so the new role applies from the next page on.
+func (db *DB) SetRole(ctx context.Context, username, role string) error {
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("role", role))).Decode(&u)
+	if err != nil {
+		return fmt.Errorf("mongo: set role of %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -17,12 +17,12 @@ func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, e
 	if hash == nil {
 		hash = []byte{}
 	}
-	u.Teams = normTeams(u.Teams)
+	u.Teams, u.Campaigns = normTeams(u.Teams), normTeams(u.Campaigns)
 	err := db.write(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO users (username, role, password_hash, created_at, teams) VALUES (?, ?, ?, ?, ?)
+			INSERT INTO users (username, role, password_hash, created_at, teams, campaigns) VALUES (?, ?, ?, ?, ?, ?)
 			RETURNING id`,
-			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams)).Scan(&u.ID)
+			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams), teamsJSON(u.Campaigns)).Scan(&u.ID)
 	})
 	if err != nil {
 		return accounts.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
@@ -31,15 +31,16 @@ func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, e
 }
 
 // userCols are the columns scanUser reads, in its order.
-const userCols = `id, username, role, password_hash, created_at, teams`
+const userCols = `id, username, role, password_hash, created_at, teams, campaigns`
 
 func scanUser(row interface{ Scan(...any) error }) (accounts.User, error) {
 	var (
 		u       accounts.User
 		created int64
 		teams   string
+		camps   string
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams, &camps); err != nil {
 		return accounts.User{}, err
 	}
 	u.CreatedAt = fromUnixNano(created)
@@ -47,10 +48,14 @@ func scanUser(row interface{ Scan(...any) error }) (accounts.User, error) {
 		return accounts.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
 	}
 	u.Teams = normTeams(u.Teams)
+	if err := json.Unmarshal([]byte(camps), &u.Campaigns); err != nil {
+		return accounts.User{}, fmt.Errorf("campaigns of %q: %w", u.Username, err)
+	}
+	u.Campaigns = normTeams(u.Campaigns)
 	return u, nil
 }
 
-// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+// normTeams sorts and dedupes team (or campaign) names; none is nil, so a user reads back as written.
 func normTeams(teams []string) []string {
 	if len(teams) == 0 {
 		return nil
@@ -106,7 +111,7 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 // errs.ErrNotFound.
 func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (accounts.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx, `
-		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams
+		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams, u.campaigns
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
 	if err != nil {
@@ -188,6 +193,33 @@ func (db *DB) SetTeams(ctx context.Context, username string, teams []string) err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set teams of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetCampaigns replaces the campaigns a user works on (none: every campaign); errs.ErrNotFound
+// for an unknown username.
+func (db *DB) SetCampaigns(ctx context.Context, username string, campaigns []string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		return tx.QueryRowContext(ctx, `UPDATE users SET campaigns = ? WHERE username = ? RETURNING id`,
+			teamsJSON(normTeams(campaigns)), username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set campaigns of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetRole changes a user's role; errs.ErrNotFound for an unknown username. Sessions stay: each
+// request reads the user afresh, so the new role applies from the next page on.
+func (db *DB) SetRole(ctx context.Context, username, role string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		return tx.QueryRowContext(ctx, `UPDATE users SET role = ? WHERE username = ? RETURNING id`, role, username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set role of %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Judge", judgeTests},
 		{"Users", userTests},
 		{"UserTeams", teamUserTests},
+		{"UserCampaigns", campaignUserTests},
 		{"Runtime", runtimeTests},
 		{"Claims", claimTests},
 		{"Batch", batchTests},

@@ -165,3 +165,49 @@ var teamUserTests = []test{
 		wantErr(t, "SetTeams of nobody", s.SetTeams(t.Context(), "nobody", []string{"x"}), errs.ErrNotFound)
 	}},
 }
+
+var campaignUserTests = []test{
+	{"UserCampaignsRoundTrip", func(t *testing.T, s Store) {
+		u, err := s.CreateUser(t.Context(), accounts.User{Username: "jo", Role: accounts.RoleJudge,
+			PasswordHash: []byte("h"), CreatedAt: t0, Campaigns: []string{"race", "bouncer", "race"}})
+		noErr(t, "CreateUser", err)
+		equal(t, "campaigns returned", u.Campaigns, []string{"bouncer", "race"})
+		got, err := s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		equal(t, "UserByName", got, u)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-j", u.ID, at(time.Hour)))
+		got, err = s.SessionUser(t.Context(), "hash-j", t0)
+		noErr(t, "SessionUser", err)
+		equal(t, "SessionUser campaigns", got.Campaigns, []string{"bouncer", "race"})
+		bob := mustCreateUser(t, s, "bob", accounts.RoleAdmin)
+		equal(t, "campaigns of a user of every campaign", bob.Campaigns, []string(nil))
+		list, err := s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers", list, []accounts.User{bob, u})
+	}},
+	{"SetCampaignsReplaces", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "jo", accounts.RoleJudge)
+		noErr(t, "SetCampaigns", s.SetCampaigns(t.Context(), "jo", []string{"race"}))
+		got, err := s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		u.Campaigns = []string{"race"}
+		equal(t, "after SetCampaigns", got, u)
+		noErr(t, "SetCampaigns none", s.SetCampaigns(t.Context(), "jo", nil))
+		got, err = s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		equal(t, "after SetCampaigns(nil)", got.Campaigns, []string(nil))
+		wantErr(t, "SetCampaigns of nobody", s.SetCampaigns(t.Context(), "nobody", []string{"x"}), errs.ErrNotFound)
+	}},
+	{"SetRoleKeepsTheRest", func(t *testing.T, s Store) {
+		u, err := s.CreateUser(t.Context(), accounts.User{Username: "jo", Role: accounts.RoleJudge,
+			PasswordHash: []byte("h"), CreatedAt: t0, Teams: []string{"desk"}, Campaigns: []string{"race"}})
+		noErr(t, "CreateUser", err)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-j", u.ID, at(time.Hour)))
+		noErr(t, "SetRole", s.SetRole(t.Context(), "jo", accounts.RoleModerator))
+		got, err := s.SessionUser(t.Context(), "hash-j", t0)
+		noErr(t, "SessionUser after SetRole", err)
+		u.Role = accounts.RoleModerator
+		equal(t, "after SetRole", got, u)
+		wantErr(t, "SetRole of nobody", s.SetRole(t.Context(), "nobody", accounts.RoleAdmin), errs.ErrNotFound)
+	}},
+}
