@@ -89,5 +89,10 @@ func Denied(role string, a Action) string {
 // SeesCampaign says whether u may see and act on a campaign's entries, conversations and
 // pages: admins and users given no campaigns see every campaign, others only theirs.
 func (u User) SeesCampaign(campaign string) bool {
-	return u.Role == RoleAdmin || len(u.Campaigns) == 0 || slices.Contains(u.Campaigns, campaign)
+	return u.AllCampaigns() || slices.Contains(u.Campaigns, campaign)
+}
+
+// AllCampaigns says whether u sees every campaign: an admin, or a user given none.
+func (u User) AllCampaigns() bool {
+	return u.Role == RoleAdmin || len(u.Campaigns) == 0
 }

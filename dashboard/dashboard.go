@@ -147,7 +147,8 @@ func (d *Dashboard) Mount(r fiber.Router) {
 
 	// Fiber runs handlers in registration order, so the routes above are reached without a
 	// session and everything registered below, or not matched at all, needs one.
-	a := g.Group("", d.requireUser)
+	// Each route below first checks the role matrix (roles.go).
+	a := d.guard(g.Group("", d.requireUser))
 	a.Get("/entries", d.entriesPage)
 	a.Get("/entries/:id", d.entryPage)
 	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))
