@@ -309,3 +309,12 @@ func notLastAdmin(ctx context.Context, a Accounts) error {
 	}
 	return nil
 }
+
+// CheckNames checks hand-off teams and campaign ids as AddUser does, so a form that changes
+// several things of a user can refuse before it changes any.
+func CheckNames(teams, campaigns []string) error {
+	if err := validTeams(teams); err != nil {
+		return err
+	}
+	return validCampaigns(campaigns)
+}

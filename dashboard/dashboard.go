@@ -66,6 +66,12 @@ type Config struct {
 	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
 	// left in a pool of codes).
 	Pools Pools
+	// Accounts adds the admins' users page: add users, change their role, teams and
+	// campaigns, reset passwords, remove them.
+	Accounts accounts.Accounts
+	// RoleChanges is told of every account added, removed or given another role or other
+	// campaigns on the users page (the audit trail); nothing when nil.
+	RoleChanges accounts.RoleChangeRecorder
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -95,6 +101,8 @@ type Dashboard struct {
 	ranking       Ranking
 	winners       Winners
 	pools         Pools
+	accounts      accounts.Accounts
+	roleChanges   accounts.RoleChangeRecorder
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -117,6 +125,7 @@ func New(cfg Config) (*Dashboard, error) {
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
+		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -125,6 +134,9 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	if d.log == nil {
 		d.log = slog.Default()
+	}
+	if d.roleChanges == nil {
+		d.roleChanges = accounts.NoRecorder{}
 	}
 	if d.ttl <= 0 {
 		d.ttl = DefaultSessionTTL
@@ -151,6 +163,13 @@ func (d *Dashboard) Mount(r fiber.Router) {
 	a := d.guard(g.Group("", d.requireUser))
 	a.Get("/entries", d.entriesPage)
 	a.Get("/entries/:id", d.entryPage)
+	if d.accounts != nil {
+		a.Get("/users", d.usersPage)
+		a.Post("/users", d.addUser)
+		a.Post("/users/:name", d.editUser)
+		a.Post("/users/:name/password", d.resetPassword)
+		a.Post("/users/:name/remove", d.removeUser)
+	}
 	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))
 	a.Post("/entries/:id/reject", d.decide(judge.StatusRejected))
 	a.Get("/entries/:id/thumb", d.serveMedia(true))

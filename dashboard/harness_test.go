@@ -45,6 +45,7 @@ type harness struct {
 	rounds *fakeRounds
 	ranks  *fakeRanking
 	queue  *fakeQueue
+	roles  *roleLog
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -68,6 +69,7 @@ func newHarness(t *testing.T) *harness {
 		rounds: &fakeRounds{},
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
+		roles:  &roleLog{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -80,6 +82,9 @@ func newHarness(t *testing.T) *harness {
 		Ranking:       h.ranks,
 		Winners:       judges,
 		Users:         h.users,
+		Accounts:      db,
+		Deliveries:    db,
+		RoleChanges:   h.roles,
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,

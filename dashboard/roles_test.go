@@ -1,11 +1,15 @@
 package dashboard_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -96,5 +100,115 @@ func TestParticipantRoutesCheckTheCampaign(t *testing.T) {
 	}
 	if n := verdictEventsOf(t, h, "p1"); n != 0 {
 		t.Errorf("%d verdicts posted under the race's URL reached the bouncer participant", n)
+	}
+}
+
+// roleLog records the role changes the users page reports for the audit trail.
+type roleLog struct {
+	mu      sync.Mutex
+	changes []accounts.RoleChange
+}
+
+func (l *roleLog) RecordRoleChange(_ context.Context, c accounts.RoleChange) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.changes = append(l.changes, c)
+	return nil
+}
+
+func (l *roleLog) Changes() []accounts.RoleChange {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.changes)
+}
+
+// publicRoutes are reached without a login, so the role matrix has nothing to say on them.
+var publicRoutes = map[string]bool{
+	"GET /dashboard/":             true,
+	"GET /dashboard/login":        true,
+	"POST /dashboard/login":       true,
+	"POST /dashboard/logout":      true,
+	"GET /dashboard/static/:name": true,
+}
+
+// loginAs logs a user of each role in, each with a cookie jar of their own.
+func loginAs(h *harness, roles map[string]string) map[string]map[string]*http.Cookie {
+	h.t.Helper()
+	jars := map[string]map[string]*http.Cookie{}
+	for role, name := range roles {
+		h.jar = map[string]*http.Cookie{}
+		h.MustUser(name, role)
+		h.MustLogin(name)
+		jars[role] = h.jar
+	}
+	return jars
+}
+
+// TestRoleMatrix walks every route the dashboard registers, as each role, and checks the
+// answer against the role matrix: allowed, or 403 with a page saying why. A route with no
+// entry in the matrix fails here, so a new page cannot be open to all by oversight.
+func TestRoleMatrix(t *testing.T) {
+	h := newHarness(t)
+	h.MustParticipant("bouncer", "p1", "judging", false)
+	e := h.MustEntry("look at me")
+	jars := loginAs(h, map[string]string{dashboard.RoleJudge: "judy", dashboard.RoleModerator: "mod", dashboard.RoleAdmin: "boss"})
+	h.MustUser("spare", dashboard.RoleModerator)
+
+	rules := map[string]dashboard.RouteRule{}
+	for _, r := range dashboard.RouteRules() {
+		rules[r.Method+" "+r.Path] = r
+	}
+	var routes []dashboard.RouteRule
+	registered := map[string]bool{}
+	for _, r := range h.app.GetRoutes(true) {
+		key := r.Method + " " + r.Path
+		if r.Method == http.MethodHead || !strings.HasPrefix(r.Path, "/dashboard") || registered[key] {
+			continue
+		}
+		registered[key] = true
+		if publicRoutes[key] {
+			continue
+		}
+		rule, ok := rules[key]
+		if !ok {
+			t.Errorf("%s has no entry in the role matrix (dashboard/roles.go routeActions)", key)
+			continue
+		}
+		routes = append(routes, rule)
+	}
+	for key := range rules {
+		if !registered[key] {
+			t.Errorf("the role matrix lists %s, which the dashboard does not serve", key)
+		}
+	}
+	fill := strings.NewReplacer(":pid", "p1", ":line", "7", ":round", "harbour", ":bid", "b1", ":name", "spare")
+	// The admin goes last: their allowed changes (a user removed, a campaign closed) would
+	// change what the others meet.
+	for _, role := range []string{dashboard.RoleJudge, dashboard.RoleModerator, dashboard.RoleAdmin} {
+		h.jar = jars[role]
+		for _, r := range routes {
+			path := r.Path
+			if strings.HasPrefix(path, "/dashboard/entries/:id") {
+				path = strings.Replace(path, ":id", e.ID, 1)
+			}
+			path = fill.Replace(strings.Replace(path, ":id", "bouncer", 1))
+			var resp *http.Response
+			if r.Method == http.MethodGet {
+				resp = h.Get(path)
+			} else {
+				resp = h.Submit(path, url.Values{"text": {"hello"}, "verdict": {"advanced"}, "key": {role}, "status": {"paused"}})
+			}
+			allowed := accounts.Can(role, r.Action)
+			switch {
+			case allowed && resp.StatusCode == http.StatusForbidden:
+				t.Errorf("%s: %s %s: 403, but the matrix allows it (%s):\n%s", role, r.Method, path, r.Action, MustBody(t, resp))
+			case !allowed && resp.StatusCode != http.StatusForbidden:
+				t.Errorf("%s: %s %s: status %d, want 403 (%s is not for %ss)", role, r.Method, path, resp.StatusCode, r.Action, role)
+			case !allowed:
+				if got, want := MustDoc(t, resp).Find("main").Text(), accounts.Denied(role, r.Action); !strings.Contains(got, want) {
+					t.Errorf("%s: %s %s: the 403 page says %q, want %q", role, r.Method, path, strings.TrimSpace(got), want)
+				}
+			}
+		}
 	}
 }
