@@ -152,6 +152,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
+		"Deliveries":    d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries),
 	})
 }
 

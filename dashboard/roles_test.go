@@ -212,3 +212,22 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesLinkOnlyWhereTheRoleMayGo: a judge's menu and campaign page have no links into
+// conversations or the delivery monitor, which would answer 403; a moderator's do.
+func TestPagesLinkOnlyWhereTheRoleMayGo(t *testing.T) {
+	h := newHarness(t)
+	jars := loginAs(h, map[string]string{dashboard.RoleJudge: "judy", dashboard.RoleModerator: "mod"})
+	for role, want := range map[string]int{dashboard.RoleJudge: 0, dashboard.RoleModerator: 1} {
+		h.jar = jars[role]
+		doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer"))
+		for _, sel := range []string{`nav a[href="/dashboard/conversations"]`, `a[href$="/deliveries"]`, `a[href*="/participants/"]`} {
+			if got := doc.Find(sel).Length(); (got > 0) != (want > 0) {
+				t.Errorf("%s: %d links %s, want %d", role, got, sel, want)
+			}
+		}
+		if got := doc.Find(`nav a[href="/dashboard/users"]`).Length(); got != 0 {
+			t.Errorf("%s: the menu links to the users page", role)
+		}
+	}
+}
