@@ -231,3 +231,16 @@ func TestPagesLinkOnlyWhereTheRoleMayGo(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeInATeamStartsAtTheEntries: a user in a hand-off team starts at the team queues,
+// unless their role may not read conversations (it led a judge to a 403 after logging in).
+func TestJudgeInATeamStartsAtTheEntries(t *testing.T) {
+	h := newHarness(t)
+	if _, err := accounts.AddUser(t.Context(), h.db, "judy", testPassword, accounts.RoleJudge, "chefs"); err != nil {
+		t.Fatal(err)
+	}
+	resp := h.Login("judy", testPassword)
+	if got := resp.Header.Get("Location"); got != "/dashboard/entries" {
+		t.Errorf("a judge in a team starts at %q, want /dashboard/entries", got)
+	}
+}

@@ -69,7 +69,7 @@ func (d *Dashboard) index(c *fiber.Ctx) error {
 // home is where a user starts: the team queues for someone in a hand-off team (the
 // conversations waiting for them), the entries for everyone else.
 func (d *Dashboard) home(u User) string {
-	if len(u.Teams) > 0 && d.queue != nil && d.campaigns != nil {
+	if len(u.Teams) > 0 && d.queue != nil && d.campaigns != nil && accounts.Can(u.Role, accounts.ReadConversations) {
 		return "/dashboard/conversations"
 	}
 	return "/dashboard/entries"
