@@ -147,10 +147,10 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 	u := currentUser(c)
 	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
-		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
+		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": accounts.Can(u.Role, accounts.RunCampaigns), "Notifications": notes,
 		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": mayRead, "Consent": consent, "Pools": pools,
-		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
-		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
+		"Broadcast": d.broadcaster != nil && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": broadcastFormOf(def),
+		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
 		"Deliveries":    d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries),
 	})

@@ -97,7 +97,7 @@ func (d *Dashboard) rankingPage(c *fiber.Ctx) error {
 		"Campaign": ci, "Ranking": rk, "Rule": rk.Rule(), "Rows": rows, "More": len(ranked) - len(rows),
 		"Count": len(ranked), "Winners": len(winners), "Tie": tie, "Ended": strings.Join(ended, ", "),
 		"Playing":      strings.Join(playing, ", "),
-		"MayPick":      u.Role == RoleAdmin && rk.Top > 0 && d.winners != nil && len(winners) > 0,
+		"MayPick":      accounts.Can(u.Role, accounts.RunCampaigns) && rk.Top > 0 && d.winners != nil && len(winners) > 0,
 		"Participants": d.conversations != nil && accounts.Can(u.Role, accounts.ReadConversations),
 	})
 }

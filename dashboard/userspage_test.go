@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 // flashOf follows a form's redirect and returns the message shown.
@@ -112,6 +113,10 @@ func TestUsersPage(t *testing.T) {
 func TestScopedUser(t *testing.T) {
 	h := newHarness(t)
 	h.MustParticipant("bouncer", "p1", "judging", false)
+	theirs := waiting("p1", "desk", "Ann", h.clock.Now())
+	ours := waiting("p9", "desk", "Race team", h.clock.Now())
+	ours.Campaign = "race"
+	h.queue.list = []engine.Participant{theirs, ours}
 	mine := h.MustEntryIn("race", "harbour", "ours")
 	other := h.MustEntry("theirs") // bouncer
 	if _, err := accounts.Add(t.Context(), h.db, accounts.NewUser{Username: "rita", Password: testPassword,
@@ -127,6 +132,9 @@ func TestScopedUser(t *testing.T) {
 	doc = MustDoc(t, h.Get("/dashboard/campaigns"))
 	if doc.Find(`tr.campaign[data-id=race]`).Length() != 1 || doc.Find(`tr.campaign[data-id=bouncer]`).Length() != 0 {
 		t.Errorf("rita's campaigns: %q", doc.Find("tr.campaign").Text())
+	}
+	if got := queueTeams(t, h, "/dashboard/conversations"); strings.Join(got, "\n") != "desk: Race team waiting under a minute" {
+		t.Errorf("rita's team queues: %q, want only the race's conversation", got)
 	}
 	for _, path := range []string{
 		"/dashboard/entries/" + other.ID, "/dashboard/entries/" + other.ID + "/media",
