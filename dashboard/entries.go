@@ -89,7 +89,7 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 	if status == statusAll {
 		f.Status = ""
 	}
-	es, err := d.judge.Entries(c.UserContext(), f)
+	es, err := d.entriesFor(c.UserContext(), currentUser(c), f)
 	if err != nil {
 		return fmt.Errorf("dashboard: entries: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -44,6 +45,7 @@ type harness struct {
 	rounds *fakeRounds
 	ranks  *fakeRanking
 	queue  *fakeQueue
+	roles  *roleLog
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -74,6 +76,7 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		rounds: &fakeRounds{},
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
+		roles:  &roleLog{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -86,6 +89,9 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		Ranking:       h.ranks,
 		Winners:       judges,
 		Users:         h.users,
+		Accounts:      db,
+		Deliveries:    db,
+		RoleChanges:   h.roles,
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
@@ -196,7 +202,7 @@ func (m *fakeMedia) Opened() []string {
 // MustUser adds a dashboard account.
 func (h *harness) MustUser(username, role string) dashboard.User {
 	h.t.Helper()
-	u, err := dashboard.AddUser(context.Background(), h.db, username, testPassword, role)
+	u, err := accounts.AddUser(context.Background(), h.db, username, testPassword, role)
 	if err != nil {
 		h.t.Fatalf("add user %s: %v", username, err)
 	}

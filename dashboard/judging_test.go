@@ -40,12 +40,6 @@ func newJudgingHarness(t *testing.T, judging *campaigns.Judging) (*harness, *aud
 	return h, trail
 }
 
-func flashOf(t *testing.T, h *harness, resp *http.Response) string {
-	t.Helper()
-	wantStatus(t, resp, http.StatusSeeOther)
-	return MustDoc(t, h.Follow(resp)).Find(".flash").Text()
-}
-
 func TestClaimShowsWhoIsJudging(t *testing.T) {
 	h, trail := newJudgingHarness(t, nil)
 	h.MustUser("anna", dashboard.RoleModerator)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -205,7 +206,7 @@ func (d *Dashboard) rankings(ctx context.Context, def *campaigns.Definition) ([]
 	return out, nil
 }
 
-func mayAdvance(u *User) bool { return u.Role == RoleAdmin || u.Role == RoleModerator }
+func mayAdvance(u *User) bool { return accounts.Can(u.Role, accounts.GiveVerdicts) }
 
 // advanceRound advances the top N of a round's ranking and eliminates the others.
 func (d *Dashboard) advanceRound(c *fiber.Ctx) error {

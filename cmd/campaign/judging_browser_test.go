@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/chatcampaigns/campaign/accounts"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,7 @@ func TestBrowserClaimAndScore(t *testing.T) {
 	}
 	srv, clock := startServer(t, filepath.Join(dir, "data"), func(c *Config) { c.Campaigns = []string{def} })
 	ctx := context.Background()
-	if _, err := dashboard.AddUser(ctx, srv.db, "ben", "ben's long password", dashboard.RoleModerator); err != nil {
+	if _, err := accounts.AddUser(ctx, srv.db, "ben", "ben's long password", dashboard.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	now := clock.Now()

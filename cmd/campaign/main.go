@@ -32,9 +32,11 @@ Usage:
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign channels check [--public-url URL]   (is every configured channel reachable and set up?)
-  campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
+  campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--campaign ID]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
+  campaign user campaigns --name NAME --campaign ID[,ID...]   (the campaigns they work on; "" for all)
+  campaign user role --name NAME --role admin|moderator|judge
 
 Run "campaign COMMAND -h" for the flags of a command.
 `

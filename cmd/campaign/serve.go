@@ -23,6 +23,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/optin"
@@ -360,7 +361,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges})
 	if err != nil {
 		return nil, err
@@ -440,7 +441,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.ln = newQuietListener(ln)
 	// The first admin is made last, once nothing can fail any more: a start that failed (a
 	// short admin token, a port in use) must not leave an admin whose password was never shown.
-	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
+	if s.adminPassword, err = accounts.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
 	}
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
@@ -621,7 +622,7 @@ type store interface {
 	judge.Scores
 	judge.Leases
 	judge.Panels
-	dashboard.Accounts
+	accounts.Accounts
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
@@ -649,7 +650,7 @@ func openStore(ctx context.Context, mongoURI, data string) (store, error) {
 // those conversations would wait in a queue nobody has first. A user added later (campaign
 // user add --team) sees the queue at once; the warning is only at start.
 func warnEmptyTeams(ctx context.Context, users interface {
-	ListUsers(context.Context) ([]dashboard.User, error)
+	ListUsers(context.Context) ([]accounts.User, error)
 }, defs []*campaigns.Definition, log *slog.Logger) {
 	all, err := users.ListUsers(ctx)
 	if err != nil {

@@ -26,17 +26,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
 var (
-	_ engine.Store         = (*DB)(nil)
-	_ judge.Store          = (*DB)(nil)
-	_ dashboard.Users      = (*DB)(nil)
-	_ dashboard.Deliveries = (*DB)(nil)
+	_ engine.Store   = (*DB)(nil)
+	_ judge.Store    = (*DB)(nil)
+	_ accounts.Users = (*DB)(nil)
 )
 
 // Collection names.
