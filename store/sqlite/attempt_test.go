@@ -28,8 +28,8 @@ func TestAttemptIfFree(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, db dbT, id int64)
-		at   time.Duration // after t0
-		want error         // nil, engine.ErrHeld or errs.ErrConflict
+		at    time.Duration // after t0
+		want  error         // nil, engine.ErrHeld or errs.ErrConflict
 	}{
 		{"free", nil, 0, nil},
 		{"leased by another", func(t *testing.T, db dbT, id int64) {
