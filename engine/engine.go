@@ -36,6 +36,10 @@ var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
 // The engine skips such an event; its effects are already stored.
 var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 
+// ErrHeld is a store's refusal to let an owner attempt a reply another owner holds the lease
+// on (ClaimAttempt): another process is sending it.
+var ErrHeld = errors.New("reply held by another process")
+
 // ErrOptedOut and ErrFinished refuse what is meant to reach or move a participant who opted out
 // or finished (a moderator's verdict, an agent's reply to someone who opted out): nothing
 // moves a finished participant on, and nothing reaches one who opted out. Both wrap
@@ -248,6 +252,8 @@ type Engine struct {
 	boards rankBoards
 	// intake counts the backlog and applies the back-pressure policy (intake.go).
 	intake *Intake
+	// dispatch is the sender's state on a sole-process store, nil on others (dispatch.go).
+	dispatch *dispatcher
 }
 
 // New returns an Engine for cfg.
@@ -273,7 +279,9 @@ func New(cfg Config) *Engine {
 		e.now = time.Now
 	}
 	policy := cfg.Intake
-	if sp, ok := cfg.Store.(soleProcess); !ok || !sp.SoleProcess() {
+	if sp, ok := cfg.Store.(soleProcess); ok && sp.SoleProcess() {
+		e.dispatch = newDispatcher()
+	} else {
 		// Several processes share the store (MongoDB): the backlog each counts in memory is
 		// not the store's (one takes in what another processes), and a count that never
 		// falls would refuse everything. Off until the policy reads a shared count.
@@ -658,6 +666,17 @@ func (e *Engine) Wake() {
 }
 
 func (e *Engine) wakeSender() {
+	if d := e.dispatch; d != nil {
+		d.mu.Lock()
+		d.news = true
+		d.mu.Unlock()
+	}
+	e.nudgeSender()
+}
+
+// nudgeSender wakes the sender without news: a send finished, which may free a slot or a
+// recipient the last pass left waiting.
+func (e *Engine) nudgeSender() {
 	select {
 	case e.wakeSend <- struct{}{}:
 	default:
@@ -675,9 +694,16 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
-	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
+	if e.dispatch != nil {
+		wg.Go(func() { e.loop(ctx, e.wakeSend, e.dispatchDue) })
+	} else {
+		wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
+	}
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
 	wg.Wait()
+	if e.dispatch != nil {
+		e.dispatch.running.Wait()
+	}
 }
 
 func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(context.Context) (int, error)) {

@@ -42,6 +42,9 @@ const WindowClosed = "outside the 24-hour window and no template"
 // up the recipient's later replies, here and in Store.DueOutbox, and so does one another
 // process is sending.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
+	if e.dispatch != nil {
+		return e.sendDueSole(ctx)
+	}
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
 	start := time.Now()
@@ -154,7 +157,11 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	// The attempt is stored before the platform sees the reply: if this process dies before
 	// the outcome is stored, the reply is found in flight, and sending it again is known to
 	// be a possible duplicate (MaybeTwice) rather than invisible.
-	if err := e.store.AttemptOutbox(ctx, out.ID, e.owner, now); err != nil {
+	if err := e.attempt(ctx, out.ID, now); err != nil {
+		if errors.Is(err, ErrHeld) {
+			// Another process is sending it: the recipient's later replies wait for it too.
+			return nil, true, err
+		}
 		return nil, false, e.finish(err, out, "attempted")
 	}
 	if out.InFlight {
@@ -187,6 +194,22 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	}
 	due := e.now().Add(wait)
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+}
+
+// freeAttempter is a Store that records an attempt only when no other owner holds the reply
+// (its lease, or an attempt of the last lease's length without outcome), failing with ErrHeld
+// otherwise (store/sqlite): for the sender that takes no leases (dispatch.go).
+type freeAttempter interface {
+	AttemptIfFree(ctx context.Context, id int64, owner string, at, since time.Time) error
+}
+
+// attempt records an attempt at sending reply id before the send; the sole-process sender
+// checks with it that no other process holds the reply.
+func (e *Engine) attempt(ctx context.Context, id int64, now time.Time) error {
+	if fa, ok := e.store.(freeAttempter); ok && e.dispatch != nil {
+		return fa.AttemptIfFree(ctx, id, e.owner, now, now.Add(-e.sendLease))
+	}
+	return e.store.AttemptOutbox(ctx, id, e.owner, now)
 }
 
 // finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer
