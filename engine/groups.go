@@ -222,10 +222,13 @@ func (e *Engine) GroupCreated(ctx context.Context, channel, requestID, address, 
 		if r.Error == "" {
 			r.Error = "no group id"
 		}
+		if err := tell(GroupFailed); err != nil {
+			return err
+		}
 		if err := e.store.SaveGroupRequest(ctx, r); err != nil {
 			return fmt.Errorf("engine: group request %s: %w", requestID, err)
 		}
-		return tell(GroupFailed)
+		return nil
 	}
 	// The name was free when asked; a team that took it since gets a number after its name.
 	t := Team{ID: address, Campaign: def.ID, Channel: channel, Name: r.Name, Code: address,
@@ -246,11 +249,16 @@ func (e *Engine) GroupCreated(ctx context.Context, channel, requestID, address, 
 	case err != nil:
 		return fmt.Errorf("engine: team of group %s: %w", address, err)
 	}
+	// The invite is queued before the request says it was handled: a crash in between sends it
+	// twice when the platform delivers the webhook again, rather than never.
+	if err := tell(fmt.Sprintf(GroupInvite, t.Name, inviteLink, teamSize(def))); err != nil {
+		return err
+	}
 	r.Group, r.InviteLink, r.Name = address, inviteLink, t.Name
 	if err := e.store.SaveGroupRequest(ctx, r); err != nil {
 		return fmt.Errorf("engine: group request %s: %w", requestID, err)
 	}
-	return tell(fmt.Sprintf(GroupInvite, t.Name, inviteLink, teamSize(def)))
+	return nil
 }
 
 // GroupJoined is the platform's word that members joined the group at address (step 3
