@@ -80,14 +80,18 @@ func (e *Engine) groupMaker(channel string) (GroupMaker, bool) {
 	return m, ok
 }
 
+func (e *Engine) makesGroups(channel string) bool {
+	_, ok := e.groupMaker(channel)
+	return ok
+}
+
 // isCaptain reports whether in is a person writing one to one to a team campaign whose teams
 // are the groups the channel makes; the addresses of groups begin with groupAddressPrefix.
 func (e *Engine) isCaptain(def *campaigns.Definition, in Inbound) bool {
 	if def.Teams == nil || strings.HasPrefix(in.From, groupAddressPrefix) || strings.HasPrefix(in.PlatformID, teamStartPrefix) {
 		return false
 	}
-	_, ok := e.groupMaker(in.Channel)
-	return ok
+	return e.makesGroups(in.Channel)
 }
 
 // groupAddressPrefix begins a group chat's address on a channel with groups (WhatsApp's
