@@ -80,14 +80,18 @@ func (e *Engine) groupMaker(channel string) (GroupMaker, bool) {
 	return m, ok
 }
 
+func (e *Engine) makesGroups(channel string) bool {
+	_, ok := e.groupMaker(channel)
+	return ok
+}
+
 // isCaptain reports whether in is a person writing one to one to a team campaign whose teams
 // are the groups the channel makes; the addresses of groups begin with groupAddressPrefix.
 func (e *Engine) isCaptain(def *campaigns.Definition, in Inbound) bool {
 	if def.Teams == nil || strings.HasPrefix(in.From, groupAddressPrefix) || strings.HasPrefix(in.PlatformID, teamStartPrefix) {
 		return false
 	}
-	_, ok := e.groupMaker(in.Channel)
-	return ok
+	return e.makesGroups(in.Channel)
 }
 
 // groupAddressPrefix begins a group chat's address on a channel with groups (WhatsApp's
@@ -222,10 +226,13 @@ func (e *Engine) GroupCreated(ctx context.Context, channel, requestID, address, 
 		if r.Error == "" {
 			r.Error = "no group id"
 		}
+		if err := tell(GroupFailed); err != nil {
+			return err
+		}
 		if err := e.store.SaveGroupRequest(ctx, r); err != nil {
 			return fmt.Errorf("engine: group request %s: %w", requestID, err)
 		}
-		return tell(GroupFailed)
+		return nil
 	}
 	// The name was free when asked; a team that took it since gets a number after its name.
 	t := Team{ID: address, Campaign: def.ID, Channel: channel, Name: r.Name, Code: address,
@@ -246,11 +253,16 @@ func (e *Engine) GroupCreated(ctx context.Context, channel, requestID, address, 
 	case err != nil:
 		return fmt.Errorf("engine: team of group %s: %w", address, err)
 	}
+	// The invite is queued before the request says it was handled: a crash in between sends it
+	// twice when the platform delivers the webhook again, rather than never.
+	if err := tell(fmt.Sprintf(GroupInvite, t.Name, inviteLink, teamSize(def))); err != nil {
+		return err
+	}
 	r.Group, r.InviteLink, r.Name = address, inviteLink, t.Name
 	if err := e.store.SaveGroupRequest(ctx, r); err != nil {
 		return fmt.Errorf("engine: group request %s: %w", requestID, err)
 	}
-	return tell(fmt.Sprintf(GroupInvite, t.Name, inviteLink, teamSize(def)))
+	return nil
 }
 
 // GroupJoined is the platform's word that members joined the group at address (step 3

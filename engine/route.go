@@ -65,7 +65,7 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		if matchWord(def.Keywords, text) {
 			return def.ID, true, nil
 		}
-		if _, groups := e.groupMaker(channel); groups && def.Teams != nil && keywordWithName(def, text) {
+		if def.Teams != nil && keywordWithName(def, text) && e.makesGroups(channel) {
 			return def.ID, true, nil // a captain asking for their team's group (groups.go)
 		}
 		if len(def.Keywords) > 0 {

@@ -6,10 +6,13 @@
 //   - Incoming cases: a payload from testdata (body file, headers, method and path) is sent to
 //     the channel's Fiber app; the harness checks the HTTP status, and compares what the channel
 //     handed over (normalized engine.Inbound events, plus anything else the fixture records, such
-//     as delivery statuses or stored media) with a golden JSON file. A refused request (status
-//     400 and up: bad signature, malformed JSON, too large) must hand over nothing at all, and a
-//     webhook delivered twice (Repeat: 2) must hand over its events once, as the store would
-//     keep them.
+//     as delivery statuses or stored media) with a golden JSON file. A refused request (a 4xx:
+//     bad signature, malformed JSON, too large) must hand over nothing and call the platform
+//     not at all; a 5xx (asking the platform to deliver again) is compared with its golden file
+//     like a 2xx, usually one saying nothing was handed over. A webhook delivered twice
+//     (Repeat: 2) must hand over its events once, as the store would keep them: the Recorder
+//     keeps a Channel and PlatformID once, so a channel whose ids change between deliveries
+//     fails.
 //   - Outgoing cases: an engine.Outbound goes to the channel's Sender; the harness compares the
 //     requests the fake platform received (method, path, JSON body) with a golden file, and the
 //     error with the engine's error classes: errors.Is a kind of package errs, or Transient
@@ -32,9 +35,10 @@
 //     once to write the golden files under testdata/incoming and testdata/outgoing. Read every
 //     one before committing it: the golden file is the expectation.
 //
-// AssertGolden serves a channel's other golden files with the same flag. Whatever the harness
-// cannot express (backoff timings, read receipts in flight, media
-// size limits against a slow server) stays in ordinary tests next to the table.
+// channels/whatsapp/conformance_test.go is the worked example. AssertGolden serves a channel's
+// other golden files with the same flag. Whatever the harness cannot express (backoff timings,
+// read receipts in flight, media size limits against a slow server) stays in ordinary tests
+// next to the table.
 package channeltest
 
 import (

@@ -19,6 +19,7 @@ type phoneNumberInfo struct {
 	ID                   string `json:"id"`
 	DisplayPhoneNumber   string `json:"display_phone_number"`
 	VerifiedName         string `json:"verified_name"`
+	OfficialBusiness     bool   `json:"is_official_business_account"`
 	WebhookConfiguration struct {
 		PhoneNumber string `json:"phone_number"`
 		WABA        string `json:"whatsapp_business_account"`
@@ -38,7 +39,7 @@ func (p phoneNumberInfo) callbackURL() string {
 
 // Check asks the Graph API about the default sending number (PhoneNumberID) with the access
 // token, in one request: whether the API answers, whether it takes the token and knows the
-// number, and where the number's webhooks go. That must be publicURL+WebhookPath when
+// number (and whether it may make groups), and where the number's webhooks go. That must be publicURL+WebhookPath when
 // publicURL is given, else any URL ending in WebhookPath. Whether the app subscribed the
 // messages field needs the app's own token and is not checked (docs/whatsapp.md).
 func (c *Channel) Check(ctx context.Context, publicURL string) []channels.Check {
@@ -57,7 +58,7 @@ func (c *Channel) Check(ctx context.Context, publicURL string) []channels.Check 
 		return notChecked("no phone number id")
 	}
 	endpoint := c.cfg.APIURL + "/" + url.PathEscape(c.cfg.PhoneNumberID) +
-		"?fields=display_phone_number,verified_name,webhook_configuration"
+		"?fields=display_phone_number,verified_name,is_official_business_account,webhook_configuration"
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.SendTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, endpoint, nil)
@@ -101,6 +102,13 @@ func (c *Channel) Check(ctx context.Context, publicURL string) []channels.Check 
 	}
 	creds.OK = true
 	creds.Detail = fmt.Sprintf("token accepted for %s %q (phone number id %s)", info.DisplayPhoneNumber, info.VerifiedName, c.cfg.PhoneNumberID)
+	// Team campaigns need groups, which only an Official Business Account may make; the
+	// check says so rather than fail: most campaigns need none.
+	if info.OfficialBusiness {
+		creds.Detail += "; an Official Business Account: groups for team campaigns work"
+	} else {
+		creds.Detail += "; not an Official Business Account: no groups for team campaigns"
+	}
 	got := info.callbackURL()
 	want := ""
 	if publicURL != "" {

@@ -20,11 +20,11 @@ func TestCheck(t *testing.T) {
 		detail    string
 	}{
 		{"AllSetUp", func(r *rig) {
-			r.graph.AddPhoneNumber(testNumber, graphtest.PhoneNumber{Display: "+31 6 1234 5678", VerifiedName: "Sven", CallbackURL: public + "/webhooks/whatsapp"})
-		}, nil, public, [3]bool{true, true, true}, `token accepted for +31 6 1234 5678 "Sven"`},
+			r.graph.AddPhoneNumber(testNumber, graphtest.PhoneNumber{Display: "+31 6 1234 5678", VerifiedName: "Sven", CallbackURL: public + "/webhooks/whatsapp", Official: true})
+		}, nil, public, [3]bool{true, true, true}, `token accepted for +31 6 1234 5678 "Sven" (phone number id ` + testNumber + `); an Official Business Account: groups for team campaigns work`},
 		{"AnyHostWithoutAPublicURL", func(r *rig) {
 			r.graph.AddPhoneNumber(testNumber, graphtest.PhoneNumber{CallbackURL: "https://other.example.com/webhooks/whatsapp"})
-		}, nil, "", [3]bool{true, true, true}, "webhooks go to https://other.example.com/webhooks/whatsapp"},
+		}, nil, "", [3]bool{true, true, true}, "not an Official Business Account: no groups for team campaigns | webhooks go to https://other.example.com/webhooks/whatsapp"},
 		{"WebhookElsewhere", func(r *rig) {
 			r.graph.AddPhoneNumber(testNumber, graphtest.PhoneNumber{CallbackURL: "https://old.example.com/hook"})
 		}, nil, public, [3]bool{true, true, false}, "webhooks go to https://old.example.com/hook, not " + public + "/webhooks/whatsapp"},

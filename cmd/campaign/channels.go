@@ -53,19 +53,29 @@ func whatsappChecker(getenv func(string) string) (channelChecker, error) {
 
 const channelsUsage = `usage: campaign channels check [--public-url URL] [--timeout 20s]`
 
-// channelsCmd is `campaign channels check`: every configured channel asked whether its
+// channelsCmd is `campaign channels SUBCOMMAND`.
+func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "check":
+		return channelsCheckCmd(ctx, args[1:], stdout, stderr, getenv)
+	}
+	fmt.Fprintln(stderr, channelsUsage)
+	return errUsage
+}
+
+// channelsCheckCmd is `campaign channels check`: every configured channel asked whether its
 // platform answers, takes the credentials and sends webhooks here; non-nil (exit 1) when one
 // does not or no channel is configured.
-func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, channelsUsage)
-		return errUsage
-	}
+func channelsCheckCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("channels check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	publicURL := fs.String("public-url", getenv("CAMPAIGN_PUBLIC_URL"), "where the platforms reach this server (https://HOST); the webhooks must point at it")
 	timeout := fs.Duration("timeout", 20*time.Second, "how long all checks may take")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -277,6 +277,8 @@ type PhoneNumber struct {
 	Display, VerifiedName string
 	// CallbackURL is where its webhooks go (webhook_configuration.application).
 	CallbackURL string
+	// Official says it is an Official Business Account (it may make groups).
+	Official bool
 }
 
 // AddPhoneNumber makes GET /{id} answer for the business number id.
@@ -288,7 +290,7 @@ func (s *Server) AddPhoneNumber(id string, p PhoneNumber) {
 
 func (s *Server) handlePhoneNumber(w http.ResponseWriter, id string, p PhoneNumber) {
 	info := map[string]any{"id": id, "display_phone_number": p.Display, "verified_name": p.VerifiedName,
-		"quality_rating": "GREEN"}
+		"quality_rating": "GREEN", "is_official_business_account": p.Official}
 	if p.CallbackURL != "" {
 		info["webhook_configuration"] = map[string]string{"application": p.CallbackURL}
 	}
