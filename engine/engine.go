@@ -286,7 +286,7 @@ func New(cfg Config) *Engine {
 	} else if _, ok := cfg.Store.(queueCounter); ok {
 		// Several processes share the store (MongoDB): the backlog each counts in memory is
 		// only its share (one takes in what another processes), so Run sets it from the
-		// store's count every poll interval (CountQueues).
+		// store's count every second (CountQueues).
 		e.sharedQueues = true
 	} else {
 		// Shared, and no shared count: a count in memory that never falls would refuse
@@ -708,7 +708,8 @@ func (e *Engine) Run(ctx context.Context) {
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
 	if e.sharedQueues {
 		wg.Go(func() {
-			t := time.NewTicker(e.poll)
+			// Every second: three counts each time, on a database every process shares.
+			t := time.NewTicker(max(e.poll, time.Second))
 			defer t.Stop()
 			for {
 				if err := e.CountQueues(ctx); err != nil && ctx.Err() == nil {

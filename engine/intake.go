@@ -119,7 +119,7 @@ func (s *stage) seconds() (float64, bool) {
 // The counts are kept in memory: Received, Queued add; Processed, Sent take away; the worker
 // and the sender reset their queue to zero when they find nothing to do. Several processes
 // sharing a store each count their own share, so there the engine sets both from the store's
-// count every poll interval (Engine.CountQueues, SetQueues).
+// count every second (Engine.CountQueues, SetQueues).
 type Intake struct {
 	policy IntakePolicy
 	// after is the clock waits are timed on (time.After), replaced in tests; the rates need
@@ -348,7 +348,7 @@ type queueCounter interface {
 }
 
 // CountQueues sets the intake's backlog from the store's count of its queues, on a store shared
-// by several processes (MongoDB); Run calls it every poll interval there. Each process then
+// by several processes (MongoDB); Run calls it every second there. Each process then
 // applies back-pressure to the whole backlog, measured in seconds of work at the rate its own
 // worker and sender handle it: with several processes that overstates the seconds (the others
 // work too), so the intake slows down earlier than it must, never later.
