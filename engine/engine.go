@@ -254,6 +254,8 @@ type Engine struct {
 	intake *Intake
 	// dispatch is the sender's state on a sole-process store, nil on others (dispatch.go).
 	dispatch *dispatcher
+	// sharedQueues says the intake's backlog is the shared store's count (CountQueues).
+	sharedQueues bool
 }
 
 // New returns an Engine for cfg.
@@ -281,10 +283,14 @@ func New(cfg Config) *Engine {
 	policy := cfg.Intake
 	if sp, ok := cfg.Store.(soleProcess); ok && sp.SoleProcess() {
 		e.dispatch = newDispatcher()
-	} else {
+	} else if _, ok := cfg.Store.(queueCounter); ok {
 		// Several processes share the store (MongoDB): the backlog each counts in memory is
-		// not the store's (one takes in what another processes), and a count that never
-		// falls would refuse everything. Off until the policy reads a shared count.
+		// only its share (one takes in what another processes), so Run sets it from the
+		// store's count every second (CountQueues).
+		e.sharedQueues = true
+	} else {
+		// Shared, and no shared count: a count in memory that never falls would refuse
+		// everything.
 		policy.Off = true
 	}
 	e.intake = NewIntake(policy)
@@ -700,6 +706,23 @@ func (e *Engine) Run(ctx context.Context) {
 		wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
 	}
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
+	if e.sharedQueues {
+		wg.Go(func() {
+			// Every second: three counts each time, on a database every process shares.
+			t := time.NewTicker(max(e.poll, time.Second))
+			defer t.Stop()
+			for {
+				if err := e.CountQueues(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("count the shared queues", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
 	wg.Wait()
 	if e.dispatch != nil {
 		e.dispatch.running.Wait()

@@ -36,6 +36,10 @@ const WindowClosed = "outside the 24-hour window and no template"
 // (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
 // window covers the call's sends rather than one.
 //
+// On a store one process uses at a time (store/sqlite) there are no rounds and no leases: the
+// replies are dispatched as they fall due and recorded as they are sent (dispatch.go), and
+// SendDue dispatches what is due and waits until it is sent and recorded.
+//
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
 // it went out (or failed for good): a reply waiting to be tried again after its backoff holds
