@@ -62,6 +62,7 @@ const (
 	colTeams         = "teams"
 	colTeamMembers   = "team_members"
 	colRoundMarks    = "round_marks"
+	colChatAliases   = "chat_aliases"
 )
 
 // DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
