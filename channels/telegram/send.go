@@ -192,7 +192,8 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 		if d <= 0 {
 			d = min(time.Second<<attempt, 30*time.Second)
 		}
-		if dl, ok := ctx.Deadline(); ok && c.cfg.Now().Add(d).After(dl) {
+		// A context's deadline is on the real clock, whatever clock the channel is given.
+		if dl, ok := ctx.Deadline(); ok && d > time.Until(dl) {
 			// Waiting would outlast the send's deadline: the engine tries again later.
 			return "", apiErr
 		}
@@ -207,11 +208,10 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 // deadline.
 func (c *Channel) pace(ctx context.Context, chat string) error {
 	limit := time.Duration(1<<63 - 1)
-	now := c.cfg.Now()
 	if dl, ok := ctx.Deadline(); ok {
-		limit = dl.Sub(now) - time.Second
+		limit = time.Until(dl) - time.Second
 	}
-	d, ok := c.pacer.reserve(chat, strings.HasPrefix(chat, "-"), now, limit)
+	d, ok := c.pacer.reserve(chat, strings.HasPrefix(chat, "-"), c.cfg.Now(), limit)
 	if !ok {
 		return pacedError{d}
 	}
