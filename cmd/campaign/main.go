@@ -34,6 +34,7 @@ Usage:
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
+  campaign channels setup telegram --public-url https://HOST   (points the bot's webhook here)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
+	case "channels":
+		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
