@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/telegram"
 	"github.com/chatcampaigns/campaign/channels/telegram/bottest"
 	"github.com/chatcampaigns/campaign/engine"
@@ -26,6 +27,7 @@ type fakeEngine struct {
 	joins    [][2]string // group, member
 	starts   []string
 	fail     error
+	teams    bool // the campaign's participants are teams
 }
 
 func (f *fakeEngine) Route(ctx context.Context, channel, address, text, number string) (string, bool, error) {
@@ -62,6 +64,17 @@ func (f *fakeEngine) JoinGroup(ctx context.Context, campaign, channel, group, na
 	defer f.mu.Unlock()
 	f.joins = append(f.joins, [2]string{group, member})
 	return engine.Team{ID: group, Campaign: campaign, Channel: channel, Name: name}, nil
+}
+
+func (f *fakeEngine) Campaign(id string) (*campaigns.Definition, bool) {
+	if id != f.campaign {
+		return nil, false
+	}
+	d := &campaigns.Definition{ID: id, Title: "The Great Escape Race"}
+	if f.teams {
+		d.Teams = &campaigns.Teams{MinSize: 2, MaxSize: 4}
+	}
+	return d, true
 }
 
 func (f *fakeEngine) Received() []engine.Inbound {

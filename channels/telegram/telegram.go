@@ -22,8 +22,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -67,6 +69,8 @@ type Receiver interface {
 	// JoinGroup records member as one of the group's team in campaign and starts the team;
 	// see engine.Engine.JoinGroup.
 	JoinGroup(ctx context.Context, campaign, channel, group, name, member string) (engine.Team, error)
+	// Campaign returns a campaign's definition: a team campaign is played in groups only.
+	Campaign(id string) (*campaigns.Definition, bool)
 }
 
 // Admitter decides whether an update may be taken in now (engine.Intake.Admit).
@@ -132,6 +136,9 @@ type Channel struct {
 	cfg     Config
 	pacer   *pacer
 	aliases aliasCache
+	// botName is the bot's username, from getMe the first time a message needs it.
+	botMu   sync.Mutex
+	botName string
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -113,6 +114,16 @@ func (c *Channel) Handle(ctx context.Context, u *Update) error {
 		c.answerCallback(ctx, u.CallbackID)
 		return nil
 	}
+	if def, found := c.cfg.Receiver.Campaign(campaign); found && def.Teams != nil && !u.Chat.Group() {
+		// A team campaign is played by a group chat, one per team: a private chat would make
+		// a team of one.
+		log.Info("telegram: private message to a team campaign; the sender is sent to a group", "campaign", campaign)
+		if in.Kind != "" {
+			c.say(ctx, u.Address, c.playInGroups(ctx, def))
+		}
+		c.answerCallback(ctx, u.CallbackID)
+		return nil
+	}
 	if u.Chat.Group() {
 		members := u.Joined
 		if u.BotAdded || in.Kind != "" {
@@ -175,4 +186,32 @@ func (c *Channel) joinGroup(ctx context.Context, campaign, addr, title string, m
 		return nil
 	}
 	return fmt.Errorf("telegram: team of group %s: %w", addr, err)
+}
+
+// playInGroups tells someone who wrote privately to a team campaign how to play it: in their
+// team's group, which the deep link adds the bot to.
+func (c *Channel) playInGroups(ctx context.Context, def *campaigns.Definition) string {
+	title := def.Title
+	if title == "" {
+		title = def.ID
+	}
+	text := title + " is played in group chats, one for each team. Add me to your team's group"
+	if name := c.botUsername(ctx); name != "" {
+		return text + ": https://t.me/" + name + "?startgroup=" + def.ID
+	}
+	return text + " and send /start " + def.ID + " there."
+}
+
+// botUsername is the bot's username from getMe, asked once; "" while getMe fails.
+func (c *Channel) botUsername(ctx context.Context) string {
+	c.botMu.Lock()
+	defer c.botMu.Unlock()
+	if c.botName == "" {
+		if b, err := c.GetMe(ctx); err == nil {
+			c.botName = b.Username
+		} else {
+			c.cfg.Log.Warn("telegram: getMe", "err", err)
+		}
+	}
+	return c.botName
 }

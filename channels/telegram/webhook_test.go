@@ -194,3 +194,24 @@ func TestSupergroupKeepsItsTeam(t *testing.T) {
 		t.Errorf("sent to the supergroup: %+v, all: %+v", sent, r.api.Sent())
 	}
 }
+
+func TestPrivateChatToATeamCampaignIsSentToAGroup(t *testing.T) {
+	r := newRig(t, nil)
+	r.eng.teams = true
+	if got := bottest.Deliver(t, r.url, secret, payload(t, "start_payload.json")); got != http.StatusOK {
+		t.Fatalf("status %d", got)
+	}
+	if got := r.eng.Received(); len(got) != 0 {
+		t.Errorf("a private chat joined a team campaign: %+v", got)
+	}
+	sent := r.api.SentTo("5123456789")
+	want := "The Great Escape Race is played in group chats, one for each team. Add me to your team's group: https://t.me/campaign_bot?startgroup=race"
+	if len(sent) != 1 || sent[0].Text() != want {
+		t.Errorf("sent %+v, want %q", sent, want)
+	}
+	// In a group the same campaign is played.
+	bottest.Deliver(t, r.url, secret, payload(t, "start_in_group.json"))
+	if got := r.eng.Received(); len(got) != 1 {
+		t.Errorf("received %d from the group, want its join", len(got))
+	}
+}

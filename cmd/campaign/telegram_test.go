@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -190,3 +191,76 @@ func TestTelegramRaceInGroups(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestChannelsSetupTelegram(t *testing.T) {
+	api := bottest.New(t)
+	env := map[string]string{"TELEGRAM_API_URL": api.URL, "TELEGRAM_BOT_TOKEN": bottest.Token, "TELEGRAM_WEBHOOK_SECRET": tgSecret}
+	getenv := func(k string) string { return env[k] }
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"channels", "setup", "telegram", "--public-url", "https://race.example.com"}, &stdout, &stderr, getenv)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	hook := api.Webhook()
+	if hook["url"] != "https://race.example.com/webhooks/telegram" || hook["secret_token"] != tgSecret {
+		t.Errorf("setWebhook got %v", hook)
+	}
+	for _, want := range []string{"https://race.example.com/webhooks/telegram", "@" + bottest.BotUsername, "privacy mode is on"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+
+	for name, tc := range map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"no public URL": {[]string{"channels", "setup", "telegram"}, env, "usage"},
+		"http":          {[]string{"channels", "setup", "telegram", "--public-url", "http://race.example.com"}, env, "https"},
+		"no token":      {[]string{"channels", "setup", "telegram", "--public-url", "https://race.example.com"}, map[string]string{"TELEGRAM_API_URL": api.URL}, "TELEGRAM_BOT_TOKEN"},
+		"no secret": {[]string{"channels", "setup", "telegram", "--public-url", "https://race.example.com"},
+			map[string]string{"TELEGRAM_API_URL": api.URL, "TELEGRAM_BOT_TOKEN": bottest.Token}, "TELEGRAM_WEBHOOK_SECRET"},
+		"wrong token": {[]string{"channels", "setup", "telegram", "--public-url", "https://race.example.com"},
+			map[string]string{"TELEGRAM_API_URL": api.URL, "TELEGRAM_BOT_TOKEN": "1:nope", "TELEGRAM_WEBHOOK_SECRET": tgSecret}, "Unauthorized"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tc.args, &stdout, &stderr, func(k string) string { return tc.env[k] })
+			if code == 0 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want a failure saying %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestServeTelegramConfiguration(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"token without secret": {map[string]string{"TELEGRAM_BOT_TOKEN": "1:a"}, "TELEGRAM_WEBHOOK_SECRET"},
+		"secret without token": {map[string]string{"TELEGRAM_WEBHOOK_SECRET": "abc"}, "TELEGRAM_BOT_TOKEN"},
+		"bad group pace":       {map[string]string{"TELEGRAM_GROUP_PER_MINUTE": "many"}, "TELEGRAM_GROUP_PER_MINUTE"},
+		"bad chat pace":        {map[string]string{"TELEGRAM_CHAT_INTERVAL": "-1s"}, "TELEGRAM_CHAT_INTERVAL"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := configFromFlags(nil, io.Discard, func(k string) string { return tc.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("configFromFlags = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+	cfg, err := configFromFlags(nil, io.Discard, func(k string) string {
+		return map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_SECRET": "abc", "TELEGRAM_GROUP_PER_MINUTE": "10", "TELEGRAM_CHAT_INTERVAL": "2s"}[k]
+	})
+	if err != nil || !cfg.Telegram.enabled() || cfg.Telegram.GroupPerMinute != 10 || cfg.Telegram.ChatInterval != 2*time.Second {
+		t.Errorf("configFromFlags = %+v, %v", cfg.Telegram, err)
+	}
+	// A secret Telegram would refuse stops the server at start, not at the first update.
+	_, err = newServer(context.Background(), Config{Addr: "127.0.0.1:0", Data: t.TempDir(),
+		Campaigns: []string{"../../campaigns/examples/race.yaml"}, Telegram: TelegramConfig{Token: "1:a", WebhookSecret: "has spaces"}})
+	if err == nil || !strings.Contains(err.Error(), "TELEGRAM_WEBHOOK_SECRET") {
+		t.Errorf("newServer with a bad secret = %v", err)
+	}
+}
