@@ -100,6 +100,10 @@ func (s *server) mountTelegram(cfg Config, media telegram.MediaStore) error {
 
 // channelsCmd is `campaign channels setup telegram --public-url URL`.
 func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, "usage: campaign channels setup telegram --public-url https://HOST")
+		return setupTelegram(ctx, []string{"-h"}, stdout, stderr, getenv)
+	}
 	if len(args) < 2 || args[0] != "setup" || args[1] != "telegram" {
 		fmt.Fprintln(stderr, "usage: campaign channels setup telegram --public-url https://HOST")
 		return errUsage
