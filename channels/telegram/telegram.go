@@ -16,6 +16,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -160,43 +161,37 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	if cfg.ChatInterval <= 0 {
-		cfg.ChatInterval = DefaultChatInterval
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.ChatInterval, DefaultChatInterval}, {&cfg.MediaTimeout, DefaultMediaTimeout}, {&cfg.SendTimeout, DefaultSendTimeout}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
-	if cfg.GroupPerMinute <= 0 {
-		cfg.GroupPerMinute = DefaultGroupPerMinute
+	for _, n := range []struct {
+		v   *int
+		def int
+	}{{&cfg.GroupPerMinute, DefaultGroupPerMinute}, {&cfg.BotPerSecond, DefaultBotPerSecond}} {
+		if *n.v <= 0 {
+			*n.v = n.def
+		}
 	}
-	if cfg.BotPerSecond <= 0 {
-		cfg.BotPerSecond = DefaultBotPerSecond
-	}
-	switch {
-	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = DefaultMaxRetries
-	case cfg.MaxRetries < 0:
-		cfg.MaxRetries = 0
-	}
+	// MaxRetries: zero is the default, negative none.
+	cfg.MaxRetries = max(cmp.Or(cfg.MaxRetries, DefaultMaxRetries), 0)
 	if cfg.MaxMedia <= 0 || cfg.MaxMedia > MaxDownload {
 		cfg.MaxMedia = MaxDownload
 	}
-	if cfg.MediaTimeout <= 0 {
-		cfg.MediaTimeout = DefaultMediaTimeout
-	}
-	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = DefaultSendTimeout
-	}
-	if cfg.HTTPClient == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 32
-		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
-	}
+	// Sends, getFile and downloads all go to one host: keep connections to it for reuse.
+	cfg.HTTPClient = cmp.Or(cfg.HTTPClient, &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 32, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second, ForceAttemptHTTP2: true}})
+	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = wait
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Channel{cfg: cfg, pacer: newPacer(cfg.ChatInterval, cfg.GroupPerMinute, cfg.BotPerSecond)}, nil
 }
