@@ -38,6 +38,11 @@ func (e *Engine) JoinGroup(ctx context.Context, campaign, channel, group, name, 
 	if group == "" || member == "" {
 		return Team{}, fmt.Errorf("engine: join group in %s: %w: no group or member", campaign, errs.ErrInvalid)
 	}
+	// Most calls are for a member recorded before (every message of a group passes here): a
+	// read answers those, and only a newcomer costs a write.
+	if t, err := e.store.TeamOf(ctx, def.ID, channel, member); err == nil && t.ID == group {
+		return t, nil
+	}
 	code := groupCode(def.ID, channel, group)
 	t, err := e.store.JoinTeam(ctx, def.ID, channel, code, member, def.Teams.MaxSize)
 	if !errors.Is(err, errs.ErrNotFound) {

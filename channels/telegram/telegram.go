@@ -137,6 +137,10 @@ type Channel struct {
 	cfg     Config
 	pacer   *pacer
 	aliases aliasCache
+	// members are the group members this process recorded (campaign, group, member): a
+	// group's every message names its sender, and asking the engine each time would cost a
+	// store read per message for nothing.
+	members sync.Map
 	// botName is the bot's username, from getMe the first time a message needs it.
 	botMu   sync.Mutex
 	botName string

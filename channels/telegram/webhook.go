@@ -177,12 +177,18 @@ func (c *Channel) joinGroup(ctx context.Context, campaign, addr, title string, m
 	if m.ID == 0 || m.IsBot {
 		return nil
 	}
+	key := campaign + "\x00" + addr + "\x00" + strconv.FormatInt(m.ID, 10)
+	if _, known := c.members.Load(key); known {
+		return nil
+	}
 	_, err := c.cfg.Receiver.JoinGroup(ctx, campaign, ChannelName, addr, title, strconv.FormatInt(m.ID, 10))
 	switch {
 	case err == nil, errors.Is(err, errs.ErrInvalid):
+		c.members.Store(key, struct{}{})
 		return nil
 	case errors.Is(err, errs.ErrConflict):
 		c.cfg.Log.Info("telegram: group member not counted in the team", "team", addr, "member", m.ID, "err", err)
+		c.members.Store(key, struct{}{})
 		return nil
 	}
 	return fmt.Errorf("telegram: team of group %s: %w", addr, err)
