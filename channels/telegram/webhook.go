@@ -186,6 +186,9 @@ func (c *Channel) joinGroup(ctx context.Context, campaign, addr, title string, m
 	case err == nil, errors.Is(err, errs.ErrInvalid):
 		c.members.Store(key, struct{}{})
 		return nil
+	case errors.Is(err, engine.ErrTeamsClosed):
+		// The campaign is not running: the message itself hears so.
+		return nil
 	case errors.Is(err, errs.ErrConflict):
 		c.cfg.Log.Info("telegram: group member not counted in the team", "team", addr, "member", m.ID, "err", err)
 		c.members.Store(key, struct{}{})
