@@ -124,6 +124,9 @@ type Config struct {
 	Intake   Admitter
 
 	HTTPClient *http.Client
+	// Typing shows "typing…" in the chat (sendChatAction) when a new message arrives, while
+	// the persona prepares its answer; Telegram hides it after 5 s or at the reply.
+	Typing bool
 	// Now and Sleep are the clock; tests inject a fake one to check pacing and retry_after
 	// without waiting.
 	Now   func() time.Time
@@ -141,6 +144,8 @@ type Channel struct {
 	// group's every message names its sender, and asking the engine each time would cost a
 	// store read per message for nothing.
 	members sync.Map
+	// typing bounds the chat actions in flight (showTyping).
+	typing chan struct{}
 	// botName is the bot's username, from getMe the first time a message needs it.
 	botMu   sync.Mutex
 	botName string
@@ -197,7 +202,8 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = wait
 	}
-	return &Channel{cfg: cfg, pacer: newPacer(cfg.ChatInterval, cfg.GroupPerMinute, cfg.BotPerSecond)}, nil
+	return &Channel{cfg: cfg, pacer: newPacer(cfg.ChatInterval, cfg.GroupPerMinute, cfg.BotPerSecond),
+		typing: make(chan struct{}, 16)}, nil
 }
 
 // CheckSecret says whether s may be a webhook secret_token: 1 to 256 characters, each a

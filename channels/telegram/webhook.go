@@ -158,7 +158,8 @@ func (c *Channel) Handle(ctx context.Context, u *Update) error {
 			in.Media = &media
 		}
 	}
-	if _, err := c.cfg.Receiver.Receive(ctx, in); err != nil {
+	dup, err := c.cfg.Receiver.Receive(ctx, in)
+	if err != nil {
 		if errors.Is(err, errs.ErrInvalid) {
 			log.Warn("telegram: update refused by the engine; dropped", "campaign", campaign, "err", err)
 			c.answerCallback(ctx, u.CallbackID)
@@ -167,7 +168,28 @@ func (c *Channel) Handle(ctx context.Context, u *Update) error {
 		return err
 	}
 	c.answerCallback(ctx, u.CallbackID)
+	if c.cfg.Typing && !dup {
+		c.showTyping(ctx, u.Address)
+	}
 	return nil
+}
+
+// showTyping shows "typing…" in chat without holding up the webhook's answer: the update is
+// stored, and a chat action that fails costs only the indicator. Past a few in flight one is
+// skipped rather than queued: under a flood a late indicator is worth nothing.
+func (c *Channel) showTyping(ctx context.Context, chat string) {
+	select {
+	case c.typing <- struct{}{}:
+	default:
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	go func() {
+		defer func() { <-c.typing; cancel() }()
+		if err := c.call(ctx, "sendChatAction", map[string]any{"chat_id": chat, "action": "typing"}, nil); err != nil {
+			c.cfg.Log.Debug("telegram: typing indicator", "chat", chat, "err", err)
+		}
+	}()
 }
 
 // joinGroup records m in the team of the group at addr. A campaign whose participants are not

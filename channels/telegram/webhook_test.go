@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/channels/telegram"
 	"github.com/chatcampaigns/campaign/channels/telegram/bottest"
@@ -213,5 +214,25 @@ func TestPrivateChatToATeamCampaignIsSentToAGroup(t *testing.T) {
 	bottest.Deliver(t, r.url, secret, payload(t, "start_in_group.json"))
 	if got := r.eng.Received(); len(got) != 1 {
 		t.Errorf("received %d from the group, want its join", len(got))
+	}
+}
+
+func TestWebhookShowsTyping(t *testing.T) {
+	r := newRig(t, func(c *telegram.Config) { c.Typing = true })
+	for range 2 {
+		bottest.Deliver(t, r.url, secret, payload(t, "text.json"))
+	}
+	var actions []bottest.Call
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if actions = r.api.Method("sendChatAction"); len(actions) > 0 {
+			break
+		}
+	}
+	if len(actions) != 1 || actions[0].ChatID() != "5123456789" || actions[0].Params["action"] != "typing" {
+		t.Fatalf("chat actions %+v, want one typing for the new message", actions)
+	}
+	// The redelivery was answered before the first action was seen, and a duplicate starts none.
+	if n := len(r.api.Method("sendChatAction")); n != 1 {
+		t.Errorf("%d chat actions, want 1: the redelivery is no new message", n)
 	}
 }

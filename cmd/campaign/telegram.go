@@ -83,7 +83,7 @@ func (s *server) mountTelegram(cfg Config, media telegram.MediaStore) error {
 	}
 	tc := cfg.Telegram.channelConfig()
 	tc.Receiver, tc.Media, tc.Intake = s.engine, media, s.engine.Intake()
-	tc.Now, tc.Log = cfg.Now, cfg.Log
+	tc.Now, tc.Log, tc.Typing = cfg.Now, cfg.Log, true
 	if a, ok := s.db.(telegram.Aliases); ok {
 		tc.Aliases = a
 	}

@@ -1,6 +1,6 @@
 // Package bottest is a fake Telegram Bot API on loopback for tests: it answers the documented
 // methods the channel uses (setWebhook, getMe, getWebhookInfo, sendMessage and the media send
-// methods, answerCallbackQuery, getFile and the file download) at /bot{token}/{method} and
+// methods, sendChatAction, answerCallbackQuery, getFile and the file download) at /bot{token}/{method} and
 // /file/bot{token}/{path}, records every call, and answers with the documented error shapes
 // on demand (a 429 with retry_after, a group upgraded to a supergroup). It also delivers
 // updates to a webhook, so a test can play a participant or a group end to end.
@@ -104,11 +104,12 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
-// Sent returns the messages sent so far (sendMessage, sendPhoto, …), in order.
+// Sent returns the messages sent so far (sendMessage, sendPhoto, …; not chat actions), in
+// order.
 func (s *Server) Sent() []Call {
 	var out []Call
 	for _, c := range s.Calls() {
-		if strings.HasPrefix(c.Method, "send") {
+		if strings.HasPrefix(c.Method, "send") && c.Method != "sendChatAction" {
 			out = append(out, c)
 		}
 	}
@@ -254,6 +255,13 @@ func (s *Server) handleMethod(w http.ResponseWriter, r *http.Request) {
 		ok(w, info)
 	case "sendMessage", "sendPhoto", "sendVideo", "sendVoice", "sendAudio", "sendDocument":
 		s.send(w, call)
+	case "sendChatAction":
+		if a, _ := params["action"].(string); a == "" || call.ChatID() == "" {
+			refuse(w, http.StatusBadRequest, "Bad Request: wrong parameter action in request", nil)
+			return
+		}
+		s.calls = append(s.calls, call)
+		ok(w, true)
 	case "answerCallbackQuery":
 		if id, _ := params["callback_query_id"].(string); id == "" {
 			refuse(w, http.StatusBadRequest, "Bad Request: query is too old and response timeout expired or query ID is invalid", nil)
