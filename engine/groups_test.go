@@ -84,3 +84,14 @@ func TestRouteStart(t *testing.T) {
 		t.Error("RouteStart(hello) for a stranger found a campaign among two with keywords")
 	}
 }
+
+func TestRouteStartSkipsDrafts(t *testing.T) {
+	race := raceDef(1, 4)
+	h := newEnv(t, race)
+	if err := h.eng.SetStatus(h.ctx, "race", engine.StatusDraft); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, _ := h.eng.RouteStart(h.ctx, "test", "p1", "race"); ok {
+		t.Errorf("RouteStart(race) chose %q, a draft", got)
+	}
+}
