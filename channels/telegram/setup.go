@@ -1,12 +1,15 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/chatcampaigns/campaign/channels"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -79,38 +82,73 @@ func (c *Channel) GetWebhookInfo(ctx context.Context) (WebhookInfo, error) {
 	return w, err
 }
 
-// Check says whether the bot is reachable and set up: getMe answers, a webhook ending in
-// WebhookPath is set, and it asks for every one of AllowedUpdates. The lines are for people;
-// err is set when something must be fixed.
-func (c *Channel) Check(ctx context.Context) (lines []string, err error) {
+// Check says, for `campaign channels check`, whether the Bot API answers (reachable), takes
+// the token (credentials: getMe), and delivers the bot's updates here (webhook:
+// getWebhookInfo): to publicURL+WebhookPath when publicURL is given, else to some
+// …/webhooks/telegram, asking for every one of AllowedUpdates.
+func (c *Channel) Check(ctx context.Context, publicURL string) []channels.Check {
+	reach := channels.Check{What: channels.CheckReachable}
+	creds := channels.Check{What: channels.CheckCredentials}
+	hook := channels.Check{What: channels.CheckWebhook}
 	bot, err := c.GetMe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: the Bot API does not accept the token (TELEGRAM_BOT_TOKEN): %w", err)
+	var apiErr *APIError
+	switch {
+	case err != nil && !errors.As(err, &apiErr):
+		reach.Detail = fmt.Sprintf("%s did not answer: %v", c.cfg.APIURL, err)
+		creds.Detail, hook.Detail = "not checked: unreachable", "not checked: unreachable"
+		return []channels.Check{reach, creds, hook}
+	case err != nil && apiErr.Code >= 500:
+		reach.Detail = fmt.Sprintf("%s answered %d: %s", c.cfg.APIURL, apiErr.Code, apiErr.Description)
+		creds.Detail, hook.Detail = "not checked: the Bot API is failing", "not checked: the Bot API is failing"
+		return []channels.Check{reach, creds, hook}
 	}
-	lines = append(lines, fmt.Sprintf("bot @%s (id %d) answers", bot.Username, bot.ID))
+	reach.OK, reach.Detail = true, c.cfg.APIURL+" answered"
+	if err != nil {
+		creds.Detail = "the bot token was refused (TELEGRAM_BOT_TOKEN): " + apiErr.Description
+		hook.Detail = "not checked: credentials refused"
+		return []channels.Check{reach, creds, hook}
+	}
+	creds.OK = true
+	creds.Detail = fmt.Sprintf("token accepted for @%s (id %d)", bot.Username, bot.ID)
 	if !bot.CanReadAllGroupMessages {
-		lines = append(lines, "privacy mode is on: in groups the bot sees commands, replies to it and member changes only, not photos, unless it is an administrator (docs/telegram.md)")
+		creds.Detail += "; privacy mode is on: in groups where it is no administrator the bot sees no photos (docs/telegram.md)"
 	}
 	w, err := c.GetWebhookInfo(ctx)
 	if err != nil {
-		return lines, fmt.Errorf("telegram: getWebhookInfo: %w", err)
+		hook.Detail = "getWebhookInfo: " + err.Error()
+		return []channels.Check{reach, creds, hook}
 	}
-	if !strings.HasSuffix(w.URL, WebhookPath) {
-		what := "no webhook is set"
-		if w.URL != "" {
-			what = "the webhook is " + w.URL
+	want := ""
+	if publicURL != "" {
+		if want, err = WebhookURL(publicURL); err != nil {
+			hook.Detail = err.Error()
+			return []channels.Check{reach, creds, hook}
 		}
-		return lines, fmt.Errorf("telegram: %s: run `campaign channels setup telegram --public-url URL`: %w", what, errs.ErrInvalid)
 	}
-	lines = append(lines, fmt.Sprintf("webhook %s, %d updates waiting", w.URL, w.PendingUpdateCount))
-	if w.LastErrorMessage != "" {
-		lines = append(lines, "last delivery error: "+w.LastErrorMessage)
-	}
+	missing := ""
 	for _, t := range AllowedUpdates {
-		// An empty list means Telegram's default: every type but chat_member and a few others.
+		// An empty list is Telegram's default: every type but chat_member (and a few others).
 		if len(w.AllowedUpdates) > 0 && !slices.Contains(w.AllowedUpdates, t) || len(w.AllowedUpdates) == 0 && t == "chat_member" {
-			return lines, fmt.Errorf("telegram: the webhook does not ask for %s updates: run `campaign channels setup telegram` again: %w", t, errs.ErrInvalid)
+			missing = t
+			break
 		}
 	}
-	return lines, nil
+	setup := "run `campaign channels setup telegram --public-url " + cmp.Or(publicURL, "https://HOST") + "`"
+	switch {
+	case w.URL == "":
+		hook.Detail = "no webhook is set: " + setup
+	case want != "" && w.URL != want:
+		hook.Detail = fmt.Sprintf("updates go to %s, not %s: %s", w.URL, want, setup)
+	case want == "" && !strings.HasSuffix(w.URL, WebhookPath):
+		hook.Detail = fmt.Sprintf("updates go to %s, not to a campaign server's %s: %s", w.URL, WebhookPath, setup)
+	case missing != "":
+		hook.Detail = fmt.Sprintf("the webhook does not ask for %s updates: %s", missing, setup)
+	default:
+		hook.OK = true
+		hook.Detail = fmt.Sprintf("updates go to %s, %d waiting", w.URL, w.PendingUpdateCount)
+		if w.LastErrorMessage != "" {
+			hook.Detail += "; the last delivery failed: " + w.LastErrorMessage
+		}
+	}
+	return []channels.Check{reach, creds, hook}
 }

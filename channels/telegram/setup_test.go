@@ -2,10 +2,12 @@ package telegram_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/chatcampaigns/campaign/channels"
 	"github.com/chatcampaigns/campaign/channels/telegram"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -41,31 +43,51 @@ func TestSetWebhookWantsHTTPS(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	r := newRig(t, nil)
-	_, err := r.ch.Check(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "no webhook is set") {
-		t.Errorf("Check before setup = %v, want it to say no webhook is set", err)
+	status := func(checks []channels.Check) string {
+		var b strings.Builder
+		for _, c := range checks {
+			fmt.Fprintf(&b, "%s=%v ", c.What, c.OK)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	checks := r.ch.Check(t.Context(), "")
+	if got := status(checks); got != "reachable=true credentials=true webhook=false" || !strings.Contains(checks[2].Detail, "no webhook is set") {
+		t.Errorf("before setup: %s %+v", got, checks)
+	}
+	if !strings.Contains(checks[1].Detail, "privacy mode is on") {
+		t.Errorf("credentials %q do not warn about privacy mode", checks[1].Detail)
 	}
 	if _, err := r.ch.SetWebhook(t.Context(), "https://race.example.com"); err != nil {
 		t.Fatal(err)
 	}
-	lines, err := r.ch.Check(t.Context())
-	if err != nil {
-		t.Fatalf("Check after setup: %v", err)
+	for _, public := range []string{"", "https://race.example.com"} {
+		if got := status(r.ch.Check(t.Context(), public)); got != "reachable=true credentials=true webhook=true" {
+			t.Errorf("after setup, public URL %q: %s", public, got)
+		}
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), "privacy mode is on") {
-		t.Errorf("Check lines %q do not warn about privacy mode", lines)
+	checks = r.ch.Check(t.Context(), "https://other.example.com")
+	if checks[2].OK || !strings.Contains(checks[2].Detail, "not https://other.example.com/webhooks/telegram") {
+		t.Errorf("webhook elsewhere: %+v", checks[2])
 	}
 	r.api.PrivacyOff()
-	if lines, _ = r.ch.Check(t.Context()); strings.Contains(strings.Join(lines, "\n"), "privacy") {
-		t.Errorf("Check warns about privacy mode that is off: %q", lines)
+	if checks = r.ch.Check(t.Context(), ""); strings.Contains(checks[1].Detail, "privacy") {
+		t.Errorf("warns about privacy mode that is off: %q", checks[1].Detail)
 	}
 
 	wrong, err := telegram.New(telegram.Config{APIURL: r.api.URL, Token: "1:wrong", WebhookSecret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wrong.Check(t.Context()); !errors.Is(err, errs.ErrUnauthorized) {
-		t.Errorf("Check with a wrong token = %v, want errs.ErrUnauthorized", err)
+	checks = wrong.Check(t.Context(), "")
+	if got := status(checks); got != "reachable=true credentials=false webhook=false" || !strings.Contains(checks[1].Detail, "TELEGRAM_BOT_TOKEN") {
+		t.Errorf("wrong token: %s %+v", got, checks)
+	}
+	gone, err := telegram.New(telegram.Config{APIURL: "http://127.0.0.1:1", Token: "1:a", WebhookSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := status(gone.Check(t.Context(), "")); got != "reachable=false credentials=false webhook=false" {
+		t.Errorf("no Bot API: %s", got)
 	}
 }
 

@@ -31,10 +31,11 @@ Usage:
   campaign diagram FILE [--dot]
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
+  campaign channels check [--public-url URL]   (is every configured channel reachable and set up?)
+  campaign channels setup telegram --public-url https://HOST   (points the bot's webhook here)
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
-  campaign channels setup telegram --public-url https://HOST   (points the bot's webhook here)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -59,10 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "loadgen":
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
-	case "user":
-		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "channels":
 		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "user":
+		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

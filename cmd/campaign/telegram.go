@@ -98,25 +98,33 @@ func (s *server) mountTelegram(cfg Config, media telegram.MediaStore) error {
 	return nil
 }
 
-// channelsCmd is `campaign channels setup telegram --public-url URL`.
-func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintln(stderr, "usage: campaign channels setup telegram --public-url https://HOST")
-		return setupTelegram(ctx, []string{"-h"}, stdout, stderr, getenv)
-	}
-	if len(args) < 2 || args[0] != "setup" || args[1] != "telegram" {
+// channelsSetupCmd is `campaign channels setup telegram --public-url URL`.
+func channelsSetupCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "--help"):
+		return setupTelegram(ctx, args, stdout, stderr, getenv)
+	case len(args) == 0 || args[0] != "telegram":
 		fmt.Fprintln(stderr, "usage: campaign channels setup telegram --public-url https://HOST")
 		return errUsage
 	}
-	return setupTelegram(ctx, args[2:], stdout, stderr, getenv)
+	return setupTelegram(ctx, args[1:], stdout, stderr, getenv)
+}
+
+// telegramChecker is Telegram's entry in `campaign channels check`.
+func telegramChecker(getenv func(string) string) (channelChecker, error) {
+	cfg, err := telegramFromEnv(getenv)
+	if err != nil || !cfg.enabled() {
+		return nil, err
+	}
+	return telegram.New(cfg.channelConfig())
 }
 
 // setupTelegram points the bot's webhook at this server with the secret and the update types
-// the channel needs, then checks what Telegram says.
+// the channel needs, then checks it as `campaign channels check` does.
 func setupTelegram(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("channels setup telegram", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	public := fs.String("public-url", "", "the https address Telegram reaches this server at, e.g. https://race.example.com")
+	public := fs.String("public-url", getenv("CAMPAIGN_PUBLIC_URL"), "the https address Telegram reaches this server at, e.g. https://race.example.com")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -142,9 +150,17 @@ func setupTelegram(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return err
 	}
 	fmt.Fprintf(stdout, "Telegram delivers the bot's updates to %s\n", hook)
-	lines, err := tg.Check(ctx)
-	for _, l := range lines {
-		fmt.Fprintln(stdout, "  "+l)
+	failed := 0
+	for _, c := range tg.Check(ctx, *public) {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(stdout, "  %s  %-11s  %s\n", mark, c.What, c.Detail)
 	}
-	return err
+	if failed > 0 {
+		return errors.New(count(failed, "check", "checks") + " failed")
+	}
+	return nil
 }

@@ -264,3 +264,25 @@ func TestServeTelegramConfiguration(t *testing.T) {
 		t.Errorf("newServer with a bad secret = %v", err)
 	}
 }
+
+func TestChannelsCheckTelegram(t *testing.T) {
+	api := bottest.New(t)
+	env := map[string]string{"TELEGRAM_API_URL": api.URL, "TELEGRAM_BOT_TOKEN": bottest.Token, "TELEGRAM_WEBHOOK_SECRET": tgSecret}
+	getenv := func(k string) string { return env[k] }
+	check := func() (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"channels", "check", "--public-url", "https://race.example.com"}, &stdout, &stderr, getenv)
+		return code, stdout.String() + stderr.String()
+	}
+	code, out := check()
+	if code != 1 || !strings.Contains(out, "FAIL  webhook      no webhook is set") || !strings.Contains(out, "ok    credentials  token accepted for @"+bottest.BotUsername) {
+		t.Errorf("before setup: exit %d\n%s", code, out)
+	}
+	if code := run(context.Background(), []string{"channels", "setup", "telegram", "--public-url", "https://race.example.com"}, io.Discard, io.Discard, getenv); code != 0 {
+		t.Fatalf("setup: exit %d", code)
+	}
+	code, out = check()
+	if code != 0 || !strings.Contains(out, "ok    webhook      updates go to https://race.example.com/webhooks/telegram") {
+		t.Errorf("after setup: exit %d\n%s", code, out)
+	}
+}
