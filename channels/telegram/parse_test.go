@@ -1,13 +1,9 @@
 package telegram_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,49 +11,7 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files from what the code gives")
-
 var now = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
-
-// TestParseUpdateGolden parses every payload in testdata/updates and compares the normalized
-// update with its golden file (NAME.golden next to NAME.json).
-func TestParseUpdateGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "updates", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no payloads: %v", err)
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := telegram.ParseUpdate(body, now)
-			if err != nil {
-				t.Fatalf("ParseUpdate: %v", err)
-			}
-			got, err := json.MarshalIndent(u, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(file, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestParseUpdateGolden -update to write it, then read it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-			}
-		})
-	}
-}
 
 func TestParseUpdateRefusesWhatIsNoUpdate(t *testing.T) {
 	for name, body := range map[string]string{

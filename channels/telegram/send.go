@@ -35,8 +35,8 @@ type APIError struct {
 	Method      string
 	Code        int
 	Description string
-	// RetryAfter is parameters.retry_after: how long Telegram asks the bot to wait.
-	RetryAfter time.Duration
+	// Wait is parameters.retry_after: how long Telegram asks the bot to wait.
+	Wait time.Duration
 	// MigrateTo is parameters.migrate_to_chat_id: the supergroup a group became.
 	MigrateTo int64
 	Permanent bool
@@ -65,7 +65,11 @@ func (e *APIError) Unwrap() error {
 // Temporary says whether trying again later may succeed.
 func (e *APIError) Temporary() bool { return !e.Permanent }
 
-// errPaced is a send the pacer could not fit before the send's deadline: the engine tries it
+// RetryAfter is how long Telegram asked the bot to wait (engine.RetryAfter): the engine sends
+// the reply again no earlier.
+func (e *APIError) RetryAfter() time.Duration { return e.Wait }
+
+// pacedError is a send the pacer could not fit before the send's deadline: the engine tries it
 // again later, when the chat's window has room.
 type pacedError struct{ wait time.Duration }
 
@@ -73,6 +77,9 @@ func (p pacedError) Error() string {
 	return fmt.Sprintf("telegram: the chat's pace allows the next message in %s; sending later", p.wait)
 }
 func (p pacedError) Temporary() bool { return true }
+
+// RetryAfter is when the chat's pace has room again (engine.RetryAfter).
+func (p pacedError) RetryAfter() time.Duration { return p.wait }
 
 // answer is the Bot API's envelope.
 type answer struct {
@@ -122,7 +129,7 @@ func (c *Channel) call(ctx context.Context, method string, params, result any) e
 			e.Code = resp.StatusCode
 		}
 		if p := a.Parameters; p != nil {
-			e.RetryAfter = time.Duration(p.RetryAfter) * time.Second
+			e.Wait = time.Duration(p.RetryAfter) * time.Second
 			e.MigrateTo = p.MigrateToChatID
 		}
 		e.Permanent = e.Code != http.StatusTooManyRequests && e.Code < 500 && e.MigrateTo == 0
@@ -188,7 +195,7 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 		case apiErr.Permanent || attempt >= c.cfg.MaxRetries:
 			return "", apiErr
 		}
-		d := apiErr.RetryAfter
+		d := apiErr.Wait
 		if d <= 0 {
 			d = min(time.Second<<attempt, 30*time.Second)
 		}

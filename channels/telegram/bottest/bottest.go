@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/channels/channeltest"
 )
 
 // Token is the bot token the server accepts.
@@ -72,6 +74,8 @@ type failure struct {
 type Server struct {
 	// URL is what TELEGRAM_API_URL should be set to.
 	URL string
+	// Log records every request the server receives, for the channel conformance harness.
+	Log *channeltest.RequestLog
 
 	mu        sync.Mutex
 	calls     []Call
@@ -81,17 +85,30 @@ type Server struct {
 	webhook   map[string]any
 	privacy   bool
 	messageID int64
+	observe   func(Call)
 	srv       *httptest.Server
+}
+
+// Observe makes f see every call the server accepts, as it accepts it.
+func (s *Server) Observe(f func(Call)) { s.mu.Lock(); s.observe = f; s.mu.Unlock() }
+
+// accept records an accepted call (s.mu held).
+func (s *Server) accept(c Call) {
+	s.calls = append(s.calls, c)
+	if s.observe != nil {
+		s.observe(c)
+	}
 }
 
 // New starts a fake Bot API on loopback and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{files: map[string]fileItem{}, migrated: map[string]int64{}, privacy: true, messageID: 1000}
+	s := &Server{files: map[string]fileItem{}, migrated: map[string]int64{}, privacy: true, messageID: 1000,
+		Log: &channeltest.RequestLog{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{bot}/{method}", s.handleMethod)
 	mux.HandleFunc("GET /file/{bot}/{path...}", s.handleFile)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(s.Log.Wrap(mux))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)
 	return s
@@ -231,7 +248,7 @@ func (s *Server) handleMethod(w http.ResponseWriter, r *http.Request) {
 	call := Call{Method: method, Params: params, Raw: raw.Bytes()}
 	switch method {
 	case "getMe":
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		ok(w, map[string]any{"id": BotID, "is_bot": true, "first_name": "Campaign", "username": BotUsername,
 			"can_join_groups": true, "can_read_all_group_messages": !s.privacy})
 	case "setWebhook":
@@ -239,11 +256,11 @@ func (s *Server) handleMethod(w http.ResponseWriter, r *http.Request) {
 			refuse(w, http.StatusBadRequest, "Bad Request: url is required", nil)
 			return
 		}
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		s.webhook = params
 		ok(w, true)
 	case "getWebhookInfo":
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		info := map[string]any{"url": "", "has_custom_certificate": false, "pending_update_count": 0}
 		if s.webhook != nil {
 			info["url"] = s.webhook["url"]
@@ -260,14 +277,14 @@ func (s *Server) handleMethod(w http.ResponseWriter, r *http.Request) {
 			refuse(w, http.StatusBadRequest, "Bad Request: wrong parameter action in request", nil)
 			return
 		}
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		ok(w, true)
 	case "answerCallbackQuery":
 		if id, _ := params["callback_query_id"].(string); id == "" {
 			refuse(w, http.StatusBadRequest, "Bad Request: query is too old and response timeout expired or query ID is invalid", nil)
 			return
 		}
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		ok(w, true)
 	case "getFile":
 		id, _ := params["file_id"].(string)
@@ -276,7 +293,7 @@ func (s *Server) handleMethod(w http.ResponseWriter, r *http.Request) {
 			refuse(w, http.StatusBadRequest, "Bad Request: invalid file_id", nil)
 			return
 		}
-		s.calls = append(s.calls, call)
+		s.accept(call)
 		if f.size > 20<<20 {
 			refuse(w, http.StatusBadRequest, "Bad Request: file is too big", nil)
 			return
@@ -306,7 +323,7 @@ func (s *Server) send(w http.ResponseWriter, call Call) {
 		refuse(w, http.StatusBadRequest, fmt.Sprintf("Bad Request: %s is empty", field), nil)
 		return
 	}
-	s.calls = append(s.calls, call)
+	s.accept(call)
 	s.messageID++
 	chatType := "private"
 	if id < 0 {
