@@ -56,7 +56,7 @@ func (e *Engine) JoinGroup(ctx context.Context, campaign, channel, group, name, 
 	}
 	// Only the call that registered the team starts it. Should this process die in between,
 	// the group's next message starts it instead, as any first message does.
-	_, err = e.Receive(ctx, Inbound{Channel: channel, PlatformID: "join:" + def.ID + ":" + group, Campaign: def.ID,
+	_, err = e.Receive(ctx, Inbound{Channel: channel, PlatformID: teamStartPrefix + def.ID + ":" + group, Campaign: def.ID,
 		From: group, Name: t.Name, ParticipantID: ParticipantID(def.ID, channel, group), Kind: KindJoin, At: e.now()})
 	if err != nil {
 		return t, fmt.Errorf("engine: start the team of group %s in %s: %w", group, campaign, err)
