@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,7 +41,9 @@ func (e *Engine) JoinGroup(ctx context.Context, campaign, channel, group, name, 
 	if t, err := e.store.TeamOf(ctx, def.ID, channel, member); err == nil && t.ID == group {
 		return t, nil
 	}
-	code := groupCode(def.ID, channel, group)
+	// A group's team is found by its address, its invite code as on WhatsApp (GroupCreated):
+	// nobody types it, the group is the way in.
+	code := group
 	t, err := e.store.JoinTeam(ctx, def.ID, channel, code, member, def.Teams.MaxSize)
 	if !errors.Is(err, errs.ErrNotFound) {
 		if err != nil {
@@ -92,14 +92,6 @@ func (e *Engine) registerGroup(ctx context.Context, campaign, channel, group, na
 		}
 		return t, nil
 	}
-}
-
-// groupCode is the invite code of a group's team: nobody types it (the group is the way in),
-// so it is derived from the group, which lets every process find the team without a lookup.
-// Its "G" keeps it apart from the codes of teams formed on the web chat.
-func groupCode(campaign, channel, group string) string {
-	sum := sha256.Sum256([]byte(campaign + "\x00" + channel + "\x00" + group))
-	return "G" + strings.ToUpper(hex.EncodeToString(sum[:10]))
 }
 
 func truncateRunes(s string, n int) string {
