@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/channels"
+	"github.com/chatcampaigns/campaign/channels/telegram"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 )
 
@@ -35,6 +36,7 @@ func channelEntries() []channelEntry {
 	return []channelEntry{
 		{name: whatsapp.ChannelName, build: whatsappChecker,
 			configure: "WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN and WHATSAPP_PHONE_NUMBER_ID"},
+		{name: telegram.ChannelName, build: telegramChecker, configure: "TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET"},
 	}
 }
 
@@ -51,7 +53,8 @@ func whatsappChecker(getenv func(string) string) (channelChecker, error) {
 		VerifyToken: w.VerifyToken, PhoneNumberID: w.PhoneNumberID})
 }
 
-const channelsUsage = `usage: campaign channels check [--public-url URL] [--timeout 20s]`
+const channelsUsage = `usage: campaign channels check [--public-url URL] [--timeout 20s]
+       campaign channels setup telegram --public-url https://HOST`
 
 // channelsCmd is `campaign channels SUBCOMMAND`.
 func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -62,6 +65,8 @@ func channelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	switch sub {
 	case "check":
 		return channelsCheckCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "setup":
+		return channelsSetupCmd(ctx, args[1:], stdout, stderr, getenv)
 	}
 	fmt.Fprintln(stderr, channelsUsage)
 	return errUsage

@@ -32,6 +32,7 @@ Usage:
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign channels check [--public-url URL]   (is every configured channel reachable and set up?)
+  campaign channels setup telegram --public-url https://HOST   (points the bot's webhook here)
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--campaign ID]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)

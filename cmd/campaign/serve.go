@@ -104,6 +104,7 @@ type Config struct {
 	// AdminToken authorises `campaign launch`; empty means generate one into the data folder.
 	AdminToken string
 	WhatsApp   WhatsAppConfig
+	Telegram   TelegramConfig
 	// Uploads limits the media a participant sends, per kind (--max-photo, --max-video,
 	// --max-audio, or CAMPAIGN_MAX_PHOTO and so on).
 	Uploads Uploads
@@ -181,6 +182,10 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 		}
 		cfg.WhatsApp.RateLimit = r
 	}
+	var err error
+	if cfg.Telegram, err = telegramFromEnv(getenv); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -234,6 +239,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		fmt.Fprintln(stdout, "  (WhatsApp is off: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to connect a number)")
 	}
+	if srv.telegram {
+		fmt.Fprintf(stdout, "  Telegram webhook              %s/webhooks/telegram (campaign channels setup telegram --public-url URL)\n", srv.URL())
+	} else {
+		fmt.Fprintln(stdout, "  (Telegram is off: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to connect a bot)")
+	}
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nShutting down…")
@@ -254,6 +264,7 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
+	telegram      bool
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -429,6 +440,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	} else {
 		// The form's address still answers, saying why nobody can sign up here.
 		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
+	}
+	if err := s.mountTelegram(cfg, mediaStore); err != nil {
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

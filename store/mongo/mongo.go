@@ -61,6 +61,7 @@ const (
 	colTeams         = "teams"
 	colTeamMembers   = "team_members"
 	colRoundMarks    = "round_marks"
+	colChatAliases   = "chat_aliases"
 	colGroupRequests = "group_requests"
 )
 
