@@ -1,0 +1,185 @@
+package messenger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/channels/metahook"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// Mount registers GET WebhookPath (the verify handshake) and POST WebhookPath (the events)
+// on r. Fiber's app-wide BodyLimit must be at least MaxWebhookBody.
+func (c *Channel) Mount(r fiber.Router) {
+	r.Get(WebhookPath, metahook.Verify(ChannelName, c.cfg.VerifyToken, c.cfg.Log))
+	r.Post(WebhookPath, c.handleWebhook)
+}
+
+func (c *Channel) handleWebhook(ctx *fiber.Ctx) error {
+	body, ok, err := metahook.SignedBody(ctx, ChannelName, c.cfg.AppSecret, MaxWebhookBody, c.cfg.Log)
+	if !ok {
+		return err
+	}
+	w, err := ParseWebhook(body, c.cfg.Now())
+	if err != nil {
+		c.cfg.Log.Warn("messenger: malformed webhook refused", "err", err)
+		return ctx.Status(fiber.StatusBadRequest).SendString("not a Messenger webhook body")
+	}
+	if len(w.Messages) > 0 {
+		if ok, err := metahook.Admit(ctx, ChannelName, c.cfg.Intake, c.cfg.Log); !ok {
+			return err
+		}
+	}
+	if err := c.Handle(ctx.UserContext(), w); err != nil {
+		c.cfg.Log.Error("messenger: webhook not handled; the platform will redeliver", "err", err)
+		return ctx.SendStatus(fiber.StatusInternalServerError)
+	}
+	return ctx.SendStatus(fiber.StatusOK)
+}
+
+// Handle hands a parsed webhook over: each message is routed, its attachment fetched and
+// stored, and Received; each receipt goes to Deliveries. It returns the first transient
+// failure after trying every item; what was stored is a duplicate on the redelivery.
+func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
+	var errList []error
+	for _, m := range w.Messages {
+		errList = append(errList, c.handleMessage(ctx, m))
+	}
+	if c.cfg.Deliveries != nil {
+		for _, r := range w.Delivered {
+			errList = append(errList, c.cfg.Deliveries.UpdateDelivery(ctx, r.MID,
+				engine.Delivery{Status: statusDelivered, At: r.At}))
+		}
+	}
+	for _, err := range errList {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Channel) handleMessage(ctx context.Context, m Message) error {
+	in := m.Inbound
+	log := c.cfg.Log.With("mid", in.PlatformID, "page", m.PageID, "kind", in.Kind)
+	if m.Skip != "" {
+		log.Debug("messenger: event ignored", "reason", m.Skip)
+		return nil
+	}
+	if c.cfg.Receiver == nil {
+		return errors.New("messenger: no receiver configured")
+	}
+	// One Page per server: the page id is not a WhatsApp number, and campaigns are routed by
+	// participant and keyword alone.
+	campaign, ok, err := c.cfg.Receiver.Route(ctx, ChannelName, in.From, in.Text, "")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Info("messenger: message reaches no campaign; ignored")
+		return nil
+	}
+	in.Campaign = campaign
+	in.ParticipantID = engine.ParticipantID(campaign, ChannelName, in.From)
+	if m.Media != nil {
+		stored, err := c.fetch(ctx, campaign, in.ParticipantID, *m.Media)
+		switch {
+		case errors.Is(err, errRefused):
+			log.Warn("messenger: attachment refused; the participant is told", "err", err)
+			in.Kind = engine.KindUnsupported
+		case err != nil:
+			return err
+		default:
+			in.Media = &stored
+		}
+	}
+	if _, err := c.cfg.Receiver.Receive(ctx, in); err != nil {
+		if errors.Is(err, errs.ErrInvalid) {
+			log.Warn("messenger: message refused by the engine; dropped", "campaign", campaign, "err", err)
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// errRefused marks an attachment a redelivery cannot bring: too large, not what it claims,
+// gone from the CDN.
+var errRefused = errors.New("attachment refused")
+
+// fetch downloads an attachment from its URL (a signed CDN link that needs no token) and
+// hands it to the media store, which sniffs its type and applies its own limits. More than
+// Config.MediaLimit is refused while streaming, before the store sees the rest.
+func (c *Channel) fetch(ctx context.Context, campaign, participant string, a Attachment) (engine.Media, error) {
+	if c.cfg.Media == nil {
+		return engine.Media{}, errors.New("messenger: no media store configured")
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return engine.Media{}, fmt.Errorf("messenger: attachment URL %q: %w", a.URL, errRefused)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.MediaTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return engine.Media{}, fmt.Errorf("messenger: attachment: %w: %w", errRefused, err)
+	}
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return engine.Media{}, fmt.Errorf("messenger: download attachment: %w", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return engine.Media{}, fmt.Errorf("messenger: download attachment: HTTP %d", resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		// The link expired or was never ours: asking again brings the same answer.
+		return engine.Media{}, fmt.Errorf("messenger: download attachment: HTTP %d: %w", resp.StatusCode, errRefused)
+	case resp.ContentLength > c.cfg.MediaLimit:
+		return engine.Media{}, fmt.Errorf("messenger: attachment of %d bytes, more than %d: %w: %w",
+			resp.ContentLength, c.cfg.MediaLimit, errRefused, errs.ErrTooLarge)
+	}
+	body := &capped{r: resp.Body, left: c.cfg.MediaLimit}
+	m, err := c.cfg.Media.PutMedia(ctx, campaign, participant, a.Kind, resp.Header.Get("Content-Type"), body)
+	switch {
+	case body.over || errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrTooLarge):
+		return engine.Media{}, fmt.Errorf("messenger: store attachment: %w: %w", errRefused, err)
+	case err != nil:
+		return engine.Media{}, fmt.Errorf("messenger: store attachment: %w", err)
+	}
+	return m, nil
+}
+
+// capped reads at most left bytes and fails, wrapping errs.ErrTooLarge, on the byte after.
+type capped struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		c.over = true
+		return 0, fmt.Errorf("attachment larger than the limit: %w", errs.ErrTooLarge)
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		c.over = true
+		return 0, fmt.Errorf("attachment larger than the limit: %w", errs.ErrTooLarge)
+	}
+	return n, err
+}
+
+// statusDelivered is the delivery status a receipt records (engine.DeliveryRank's name).
+const statusDelivered = "delivered"
