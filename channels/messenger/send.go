@@ -46,6 +46,9 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	if e.HTTPStatus == 0 {
+		return fmt.Sprintf("messenger: %s: %s (not sent)", e.Kind, e.Message)
+	}
 	return fmt.Sprintf("messenger: %s: error %d/%d (HTTP %d): %s", e.Kind, e.Code, e.Subcode, e.HTTPStatus, e.Message)
 }
 

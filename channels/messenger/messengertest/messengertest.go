@@ -91,7 +91,7 @@ func New(tb testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/me/messages", s.handleMessages)
 	mux.HandleFunc("GET /{version}/me", s.handleMe)
-	mux.HandleFunc("GET /cdn/{id}", s.handleFile)
+	mux.HandleFunc("GET /cdn/files/{id}", s.handleFile)
 	s.srv = httptest.NewServer(mux)
 	s.URL, s.APIURL = s.srv.URL, s.srv.URL+"/"+Version
 	tb.Cleanup(s.srv.Close)
@@ -114,7 +114,7 @@ func (s *Server) AddAttachment(id, mime string, data []byte) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[id] = file{mime, append([]byte(nil), data...)}
-	return s.URL + "/cdn/" + id
+	return s.URL + "/cdn/files/" + id
 }
 
 // FailNext makes the next /me/messages request fail with the documented error body; calls
