@@ -25,6 +25,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
@@ -103,6 +104,7 @@ type Config struct {
 	// AdminToken authorises `campaign launch`; empty means generate one into the data folder.
 	AdminToken string
 	WhatsApp   WhatsAppConfig
+	Messenger  MessengerConfig
 	// Uploads limits the media a participant sends, per kind (--max-photo, --max-video,
 	// --max-audio, or CAMPAIGN_MAX_PHOTO and so on).
 	Uploads Uploads
@@ -168,6 +170,12 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 		VerifyToken:   getenv("WHATSAPP_VERIFY_TOKEN"),
 		PhoneNumberID: getenv("WHATSAPP_PHONE_NUMBER_ID"),
 	}
+	cfg.Messenger = MessengerConfig{
+		APIURL:      getenv("MESSENGER_API_URL"),
+		PageToken:   getenv("MESSENGER_PAGE_TOKEN"),
+		AppSecret:   getenv("MESSENGER_APP_SECRET"),
+		VerifyToken: getenv("MESSENGER_VERIFY_TOKEN"),
+	}
 	if v := getenv("WHATSAPP_RATE_LIMIT"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 {
@@ -188,6 +196,16 @@ type WhatsAppConfig struct {
 
 func (w WhatsAppConfig) enabled() bool {
 	return w.AccessToken != "" && w.AppSecret != "" && w.VerifyToken != ""
+}
+
+// MessengerConfig connects a Facebook Page; the channel runs when the page token, app secret
+// and verify token are all set (docs/messenger.md).
+type MessengerConfig struct {
+	APIURL, PageToken, AppSecret, VerifyToken string
+}
+
+func (m MessengerConfig) enabled() bool {
+	return m.PageToken != "" && m.AppSecret != "" && m.VerifyToken != ""
 }
 
 // whatsappWindow is the WhatsApp customer-service window: free replies for 24 hours after the
@@ -228,6 +246,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		fmt.Fprintln(stdout, "  (WhatsApp is off: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to connect a number)")
 	}
+	if srv.messenger {
+		fmt.Fprintf(stdout, "  Messenger webhook             %s%s\n", srv.URL(), messenger.WebhookPath)
+	} else {
+		fmt.Fprintln(stdout, "  (Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to connect a Page)")
+	}
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nShutting down…")
@@ -248,6 +271,7 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
+	messenger     bool
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -335,9 +359,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Rand:      cfg.Rand,
 		Log:       cfg.Log,
 		Poll:      cfg.Poll,
-		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
-		Observer:  s.metrics,
-		Intake:    cfg.Intake,
+		Windows: map[string]time.Duration{whatsapp.ChannelName: whatsappWindow,
+			messenger.ChannelName: messenger.StandardWindow},
+		AgentWindows: map[string]time.Duration{messenger.ChannelName: messenger.HumanAgentWindow},
+		Observer:     s.metrics,
+		Intake:       cfg.Intake,
 	})
 	eng := s.engine
 	s.metrics.WatchQueues(func() (metrics.Queues, error) {
@@ -360,7 +386,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, adminapi.MaxBody)),
+		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, messenger.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
 		// Every string and byte slice a handler reads from the request is its own copy, not a
 		// view of a buffer Fiber reuses for the next request: a value kept past the handler
@@ -422,6 +448,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The form's address still answers, saying why nobody can sign up here.
 		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
 	}
+	if cfg.Messenger.enabled() {
+		if err := s.mountMessenger(cfg, mediaStore); err != nil {
+			return nil, err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -468,6 +499,23 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// mountMessenger connects the Facebook Page: its webhook, and its sender for the engine.
+func (s *server) mountMessenger(cfg Config, mediaStore *media.Store) error {
+	ch, err := messenger.New(messenger.Config{
+		APIURL: cfg.Messenger.APIURL, PageToken: cfg.Messenger.PageToken, AppSecret: cfg.Messenger.AppSecret,
+		VerifyToken: cfg.Messenger.VerifyToken, Receiver: s.engine, Media: mediaStore, Deliveries: s.db,
+		Intake: s.engine.Intake(), Now: cfg.Now, Log: cfg.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("messenger: %w", err)
+	}
+	s.app.Use(messenger.WebhookPath, s.metrics.Webhook(messenger.ChannelName))
+	ch.Mount(s.app)
+	s.engine.Handle(messenger.ChannelName, ch)
+	s.messenger = true
+	return nil
 }
 
 // URL is the server's base URL.
