@@ -97,8 +97,8 @@ type Config struct {
 	AppSecret string
 	// VerifyToken is the string entered with the callback URL; MESSENGER_VERIFY_TOKEN.
 	VerifyToken string
-	// MediaLimit caps one attachment (default DefaultMediaLimit); the media store's own
-	// per-kind limits apply as well.
+	// MediaLimit caps one attachment by its announced size (default DefaultMediaLimit); the
+	// media store's own per-kind limits apply while it is read.
 	MediaLimit   int64
 	MediaTimeout time.Duration
 	SendTimeout  time.Duration
@@ -138,23 +138,21 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	cfg.APIURL = strings.TrimRight(cmp.Or(cfg.APIURL, DefaultAPIURL), "/")
-	if cfg.MediaLimit <= 0 {
-		cfg.MediaLimit = DefaultMediaLimit
-	}
-	if cfg.MediaTimeout <= 0 {
-		cfg.MediaTimeout = DefaultMediaTimeout
-	}
-	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = DefaultSendTimeout
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
-	}
+	cfg.MediaLimit = orDefault(cfg.MediaLimit, DefaultMediaLimit)
+	cfg.MediaTimeout = orDefault(cfg.MediaTimeout, DefaultMediaTimeout)
+	cfg.SendTimeout = orDefault(cfg.SendTimeout, DefaultSendTimeout)
+	cfg.HTTPClient = cmp.Or(cfg.HTTPClient, &http.Client{Timeout: 2 * time.Minute})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	return &Channel{cfg: cfg}, nil
+}
+
+// orDefault is v when it is positive, else d.
+func orDefault[T int64 | time.Duration](v, d T) T {
+	if v > 0 {
+		return v
+	}
+	return d
 }

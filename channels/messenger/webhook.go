@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -19,30 +18,19 @@ import (
 // on r. Fiber's app-wide BodyLimit must be at least MaxWebhookBody.
 func (c *Channel) Mount(r fiber.Router) {
 	r.Get(WebhookPath, metahook.Verify(ChannelName, c.cfg.VerifyToken, c.cfg.Log))
-	r.Post(WebhookPath, c.handleWebhook)
+	r.Post(WebhookPath, c.handleWebhook())
 }
 
-func (c *Channel) handleWebhook(ctx *fiber.Ctx) error {
-	body, ok, err := metahook.SignedBody(ctx, ChannelName, c.cfg.AppSecret, MaxWebhookBody, c.cfg.Log)
-	if !ok {
-		return err
-	}
-	w, err := ParseWebhook(body, c.cfg.Now())
-	if err != nil {
-		c.cfg.Log.Warn("messenger: malformed webhook refused", "err", err)
-		return ctx.Status(fiber.StatusBadRequest).SendString("not a Messenger webhook body")
-	}
-	if len(w.Messages) > 0 {
-		if ok, err := metahook.Admit(ctx, ChannelName, c.cfg.Intake, c.cfg.Log); !ok {
-			return err
-		}
-	}
-	if err := c.Handle(ctx.UserContext(), w); err != nil {
-		c.cfg.Log.Error("messenger: webhook not handled; the platform will redeliver", "err", err)
-		return ctx.SendStatus(fiber.StatusInternalServerError)
-	}
-	return ctx.SendStatus(fiber.StatusOK)
+// handleWebhook checks, parses and hands over a webhook POST (metahook.Handler).
+func (c *Channel) handleWebhook() fiber.Handler {
+	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
+	return metahook.Handler(hook, c.parse, c.Handle)
 }
+
+func (c *Channel) parse(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }
+
+// HasMessages says the webhook carries messages (metahook.Parsed).
+func (w *Webhook) HasMessages() bool { return len(w.Messages) > 0 }
 
 // Handle hands a parsed webhook over: each message is routed, its attachment fetched and
 // stored, and Received; each receipt goes to Deliveries. It returns the first transient
@@ -115,8 +103,8 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 var errRefused = errors.New("attachment refused")
 
 // fetch downloads an attachment from its URL (a signed CDN link that needs no token) and
-// hands it to the media store, which sniffs its type and applies its own limits. More than
-// Config.MediaLimit is refused while streaming, before the store sees the rest.
+// hands it to the media store, which sniffs its type and applies its own limits per kind. One
+// announced (Content-Length) as more than Config.MediaLimit is not downloaded.
 func (c *Channel) fetch(ctx context.Context, campaign, participant string, a Attachment) (engine.Media, error) {
 	if c.cfg.Media == nil {
 		return engine.Media{}, errors.New("messenger: no media store configured")
@@ -146,39 +134,15 @@ func (c *Channel) fetch(ctx context.Context, campaign, participant string, a Att
 		return engine.Media{}, fmt.Errorf("messenger: attachment of %d bytes, more than %d: %w: %w",
 			resp.ContentLength, c.cfg.MediaLimit, errRefused, errs.ErrTooLarge)
 	}
-	body := &capped{r: resp.Body, left: c.cfg.MediaLimit}
-	m, err := c.cfg.Media.PutMedia(ctx, campaign, participant, a.Kind, resp.Header.Get("Content-Type"), body)
+	// The media store reads no more than its limit for the kind and refuses the rest.
+	m, err := c.cfg.Media.PutMedia(ctx, campaign, participant, a.Kind, resp.Header.Get("Content-Type"), resp.Body)
 	switch {
-	case body.over || errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrTooLarge):
+	case errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrTooLarge):
 		return engine.Media{}, fmt.Errorf("messenger: store attachment: %w: %w", errRefused, err)
 	case err != nil:
 		return engine.Media{}, fmt.Errorf("messenger: store attachment: %w", err)
 	}
 	return m, nil
-}
-
-// capped reads at most left bytes and fails, wrapping errs.ErrTooLarge, on the byte after.
-type capped struct {
-	r    io.Reader
-	left int64
-	over bool
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left < 0 {
-		c.over = true
-		return 0, fmt.Errorf("attachment larger than the limit: %w", errs.ErrTooLarge)
-	}
-	if int64(len(p)) > c.left+1 {
-		p = p[:c.left+1]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	if c.left < 0 {
-		c.over = true
-		return 0, fmt.Errorf("attachment larger than the limit: %w", errs.ErrTooLarge)
-	}
-	return n, err
 }
 
 // statusDelivered is the delivery status a receipt records (engine.DeliveryRank's name).

@@ -108,3 +108,48 @@ func Admit(ctx *fiber.Ctx, channel string, intake Admitter, log *slog.Logger) (o
 	}
 	return false, ctx.SendStatus(fiber.StatusServiceUnavailable)
 }
+
+// Hook is what a channel's webhook POST handler needs to know (Handler).
+type Hook struct {
+	// Channel names the platform in logs and answers.
+	Channel string
+	// Secret is the app secret the body must be signed with.
+	Secret string
+	// MaxBody is the largest body taken.
+	MaxBody int
+	// Intake, when not nil, is asked before a body carrying messages is handled.
+	Intake Admitter
+	Log    *slog.Logger
+}
+
+// Parsed is a parsed webhook body; HasMessages says it carries messages (statuses and
+// receipts are cheap, and are let through a full backlog).
+type Parsed interface{ HasMessages() bool }
+
+// Handler is the webhook POST handler every Meta channel shares: the body is checked
+// (SignedBody), parsed (a parse error answers 400), admitted when it carries messages
+// (Admit), and handled; a handle error answers 500 so that Meta delivers it again, and
+// success 200.
+func Handler[W Parsed](h Hook, parse func(body []byte) (W, error), handle func(ctx context.Context, w W) error) fiber.Handler {
+	return func(ctx *fiber.Ctx) error {
+		body, ok, err := SignedBody(ctx, h.Channel, h.Secret, h.MaxBody, h.Log)
+		if !ok {
+			return err
+		}
+		w, err := parse(body)
+		if err != nil {
+			h.Log.Warn(h.Channel+": malformed webhook refused", "err", err)
+			return ctx.Status(fiber.StatusBadRequest).SendString("not a " + h.Channel + " webhook body")
+		}
+		if w.HasMessages() {
+			if ok, err := Admit(ctx, h.Channel, h.Intake, h.Log); !ok {
+				return err
+			}
+		}
+		if err := handle(ctx.UserContext(), w); err != nil {
+			h.Log.Error(h.Channel+": webhook not handled; the platform will redeliver", "err", err)
+			return ctx.SendStatus(fiber.StatusInternalServerError)
+		}
+		return ctx.SendStatus(fiber.StatusOK)
+	}
+}

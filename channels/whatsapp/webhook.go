@@ -23,34 +23,22 @@ const SignatureHeader = metahook.SignatureHeader
 // MaxWebhookBody, or Fiber refuses large (valid) webhooks itself.
 func (c *Channel) Mount(r fiber.Router) {
 	r.Get(WebhookPath, metahook.Verify(ChannelName, c.cfg.VerifyToken, c.cfg.Log))
-	r.Post(WebhookPath, c.handleWebhook)
+	r.Post(WebhookPath, c.handleWebhook())
 }
 
-func (c *Channel) handleWebhook(ctx *fiber.Ctx) error {
-	// The signature is checked on the bytes as received, before anything is parsed: a
-	// forged body never reaches the JSON decoder, let alone the store.
-	body, ok, err := metahook.SignedBody(ctx, ChannelName, c.cfg.AppSecret, MaxWebhookBody, c.cfg.Log)
-	if !ok {
-		return err
-	}
-	w, err := ParseWebhook(body, c.cfg.Now())
-	if err != nil {
-		c.cfg.Log.Warn("whatsapp: malformed webhook refused", "err", err)
-		return ctx.SendStatus(fiber.StatusBadRequest)
-	}
-	if len(w.Messages) > 0 {
-		// Statuses pass: they are cheap and hold nothing up. Messages wait for room in the
-		// engine's backlog, or are refused for the platform to deliver again later.
-		if ok, err := metahook.Admit(ctx, ChannelName, c.cfg.Intake, c.cfg.Log); !ok {
-			return err
-		}
-	}
-	if err := c.Handle(ctx.UserContext(), w); err != nil {
-		c.cfg.Log.Error("whatsapp: webhook not handled; the platform will redeliver", "err", err)
-		return ctx.SendStatus(fiber.StatusInternalServerError)
-	}
-	return ctx.SendStatus(fiber.StatusOK)
+// handleWebhook checks, parses and hands over a webhook POST. The signature is checked on
+// the bytes as received, before anything is parsed: a forged body never reaches the JSON
+// decoder, let alone the store. Statuses pass a full backlog; messages wait for room or are
+// refused for the platform to deliver again later.
+func (c *Channel) handleWebhook() fiber.Handler {
+	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
+	return metahook.Handler(hook, c.parse, c.Handle)
 }
+
+func (c *Channel) parse(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }
+
+// HasMessages says the webhook carries messages (metahook.Parsed).
+func (w *Webhook) HasMessages() bool { return len(w.Messages) > 0 }
 
 // Handle hands a parsed webhook over: each message is routed, its media fetched and stored,
 // and Received; each status goes to Deliveries. It returns the first transient failure after

@@ -75,15 +75,23 @@ func postMessenger(t *testing.T, srv *server, secret string, body []byte) int {
 // fbWaitSent advances the clock until the fake Send API accepted n messages.
 func fbWaitSent(t *testing.T, clock *testClock, api *messengertest.Server, n int) []messengertest.Message {
 	t.Helper()
+	if !advanceUntil(clock, func() bool { return len(api.Sent()) >= n }) {
+		t.Fatalf("the Send API received %d messages, want %d", len(api.Sent()), n)
+	}
+	return api.Sent()
+}
+
+// advanceUntil moves the clock a second at a time, giving the server a moment after each,
+// until done holds (true) or ten seconds of real time passed (false).
+func advanceUntil(clock *testClock, done func() bool) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if sent := api.Sent(); len(sent) >= n {
-			return sent
+		if done() {
+			return true
 		}
 		clock.Advance(time.Second)
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("the Send API received %d messages, want %d", len(api.Sent()), n)
-	return nil
+	return done()
 }
 
 // TestMessengerBouncerEndToEnd plays the bouncer on Messenger through campaign serve: the
@@ -185,13 +193,10 @@ func TestMessengerAgentReplyAfterTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out []engine.Outbound
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		clock.Advance(time.Second)
+	advanceUntil(clock, func() bool {
 		out, _ = srv.db.Outbox(ctx, pid)
-		if len(out) > 3 && out[len(out)-1].Status != engine.StatusPending {
-			break
-		}
-	}
+		return len(out) > 3 && out[len(out)-1].Status != engine.StatusPending
+	})
 	if last := out[len(out)-1]; len(out) < 4 || last.Status != engine.StatusFailed || last.Error != engine.WindowClosed {
 		t.Fatalf("the bot's goodbye after 48 hours = %+v, want failed with %q", out, engine.WindowClosed)
 	}

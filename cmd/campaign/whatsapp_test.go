@@ -58,19 +58,18 @@ func postWebhook(t *testing.T, srv *server, secret string, body []byte) int {
 // waitSent advances the clock until the fake Graph API received n messages.
 func waitSent(t *testing.T, clock *testClock, graph *graphtest.Server, n int) []graphtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		var msgs []graphtest.Message
+	var msgs []graphtest.Message
+	sent := func() bool {
+		msgs = nil
 		for _, m := range graph.Sent() {
 			if m.Type() != "" { // mark-read requests have no type
 				msgs = append(msgs, m)
 			}
 		}
-		if len(msgs) >= n {
-			return msgs
-		}
-		clock.Advance(time.Second)
-		time.Sleep(10 * time.Millisecond)
+		return len(msgs) >= n
+	}
+	if advanceUntil(clock, sent) {
+		return msgs
 	}
 	t.Fatalf("the Graph API received %d messages, want %d", len(graph.Sent()), n)
 	return nil
