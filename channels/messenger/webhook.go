@@ -15,21 +15,17 @@ import (
 )
 
 // Mount registers GET WebhookPath (the verify handshake) and POST WebhookPath (the events)
-// on r. Fiber's app-wide BodyLimit must be at least MaxWebhookBody.
+// on r (metahook.Mount). Fiber's app-wide BodyLimit must be at least MaxWebhookBody.
 func (c *Channel) Mount(r fiber.Router) {
-	r.Get(WebhookPath, metahook.Verify(ChannelName, c.cfg.VerifyToken, c.cfg.Log))
-	r.Post(WebhookPath, c.handleWebhook())
-}
-
-// handleWebhook checks, parses and hands over a webhook POST (metahook.Handler).
-func (c *Channel) handleWebhook() fiber.Handler {
-	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
-	return metahook.Handler(hook, c.parse, c.Handle)
+	metahook.Mount(r, WebhookPath, metahook.Hook{
+		Channel: ChannelName, Secret: c.cfg.AppSecret, VerifyToken: c.cfg.VerifyToken,
+		MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log,
+	}, c.parse, c.Handle)
 }
 
 func (c *Channel) parse(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }
 
-// HasMessages says the webhook carries messages (metahook.Parsed).
+// HasMessages says the webhook carries messages or postbacks (metahook.Parsed).
 func (w *Webhook) HasMessages() bool { return len(w.Messages) > 0 }
 
 // Handle hands a parsed webhook over: each message is routed, its attachment fetched and

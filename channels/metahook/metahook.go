@@ -109,17 +109,24 @@ func Admit(ctx *fiber.Ctx, channel string, intake Admitter, log *slog.Logger) (o
 	return false, ctx.SendStatus(fiber.StatusServiceUnavailable)
 }
 
-// Hook is what a channel's webhook POST handler needs to know (Handler).
+// Hook is what a channel's webhook needs to know (Mount, Handler).
 type Hook struct {
 	// Channel names the platform in logs and answers.
 	Channel string
-	// Secret is the app secret the body must be signed with.
-	Secret string
+	// Secret is the app secret the body must be signed with; VerifyToken the string the
+	// handshake must name.
+	Secret, VerifyToken string
 	// MaxBody is the largest body taken.
 	MaxBody int
 	// Intake, when not nil, is asked before a body carrying messages is handled.
 	Intake Admitter
 	Log    *slog.Logger
+}
+
+// Mount registers the handshake (Verify) for GET path and Handler for POST path on r.
+func Mount[W Parsed](r fiber.Router, path string, h Hook, parse func(body []byte) (W, error), handle func(ctx context.Context, w W) error) {
+	r.Get(path, Verify(h.Channel, h.VerifyToken, h.Log))
+	r.Post(path, Handler(h, parse, handle))
 }
 
 // Parsed is a parsed webhook body; HasMessages says it carries messages (statuses and

@@ -20,22 +20,15 @@ const WebhookPath = "/webhooks/whatsapp"
 const SignatureHeader = metahook.SignatureHeader
 
 // Mount registers GET and POST WebhookPath on r. Fiber's app-wide BodyLimit must be at least
-// MaxWebhookBody, or Fiber refuses large (valid) webhooks itself.
-func (c *Channel) Mount(r fiber.Router) {
-	r.Get(WebhookPath, metahook.Verify(ChannelName, c.cfg.VerifyToken, c.cfg.Log))
-	r.Post(WebhookPath, c.handleWebhook())
-}
-
-// handleWebhook checks, parses and hands over a webhook POST. The signature is checked on
+// MaxWebhookBody, or Fiber refuses large (valid) webhooks itself. The signature is checked on
 // the bytes as received, before anything is parsed: a forged body never reaches the JSON
 // decoder, let alone the store. Statuses pass a full backlog; messages wait for room or are
-// refused for the platform to deliver again later.
-func (c *Channel) handleWebhook() fiber.Handler {
-	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
-	return metahook.Handler(hook, c.parse, c.Handle)
+// refused for the platform to deliver again later (metahook.Handler).
+func (c *Channel) Mount(r fiber.Router) {
+	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, VerifyToken: c.cfg.VerifyToken,
+		MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
+	metahook.Mount(r, WebhookPath, hook, func(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }, c.Handle)
 }
-
-func (c *Channel) parse(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }
 
 // HasMessages says the webhook carries messages (metahook.Parsed).
 func (w *Webhook) HasMessages() bool { return len(w.Messages) > 0 }

@@ -60,7 +60,13 @@ const fbTime = 1767611520000
 
 func postMessenger(t *testing.T, srv *server, secret string, body []byte) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/webhooks/messenger", bytes.NewReader(body))
+	return postSigned(t, srv.URL()+"/webhooks/messenger", secret, body)
+}
+
+// postSigned posts a body signed as Meta signs it (X-Hub-Signature-256) and returns the status.
+func postSigned(t *testing.T, url, secret string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(metahook.SignatureHeader, metahook.Sign(secret, body))
 	resp, err := http.DefaultClient.Do(req)

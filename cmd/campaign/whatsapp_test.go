@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -43,16 +42,7 @@ func waServer(t *testing.T) (*server, *testClock, *graphtest.Server) {
 // postWebhook posts a body to the server's WhatsApp webhook, signed with secret.
 func postWebhook(t *testing.T, srv *server, secret string, body []byte) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/webhooks/whatsapp", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", graphtest.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return postSigned(t, srv.URL()+"/webhooks/whatsapp", secret, body)
 }
 
 // waitSent advances the clock until the fake Graph API received n messages.
