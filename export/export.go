@@ -266,9 +266,9 @@ func DisplayName(p engine.Participant, id string) string {
 	return "participant " + id[:min(8, len(id))]
 }
 
-var unsafe = regexp.MustCompile(`[^\p{L}\p{N}]+`)
+var unsafe = regexp.MustCompile(`[^\p{L}\p{N}_]+`)
 
-// slug makes a name safe as part of a file name in any unzip tool: letters and digits, runs of
+// slug makes a name safe as part of a file name in any unzip tool: letters, digits and _, runs of
 // anything else a dash, at most 40 characters.
 func slug(s string) string {
 	s = strings.Trim(unsafe.ReplaceAllString(strings.ToLower(s), "-"), "-")

@@ -31,6 +31,7 @@ Usage:
   campaign diagram FILE [--dot]
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
+  campaign export --campaign ID [--round NAME] [--out FILE.zip]   (approved media + consent, as a ZIP)
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "loadgen":
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "export":
+		err = exportCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":

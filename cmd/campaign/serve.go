@@ -329,14 +329,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 	up := cfg.Uploads.withDefaults()
-	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}
-	if cfg.S3Bucket == "" {
-		// No bucket configured: run the embedded S3 endpoint, so media still goes through the
-		// real S3 API and moving to a real bucket later changes configuration, not code.
-		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
-			return nil, fmt.Errorf("start embedded S3: %w", err)
-		}
-		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+	var mcfg media.Config
+	if mcfg, s.s3, err = mediaConfig(cfg); err != nil {
+		return nil, err
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
 	mediaStore, err := media.New(ctx, mcfg)
@@ -499,6 +494,20 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// mediaConfig is where media is kept: the bucket configured, else the embedded S3 endpoint,
+// started on the data folder (the caller closes it), so media still goes through the real S3
+// API and moving to a real bucket later changes configuration, not code.
+func mediaConfig(cfg Config) (media.Config, *s3server.Server, error) {
+	if cfg.S3Bucket != "" {
+		return media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}, nil, nil
+	}
+	s3, err := s3server.Start(filepath.Join(cfg.Data, "s3"))
+	if err != nil {
+		return media.Config{}, nil, fmt.Errorf("start embedded S3: %w", err)
+	}
+	return media.Config{Bucket: embeddedBucket, Endpoint: s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}, s3, nil
 }
 
 // mountMessenger connects the Facebook Page: its webhook, and its sender for the engine.
