@@ -110,6 +110,10 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if len(out.Buttons) > 0 && msgs[len(msgs)-1]["quick_replies"] == nil && msgs[len(msgs)-1]["attachment"] == nil {
+		c.cfg.Log.Info("messenger: buttons beyond a button template's and quick replies' limits sent as lines of text",
+			"buttons", len(out.Buttons), "campaign", out.Campaign)
+	}
 	var first string
 	for _, m := range msgs {
 		body := map[string]any{"recipient": map[string]string{"id": out.To}, "messaging_type": kind, "message": m}
