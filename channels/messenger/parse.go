@@ -1,16 +1,14 @@
 package messenger
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
-	"github.com/chatcampaigns/campaign/errs"
 )
 
 // Webhook is one webhook body, normalized.
@@ -109,12 +107,8 @@ var attachmentKinds = map[string]string{"image": "photo", "video": "video", "aud
 // of a batch. now stamps events without a readable timestamp.
 func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("messenger: webhook body is not the documented JSON: %v: %w", err, errs.ErrInvalid)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("messenger: webhook body has data after the JSON object: %w", errs.ErrInvalid)
+	if err := metahook.Decode(ChannelName, body, &env); err != nil {
+		return nil, err
 	}
 	w := &Webhook{}
 	if env.Object != "page" {

@@ -6,10 +6,13 @@
 package metahook
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
 )
 
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>".
@@ -159,4 +163,17 @@ func Handler[W Parsed](h Hook, parse func(body []byte) (W, error), handle func(c
 		}
 		return ctx.SendStatus(fiber.StatusOK)
 	}
+}
+
+// Decode reads a webhook body into v: exactly one JSON object, nothing after it. Anything
+// else is an error wrapping errs.ErrInvalid (answered 400 by Handler).
+func Decode(channel string, body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: webhook body is not the documented JSON: %v: %w", channel, err, errs.ErrInvalid)
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: webhook body has data after the JSON object: %w", channel, errs.ErrInvalid)
+	}
+	return nil
 }
