@@ -37,6 +37,7 @@ func (p *parser) validate() {
 	p.checkLanguageSaves()
 	p.checkWindow()
 	p.checkMessengerWindow()
+	p.checkGroups()
 	if !p.unsure {
 		p.checkEntered()
 		if !p.unsureButtons {

@@ -65,6 +65,9 @@ type Config struct {
 	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
 	// left in a pool of codes).
 	Pools Pools
+	// Judging, with Campaigns and Scoring, adds claims (opening an entry claims it; others see
+	// who has it), panels with conflicts and abstentions, blind judging and the scores page.
+	Judging Judging
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -94,6 +97,7 @@ type Dashboard struct {
 	ranking       Ranking
 	winners       Winners
 	pools         Pools
+	judging       Judging
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -118,6 +122,9 @@ func New(cfg Config) (*Dashboard, error) {
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
+	}
+	if cfg.Campaigns != nil && cfg.Scoring != nil {
+		d.judging = cfg.Judging
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -147,6 +154,14 @@ func (d *Dashboard) Mount(r fiber.Router) {
 	// Fiber runs handlers in registration order, so the routes above are reached without a
 	// session and everything registered below, or not matched at all, needs one.
 	a := g.Group("", d.requireUser)
+	if d.judging != nil {
+		a.Use(d.blindGuard)
+		a.Post("/entries/:id/release", d.releaseEntry)
+		a.Post("/entries/:id/recuse", d.recuse)
+		a.Get("/campaigns/:id/scores", d.scoresPage)
+		a.Get("/campaigns/:id/scores.csv", d.scoresCSV)
+		a.Get("/campaigns/:id/recusals.csv", d.recusalsCSV)
+	}
 	a.Get("/entries", d.entriesPage)
 	a.Get("/entries/:id", d.entryPage)
 	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))

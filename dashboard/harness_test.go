@@ -51,6 +51,13 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with configure changing the judge service and the dashboard's
+// configuration before the dashboard is made.
+func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
 	if err != nil {
@@ -71,7 +78,7 @@ func newHarness(t *testing.T) *harness {
 		jar:    map[string]*http.Cookie{},
 	}
 	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
-	d, err := dashboard.New(dashboard.Config{
+	cfg := dashboard.Config{
 		Judge:         judges,
 		Scoring:       judges,
 		Broadcaster:   h.casts,
@@ -86,7 +93,11 @@ func newHarness(t *testing.T) *harness {
 		Pools:         storePools{db},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if configure != nil {
+		configure(h, judges, &cfg)
+	}
+	d, err := dashboard.New(cfg)
 	if err != nil {
 		t.Fatalf("new dashboard: %v", err)
 	}

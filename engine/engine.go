@@ -620,8 +620,13 @@ func Unavailable(def *campaigns.Definition, status string, now time.Time, playin
 // an event stored before. Once it returns without error the event will be processed, even
 // across a crash.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
-	if _, ok := e.Campaign(in.Campaign); !ok {
+	def, ok := e.Campaign(in.Campaign)
+	if !ok {
 		return false, fmt.Errorf("engine: receive: campaign %q: %w", in.Campaign, errs.ErrNotFound)
+	}
+	if e.isCaptain(def, in) {
+		// A captain asking for their team's group chat is no participant (groups.go).
+		return e.captainAsks(ctx, def, in)
 	}
 	switch {
 	case in.Kind == KindText && strings.TrimSpace(in.Text) == "":

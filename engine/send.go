@@ -182,10 +182,14 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, false, nil
 	}
 	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", attempt, "err", err)
-	if permanent(err) || attempt >= e.sendAttempts {
+	if Permanent(err) || attempt >= e.sendAttempts {
 		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
 	}
-	due := e.now().Add(e.backoff(attempt - 1))
+	wait := e.backoff(attempt - 1)
+	if d, ok := RetryAfter(err); ok {
+		wait = max(wait, d)
+	}
+	due := e.now().Add(wait)
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
 }
 
@@ -200,17 +204,6 @@ func (e *Engine) finish(err error, out Outbound, what string) error {
 		return nil
 	}
 	return fmt.Errorf("engine: mark outbox %d %s: %w", out.ID, what, err)
-}
-
-// permanent reports whether a send failure will fail again however often it is tried: the
-// reply cannot be expressed, the credentials are refused, or the error says it is not
-// temporary.
-func permanent(err error) bool {
-	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrUnauthorized) {
-		return true
-	}
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && !t.Temporary()
 }
 
 // backoff is how long to wait before the attempt after attempts failed ones: doubling from a

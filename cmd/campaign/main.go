@@ -32,6 +32,7 @@ Usage:
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
   campaign export --campaign ID [--round NAME] [--out FILE.zip]   (approved media + consent, as a ZIP)
+  campaign channels check [--public-url URL]   (is every configured channel reachable and set up?)
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "export":
 		err = exportCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "channels":
+		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":

@@ -119,6 +119,10 @@ type Config struct {
 	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
 	Intake engine.IntakePolicy
 	Log    *slog.Logger
+
+	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
+	// zero).
+	ClaimLease time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -134,6 +138,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -374,8 +379,10 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
-	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log})
+	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
+		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+		Judging: judges})
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +434,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Typing: true, Now: cfg.Now, Log: cfg.Log,
 			Intake: eng.Intake(),
 		})
 		if err != nil {
@@ -617,6 +624,8 @@ func adminToken(cfg Config) (string, error) {
 // campaignDirectory shows the engine's campaigns to the dashboard.
 type campaignDirectory struct{ e *engine.Engine }
 
+var _ dashboard.DefinitionLookup = campaignDirectory{}
+
 func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
 	var out []dashboard.CampaignInfo
 	for _, d := range c.e.Campaigns() {
@@ -645,6 +654,12 @@ func (c campaignDirectory) info(ctx context.Context, d *campaigns.Definition) (d
 	return dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts}, nil
 }
 
+// Definition is a campaign's definition, without the counts Campaign adds
+// (dashboard.DefinitionLookup).
+func (c campaignDirectory) Definition(id string) (*campaigns.Definition, bool) {
+	return c.e.Campaign(id)
+}
+
 func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
 	return c.e.SetStatus(ctx, id, status)
 }
@@ -661,6 +676,8 @@ type store interface {
 	engine.Store
 	judge.Store
 	judge.Scores
+	judge.Leases
+	judge.Panels
 	dashboard.Accounts
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error

@@ -62,6 +62,7 @@ const (
 	colTeams         = "teams"
 	colTeamMembers   = "team_members"
 	colRoundMarks    = "round_marks"
+	colGroupRequests = "group_requests"
 )
 
 // DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
@@ -172,8 +173,15 @@ var indexes = []index{
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "name_key", Value: 1}}, true},
 	{colRoundMarks, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: 1}}, false},
+	{colGroupRequests, bson.D{{Key: "campaign", Value: 1}, {Key: "channel", Value: 1}, {Key: "captain", Value: 1}, {Key: "created_at", Value: -1}}, false},
 	// ExpireClaims deletes the leases that ran out.
 	{colClaims, bson.D{{Key: "until", Value: 1}}, false},
+	// Judging panels (panels.go) and the decisions' markers (judge.go).
+	{colSeats, bson.D{{Key: "entry_id", Value: 1}, {Key: "seat", Value: 1}}, true},
+	{colSeats, bson.D{{Key: "entry_id", Value: 1}, {Key: "judge", Value: 1}}, true},
+	{colSeats, bson.D{{Key: "campaign", Value: 1}, {Key: "judge", Value: 1}}, false},
+	{colRecusals, bson.D{{Key: "entry_id", Value: 1}, {Key: "judge", Value: 1}}, true},
+	{colRecusals, bson.D{{Key: "campaign", Value: 1}, {Key: "judge", Value: 1}, {Key: "kind", Value: 1}}, false},
 }
 
 func (db *DB) createIndexes(ctx context.Context) error {

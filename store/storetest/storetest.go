@@ -72,8 +72,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Batch", batchTests},
 		{"Scores", scoreTests},
 		{"Teams", teamTests},
+		{"GroupRequests", groupTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"Judging", judgingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
