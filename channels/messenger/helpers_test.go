@@ -2,19 +2,26 @@ package messenger_test
 
 import (
 	"context"
+	"flag"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/channels/channeltest"
 	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/messenger/messengertest"
+	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/media"
 )
+
+var _ = flag.Bool("update", false, "rewrite the golden files in testdata (channeltest reads it)")
 
 const (
 	appSecret   = "app-secret"
@@ -22,38 +29,15 @@ const (
 	psid        = "6543210987654321"
 )
 
-// fakeEngine routes every address to "race" and records what it receives.
-type fakeEngine struct {
-	mu         sync.Mutex
-	received   []engine.Inbound
-	receiveErr error
-}
+var now = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
 
-func (f *fakeEngine) Route(context.Context, string, string, string, string) (string, bool, error) {
-	return "race", true, nil
-}
-
-func (f *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.receiveErr != nil {
-		return false, f.receiveErr
-	}
-	f.received = append(f.received, in)
-	return false, nil
-}
-
-func (f *fakeEngine) Received() []engine.Inbound {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]engine.Inbound(nil), f.received...)
-}
-
-// fakeMedia keeps what it is given, refusing with err.
+// fakeMedia keeps what it is given, refusing with err; each object stored is recorded as
+// "media" for the golden files.
 type fakeMedia struct {
 	mu     sync.Mutex
-	stored [][]byte
+	stored int
 	err    error
+	rec    *channeltest.Recorder
 }
 
 func (f *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, declared string, r io.Reader) (engine.Media, error) {
@@ -65,67 +49,87 @@ func (f *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, dec
 		return engine.Media{}, f.err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.stored = append(f.stored, data)
-	return engine.Media{Kind: kind, Key: campaign + "/" + participant + "/x", MIME: declared, Size: int64(len(data))}, nil
+	f.stored++
+	f.mu.Unlock()
+	m := engine.Media{Kind: kind, Key: campaign + "/" + participant + "/x", MIME: declared, Size: int64(len(data))}
+	f.rec.Record("media", m)
+	return m, nil
 }
 
-func (f *fakeMedia) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.stored) }
+// fakeDeliveries records each receipt as "delivery".
+type fakeDeliveries struct{ rec *channeltest.Recorder }
 
-type fakeDeliveries struct {
-	mu  sync.Mutex
-	ids []string
+type receipt struct {
+	MID      string
+	Delivery engine.Delivery
 }
 
-func (f *fakeDeliveries) UpdateDelivery(_ context.Context, id string, d engine.Delivery) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ids = append(f.ids, id+" "+d.Status)
+func (f fakeDeliveries) UpdateDelivery(_ context.Context, id string, d engine.Delivery) error {
+	f.rec.Record("delivery", receipt{id, d})
 	return nil
 }
 
+// rig is a channel wired to a channeltest.Recorder and the fake Send API, mounted on a Fiber
+// app: the channel's fixture for the conformance harness.
 type rig struct {
 	ch    *messenger.Channel
 	app   *fiber.App
 	api   *messengertest.Server
-	eng   *fakeEngine
+	rec   *channeltest.Recorder
 	media *fakeMedia
-	dels  *fakeDeliveries
 	now   time.Time
+	cfg   messenger.Config
 }
+
+var _ channeltest.Fixture = (*rig)(nil)
+
+func (r *rig) App() *fiber.App                   { return r.app }
+func (r *rig) Recorder() *channeltest.Recorder   { return r.rec }
+func (r *rig) Sender() engine.Sender             { return r.ch }
+func (r *rig) Platform() *channeltest.RequestLog { return r.api.Log }
+func (r *rig) Sign(req *http.Request, body []byte) {
+	req.Header.Set(metahook.SignatureHeader, metahook.Sign(appSecret, body))
+	req.Header.Set("Content-Type", "application/json")
+}
+
+func fixture(tb testing.TB) *rig { return newRig(tb, nil) }
 
 func newRig(tb testing.TB, change func(*messenger.Config)) *rig {
 	tb.Helper()
-	r := &rig{api: messengertest.New(tb), eng: &fakeEngine{}, media: &fakeMedia{}, dels: &fakeDeliveries{}, now: now}
-	cfg := messenger.Config{APIURL: r.api.APIURL, PageToken: messengertest.Token, AppSecret: appSecret,
-		VerifyToken: verifyToken, Receiver: r.eng, Media: r.media, Deliveries: r.dels,
-		Now: func() time.Time { return r.now }}
+	rec := channeltest.NewRecorder("race")
+	r := &rig{api: messengertest.New(tb), rec: rec, media: &fakeMedia{rec: rec}, now: now}
+	r.cfg = messenger.Config{APIURL: r.api.APIURL, PageToken: messengertest.Token, AppSecret: appSecret,
+		VerifyToken: verifyToken, Receiver: rec, Media: r.media, Deliveries: fakeDeliveries{rec},
+		HTTPClient: r.api.Client(), Now: func() time.Time { return r.now }}
+	if err := r.rebuild(change); err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// rebuild makes the rig's channel again from its configuration with change applied.
+func (r *rig) rebuild(change func(*messenger.Config)) error {
+	cfg := r.cfg
 	if change != nil {
 		change(&cfg)
 	}
 	ch, err := messenger.New(cfg)
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	r.ch = ch
 	r.app = fiber.New(fiber.Config{BodyLimit: 8 << 20, Immutable: true})
 	ch.Mount(r.app)
-	return r
+	return nil
 }
 
-func (r *rig) do(tb testing.TB, req *http.Request) int {
+func mustRead(tb testing.TB, name string) []byte {
 	tb.Helper()
-	resp, err := r.app.Test(req, -1)
+	b, err := os.ReadFile(filepath.Join("testdata", "webhooks", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func (r *rig) post(tb testing.TB, body []byte) int {
-	tb.Helper()
-	return r.do(tb, messengertest.SignedWebhook(appSecret, body))
+	return b
 }
 
 // The media store is what the channel hands attachments to.

@@ -310,26 +310,3 @@ func (c *Channel) call(ctx context.Context, method, endpoint string, body []byte
 	}
 	return data, resp.StatusCode, nil
 }
-
-// Page is what GET /me says of the Page the token belongs to.
-type Page struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// Check asks the Graph API which Page the token belongs to (GET /me): the reachability and
-// set-up check of `campaign channels check`.
-func (c *Channel) Check(ctx context.Context) (Page, error) {
-	data, status, err := c.call(ctx, http.MethodGet, "/me?fields=id,name", nil)
-	if err != nil {
-		return Page{}, err
-	}
-	var p Page
-	if status != http.StatusOK {
-		return Page{}, apiError(status, data)
-	}
-	if json.Unmarshal(data, &p) != nil || p.ID == "" {
-		return Page{}, fmt.Errorf("messenger: /me: answer without a page id: %s", bytes.TrimSpace(data))
-	}
-	return p, nil
-}

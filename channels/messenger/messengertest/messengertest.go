@@ -18,6 +18,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/chatcampaigns/campaign/channels/channeltest"
 	"github.com/chatcampaigns/campaign/channels/metahook"
 )
 
@@ -71,12 +72,17 @@ type Server struct {
 	// URL is the server's root; APIURL what MESSENGER_API_URL should be set to.
 	URL, APIURL string
 
+	// Log records every request the server received, for the conformance harness.
+	Log *channeltest.RequestLog
+
 	mu    sync.Mutex
 	sent  []Message
 	files map[string]file
 	fails []failure
 	n     int
-	srv   *httptest.Server
+	// fields are the webhook fields the Page is subscribed to (SetSubscribedFields).
+	fields []string
+	srv    *httptest.Server
 }
 
 type file struct {
@@ -87,12 +93,14 @@ type file struct {
 // New starts a fake on loopback and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{files: map[string]file{}}
+	s := &Server{files: map[string]file{}, Log: &channeltest.RequestLog{},
+		fields: []string{"messages", "messaging_postbacks", "message_deliveries"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/me/messages", s.handleMessages)
 	mux.HandleFunc("GET /{version}/me", s.handleMe)
+	mux.HandleFunc("GET /{version}/me/subscribed_apps", s.handleSubscribedApps)
 	mux.HandleFunc("GET /cdn/files/{id}", s.handleFile)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(s.Log.Wrap(mux))
 	s.URL, s.APIURL = s.srv.URL, s.srv.URL+"/"+Version
 	tb.Cleanup(s.srv.Close)
 	return s
@@ -108,8 +116,31 @@ func (s *Server) Sent() []Message {
 // Requests counts the /me/messages requests, failed ones included.
 func (s *Server) Requests() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
 
-// AddAttachment serves data as the attachment id and returns its URL, for a webhook's
-// payload.url (Messenger's CDN links need no token).
+// CDNHost is the host of CDNURL's links: Client sends requests for it to this server, so a
+// payload file can name an attachment before the server (and its port) exists.
+const CDNHost = "cdn.messengertest.invalid"
+
+// CDNURL is the fixed link of the attachment id, served through Client.
+func CDNURL(id string) string { return "https://" + CDNHost + "/cdn/files/" + id }
+
+// Client is an HTTP client that sends requests for CDNHost to this server (plain HTTP) and
+// everything else where it is addressed.
+func (s *Server) Client() *http.Client {
+	return &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Host == CDNHost {
+			r = r.Clone(r.Context())
+			r.URL.Scheme, r.URL.Host, r.Host = "http", s.srv.Listener.Addr().String(), ""
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// AddAttachment serves data as the attachment id and returns its URL on this server, for a
+// webhook's payload.url (Messenger's CDN links need no token); CDNURL(id) serves it too.
 func (s *Server) AddAttachment(id, mime string, data []byte) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,6 +181,30 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"id": PageID, "name": PageName})
+}
+
+// SetSubscribedFields sets the webhook fields the Page is subscribed to (by default messages,
+// messaging_postbacks and message_deliveries); none means the app is not subscribed at all.
+func (s *Server) SetSubscribedFields(fields ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fields = fields
+}
+
+func (s *Server) handleSubscribedApps(w http.ResponseWriter, r *http.Request) {
+	if !authorized(w, r) {
+		return
+	}
+	s.mu.Lock()
+	fields := append([]string(nil), s.fields...)
+	s.mu.Unlock()
+	apps := []any{}
+	if len(fields) > 0 {
+		apps = append(apps, map[string]any{"category": "Business", "link": "https://example.com", "name": "Campaign Engine",
+			"id": "1517776481860111", "subscribed_fields": fields})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"data": apps})
 }
 
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
