@@ -1,6 +1,7 @@
 package messenger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,12 +43,7 @@ func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
 				engine.Delivery{Status: statusDelivered, At: r.At}))
 		}
 	}
-	for _, err := range errList {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmp.Or(errList...)
 }
 
 func (c *Channel) handleMessage(ctx context.Context, m Message) error {
