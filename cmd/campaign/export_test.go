@@ -110,6 +110,16 @@ func testExport(t *testing.T, mongoURI string) {
 		t.Errorf("%d files in the zip, want the photo and the manifest", len(zr.File))
 	}
 
+	// To standard output: the same ZIP, the progress still on stderr.
+	var zipOut bytes.Buffer
+	stderr.Reset()
+	if code := run(ctx, []string{"export", "--campaign", "photocontest", "--data", data, "--out", "-"}, &zipOut, &stderr, func(k string) string { return env[k] }); code != 0 {
+		t.Fatalf("export to stdout = %d: %s", code, stderr.String())
+	}
+	if zr, err := zip.NewReader(bytes.NewReader(zipOut.Bytes()), int64(zipOut.Len())); err != nil || len(zr.File) != 2 || !strings.Contains(stderr.String(), "done: 1 files") {
+		t.Errorf("export to stdout: %v, %d bytes; stderr %q", err, zipOut.Len(), stderr.String())
+	}
+
 	// A round of a campaign without rounds, and a campaign that is not there, are refused
 	// with a reason and leave no file behind.
 	for _, args := range [][]string{{"--campaign", "photocontest", "--round", "r1"}, {"--campaign", "nope"}} {
