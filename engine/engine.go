@@ -187,6 +187,11 @@ type Config struct {
 	// Windows is the customer-service window per channel (whatsapp: 24h): outside it a reply
 	// goes out only as its template.
 	Windows map[string]time.Duration
+	// AgentWindows is, per channel, how long after the participant's last message a
+	// dashboard agent's reply (Outbound.Agent) may still go out once Windows closed
+	// (messenger: 7 days, its HUMAN_AGENT tag); the channel marks such a reply as the
+	// platform wants.
+	AgentWindows map[string]time.Duration
 	// Observer is told about received events, applied steps and sent replies (metrics);
 	// nil means nobody listens.
 	Observer Observer
@@ -219,7 +224,9 @@ type Engine struct {
 	log     *slog.Logger
 	poll    time.Duration
 	windows map[string]time.Duration
-	obs     Observer
+	// agentWindows is Config.AgentWindows.
+	agentWindows map[string]time.Duration
+	obs          Observer
 
 	owner        string
 	inboundLease time.Duration
@@ -261,21 +268,22 @@ type Engine struct {
 // New returns an Engine for cfg.
 func New(cfg Config) *Engine {
 	e := &Engine{
-		store:    cfg.Store,
-		senders:  map[string]Sender{},
-		now:      cfg.Now,
-		log:      cfg.Log,
-		poll:     cfg.Poll,
-		rand:     cfg.Rand,
-		windows:  cfg.Windows,
-		obs:      cfg.Observer,
-		owner:    cfg.Owner,
-		versions: map[string]map[string]*campaigns.Definition{},
-		current:  map[string]*campaigns.Definition{},
-		status:   map[string]string{},
-		launched: map[string]time.Time{},
-		wakeWork: make(chan struct{}, 1),
-		wakeSend: make(chan struct{}, 1),
+		store:        cfg.Store,
+		senders:      map[string]Sender{},
+		now:          cfg.Now,
+		log:          cfg.Log,
+		poll:         cfg.Poll,
+		rand:         cfg.Rand,
+		windows:      cfg.Windows,
+		agentWindows: cfg.AgentWindows,
+		obs:          cfg.Observer,
+		owner:        cfg.Owner,
+		versions:     map[string]map[string]*campaigns.Definition{},
+		current:      map[string]*campaigns.Definition{},
+		status:       map[string]string{},
+		launched:     map[string]time.Time{},
+		wakeWork:     make(chan struct{}, 1),
+		wakeSend:     make(chan struct{}, 1),
 	}
 	if e.now == nil {
 		e.now = time.Now

@@ -152,7 +152,11 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	// is closed at exactly its length too, as the WhatsApp channel and validation count it.
 	window := e.windows[out.Channel]
 	if window > 0 && out.ParticipantID != "" && !now.Before(out.LastInboundAt.Add(window)) {
-		if out.Template == nil {
+		if agent := e.agentWindows[out.Channel]; out.Agent != "" && agent > 0 && now.Before(out.LastInboundAt.Add(agent)) {
+			// A human's answer inside the agent window: the channel tags it (Messenger's
+			// HUMAN_AGENT) and sends the text.
+			out.Template = nil
+		} else if out.Template == nil {
 			return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 		}
 	} else {

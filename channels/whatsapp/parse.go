@@ -1,15 +1,13 @@
 package whatsapp
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
-	"github.com/chatcampaigns/campaign/errs"
 )
 
 // Webhook is one webhook body, normalized: what it asks the channel to do, in the order the
@@ -186,12 +184,8 @@ const GroupPrefix = "group:"
 // the rest of a batch. now stamps messages without a readable timestamp.
 func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("whatsapp: webhook body is not the documented JSON: %v: %w", err, errs.ErrInvalid)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("whatsapp: webhook body has data after the JSON object: %w", errs.ErrInvalid)
+	if err := metahook.Decode(ChannelName, body, &env); err != nil {
+		return nil, err
 	}
 	w := &Webhook{}
 	for _, e := range env.Entry {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/channels"
+	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/telegram"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 )
@@ -37,6 +38,8 @@ func channelEntries() []channelEntry {
 		{name: whatsapp.ChannelName, build: whatsappChecker,
 			configure: "WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN and WHATSAPP_PHONE_NUMBER_ID"},
 		{name: telegram.ChannelName, build: telegramChecker, configure: "TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET"},
+		{name: messenger.ChannelName, build: messengerChecker,
+			configure: "MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN"},
 	}
 }
 
@@ -51,6 +54,15 @@ func whatsappChecker(getenv func(string) string) (channelChecker, error) {
 	w := cfg.WhatsApp
 	return whatsapp.New(whatsapp.Config{APIURL: w.APIURL, AccessToken: w.AccessToken, AppSecret: w.AppSecret,
 		VerifyToken: w.VerifyToken, PhoneNumberID: w.PhoneNumberID})
+}
+
+func messengerChecker(getenv func(string) string) (channelChecker, error) {
+	cfg, err := configFromFlags(nil, io.Discard, getenv)
+	if err != nil || !cfg.Messenger.enabled() {
+		return nil, err
+	}
+	m := cfg.Messenger
+	return messenger.New(messenger.Config{APIURL: m.APIURL, PageToken: m.PageToken, AppSecret: m.AppSecret, VerifyToken: m.VerifyToken})
 }
 
 const channelsUsage = `usage: campaign channels check [--public-url URL] [--timeout 20s]

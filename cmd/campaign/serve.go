@@ -26,6 +26,7 @@ import (
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
@@ -105,6 +106,7 @@ type Config struct {
 	AdminToken string
 	WhatsApp   WhatsAppConfig
 	Telegram   TelegramConfig
+	Messenger  MessengerConfig
 	// Uploads limits the media a participant sends, per kind (--max-photo, --max-video,
 	// --max-audio, or CAMPAIGN_MAX_PHOTO and so on).
 	Uploads Uploads
@@ -175,6 +177,12 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 		VerifyToken:   getenv("WHATSAPP_VERIFY_TOKEN"),
 		PhoneNumberID: getenv("WHATSAPP_PHONE_NUMBER_ID"),
 	}
+	cfg.Messenger = MessengerConfig{
+		APIURL:      getenv("MESSENGER_API_URL"),
+		PageToken:   getenv("MESSENGER_PAGE_TOKEN"),
+		AppSecret:   getenv("MESSENGER_APP_SECRET"),
+		VerifyToken: getenv("MESSENGER_VERIFY_TOKEN"),
+	}
 	if v := getenv("WHATSAPP_RATE_LIMIT"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 {
@@ -199,6 +207,16 @@ type WhatsAppConfig struct {
 
 func (w WhatsAppConfig) enabled() bool {
 	return w.AccessToken != "" && w.AppSecret != "" && w.VerifyToken != ""
+}
+
+// MessengerConfig connects a Facebook Page; the channel runs when the page token, app secret
+// and verify token are all set (docs/messenger.md).
+type MessengerConfig struct {
+	APIURL, PageToken, AppSecret, VerifyToken string
+}
+
+func (m MessengerConfig) enabled() bool {
+	return m.PageToken != "" && m.AppSecret != "" && m.VerifyToken != ""
 }
 
 // whatsappWindow is the WhatsApp customer-service window: free replies for 24 hours after the
@@ -244,6 +262,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		fmt.Fprintln(stdout, "  (Telegram is off: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to connect a bot)")
 	}
+	if srv.messenger {
+		fmt.Fprintf(stdout, "  Messenger webhook             %s%s\n", srv.URL(), messenger.WebhookPath)
+	} else {
+		fmt.Fprintln(stdout, "  (Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to connect a Page)")
+	}
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nShutting down…")
@@ -265,6 +288,7 @@ type server struct {
 	metrics       *metrics.Metrics
 	whatsapp      bool
 	telegram      bool
+	messenger     bool
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -322,14 +346,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 	up := cfg.Uploads.withDefaults()
-	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}
-	if cfg.S3Bucket == "" {
-		// No bucket configured: run the embedded S3 endpoint, so media still goes through the
-		// real S3 API and moving to a real bucket later changes configuration, not code.
-		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
-			return nil, fmt.Errorf("start embedded S3: %w", err)
-		}
-		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+	var mcfg media.Config
+	if mcfg, s.s3, err = mediaConfig(cfg); err != nil {
+		return nil, err
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
 	mediaStore, err := media.New(ctx, mcfg)
@@ -352,9 +371,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Rand:      cfg.Rand,
 		Log:       cfg.Log,
 		Poll:      cfg.Poll,
-		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
-		Observer:  s.metrics,
-		Intake:    cfg.Intake,
+		Windows: map[string]time.Duration{whatsapp.ChannelName: whatsappWindow,
+			messenger.ChannelName: messenger.StandardWindow},
+		AgentWindows: map[string]time.Duration{messenger.ChannelName: messenger.HumanAgentWindow},
+		Observer:     s.metrics,
+		Intake:       cfg.Intake,
 	})
 	eng := s.engine
 	s.metrics.WatchQueues(func() (metrics.Queues, error) {
@@ -379,7 +400,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, adminapi.MaxBody)),
+		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, messenger.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
 		// Every string and byte slice a handler reads from the request is its own copy, not a
 		// view of a buffer Fiber reuses for the next request: a value kept past the handler
@@ -444,6 +465,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.mountTelegram(cfg, mediaStore); err != nil {
 		return nil, err
 	}
+	if cfg.Messenger.enabled() {
+		if err := s.mountMessenger(cfg, mediaStore); err != nil {
+			return nil, err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -490,6 +516,37 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// mediaConfig is where media is kept: the bucket configured, else the embedded S3 endpoint,
+// started on the data folder (the caller closes it), so media still goes through the real S3
+// API and moving to a real bucket later changes configuration, not code.
+func mediaConfig(cfg Config) (media.Config, *s3server.Server, error) {
+	if cfg.S3Bucket != "" {
+		return media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}, nil, nil
+	}
+	s3, err := s3server.Start(filepath.Join(cfg.Data, "s3"))
+	if err != nil {
+		return media.Config{}, nil, fmt.Errorf("start embedded S3: %w", err)
+	}
+	return media.Config{Bucket: embeddedBucket, Endpoint: s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}, s3, nil
+}
+
+// mountMessenger connects the Facebook Page: its webhook, and its sender for the engine.
+func (s *server) mountMessenger(cfg Config, mediaStore *media.Store) error {
+	ch, err := messenger.New(messenger.Config{
+		APIURL: cfg.Messenger.APIURL, PageToken: cfg.Messenger.PageToken, AppSecret: cfg.Messenger.AppSecret,
+		VerifyToken: cfg.Messenger.VerifyToken, Receiver: s.engine, Media: mediaStore, Deliveries: s.db,
+		Intake: s.engine.Intake(), Now: cfg.Now, Log: cfg.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("messenger: %w", err)
+	}
+	s.app.Use(messenger.WebhookPath, s.metrics.Webhook(messenger.ChannelName))
+	ch.Mount(s.app)
+	s.engine.Handle(messenger.ChannelName, ch)
+	s.messenger = true
+	return nil
 }
 
 // URL is the server's base URL.

@@ -5,7 +5,6 @@
 package graphtest
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/chatcampaigns/campaign/channels/channeltest"
+	"github.com/chatcampaigns/campaign/channels/metahook"
 )
 
 // Token is the access token the server accepts unless Server.Token is changed.
@@ -450,11 +450,7 @@ func GroupImageWebhook(phoneNumberID, groupID, from, name, wamid, mediaID, mime 
 }
 
 // Sign returns the X-Hub-Signature-256 value for body under the app secret.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(secret string, body []byte) string { return metahook.Sign(secret, body) }
 
 // SignedWebhook returns a POST of body to http://localhost/webhooks/whatsapp signed with
 // secret, for fiber's App.Test; for a real server, set its URL (req.URL.Host) first.
