@@ -74,6 +74,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Teams", teamTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"Audit", auditTests},
+		{"Draws", drawTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
