@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -78,6 +79,8 @@ type Service struct {
 	// Wake is called after a verdict is stored, so the engine picks up its event at once.
 	Wake func()
 	Now  func() time.Time
+	// Audit records every verdict and score in the audit trail; nothing is recorded when nil.
+	Audit audit.Recorder
 }
 
 // Entries lists entries.
@@ -139,7 +142,8 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if s.Wake != nil {
 		s.Wake()
 	}
-	return nil
+	return s.record(ctx, audit.Event{At: d.At, Actor: d.By, Action: audit.Verdict, Campaign: e.Campaign,
+		ParticipantID: e.ParticipantID, EntryID: e.ID, Detail: verdictDetail(d.Verdict, d.Reason)})
 }
 
 // DecideParticipant gives a verdict on a participant (a team) rather than on one entry, such as
@@ -192,7 +196,8 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 	if s.Wake != nil {
 		s.Wake()
 	}
-	return nil
+	return s.record(ctx, audit.Event{At: at, Actor: by, Action: audit.Verdict, Campaign: campaign,
+		ParticipantID: participantID, Detail: verdict})
 }
 
 // open fails with engine.ErrOptedOut or engine.ErrFinished when the participant can no longer

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -64,7 +65,8 @@ func (s *Service) Score(ctx context.Context, def *campaigns.Definition, c Scorec
 	if err := s.Scores.SaveScorecard(ctx, c); err != nil {
 		return fmt.Errorf("judge: score entry %s: %w", c.EntryID, err)
 	}
-	return nil
+	return s.record(ctx, audit.Event{At: c.At, Actor: c.Judge, Action: audit.Score, Campaign: c.Campaign,
+		ParticipantID: e.ParticipantID, EntryID: c.EntryID, Detail: scoreDetail(c.Scores)})
 }
 
 // Scorecards returns the scorecards given on one entry, ordered by judge.
