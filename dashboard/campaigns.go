@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -146,6 +147,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
+		"Draws":         d.draws != nil, "AuditExport": d.trail != nil && u.Role == RoleAdmin,
 	})
 }
 
@@ -180,6 +182,9 @@ func (d *Dashboard) setCampaignStatus(c *fiber.Ctx) error {
 	}
 	if err := d.campaigns.SetStatus(c.UserContext(), id, status); err != nil {
 		return fmt.Errorf("dashboard: set status of %s: %w", id, err)
+	}
+	if err := d.record(c, audit.Event{Action: audit.CampaignStatus, Campaign: id, Detail: status}); err != nil {
+		return err
 	}
 	d.setFlash(c, flash{Message: msg})
 	return c.Redirect("/dashboard/campaigns/"+id, fiber.StatusSeeOther)
