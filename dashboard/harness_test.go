@@ -18,7 +18,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/draw"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -44,12 +46,14 @@ type harness struct {
 	rounds *fakeRounds
 	ranks  *fakeRanking
 	queue  *fakeQueue
+	trail  *audit.Log
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness builds the dashboard; each option may change its configuration first.
+func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
@@ -70,8 +74,11 @@ func newHarness(t *testing.T) *harness {
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
-	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
-	d, err := dashboard.New(dashboard.Config{
+	h.trail = &audit.Log{Store: db, Now: h.clock.Now}
+	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now, Audit: h.trail}
+	cfg := dashboard.Config{
+		Audit:         h.trail,
+		Draws:         &draw.Service{Store: db, Entries: db, Audit: h.trail, Now: h.clock.Now, Rand: bytes.NewReader(bytes.Repeat([]byte{7}, 1024))},
 		Judge:         judges,
 		Scoring:       judges,
 		Broadcaster:   h.casts,
@@ -86,7 +93,11 @@ func newHarness(t *testing.T) *harness {
 		Pools:         storePools{db},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range options {
+		o(h, &cfg)
+	}
+	d, err := dashboard.New(cfg)
 	if err != nil {
 		t.Fatalf("new dashboard: %v", err)
 	}
