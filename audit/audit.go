@@ -7,7 +7,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -102,6 +101,11 @@ const DefaultLimit = 1000
 type Store interface {
 	// AppendAudit stores e with a new id, larger than every id before, and returns it.
 	AppendAudit(ctx context.Context, e Event) (int64, error)
+	Lister
+}
+
+// Lister reads the trail.
+type Lister interface {
 	// AuditEvents returns the events matching q, oldest (smallest id) first.
 	AuditEvents(ctx context.Context, q Query) ([]Event, error)
 }
@@ -153,6 +157,11 @@ func check(e Event) error {
 	return nil
 }
 
+// AuditEvents reads the trail, so a Log is all a reader and recorder of the trail needs.
+func (l *Log) AuditEvents(ctx context.Context, q Query) ([]Event, error) {
+	return l.Store.AuditEvents(ctx, q)
+}
+
 // Record appends e through r, doing nothing when r is nil (a Service built without a trail, in
 // a test of something else).
 func Record(ctx context.Context, r Recorder, e Event) error {
@@ -164,7 +173,7 @@ func Record(ctx context.Context, r Recorder, e Event) error {
 
 // Each calls fn with every event matching q, oldest first, reading the store page by page,
 // so an export of a long trail never holds it all in memory. q.Limit is the page size.
-func Each(ctx context.Context, s Store, q Query, fn func(Event) error) error {
+func Each(ctx context.Context, s Lister, q Query, fn func(Event) error) error {
 	for {
 		page, err := s.AuditEvents(ctx, q)
 		if err != nil {
@@ -185,6 +194,3 @@ func Each(ctx context.Context, s Store, q Query, fn func(Event) error) error {
 		q.AfterID = page[len(page)-1].ID
 	}
 }
-
-// ErrAppendOnly is what a store answers to anything that would change a written event.
-var ErrAppendOnly = errors.New("the audit trail is append-only")

@@ -18,7 +18,7 @@ var CSVHeader = []string{"id", "at", "actor", "action", "campaign", "participant
 //
 // A text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe,
 // so a spreadsheet shows a reason typed as "=HYPERLINK(…)" as text instead of running it.
-func WriteCSV(ctx context.Context, w io.Writer, s Store, q Query) error {
+func WriteCSV(ctx context.Context, w io.Writer, s Lister, q Query) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return fmt.Errorf("audit: export: %w", err)

@@ -99,7 +99,7 @@ func TestEntryOfAStepWithoutVerdictsIsMarkedOnly(t *testing.T) {
 	h.MustLogin("mod1")
 	e := h.MustEntry("tower")
 	vs.Set(e.ParticipantID)
-	doc := MustDoc(t, h.Get("/dashboard/entries/" + e.ID))
+	doc := MustDoc(t, h.Get("/dashboard/entries/"+e.ID))
 	if got, want := strings.Join(buttons(doc.Selection), " "), "Approve(approve verdict-approved) Reject(reject verdict-rejected)"; got != want {
 		t.Errorf("buttons = %s, want %s", got, want)
 	}
