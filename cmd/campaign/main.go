@@ -34,6 +34,11 @@ Usage:
   campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
+  campaign audit export [--campaign ID] [--out FILE]   (the audit trail as CSV)
+  campaign draw commit --campaign ID --name NAME --winners N [--status approved] [--out FILE]
+  campaign draw close --campaign ID --name NAME [--out FILE]
+  campaign draw show --campaign ID [--name NAME] [--out FILE]
+  campaign draw verify FILE [--list LIST]   (recompute a published draw; no server needed)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -60,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
+	case "audit":
+		err = auditCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "draw":
+		err = drawCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -440,6 +440,13 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
 	}
+	if s.adminPassword != "" {
+		// Only logged when it fails: the admin exists, and its password must be shown.
+		e := audit.Event{Actor: audit.ActorSystem, Action: audit.UserAdd, Subject: "admin", Detail: "role admin, made at first start"}
+		if err := trail.Record(ctx, e); err != nil {
+			cfg.Log.Error("first admin not written to the audit trail", "err", err)
+		}
+	}
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
@@ -88,6 +89,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return plainUserError(err)
 		}
 		fmt.Fprintf(stdout, "user %q added with role %s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"))
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserAdd, Subject: u.Username, Detail: "role " + u.Role + inTeams(u.Teams, ", team", ", teams")}); err != nil {
+			return err
+		}
 		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "list":
 		users, err := db.ListUsers(ctx)
@@ -113,6 +117,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return plainUserError(noUser(err, *name))
 		}
 		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserPassword, Subject: *name, Detail: "new password; sessions logged out"}); err != nil {
+			return err
+		}
 	case "team":
 		if !teams.set {
 			fmt.Fprintf(stderr, "campaign user team: --team is required (--team \"\" for none)\n%s\n", userUsage)
@@ -126,6 +133,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			t = " in no team"
 		}
 		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserTeams, Subject: *name, Detail: strings.TrimSpace(t)}); err != nil {
+			return err
+		}
 		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "remove":
 		err := dashboard.RemoveUser(ctx, db, *name)
@@ -136,6 +146,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return noUser(err, *name)
 		}
 		fmt.Fprintf(stdout, "user %q removed\n", *name)
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserRemove, Subject: *name}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
