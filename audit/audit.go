@@ -21,6 +21,8 @@ const (
 	// ActorCLI is a command run on the server's data (campaign user, campaign draw, …): the
 	// operator at the shell, whose name the binary does not know.
 	ActorCLI = "cli"
+	// ActorAPI is whoever holds the server's admin token: `campaign launch` and the /api/ routes.
+	ActorAPI = "api"
 )
 
 // Actions. Another package may record an action not listed here; the trail keeps any
@@ -55,6 +57,8 @@ const (
 	// closed by hand.
 	CampaignStatus = "campaign.status"
 	Round          = "round"
+	// Launch: a definition became its campaign's current version through the admin API.
+	Launch = "campaign.launch"
 )
 
 // Event is one line of the trail.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/audit"
 )
 
 // TestAccountChangesAreAudited: every account change made with `campaign user` is in the
@@ -53,5 +55,33 @@ func TestAccountChangesAreAudited(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "audit", "remove"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("audit remove: %d %s", code, errOut)
+	}
+}
+
+// TestLaunchIsAudited: a launch through the admin API is in the trail, by the API, with the
+// version it made current; the first start's admin by the system.
+func TestLaunchIsAudited(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir())
+	src, _ := os.ReadFile("../../campaigns/examples/bouncer.yaml")
+	changed := filepath.Join(t.TempDir(), "bouncer.yaml")
+	os.WriteFile(changed, []byte(strings.Replace(string(src), "Talk is cheap.", "Words are cheap.", 1)), 0o600)
+	if code, out, errOut := runCLI(t, "launch", changed, "--server", srv.URL(), "--data", srv.cfg.Data); code != 0 {
+		t.Fatalf("launch: %d %s %s", code, out, errOut)
+	}
+	now, _ := srv.engine.Campaign("bouncer")
+	es, err := srv.db.AuditEvents(t.Context(), audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Actor+" "+e.Action+" "+e.Campaign+e.Subject)
+	}
+	want := []string{"system user.add admin", "api campaign.launch bouncer"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("trail = %q, want %q", got, want)
+	}
+	if !strings.Contains(es[1].Detail, now.Version) {
+		t.Errorf("launch detail %q does not name version %s", es[1].Detail, now.Version)
 	}
 }

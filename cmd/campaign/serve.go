@@ -395,7 +395,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.adminToken, err = adminToken(cfg); err != nil {
 		return nil, err
 	}
-	admin, err := adminapi.New(s.adminToken, s.engine)
+	admin, err := adminapi.New(s.adminToken, auditedCampaigns{s.engine, trail})
 	if err != nil {
 		return nil, err
 	}
