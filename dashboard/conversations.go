@@ -171,7 +171,7 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 			d.setFlash(c, flash{Message: "Verdict not given: " + why, Error: true})
 			return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
 		}
-		if e, ok, err := d.pendingEntryOf(ctx, pid); err != nil {
+		if e, ok, err := d.pendingEntryOf(ctx, c.Params("id"), pid); err != nil {
 			return err
 		} else if ok {
 			return d.decideEntry(c, e.ID, v, d.participantBack(c))
@@ -191,8 +191,9 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
 }
 
-// pendingEntryOf returns the participant's latest entry when it waits for a verdict.
-func (d *Dashboard) pendingEntryOf(ctx context.Context, pid string) (judge.Entry, bool, error) {
+// pendingEntryOf returns the participant's latest entry when it waits for a verdict and
+// belongs to campaign.
+func (d *Dashboard) pendingEntryOf(ctx context.Context, campaign, pid string) (judge.Entry, bool, error) {
 	p, err := d.conversations.Participant(ctx, pid)
 	if errors.Is(err, errs.ErrNotFound) {
 		return judge.Entry{}, false, nil
@@ -211,7 +212,7 @@ func (d *Dashboard) pendingEntryOf(ctx context.Context, pid string) (judge.Entry
 	if err != nil {
 		return judge.Entry{}, false, fmt.Errorf("dashboard: entry %s of %s: %w", id, pid, err)
 	}
-	return e, e.Status == judge.StatusPending && e.ParticipantID == pid, nil
+	return e, e.Status == judge.StatusPending && e.ParticipantID == pid && e.Campaign == campaign, nil
 }
 
 // participantVerdictsOf is the verdicts a participant's page offers.
