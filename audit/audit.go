@@ -32,12 +32,16 @@ const (
 	Verdict = "verdict"
 	// Score: Detail lists the criteria and scores, "Originality=7; Composition=5".
 	Score = "score"
-	// Claim, ClaimRelease: a moderator took, or let go of, an entry.
+	// Claim, ClaimRelease: a moderator took, or let go of, an entry (Detail: until when,
+	// RFC 3339; "released", or "decided" when the lease ended with their verdict).
 	Claim        = "claim"
 	ClaimRelease = "claim.release"
 	// Conflict, Abstain: a judge declared a conflict of interest or abstained on an entry.
 	Conflict = "conflict"
 	Abstain  = "abstain"
+	// Assign: the system seated a judge on an entry's panel; Subject is the judge, Detail
+	// "JUDGE, seat N", or "JUDGE replaces NAME" after a conflict.
+	Assign = "assign"
 	// Winners: the top of a ranking was named winner (each verdict is recorded as well).
 	Winners = "winners"
 	// DrawCommit, DrawClose: a draw's commitment was published, and its seed revealed.

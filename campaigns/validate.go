@@ -36,6 +36,7 @@ func (p *parser) validate() {
 	p.checkShadowed()
 	p.checkLanguageSaves()
 	p.checkWindow()
+	p.checkGroups()
 	if !p.unsure {
 		p.checkEntered()
 		if !p.unsureButtons {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/audit"
 )
 
@@ -60,7 +61,7 @@ func (d *Dashboard) history(ctx context.Context, q audit.Query) ([]audit.Event, 
 // (?campaign=ID), streamed page by page. The download is itself recorded.
 func (d *Dashboard) auditExport(c *fiber.Ctx) error {
 	u := currentUser(c)
-	if u.Role != RoleAdmin {
+	if !accounts.Can(u.Role, accounts.ExportAudit) {
 		return fmt.Errorf("dashboard: %s may not export the audit trail: %w", u.Username, errForbidden)
 	}
 	campaign := c.Query("campaign")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/draw"
@@ -31,7 +32,7 @@ var _ Draws = (*draw.Service)(nil)
 // the whole list.
 const maxDrawWinners = 1000
 
-func (d *Dashboard) mountDraws(a fiber.Router) {
+func (d *Dashboard) mountDraws(a guarded) {
 	a.Get("/campaigns/:id/draws", d.drawsPage)
 	a.Post("/campaigns/:id/draws", d.commitDraw)
 	a.Get("/campaigns/:id/draws/:name", d.drawPage)
@@ -50,7 +51,7 @@ func (d *Dashboard) drawsPage(c *fiber.Ctx) error {
 		return fmt.Errorf("dashboard: draws of %s: %w", ci.Def.ID, err)
 	}
 	return d.render(c, fiber.StatusOK, "draws", map[string]any{
-		"Campaign": ci, "Draws": rs, "Admin": currentUser(c).Role == RoleAdmin, "Statuses": campaigns.Verdicts,
+		"Campaign": ci, "Draws": rs, "Admin": accounts.Can(currentUser(c).Role, accounts.RunCampaigns), "Statuses": campaigns.Verdicts,
 	})
 }
 
@@ -58,7 +59,7 @@ func (d *Dashboard) drawsPage(c *fiber.Ctx) error {
 // makes a participant eligible.
 func (d *Dashboard) commitDraw(c *fiber.Ctx) error {
 	u := currentUser(c)
-	if u.Role != RoleAdmin {
+	if !accounts.Can(u.Role, accounts.RunCampaigns) {
 		return fmt.Errorf("dashboard: %s may not start a draw: %w", u.Username, errForbidden)
 	}
 	ci, err := d.findCampaign(c.UserContext(), c.Params("id"))
@@ -115,7 +116,7 @@ func (d *Dashboard) drawPage(c *fiber.Ctx) error {
 		return err
 	}
 	return d.render(c, fiber.StatusOK, "draw", map[string]any{
-		"Campaign": ci, "Draw": r, "Publication": r.Publication(), "Admin": currentUser(c).Role == RoleAdmin,
+		"Campaign": ci, "Draw": r, "Publication": r.Publication(), "Admin": accounts.Can(currentUser(c).Role, accounts.RunCampaigns),
 		"Participants": d.conversations != nil,
 	})
 }
@@ -123,7 +124,7 @@ func (d *Dashboard) drawPage(c *fiber.Ctx) error {
 // closeDraw reveals the seed and draws the winners.
 func (d *Dashboard) closeDraw(c *fiber.Ctx) error {
 	u := currentUser(c)
-	if u.Role != RoleAdmin {
+	if !accounts.Can(u.Role, accounts.RunCampaigns) {
 		return fmt.Errorf("dashboard: %s may not close a draw: %w", u.Username, errForbidden)
 	}
 	ci, r, err := d.findDraw(c)

@@ -51,6 +51,8 @@ type entryItem struct {
 	// Buttons are the verdicts a pending entry is offered; Note says when they only mark it.
 	Buttons []verdictButton
 	Note    string
+	// Judging is the entry's claim and panel (judging.go); nil without Config.Judging.
+	Judging *entryJudging
 }
 
 func itemOf(e judge.Entry) entryItem {
@@ -96,7 +98,7 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 	if status == statusAll {
 		f.Status = ""
 	}
-	es, err := d.judge.Entries(c.UserContext(), f)
+	es, err := d.entriesFor(c.UserContext(), currentUser(c), f)
 	if err != nil {
 		return fmt.Errorf("dashboard: entries: %w", err)
 	}
@@ -106,6 +108,12 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 	}
 	for _, e := range es {
 		v.Entries = append(v.Entries, itemOf(e))
+	}
+	if d.judging != nil {
+		csrf, _ := c.Locals(localCSRF).(string)
+		if v.Entries, err = d.judgeItems(c.UserContext(), currentUser(c), csrf, v.Entries, true); err != nil {
+			return err
+		}
 	}
 	if err := d.withVerdicts(c.UserContext(), v.Entries); err != nil {
 		return err
@@ -128,19 +136,31 @@ func (d *Dashboard) entryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: entry %s: %w", id, err)
 	}
-	sv, err := d.entryScores(c.UserContext(), e, currentUser(c).Username)
-	if err != nil {
-		return err
-	}
 	items := []entryItem{itemOf(e)}
 	if err := d.withVerdicts(c.UserContext(), items); err != nil {
+		return err
+	}
+	it := items[0]
+	if d.judging != nil {
+		if err := d.openEntry(c.UserContext(), currentUser(c), e); err != nil {
+			return err
+		}
+		csrf, _ := c.Locals(localCSRF).(string)
+		items, err := d.judgeItems(c.UserContext(), currentUser(c), csrf, []entryItem{it}, false)
+		if err != nil {
+			return err
+		}
+		it = items[0]
+	}
+	sv, err := d.entryScores(c.UserContext(), e, currentUser(c).Username)
+	if err != nil {
 		return err
 	}
 	history, err := d.history(c.UserContext(), audit.Query{EntryID: e.ID})
 	if err != nil {
 		return err
 	}
-	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: items[0], Back: "/dashboard/entries/" + e.ID, Scores: sv, History: history})
+	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: it, Back: "/dashboard/entries/" + e.ID, Scores: sv, History: history})
 }
 
 // decide handles an entry's verdict forms: approve, reject, and (verdict "") the form that
@@ -190,6 +210,9 @@ func (d *Dashboard) decideEntry(c *fiber.Ctx, id, verdict, back string) error {
 		d.setFlash(c, flash{Message: decided(verdict)})
 	case refused(err) != "":
 		d.setFlash(c, flash{Message: "Not decided: " + refused(err) + " The entry stays pending.", Error: true})
+	case isClaimed(err):
+		l, _ := judge.Claimed(err)
+		d.setFlash(c, flash{Message: claimedMessage(l), Error: true})
 	case errors.Is(err, errs.ErrConflict):
 		e, err := d.judge.Entry(ctx, id)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/draw"
@@ -47,6 +48,7 @@ type harness struct {
 	ranks  *fakeRanking
 	queue  *fakeQueue
 	trail  *audit.Log
+	roles  *roleLog
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -54,6 +56,17 @@ type harness struct {
 
 // newHarness builds the dashboard; each option may change its configuration first.
 func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) *harness {
+	t.Helper()
+	return newHarnessWith(t, func(h *harness, _ *judge.Service, cfg *dashboard.Config) {
+		for _, o := range options {
+			o(h, cfg)
+		}
+	})
+}
+
+// newHarnessWith is newHarness with configure changing the judge service and the dashboard's
+// configuration before the dashboard is made.
+func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
@@ -71,6 +84,7 @@ func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) 
 		rounds: &fakeRounds{},
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
+		roles:  &roleLog{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -86,6 +100,9 @@ func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) 
 		Ranking:       h.ranks,
 		Winners:       judges,
 		Users:         h.users,
+		Accounts:      db,
+		Deliveries:    db,
+		RoleChanges:   h.roles,
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
@@ -94,8 +111,8 @@ func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) 
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	for _, o := range options {
-		o(h, &cfg)
+	if configure != nil {
+		configure(h, judges, &cfg)
 	}
 	d, err := dashboard.New(cfg)
 	if err != nil {
@@ -196,7 +213,7 @@ func (m *fakeMedia) Opened() []string {
 // MustUser adds a dashboard account.
 func (h *harness) MustUser(username, role string) dashboard.User {
 	h.t.Helper()
-	u, err := dashboard.AddUser(context.Background(), h.db, username, testPassword, role)
+	u, err := accounts.AddUser(context.Background(), h.db, username, testPassword, role)
 	if err != nil {
 		h.t.Fatalf("add user %s: %v", username, err)
 	}

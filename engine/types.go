@@ -491,6 +491,8 @@ type Store interface {
 	// RoundStore keeps which rounds started and closed (rounds.go).
 	TeamStore
 	RoundStore
+	// GroupStore keeps captains' requests for group chats (groups.go).
+	GroupStore
 }
 
 // Sender delivers replies on one channel. Send returns the platform's id for the message.

@@ -17,6 +17,8 @@ import (
 type Webhook struct {
 	Messages []Message
 	Statuses []Status
+	// Groups are group lifecycle and participant events (groups.go).
+	Groups []GroupEvent
 	// Errors are out-of-band errors (entry.changes.value.errors) that belong to no message;
 	// they are only logged.
 	Errors []ErrorInfo
@@ -56,7 +58,11 @@ type Status struct {
 	PhoneNumberID string
 	// MessageID is the wamid Send returned for the message.
 	MessageID string
+	// Recipient is the participant's WhatsApp id, or for a message to a group
+	// GroupPrefix+group id, with Member the member the status is about (the platform
+	// aggregates a group's statuses: one message, one status, several members).
 	Recipient string
+	Member    string
 	Delivery  Delivery
 }
 
@@ -92,9 +98,10 @@ type value struct {
 		} `json:"profile"`
 		WaID string `json:"wa_id"`
 	} `json:"contacts"`
-	Messages []message   `json:"messages"`
-	Statuses []status    `json:"statuses"`
-	Errors   []ErrorInfo `json:"errors"`
+	Messages []message     `json:"messages"`
+	Statuses []status      `json:"statuses"`
+	Groups   []groupChange `json:"groups"`
+	Errors   []ErrorInfo   `json:"errors"`
 }
 
 type mediaObject struct {
@@ -160,11 +167,13 @@ type message struct {
 }
 
 type status struct {
-	ID          string      `json:"id"`
-	Status      string      `json:"status"`
-	Timestamp   string      `json:"timestamp"`
-	RecipientID string      `json:"recipient_id"`
-	Errors      []ErrorInfo `json:"errors"`
+	ID                     string      `json:"id"`
+	Status                 string      `json:"status"`
+	Timestamp              string      `json:"timestamp"`
+	RecipientID            string      `json:"recipient_id"`
+	RecipientType          string      `json:"recipient_type"`
+	RecipientParticipantID string      `json:"recipient_participant_id"`
+	Errors                 []ErrorInfo `json:"errors"`
 }
 
 // GroupPrefix marks a WhatsApp group in an address: a message from a group belongs to the
@@ -187,13 +196,21 @@ func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	w := &Webhook{}
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
-			// Other fields (account updates, group lifecycle, templates) are not messages;
+			v := ch.Value
+			number := v.Metadata.PhoneNumberID
+			if ch.Field == "group_lifecycle_update" || ch.Field == "group_participants_update" {
+				for _, g := range v.Groups {
+					if ev, ok := normalizeGroup(number, g); ok {
+						w.Groups = append(w.Groups, ev)
+					}
+				}
+				continue
+			}
+			// Other fields (account updates, group settings, templates) are not messages;
 			// an app subscribed to them gets them acknowledged and ignored.
 			if ch.Field != "messages" {
 				continue
 			}
-			v := ch.Value
-			number := v.Metadata.PhoneNumberID
 			names := make(map[string]string, len(v.Contacts))
 			for _, c := range v.Contacts {
 				names[c.WaID] = c.Profile.Name
@@ -375,5 +392,9 @@ func normalizeStatus(number string, s status, now time.Time) (Status, bool) {
 			d.ErrorTitle = s.Errors[0].Message
 		}
 	}
-	return Status{PhoneNumberID: number, MessageID: s.ID, Recipient: s.RecipientID, Delivery: d}, true
+	st := Status{PhoneNumberID: number, MessageID: s.ID, Recipient: s.RecipientID, Delivery: d}
+	if s.RecipientType == "group" {
+		st.Recipient, st.Member = GroupPrefix+s.RecipientID, s.RecipientParticipantID
+	}
+	return st, true
 }

@@ -115,6 +115,9 @@ func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
 	for _, s := range w.Statuses {
 		keep(c.handleStatus(ctx, s))
 	}
+	for _, g := range w.Groups {
+		keep(c.handleGroup(ctx, g))
+	}
 	for _, e := range w.Errors {
 		c.cfg.Log.Warn("whatsapp: platform error", "code", e.Code, "title", e.Title, "details", e.Data.Details)
 	}

@@ -18,6 +18,8 @@ func TestAccountChangesAreAudited(t *testing.T) {
 		{"add", "--name", "ann", "--role", "admin"},
 		{"add", "--name", "bob", "--role", "judge", "--team", "chefs"},
 		{"team", "--name", "bob", "--team", ""},
+		{"role", "--name", "bob", "--role", "moderator"},
+		{"campaigns", "--name", "bob", "--campaign", "race"},
 		{"passwd", "--name", "bob"},
 		{"remove", "--name", "bob"},
 	}
@@ -46,6 +48,8 @@ func TestAccountChangesAreAudited(t *testing.T) {
 		"cli user.add ann role admin",
 		"cli user.add bob role judge, team chefs",
 		"cli user.teams bob in no team",
+		"cli role bob role moderator (was judge), every campaign",
+		"cli role bob role moderator, campaign race",
 		"cli user.password bob new password; sessions logged out",
 		"cli user.remove bob ",
 		"cli export audit the whole audit trail as CSV",

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -119,6 +120,10 @@ type Config struct {
 	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
 	Intake engine.IntakePolicy
 	Log    *slog.Logger
+
+	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
+	// zero).
+	ClaimLease time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -134,6 +139,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -356,9 +362,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	trail := &audit.Log{Store: s.db, Now: cfg.Now}
-	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail}
+	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
+		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail}})
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +418,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Typing: true, Now: cfg.Now, Log: cfg.Log,
 			Intake: eng.Intake(),
 		})
 		if err != nil {
@@ -437,7 +445,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.ln = newQuietListener(ln)
 	// The first admin is made last, once nothing can fail any more: a start that failed (a
 	// short admin token, a port in use) must not leave an admin whose password was never shown.
-	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
+	if s.adminPassword, err = accounts.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
 	}
 	if s.adminPassword != "" {
@@ -571,6 +579,8 @@ func adminToken(cfg Config) (string, error) {
 // campaignDirectory shows the engine's campaigns to the dashboard.
 type campaignDirectory struct{ e *engine.Engine }
 
+var _ dashboard.DefinitionLookup = campaignDirectory{}
+
 func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
 	var out []dashboard.CampaignInfo
 	for _, d := range c.e.Campaigns() {
@@ -599,6 +609,12 @@ func (c campaignDirectory) info(ctx context.Context, d *campaigns.Definition) (d
 	return dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts}, nil
 }
 
+// Definition is a campaign's definition, without the counts Campaign adds
+// (dashboard.DefinitionLookup).
+func (c campaignDirectory) Definition(id string) (*campaigns.Definition, bool) {
+	return c.e.Campaign(id)
+}
+
 func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
 	return c.e.SetStatus(ctx, id, status)
 }
@@ -615,9 +631,11 @@ type store interface {
 	engine.Store
 	judge.Store
 	judge.Scores
+	judge.Leases
+	judge.Panels
 	audit.Store
 	draw.Store
-	dashboard.Accounts
+	accounts.Accounts
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
@@ -645,7 +663,7 @@ func openStore(ctx context.Context, mongoURI, data string) (store, error) {
 // those conversations would wait in a queue nobody has first. A user added later (campaign
 // user add --team) sees the queue at once; the warning is only at start.
 func warnEmptyTeams(ctx context.Context, users interface {
-	ListUsers(context.Context) ([]dashboard.User, error)
+	ListUsers(context.Context) ([]accounts.User, error)
 }, defs []*campaigns.Definition, log *slog.Logger) {
 	all, err := users.ListUsers(ctx)
 	if err != nil {
