@@ -21,9 +21,10 @@ const (
 	HandBack          Action = "hand a conversation back to the bot"
 	GiveVerdicts      Action = "give participants verdicts (shortlist, advance, eliminate, crown)"
 	SeeDeliveries     Action = "see the delivery monitor"
-	RunCampaigns      Action = "pause, resume and close campaigns, start and close rounds, name the winners"
+	RunCampaigns      Action = "pause, resume and close campaigns, start and close rounds, name the winners, run draws"
 	Broadcast         Action = "broadcast to a campaign's participants"
 	ManageUsers       Action = "manage users (add, change role, teams and campaigns, reset passwords, remove)"
+	ExportAudit       Action = "download the audit trail"
 )
 
 // Rule is one row of the role matrix: an action and the roles that may take it.
@@ -48,6 +49,7 @@ var matrix = []Rule{
 	{RunCampaigns, []string{RoleAdmin}},
 	{Broadcast, []string{RoleAdmin}},
 	{ManageUsers, []string{RoleAdmin}},
+	{ExportAudit, []string{RoleAdmin}},
 }
 
 // Roles lists the roles, most rights first.

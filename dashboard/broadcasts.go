@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -165,8 +166,27 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		}
 		return fail(msg)
 	}
+	if err := d.record(c, audit.Event{Action: audit.Broadcast, Campaign: def.ID, Subject: id, Detail: broadcastDetail(to, tmpl, queued)}); err != nil {
+		return err
+	}
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)
+}
+
+// broadcastDetail says in the audit trail whom a broadcast went to.
+func broadcastDetail(to engine.Audience, tmpl string, queued int) string {
+	who := "everyone playing"
+	if to.State != "" {
+		who = "state " + to.State
+	}
+	if to.Var != "" {
+		who += ", " + to.Var + " = " + to.Value
+	}
+	out := fmt.Sprintf("to %s: %s queued", who, count(queued, "participant", "participants"))
+	if tmpl != "" {
+		out += ", template " + tmpl
+	}
+	return out
 }
 
 // broadcastView is a broadcast's progress and delivery report.

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/accounts"
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -153,6 +154,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
 		"Deliveries":    d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries),
+		"Draws":         d.draws != nil, "AuditExport": d.trail != nil && accounts.Can(u.Role, accounts.ExportAudit),
 	})
 }
 
@@ -187,6 +189,9 @@ func (d *Dashboard) setCampaignStatus(c *fiber.Ctx) error {
 	}
 	if err := d.campaigns.SetStatus(c.UserContext(), id, status); err != nil {
 		return fmt.Errorf("dashboard: set status of %s: %w", id, err)
+	}
+	if err := d.record(c, audit.Event{Action: audit.CampaignStatus, Campaign: id, Detail: status}); err != nil {
+		return err
 	}
 	d.setFlash(c, flash{Message: msg})
 	return c.Redirect("/dashboard/campaigns/"+id, fiber.StatusSeeOther)

@@ -10,9 +10,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/judge"
 )
 
 // Conversations is what the dashboard needs to let a human step into a conversation: the
@@ -75,10 +77,18 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 			location = p.Vars["lat"] + "," + p.Vars["lng"]
 		}
 	}
+	verdicts, err := d.participantVerdictsOf(c.UserContext(), pid)
+	if err != nil {
+		return err
+	}
+	history, err := d.history(c.UserContext(), audit.Query{ParticipantID: pid})
+	if err != nil {
+		return err
+	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
-		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
+		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": verdicts, "History": history,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
 		"Closed": closed, "Handoff": handoff, "Location": location,
 	})
@@ -134,16 +144,40 @@ func (d *Dashboard) handback(c *fiber.Ctx) error {
 }
 
 // participantVerdict advances, eliminates, shortlists or crowns a participant or team.
+//
+// With Verdicts, only a verdict the participant's state takes is given (the page offers those),
+// and a participant whose latest entry is pending gets it as the verdict on that entry, so the
+// entry leaves the queue with it instead of waiting there for a verdict that moves nothing.
 func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
-	v := c.FormValue("verdict")
-	if !slices.Contains(participantVerdicts, v) {
+	v := strings.Clone(c.FormValue("verdict"))
+	offered := participantVerdicts
+	if d.verdicts != nil {
+		offered = campaigns.Verdicts
+	}
+	if !slices.Contains(offered, v) {
 		return fmt.Errorf("dashboard: verdict %q: %w", v, errs.ErrInvalid)
 	}
 	key := c.FormValue("key")
 	if key == "" {
 		return fmt.Errorf("dashboard: verdict without a decision key (reload the page): %w", errs.ErrInvalid)
 	}
-	err := d.judge.DecideParticipant(c.UserContext(), c.Params("id"), c.Params("pid"), v, currentUser(c).Username, key)
+	ctx, pid := c.UserContext(), strings.Clone(c.Params("pid"))
+	if d.verdicts != nil {
+		vs, err := d.stateVerdicts(ctx, pid)
+		if err != nil {
+			return err
+		}
+		if why := notOffered(v, vs); why != "" {
+			d.setFlash(c, flash{Message: "Verdict not given: " + why, Error: true})
+			return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+		}
+		if e, ok, err := d.pendingEntryOf(ctx, c.Params("id"), pid); err != nil {
+			return err
+		} else if ok {
+			return d.decideEntry(c, e.ID, v, d.participantBack(c))
+		}
+	}
+	err := d.judge.DecideParticipant(ctx, c.Params("id"), pid, v, currentUser(c).Username, key)
 	switch {
 	case refused(err) != "":
 		d.setFlash(c, flash{Message: "Verdict not given: " + refused(err), Error: true})
@@ -155,6 +189,38 @@ func (d *Dashboard) participantVerdict(c *fiber.Ctx) error {
 		d.setFlash(c, flash{Message: "Verdict given: " + v + "."})
 	}
 	return c.Redirect(d.participantBack(c), fiber.StatusSeeOther)
+}
+
+// pendingEntryOf returns the participant's latest entry when it waits for a verdict and
+// belongs to campaign.
+func (d *Dashboard) pendingEntryOf(ctx context.Context, campaign, pid string) (judge.Entry, bool, error) {
+	p, err := d.conversations.Participant(ctx, pid)
+	if errors.Is(err, errs.ErrNotFound) {
+		return judge.Entry{}, false, nil
+	}
+	if err != nil {
+		return judge.Entry{}, false, fmt.Errorf("dashboard: participant %s: %w", pid, err)
+	}
+	id := p.Vars["entry"]
+	if id == "" {
+		return judge.Entry{}, false, nil
+	}
+	e, err := d.judge.Entry(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return judge.Entry{}, false, nil
+	}
+	if err != nil {
+		return judge.Entry{}, false, fmt.Errorf("dashboard: entry %s of %s: %w", id, pid, err)
+	}
+	return e, e.Status == judge.StatusPending && e.ParticipantID == pid && e.Campaign == campaign, nil
+}
+
+// participantVerdictsOf is the verdicts a participant's page offers.
+func (d *Dashboard) participantVerdictsOf(ctx context.Context, pid string) ([]string, error) {
+	if d.verdicts == nil {
+		return participantVerdicts, nil
+	}
+	return d.stateVerdicts(ctx, pid)
 }
 
 // refused says, for a moderator, why a verdict or reply was refused because of what the

@@ -66,6 +66,15 @@ type Config struct {
 	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
 	// left in a pool of codes).
 	Pools Pools
+	// Audit, when set, records what users do here in the audit trail, shows each entry's and
+	// participant's history, and gives admins the trail as CSV (/dashboard/audit.csv).
+	Audit Trail
+	// Verdicts makes the verdict buttons of entries and participants follow the definition:
+	// those the participant's current state takes. Without it, entries get Approve and
+	// Reject, participants the verdicts that move a contest or race on.
+	Verdicts Verdicts
+	// Draws, with Campaigns, adds each campaign's verifiable draws (commit, close, publish).
+	Draws Draws
 	// Judging, with Campaigns and Scoring, adds claims (opening an entry claims it; others see
 	// who has it), panels with conflicts and abstentions, blind judging and the scores page.
 	Judging Judging
@@ -104,6 +113,9 @@ type Dashboard struct {
 	ranking       Ranking
 	winners       Winners
 	pools         Pools
+	trail         Trail
+	draws         Draws
+	verdicts      Verdicts
 	judging       Judging
 	accounts      accounts.Accounts
 	roleChanges   accounts.RoleChangeRecorder
@@ -129,6 +141,7 @@ func New(cfg Config) (*Dashboard, error) {
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
+		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
@@ -191,8 +204,12 @@ func (d *Dashboard) Mount(r fiber.Router) {
 	}
 	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))
 	a.Post("/entries/:id/reject", d.decide(judge.StatusRejected))
+	a.Post("/entries/:id/verdict", d.decide(""))
 	a.Get("/entries/:id/thumb", d.serveMedia(true))
 	a.Get("/entries/:id/media", d.serveMedia(false))
+	if d.trail != nil {
+		a.Get("/audit.csv", d.auditExport)
+	}
 	if d.campaigns != nil {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
@@ -216,6 +233,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 			if d.winners != nil {
 				a.Post("/campaigns/:id/ranking/winners", d.pickWinners)
 			}
+		}
+		if d.draws != nil {
+			d.mountDraws(a)
 		}
 		if d.broadcaster != nil {
 			a.Post("/campaigns/:id/broadcast", d.broadcast)

@@ -3,10 +3,13 @@ package dashboard
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 )
@@ -45,12 +48,18 @@ type entryItem struct {
 	HasThumb bool
 	// Show is how the full media is shown: image, video, audio, or file (a download link).
 	Show string
+	// Buttons are the verdicts a pending entry is offered; Note says when they only mark it.
+	Buttons []verdictButton
+	Note    string
 	// Judging is the entry's claim and panel (judging.go); nil without Config.Judging.
 	Judging *entryJudging
 }
 
 func itemOf(e judge.Entry) entryItem {
 	it := entryItem{Entry: e, Pending: e.Status == judge.StatusPending, HasThumb: thumbKey(e) != ""}
+	if it.Pending {
+		it.Buttons = buttonsFor(marksOnly, e.ID)
+	}
 	switch {
 	case strings.HasPrefix(e.MIME, "image/") || e.Kind == "photo" && e.MIME == "":
 		it.Show = "image"
@@ -106,6 +115,9 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if err := d.withVerdicts(c.UserContext(), v.Entries); err != nil {
+		return err
+	}
 	return d.render(c, fiber.StatusOK, "entries", v)
 }
 
@@ -114,6 +126,8 @@ type entryView struct {
 	Back  string
 	// Scores is the score form, when the entry's campaign has a rubric.
 	Scores *scoreView
+	// History is what the audit trail says about the entry, oldest first.
+	History []audit.Event
 }
 
 func (d *Dashboard) entryPage(c *fiber.Ctx) error {
@@ -122,7 +136,11 @@ func (d *Dashboard) entryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: entry %s: %w", id, err)
 	}
-	it := itemOf(e)
+	items := []entryItem{itemOf(e)}
+	if err := d.withVerdicts(c.UserContext(), items); err != nil {
+		return err
+	}
+	it := items[0]
 	if d.judging != nil {
 		if err := d.openEntry(c.UserContext(), currentUser(c), e); err != nil {
 			return err
@@ -138,46 +156,88 @@ func (d *Dashboard) entryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: it, Back: "/dashboard/entries/" + e.ID, Scores: sv})
+	history, err := d.history(c.UserContext(), audit.Query{EntryID: e.ID})
+	if err != nil {
+		return err
+	}
+	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: it, Back: "/dashboard/entries/" + e.ID, Scores: sv, History: history})
 }
 
-// decide handles the approve and reject forms. A verdict somebody else gave first is not an
-// error page: the moderator is sent back with a message saying who decided, since two
-// moderators working the same queue is normal.
+// decide handles an entry's verdict forms: approve, reject, and (verdict "") the form that
+// names its verdict in a field. A verdict somebody else gave first is not an error page: the
+// moderator is sent back with a message saying who decided, since two moderators working the
+// same queue is normal. A verdict the participant's state does not take (it moved on since the
+// page was loaded) is refused the same way, and the entry stays pending.
 func (d *Dashboard) decide(verdict string) fiber.Handler {
-	done := map[string]string{judge.StatusApproved: "Entry approved.", judge.StatusRejected: "Entry rejected."}[verdict]
 	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
-		id := strings.Clone(c.Params("id"))
-		back := localPath(c.FormValue("back"), "/dashboard/entries")
-		dec := judge.Decision{EntryID: id, Verdict: verdict, By: currentUser(c).Username, At: d.now()}
-		if verdict == judge.StatusRejected {
-			dec.Reason = clip(strings.TrimSpace(c.FormValue("reason")), maxReasonLen)
+		verdict := verdict
+		if verdict == "" {
+			verdict = strings.Clone(c.FormValue("verdict"))
+			if !slices.Contains(campaigns.Verdicts, verdict) {
+				return fmt.Errorf("dashboard: verdict %q: %w", verdict, errs.ErrInvalid)
+			}
 		}
-		err := d.judge.Decide(ctx, dec)
-		switch {
-		case err == nil:
-			d.setFlash(c, flash{Message: done})
-		case refused(err) != "":
-			d.setFlash(c, flash{Message: "Not decided: " + refused(err) + " The entry stays pending.", Error: true})
-		case isClaimed(err):
-			l, _ := judge.Claimed(err)
-			d.setFlash(c, flash{Message: claimedMessage(l), Error: true})
-		case errors.Is(err, errs.ErrConflict):
-			e, err := d.judge.Entry(ctx, id)
-			if err != nil {
-				return fmt.Errorf("dashboard: %s entry %s after conflict: %w", verdict, id, err)
-			}
-			msg := "This entry was already decided."
-			if e.DecidedBy != "" {
-				msg = "This entry was already decided by " + e.DecidedBy + "."
-			}
-			d.setFlash(c, flash{Message: msg, Error: true})
-		default:
+		return d.decideEntry(c, strings.Clone(c.Params("id")), verdict, localPath(c.FormValue("back"), "/dashboard/entries"))
+	}
+}
+
+// decideEntry gives verdict on entry id and sends the moderator back.
+func (d *Dashboard) decideEntry(c *fiber.Ctx, id, verdict, back string) error {
+	ctx := c.UserContext()
+	dec := judge.Decision{EntryID: id, Verdict: verdict, By: currentUser(c).Username, At: d.now()}
+	if verdict == judge.StatusRejected || verdict == campaigns.VerdictEliminated {
+		dec.Reason = clip(strings.TrimSpace(c.FormValue("reason")), maxReasonLen)
+	}
+	if d.verdicts != nil {
+		e, err := d.judge.Entry(ctx, id)
+		if err != nil {
 			return fmt.Errorf("dashboard: %s entry %s: %w", verdict, id, err)
 		}
-		return c.Redirect(back, fiber.StatusSeeOther)
+		if e.Status == judge.StatusPending {
+			vs, _, err := d.entryVerdicts(ctx, e)
+			if err != nil {
+				return err
+			}
+			if why := notOffered(verdict, vs); why != "" {
+				d.setFlash(c, flash{Message: "Not decided: " + why + " The entry stays pending.", Error: true})
+				return c.Redirect(back, fiber.StatusSeeOther)
+			}
+		}
 	}
+	err := d.judge.Decide(ctx, dec)
+	switch {
+	case err == nil:
+		d.setFlash(c, flash{Message: decided(verdict)})
+	case refused(err) != "":
+		d.setFlash(c, flash{Message: "Not decided: " + refused(err) + " The entry stays pending.", Error: true})
+	case isClaimed(err):
+		l, _ := judge.Claimed(err)
+		d.setFlash(c, flash{Message: claimedMessage(l), Error: true})
+	case errors.Is(err, errs.ErrConflict):
+		e, err := d.judge.Entry(ctx, id)
+		if err != nil {
+			return fmt.Errorf("dashboard: %s entry %s after conflict: %w", verdict, id, err)
+		}
+		msg := "This entry was already decided."
+		if e.DecidedBy != "" {
+			msg = "This entry was already decided by " + e.DecidedBy + "."
+		}
+		d.setFlash(c, flash{Message: msg, Error: true})
+	default:
+		return fmt.Errorf("dashboard: %s entry %s: %w", verdict, id, err)
+	}
+	return c.Redirect(back, fiber.StatusSeeOther)
+}
+
+// decided is the message after a verdict on an entry.
+func decided(verdict string) string {
+	switch verdict {
+	case judge.StatusApproved:
+		return "Entry approved."
+	case judge.StatusRejected:
+		return "Entry rejected."
+	}
+	return "Verdict given: " + verdict + "."
 }
 
 // clip cuts s to at most n characters.

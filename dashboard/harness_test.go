@@ -19,7 +19,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/accounts"
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/draw"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -45,15 +47,21 @@ type harness struct {
 	rounds *fakeRounds
 	ranks  *fakeRanking
 	queue  *fakeQueue
+	trail  *audit.Log
 	roles  *roleLog
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness builds the dashboard; each option may change its configuration first.
+func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) *harness {
 	t.Helper()
-	return newHarnessWith(t, nil)
+	return newHarnessWith(t, func(h *harness, _ *judge.Service, cfg *dashboard.Config) {
+		for _, o := range options {
+			o(h, cfg)
+		}
+	})
 }
 
 // newHarnessWith is newHarness with configure changing the judge service and the dashboard's
@@ -80,8 +88,11 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
-	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
+	h.trail = &audit.Log{Store: db, Now: h.clock.Now}
+	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now, Audit: h.trail}
 	cfg := dashboard.Config{
+		Audit:         h.trail,
+		Draws:         &draw.Service{Store: db, Entries: db, Audit: h.trail, Now: h.clock.Now, Rand: bytes.NewReader(bytes.Repeat([]byte{7}, 1024))},
 		Judge:         judges,
 		Scoring:       judges,
 		Broadcaster:   h.casts,

@@ -11,16 +11,26 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
-// auditTrail records the judging events the dashboard's actions cause.
-type auditTrail struct{ kinds []string }
+// auditTrail notes the judging events the dashboard's actions cause, as action:who (who is
+// the actor, or the judge the system seated), and passes them on to the harness's trail.
+type auditTrail struct {
+	next  audit.Recorder
+	kinds []string
+}
 
-func (a *auditTrail) Record(_ context.Context, e judge.Event) {
-	a.kinds = append(a.kinds, e.Kind+":"+e.By+e.Judge)
+func (a *auditTrail) Record(ctx context.Context, e audit.Event) error {
+	who := e.Actor
+	if e.Actor == audit.ActorSystem {
+		who = e.Subject
+	}
+	a.kinds = append(a.kinds, e.Action+":"+who)
+	return a.next.Record(ctx, e)
 }
 
 // newJudgingHarness is a harness with claims (10-minute leases), panels and the scores page,
@@ -29,6 +39,7 @@ func newJudgingHarness(t *testing.T, judging *campaigns.Judging) (*harness, *aud
 	t.Helper()
 	trail := &auditTrail{}
 	h := newHarnessWith(t, func(h *harness, j *judge.Service, cfg *dashboard.Config) {
+		trail.next = h.trail
 		j.Leases, j.Panels, j.LeaseFor, j.Audit = h.db, h.db, 10*time.Minute, trail
 		cfg.Judging = j
 	})
@@ -77,7 +88,7 @@ func TestClaimShowsWhoIsJudging(t *testing.T) {
 	if got := h.Entry(e.ID); got.Status != judge.StatusApproved || got.DecidedBy != "ben" {
 		t.Errorf("entry = %s by %s", got.Status, got.DecidedBy)
 	}
-	want := "claim:anna claim:ben release:ben"
+	want := "claim:anna claim:ben claim.release:ben verdict:ben"
 	if got := strings.Join(trail.kinds, " "); got != want {
 		t.Errorf("audit = %q, want %q", got, want)
 	}

@@ -53,6 +53,14 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/users/:name":                                      accounts.ManageUsers,
 	"POST /dashboard/users/:name/password":                             accounts.ManageUsers,
 	"POST /dashboard/users/:name/remove":                               accounts.ManageUsers,
+	"POST /dashboard/entries/:id/verdict":                              accounts.DecideEntries,
+	"GET /dashboard/audit.csv":                                         accounts.ExportAudit,
+	"GET /dashboard/campaigns/:id/draws":                               accounts.SeeCampaigns,
+	"POST /dashboard/campaigns/:id/draws":                              accounts.RunCampaigns,
+	"GET /dashboard/campaigns/:id/draws/:name":                         accounts.SeeCampaigns,
+	"POST /dashboard/campaigns/:id/draws/:name/close":                  accounts.RunCampaigns,
+	"GET /dashboard/campaigns/:id/draws/:name/publication.json":        accounts.SeeCampaigns,
+	"GET /dashboard/campaigns/:id/draws/:name/eligible.txt":            accounts.SeeCampaigns,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -63,6 +64,9 @@ func (d *Dashboard) roundAction(start bool) fiber.Handler {
 			return fmt.Errorf("dashboard: round %q of %s: %w", round, ci.Def.ID, err)
 		case err != nil:
 			return fmt.Errorf("dashboard: round %s of %s: %w", round, ci.Def.ID, err)
+		}
+		if err := d.record(c, audit.Event{Action: audit.Round, Campaign: ci.Def.ID, Subject: round, Detail: verb + " by hand"}); err != nil {
+			return err
 		}
 		msg := fmt.Sprintf("Round %s %s: every team still in the race hears it.", round, verb)
 		d.setFlash(c, flash{Message: msg})

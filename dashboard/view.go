@@ -25,7 +25,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking", "conversations", "scores", "users"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking", "conversations", "scores", "users", "draws", "draw"}
 
 var funcs = template.FuncMap{
 	"mediaShow": mediaShow,
@@ -54,7 +54,7 @@ var funcs = template.FuncMap{
 func parsePages() (pages, error) {
 	p := pages{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/judging.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/judging.html", "templates/block_*.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

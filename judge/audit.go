@@ -2,59 +2,73 @@ package judge
 
 import (
 	"context"
-	"time"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/engine"
 )
 
-// The kinds of judging events an Auditor hears of.
-const (
-	// EventClaim: By took the lease on an entry (Detail: until when, RFC 3339).
-	EventClaim = "claim"
-	// EventRelease: By gave the lease up, or it ended with their decision (Detail: "released"
-	// or "decided").
-	EventRelease = "release"
-	// EventScore: By saved their scores on an entry (Detail: the raw scores, criterion=score,
-	// in the rubric's order, joined by "; ").
-	EventScore = "score"
-	// EventConflict: By declared a conflict of interest on an entry (Detail: their reason).
-	EventConflict = "conflict"
-	// EventAbstain: By abstained from scoring an entry (Detail: their reason).
-	EventAbstain = "abstain"
-	// EventAssign: Judge was given a seat on an entry's panel (By is empty: the balancing did
-	// it; Detail: "seat N", or "replaces NAME" after a conflict).
-	EventAssign = "assign"
-)
-
-// Event is one judging action, as the audit trail records it.
-type Event struct {
-	Kind     string
-	Campaign string
-	EntryID  string
-	// By is the user who acted; empty for what the service did by itself (an assignment).
-	By string
-	// Judge is whom an assignment seated; empty for the other kinds.
-	Judge  string
-	Detail string
-	At     time.Time
-}
-
-// Auditor hears of every judging event after it took effect. It must not block for long:
-// it runs inside the request that caused the event. Record has no error to return because the
-// action stands either way; an Auditor that cannot write logs the loss itself.
-type Auditor interface {
-	Record(ctx context.Context, e Event)
-}
-
-// NopAuditor records nothing; it is what a Service without an Auditor uses.
-type NopAuditor struct{}
-
-// Record does nothing.
-func (NopAuditor) Record(context.Context, Event) {}
-
-func (s *Service) audit(ctx context.Context, e Event) {
+// record adds e to the audit trail (Service.Audit). The decision it records is stored
+// already; a trail that cannot be written fails the call all the same, so the moderator learns
+// that the trail misses it rather than nobody.
+func (s *Service) record(ctx context.Context, e audit.Event) error {
+	if e.Actor == "" {
+		e.Actor = audit.ActorSystem
+	}
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	if s.Audit != nil {
-		s.Audit.Record(ctx, e)
+	if err := audit.Record(ctx, s.Audit, e); err != nil {
+		return fmt.Errorf("judge: %s stored, but not written to the audit trail: %w", e.Action, err)
 	}
+	return nil
+}
+
+// verdictDetail is a verdict as the trail says it: the verdict, and the reason after a colon.
+func verdictDetail(verdict, reason string) string {
+	if reason == "" {
+		return verdict
+	}
+	return verdict + ": " + reason
+}
+
+// scoreDetail lists a scorecard's scores by criterion name: "Composition=5; Originality=7".
+func scoreDetail(scores map[string]int) string {
+	names := make([]string, 0, len(scores))
+	for n := range scores {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s=%d", n, scores[n]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// crownedDetail says what a winners pick did.
+func crownedDetail(top int, c Crowned) string {
+	ids := func(rs []engine.Ranked) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ParticipantID)
+		}
+		return strings.Join(out, ", ")
+	}
+	parts := []string{fmt.Sprintf("top %d", top)}
+	if len(c.Named) > 0 {
+		parts = append(parts, "named "+ids(c.Named))
+	}
+	if len(c.Already) > 0 {
+		parts = append(parts, "already winners "+ids(c.Already))
+	}
+	if len(c.Waiting) > 0 {
+		parts = append(parts, "waiting "+ids(c.Waiting))
+	}
+	for _, r := range c.Refused {
+		parts = append(parts, "refused "+r.ParticipantID+" ("+r.Reason+")")
+	}
+	return strings.Join(parts, "; ")
 }

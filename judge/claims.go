@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -100,7 +101,9 @@ func (s *Service) Claim(ctx context.Context, campaign, entryID, user string) (Le
 	}
 	if len(won) == 1 {
 		if h, ok := before[key]; !ok || h.Owner != leaseOwner(user) {
-			s.audit(ctx, Event{Kind: EventClaim, Campaign: campaign, EntryID: entryID, By: user, Detail: l.Until.UTC().Format(time.RFC3339), At: now})
+			if err := s.record(ctx, audit.Event{At: now, Actor: user, Action: audit.Claim, Campaign: campaign, EntryID: entryID, Detail: l.Until.UTC().Format(time.RFC3339)}); err != nil {
+				return Lease{}, err
+			}
 		}
 		return l, nil
 	}
@@ -134,8 +137,7 @@ func (s *Service) release(ctx context.Context, campaign, entryID, user, why stri
 	if err := s.Leases.Release(ctx, leaseOwner(user), []string{key}); err != nil {
 		return fmt.Errorf("judge: release entry %s: %w", entryID, err)
 	}
-	s.audit(ctx, Event{Kind: EventRelease, Campaign: campaign, EntryID: entryID, By: user, Detail: why})
-	return nil
+	return s.record(ctx, audit.Event{Actor: user, Action: audit.ClaimRelease, Campaign: campaign, EntryID: entryID, Detail: why})
 }
 
 // Claims returns the live leases on entries, by entry id: who is judging which, for the

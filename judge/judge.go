@@ -4,7 +4,7 @@
 // abstentions; rubric scores, their locks, their per-judge normalisation and aggregation, and
 // the ranking of a round's teams, which advances or eliminates them. A verdict is recorded
 // together with the engine event it causes, so the participant hears the outcome exactly once.
-// Every judging action is told to an Auditor.
+// Every judging action goes into the audit trail (Service.Audit).
 package judge
 
 import (
@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -89,8 +90,9 @@ type Service struct {
 	// Panels, when set, keeps the panels of campaigns whose definition asks for them
 	// (judging: per_entry): Assign, Recuse, and Score only from a seated judge.
 	Panels Panels
-	// Audit hears of every claim, release, score, assignment and recusal; nothing when nil.
-	Audit Auditor
+	// Audit records every verdict, score, claim, release, assignment and recusal in the audit
+	// trail; nothing is recorded when nil.
+	Audit audit.Recorder
 }
 
 // Entries lists entries.
@@ -160,7 +162,8 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if s.Wake != nil {
 		s.Wake()
 	}
-	return nil
+	return s.record(ctx, audit.Event{At: d.At, Actor: d.By, Action: audit.Verdict, Campaign: e.Campaign,
+		ParticipantID: e.ParticipantID, EntryID: e.ID, Detail: verdictDetail(d.Verdict, d.Reason)})
 }
 
 // DecideParticipant gives a verdict on a participant (a team) rather than on one entry, such as
@@ -213,7 +216,8 @@ func (s *Service) DecideParticipant(ctx context.Context, campaign, participantID
 	if s.Wake != nil {
 		s.Wake()
 	}
-	return nil
+	return s.record(ctx, audit.Event{At: at, Actor: by, Action: audit.Verdict, Campaign: campaign,
+		ParticipantID: participantID, Detail: verdict})
 }
 
 // open fails with engine.ErrOptedOut or engine.ErrFinished when the participant can no longer

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -30,21 +31,27 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // auditLog records the events it hears of.
 type auditLog struct {
 	mu     sync.Mutex
-	events []judge.Event
+	events []audit.Event
 }
 
-func (a *auditLog) Record(_ context.Context, e judge.Event) {
+func (a *auditLog) Record(_ context.Context, e audit.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, e)
+	return nil
 }
 
+// kinds lists the events as action:who, who being the actor, or the judge the system seated.
 func (a *auditLog) kinds() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []string
 	for _, e := range a.events {
-		out = append(out, e.Kind+":"+e.By+e.Judge)
+		who := e.Actor
+		if e.Actor == audit.ActorSystem {
+			who = e.Subject
+		}
+		out = append(out, e.Action+":"+who)
 	}
 	return out
 }
@@ -117,7 +124,7 @@ func TestClaimIsExclusiveAndExpires(t *testing.T) {
 	if cs, _ := svc.Claims(ctx, []string{"e1"}); len(cs) != 0 {
 		t.Errorf("Claims after the decision = %+v, want the lease released", cs)
 	}
-	want := []string{"claim:anna", "claim:ben", "release:ben"}
+	want := []string{"claim:anna", "claim:ben", "claim.release:ben", "verdict:ben"}
 	if got := log.kinds(); !slices.Equal(got, want) {
 		t.Errorf("audit = %v, want %v (a renewal is no new claim)", got, want)
 	}
@@ -142,7 +149,7 @@ func TestReleaseReturnsEntryToQueue(t *testing.T) {
 	if _, err := svc.Claim(ctx, "race", "e1", "ben"); err != nil {
 		t.Fatalf("ben after anna's release: %v", err)
 	}
-	if got, want := log.kinds(), []string{"claim:anna", "release:anna", "claim:ben"}; !slices.Equal(got, want) {
+	if got, want := log.kinds(), []string{"claim:anna", "claim.release:anna", "claim:ben"}; !slices.Equal(got, want) {
 		t.Errorf("audit = %v, want %v", got, want)
 	}
 }

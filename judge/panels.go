@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -171,11 +172,15 @@ func (s *Service) fill(ctx context.Context, def *campaigns.Definition, e Entry, 
 			p.Seats = append(p.Seats, seat)
 			loads[j]++
 			seated++
-			detail := fmt.Sprintf("seat %d", seat.N+1)
+			// The judge is in the detail too: an entry's history shows the detail, not the subject.
+			detail := fmt.Sprintf("%s, seat %d", j, seat.N+1)
 			if replaced != "" {
-				detail = "replaces " + replaced
+				detail = j + " replaces " + replaced
 			}
-			s.audit(ctx, Event{Kind: EventAssign, Campaign: def.ID, EntryID: e.ID, Judge: j, Detail: detail, At: seat.At})
+			if err := s.record(ctx, audit.Event{At: seat.At, Actor: audit.ActorSystem, Action: audit.Assign, Campaign: def.ID,
+				ParticipantID: e.ParticipantID, EntryID: e.ID, Subject: j, Detail: detail}); err != nil {
+				return seated, false, err
+			}
 		case errors.Is(err, errs.ErrConflict) && tries < 3:
 			// Another process seated someone meanwhile: start from what it stored.
 			tries++
@@ -277,11 +282,14 @@ func (s *Service) Recuse(ctx context.Context, def *campaigns.Definition, entryID
 	if err := s.Panels.Recuse(ctx, r); err != nil {
 		return fmt.Errorf("judge: recuse %s from entry %s: %w", judge, entryID, err)
 	}
-	ev := EventAbstain
+	action := audit.Abstain
 	if kind == RecuseConflict {
-		ev = EventConflict
+		action = audit.Conflict
 	}
-	s.audit(ctx, Event{Kind: ev, Campaign: def.ID, EntryID: entryID, By: judge, Detail: r.Reason, At: r.At})
+	if err := s.record(ctx, audit.Event{At: r.At, Actor: judge, Action: action, Campaign: def.ID,
+		ParticipantID: e.ParticipantID, EntryID: entryID, Detail: r.Reason}); err != nil {
+		return err
+	}
 	if kind != RecuseConflict || !Panelled(def) {
 		return nil
 	}

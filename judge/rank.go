@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -283,6 +284,13 @@ func (s *Service) Advance(ctx context.Context, r Ranking, n int, by string) (Adv
 		})
 		if err != nil {
 			return out, fmt.Errorf("judge: %s %s in round %s: %w", verdict, row.ParticipantID, r.Round, err)
+		}
+		if !dup {
+			err := s.record(ctx, audit.Event{At: at, Actor: by, Action: audit.Verdict, Campaign: r.Campaign,
+				ParticipantID: row.ParticipantID, Subject: "round " + r.Round, Detail: verdict})
+			if err != nil {
+				return out, err
+			}
 		}
 		switch {
 		case dup:

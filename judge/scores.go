@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -72,8 +73,8 @@ func (s *Service) Score(ctx context.Context, def *campaigns.Definition, c Scorec
 	if err := s.Scores.SaveScorecard(ctx, c); err != nil {
 		return fmt.Errorf("judge: score entry %s: %w", c.EntryID, err)
 	}
-	s.audit(ctx, Event{Kind: EventScore, Campaign: def.ID, EntryID: c.EntryID, By: c.Judge, Detail: scoreDetail(def.Rubric, c.Scores), At: c.At})
-	return nil
+	return s.record(ctx, audit.Event{At: c.At, Actor: c.Judge, Action: audit.Score, Campaign: c.Campaign,
+		ParticipantID: e.ParticipantID, EntryID: c.EntryID, Detail: scoreDetail(c.Scores)})
 }
 
 // ErrNotOnPanel is a score refused because the campaign shares its entries out among a panel
@@ -146,14 +147,6 @@ func LockOf(def *campaigns.Definition, c Scorecard) time.Time {
 		given = c.At
 	}
 	return given.Add(def.Judging.ScoreLock)
-}
-
-func scoreDetail(r *campaigns.Rubric, scores map[string]int) string {
-	parts := make([]string, 0, len(r.Criteria))
-	for _, cr := range r.Criteria {
-		parts = append(parts, fmt.Sprintf("%s=%d", cr.Name, scores[cr.Name]))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // Scorecards returns the scorecards given on one entry, ordered by judge.

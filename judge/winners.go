@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -67,6 +68,9 @@ func (s *Service) PickWinners(ctx context.Context, campaign string, ranked []eng
 		default:
 			return out, fmt.Errorf("judge: pick winners of %s: %w", campaign, err)
 		}
+	}
+	if err := s.record(ctx, audit.Event{Actor: by, Action: audit.Winners, Campaign: campaign, Detail: crownedDetail(top, out)}); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -39,6 +39,11 @@ Usage:
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
   campaign user campaigns --name NAME --campaign ID[,ID...]   (the campaigns they work on; "" for all)
   campaign user role --name NAME --role admin|moderator|judge
+  campaign audit export [--campaign ID] [--out FILE]   (the audit trail as CSV)
+  campaign draw commit --campaign ID --name NAME --winners N [--status approved] [--out FILE]
+  campaign draw close --campaign ID --name NAME [--out FILE]
+  campaign draw show --campaign ID [--name NAME] [--out FILE]
+  campaign draw verify FILE [--list LIST]   (recompute a published draw; no server needed)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -69,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
+	case "audit":
+		err = auditCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "draw":
+		err = drawCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

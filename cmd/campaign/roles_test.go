@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/audit"
 )
 
-// TestServeUsersPageAndRoles: the server's dashboard has the admins' users page, and a judge
-// added there may judge but not speak for the persona.
+// TestServeUsersPageAndRoles: the server's dashboard has the admins' users page, an account
+// added there is in the audit trail, and a judge added there may judge but not speak for the
+// persona.
 func TestServeUsersPageAndRoles(t *testing.T) {
 	srv, _ := startServer(t, t.TempDir(), func(c *Config) {
 		c.Campaigns = []string{"../../campaigns/examples/bouncer.yaml"}
@@ -24,6 +27,13 @@ func TestServeUsersPageAndRoles(t *testing.T) {
 	form := url.Values{"csrf": {csrfOf(t, page)}, "username": {"judy"}, "password": {"a-long-password"}, "role": {"judge"}, "campaign": {"bouncer"}}
 	if code, _ := admin.postForm("/dashboard/users", form); code != http.StatusSeeOther {
 		t.Fatalf("add judy: %d", code)
+	}
+	es, err := srv.db.AuditEvents(t.Context(), audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := es[len(es)-1]; last.Actor+" "+last.Action+" "+last.Subject+": "+last.Detail != "admin user.add judy: role judge, campaign bouncer" {
+		t.Errorf("the trail's last event is %+v, want judy added by admin", last)
 	}
 
 	judy := newClient(t, srv.URL())

@@ -25,12 +25,14 @@ import (
 
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/draw"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -391,10 +393,12 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
-	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
+	trail := &audit.Log{Store: s.db, Now: cfg.Now}
+	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
-		Judging: judges})
+	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
+	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail}})
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +435,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.adminToken, err = adminToken(cfg); err != nil {
 		return nil, err
 	}
-	admin, err := adminapi.New(s.adminToken, s.engine)
+	admin, err := adminapi.New(s.adminToken, auditedCampaigns{s.engine, trail})
 	if err != nil {
 		return nil, err
 	}
@@ -483,6 +487,13 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	// short admin token, a port in use) must not leave an admin whose password was never shown.
 	if s.adminPassword, err = accounts.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
+	}
+	if s.adminPassword != "" {
+		// Only logged when it fails: the admin exists, and its password must be shown.
+		e := audit.Event{Actor: audit.ActorSystem, Action: audit.UserAdd, Subject: "admin", Detail: "role admin, made at first start"}
+		if err := trail.Record(ctx, e); err != nil {
+			cfg.Log.Error("first admin not written to the audit trail", "err", err)
+		}
 	}
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -693,6 +704,8 @@ type store interface {
 	judge.Scores
 	judge.Leases
 	judge.Panels
+	audit.Store
+	draw.Store
 	accounts.Accounts
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/accounts"
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -95,7 +96,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return plainUserError(err)
 		}
-		recordRole(ctx, rec, accounts.RoleChange{Username: u.Username, To: u.Role, Campaigns: u.Campaigns}, stderr)
+		recordRole(ctx, rec, accounts.RoleChange{Username: u.Username, To: u.Role, Campaigns: u.Campaigns, Teams: u.Teams}, stderr)
 		fmt.Fprintf(stdout, "user %q added with role %s%s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"),
 			inTeams(u.Campaigns, " for campaign", " for campaigns"))
 		warnUnusedTeams(ctx, db, teams.names, stderr)
@@ -127,6 +128,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return plainUserError(noUser(err, *name))
 		}
 		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserPassword, Subject: *name, Detail: "new password; sessions logged out"}); err != nil {
+			return err
+		}
 	case "team":
 		if !teams.set {
 			fmt.Fprintf(stderr, "campaign user team: --team is required (--team \"\" for none)\n%s\n", userUsage)
@@ -140,6 +144,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			t = " in no team"
 		}
 		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
+		if err := recordCLI(ctx, db, audit.Event{Action: audit.UserTeams, Subject: *name, Detail: strings.TrimSpace(t)}); err != nil {
+			return err
+		}
 		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "campaigns":
 		if !camps.set {
@@ -186,9 +193,10 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// roleRecorder is where `campaign user` records role changes (the audit trail): nowhere yet,
-// until the store keeps a trail.
-func roleRecorder(store) accounts.RoleChangeRecorder { return accounts.NoRecorder{} }
+// roleRecorder is where `campaign user` records role changes: the audit trail of db.
+func roleRecorder(db store) accounts.RoleChangeRecorder {
+	return accounts.Trail{Recorder: &audit.Log{Store: db}}
+}
 
 // recordRole tells the audit trail of a change of who may do what, made by "cli". The change
 // is stored already, so a failure to record it is a warning.

@@ -173,6 +173,10 @@ var indexes = []index{
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "name_key", Value: 1}}, true},
 	{colRoundMarks, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: 1}}, false},
+	{colAudit, bson.D{{Key: "campaign", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colAudit, bson.D{{Key: "participant_id", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colAudit, bson.D{{Key: "entry_id", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colDraws, bson.D{{Key: "campaign", Value: 1}, {Key: "committed_at", Value: 1}}, false},
 	{colGroupRequests, bson.D{{Key: "campaign", Value: 1}, {Key: "channel", Value: 1}, {Key: "captain", Value: 1}, {Key: "created_at", Value: -1}}, false},
 	// ExpireClaims deletes the leases that ran out.
 	{colClaims, bson.D{{Key: "until", Value: 1}}, false},

@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
 		{"Aliases", aliasTests},
+		{"Audit", auditTests},
+		{"Draws", drawTests},
 		{"Judging", judgingTests},
 		{"Queues", queueTests},
 	}
