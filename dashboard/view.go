@@ -48,6 +48,8 @@ var funcs = template.FuncMap{
 	"mapLink": mapLink,
 	// score shows a mean score with two decimals, enough to see why one team is above another.
 	"score": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	// hasPrefix marks the menu entry of the page shown.
+	"hasPrefix": strings.HasPrefix,
 }
 
 func parsePages() (pages, error) {
@@ -71,6 +73,10 @@ type view struct {
 	Page  any
 	// Queues adds the team queues to the menu.
 	Queues bool
+	// Inbox adds the inbox to the menu.
+	Inbox bool
+	// Path is the page's path, so the menu marks where the user is.
+	Path string
 }
 
 // render writes a page with the CSRF token, the pending flash message and the user added.
@@ -82,7 +88,8 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 		return fmt.Errorf("dashboard: render: no page %q", page)
 	}
 	csrf, _ := c.Locals(localCSRF).(string)
-	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil}
+	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
+		Inbox: false, Path: strings.Clone(c.Path())}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("dashboard: render %s: %w", page, err)
