@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Teams", teamTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"Reports", reportTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
