@@ -165,6 +165,11 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		}
 		return fail(msg)
 	}
+	shown := text[form.First]
+	if shown == "" {
+		shown = text[onlyLang]
+	}
+	d.recordBroadcast(ctx, id, def.ID, to, shown, tmpl, u.Username, queued)
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)
 }
@@ -176,6 +181,11 @@ type broadcastView struct {
 	// Done counts replies that will not change any more (sent, failed, cancelled); Percent
 	// is Done of Total.
 	Done, Percent int
+	// Sent is the history's record of the broadcast (nil for one sent before it was kept);
+	// Recipients a page of its replies, Next the link to the next page.
+	Sent       *sentBroadcast
+	Recipients []engine.Outbound
+	Next       string
 }
 
 func (d *Dashboard) broadcastPage(c *fiber.Ctx) error {
@@ -195,6 +205,9 @@ func (d *Dashboard) broadcastPage(c *fiber.Ctx) error {
 	v := broadcastView{Campaign: ci, Report: r, Done: r.Sent + r.Failed + r.Cancelled}
 	if r.Total > 0 {
 		v.Percent = v.Done * 100 / r.Total
+	}
+	if err := d.broadcastDetail(c, &v, id); err != nil {
+		return err
 	}
 	return d.render(c, fiber.StatusOK, "broadcast", v)
 }

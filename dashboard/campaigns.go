@@ -139,6 +139,10 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		return err
 	}
 	u := currentUser(c)
+	ov, err := d.campaignOverview(c.UserContext(), ci, u)
+	if err != nil {
+		return err
+	}
 	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
@@ -146,6 +150,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
+		"Overview":      ov,
 	})
 }
 

@@ -65,6 +65,12 @@ type Config struct {
 	// Pools, with Campaigns, shows on the campaign page how full each pool is (the codes
 	// left in a pool of codes).
 	Pools Pools
+	// Reports, with Campaigns, adds the inbox, the participants lists, the overview's charts,
+	// the broadcast history and the CSV exports.
+	Reports Reports
+	// Receipts names the channels whose delivery reports (delivered, read) this server
+	// records; the delivery monitor says of the others that sent is as far as it can know.
+	Receipts map[string]bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -94,6 +100,8 @@ type Dashboard struct {
 	ranking       Ranking
 	winners       Winners
 	pools         Pools
+	reports       Reports
+	receipts      map[string]bool
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -116,6 +124,7 @@ func New(cfg Config) (*Dashboard, error) {
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
+		reports: cfg.Reports, receipts: cfg.Receipts,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -189,6 +198,7 @@ func (d *Dashboard) Mount(r fiber.Router) {
 			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)
 		}
 	}
+	d.mountPages(a)
 }
 
 // securityHeaders keeps the pages from being framed, loading anything from elsewhere or

@@ -48,5 +48,9 @@ func (d *Dashboard) deliveriesPage(c *fiber.Ctx) error {
 	for _, st := range deliveryOrder {
 		rows = append(rows, deliveryCount{Status: st, Count: counts[st]})
 	}
-	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed, "Twice": twice})
+	channels, err := d.channelDeliveries(c.UserContext(), ci.Def.ID)
+	if err != nil {
+		return err
+	}
+	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed, "Twice": twice, "Channels": channels})
 }

@@ -84,6 +84,9 @@ func newHarness(t *testing.T) *harness {
 		Conversations: h.convs,
 		Queue:         h.queue,
 		Pools:         storePools{db},
+		Reports:       db,
+		Deliveries:    db,
+		Receipts:      map[string]bool{"whatsapp": true},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -50,12 +50,14 @@ var funcs = template.FuncMap{
 	"score": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 	// hasPrefix marks the menu entry of the page shown.
 	"hasPrefix": strings.HasPrefix,
+	// delivery is how far a reply got: pending, sent, delivered, read, failed, cancelled.
+	"delivery": shownDelivery,
 }
 
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range append(pageNames, morePages...) {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -89,7 +91,7 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 	}
 	csrf, _ := c.Locals(localCSRF).(string)
 	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
-		Inbox: false, Path: strings.Clone(c.Path())}
+		Inbox: d.reports != nil && d.campaigns != nil, Path: strings.Clone(c.Path())}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("dashboard: render %s: %w", page, err)

@@ -354,7 +354,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log})
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -592,6 +593,10 @@ func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) err
 	return c.e.SetStatus(ctx, id, status)
 }
 
+// deliveryReports are the channels whose delivery reports the server records (WhatsApp's
+// statuses webhook); the delivery monitor says of the others that sent is all it can know.
+var deliveryReports = map[string]bool{"whatsapp": true}
+
 // deliveries records WhatsApp's delivery reports in the store.
 type deliveries struct{ db store }
 
@@ -606,6 +611,7 @@ type store interface {
 	judge.Scores
 	dashboard.Accounts
 	dashboard.Deliveries
+	dashboard.Reports
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	Close() error

@@ -155,6 +155,7 @@ var indexes = []index{
 	{colLines, bson.D{{Key: "participant_id", Value: 1}, {Key: "direction", Value: 1}, {Key: "_id", Value: -1}}, false},
 	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "created_at", Value: 1}, {Key: "seq", Value: 1}}, false},
 	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "decided_at", Value: 1}}, false},
+	{colEntries, bson.D{{Key: "participant_id", Value: 1}, {Key: "created_at", Value: 1}}, false},
 	{colOutbox, bson.D{{Key: "campaign", Value: 1}, {Key: "due_at", Value: 1}}, false},
 	{colBroadcasts, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: -1}}, false},
 	{colLines, bson.D{{Key: "participant_id", Value: 1}, {Key: "_id", Value: 1}}, false},

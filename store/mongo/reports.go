@@ -403,3 +403,18 @@ func (db *DB) EachScore(ctx context.Context, campaign string, fn func(reports.Sc
 	}
 	return nil
 }
+
+// ParticipantEntries lists a participant's entries, oldest first.
+func (db *DB) ParticipantEntries(ctx context.Context, participantID string) ([]judge.Entry, error) {
+	var docs []entryDoc
+	err := find(ctx, db.c(colEntries), d("participant_id", participantID),
+		options.Find().SetSort(d("created_at", 1, "seq", 1)).SetProjection(d("event", 0)), &docs)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: entries of %s: %w", participantID, err)
+	}
+	out := make([]judge.Entry, len(docs))
+	for i, doc := range docs {
+		out[i] = doc.entry()
+	}
+	return out, nil
+}

@@ -459,3 +459,22 @@ func (db *DB) EachScore(ctx context.Context, campaign string, fn func(reports.Sc
 		last = page[len(page)-1]
 	}
 }
+
+// ParticipantEntries lists a participant's entries, oldest first.
+func (db *DB) ParticipantEntries(ctx context.Context, participantID string) ([]judge.Entry, error) {
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE participant_id = ?
+		ORDER BY created_at, rowid`, participantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: entries of %s: %w", participantID, convert(err))
+	}
+	defer rows.Close()
+	var out []judge.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: entries of %s: %w", participantID, convert(err))
+		}
+		out = append(out, e)
+	}
+	return out, convert(rows.Err())
+}

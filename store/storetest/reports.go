@@ -26,6 +26,8 @@ type Reports interface {
 	EachParticipant(ctx context.Context, campaign string, fn func(engine.Participant) error) error
 	EachEntry(ctx context.Context, campaign string, fn func(judge.Entry) error) error
 	EachScore(ctx context.Context, campaign string, fn func(reports.ScoreRow) error) error
+	// ParticipantEntries lists a participant's entries, oldest first.
+	ParticipantEntries(ctx context.Context, participantID string) ([]judge.Entry, error)
 }
 
 func reportsOf(t *testing.T, s Store) Reports {
@@ -198,6 +200,9 @@ var reportTests = []test{
 			sc = append(sc, x.EntryID+"/"+x.Judge+"/"+x.Criterion+"="+itoa(int64(x.Score)))
 			return nil
 		}))
+		mine, err := r.ParticipantEntries(t.Context(), engine.ParticipantID(campaign, "webchat", "u1"))
+		noErr(t, "ParticipantEntries", err)
+		equal(t, "u1's entries", entryIDs(mine), []string{"b1", "b2"})
 		equal(t, "participants", ps, []string{"u1", "u2"})
 		equal(t, "entries", es, []string{"b1", "b2", "b3"})
 		equal(t, "scores", sc, []string{"b1/ann/Art=4", "b1/ann/Fun=3"})
