@@ -12,7 +12,7 @@ type channelDelivery struct {
 	Channel string
 	// Receipts says the platform reports delivered and read, and this server records it.
 	// Without, "sent" is as far as anyone can know: it is not counted as undelivered.
-	Receipts                               bool
+	Receipts                                bool
 	Sent, Reported, Delivered, Read, Failed int
 	Pending, Cancelled                      int
 	// NoReport counts sent replies without a report yet (with receipts only: waiting for it).
