@@ -33,7 +33,7 @@ const (
 // harness is a dashboard on a real SQLite store, driven through app.Test like a browser with
 // a cookie jar.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	app    *fiber.App
 	db     *sqlite.DB
 	users  *recordingUsers
@@ -49,7 +49,7 @@ type harness struct {
 	seq    int
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))

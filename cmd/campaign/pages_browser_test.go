@@ -123,25 +123,71 @@ func TestBrowserEveryPage(t *testing.T) {
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
-	pid, err := chromedp.Run(dash, chromedp.Evaluate[string](`fetch('/dashboard/campaigns/bouncer').then(r => r.text()).then(t => (t.match(/participants\/([0-9a-f]{8,})/) || [])[1] || '')`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
 	entry, err := chromedp.Run(dash, chromedp.Evaluate[string](`document.querySelector('.entry').dataset.id`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The moderator finds the participant in the inbox and answers as the persona.
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/inbox"),
+		chromedp.WaitVisible(chromedp.CSS("tr.conversation.unread a")),
+		chromedp.Click(chromedp.CSS("tr.conversation a")),
+		chromedp.WaitVisible(chromedp.CSS(".transcript img")),
+		chromedp.SendKeys(chromedp.CSS("#reply"), "Nice photo. Wait here."),
+		chromedp.Click(chromedp.CSS("button.send")),
+		waitText(".flash", "Reply sent"),
+	); err != nil {
+		t.Fatalf("reply from the inbox: %v\n%s", err, dump(dash))
+	}
+	pid, err := chromedp.Run(dash, chromedp.Evaluate[string](`location.pathname.split('/').pop()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(chat, waitText(".msg.out", "Nice photo. Wait here.")); err != nil {
+		t.Fatalf("the reply reaches the web chat: %v\n%s", err, dump(chat))
+	}
+	// The conversation is read now.
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/inbox"),
+		chromedp.WaitVisible(chromedp.CSS("tr.conversation")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chromedp.Run(dash, chromedp.Evaluate[int](`document.querySelectorAll('tr.conversation.unread').length`)); n != 0 {
+		t.Errorf("%d conversations unread after replying", n)
+	}
+	// The marketer broadcasts to those waiting in judging; the history shows it.
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/campaigns/bouncer"),
+		chromedp.WaitVisible(chromedp.CSS("#broadcast-text")),
+		chromedp.SetValue(chromedp.CSS("#broadcast-state"), "judging"),
+		chromedp.SendKeys(chromedp.CSS("#broadcast-text"), "The boss is looking at your photos now."),
+		chromedp.Click(chromedp.CSS("button.send-broadcast")),
+		waitText(".flash", "Broadcast queued for 1 participant"),
+		chromedp.WaitVisible(chromedp.CSS(".broadcast-sent")),
+	); err != nil {
+		t.Fatalf("broadcast: %v\n%s", err, dump(dash))
+	}
+	if err := chromedp.Do(chat, waitText(".msg.out", "The boss is looking at your photos now.")); err != nil {
+		t.Fatalf("the broadcast reaches the web chat: %v\n%s", err, dump(chat))
+	}
+	broadcast, err := chromedp.Run(dash, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pages := []browserPage{
+		{"inbox", "/dashboard/inbox", "tr.conversation"},
+		{"broadcast", broadcast, "tr.recipient"},
+		{"broadcasts", "/dashboard/campaigns/bouncer/broadcasts", "tr.broadcast"},
+		{"participants", "/dashboard/campaigns/bouncer/participants?state=judging", "tr.participant"},
 		{"entries", "/dashboard/entries", ".entry img.thumb"},
 		{"entry", "/dashboard/entries/" + entry, ".media-full"},
 		{"campaigns", "/dashboard/campaigns", "table.campaigns"},
-		{"campaign", "/dashboard/campaigns/bouncer", "ol.flow"},
+		{"campaign", "/dashboard/campaigns/bouncer", "svg.flow-diagram"},
 		{"deliveries", "/dashboard/campaigns/bouncer/deliveries", "table.delivery-counts"},
 		{"conversations", "/dashboard/conversations", "h1"},
 	}
-	if pid != "" {
-		pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
-	}
+	pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
 	viewport := func(width int64) chromedp.Action[chromedp.Void] {
 		if width < 500 {
 			return chromedp.EmulateViewport(width, 800, chromedp.EmulateMobile, chromedp.EmulatePortrait)
@@ -172,6 +218,10 @@ func TestBrowserEveryPage(t *testing.T) {
 			shoot(name)
 		}
 	}
+	// The export downloads as CSV.
+	csv, err := chromedp.Run(dash, chromedp.Evaluate[string](`fetch('/dashboard/campaigns/bouncer/export/participants.csv').then(async r => r.headers.get('Content-Type') + '\n' + await r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(csv, "text/csv") {
+		t.Errorf("participants export: %q (%v)", csv, err)
+	}
 	fmt.Fprintln(os.Stderr, "screenshots in", shots)
-	_ = strings.Contains
 }
