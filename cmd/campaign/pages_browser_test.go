@@ -131,10 +131,19 @@ func TestBrowserEveryPage(t *testing.T) {
 	if err := chromedp.Do(dash,
 		chromedp.Navigate(srv.URL()+"/dashboard/inbox"),
 		chromedp.WaitVisible(chromedp.CSS("tr.conversation.unread a")),
-		chromedp.Click(chromedp.CSS("tr.conversation a")),
+	); err != nil {
+		t.Fatalf("the inbox: %v\n%s", err, dump(dash))
+	}
+	open, err := chromedp.Run(dash, chromedp.Evaluate[string](`document.querySelector('tr.conversation a').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(open),
 		chromedp.WaitVisible(chromedp.CSS(".transcript img")),
 		chromedp.SendKeys(chromedp.CSS("#reply"), "Nice photo. Wait here."),
 		chromedp.Click(chromedp.CSS("button.send")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
 		waitText(".flash", "Reply sent"),
 	); err != nil {
 		t.Fatalf("reply from the inbox: %v\n%s", err, dump(dash))
@@ -163,8 +172,8 @@ func TestBrowserEveryPage(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#broadcast-state"), "judging"),
 		chromedp.SendKeys(chromedp.CSS("#broadcast-text"), "The boss is looking at your photos now."),
 		chromedp.Click(chromedp.CSS("button.send-broadcast")),
-		waitText(".flash", "Broadcast queued for 1 participant"),
 		chromedp.WaitVisible(chromedp.CSS(".broadcast-sent")),
+		waitText(".flash", "Broadcast queued for 1 participant"),
 	); err != nil {
 		t.Fatalf("broadcast: %v\n%s", err, dump(dash))
 	}
