@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -131,7 +132,7 @@ type participantSide struct {
 }
 
 // hiddenVars are the engine's own bookkeeping, shown elsewhere on the page or not at all.
-var hiddenVars = map[string]bool{"handoff_at": true}
+var hiddenVars = map[string]bool{"handoff_at": true, "entry": true}
 
 // sidePanel fills the panel for p and marks the conversation read by the user up to p's
 // latest message.
@@ -139,7 +140,7 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 	ctx := c.UserContext()
 	side.Channel, side.Joined = p.Channel, p.CreatedAt
 	for _, k := range slices.Sorted(maps.Keys(p.Vars)) {
-		if !hiddenVars[k] && p.Vars[k] != "" {
+		if !hiddenVars[k] && !strings.HasPrefix(k, "run.") && p.Vars[k] != "" {
 			side.Vars = append(side.Vars, [2]string{k, p.Vars[k]})
 		}
 	}

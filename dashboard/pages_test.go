@@ -289,3 +289,30 @@ func TestExportsStreamCSV(t *testing.T) {
 	}
 	wantStatus(t, h.Get("/dashboard/campaigns/bouncer/export/passwords.csv"), http.StatusNotFound)
 }
+
+// TestWebChatCampaignShowsNoDeliveredColumn: where no channel reports deliveries, the counts
+// leave out delivered, read and played instead of showing "delivered 0".
+func TestWebChatCampaignShowsNoDeliveredColumn(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.talker("web", "webchat", "door", "hi", 0, nil)
+	if err := h.db.Enqueue(ctx, []engine.Outbound{{ParticipantID: "web", Campaign: "bouncer", Channel: "webchat", To: "+web", Text: "Hello", DueAt: h.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.db.Outbox(ctx, "web")
+	if err != nil || len(out) != 1 {
+		t.Fatalf("outbox %v %v", out, err)
+	}
+	if err := h.db.MarkSent(ctx, out[0].ID, "w1", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.MustUser("mod", "moderator")
+	h.MustLogin("mod")
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/deliveries"))
+	if n := doc.Find(".count-delivered, .count-read, .count-played").Length(); n != 0 {
+		t.Errorf("%d delivered/read/played counts shown for a web chat campaign", n)
+	}
+	if got := doc.Find(".count-sent").Text(); got != "1" {
+		t.Errorf("sent = %q, want 1", got)
+	}
+}

@@ -123,7 +123,10 @@ func flowDiagram(def *campaigns.Definition, counts map[string]int, link func(sta
 			x2, y2 := z.x+boxW/2, z.y
 			my := (y1 + y2) / 2
 			path = fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, x1, my, x2, my, x2, y2-2)
-			lx, ly = (x1+x2)/2, my+4
+			// The label sits at three quarters of the way, near the arrow's end: the arrows
+			// leaving one state then keep their labels apart.
+			lx = int(0.16*float64(x1) + 0.84*float64(x2))
+			ly = int(0.016*float64(y1)+0.562*float64(my)+0.422*float64(y2)) + 4
 		} else {
 			// Back or sideways: around the right of the boxes.
 			loop++

@@ -232,5 +232,29 @@ func TestBrowserEveryPage(t *testing.T) {
 	if err != nil || !strings.HasPrefix(csv, "text/csv") {
 		t.Errorf("participants export: %q (%v)", csv, err)
 	}
+	// The pictures of docs/dashboard.md: `CAMPAIGN_DOC_IMAGES=$PWD/docs/images go test
+	// ./cmd/campaign -run TestBrowserEveryPage` draws them again, small.
+	if dir := os.Getenv("CAMPAIGN_DOC_IMAGES"); dir != "" {
+		for _, p := range pages {
+			switch p.name {
+			case "inbox", "participant", "campaign", "broadcast", "deliveries":
+			default:
+				continue
+			}
+			if err := chromedp.Do(dash, chromedp.EmulateViewport(1100, 700, chromedp.EmulateScale(0.6)),
+				chromedp.Navigate(srv.URL()+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel))); err != nil {
+				t.Errorf("doc image %s: %v", p.name, err)
+				continue
+			}
+			png, err := chromedp.Run(dash, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Errorf("doc image %s: %v", p.name, err)
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, p.name+".png"), png, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}
 	fmt.Fprintln(os.Stderr, "screenshots in", shots)
 }
