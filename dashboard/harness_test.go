@@ -51,8 +51,14 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessAt(t, filepath.Join(t.TempDir(), "campaign.db"))
+}
+
+// newHarnessAt is newHarness on the database file at path.
+func newHarnessAt(t testing.TB, path string) *harness {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -58,7 +58,9 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	}
 	if !f.Before.IsZero() {
 		at := unixNano(f.Before.At)
-		where = append(where, "(updated_at < ? OR (updated_at = ? AND id < ?))")
+		// The first term is the index range; an OR alone would make SQLite read the index
+		// from the newest row down to the cursor.
+		where = append(where, "updated_at <= ?", "(updated_at < ? OR id < ?)")
 		args = append(args, at, at, f.Before.ID)
 	}
 	q := `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY ` + index
@@ -391,7 +393,7 @@ func (db *DB) EachEntry(ctx context.Context, campaign string, fn func(judge.Entr
 	)
 	for {
 		rows, err := db.rq.QueryContext(ctx, `SELECT `+entryColumns+`, rowid FROM entries INDEXED BY entries_campaign_recent
-			WHERE campaign = ? AND (created_at > ? OR (created_at = ? AND rowid > ?)) ORDER BY created_at, rowid LIMIT ?`,
+			WHERE campaign = ? AND created_at >= ? AND (created_at > ? OR rowid > ?) ORDER BY created_at, rowid LIMIT ?`,
 			campaign, afterAt, afterAt, afterRow, exportPage)
 		if err != nil {
 			return fmt.Errorf("sqlite: export entries of %s: %w", campaign, convert(err))
