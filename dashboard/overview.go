@@ -30,8 +30,9 @@ type overview struct {
 	Reports, Broadcasts, Export bool
 }
 
-// pendingShown is how many pending entries the overview counts before it says "N+".
-const pendingShown = 1000
+// pendingShown is how many pending entries the overview counts before it says "N+" (the
+// most the judge lists at once).
+const pendingShown = 500
 
 // campaignOverview works out the overview of ci. Every number comes from an index range (the
 // participants per state, the entries and replies of the last days), never from a whole
@@ -61,12 +62,12 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 	}
 	o.Diagram = flowDiagram(def, ci.Counts, link)
 	o.Funnel = barChart("Participants per state", bars)
-	pending, err := d.judge.Entries(ctx, judge.Filter{Campaign: def.ID, Status: judge.StatusPending, Limit: pendingShown + 1})
+	pending, err := d.judge.Entries(ctx, judge.Filter{Campaign: def.ID, Status: judge.StatusPending, Limit: pendingShown})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
 	}
 	o.Pending = strconv.Itoa(len(pending))
-	if len(pending) > pendingShown {
+	if len(pending) >= pendingShown {
 		o.Pending = strconv.Itoa(pendingShown) + "+"
 	}
 	if d.reports == nil {

@@ -18,7 +18,7 @@ const DefaultPage = 50
 // SearchWindow is how many conversations, most recently active first, a search looks
 // through. A search over every transcript of a large campaign would read the whole table on
 // every keystroke; the window keeps a search as fast as the list, and the page says so.
-const SearchWindow = 5000
+const SearchWindow = 1000
 
 // ConversationFilter picks conversations for the inbox and the participants list. The zero
 // filter is every conversation, most recently active first.

@@ -266,28 +266,69 @@ func (db *DB) DeliveryByChannel(ctx context.Context, campaign string) (map[strin
 	return out, convert(rows.Err())
 }
 
+// outboxStatuses and deliveryReports are every value the outbox's status and delivery
+// columns take (UpdateDelivery stores only ranked reports).
+var (
+	outboxStatuses  = []string{engine.StatusPending, engine.StatusSent, engine.StatusFailed, engine.StatusCancelled}
+	deliveryReports = []string{"", "sent", "failed", "delivered", "read", "played"}
+)
+
 // DeliveryDays counts a campaign's replies due since since by UTC day and how far they got.
+// Each count is one range of the index on (campaign, status, delivery, due_at): a GROUP BY
+// day would sort every reply of the days shown.
 func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT due_at / ?, `+deliveryStatus+`, count(*)
-		FROM outbox INDEXED BY outbox_campaign_day WHERE campaign = ? AND due_at >= ? GROUP BY 1, 2 ORDER BY 1, 2`,
-		dayNanos, campaign, unixNano(since))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: delivery days of %s: %w", campaign, convert(err))
-	}
-	defer rows.Close()
 	var out []reports.DayCount
-	for rows.Next() {
-		var (
-			day int64
-			dc  reports.DayCount
-		)
-		if err := rows.Scan(&day, &dc.Key, &dc.N); err != nil {
-			return nil, fmt.Errorf("sqlite: delivery days of %s: %w", campaign, convert(err))
+	for _, st := range outboxStatuses {
+		for _, dl := range deliveryReports {
+			shown := st
+			if st == engine.StatusSent && dl != "" {
+				shown = dl
+			}
+			// The newest reply of this kind bounds the days to count.
+			var newest sql.NullInt64
+			err := db.rq.QueryRowContext(ctx, `SELECT max(due_at) FROM outbox INDEXED BY outbox_campaign_day
+				WHERE campaign = ? AND status = ? AND delivery = ?`, campaign, st, dl).Scan(&newest)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: delivery days of %s: %w", campaign, convert(err))
+			}
+			if !newest.Valid || newest.Int64 < unixNano(since) {
+				continue
+			}
+			for day := unixNano(since) / dayNanos; day <= newest.Int64/dayNanos; day++ {
+				from, to := max(day*dayNanos, unixNano(since)), (day+1)*dayNanos
+				var n int
+				err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM outbox INDEXED BY outbox_campaign_day
+					WHERE campaign = ? AND status = ? AND delivery = ? AND due_at >= ? AND due_at < ?`,
+					campaign, st, dl, from, to).Scan(&n)
+				if err != nil {
+					return nil, fmt.Errorf("sqlite: delivery days of %s: %w", campaign, convert(err))
+				}
+				if n > 0 {
+					out = append(out, reports.DayCount{Day: time.Unix(0, day*dayNanos).UTC(), Key: shown, N: n})
+				}
+			}
 		}
-		dc.Day = time.Unix(0, day*dayNanos).UTC()
+	}
+	return mergeDays(out), nil
+}
+
+// mergeDays adds up the counts of one day and key, ordered by day and key.
+func mergeDays(in []reports.DayCount) []reports.DayCount {
+	slices.SortFunc(in, func(a, b reports.DayCount) int {
+		if c := a.Day.Compare(b.Day); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	var out []reports.DayCount
+	for _, dc := range in {
+		if n := len(out); n > 0 && out[n-1].Day.Equal(dc.Day) && out[n-1].Key == dc.Key {
+			out[n-1].N += dc.N
+			continue
+		}
 		out = append(out, dc)
 	}
-	return out, convert(rows.Err())
+	return out
 }
 
 // EntryDays counts a campaign's entries received and decided since since by UTC day, with
