@@ -102,6 +102,7 @@ type Dashboard struct {
 	pools         Pools
 	reports       Reports
 	receipts      map[string]bool
+	charts        chartCache
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool

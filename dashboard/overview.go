@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/judge"
+	"github.com/chatcampaigns/campaign/reports"
 )
 
 // overview is the top of a campaign's page: how many take part, the flow drawn with the
@@ -76,9 +78,9 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 	now := d.now()
 	since := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(chartDays - 1))
 	days := dayRange(since, now)
-	eds, err := d.reports.EntryDays(ctx, def.ID, since)
+	eds, dcs, err := d.chartData(ctx, def.ID, since)
 	if err != nil {
-		return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
+		return nil, err
 	}
 	received, decided, wait := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
 	for _, e := range eds {
@@ -92,10 +94,6 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 	o.Entries, o.EntriesKey = dayChart("Entries per day", days, es, false, nil), legendOf(es)
 	o.Turnaround = dayChart("Mean time to a verdict per day", days, []series{{"mean wait", "#8a5a00", wait}}, false,
 		func(s float64) string { return waitedFor(time.Duration(s) * time.Second) })
-	dcs, err := d.reports.DeliveryDays(ctx, def.ID, since)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
-	}
 	byKey := map[string][]float64{}
 	for _, k := range []string{"sent", "delivered", "read", "failed"} {
 		byKey[k] = make([]float64, len(days))
@@ -159,4 +157,49 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 		}
 	}
 	return nil
+}
+
+// chartTTL is how long the overview's per-day series are reused. Counting the replies of 14
+// days reads every one of them (a few hundred thousand in a large campaign, a quarter of a
+// second); a chart of days does not need to be fresher than a minute, and the counts above it
+// (participants per state, entries waiting) are read on every view.
+const chartTTL = time.Minute
+
+// chartCache keeps each campaign's per-day series for chartTTL.
+type chartCache struct {
+	mu sync.Mutex
+	m  map[string]chartSeries
+}
+
+type chartSeries struct {
+	at, since time.Time
+	entries   []reports.EntryDay
+	replies   []reports.DayCount
+}
+
+// chartData returns the per-day series of a campaign since since, from the cache when they
+// were counted less than chartTTL ago for the same days.
+func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
+	now := d.now()
+	d.charts.mu.Lock()
+	c, ok := d.charts.m[campaign]
+	d.charts.mu.Unlock()
+	if ok && c.since.Equal(since) && now.Sub(c.at) < chartTTL && !now.Before(c.at) {
+		return c.entries, c.replies, nil
+	}
+	eds, err := d.reports.EntryDays(ctx, campaign, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	dcs, err := d.reports.DeliveryDays(ctx, campaign, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	d.charts.mu.Lock()
+	if d.charts.m == nil {
+		d.charts.m = map[string]chartSeries{}
+	}
+	d.charts.m[campaign] = chartSeries{at: now, since: since, entries: eds, replies: dcs}
+	d.charts.mu.Unlock()
+	return eds, dcs, nil
 }

@@ -316,3 +316,26 @@ func TestWebChatCampaignShowsNoDeliveredColumn(t *testing.T) {
 		t.Errorf("sent = %q, want 1", got)
 	}
 }
+
+// TestOverviewChartsAreAtMostAMinuteOld: the per-day series are counted again once a minute;
+// the counts per state are read on every view.
+func TestOverviewChartsAreAtMostAMinuteOld(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("mod", "moderator")
+	h.MustLogin("mod")
+	received := func() string {
+		return MustDoc(t, h.Get("/dashboard/campaigns/bouncer")).Find(".entries-received").Text()
+	}
+	h.MustEntry("first")
+	if got := received(); got != "1" {
+		t.Fatalf("entries received = %q, want 1", got)
+	}
+	h.MustEntry("second")
+	if got := received(); got != "1" {
+		t.Errorf("within the minute: %q, want the cached 1", got)
+	}
+	h.clock.Advance(time.Minute)
+	if got := received(); got != "2" {
+		t.Errorf("a minute later: %q, want 2", got)
+	}
+}
