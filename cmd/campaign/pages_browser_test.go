@@ -184,6 +184,22 @@ func TestBrowserEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Live: the open inbox shows the participant's next message without a reload.
+	if err := chromedp.Do(dash,
+		chromedp.Navigate(srv.URL()+"/dashboard/inbox"),
+		chromedp.WaitVisible(chromedp.CSS("tr.conversation")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(chat,
+		chromedp.SendKeys(chromedp.CSS("#text"), "Are you still there?"),
+		chromedp.Click(chromedp.CSS("#send")),
+	); err != nil {
+		t.Fatalf("write again: %v", err)
+	}
+	if err := chromedp.Do(dash, waitText("tr.conversation.unread .snippet", "Are you still there?")); err != nil {
+		t.Fatalf("the inbox did not show the new message by itself: %v\n%s", err, dump(dash))
+	}
 	pages := []browserPage{
 		{"inbox", "/dashboard/inbox", "tr.conversation"},
 		{"broadcast", broadcast, "tr.recipient"},
