@@ -151,8 +151,18 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 		return fmt.Errorf("dashboard: entries of %s: %w", p.ID, err)
 	}
 	side.Entries = es
-	if !p.LastInboundAt.IsZero() {
-		if err := d.reports.MarkRead(ctx, currentUser(c).Username, p.ID, p.LastInboundAt); err != nil {
+	if p.LastInboundAt.IsZero() {
+		return nil
+	}
+	// The open page polls itself every few seconds: it writes a mark only when the
+	// participant wrote since the last one.
+	user := currentUser(c).Username
+	marks, err := d.reports.ReadMarks(ctx, user, []string{p.ID})
+	if err != nil {
+		return fmt.Errorf("dashboard: read mark of %s: %w", p.ID, err)
+	}
+	if seen, ok := marks[p.ID]; !ok || seen.Before(p.LastInboundAt) {
+		if err := d.reports.MarkRead(ctx, user, p.ID, p.LastInboundAt); err != nil {
 			return fmt.Errorf("dashboard: mark %s read: %w", p.ID, err)
 		}
 	}
