@@ -42,6 +42,9 @@ type Definition struct {
 	Teams  *Teams
 	Rounds []*Round
 	Rubric *Rubric
+	// Judging is how entries are judged (panels, blind judging, score locks, normalisation);
+	// nil when the definition has no judging key.
+	Judging *Judging
 	// Ranking, when set, ranks participants on a numeric variable ({{rank}}, winners by rank).
 	Ranking *Ranking
 	// Templates are the pre-approved WhatsApp templates, by the key messages refer to them.

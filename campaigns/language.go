@@ -14,7 +14,7 @@ import (
 // The keys of each part of the language. docs/definitions.md describes every one; keep the two
 // in step.
 var (
-	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
+	topKeys        = []string{"id", "title", "languages", "channels", "whatsapp", "schedule", "keywords", "consent", "persona", "pools", "teams", "rounds", "rubric", "judging", "ranking", "templates", "retention_days", "opt_out", "opt_out_say", "rejoin", "repeat", "finished", "fallback", "start", "states"}
 	stateKeys      = []string{"say", "final", "finished", "handoff", "fallback", "on"}
 	triggerKeys    = []string{"text", "regex", "media", "choice", "location", "after", "verdict", "round", "handback", "optout", "entered"}
 	transitionKeys = append(append([]string{}, triggerKeys...), "if", "count", "max_size", "outside", "save", "set", "add", "collect", "take", "full", "issue_code", "notify", "say", "goto", "end")
@@ -132,6 +132,9 @@ func (p *parser) definition(root *yaml.Node) {
 	}
 	if f, ok := fs["rubric"]; ok {
 		p.rubric(f)
+	}
+	if f, ok := fs["judging"]; ok {
+		p.judging(f) // after the rubric: panels, locks and normalisation are about its scores
 	}
 	if f, ok := fs["templates"]; ok {
 		p.templates(f)
@@ -502,11 +505,16 @@ func (p *parser) pools(f field) {
 func (p *parser) teams(f field) {
 	fs := p.mapping(f.val, "teams", "min", "max")
 	t := &Teams{MinSize: 1}
+	if p.keyOf == nil {
+		p.keyOf = map[string]*yaml.Node{}
+	}
 	if g, ok := fs["min"]; ok {
 		t.MinSize = p.integer(g, "teams min", 1)
+		p.keyOf["teams min"] = g.val
 	}
 	if g, ok := fs["max"]; ok {
 		t.MaxSize = p.integer(g, "teams max", 1)
+		p.keyOf["teams max"] = g.val
 		if t.MaxSize > 0 && t.MaxSize < t.MinSize {
 			p.errf(g.val, "teams max (%d) is smaller than teams min (%d)", t.MaxSize, t.MinSize)
 		}
@@ -895,6 +903,7 @@ func (p *parser) message(n *yaml.Node, what string) (Message, bool) {
 }
 
 func (p *parser) buttons(n *yaml.Node, what string) []Button {
+	p.buttonNodes = append(p.buttonNodes, n)
 	before := len(p.probs)
 	defer func() {
 		if p.probs[before:].HasErrors() {

@@ -412,6 +412,8 @@ type parser struct {
 	unsure bool
 	// unsureButtons is set when some buttons could not be read: only checkChoices guesses then.
 	unsureButtons bool
+	// buttonNodes are where messages offer buttons (groups.go).
+	buttonNodes []*yaml.Node
 }
 
 // varUse is one {{variable}} in a text, or one template parameter.

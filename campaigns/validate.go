@@ -36,6 +36,8 @@ func (p *parser) validate() {
 	p.checkShadowed()
 	p.checkLanguageSaves()
 	p.checkWindow()
+	p.checkMessengerWindow()
+	p.checkGroups()
 	if !p.unsure {
 		p.checkEntered()
 		if !p.unsureButtons {

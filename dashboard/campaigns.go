@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -94,6 +95,9 @@ func (d *Dashboard) campaignsPage(c *fiber.Ctx) error {
 	}
 	rows := make([]campaignRow, 0, len(list))
 	for _, ci := range list {
+		if !currentUser(c).SeesCampaign(ci.Def.ID) {
+			continue
+		}
 		n := 0
 		for _, k := range ci.Counts {
 			n += k
@@ -125,7 +129,9 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		consent = &consentCounts{Asked: ci.Counts[engine.StateConsent], Declined: ci.Counts[engine.StateDeclined]}
 	}
 	var notes []engine.Notification
-	if d.conversations != nil {
+	// Notifications lead into conversations: shown to those who may read them.
+	mayRead := d.conversations != nil && accounts.Can(currentUser(c).Role, accounts.ReadConversations)
+	if mayRead {
 		if notes, err = d.conversations.Notifications(c.UserContext(), def.ID, 50); err != nil {
 			return fmt.Errorf("dashboard: notifications of %s: %w", def.ID, err)
 		}
@@ -145,12 +151,13 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 	}
 	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
-		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": u.Role == RoleAdmin, "Notifications": notes,
-		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": d.conversations != nil, "Consent": consent, "Pools": pools,
-		"Broadcast": d.broadcaster != nil && u.Role == RoleAdmin, "BroadcastForm": broadcastFormOf(def),
-		"RoundControls": roundControlsFor(d.rounds != nil && u.Role == RoleAdmin, def),
+		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": accounts.Can(u.Role, accounts.RunCampaigns), "Notifications": notes,
+		"Rounds": rounds, "MayAdvance": mayAdvance(u), "Participants": mayRead, "Consent": consent, "Pools": pools,
+		"Broadcast": d.broadcaster != nil && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": broadcastFormOf(def),
+		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
 		"Overview":      ov,
+		"Deliveries":    d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries),
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
@@ -71,6 +72,15 @@ type Config struct {
 	// Receipts names the channels whose delivery reports (delivered, read) this server
 	// records; the delivery monitor says of the others that sent is as far as it can know.
 	Receipts map[string]bool
+	// Judging, with Campaigns and Scoring, adds claims (opening an entry claims it; others see
+	// who has it), panels with conflicts and abstentions, blind judging and the scores page.
+	Judging Judging
+	// Accounts adds the admins' users page: add users, change their role, teams and
+	// campaigns, reset passwords, remove them.
+	Accounts accounts.Accounts
+	// RoleChanges is told of every account added, removed or given another role or other
+	// campaigns on the users page (the audit trail); nothing when nil.
+	RoleChanges accounts.RoleChangeRecorder
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Log receives server errors; slog.Default when nil.
@@ -103,6 +113,9 @@ type Dashboard struct {
 	reports       Reports
 	receipts      map[string]bool
 	charts        chartCache
+	judging       Judging
+	accounts      accounts.Accounts
+	roleChanges   accounts.RoleChangeRecorder
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -126,8 +139,12 @@ func New(cfg Config) (*Dashboard, error) {
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		reports: cfg.Reports, receipts: cfg.Receipts,
+		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
+	}
+	if cfg.Campaigns != nil && cfg.Scoring != nil {
+		d.judging = cfg.Judging
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -135,10 +152,13 @@ func New(cfg Config) (*Dashboard, error) {
 	if d.log == nil {
 		d.log = slog.Default()
 	}
+	if d.roleChanges == nil {
+		d.roleChanges = accounts.NoRecorder{}
+	}
 	if d.ttl <= 0 {
 		d.ttl = DefaultSessionTTL
 	}
-	if d.dummyHash, err = hashPassword(randomToken()); err != nil {
+	if d.dummyHash, err = accounts.HashPassword(randomToken()); err != nil {
 		return nil, fmt.Errorf("dashboard: new: %w", err)
 	}
 	return d, nil
@@ -156,9 +176,29 @@ func (d *Dashboard) Mount(r fiber.Router) {
 
 	// Fiber runs handlers in registration order, so the routes above are reached without a
 	// session and everything registered below, or not matched at all, needs one.
-	a := g.Group("", d.requireUser)
+	// Each route below first checks the role matrix (roles.go); in a blind campaign a judge
+	// gets no participant page either.
+	grp := g.Group("", d.requireUser)
+	if d.judging != nil {
+		grp.Use(d.blindGuard)
+	}
+	a := d.guard(grp)
+	if d.judging != nil {
+		a.Post("/entries/:id/release", d.releaseEntry)
+		a.Post("/entries/:id/recuse", d.recuse)
+		a.Get("/campaigns/:id/scores", d.scoresPage)
+		a.Get("/campaigns/:id/scores.csv", d.scoresCSV)
+		a.Get("/campaigns/:id/recusals.csv", d.recusalsCSV)
+	}
 	a.Get("/entries", d.entriesPage)
 	a.Get("/entries/:id", d.entryPage)
+	if d.accounts != nil {
+		a.Get("/users", d.usersPage)
+		a.Post("/users", d.addUser)
+		a.Post("/users/:name", d.editUser)
+		a.Post("/users/:name/password", d.resetPassword)
+		a.Post("/users/:name/remove", d.removeUser)
+	}
 	a.Post("/entries/:id/approve", d.decide(judge.StatusApproved))
 	a.Post("/entries/:id/reject", d.decide(judge.StatusRejected))
 	a.Get("/entries/:id/thumb", d.serveMedia(true))

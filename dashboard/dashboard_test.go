@@ -14,6 +14,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -540,7 +541,7 @@ func TestAddUser(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			u, err := dashboard.AddUser(context.Background(), h.db, c.username, c.password, c.role)
+			u, err := accounts.AddUser(context.Background(), h.db, c.username, c.password, c.role)
 			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
@@ -559,7 +560,7 @@ func TestAddUser(t *testing.T) {
 	t.Run("TakenUsernameIsConflict", func(t *testing.T) {
 		h := newHarness(t)
 		h.MustUser("mod1", dashboard.RoleModerator)
-		_, err := dashboard.AddUser(context.Background(), h.db, "mod1", "0123456789", dashboard.RoleJudge)
+		_, err := accounts.AddUser(context.Background(), h.db, "mod1", "0123456789", dashboard.RoleJudge)
 		if !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("err = %v, want conflict", err)
 		}
@@ -569,8 +570,8 @@ func TestAddUser(t *testing.T) {
 func TestEnsureAdmin(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	pw, err := dashboard.EnsureAdmin(ctx, h.db)
-	if err != nil || len(pw) < dashboard.MinPasswordLen {
+	pw, err := accounts.EnsureAdmin(ctx, h.db)
+	if err != nil || len(pw) < accounts.MinPasswordLen {
 		t.Fatalf("first EnsureAdmin = %q, %v", pw, err)
 	}
 	u, err := h.db.UserByName(ctx, "admin")
@@ -579,7 +580,7 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 	wantStatus(t, h.Login("admin", pw), http.StatusSeeOther)
 
-	again, err := dashboard.EnsureAdmin(ctx, h.db)
+	again, err := accounts.EnsureAdmin(ctx, h.db)
 	if err != nil || again != "" {
 		t.Errorf("second EnsureAdmin = %q, %v; want no new password", again, err)
 	}
@@ -591,7 +592,7 @@ func TestEnsureAdmin(t *testing.T) {
 func TestEnsureAdminLeavesExistingUsers(t *testing.T) {
 	h := newHarness(t)
 	h.MustUser("mod1", dashboard.RoleModerator)
-	pw, err := dashboard.EnsureAdmin(context.Background(), h.db)
+	pw, err := accounts.EnsureAdmin(context.Background(), h.db)
 	if err != nil || pw != "" {
 		t.Errorf("EnsureAdmin = %q, %v", pw, err)
 	}

@@ -47,6 +47,8 @@ type entryItem struct {
 	HasThumb bool
 	// Show is how the full media is shown: image, video, audio, or file (a download link).
 	Show string
+	// Judging is the entry's claim and panel (judging.go); nil without Config.Judging.
+	Judging *entryJudging
 }
 
 func itemOf(e judge.Entry) entryItem {
@@ -89,7 +91,7 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 	if status == statusAll {
 		f.Status = ""
 	}
-	es, err := d.judge.Entries(c.UserContext(), f)
+	es, err := d.entriesFor(c.UserContext(), currentUser(c), f)
 	if err != nil {
 		return fmt.Errorf("dashboard: entries: %w", err)
 	}
@@ -99,6 +101,12 @@ func (d *Dashboard) entriesPage(c *fiber.Ctx) error {
 	}
 	for _, e := range es {
 		v.Entries = append(v.Entries, itemOf(e))
+	}
+	if d.judging != nil {
+		csrf, _ := c.Locals(localCSRF).(string)
+		if v.Entries, err = d.judgeItems(c.UserContext(), currentUser(c), csrf, v.Entries, true); err != nil {
+			return err
+		}
 	}
 	return d.render(c, fiber.StatusOK, "entries", v)
 }
@@ -116,11 +124,23 @@ func (d *Dashboard) entryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: entry %s: %w", id, err)
 	}
+	it := itemOf(e)
+	if d.judging != nil {
+		if err := d.openEntry(c.UserContext(), currentUser(c), e); err != nil {
+			return err
+		}
+		csrf, _ := c.Locals(localCSRF).(string)
+		items, err := d.judgeItems(c.UserContext(), currentUser(c), csrf, []entryItem{it}, false)
+		if err != nil {
+			return err
+		}
+		it = items[0]
+	}
 	sv, err := d.entryScores(c.UserContext(), e, currentUser(c).Username)
 	if err != nil {
 		return err
 	}
-	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: itemOf(e), Back: "/dashboard/entries/" + e.ID, Scores: sv})
+	return d.render(c, fiber.StatusOK, "entry", entryView{Entry: it, Back: "/dashboard/entries/" + e.ID, Scores: sv})
 }
 
 // decide handles the approve and reject forms. A verdict somebody else gave first is not an
@@ -142,6 +162,9 @@ func (d *Dashboard) decide(verdict string) fiber.Handler {
 			d.setFlash(c, flash{Message: done})
 		case refused(err) != "":
 			d.setFlash(c, flash{Message: "Not decided: " + refused(err) + " The entry stays pending.", Error: true})
+		case isClaimed(err):
+			l, _ := judge.Claimed(err)
+			d.setFlash(c, flash{Message: claimedMessage(l), Error: true})
 		case errors.Is(err, errs.ErrConflict):
 			e, err := d.judge.Entry(ctx, id)
 			if err != nil {

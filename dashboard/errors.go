@@ -28,9 +28,12 @@ const (
 // statusOf maps an error to an HTTP status and the message shown to the user.
 func statusOf(err error) (int, string) {
 	var fe *fiber.Error
+	var why forbiddenError
 	switch {
 	case errors.Is(err, errCSRF):
 		return fiber.StatusForbidden, msgCSRF
+	case errors.As(err, &why):
+		return fiber.StatusForbidden, why.reason
 	case errors.Is(err, errForbidden):
 		return fiber.StatusForbidden, msgForbidden
 	case errors.Is(err, errs.ErrNotFound):

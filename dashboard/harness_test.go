@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -44,6 +45,7 @@ type harness struct {
 	rounds *fakeRounds
 	ranks  *fakeRanking
 	queue  *fakeQueue
+	roles  *roleLog
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -56,6 +58,19 @@ func newHarness(t testing.TB) *harness {
 
 // newHarnessAt is newHarness on the database file at path.
 func newHarnessAt(t testing.TB, path string) *harness {
+	t.Helper()
+	return newHarnessWithAt(t, path, nil)
+}
+
+// newHarnessWith is newHarness with configure changing the judge service and the dashboard's
+// configuration before the dashboard is made.
+func newHarnessWith(t testing.TB, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
+	t.Helper()
+	return newHarnessWithAt(t, filepath.Join(t.TempDir(), "campaign.db"), configure)
+}
+
+// newHarnessWithAt is newHarnessWith on the database file at path.
+func newHarnessWithAt(t testing.TB, path string, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path)
@@ -73,11 +88,12 @@ func newHarnessAt(t testing.TB, path string) *harness {
 		rounds: &fakeRounds{},
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
+		roles:  &roleLog{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
 	judges := &judge.Service{Store: db, Scores: db, Now: h.clock.Now}
-	d, err := dashboard.New(dashboard.Config{
+	cfg := dashboard.Config{
 		Judge:         judges,
 		Scoring:       judges,
 		Broadcaster:   h.casts,
@@ -85,17 +101,23 @@ func newHarnessAt(t testing.TB, path string) *harness {
 		Ranking:       h.ranks,
 		Winners:       judges,
 		Users:         h.users,
+		Accounts:      db,
+		Deliveries:    db,
+		RoleChanges:   h.roles,
 		Media:         h.media,
 		Campaigns:     h.camps,
 		Conversations: h.convs,
 		Queue:         h.queue,
 		Pools:         storePools{db},
 		Reports:       db,
-		Deliveries:    db,
 		Receipts:      map[string]bool{"whatsapp": true},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if configure != nil {
+		configure(h, judges, &cfg)
+	}
+	d, err := dashboard.New(cfg)
 	if err != nil {
 		t.Fatalf("new dashboard: %v", err)
 	}
@@ -194,7 +216,7 @@ func (m *fakeMedia) Opened() []string {
 // MustUser adds a dashboard account.
 func (h *harness) MustUser(username, role string) dashboard.User {
 	h.t.Helper()
-	u, err := dashboard.AddUser(context.Background(), h.db, username, testPassword, role)
+	u, err := accounts.AddUser(context.Background(), h.db, username, testPassword, role)
 	if err != nil {
 		h.t.Fatalf("add user %s: %v", username, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/judge"
 	"github.com/chatcampaigns/campaign/reports"
@@ -30,6 +31,9 @@ type overview struct {
 	Received, Decided, Failures int
 	Days                        int
 	Reports, Broadcasts, Export bool
+	// Lists links the participants lists and the inbox, Deliveries the delivery monitor: only
+	// for a role that may open them (a judge reads no conversations).
+	Lists, Deliveries bool
 }
 
 // pendingShown is how many pending entries the overview counts before it says "N+" (the
@@ -42,12 +46,14 @@ const pendingShown = 500
 func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *User) (*overview, error) {
 	def := ci.Def
 	o := &overview{ID: def.ID, Days: chartDays, Reports: d.reports != nil, Export: d.reports != nil && u.Role == RoleAdmin,
-		Broadcasts: d.reports != nil}
+		Broadcasts: d.reports != nil && accounts.Can(u.Role, accounts.Broadcast),
+		Lists:      d.reports != nil && accounts.Can(u.Role, accounts.ReadConversations),
+		Deliveries: d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries)}
 	var bars []hbar
 	for _, name := range def.Order {
 		o.Total += ci.Counts[name]
 		href := ""
-		if d.reports != nil {
+		if o.Lists {
 			href = stateLink(def.ID, name)
 		}
 		bars = append(bars, hbar{Label: name, Value: ci.Counts[name], Href: href})
@@ -59,7 +65,7 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 		}
 	}
 	var link func(string) string
-	if d.reports != nil {
+	if o.Lists {
 		link = func(state string) string { return stateLink(def.ID, state) }
 	}
 	o.Diagram = flowDiagram(def, ci.Counts, link)

@@ -51,7 +51,7 @@ var morePages = []string{"inbox", "participants", "broadcasts"}
 const chartDays = 14
 
 // mountPages adds the inbox, the participants lists, the broadcast history and the exports.
-func (d *Dashboard) mountPages(a fiber.Router) {
+func (d *Dashboard) mountPages(a guarded) {
 	if d.reports == nil || d.campaigns == nil {
 		return
 	}

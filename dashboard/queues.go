@@ -60,6 +60,9 @@ func (d *Dashboard) conversationsPage(c *fiber.Ctx) error {
 	byTeam := map[string][]queueRow{}
 	now := d.now()
 	for _, p := range ps {
+		if !u.SeesCampaign(p.Campaign) {
+			continue
+		}
 		team := p.Vars["handoff"]
 		if !slices.Contains(teams, team) {
 			teams = append(teams, team)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -50,7 +51,7 @@ func TestTeamQueues(t *testing.T) {
 		waiting("p3", "billing", "Cid", now.Add(-90*time.Minute)),
 	}
 	h.MustUser("boss", dashboard.RoleAdmin)
-	if _, err := dashboard.AddUser(context.Background(), h.db, "amy", testPassword, dashboard.RoleModerator, "appointments"); err != nil {
+	if _, err := accounts.AddUser(context.Background(), h.db, "amy", testPassword, dashboard.RoleModerator, "appointments"); err != nil {
 		t.Fatal(err)
 	}
 	// A team member starts at the queues, after logging in and at /dashboard/.
@@ -121,7 +122,7 @@ func TestParticipantPageShowsHandoff(t *testing.T) {
 func TestTeamNobodyHandsOffTo(t *testing.T) {
 	h := newHarness(t)
 	h.queue.list = []engine.Participant{waiting("p1", "billing", "Ann", h.clock.Now().Add(-time.Hour))}
-	if _, err := dashboard.AddUser(context.Background(), h.db, "carl", testPassword, dashboard.RoleModerator, "billling"); err != nil {
+	if _, err := accounts.AddUser(context.Background(), h.db, "carl", testPassword, dashboard.RoleModerator, "billling"); err != nil {
 		t.Fatal(err)
 	}
 	h.MustLogin("carl")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -96,8 +97,8 @@ func (d *Dashboard) rankingPage(c *fiber.Ctx) error {
 		"Campaign": ci, "Ranking": rk, "Rule": rk.Rule(), "Rows": rows, "More": len(ranked) - len(rows),
 		"Count": len(ranked), "Winners": len(winners), "Tie": tie, "Ended": strings.Join(ended, ", "),
 		"Playing":      strings.Join(playing, ", "),
-		"MayPick":      u.Role == RoleAdmin && rk.Top > 0 && d.winners != nil && len(winners) > 0,
-		"Participants": d.conversations != nil,
+		"MayPick":      accounts.Can(u.Role, accounts.RunCampaigns) && rk.Top > 0 && d.winners != nil && len(winners) > 0,
+		"Participants": d.conversations != nil && accounts.Can(u.Role, accounts.ReadConversations),
 	})
 }
 

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -47,6 +49,12 @@ type scoreView struct {
 	// Mine says the current user scored the entry before (the form then replaces it).
 	Mine      bool
 	Aggregate judge.Aggregate
+	// LockAt is when the user's scores lock (zero: never, or not scored yet); Closed says
+	// why the user cannot score the entry (off its panel, recused, locked), "" when they can.
+	LockAt time.Time
+	Closed string
+	// Campaign links to the scores page.
+	Campaign string
 }
 
 // entryScores builds the score form of an entry, or nil when its campaign has no rubric or
@@ -70,12 +78,16 @@ func (d *Dashboard) entryScores(ctx context.Context, e judge.Entry, user string)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: scores of %s: %w", e.ID, err)
 	}
-	v := &scoreView{Aggregate: judge.Aggregated(r, cards)}
+	v := &scoreView{Aggregate: judge.Aggregated(r, cards), Campaign: e.Campaign}
 	var mine map[string]int
 	for _, c := range cards {
 		if c.Judge == user {
 			mine, v.Mine = c.Scores, true
+			v.LockAt = judge.LockOf(ci.Def, c)
 		}
+	}
+	if err := d.scoreClosed(ctx, ci.Def, e, user, v); err != nil {
+		return nil, err
 	}
 	for i, cr := range r.Criteria {
 		f := scoreField{Index: i, Name: cr.Name, Weight: cr.Weight, Min: r.ScaleMin, Max: r.ScaleMax}
@@ -85,6 +97,33 @@ func (d *Dashboard) entryScores(ctx context.Context, e judge.Entry, user string)
 		v.Fields = append(v.Fields, f)
 	}
 	return v, nil
+}
+
+// scoreClosed fills in v.Closed when user cannot score e: the same rules judge.Score applies,
+// said before the form is filled in rather than after.
+func (d *Dashboard) scoreClosed(ctx context.Context, def *campaigns.Definition, e judge.Entry, user string, v *scoreView) error {
+	if d.judging != nil {
+		ps, err := d.judging.PanelsOf(ctx, []string{e.ID})
+		if err != nil {
+			return fmt.Errorf("dashboard: panel of %s: %w", e.ID, err)
+		}
+		p := ps[e.ID]
+		if r, ok := p.Recusal(user); ok {
+			v.Closed = "You declared a conflict of interest with this entry, so you do not score it."
+			if r.Kind == judge.RecuseAbstain {
+				v.Closed = "You abstained from this entry, so you do not score it."
+			}
+			return nil
+		}
+		if judge.Panelled(def) && !p.Seated(user) {
+			v.Closed = "You are not on this entry's panel; its judges are " + strings.Join(p.Judges(), ", ") + "."
+			return nil
+		}
+	}
+	if !v.LockAt.IsZero() && !d.now().Before(v.LockAt) {
+		v.Closed = "Your scores locked at " + v.LockAt.UTC().Format("2006-01-02 15:04 UTC") + "; they stand as you gave them."
+	}
+	return nil
 }
 
 // scoreEntry handles the score form. Scores that do not fit the rubric are not an error page:
@@ -116,9 +155,16 @@ func (d *Dashboard) scoreEntry(c *fiber.Ctx) error {
 		scores[cr.Name] = v
 	}
 	err = d.scoring.Score(ctx, ci.Def, judge.Scorecard{EntryID: e.ID, Judge: currentUser(c).Username, Scores: scores, At: d.now()})
+	var locked *judge.LockedError
 	switch {
 	case err == nil:
 		d.setFlash(c, flash{Message: "Scores saved."})
+	case errors.As(err, &locked):
+		d.setFlash(c, flash{Message: "Not changed: your scores on this entry locked at " + locked.LockedAt.UTC().Format("15:04 UTC") + "; they stand as you gave them.", Error: true})
+	case errors.Is(err, judge.ErrNotOnPanel):
+		d.setFlash(c, flash{Message: "Not saved: you are not on this entry's panel. Entries are shared out among the panel's judges.", Error: true})
+	case errors.Is(err, errs.ErrConflict):
+		d.setFlash(c, flash{Message: "Not saved: you declared a conflict of interest with, or abstained from, this entry.", Error: true})
 	case errors.Is(err, errs.ErrInvalid):
 		d.setFlash(c, flash{Message: bad, Error: true})
 	default:
@@ -160,7 +206,7 @@ func (d *Dashboard) rankings(ctx context.Context, def *campaigns.Definition) ([]
 	return out, nil
 }
 
-func mayAdvance(u *User) bool { return u.Role == RoleAdmin || u.Role == RoleModerator }
+func mayAdvance(u *User) bool { return accounts.Can(u.Role, accounts.GiveVerdicts) }
 
 // advanceRound advances the top N of a round's ranking and eliminates the others.
 func (d *Dashboard) advanceRound(c *fiber.Ctx) error {

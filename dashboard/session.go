@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,17 +9,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
 const msgWrongLogin = "Wrong username or password."
 
-// hashToken is what the store keeps of a session token: a database copy cannot be replayed
-// as a cookie. A fast hash is enough because the token has 256 random bits.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+// hashToken is what the store keeps of a session token.
+func hashToken(token string) string { return accounts.HashToken(token) }
 
 // loadUser puts the logged-in user, if any, in the request's locals.
 func (d *Dashboard) loadUser(c *fiber.Ctx) error {
@@ -74,7 +69,7 @@ func (d *Dashboard) index(c *fiber.Ctx) error {
 // home is where a user starts: the team queues for someone in a hand-off team (the
 // conversations waiting for them), the entries for everyone else.
 func (d *Dashboard) home(u User) string {
-	if len(u.Teams) > 0 && d.queue != nil && d.campaigns != nil {
+	if len(u.Teams) > 0 && d.queue != nil && d.campaigns != nil && accounts.Can(u.Role, accounts.ReadConversations) {
 		return "/dashboard/conversations"
 	}
 	return "/dashboard/entries"

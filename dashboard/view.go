@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -24,7 +25,7 @@ var staticFS embed.FS
 // pages holds each page's template, parsed together with the layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking", "conversations"}
+var pageNames = []string{"login", "entries", "entry", "error", "campaigns", "campaign", "participant", "deliveries", "broadcast", "ranking", "conversations", "scores", "users"}
 
 var funcs = template.FuncMap{
 	"mediaShow": mediaShow,
@@ -57,7 +58,7 @@ var funcs = template.FuncMap{
 func parsePages() (pages, error) {
 	p := pages{}
 	for _, name := range append(pageNames, morePages...) {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/judging.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -79,6 +80,8 @@ type view struct {
 	Inbox bool
 	// Path is the page's path, so the menu marks where the user is.
 	Path string
+	// UsersPage adds the users page to an admin's menu.
+	UsersPage bool
 }
 
 // render writes a page with the CSRF token, the pending flash message and the user added.
@@ -92,6 +95,11 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 	csrf, _ := c.Locals(localCSRF).(string)
 	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
 		Inbox: d.reports != nil && d.campaigns != nil, Path: strings.Clone(c.Path())}
+	if v.User != nil { // the menu offers only what the role may open
+		v.Queues = v.Queues && accounts.Can(v.User.Role, accounts.ReadConversations)
+		v.Inbox = v.Inbox && accounts.Can(v.User.Role, accounts.ReadConversations)
+		v.UsersPage = d.accounts != nil && accounts.Can(v.User.Role, accounts.ManageUsers)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("dashboard: render %s: %w", page, err)

@@ -36,7 +36,7 @@ func (e *Engine) AgentSay(ctx context.Context, participantID, agent, text string
 		due := later(now, p.LastReplyDue)
 		s.Participant.LastReplyDue = due
 		s.Outbox = []Outbound{{ParticipantID: p.ID, Campaign: p.Campaign, Channel: p.Channel,
-			To: p.Address, From: p.Vars[campaigns.VarSender], Text: text, DueAt: due, Status: StatusPending}}
+			To: p.Address, From: p.Vars[campaigns.VarSender], Agent: agent, Text: text, DueAt: due, Status: StatusPending}}
 		s.Lines = holdBack(p, s.Outbox, now)
 		err = e.store.Commit(ctx, s)
 		if errors.Is(err, errs.ErrConflict) && attempt < 10 {

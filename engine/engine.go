@@ -36,6 +36,10 @@ var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
 // The engine skips such an event; its effects are already stored.
 var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 
+// ErrHeld is a store's refusal to let an owner attempt a reply another owner holds the lease
+// on (ClaimAttempt): another process is sending it.
+var ErrHeld = errors.New("reply held by another process")
+
 // ErrOptedOut and ErrFinished refuse what is meant to reach or move a participant who opted out
 // or finished (a moderator's verdict, an agent's reply to someone who opted out): nothing
 // moves a finished participant on, and nothing reaches one who opted out. Both wrap
@@ -183,6 +187,11 @@ type Config struct {
 	// Windows is the customer-service window per channel (whatsapp: 24h): outside it a reply
 	// goes out only as its template.
 	Windows map[string]time.Duration
+	// AgentWindows is, per channel, how long after the participant's last message a
+	// dashboard agent's reply (Outbound.Agent) may still go out once Windows closed
+	// (messenger: 7 days, its HUMAN_AGENT tag); the channel marks such a reply as the
+	// platform wants.
+	AgentWindows map[string]time.Duration
 	// Observer is told about received events, applied steps and sent replies (metrics);
 	// nil means nobody listens.
 	Observer Observer
@@ -215,7 +224,9 @@ type Engine struct {
 	log     *slog.Logger
 	poll    time.Duration
 	windows map[string]time.Duration
-	obs     Observer
+	// agentWindows is Config.AgentWindows.
+	agentWindows map[string]time.Duration
+	obs          Observer
 
 	owner        string
 	inboundLease time.Duration
@@ -248,35 +259,46 @@ type Engine struct {
 	boards rankBoards
 	// intake counts the backlog and applies the back-pressure policy (intake.go).
 	intake *Intake
+	// dispatch is the sender's state on a sole-process store, nil on others (dispatch.go).
+	dispatch *dispatcher
+	// sharedQueues says the intake's backlog is the shared store's count (CountQueues).
+	sharedQueues bool
 }
 
 // New returns an Engine for cfg.
 func New(cfg Config) *Engine {
 	e := &Engine{
-		store:    cfg.Store,
-		senders:  map[string]Sender{},
-		now:      cfg.Now,
-		log:      cfg.Log,
-		poll:     cfg.Poll,
-		rand:     cfg.Rand,
-		windows:  cfg.Windows,
-		obs:      cfg.Observer,
-		owner:    cfg.Owner,
-		versions: map[string]map[string]*campaigns.Definition{},
-		current:  map[string]*campaigns.Definition{},
-		status:   map[string]string{},
-		launched: map[string]time.Time{},
-		wakeWork: make(chan struct{}, 1),
-		wakeSend: make(chan struct{}, 1),
+		store:        cfg.Store,
+		senders:      map[string]Sender{},
+		now:          cfg.Now,
+		log:          cfg.Log,
+		poll:         cfg.Poll,
+		rand:         cfg.Rand,
+		windows:      cfg.Windows,
+		agentWindows: cfg.AgentWindows,
+		obs:          cfg.Observer,
+		owner:        cfg.Owner,
+		versions:     map[string]map[string]*campaigns.Definition{},
+		current:      map[string]*campaigns.Definition{},
+		status:       map[string]string{},
+		launched:     map[string]time.Time{},
+		wakeWork:     make(chan struct{}, 1),
+		wakeSend:     make(chan struct{}, 1),
 	}
 	if e.now == nil {
 		e.now = time.Now
 	}
 	policy := cfg.Intake
-	if sp, ok := cfg.Store.(soleProcess); !ok || !sp.SoleProcess() {
+	if sp, ok := cfg.Store.(soleProcess); ok && sp.SoleProcess() {
+		e.dispatch = newDispatcher()
+	} else if _, ok := cfg.Store.(queueCounter); ok {
 		// Several processes share the store (MongoDB): the backlog each counts in memory is
-		// not the store's (one takes in what another processes), and a count that never
-		// falls would refuse everything. Off until the policy reads a shared count.
+		// only its share (one takes in what another processes), so Run sets it from the
+		// store's count every second (CountQueues).
+		e.sharedQueues = true
+	} else {
+		// Shared, and no shared count: a count in memory that never falls would refuse
+		// everything.
 		policy.Off = true
 	}
 	e.intake = NewIntake(policy)
@@ -612,8 +634,13 @@ func Unavailable(def *campaigns.Definition, status string, now time.Time, playin
 // an event stored before. Once it returns without error the event will be processed, even
 // across a crash.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
-	if _, ok := e.Campaign(in.Campaign); !ok {
+	def, ok := e.Campaign(in.Campaign)
+	if !ok {
 		return false, fmt.Errorf("engine: receive: campaign %q: %w", in.Campaign, errs.ErrNotFound)
+	}
+	if e.isCaptain(def, in) {
+		// A captain asking for their team's group chat is no participant (groups.go).
+		return e.captainAsks(ctx, def, in)
 	}
 	switch {
 	case in.Kind == KindText && strings.TrimSpace(in.Text) == "":
@@ -653,6 +680,17 @@ func (e *Engine) Wake() {
 }
 
 func (e *Engine) wakeSender() {
+	if d := e.dispatch; d != nil {
+		d.mu.Lock()
+		d.news = true
+		d.mu.Unlock()
+	}
+	e.nudgeSender()
+}
+
+// nudgeSender wakes the sender without news: a send finished, which may free a slot or a
+// recipient the last pass left waiting.
+func (e *Engine) nudgeSender() {
 	select {
 	case e.wakeSend <- struct{}{}:
 	default:
@@ -670,9 +708,33 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
-	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
+	if e.dispatch != nil {
+		wg.Go(func() { e.loop(ctx, e.wakeSend, e.dispatchDue) })
+	} else {
+		wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
+	}
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
+	if e.sharedQueues {
+		wg.Go(func() {
+			// Every second: three counts each time, on a database every process shares.
+			t := time.NewTicker(max(e.poll, time.Second))
+			defer t.Stop()
+			for {
+				if err := e.CountQueues(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("count the shared queues", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
 	wg.Wait()
+	if e.dispatch != nil {
+		e.dispatch.running.Wait()
+	}
 }
 
 func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(context.Context) (int, error)) {

@@ -118,7 +118,8 @@ func (s *stage) seconds() (float64, bool) {
 //
 // The counts are kept in memory: Received, Queued add; Processed, Sent take away; the worker
 // and the sender reset their queue to zero when they find nothing to do. Several processes
-// sharing a store each count their own share, so on MongoDB the figure is this process's.
+// sharing a store each count their own share, so there the engine sets both from the store's
+// count every second (Engine.CountQueues, SetQueues).
 type Intake struct {
 	policy IntakePolicy
 	// after is the clock waits are timed on (time.After), replaced in tests; the rates need
@@ -212,6 +213,15 @@ func (in *Intake) leave(ch chan struct{}) bool {
 		}
 	}
 	return false
+}
+
+// SetQueues sets both queues to what a store shared by several processes counts (events
+// unprocessed, replies due): each process's own count is only its share.
+func (in *Intake) SetQueues(events, replies int) {
+	in.mu.Lock()
+	in.events.queue, in.replies.queue = max(0, events), max(0, replies)
+	in.dispatch(len(in.queue))
+	in.mu.Unlock()
 }
 
 // IntakeState is what /metrics shows of the intake.
@@ -335,6 +345,24 @@ type QueueStats struct {
 // queueCounter is a Store that counts its queues cheaply (store/sqlite).
 type queueCounter interface {
 	QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
+}
+
+// CountQueues sets the intake's backlog from the store's count of its queues, on a store shared
+// by several processes (MongoDB); Run calls it every second there. Each process then
+// applies back-pressure to the whole backlog, measured in seconds of work at the rate its own
+// worker and sender handle it: with several processes that overstates the seconds (the others
+// work too), so the intake slows down earlier than it must, never later.
+func (e *Engine) CountQueues(ctx context.Context) error {
+	qc, ok := e.store.(queueCounter)
+	if !ok {
+		return nil
+	}
+	s, err := qc.QueueStats(ctx, e.now())
+	if err != nil {
+		return fmt.Errorf("engine: count queues: %w", err)
+	}
+	e.intake.SetQueues(s.Inbound, s.OutboxDue)
+	return nil
 }
 
 // Intake is the engine's intake policy and backlog count, for the channels to ask before

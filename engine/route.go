@@ -13,7 +13,8 @@ import (
 //
 //  1. the campaign of the most recently active unfinished participant at that address, if it
 //     is live or paused and serves the channel and number;
-//  2. otherwise the campaign whose entry keywords match the whole text (case-insensitive) and
+//  2. otherwise the campaign whose entry keywords match the whole text (case-insensitive), or,
+//     for a team campaign on a channel that makes groups, begin it followed by a team's name, and
 //     that serves the channel and number (a closed one too, so the stranger hears it is not
 //     running); otherwise, for someone playing a campaign that was closed since, that one, so
 //     they hear that it is not running;
@@ -63,6 +64,9 @@ func (e *Engine) Route(ctx context.Context, channel, address, text, number strin
 		}
 		if matchWord(def.Keywords, text) {
 			return def.ID, true, nil
+		}
+		if def.Teams != nil && keywordWithName(def, text) && e.makesGroups(channel) {
+			return def.ID, true, nil // a captain asking for their team's group (groups.go)
 		}
 		if len(def.Keywords) > 0 {
 			continue

@@ -36,12 +36,19 @@ const WindowClosed = "outside the 24-hour window and no template"
 // (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
 // window covers the call's sends rather than one.
 //
+// On a store one process uses at a time (store/sqlite) there are no rounds and no leases: the
+// replies are dispatched as they fall due and recorded as they are sent (dispatch.go), and
+// SendDue dispatches what is due and waits until it is sent and recorded.
+//
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
 // it went out (or failed for good): a reply waiting to be tried again after its backoff holds
 // up the recipient's later replies, here and in Store.DueOutbox, and so does one another
 // process is sending.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
+	if e.dispatch != nil {
+		return e.sendDueSole(ctx)
+	}
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
 	start := time.Now()
@@ -145,7 +152,11 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	// is closed at exactly its length too, as the WhatsApp channel and validation count it.
 	window := e.windows[out.Channel]
 	if window > 0 && out.ParticipantID != "" && !now.Before(out.LastInboundAt.Add(window)) {
-		if out.Template == nil {
+		if agent := e.agentWindows[out.Channel]; out.Agent != "" && agent > 0 && now.Before(out.LastInboundAt.Add(agent)) {
+			// A human's answer inside the agent window: the channel tags it (Messenger's
+			// HUMAN_AGENT) and sends the text.
+			out.Template = nil
+		} else if out.Template == nil {
 			return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 		}
 	} else {
@@ -154,7 +165,11 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	// The attempt is stored before the platform sees the reply: if this process dies before
 	// the outcome is stored, the reply is found in flight, and sending it again is known to
 	// be a possible duplicate (MaybeTwice) rather than invisible.
-	if err := e.store.AttemptOutbox(ctx, out.ID, e.owner, now); err != nil {
+	if err := e.attempt(ctx, out.ID, now); err != nil {
+		if errors.Is(err, ErrHeld) {
+			// Another process is sending it: the recipient's later replies wait for it too.
+			return nil, true, err
+		}
 		return nil, false, e.finish(err, out, "attempted")
 	}
 	if out.InFlight {
@@ -178,11 +193,31 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 		return &Sent{ID: out.ID, PlatformID: id, At: e.now()}, false, nil
 	}
 	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", attempt, "err", err)
-	if permanent(err) || attempt >= e.sendAttempts {
+	if Permanent(err) || attempt >= e.sendAttempts {
 		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
 	}
-	due := e.now().Add(e.backoff(attempt - 1))
+	wait := e.backoff(attempt - 1)
+	if d, ok := RetryAfter(err); ok {
+		wait = max(wait, d)
+	}
+	due := e.now().Add(wait)
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+}
+
+// freeAttempter is a Store that records an attempt only when no other owner holds the reply
+// (its lease, or an attempt of the last lease's length without outcome), failing with ErrHeld
+// otherwise (store/sqlite): for the sender that takes no leases (dispatch.go).
+type freeAttempter interface {
+	AttemptIfFree(ctx context.Context, id int64, owner string, at, since time.Time) error
+}
+
+// attempt records an attempt at sending reply id before the send; the sole-process sender
+// checks with it that no other process holds the reply.
+func (e *Engine) attempt(ctx context.Context, id int64, now time.Time) error {
+	if fa, ok := e.store.(freeAttempter); ok && e.dispatch != nil {
+		return fa.AttemptIfFree(ctx, id, e.owner, now, now.Add(-e.sendLease))
+	}
+	return e.store.AttemptOutbox(ctx, id, e.owner, now)
 }
 
 // finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer
@@ -196,17 +231,6 @@ func (e *Engine) finish(err error, out Outbound, what string) error {
 		return nil
 	}
 	return fmt.Errorf("engine: mark outbox %d %s: %w", out.ID, what, err)
-}
-
-// permanent reports whether a send failure will fail again however often it is tried: the
-// reply cannot be expressed, the credentials are refused, or the error says it is not
-// temporary.
-func permanent(err error) bool {
-	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrUnauthorized) {
-		return true
-	}
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && !t.Temporary()
 }
 
 // backoff is how long to wait before the attempt after attempts failed ones: doubling from a

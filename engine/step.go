@@ -32,7 +32,7 @@ func (e *Engine) step(ctx context.Context, in StoredInbound, full map[string]boo
 		if !in.fromParticipant() && in.Kind != KindOptIn {
 			return s, fmt.Sprintf("%s event for unknown participant", in.Kind), nil
 		}
-		why := e.unavailable(cur, now, false)
+		why := e.unavailable(cur, now, teamStart(in.Inbound))
 		if why != "" && in.Kind == KindOptIn {
 			return s, "opt-in while the campaign takes no new participants", nil
 		}

@@ -180,12 +180,22 @@ func (e *Engine) startTeam(ctx context.Context, def *campaigns.Definition, t Tea
 	if !TeamReady(def, t) {
 		return nil
 	}
-	_, err := e.Receive(ctx, Inbound{Channel: t.Channel, PlatformID: "join:" + t.ID, Campaign: t.Campaign,
+	_, err := e.Receive(ctx, Inbound{Channel: t.Channel, PlatformID: teamStartPrefix + t.ID, Campaign: t.Campaign,
 		From: t.ID, Name: t.Name, ParticipantID: t.ParticipantID(), Kind: KindJoin})
 	if err != nil {
 		return fmt.Errorf("engine: start team %q in %s: %w", t.Name, t.Campaign, err)
 	}
 	return nil
+}
+
+// teamStartPrefix begins the platform id of a team's start (startTeam). A team forms only while
+// its campaign takes newcomers, so its start, whenever its last member comes, is no newcomer:
+// the schedule's end does not stop it (its hard stop and closing the campaign do), and a round
+// running by then is its round too (enterStart).
+const teamStartPrefix = "join:"
+
+func teamStart(in Inbound) bool {
+	return in.Kind == KindJoin && strings.HasPrefix(in.PlatformID, teamStartPrefix)
 }
 
 // ErrTeamsClosed is returned by FormTeam while the campaign is not running (closed, or

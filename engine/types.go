@@ -200,7 +200,12 @@ type Outbound struct {
 	// the one the participant last wrote to. Empty means the campaign's own number, else the
 	// channel's default.
 	From string
-	Text string
+	// Agent is the dashboard user who wrote the reply (AgentSay); empty for the persona's.
+	// On a channel with an agent window (Config.AgentWindows, Messenger's human-agent tag) an
+	// agent's reply may go out after the customer-service window closed, up to that long after
+	// the participant's last message.
+	Agent string
+	Text  string
 	// Buttons are quick-reply choices offered with the text.
 	Buttons []Button
 	// MediaURL is media sent with the text as its caption.
@@ -491,6 +496,8 @@ type Store interface {
 	// RoundStore keeps which rounds started and closed (rounds.go).
 	TeamStore
 	RoundStore
+	// GroupStore keeps captains' requests for group chats (groups.go).
+	GroupStore
 }
 
 // Sender delivers replies on one channel. Send returns the platform's id for the message.

@@ -1,7 +1,10 @@
 // Package judge owns the moderation of entries: the queue of collected photos, videos and
-// voice notes, and the verdicts on them; rubric scores, their aggregation and the ranking of
-// a round's teams, which advances or eliminates them. A verdict is recorded together with the
-// engine event it causes, so the participant hears the outcome exactly once.
+// voice notes, and the verdicts on them; the claims that keep two moderators off one entry;
+// the panels of judges an entry is shared out to, with their conflicts of interest and
+// abstentions; rubric scores, their locks, their per-judge normalisation and aggregation, and
+// the ranking of a round's teams, which advances or eliminates them. A verdict is recorded
+// together with the engine event it causes, so the participant hears the outcome exactly once.
+// Every judging action is told to an Auditor.
 package judge
 
 import (
@@ -78,6 +81,16 @@ type Service struct {
 	// Wake is called after a verdict is stored, so the engine picks up its event at once.
 	Wake func()
 	Now  func() time.Time
+	// Leases, when set, makes opening an entry claim it (Claim) and refuses a verdict from
+	// anyone but the holder of a live claim; LeaseFor is how long a claim lasts (DefaultLease
+	// when zero).
+	Leases   Leases
+	LeaseFor time.Duration
+	// Panels, when set, keeps the panels of campaigns whose definition asks for them
+	// (judging: per_entry): Assign, Recuse, and Score only from a seated judge.
+	Panels Panels
+	// Audit hears of every claim, release, score, assignment and recusal; nothing when nil.
+	Audit Auditor
 }
 
 // Entries lists entries.
@@ -103,7 +116,8 @@ func (s *Service) Entry(ctx context.Context, id string) (Entry, error) {
 
 // Decide gives a verdict (any of campaigns.Verdicts) on a pending entry; the participant's
 // state machine receives it as an event. A second verdict on the same entry fails with
-// errs.ErrConflict and changes nothing; so does a verdict on an entry whose participant opted
+// errs.ErrConflict and changes nothing; so does a verdict while another moderator holds the
+// entry's claim (a *ClaimedError, see Claimed); so does a verdict on an entry whose participant opted
 // out or finished, with engine.ErrOptedOut or engine.ErrFinished (the entry stays pending).
 func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if !slices.Contains(campaigns.Verdicts, d.Verdict) {
@@ -122,6 +136,11 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if err := s.open(ctx, e.ParticipantID); err != nil {
 		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
 	}
+	// Deciding takes (or renews) the claim, so a verdict given from the queue without opening
+	// the entry is refused just the same while someone else has it open.
+	if _, err := s.Claim(ctx, e.Campaign, e.ID, d.By); err != nil {
+		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
+	}
 	ev := engine.Inbound{
 		Channel:       "judge",
 		PlatformID:    "verdict:" + e.ID,
@@ -136,6 +155,8 @@ func (s *Service) Decide(ctx context.Context, d Decision) error {
 	if err := s.Store.Decide(ctx, d, ev); err != nil {
 		return fmt.Errorf("judge: decide entry %s: %w", d.EntryID, err)
 	}
+	// The verdict stands whether or not the lease goes: one left behind runs out by itself.
+	_ = s.release(ctx, e.Campaign, e.ID, d.By, "decided")
 	if s.Wake != nil {
 		s.Wake()
 	}

@@ -19,7 +19,7 @@ import (
 // Ranking is the order of a round's participants (teams) by their entries' scores.
 //
 // The published tie-break rule (docs: JUDGING.md): the mean weighted total across judges
-// first (a mean, so a missing judge does not count as a zero); on a tie, the mean score on
+// (normalised per judge when the campaign's judging says normalise) first (a mean, so a missing judge does not count as a zero); on a tie, the mean score on
 // the rubric's first criterion; then the median judge's weighted total; then a draw. The draw
 // orders tied rows by sha256("<seed>:<participant id>"), with Seed recorded here, so anyone
 // can recompute it, and it gives the same order on every page load.
@@ -120,7 +120,9 @@ func (s *Service) Rank(ctx context.Context, campaign, round string, def *campaig
 	if s.Seed != nil {
 		seed = s.Seed(campaign, round)
 	}
-	return RankEntries(def.Rubric, kept, byEntry, seed, campaign, round), nil
+	// Judges are normalised over all they scored in the campaign, not one round's few cards.
+	norm := Normalise(def.Rubric, normalisation(def), cards)
+	return RankEntriesBy(def.Rubric, norm, kept, byEntry, seed, campaign, round), nil
 }
 
 // roundFilter says which entries belong to round rd.
@@ -141,6 +143,11 @@ func roundFilter(def *campaigns.Definition, rd *campaigns.Round) (func(Entry) bo
 // RankEntries ranks the participants of entries by the scorecards of their entries (by entry
 // id), breaking ties as Ranking describes. It is the pure part of Rank.
 func RankEntries(r *campaigns.Rubric, entries []Entry, cards map[string][]Scorecard, seed int64, campaign, round string) Ranking {
+	return RankEntriesBy(r, nil, entries, cards, seed, campaign, round)
+}
+
+// RankEntriesBy is RankEntries on the normalised totals of n (nil: the raw ones).
+func RankEntriesBy(r *campaigns.Rubric, n Normalised, entries []Entry, cards map[string][]Scorecard, seed int64, campaign, round string) Ranking {
 	type acc struct {
 		entries []Entry
 		cards   []Scorecard
@@ -165,7 +172,7 @@ func RankEntries(r *campaigns.Rubric, entries []Entry, cards map[string][]Scorec
 		slices.SortFunc(a.entries, func(x, y Entry) int {
 			return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), cmp.Compare(x.ID, y.ID))
 		})
-		row := Row{ParticipantID: pid, Aggregate: Aggregated(r, a.cards), Unscored: a.bare, Draw: drawKey(seed, pid)}
+		row := Row{ParticipantID: pid, Aggregate: AggregatedBy(r, n, a.cards), Unscored: a.bare, Draw: drawKey(seed, pid)}
 		for _, e := range a.entries {
 			row.EntryIDs = append(row.EntryIDs, e.ID)
 		}
@@ -199,7 +206,7 @@ func scoreOrder(x, y Row) int {
 		}
 		return 1
 	}
-	for _, k := range [][2]float64{{x.Mean, y.Mean}, {x.First, y.First}, {x.Median, y.Median}} {
+	for _, k := range [][2]float64{{x.Normalised, y.Normalised}, {x.First, y.First}, {x.NormalisedMedian, y.NormalisedMedian}} {
 		if c := compareScore(k[1], k[0]); c != 0 {
 			return c
 		}

@@ -18,14 +18,19 @@ type Scorecard struct {
 	EntryID  string
 	Judge    string
 	Scores   map[string]int
-	At       time.Time
+	// At is when the scores were last saved.
+	At time.Time
+	// Given is when the judge first scored the entry; the store keeps it across changes (it
+	// ignores the field on save), and a score lock counts from it.
+	Given time.Time
 }
 
 // Scores is what scoring needs from persistence.
 type Scores interface {
 	// SaveScorecard stores c, replacing every score c.Judge gave c.EntryID before (all
 	// criteria at once: a criterion left out of c is no longer scored by that judge). Other
-	// judges' scorecards are left alone. Saving the same scorecard twice has one effect.
+	// judges' scorecards are left alone. Saving the same scorecard twice has one effect. The
+	// stored Given is c.At for a first scorecard and stays what it was on a change.
 	SaveScorecard(ctx context.Context, c Scorecard) error
 	// Scorecards returns the scorecards of a campaign's entries, or of one entry when entryID
 	// is not empty, ordered by entry id, then judge. No scorecards is an empty result, not an
@@ -61,10 +66,94 @@ func (s *Service) Score(ctx context.Context, def *campaigns.Definition, c Scorec
 	if c.At.IsZero() {
 		c.At = s.now()
 	}
+	if err := s.mayScore(ctx, def, c); err != nil {
+		return fmt.Errorf("judge: score entry %s: %w", c.EntryID, err)
+	}
 	if err := s.Scores.SaveScorecard(ctx, c); err != nil {
 		return fmt.Errorf("judge: score entry %s: %w", c.EntryID, err)
 	}
+	s.audit(ctx, Event{Kind: EventScore, Campaign: def.ID, EntryID: c.EntryID, By: c.Judge, Detail: scoreDetail(def.Rubric, c.Scores), At: c.At})
 	return nil
+}
+
+// ErrNotOnPanel is a score refused because the campaign shares its entries out among a panel
+// and the judge has no seat on the entry's (or declared a conflict). It is an errs.ErrInvalid.
+var ErrNotOnPanel = fmt.Errorf("%w: not on this entry's panel", errs.ErrInvalid)
+
+// LockedError is a change of scores refused because they locked: the campaign's score_lock
+// passed since the judge first scored the entry. It is an errs.ErrConflict.
+type LockedError struct {
+	Judge    string
+	LockedAt time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%s's scores on this entry locked at %s", e.Judge, e.LockedAt.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// Is makes a LockedError an errs.ErrConflict.
+func (e *LockedError) Is(target error) bool { return target == errs.ErrConflict }
+
+// mayScore refuses a score from a judge off the entry's panel, who recused, or whose earlier
+// scores on it locked.
+func (s *Service) mayScore(ctx context.Context, def *campaigns.Definition, c Scorecard) error {
+	if s.Panels != nil {
+		p, err := s.Panel(ctx, c.EntryID)
+		if err != nil {
+			return err
+		}
+		if r, ok := p.Recusal(c.Judge); ok {
+			what := "declared a conflict of interest"
+			if r.Kind == RecuseAbstain {
+				what = "abstained"
+			}
+			return fmt.Errorf("%w: %s %s on this entry", errs.ErrConflict, c.Judge, what)
+		}
+		if Panelled(def) && !p.Seated(c.Judge) {
+			return fmt.Errorf("%s: %w", c.Judge, ErrNotOnPanel)
+		}
+	}
+	if def.Judging == nil || def.Judging.ScoreLock <= 0 {
+		return nil
+	}
+	cards, err := s.Scores.Scorecards(ctx, def.ID, c.EntryID)
+	if err != nil {
+		return err
+	}
+	for _, old := range cards {
+		if old.Judge != c.Judge {
+			continue
+		}
+		given := old.Given
+		if given.IsZero() {
+			given = old.At
+		}
+		if lock := given.Add(def.Judging.ScoreLock); !c.At.Before(lock) {
+			return &LockedError{Judge: c.Judge, LockedAt: lock}
+		}
+	}
+	return nil
+}
+
+// LockOf says when judge's scores on an entry lock, from their scorecard; zero when the
+// campaign has no score lock or they have not scored.
+func LockOf(def *campaigns.Definition, c Scorecard) time.Time {
+	if def == nil || def.Judging == nil || def.Judging.ScoreLock <= 0 || c.Judge == "" {
+		return time.Time{}
+	}
+	given := c.Given
+	if given.IsZero() {
+		given = c.At
+	}
+	return given.Add(def.Judging.ScoreLock)
+}
+
+func scoreDetail(r *campaigns.Rubric, scores map[string]int) string {
+	parts := make([]string, 0, len(r.Criteria))
+	for _, cr := range r.Criteria {
+		parts = append(parts, fmt.Sprintf("%s=%d", cr.Name, scores[cr.Name]))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Scorecards returns the scorecards given on one entry, ordered by judge.
@@ -131,10 +220,21 @@ type Aggregate struct {
 	Median float64
 	// Criteria is the mean score per criterion, in the rubric's order.
 	Criteria []float64
+	// Normalised and NormalisedMedian are Mean and Median over the judges' normalised totals
+	// (see Normalise); the raw ones when the campaign does not normalise. Rankings order on
+	// them.
+	Normalised       float64
+	NormalisedMedian float64
 }
 
-// Aggregated adds up scorecards against r. Scorecards of no judge give the zero Aggregate.
+// Aggregated adds up scorecards against r, without normalisation. Scorecards of no judge
+// give the zero Aggregate.
 func Aggregated(r *campaigns.Rubric, cards []Scorecard) Aggregate {
+	return AggregatedBy(r, nil, cards)
+}
+
+// AggregatedBy is Aggregated with the normalised totals of n (nil: none).
+func AggregatedBy(r *campaigns.Rubric, n Normalised, cards []Scorecard) Aggregate {
 	a := Aggregate{Judges: len(cards), Criteria: make([]float64, len(r.Criteria))}
 	if len(cards) == 0 {
 		return a
@@ -147,19 +247,34 @@ func Aggregated(r *campaigns.Rubric, cards []Scorecard) Aggregate {
 			a.Criteria[j] += float64(c.Scores[cr.Name])
 		}
 	}
-	n := float64(len(cards))
-	a.Mean /= n
+	count := float64(len(cards))
+	a.Mean /= count
 	for j := range a.Criteria {
-		a.Criteria[j] /= n
+		a.Criteria[j] /= count
 	}
 	if len(a.Criteria) > 0 {
 		a.First = a.Criteria[0]
 	}
-	slices.Sort(totals)
-	if m := len(totals) / 2; len(totals)%2 == 1 {
-		a.Median = totals[m]
-	} else {
-		a.Median = (totals[m-1] + totals[m]) / 2
+	a.Median = median(totals)
+	if n == nil {
+		a.Normalised, a.NormalisedMedian = a.Mean, a.Median
+		return a
 	}
+	for i, c := range cards {
+		totals[i] = n.Of(r, c)
+		a.Normalised += totals[i]
+	}
+	a.Normalised /= float64(len(cards))
+	a.NormalisedMedian = median(totals)
 	return a
+}
+
+// median sorts xs (not empty) and returns its median.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	m := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[m]
+	}
+	return (xs[m-1] + xs[m]) / 2
 }

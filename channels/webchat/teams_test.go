@@ -70,7 +70,13 @@ func MustTeamHarness(tb testing.TB) *teamHarness {
 // mustTeamHarness is MustTeamHarness on the clock now (the test's settable clock when nil).
 func mustTeamHarness(tb testing.TB, now func() time.Time) *teamHarness {
 	tb.Helper()
-	def, probs := campaigns.Parse("race.yaml", []byte(teamRace))
+	return mustTeamHarnessOf(tb, teamRace, now)
+}
+
+// mustTeamHarnessOf is mustTeamHarness with another definition of the campaign race.
+func mustTeamHarnessOf(tb testing.TB, src string, now func() time.Time) *teamHarness {
+	tb.Helper()
+	def, probs := campaigns.Parse("race.yaml", []byte(src))
 	if def == nil || probs.HasErrors() {
 		tb.Fatalf("race: %v", probs)
 	}
@@ -86,7 +92,7 @@ func mustTeamHarness(tb testing.TB, now func() time.Time) *teamHarness {
 	eng := engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, Now: now,
 		Rand: rand.New(rand.NewPCG(3, 4))})
 	h := &harness{media: &fakeMedia{objects: map[string][]byte{}}}
-	h.channel = webchat.New(webchat.Config{Engine: eng, Media: h.media})
+	h.channel = webchat.New(webchat.Config{Engine: eng, Media: h.media, Now: now})
 	eng.Handle(webchat.ChannelName, h.channel)
 	h.app = fiber.New(fiber.Config{BodyLimit: 32 << 20, DisableStartupMessage: true})
 	h.channel.Mount(h.app)

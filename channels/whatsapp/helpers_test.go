@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/channels/channeltest"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 	"github.com/chatcampaigns/campaign/engine"
@@ -24,48 +25,13 @@ const (
 	verifyToken = "verify-me"
 )
 
-// fakeEngine routes every address to "bouncer" (unless told otherwise) and records what it
-// receives.
-type fakeEngine struct {
-	mu         sync.Mutex
-	routes     []string
-	received   []engine.Inbound
-	noCampaign bool
-	routeErr   error
-	receiveErr error
-}
-
-func (f *fakeEngine) Route(_ context.Context, channel, address, text, number string) (string, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routes = append(f.routes, channel+" "+address+" "+number+" "+text)
-	if f.routeErr != nil {
-		return "", false, f.routeErr
-	}
-	return "bouncer", !f.noCampaign, nil
-}
-
-func (f *fakeEngine) Receive(_ context.Context, in engine.Inbound) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.receiveErr != nil {
-		return false, f.receiveErr
-	}
-	f.received = append(f.received, in)
-	return false, nil
-}
-
-func (f *fakeEngine) Received() []engine.Inbound {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]engine.Inbound(nil), f.received...)
-}
-
-// fakeMedia stores in memory what PutMedia is given, refusing what err says.
+// fakeMedia stores in memory what PutMedia is given, refusing what err says; each object
+// stored is recorded as "media" for the conformance golden files.
 type fakeMedia struct {
 	mu     sync.Mutex
 	stored map[string][]byte
 	err    error
+	rec    *channeltest.Recorder
 }
 
 func (f *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, declared string, r io.Reader) (engine.Media, error) {
@@ -84,7 +50,9 @@ func (f *fakeMedia) PutMedia(_ context.Context, campaign, participant, kind, dec
 		f.stored = make(map[string][]byte)
 	}
 	f.stored[key] = data
-	return engine.Media{Kind: kind, Key: key, MIME: declared, Size: int64(len(data))}, nil
+	m := engine.Media{Kind: kind, Key: key, MIME: declared, Size: int64(len(data))}
+	f.rec.Record("media", m)
+	return m, nil
 }
 
 func (f *fakeMedia) count() int {
@@ -94,14 +62,16 @@ func (f *fakeMedia) count() int {
 }
 
 type deliveryUpdate struct {
-	ID string
-	D  whatsapp.Delivery
+	ID       string
+	Delivery whatsapp.Delivery
 }
 
+// fakeDeliveries records each status as "delivery" for the conformance golden files.
 type fakeDeliveries struct {
 	mu      sync.Mutex
 	updates []deliveryUpdate
 	err     error
+	rec     *channeltest.Recorder
 }
 
 func (f *fakeDeliveries) UpdateDelivery(_ context.Context, id string, d whatsapp.Delivery) error {
@@ -111,6 +81,34 @@ func (f *fakeDeliveries) UpdateDelivery(_ context.Context, id string, d whatsapp
 		return f.err
 	}
 	f.updates = append(f.updates, deliveryUpdate{id, d})
+	f.rec.Record("delivery", deliveryUpdate{id, d})
+	return nil
+}
+
+// fakeGroups records the group events handed over as "group" for the golden files.
+type fakeGroups struct {
+	rec *channeltest.Recorder
+	err error
+}
+
+type groupEvent struct {
+	Event, Channel, RequestID, Group, InviteLink, Failure string
+	Members                                               []string
+}
+
+func (f *fakeGroups) GroupCreated(_ context.Context, channel, requestID, address, link, failure string) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.rec.Record("group", groupEvent{Event: "created", Channel: channel, RequestID: requestID, Group: address, InviteLink: link, Failure: failure})
+	return nil
+}
+
+func (f *fakeGroups) GroupJoined(_ context.Context, channel, address string, members []string) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.rec.Record("group", groupEvent{Event: "joined", Channel: channel, Group: address, Members: members})
 	return nil
 }
 
@@ -145,24 +143,41 @@ func (c *fakeClock) Sleeps() []time.Duration {
 	return out
 }
 
-// rig is a channel wired to fakes and a fake Graph API, mounted on a Fiber app.
+// rig is a channel wired to fakes and a fake Graph API, mounted on a Fiber app; it is the
+// channel's fixture for the conformance harness (channeltest.Fixture).
 type rig struct {
-	ch    *whatsapp.Channel
-	app   *fiber.App
-	graph *graphtest.Server
-	eng   *fakeEngine
-	media *fakeMedia
-	dels  *fakeDeliveries
-	clock *fakeClock
+	ch     *whatsapp.Channel
+	app    *fiber.App
+	graph  *graphtest.Server
+	rec    *channeltest.Recorder
+	media  *fakeMedia
+	dels   *fakeDeliveries
+	groups *fakeGroups
+	clock  *fakeClock
 }
+
+var _ channeltest.Fixture = (*rig)(nil)
+
+func (r *rig) App() *fiber.App                   { return r.app }
+func (r *rig) Recorder() *channeltest.Recorder   { return r.rec }
+func (r *rig) Sender() engine.Sender             { return r.ch }
+func (r *rig) Platform() *channeltest.RequestLog { return r.graph.Log }
+func (r *rig) Sign(req *http.Request, body []byte) {
+	req.Header.Set(whatsapp.SignatureHeader, graphtest.Sign(appSecret, body))
+	req.Header.Set("Content-Type", "application/json")
+}
+
+// fixture is newRig with the defaults, for the harness.
+func fixture(tb testing.TB) *rig { return newRig(tb, nil) }
 
 func newRig(tb testing.TB, change func(*whatsapp.Config)) *rig {
 	tb.Helper()
-	r := &rig{graph: graphtest.New(tb), eng: &fakeEngine{}, media: &fakeMedia{}, dels: &fakeDeliveries{},
-		clock: &fakeClock{now: now}}
+	rec := channeltest.NewRecorder("bouncer")
+	r := &rig{graph: graphtest.New(tb), rec: rec, media: &fakeMedia{rec: rec}, dels: &fakeDeliveries{rec: rec},
+		groups: &fakeGroups{rec: rec}, clock: &fakeClock{now: now}}
 	cfg := whatsapp.Config{
 		APIURL: r.graph.APIURL, AccessToken: graphtest.Token, AppSecret: appSecret, VerifyToken: verifyToken,
-		PhoneNumberID: testNumber, Receiver: r.eng, Media: r.media, Deliveries: r.dels,
+		PhoneNumberID: testNumber, Receiver: r.rec, Media: r.media, Deliveries: r.dels, Groups: r.groups,
 		Now: r.clock.Now, Sleep: r.clock.Sleep,
 	}
 	if change != nil {

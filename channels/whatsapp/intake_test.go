@@ -24,7 +24,7 @@ func TestWebhookRefusedPastTheBacklogLimit(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "7" {
 		t.Fatalf("status %d, Retry-After %q (%s); want 503 and 7", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	if got := r.eng.Received(); len(got) != 0 {
+	if got := r.rec.Inbound(); len(got) != 0 {
 		t.Errorf("received %d events while refusing, want none", len(got))
 	}
 	if got := intake.State().Refused; got != 1 {
@@ -38,7 +38,7 @@ func TestWebhookRefusedPastTheBacklogLimit(t *testing.T) {
 	if got := r.post(t, mustRead(t, "text_unicode_escaped.json")); got != 200 {
 		t.Fatalf("after the backlog emptied: %d, want 200", got)
 	}
-	if got := r.eng.Received(); len(got) != 1 {
+	if got := r.rec.Inbound(); len(got) != 1 {
 		t.Errorf("received %d events, want 1", len(got))
 	}
 }

@@ -1,15 +1,13 @@
 package whatsapp
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
-	"github.com/chatcampaigns/campaign/errs"
 )
 
 // Webhook is one webhook body, normalized: what it asks the channel to do, in the order the
@@ -17,6 +15,8 @@ import (
 type Webhook struct {
 	Messages []Message
 	Statuses []Status
+	// Groups are group lifecycle and participant events (groups.go).
+	Groups []GroupEvent
 	// Errors are out-of-band errors (entry.changes.value.errors) that belong to no message;
 	// they are only logged.
 	Errors []ErrorInfo
@@ -56,7 +56,11 @@ type Status struct {
 	PhoneNumberID string
 	// MessageID is the wamid Send returned for the message.
 	MessageID string
+	// Recipient is the participant's WhatsApp id, or for a message to a group
+	// GroupPrefix+group id, with Member the member the status is about (the platform
+	// aggregates a group's statuses: one message, one status, several members).
 	Recipient string
+	Member    string
 	Delivery  Delivery
 }
 
@@ -92,9 +96,10 @@ type value struct {
 		} `json:"profile"`
 		WaID string `json:"wa_id"`
 	} `json:"contacts"`
-	Messages []message   `json:"messages"`
-	Statuses []status    `json:"statuses"`
-	Errors   []ErrorInfo `json:"errors"`
+	Messages []message     `json:"messages"`
+	Statuses []status      `json:"statuses"`
+	Groups   []groupChange `json:"groups"`
+	Errors   []ErrorInfo   `json:"errors"`
 }
 
 type mediaObject struct {
@@ -160,11 +165,13 @@ type message struct {
 }
 
 type status struct {
-	ID          string      `json:"id"`
-	Status      string      `json:"status"`
-	Timestamp   string      `json:"timestamp"`
-	RecipientID string      `json:"recipient_id"`
-	Errors      []ErrorInfo `json:"errors"`
+	ID                     string      `json:"id"`
+	Status                 string      `json:"status"`
+	Timestamp              string      `json:"timestamp"`
+	RecipientID            string      `json:"recipient_id"`
+	RecipientType          string      `json:"recipient_type"`
+	RecipientParticipantID string      `json:"recipient_participant_id"`
+	Errors                 []ErrorInfo `json:"errors"`
 }
 
 // GroupPrefix marks a WhatsApp group in an address: a message from a group belongs to the
@@ -177,23 +184,27 @@ const GroupPrefix = "group:"
 // the rest of a batch. now stamps messages without a readable timestamp.
 func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("whatsapp: webhook body is not the documented JSON: %v: %w", err, errs.ErrInvalid)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("whatsapp: webhook body has data after the JSON object: %w", errs.ErrInvalid)
+	if err := metahook.Decode(ChannelName, body, &env); err != nil {
+		return nil, err
 	}
 	w := &Webhook{}
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
-			// Other fields (account updates, group lifecycle, templates) are not messages;
+			v := ch.Value
+			number := v.Metadata.PhoneNumberID
+			if ch.Field == "group_lifecycle_update" || ch.Field == "group_participants_update" {
+				for _, g := range v.Groups {
+					if ev, ok := normalizeGroup(number, g); ok {
+						w.Groups = append(w.Groups, ev)
+					}
+				}
+				continue
+			}
+			// Other fields (account updates, group settings, templates) are not messages;
 			// an app subscribed to them gets them acknowledged and ignored.
 			if ch.Field != "messages" {
 				continue
 			}
-			v := ch.Value
-			number := v.Metadata.PhoneNumberID
 			names := make(map[string]string, len(v.Contacts))
 			for _, c := range v.Contacts {
 				names[c.WaID] = c.Profile.Name
@@ -375,5 +386,9 @@ func normalizeStatus(number string, s status, now time.Time) (Status, bool) {
 			d.ErrorTitle = s.Errors[0].Message
 		}
 	}
-	return Status{PhoneNumberID: number, MessageID: s.ID, Recipient: s.RecipientID, Delivery: d}, true
+	st := Status{PhoneNumberID: number, MessageID: s.ID, Recipient: s.RecipientID, Delivery: d}
+	if s.RecipientType == "group" {
+		st.Recipient, st.Member = GroupPrefix+s.RecipientID, s.RecipientParticipantID
+	}
+	return st, true
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,14 +145,16 @@ func TestParseWebhookStatuses(t *testing.T) {
 		{"status_delivered.json", whatsapp.Status{PhoneNumberID: testNumber, MessageID: "wamid.OUT1", Recipient: "447911123456", Delivery: whatsapp.Delivery{Status: "delivered", At: at}}},
 		{"status_read.json", whatsapp.Status{PhoneNumberID: testNumber, MessageID: "wamid.OUT1", Recipient: "447911123456", Delivery: whatsapp.Delivery{Status: "read", At: at}}},
 		{"status_played.json", whatsapp.Status{PhoneNumberID: testNumber, MessageID: "wamid.OUT1", Recipient: "447911123456", Delivery: whatsapp.Delivery{Status: "played", At: at}}},
+		{"status_group_read.json", whatsapp.Status{PhoneNumberID: testNumber, MessageID: "wamid.OUTG1", Recipient: "group:120363041234567890",
+			Member: "447911123456", Delivery: whatsapp.Delivery{Status: "read", At: at}}},
 		{"status_failed.json", whatsapp.Status{PhoneNumberID: testNumber, MessageID: "wamid.OUT2", Recipient: "447911123456",
 			Delivery: whatsapp.Delivery{Status: "failed", ErrorCode: 131026, ErrorTitle: "Message undeliverable", At: at}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			w := mustParse(t, tt.file)
-			if len(w.Messages) != 0 || len(w.Statuses) != 1 {
-				t.Fatalf("got %d messages and %d statuses, want 1 status", len(w.Messages), len(w.Statuses))
+			if len(w.Messages) != 0 || len(w.Statuses) == 0 {
+				t.Fatalf("got %d messages and %d statuses, want a status", len(w.Messages), len(w.Statuses))
 			}
 			if w.Statuses[0] != tt.want {
 				t.Errorf("status = %+v, want %+v", w.Statuses[0], tt.want)
@@ -176,6 +179,32 @@ func TestParseWebhookRefusesWhatIsNotTheEnvelope(t *testing.T) {
 		if _, err := whatsapp.ParseWebhook([]byte(body), now); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("ParseWebhook(%q) = %v, want ErrInvalid", body, err)
 		}
+	}
+}
+
+func TestParseWebhookGroups(t *testing.T) {
+	const group = "group:120363041234567890"
+	tests := []struct {
+		file string
+		want []whatsapp.GroupEvent
+	}{
+		{"group_created.json", []whatsapp.GroupEvent{{PhoneNumberID: testNumber, Type: whatsapp.GroupCreated, Group: group,
+			RequestID: "REQ.7f3a", InviteLink: "https://chat.whatsapp.com/Ab12Cd34Ef"}}},
+		{"group_create_failed.json", []whatsapp.GroupEvent{{PhoneNumberID: testNumber, Type: whatsapp.GroupCreated,
+			RequestID: "REQ.7f3b", Error: "131215: This phone number is not eligible to access Groups APIs"}}},
+		{"group_joined.json", []whatsapp.GroupEvent{{PhoneNumberID: testNumber, Type: whatsapp.GroupJoined, Group: group,
+			Members: []string{"447911123456", "31612345678"}}}},
+		{"group_left.json", []whatsapp.GroupEvent{{PhoneNumberID: testNumber, Type: whatsapp.GroupLeft, Group: group,
+			Members: []string{"31612345678"}}}},
+		{"group_deleted.json", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			w := mustParse(t, tt.file)
+			if !reflect.DeepEqual(w.Groups, tt.want) || len(w.Messages)+len(w.Statuses) != 0 {
+				t.Errorf("groups %+v (and %d messages, %d statuses), want %+v", w.Groups, len(w.Messages), len(w.Statuses), tt.want)
+			}
+		})
 	}
 }
 
@@ -235,6 +264,20 @@ func FuzzParseWebhook(f *testing.F) {
 		for _, s := range w.Statuses {
 			if s.MessageID == "" || !whatsapp.Supersedes("", s.Delivery.Status) {
 				t.Fatalf("unusable status %+v", s)
+			}
+		}
+		for _, g := range w.Groups {
+			switch g.Type {
+			case whatsapp.GroupCreated:
+				if g.RequestID == "" || (g.Group == "") == (g.Error == "") {
+					t.Fatalf("unusable group creation %+v", g)
+				}
+			case whatsapp.GroupJoined, whatsapp.GroupLeft:
+				if !strings.HasPrefix(g.Group, whatsapp.GroupPrefix) || len(g.Group) == len(whatsapp.GroupPrefix) || len(g.Members) == 0 {
+					t.Fatalf("unusable group membership %+v", g)
+				}
+			default:
+				t.Fatalf("group event of unknown type %+v", g)
 			}
 		}
 	})

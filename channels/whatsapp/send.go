@@ -208,66 +208,77 @@ type sendResponse struct {
 	Success bool `json:"success"`
 }
 
-// post sends one request body to /{number}/messages with rate limiting and retries.
+// post sends one request body to /{number}/messages with rate limiting and retries and
+// returns the wamid of the message (empty for a mark-read request).
 func (c *Channel) post(ctx context.Context, number string, payload map[string]any) (string, error) {
+	data, err := c.postTo(ctx, number, "messages", payload)
+	if err != nil {
+		return "", err
+	}
+	var r sendResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return "", fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
+	}
+	if len(r.Messages) > 0 {
+		return r.Messages[0].ID, nil
+	}
+	if r.Success {
+		return "", nil
+	}
+	return "", errors.New("whatsapp: send: answer without a message id")
+}
+
+// postTo sends one request body to /{number}/{edge} with rate limiting and retries and returns
+// the platform's answer.
+func (c *Channel) postTo(ctx context.Context, number, edge string, payload map[string]any) ([]byte, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return "", fmt.Errorf("whatsapp: encode message: %w", err)
+		return nil, fmt.Errorf("whatsapp: encode %s request: %w", edge, err)
 	}
-	endpoint := c.cfg.APIURL + "/" + url.PathEscape(number) + "/messages"
+	endpoint := c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
 	for attempt := 0; ; attempt++ {
 		if err := c.cfg.Sleep(ctx, c.limiter.reserve(number, c.cfg.Now())); err != nil {
-			return "", err
+			return nil, err
 		}
-		id, apiErr, err := c.postOnce(ctx, endpoint, body)
+		data, apiErr, err := c.postOnce(ctx, endpoint, body)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if apiErr == nil {
-			return id, nil
+			return data, nil
 		}
 		if apiErr.Permanent || attempt >= c.cfg.MaxRetries {
-			return "", apiErr
+			return nil, apiErr
 		}
-		c.cfg.Log.Info("whatsapp: send refused for now; retrying", "code", apiErr.Code, "attempt", attempt+1)
+		c.cfg.Log.Info("whatsapp: request refused for now; retrying", "edge", edge, "code", apiErr.Code, "attempt", attempt+1)
 		if err := c.cfg.Sleep(ctx, backoff(apiErr, attempt)); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 }
 
-func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) (string, *APIError, error) {
+func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([]byte, *APIError, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.SendTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return "", nil, fmt.Errorf("whatsapp: send: %w", err)
+		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return "", nil, fmt.Errorf("whatsapp: send: %w", err)
+		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", nil, fmt.Errorf("whatsapp: send: read answer: %w", err)
+		return nil, nil, fmt.Errorf("whatsapp: send: read answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", parseAPIError(resp.StatusCode, data), nil
+		return nil, parseAPIError(resp.StatusCode, data), nil
 	}
-	var r sendResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		return "", nil, fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
-	}
-	if len(r.Messages) > 0 {
-		return r.Messages[0].ID, nil, nil
-	}
-	if r.Success {
-		return "", nil, nil
-	}
-	return "", nil, errors.New("whatsapp: send: answer without a message id")
+	return data, nil, nil
 }
 
 // recipient fills in to and recipient_type: "+" and the number for a person, the bare id for

@@ -2,16 +2,13 @@ package whatsapp
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -19,84 +16,22 @@ import (
 // WebhookPath is where Meta delivers webhooks; the brand enters it as the callback URL.
 const WebhookPath = "/webhooks/whatsapp"
 
-// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>".
-const SignatureHeader = "X-Hub-Signature-256"
+// SignatureHeader carries the webhook signature (metahook.SignatureHeader).
+const SignatureHeader = metahook.SignatureHeader
 
 // Mount registers GET and POST WebhookPath on r. Fiber's app-wide BodyLimit must be at least
-// MaxWebhookBody, or Fiber refuses large (valid) webhooks itself.
+// MaxWebhookBody, or Fiber refuses large (valid) webhooks itself. The signature is checked on
+// the bytes as received, before anything is parsed: a forged body never reaches the JSON
+// decoder, let alone the store. Statuses pass a full backlog; messages wait for room or are
+// refused for the platform to deliver again later (metahook.Handler).
 func (c *Channel) Mount(r fiber.Router) {
-	r.Get(WebhookPath, c.handleVerify)
-	r.Post(WebhookPath, c.handleWebhook)
+	hook := metahook.Hook{Channel: ChannelName, Secret: c.cfg.AppSecret, VerifyToken: c.cfg.VerifyToken,
+		MaxBody: MaxWebhookBody, Intake: c.cfg.Intake, Log: c.cfg.Log}
+	metahook.Mount(r, WebhookPath, hook, func(body []byte) (*Webhook, error) { return ParseWebhook(body, c.cfg.Now()) }, c.Handle)
 }
 
-// handleVerify answers the subscription handshake Meta makes when the callback URL or the
-// verify token is saved in the App Dashboard.
-func (c *Channel) handleVerify(ctx *fiber.Ctx) error {
-	mode := ctx.Query("hub.mode")
-	token := ctx.Query("hub.verify_token")
-	challenge := strings.Clone(ctx.Query("hub.challenge"))
-	if mode != "subscribe" || !hmac.Equal([]byte(token), []byte(c.cfg.VerifyToken)) {
-		c.cfg.Log.Warn("whatsapp: webhook verification refused", "mode", mode)
-		return ctx.SendStatus(fiber.StatusForbidden)
-	}
-	ctx.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return ctx.Status(fiber.StatusOK).SendString(challenge)
-}
-
-// validSignature checks header against the HMAC of the raw body in constant time.
-func validSignature(secret string, body []byte, header string) bool {
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
-}
-
-func (c *Channel) handleWebhook(ctx *fiber.Ctx) error {
-	if n := ctx.Request().Header.ContentLength(); n > MaxWebhookBody {
-		return ctx.SendStatus(fiber.StatusRequestEntityTooLarge)
-	}
-	body := ctx.Body()
-	if len(body) > MaxWebhookBody {
-		return ctx.SendStatus(fiber.StatusRequestEntityTooLarge)
-	}
-	// The signature is checked on the bytes as received, before anything is parsed: a
-	// forged body never reaches the JSON decoder, let alone the store.
-	if !validSignature(c.cfg.AppSecret, body, ctx.Get(SignatureHeader)) {
-		c.cfg.Log.Warn("whatsapp: webhook with a bad or missing signature refused", "ip", ctx.IP())
-		return ctx.SendStatus(fiber.StatusUnauthorized)
-	}
-	w, err := ParseWebhook(body, c.cfg.Now())
-	if err != nil {
-		c.cfg.Log.Warn("whatsapp: malformed webhook refused", "err", err)
-		return ctx.SendStatus(fiber.StatusBadRequest)
-	}
-	if len(w.Messages) > 0 && c.cfg.Intake != nil {
-		// Statuses pass: they are cheap and hold nothing up. Messages wait for room in the
-		// engine's backlog, or are refused for the platform to deliver again later; nothing
-		// of the webhook is stored then, so the redelivery is no duplicate.
-		retry, err := c.cfg.Intake.Admit(ctx.UserContext())
-		if err != nil {
-			if engine.IsBusy(err) {
-				c.cfg.Log.Debug("whatsapp: webhook refused, backlog full", "retry_after", retry)
-				ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retry/time.Second)))
-				return ctx.Status(fiber.StatusServiceUnavailable).SendString("too many messages waiting; retry later")
-			}
-			return ctx.SendStatus(fiber.StatusServiceUnavailable)
-		}
-	}
-	if err := c.Handle(ctx.UserContext(), w); err != nil {
-		c.cfg.Log.Error("whatsapp: webhook not handled; the platform will redeliver", "err", err)
-		return ctx.SendStatus(fiber.StatusInternalServerError)
-	}
-	return ctx.SendStatus(fiber.StatusOK)
-}
+// HasMessages says the webhook carries messages (metahook.Parsed).
+func (w *Webhook) HasMessages() bool { return len(w.Messages) > 0 }
 
 // Handle hands a parsed webhook over: each message is routed, its media fetched and stored,
 // and Received; each status goes to Deliveries. It returns the first transient failure after
@@ -114,6 +49,9 @@ func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
 	}
 	for _, s := range w.Statuses {
 		keep(c.handleStatus(ctx, s))
+	}
+	for _, g := range w.Groups {
+		keep(c.handleGroup(ctx, g))
 	}
 	for _, e := range w.Errors {
 		c.cfg.Log.Warn("whatsapp: platform error", "code", e.Code, "title", e.Title, "details", e.Data.Details)

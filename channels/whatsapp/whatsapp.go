@@ -150,6 +150,8 @@ type Config struct {
 	Receiver   Receiver
 	Media      MediaStore
 	Deliveries Deliveries
+	// Groups takes the group webhooks (a group made, members joined); nil ignores them.
+	Groups GroupReceiver
 	// Intake, when set, is asked before a webhook carrying messages is handled: it may make
 	// the webhook wait for the engine to catch up, or refuse it (engine.ErrBusy), answered 503
 	// with Retry-After (docs/performance.md, "Back-pressure"). *engine.Intake satisfies it.

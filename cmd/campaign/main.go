@@ -31,9 +31,14 @@ Usage:
   campaign diagram FILE [--dot]
   campaign launch FILE [--server URL] [--token TOKEN] [--data ./data] [--draft] [--timeout 5m]
   campaign loadgen --server URL --secret SECRET [--rate N] [--duration D] ...   (load test)
-  campaign user add --name NAME --role admin|moderator|judge [--team TEAM]...   (password read from stdin)
+  campaign export --campaign ID [--round NAME] [--out FILE.zip]   (approved media + consent, as a ZIP)
+  campaign channels check [--public-url URL]   (is every configured channel reachable and set up?)
+  campaign channels setup telegram --public-url https://HOST   (points the bot's webhook here)
+  campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--campaign ID]...   (password read from stdin)
   campaign user list | passwd --name NAME | remove --name NAME
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
+  campaign user campaigns --name NAME --campaign ID[,ID...]   (the campaigns they work on; "" for all)
+  campaign user role --name NAME --role admin|moderator|judge
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -58,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = launchCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "loadgen":
 		err = loadgenCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "export":
+		err = exportCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "channels":
+		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "help", "-h", "--help":

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,6 +29,9 @@ import (
 // spread over the three (every message delivered twice, to two servers, as a platform
 // redelivering does), and SIGKILLs one server half-way. Every message must get exactly one
 // reply, and every participant's messages must be applied in the order they were sent.
+// errBusy marks a webhook refused by back-pressure, to be delivered again.
+var errBusy = errors.New("busy")
+
 func TestMultiProcessOnMongo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three servers")
@@ -88,10 +92,15 @@ func TestMultiProcessOnMongo(t *testing.T) {
 		})
 	}
 	// post delivers one webhook, trying the servers from the i-th on until one accepts it (a
-	// killed server refuses the connection or drops it: the platform redelivers).
+	// killed server refuses the connection or drops it: the platform redelivers). A 503 is the
+	// intake's back-pressure: the platform delivers again after Retry-After (here at most a
+	// second later, until the test's deadline).
 	post := func(i int, body []byte) error {
 		var last error
-		for try := range 2 * servers {
+		for try := 0; try < 2*servers || errors.Is(last, errBusy); try++ {
+			if ctx.Err() != nil {
+				return errors.Join(last, ctx.Err())
+			}
 			p := procs[(i+try)%servers]
 			if p.dead.Load() {
 				continue
@@ -109,6 +118,14 @@ func TestMultiProcessOnMongo(t *testing.T) {
 				return nil
 			}
 			last = fmt.Errorf("HTTP %d", resp.StatusCode)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				last = fmt.Errorf("%w: HTTP 503, Retry-After %s", errBusy, resp.Header.Get("Retry-After"))
+				// Retry-After is at least a second; the platform waits longer still.
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
 		}
 		return last
 	}

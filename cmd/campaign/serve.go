@@ -23,8 +23,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
 	"github.com/chatcampaigns/campaign/channels/webchat"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
@@ -103,6 +105,8 @@ type Config struct {
 	// AdminToken authorises `campaign launch`; empty means generate one into the data folder.
 	AdminToken string
 	WhatsApp   WhatsAppConfig
+	Telegram   TelegramConfig
+	Messenger  MessengerConfig
 	// Uploads limits the media a participant sends, per kind (--max-photo, --max-video,
 	// --max-audio, or CAMPAIGN_MAX_PHOTO and so on).
 	Uploads Uploads
@@ -117,6 +121,10 @@ type Config struct {
 	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
 	Intake engine.IntakePolicy
 	Log    *slog.Logger
+
+	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
+	// zero).
+	ClaimLease time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -132,6 +140,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -168,12 +177,22 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 		VerifyToken:   getenv("WHATSAPP_VERIFY_TOKEN"),
 		PhoneNumberID: getenv("WHATSAPP_PHONE_NUMBER_ID"),
 	}
+	cfg.Messenger = MessengerConfig{
+		APIURL:      getenv("MESSENGER_API_URL"),
+		PageToken:   getenv("MESSENGER_PAGE_TOKEN"),
+		AppSecret:   getenv("MESSENGER_APP_SECRET"),
+		VerifyToken: getenv("MESSENGER_VERIFY_TOKEN"),
+	}
 	if v := getenv("WHATSAPP_RATE_LIMIT"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 {
 			return cfg, fmt.Errorf("WHATSAPP_RATE_LIMIT=%q: want messages per second, a positive number", v)
 		}
 		cfg.WhatsApp.RateLimit = r
+	}
+	var err error
+	if cfg.Telegram, err = telegramFromEnv(getenv); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -188,6 +207,16 @@ type WhatsAppConfig struct {
 
 func (w WhatsAppConfig) enabled() bool {
 	return w.AccessToken != "" && w.AppSecret != "" && w.VerifyToken != ""
+}
+
+// MessengerConfig connects a Facebook Page; the channel runs when the page token, app secret
+// and verify token are all set (docs/messenger.md).
+type MessengerConfig struct {
+	APIURL, PageToken, AppSecret, VerifyToken string
+}
+
+func (m MessengerConfig) enabled() bool {
+	return m.PageToken != "" && m.AppSecret != "" && m.VerifyToken != ""
 }
 
 // whatsappWindow is the WhatsApp customer-service window: free replies for 24 hours after the
@@ -228,6 +257,16 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		fmt.Fprintln(stdout, "  (WhatsApp is off: set WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to connect a number)")
 	}
+	if srv.telegram {
+		fmt.Fprintf(stdout, "  Telegram webhook              %s/webhooks/telegram (campaign channels setup telegram --public-url URL)\n", srv.URL())
+	} else {
+		fmt.Fprintln(stdout, "  (Telegram is off: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to connect a bot)")
+	}
+	if srv.messenger {
+		fmt.Fprintf(stdout, "  Messenger webhook             %s%s\n", srv.URL(), messenger.WebhookPath)
+	} else {
+		fmt.Fprintln(stdout, "  (Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to connect a Page)")
+	}
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nShutting down…")
@@ -248,6 +287,8 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
+	telegram      bool
+	messenger     bool
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -305,14 +346,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 	up := cfg.Uploads.withDefaults()
-	mcfg := media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}
-	if cfg.S3Bucket == "" {
-		// No bucket configured: run the embedded S3 endpoint, so media still goes through the
-		// real S3 API and moving to a real bucket later changes configuration, not code.
-		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
-			return nil, fmt.Errorf("start embedded S3: %w", err)
-		}
-		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+	var mcfg media.Config
+	if mcfg, s.s3, err = mediaConfig(cfg); err != nil {
+		return nil, err
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
 	mediaStore, err := media.New(ctx, mcfg)
@@ -335,9 +371,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Rand:      cfg.Rand,
 		Log:       cfg.Log,
 		Poll:      cfg.Poll,
-		Windows:   map[string]time.Duration{whatsapp.ChannelName: whatsappWindow},
-		Observer:  s.metrics,
-		Intake:    cfg.Intake,
+		Windows: map[string]time.Duration{whatsapp.ChannelName: whatsappWindow,
+			messenger.ChannelName: messenger.StandardWindow},
+		AgentWindows: map[string]time.Duration{messenger.ChannelName: messenger.HumanAgentWindow},
+		Observer:     s.metrics,
+		Intake:       cfg.Intake,
 	})
 	eng := s.engine
 	s.metrics.WatchQueues(func() (metrics.Queues, error) {
@@ -353,15 +391,17 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
-	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
-		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log})
+	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
+		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
+	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
+		Judging: judges})
 	if err != nil {
 		return nil, err
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "campaign",
-		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, adminapi.MaxBody)),
+		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, messenger.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
 		// Every string and byte slice a handler reads from the request is its own copy, not a
 		// view of a buffer Fiber reuses for the next request: a value kept past the handler
@@ -407,7 +447,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Typing: true, Now: cfg.Now, Log: cfg.Log,
 			Intake: eng.Intake(),
 		})
 		if err != nil {
@@ -423,6 +463,14 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The form's address still answers, saying why nobody can sign up here.
 		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
 	}
+	if err := s.mountTelegram(cfg, mediaStore); err != nil {
+		return nil, err
+	}
+	if cfg.Messenger.enabled() {
+		if err := s.mountMessenger(cfg, mediaStore); err != nil {
+			return nil, err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -434,7 +482,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.ln = newQuietListener(ln)
 	// The first admin is made last, once nothing can fail any more: a start that failed (a
 	// short admin token, a port in use) must not leave an admin whose password was never shown.
-	if s.adminPassword, err = dashboard.EnsureAdmin(ctx, s.db); err != nil {
+	if s.adminPassword, err = accounts.EnsureAdmin(ctx, s.db); err != nil {
 		return nil, err
 	}
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
@@ -469,6 +517,37 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// mediaConfig is where media is kept: the bucket configured, else the embedded S3 endpoint,
+// started on the data folder (the caller closes it), so media still goes through the real S3
+// API and moving to a real bucket later changes configuration, not code.
+func mediaConfig(cfg Config) (media.Config, *s3server.Server, error) {
+	if cfg.S3Bucket != "" {
+		return media.Config{Bucket: cfg.S3Bucket, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region}, nil, nil
+	}
+	s3, err := s3server.Start(filepath.Join(cfg.Data, "s3"))
+	if err != nil {
+		return media.Config{}, nil, fmt.Errorf("start embedded S3: %w", err)
+	}
+	return media.Config{Bucket: embeddedBucket, Endpoint: s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}, s3, nil
+}
+
+// mountMessenger connects the Facebook Page: its webhook, and its sender for the engine.
+func (s *server) mountMessenger(cfg Config, mediaStore *media.Store) error {
+	ch, err := messenger.New(messenger.Config{
+		APIURL: cfg.Messenger.APIURL, PageToken: cfg.Messenger.PageToken, AppSecret: cfg.Messenger.AppSecret,
+		VerifyToken: cfg.Messenger.VerifyToken, Receiver: s.engine, Media: mediaStore, Deliveries: s.db,
+		Intake: s.engine.Intake(), Now: cfg.Now, Log: cfg.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("messenger: %w", err)
+	}
+	s.app.Use(messenger.WebhookPath, s.metrics.Webhook(messenger.ChannelName))
+	ch.Mount(s.app)
+	s.engine.Handle(messenger.ChannelName, ch)
+	s.messenger = true
+	return nil
 }
 
 // URL is the server's base URL.
@@ -561,6 +640,8 @@ func adminToken(cfg Config) (string, error) {
 // campaignDirectory shows the engine's campaigns to the dashboard.
 type campaignDirectory struct{ e *engine.Engine }
 
+var _ dashboard.DefinitionLookup = campaignDirectory{}
+
 func (c campaignDirectory) CampaignList(ctx context.Context) ([]dashboard.CampaignInfo, error) {
 	var out []dashboard.CampaignInfo
 	for _, d := range c.e.Campaigns() {
@@ -589,6 +670,12 @@ func (c campaignDirectory) info(ctx context.Context, d *campaigns.Definition) (d
 	return dashboard.CampaignInfo{Def: d, Status: c.e.Status(d.ID), Counts: counts}, nil
 }
 
+// Definition is a campaign's definition, without the counts Campaign adds
+// (dashboard.DefinitionLookup).
+func (c campaignDirectory) Definition(id string) (*campaigns.Definition, bool) {
+	return c.e.Campaign(id)
+}
+
 func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) error {
 	return c.e.SetStatus(ctx, id, status)
 }
@@ -609,7 +696,9 @@ type store interface {
 	engine.Store
 	judge.Store
 	judge.Scores
-	dashboard.Accounts
+	judge.Leases
+	judge.Panels
+	accounts.Accounts
 	dashboard.Deliveries
 	dashboard.Reports
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
@@ -638,7 +727,7 @@ func openStore(ctx context.Context, mongoURI, data string) (store, error) {
 // those conversations would wait in a queue nobody has first. A user added later (campaign
 // user add --team) sees the queue at once; the warning is only at start.
 func warnEmptyTeams(ctx context.Context, users interface {
-	ListUsers(context.Context) ([]dashboard.User, error)
+	ListUsers(context.Context) ([]accounts.User, error)
 }, defs []*campaigns.Definition, log *slog.Logger) {
 	all, err := users.ListUsers(ctx)
 	if err != nil {

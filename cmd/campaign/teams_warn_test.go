@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
-	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
@@ -54,7 +54,7 @@ states:
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := dashboard.AddUser(context.Background(), db, "amy", "a-long-password", dashboard.RoleModerator, "appointments"); err != nil {
+	if _, err := accounts.AddUser(context.Background(), db, "amy", "a-long-password", accounts.RoleModerator, "appointments"); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer

@@ -12,16 +12,19 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/campaigns"
-	"github.com/chatcampaigns/campaign/dashboard"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-const userUsage = `usage: campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--data ./data]   (password on stdin)
+const userUsage = `usage: campaign user add --name NAME --role admin|moderator|judge [--team TEAM]... [--campaign ID]... [--data ./data]   (password on stdin)
        campaign user list [--data ./data]
        campaign user team --name NAME --team TEAM[,TEAM...] [--data ./data]   (--team "" for none)
+       campaign user campaigns --name NAME --campaign ID[,ID...] [--data ./data]   (--campaign "" for every campaign)
+       campaign user role --name NAME --role admin|moderator|judge [--data ./data]
        campaign user passwd --name NAME [--data ./data]   (new password on stdin)
        campaign user remove --name NAME [--data ./data]`
 
@@ -38,7 +41,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, userUsage)
 		return nil
-	case "add", "list", "passwd", "remove", "team":
+	case "add", "list", "passwd", "remove", "team", "campaigns", "role":
 	default:
 		fmt.Fprintf(stderr, "campaign user: unknown command %q\n%s\n", sub, userUsage)
 		return errUsage
@@ -50,8 +53,12 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if sub != "list" {
 		name = fs.String("name", "", "username")
 	}
-	if sub == "add" {
-		role = fs.String("role", dashboard.RoleModerator, "admin, moderator or judge")
+	if sub == "add" || sub == "role" {
+		role = fs.String("role", accounts.RoleModerator, "admin, moderator or judge")
+	}
+	var camps teamFlag
+	if sub == "add" || sub == "campaigns" {
+		fs.Var(&camps, "campaign", "a campaign the user works on (a definition's id:); repeat it or separate with commas; none: every campaign")
 	}
 	var teams teamFlag
 	if sub == "add" || sub == "team" {
@@ -76,10 +83,11 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer db.Close()
+	rec := roleRecorder(db)
 
 	switch sub {
 	case "add":
-		u, err := dashboard.AddUser(ctx, db, *name, password, *role, teams.names...)
+		u, err := accounts.Add(ctx, db, accounts.NewUser{Username: *name, Password: password, Role: *role, Teams: teams.names, Campaigns: camps.names})
 		if errors.Is(err, errs.ErrConflict) {
 			return fmt.Errorf("a user %q already exists. Give them a new password with `campaign user passwd --name %s`, "+
 				"or remove them with `campaign user remove --name %s` and add them again", *name, *name, *name)
@@ -87,7 +95,9 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return plainUserError(err)
 		}
-		fmt.Fprintf(stdout, "user %q added with role %s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"))
+		recordRole(ctx, rec, accounts.RoleChange{Username: u.Username, To: u.Role, Campaigns: u.Campaigns}, stderr)
+		fmt.Fprintf(stdout, "user %q added with role %s%s%s\n", u.Username, u.Role, inTeams(u.Teams, " in team", " in teams"),
+			inTeams(u.Campaigns, " for campaign", " for campaigns"))
 		warnUnusedTeams(ctx, db, teams.names, stderr)
 	case "list":
 		users, err := db.ListUsers(ctx)
@@ -99,17 +109,21 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return nil
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tTEAMS")
+		fmt.Fprintln(tw, "NAME\tROLE\tTEAMS\tCAMPAIGNS")
 		for _, u := range users {
 			t := strings.Join(u.Teams, ",")
 			if t == "" {
 				t = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Username, u.Role, t)
+			cs := strings.Join(u.Campaigns, ",")
+			if u.AllCampaigns() {
+				cs = "all"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Role, t, cs)
 		}
 		return tw.Flush()
 	case "passwd":
-		if err := dashboard.ChangePassword(ctx, db, *name, password); err != nil {
+		if err := accounts.ChangePassword(ctx, db, *name, password); err != nil {
 			return plainUserError(noUser(err, *name))
 		}
 		fmt.Fprintf(stdout, "password of %q changed; their open dashboard sessions are logged out\n", *name)
@@ -118,7 +132,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stderr, "campaign user team: --team is required (--team \"\" for none)\n%s\n", userUsage)
 			return errUsage
 		}
-		if err := dashboard.SetUserTeams(ctx, db, *name, teams.names); err != nil {
+		if err := accounts.SetUserTeams(ctx, db, *name, teams.names); err != nil {
 			return plainUserError(noUser(err, *name))
 		}
 		t := inTeams(teams.names, " in team", " in teams")
@@ -127,17 +141,62 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "user %q is now%s\n", *name, t)
 		warnUnusedTeams(ctx, db, teams.names, stderr)
+	case "campaigns":
+		if !camps.set {
+			fmt.Fprintf(stderr, "campaign user campaigns: --campaign is required (--campaign \"\" for every campaign)\n%s\n", userUsage)
+			return errUsage
+		}
+		before, err := db.UserByName(ctx, *name)
+		if err == nil {
+			err = accounts.SetUserCampaigns(ctx, db, *name, camps.names)
+		}
+		if err != nil {
+			return plainUserError(noUser(err, *name))
+		}
+		recordRole(ctx, rec, accounts.RoleChange{Username: *name, From: before.Role, To: before.Role, Campaigns: accounts.Norm(camps.names)}, stderr)
+		c := inTeams(camps.names, " campaign", " campaigns")
+		if c == "" {
+			c = " every campaign"
+		}
+		fmt.Fprintf(stdout, "user %q now works on%s\n", *name, c)
+	case "role":
+		from, err := accounts.ChangeRole(ctx, db, *name, *role)
+		if errors.Is(err, accounts.ErrLastAdmin) {
+			return fmt.Errorf("%q is the only admin; make another user admin first (`campaign user role --name NAME --role admin`)", *name)
+		}
+		if err != nil {
+			return plainUserError(noUser(err, *name))
+		}
+		if u, err := db.UserByName(ctx, *name); err == nil && from != *role {
+			recordRole(ctx, rec, accounts.RoleChange{Username: *name, From: from, To: *role, Campaigns: u.Campaigns}, stderr)
+		}
+		fmt.Fprintf(stdout, "user %q is now %s (was %s)\n", *name, *role, from)
 	case "remove":
-		err := dashboard.RemoveUser(ctx, db, *name)
-		if errors.Is(err, dashboard.ErrLastAdmin) {
+		before, _ := db.UserByName(ctx, *name)
+		err := accounts.RemoveUser(ctx, db, *name)
+		if errors.Is(err, accounts.ErrLastAdmin) {
 			return fmt.Errorf("%q is the only admin; add another admin first (`campaign user add --name NAME --role admin`)", *name)
 		}
 		if err != nil {
 			return noUser(err, *name)
 		}
+		recordRole(ctx, rec, accounts.RoleChange{Username: *name, From: before.Role}, stderr)
 		fmt.Fprintf(stdout, "user %q removed\n", *name)
 	}
 	return nil
+}
+
+// roleRecorder is where `campaign user` records role changes (the audit trail): nowhere yet,
+// until the store keeps a trail.
+func roleRecorder(store) accounts.RoleChangeRecorder { return accounts.NoRecorder{} }
+
+// recordRole tells the audit trail of a change of who may do what, made by "cli". The change
+// is stored already, so a failure to record it is a warning.
+func recordRole(ctx context.Context, rec accounts.RoleChangeRecorder, c accounts.RoleChange, stderr io.Writer) {
+	c.By, c.At = "cli", time.Now()
+	if err := rec.RecordRoleChange(ctx, c); err != nil {
+		fmt.Fprintf(stderr, "warning: the change is made but not in the audit trail: %v\n", err)
+	}
 }
 
 // warnUnusedTeams warns about each team no stored campaign (not closed) hands off to: most

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +163,7 @@ func TestUserTeams(t *testing.T) {
 		t.Errorf("team of nobody: %v", err)
 	}
 	out, _ = user(t, data, "", "list")
-	if !strings.Contains(out, "ann   moderator  billing\n") || !strings.Contains(out, "bob   moderator  -\n") {
+	if !strings.Contains(out, "ann   moderator  billing  all\n") || !strings.Contains(out, "bob   moderator  -        all\n") {
 		t.Errorf("list after team changes:\n%s", out)
 	}
 }
@@ -200,3 +201,54 @@ func TestUserTeamNobodyHandsOffTo(t *testing.T) {
 		t.Errorf("an unused team, far from any: %q", warn)
 	}
 }
+
+// TestUserCampaignsAndRole: a user can be given campaigns (add --campaign, repeatable; the
+// campaigns command replaces them) and another role; the last admin keeps theirs.
+func TestUserCampaignsAndRole(t *testing.T) {
+	data := t.TempDir()
+	must := func(out string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%v (printed %q)", err, out)
+		}
+		return out
+	}
+	must(user(t, data, "first-password\n", "add", "--name", "ann", "--role", "admin"))
+	out := must(user(t, data, "second-password\n", "add", "--name", "judy", "--role", "judge", "--campaign", "race", "--campaign", "bouncer"))
+	if !strings.Contains(out, "for campaigns bouncer, race") {
+		t.Errorf("add said %q", out)
+	}
+	out = must(user(t, data, "", "list"))
+	if !strings.Contains(out, "CAMPAIGNS") || !regexpMatch(`judy\s+judge\s+-\s+bouncer,race`, out) || !regexpMatch(`ann\s+admin\s+-\s+all`, out) {
+		t.Errorf("list:\n%s", out)
+	}
+	if _, err := user(t, data, "third-password\n", "add", "--name", "bad", "--campaign", "Race!"); err == nil || !strings.Contains(err.Error(), `campaign "Race!"`) {
+		t.Errorf("a bad campaign id: %v", err)
+	}
+	if out := must(user(t, data, "", "campaigns", "--name", "judy", "--campaign", "race")); !strings.Contains(out, `"judy" now works on campaign race`) {
+		t.Errorf("campaigns said %q", out)
+	}
+	if out := must(user(t, data, "", "campaigns", "--name", "judy", "--campaign", "")); !strings.Contains(out, "every campaign") {
+		t.Errorf("campaigns \"\" said %q", out)
+	}
+	if out := must(user(t, data, "", "role", "--name", "judy", "--role", "moderator")); !strings.Contains(out, `"judy" is now moderator (was judge)`) {
+		t.Errorf("role said %q", out)
+	}
+	if _, err := user(t, data, "", "role", "--name", "ann", "--role", "judge"); err == nil || !strings.Contains(err.Error(), "only admin") {
+		t.Errorf("demoting the only admin: %v", err)
+	}
+	if _, err := user(t, data, "", "role", "--name", "nobody", "--role", "judge"); err == nil || !strings.Contains(err.Error(), `no user "nobody"`) {
+		t.Errorf("role of nobody: %v", err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(data, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByName(context.Background(), "judy")
+	if err != nil || u.Role != "moderator" || u.Campaigns != nil {
+		t.Errorf("judy = %+v, %v", u, err)
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -43,34 +42,24 @@ func waServer(t *testing.T) (*server, *testClock, *graphtest.Server) {
 // postWebhook posts a body to the server's WhatsApp webhook, signed with secret.
 func postWebhook(t *testing.T, srv *server, secret string, body []byte) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/webhooks/whatsapp", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", graphtest.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return postSigned(t, srv.URL()+"/webhooks/whatsapp", secret, body)
 }
 
 // waitSent advances the clock until the fake Graph API received n messages.
 func waitSent(t *testing.T, clock *testClock, graph *graphtest.Server, n int) []graphtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		var msgs []graphtest.Message
+	var msgs []graphtest.Message
+	sent := func() bool {
+		msgs = nil
 		for _, m := range graph.Sent() {
 			if m.Type() != "" { // mark-read requests have no type
 				msgs = append(msgs, m)
 			}
 		}
-		if len(msgs) >= n {
-			return msgs
-		}
-		clock.Advance(time.Second)
-		time.Sleep(10 * time.Millisecond)
+		return len(msgs) >= n
+	}
+	if advanceUntil(clock, sent) {
+		return msgs
 	}
 	t.Fatalf("the Graph API received %d messages, want %d", len(graph.Sent()), n)
 	return nil

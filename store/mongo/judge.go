@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/chatcampaigns/campaign/engine"
@@ -96,6 +97,23 @@ func (db *DB) Decide(ctx context.Context, dec judge.Decision, ev engine.Inbound)
 	return nil
 }
 
+// colDecisions holds one marker per decided entry, _id the entry's id. Inserting it is what
+// decides between two moderators deciding at once: an insert is atomic on every server this
+// store runs on, while FerretDB v1's conditional update of the entry reads, then writes by
+// _id, and could let both through. The marker carries the whole decision, so whoever finds
+// it with the entry still pending (the winner crashed, or is still writing) finishes it the
+// same way.
+const colDecisions = "decisions"
+
+type decisionDoc struct {
+	ID      string     `bson:"_id"`
+	Verdict string     `bson:"verdict"`
+	By      string     `bson:"by"`
+	Reason  string     `bson:"reason"`
+	At      int64      `bson:"at"`
+	Event   inboundDoc `bson:"event"`
+}
+
 func (db *DB) decide(ctx context.Context, dec judge.Decision, ev engine.Inbound) error {
 	var cur entryDoc
 	err := db.c(colEntries).FindOne(ctx, d("_id", dec.EntryID),
@@ -110,17 +128,39 @@ func (db *DB) decide(ctx context.Context, dec judge.Decision, ev engine.Inbound)
 	if err != nil {
 		return err
 	}
-	doc := toInboundDoc(id, ev)
-	res, err := db.c(colEntries).UpdateOne(ctx, d("_id", dec.EntryID, "status", judge.StatusPending),
-		d("$set", d("status", dec.Verdict, "decided_by", dec.By, "decided_at", ns(dec.At),
-			"reason", dec.Reason, "event", doc)))
+	m := decisionDoc{ID: dec.EntryID, Verdict: dec.Verdict, By: dec.By, Reason: dec.Reason, At: ns(dec.At), Event: toInboundDoc(id, ev)}
+	if _, err := db.c(colDecisions).InsertOne(ctx, m); mongo.IsDuplicateKeyError(err) {
+		var won decisionDoc
+		if err := db.c(colDecisions).FindOne(ctx, d("_id", dec.EntryID)).Decode(&won); err != nil {
+			return err
+		}
+		if err := db.applyDecision(ctx, won); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: already %s by %s", errs.ErrConflict, won.Verdict, won.By)
+	} else if err != nil {
+		return err
+	}
+	return db.applyDecision(ctx, m)
+}
+
+// applyDecision writes a decision's marker to its entry and stores its event; doing it twice
+// does it once.
+func (db *DB) applyDecision(ctx context.Context, m decisionDoc) error {
+	_, err := db.c(colEntries).UpdateOne(ctx, d("_id", m.ID, "status", judge.StatusPending),
+		d("$set", d("status", m.Verdict, "decided_by", m.By, "decided_at", m.At,
+			"reason", m.Reason, "event", m.Event)))
 	if err != nil {
 		return err
 	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("%w: decided by someone else meanwhile", errs.ErrConflict)
+	var cur entryDoc
+	if err := db.c(colEntries).FindOne(ctx, d("_id", m.ID), options.FindOne().SetProjection(d("event", 1))).Decode(&cur); err != nil {
+		return err
 	}
-	return db.finishVerdict(ctx, dec.EntryID, doc)
+	if cur.Event == nil || cur.Event.ID != m.Event.ID {
+		return nil // finished already
+	}
+	return db.finishVerdict(ctx, m.ID, m.Event)
 }
 
 func (db *DB) finishVerdict(ctx context.Context, entryID string, ev inboundDoc) error {

@@ -26,17 +26,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
 var (
-	_ engine.Store         = (*DB)(nil)
-	_ judge.Store          = (*DB)(nil)
-	_ dashboard.Users      = (*DB)(nil)
-	_ dashboard.Deliveries = (*DB)(nil)
+	_ engine.Store   = (*DB)(nil)
+	_ judge.Store    = (*DB)(nil)
+	_ accounts.Users = (*DB)(nil)
 )
 
 // Collection names.
@@ -62,6 +61,8 @@ const (
 	colTeams         = "teams"
 	colTeamMembers   = "team_members"
 	colRoundMarks    = "round_marks"
+	colChatAliases   = "chat_aliases"
+	colGroupRequests = "group_requests"
 )
 
 // DB is one MongoDB database. Its methods are safe for concurrent use, by several goroutines
@@ -182,8 +183,15 @@ var indexes = []index{
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "code", Value: 1}}, true},
 	{colTeams, bson.D{{Key: "campaign", Value: 1}, {Key: "name_key", Value: 1}}, true},
 	{colRoundMarks, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: 1}}, false},
+	{colGroupRequests, bson.D{{Key: "campaign", Value: 1}, {Key: "channel", Value: 1}, {Key: "captain", Value: 1}, {Key: "created_at", Value: -1}}, false},
 	// ExpireClaims deletes the leases that ran out.
 	{colClaims, bson.D{{Key: "until", Value: 1}}, false},
+	// Judging panels (panels.go) and the decisions' markers (judge.go).
+	{colSeats, bson.D{{Key: "entry_id", Value: 1}, {Key: "seat", Value: 1}}, true},
+	{colSeats, bson.D{{Key: "entry_id", Value: 1}, {Key: "judge", Value: 1}}, true},
+	{colSeats, bson.D{{Key: "campaign", Value: 1}, {Key: "judge", Value: 1}}, false},
+	{colRecusals, bson.D{{Key: "entry_id", Value: 1}, {Key: "judge", Value: 1}}, true},
+	{colRecusals, bson.D{{Key: "campaign", Value: 1}, {Key: "judge", Value: 1}, {Key: "kind", Value: 1}}, false},
 }
 
 func (db *DB) createIndexes(ctx context.Context) error {

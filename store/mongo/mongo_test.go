@@ -13,7 +13,7 @@ import (
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/store/mongo"
@@ -98,7 +98,7 @@ var t0 = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 func TestFiltersAreData(t *testing.T) {
 	db := MustOpen(t)
 	ctx := t.Context()
-	u, err := db.CreateUser(ctx, dashboard.User{Username: "alice", Role: dashboard.RoleAdmin, PasswordHash: []byte("h"), CreatedAt: t0})
+	u, err := db.CreateUser(ctx, accounts.User{Username: "alice", Role: accounts.RoleAdmin, PasswordHash: []byte("h"), CreatedAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestFiltersAreData(t *testing.T) {
 			}
 			// The same strings stored as values come back unchanged.
 			name := "user " + s
-			if _, err := db.CreateUser(ctx, dashboard.User{Username: name, Role: dashboard.RoleJudge, CreatedAt: t0}); err != nil {
+			if _, err := db.CreateUser(ctx, accounts.User{Username: name, Role: accounts.RoleJudge, CreatedAt: t0}); err != nil {
 				t.Fatalf("CreateUser(%q): %v", name, err)
 			}
 			if got, err := db.UserByName(ctx, name); err != nil || got.Username != name {

@@ -36,6 +36,7 @@ type outboxDoc struct {
 	Channel       string       `bson:"channel"`
 	To            string       `bson:"to"`
 	From          string       `bson:"from,omitempty"`
+	Agent         string       `bson:"agent,omitempty"`
 	Text          string       `bson:"text"`
 	Buttons       []buttonDoc  `bson:"buttons,omitempty"`
 	MediaURL      string       `bson:"media_url,omitempty"`
@@ -69,7 +70,7 @@ func toOutboxDoc(o engine.Outbound, id, ver int64) outboxDoc {
 		status = engine.StatusPending
 	}
 	doc := outboxDoc{ID: id, ParticipantID: o.ParticipantID, Campaign: o.Campaign, Channel: o.Channel,
-		To: o.To, From: o.From, Text: o.Text, MediaURL: o.MediaURL, BroadcastID: o.BroadcastID, DueAt: ns(o.DueAt),
+		To: o.To, From: o.From, Agent: o.Agent, Text: o.Text, MediaURL: o.MediaURL, BroadcastID: o.BroadcastID, DueAt: ns(o.DueAt),
 		Status: status, PlatformID: o.PlatformID, Error: o.Error, Attempts: o.Attempts, Ver: ver}
 	for _, b := range o.Buttons {
 		doc.Buttons = append(doc.Buttons, buttonDoc{ID: b.ID, Title: b.Title})
@@ -82,7 +83,7 @@ func toOutboxDoc(o engine.Outbound, id, ver int64) outboxDoc {
 
 func (doc outboxDoc) outbound() engine.Outbound {
 	o := engine.Outbound{ID: doc.ID, ParticipantID: doc.ParticipantID, Campaign: doc.Campaign,
-		Channel: doc.Channel, To: doc.To, From: doc.From, Text: doc.Text, MediaURL: doc.MediaURL,
+		Channel: doc.Channel, To: doc.To, From: doc.From, Agent: doc.Agent, Text: doc.Text, MediaURL: doc.MediaURL,
 		DueAt: fromNS(doc.DueAt), Status: doc.Status, PlatformID: doc.PlatformID, Error: doc.Error,
 		Attempts: doc.Attempts, BroadcastID: doc.BroadcastID,
 		Delivery: engine.Delivery{Status: doc.Delivery, ErrorCode: doc.DeliveryCode,

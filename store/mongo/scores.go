@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -30,6 +31,9 @@ type scoreDoc struct {
 	// Scores are pairs rather than a subdocument, so a criterion name is never a field name.
 	Scores []scorePair `bson:"scores"`
 	At     int64       `bson:"at"`
+	// Given is when the judge first scored the entry (0 in documents older than the field:
+	// At counts then).
+	Given int64 `bson:"given,omitempty"`
 }
 
 type scorePair struct {
@@ -45,6 +49,18 @@ func (db *DB) SaveScorecard(ctx context.Context, c judge.Scorecard) error {
 		doc.Scores = append(doc.Scores, scorePair{Criterion: name, Score: v})
 	}
 	sort.Slice(doc.Scores, func(i, j int) bool { return doc.Scores[i].Criterion < doc.Scores[j].Criterion })
+	// The first score's time survives a change: a score lock counts from it. Only the judge
+	// changes their own scorecard, so reading it first races with nobody else.
+	doc.Given = doc.At
+	var old scoreDoc
+	switch err := db.c(colScores).FindOne(ctx, d("_id", doc.ID), options.FindOne().SetProjection(d("at", 1, "given", 1))).Decode(&old); {
+	case err == nil && old.Given != 0:
+		doc.Given = old.Given
+	case err == nil:
+		doc.Given = old.At
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("mongo: save scores of %s on %s: %w", c.Judge, c.EntryID, convert(err))
+	}
 	var err error
 	// Two saves of a new scorecard at once can both try to insert it; the loser replaces.
 	for range 2 {
@@ -83,7 +99,10 @@ func (db *DB) Scorecards(ctx context.Context, campaign, entryID string) ([]judge
 	out := make([]judge.Scorecard, 0, len(docs))
 	for _, doc := range docs {
 		c := judge.Scorecard{Campaign: doc.Campaign, EntryID: doc.EntryID, Judge: doc.Judge,
-			Scores: make(map[string]int, len(doc.Scores)), At: fromNS(doc.At)}
+			Scores: make(map[string]int, len(doc.Scores)), At: fromNS(doc.At), Given: fromNS(doc.Given)}
+		if doc.Given == 0 {
+			c.Given = c.At
+		}
 		for _, p := range doc.Scores {
 			c.Scores[p.Criterion] = p.Score
 		}

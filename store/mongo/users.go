@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 )
 
 type userDoc struct {
@@ -19,14 +19,16 @@ type userDoc struct {
 	CreatedAt    int64  `bson:"created_at"`
 	// Teams is missing in users stored before teams existed: none.
 	Teams []string `bson:"teams,omitempty"`
+	// Campaigns is missing in users stored before campaigns were given: every campaign.
+	Campaigns []string `bson:"campaigns,omitempty"`
 }
 
-func (u userDoc) user() dashboard.User {
-	return dashboard.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
-		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams)}
+func (u userDoc) user() accounts.User {
+	return accounts.User{ID: u.ID, Username: u.Username, Role: u.Role, PasswordHash: u.PasswordHash,
+		CreatedAt: fromNS(u.CreatedAt), Teams: normTeams(u.Teams), Campaigns: normTeams(u.Campaigns)}
 }
 
-// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+// normTeams sorts and dedupes team (or campaign) names; none is nil, so a user reads back as written.
 func normTeams(teams []string) []string {
 	if len(teams) == 0 {
 		return nil
@@ -45,28 +47,28 @@ type sessionDoc struct {
 
 // CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
 // taken (a unique index decides, so two admins creating the same name at once get one user).
-func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, error) {
 	if u.PasswordHash == nil {
 		u.PasswordHash = []byte{}
 	}
-	u.Teams = normTeams(u.Teams)
+	u.Teams, u.Campaigns = normTeams(u.Teams), normTeams(u.Campaigns)
 	id, err := db.next(ctx, 1)
 	if err == nil {
 		_, err = db.c(colUsers).InsertOne(ctx, userDoc{ID: id, Username: u.Username, Role: u.Role,
-			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams})
+			PasswordHash: u.PasswordHash, CreatedAt: ns(u.CreatedAt), Teams: u.Teams, Campaigns: u.Campaigns})
 	}
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: create user %q: %w", u.Username, convert(err))
 	}
 	u.ID = id
 	return u, nil
 }
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
-func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (accounts.User, error) {
 	var u userDoc
 	if err := db.c(colUsers).FindOne(ctx, d("username", username)).Decode(&u); err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: user %q: %w", username, convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: user %q: %w", username, convert(err))
 	}
 	return u.user(), nil
 }
@@ -92,7 +94,7 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 
 // SessionUser returns the user of a session that expires after now, or an error wrapping
 // errs.ErrNotFound.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (accounts.User, error) {
 	var s sessionDoc
 	err := db.c(colSessions).FindOne(ctx, d("_id", tokenHash, "expires_at", d("$gt", ns(now)))).Decode(&s)
 	var u userDoc
@@ -100,7 +102,7 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) 
 		err = db.c(colUsers).FindOne(ctx, d("_id", s.UserID)).Decode(&u)
 	}
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("mongo: session user: %w", convert(err))
+		return accounts.User{}, fmt.Errorf("mongo: session user: %w", convert(err))
 	}
 	return u.user(), nil
 }
@@ -114,12 +116,12 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 // ListUsers returns every user, by username.
-func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+func (db *DB) ListUsers(ctx context.Context) ([]accounts.User, error) {
 	var docs []userDoc
 	if err := find(ctx, db.c(colUsers), d(), options.Find().SetSort(d("username", 1)), &docs); err != nil {
 		return nil, fmt.Errorf("mongo: list users: %w", err)
 	}
-	out := make([]dashboard.User, len(docs))
+	out := make([]accounts.User, len(docs))
 	for i, u := range docs {
 		out[i] = u.user()
 	}
@@ -163,6 +165,32 @@ func (db *DB) SetTeams(ctx context.Context, username string, teams []string) err
 	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("teams", teams))).Decode(&u)
 	if err != nil {
 		return fmt.Errorf("mongo: set teams of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetCampaigns replaces the campaigns a user works on (none: every campaign); errs.ErrNotFound
+// for an unknown username.
+func (db *DB) SetCampaigns(ctx context.Context, username string, campaigns []string) error {
+	campaigns = normTeams(campaigns)
+	if campaigns == nil {
+		campaigns = []string{}
+	}
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("campaigns", campaigns))).Decode(&u)
+	if err != nil {
+		return fmt.Errorf("mongo: set campaigns of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetRole changes a user's role; errs.ErrNotFound for an unknown username. Sessions stay: each
+// request reads the user afresh, so the new role applies from the next page on.
+func (db *DB) SetRole(ctx context.Context, username, role string) error {
+	var u userDoc
+	err := db.c(colUsers).FindOneAndUpdate(ctx, d("username", username), d("$set", d("role", role))).Decode(&u)
+	if err != nil {
+		return fmt.Errorf("mongo: set role of %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -601,10 +601,10 @@ func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
 	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
-			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts, sender)
-		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts, sender, agent)
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
-		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts, o.From)
+		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts, o.From, o.Agent)
 	if err != nil {
 		return fmt.Errorf("insert outbox row: %w", err)
 	}
@@ -688,7 +688,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
 			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
 			o.attempts, COALESCE(p.last_inbound_at, 0), COALESCE(p.state, ''), o.delivery, o.delivery_code,
-			o.delivery_error, o.delivery_at, o.attempted_at, o.attempted_by, o.in_flight, o.maybe_twice, o.sender
+			o.delivery_error, o.delivery_at, o.attempted_at, o.attempted_by, o.in_flight, o.maybe_twice, o.sender, o.agent
 		FROM outbox o LEFT JOIN participants p ON p.id = o.participant_id `+where, args...)
 	if err != nil {
 		return nil, convert(err)
@@ -708,7 +708,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 		err := rows.Scan(&o.ID, &pid, &o.Campaign, &o.Channel, &o.To, &o.Text, &buttons,
 			&o.MediaURL, &tmpl, &broadcast, &due, &o.Status, &o.PlatformID, &o.Error, &o.Attempts, &lastIn, &state,
 			&o.Delivery.Status, &o.Delivery.ErrorCode, &o.Delivery.ErrorTitle, &deliveredAt,
-			&attemptedAt, &o.AttemptedBy, &o.InFlight, &o.MaybeTwice, &o.From)
+			&attemptedAt, &o.AttemptedBy, &o.InFlight, &o.MaybeTwice, &o.From, &o.Agent)
 		if err != nil {
 			return nil, convert(err)
 		}

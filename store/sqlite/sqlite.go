@@ -23,16 +23,16 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
 )
 
 var (
-	_ engine.Store    = (*DB)(nil)
-	_ judge.Store     = (*DB)(nil)
-	_ dashboard.Users = (*DB)(nil)
+	_ engine.Store   = (*DB)(nil)
+	_ judge.Store    = (*DB)(nil)
+	_ accounts.Users = (*DB)(nil)
 )
 
 // migrations are applied in file-name order; a file's number is the schema version it brings

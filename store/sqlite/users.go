@@ -7,50 +7,55 @@ import (
 	"slices"
 	"time"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 )
 
 // CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
 // taken.
-func (db *DB) CreateUser(ctx context.Context, u dashboard.User) (dashboard.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u accounts.User) (accounts.User, error) {
 	hash := u.PasswordHash
 	if hash == nil {
 		hash = []byte{}
 	}
-	u.Teams = normTeams(u.Teams)
+	u.Teams, u.Campaigns = normTeams(u.Teams), normTeams(u.Campaigns)
 	err := db.write(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO users (username, role, password_hash, created_at, teams) VALUES (?, ?, ?, ?, ?)
+			INSERT INTO users (username, role, password_hash, created_at, teams, campaigns) VALUES (?, ?, ?, ?, ?, ?)
 			RETURNING id`,
-			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams)).Scan(&u.ID)
+			u.Username, u.Role, hash, unixNano(u.CreatedAt), teamsJSON(u.Teams), teamsJSON(u.Campaigns)).Scan(&u.ID)
 	})
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: create user %q: %w", u.Username, convert(err))
 	}
 	return u, nil
 }
 
 // userCols are the columns scanUser reads, in its order.
-const userCols = `id, username, role, password_hash, created_at, teams`
+const userCols = `id, username, role, password_hash, created_at, teams, campaigns`
 
-func scanUser(row interface{ Scan(...any) error }) (dashboard.User, error) {
+func scanUser(row interface{ Scan(...any) error }) (accounts.User, error) {
 	var (
-		u       dashboard.User
+		u       accounts.User
 		created int64
 		teams   string
+		camps   string
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams); err != nil {
-		return dashboard.User{}, err
+	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &created, &teams, &camps); err != nil {
+		return accounts.User{}, err
 	}
 	u.CreatedAt = fromUnixNano(created)
 	if err := json.Unmarshal([]byte(teams), &u.Teams); err != nil {
-		return dashboard.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
+		return accounts.User{}, fmt.Errorf("teams of %q: %w", u.Username, err)
 	}
 	u.Teams = normTeams(u.Teams)
+	if err := json.Unmarshal([]byte(camps), &u.Campaigns); err != nil {
+		return accounts.User{}, fmt.Errorf("campaigns of %q: %w", u.Username, err)
+	}
+	u.Campaigns = normTeams(u.Campaigns)
 	return u, nil
 }
 
-// normTeams sorts and dedupes team names; none is nil, so a user reads back as written.
+// normTeams sorts and dedupes team (or campaign) names; none is nil, so a user reads back as written.
 func normTeams(teams []string) []string {
 	if len(teams) == 0 {
 		return nil
@@ -69,11 +74,11 @@ func teamsJSON(teams []string) string {
 }
 
 // UserByName returns a user, or an error wrapping errs.ErrNotFound.
-func (db *DB) UserByName(ctx context.Context, username string) (dashboard.User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (accounts.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx,
 		`SELECT `+userCols+` FROM users WHERE username = ?`, username))
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: user %q: %w", username, convert(err))
 	}
 	return u, nil
 }
@@ -104,13 +109,13 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 
 // SessionUser returns the user of a session that expires after now, or an error wrapping
 // errs.ErrNotFound.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (dashboard.User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string, now time.Time) (accounts.User, error) {
 	u, err := scanUser(db.rq.QueryRowContext(ctx, `
-		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams
+		SELECT u.id, u.username, u.role, u.password_hash, u.created_at, u.teams, u.campaigns
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unixNano(now)))
 	if err != nil {
-		return dashboard.User{}, fmt.Errorf("sqlite: session user: %w", convert(err))
+		return accounts.User{}, fmt.Errorf("sqlite: session user: %w", convert(err))
 	}
 	return u, nil
 }
@@ -128,13 +133,13 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 // ListUsers returns every user, by username.
-func (db *DB) ListUsers(ctx context.Context) ([]dashboard.User, error) {
+func (db *DB) ListUsers(ctx context.Context) ([]accounts.User, error) {
 	rows, err := db.rq.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", convert(err))
 	}
 	defer rows.Close()
-	var out []dashboard.User
+	var out []accounts.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
@@ -188,6 +193,33 @@ func (db *DB) SetTeams(ctx context.Context, username string, teams []string) err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set teams of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetCampaigns replaces the campaigns a user works on (none: every campaign); errs.ErrNotFound
+// for an unknown username.
+func (db *DB) SetCampaigns(ctx context.Context, username string, campaigns []string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		return tx.QueryRowContext(ctx, `UPDATE users SET campaigns = ? WHERE username = ? RETURNING id`,
+			teamsJSON(normTeams(campaigns)), username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set campaigns of %q: %w", username, convert(err))
+	}
+	return nil
+}
+
+// SetRole changes a user's role; errs.ErrNotFound for an unknown username. Sessions stay: each
+// request reads the user afresh, so the new role applies from the next page on.
+func (db *DB) SetRole(ctx context.Context, username, role string) error {
+	err := db.write(ctx, func(tx *wtx) error {
+		var id int64
+		return tx.QueryRowContext(ctx, `UPDATE users SET role = ? WHERE username = ? RETURNING id`, role, username).Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set role of %q: %w", username, convert(err))
 	}
 	return nil
 }

@@ -153,4 +153,5 @@ func RunShared(t *testing.T, open func(t *testing.T) (Store, Store)) {
 		a, b := open(t)
 		handOutConcurrently(t, a, b)
 	})
+	runSharedJudging(t, open)
 }

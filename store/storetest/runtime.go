@@ -292,7 +292,7 @@ var runtimeTests = []test{
 		o.Buttons = []engine.Button{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}
 		o.MediaURL = "https://cdn.example/x.jpg"
 		o.Template = &engine.TemplateCall{Name: "nudge", Language: "nl", Params: []string{"Ann", "3"}}
-		o.From = "pn-b"
+		o.From, o.Agent = "pn-b", "chef"
 		MustCommit(t, s, engine.Step{Participant: p2, PrevVersion: p.Version, Outbox: []engine.Outbound{o}})
 		got := due(t, s, at(time.Hour))
 		if len(got) != 2 {

@@ -18,7 +18,7 @@ func scores(t *testing.T, s Store) judge.Scores {
 }
 
 func card(camp, entry, by string, at time.Duration, scores map[string]int) judge.Scorecard {
-	return judge.Scorecard{Campaign: camp, EntryID: entry, Judge: by, Scores: scores, At: t0.Add(at)}
+	return judge.Scorecard{Campaign: camp, EntryID: entry, Judge: by, Scores: scores, At: t0.Add(at), Given: t0.Add(at)}
 }
 
 var scoreTests = []test{
@@ -55,6 +55,7 @@ var scoreTests = []test{
 		again := card(campaign, "e1", "ann", time.Hour, map[string]int{"A": 4})
 		noErr(t, "ann again", sc.SaveScorecard(t.Context(), again))
 		noErr(t, "ann the same again", sc.SaveScorecard(t.Context(), again))
+		again.Given = t0 // when ann first scored it
 		got, err := sc.Scorecards(t.Context(), campaign, "e1")
 		noErr(t, "Scorecards", err)
 		equal(t, "scorecards", got, []judge.Scorecard{again, card(campaign, "e1", "bob", 0, map[string]int{"A": 5, "B": 5})})

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -28,7 +28,7 @@ import (
 type Store interface {
 	engine.Store
 	judge.Store
-	dashboard.Accounts
+	accounts.Accounts
 }
 
 // DeliveryRecorder is implemented by backends that keep the platforms' delivery reports.
@@ -67,13 +67,18 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Judge", judgeTests},
 		{"Users", userTests},
 		{"UserTeams", teamUserTests},
+		{"UserCampaigns", campaignUserTests},
 		{"Runtime", runtimeTests},
 		{"Claims", claimTests},
 		{"Batch", batchTests},
 		{"Scores", scoreTests},
 		{"Teams", teamTests},
+		{"GroupRequests", groupTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"Aliases", aliasTests},
+		{"Judging", judgingTests},
+		{"Queues", queueTests},
 		{"Reports", reportTests},
 	}
 	for _, g := range groups {

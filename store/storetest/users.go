@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatcampaigns/campaign/dashboard"
+	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-func mustCreateUser(t *testing.T, s Store, name, role string) dashboard.User {
+func mustCreateUser(t *testing.T, s Store, name, role string) accounts.User {
 	t.Helper()
-	u, err := s.CreateUser(t.Context(), dashboard.User{Username: name, Role: role,
+	u, err := s.CreateUser(t.Context(), accounts.User{Username: name, Role: role,
 		PasswordHash: []byte("$2a$10$hash-of-" + name), CreatedAt: t0})
 	noErr(t, "CreateUser", err)
 	if u.ID == 0 {
@@ -21,19 +21,19 @@ func mustCreateUser(t *testing.T, s Store, name, role string) dashboard.User {
 
 var userTests = []test{
 	{"CreateUserRoundTrips", func(t *testing.T, s Store) {
-		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		u := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
 		got, err := s.UserByName(t.Context(), "alice")
 		noErr(t, "UserByName", err)
 		equal(t, "UserByName", got, u)
 	}},
 	{"CreateUserWithTakenNameConflicts", func(t *testing.T, s Store) {
-		mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
-		_, err := s.CreateUser(t.Context(), dashboard.User{Username: "alice", Role: dashboard.RoleJudge,
+		mustCreateUser(t, s, "alice", accounts.RoleAdmin)
+		_, err := s.CreateUser(t.Context(), accounts.User{Username: "alice", Role: accounts.RoleJudge,
 			PasswordHash: []byte("x"), CreatedAt: t0})
 		wantErr(t, "CreateUser", err, errs.ErrConflict)
 		got, err := s.UserByName(t.Context(), "alice")
 		noErr(t, "UserByName", err)
-		equal(t, "role", got.Role, dashboard.RoleAdmin)
+		equal(t, "role", got.Role, accounts.RoleAdmin)
 	}},
 	{"UserByNameMissingIsNotFound", func(t *testing.T, s Store) {
 		_, err := s.UserByName(t.Context(), "nobody")
@@ -42,7 +42,7 @@ var userTests = []test{
 	{"CountUsers", func(t *testing.T, s Store) {
 		for i, name := range []string{"", "alice", "bob"} {
 			if name != "" {
-				mustCreateUser(t, s, name, dashboard.RoleModerator)
+				mustCreateUser(t, s, name, accounts.RoleModerator)
 			}
 			n, err := s.CountUsers(t.Context())
 			noErr(t, "CountUsers", err)
@@ -50,15 +50,15 @@ var userTests = []test{
 		}
 	}},
 	{"SessionUserReturnsUser", func(t *testing.T, s Store) {
-		mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
-		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		mustCreateUser(t, s, "alice", accounts.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", accounts.RoleJudge)
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
 		got, err := s.SessionUser(t.Context(), "hash-b", t0)
 		noErr(t, "SessionUser", err)
 		equal(t, "SessionUser", got, bob)
 	}},
 	{"ExpiredSessionIsNotFound", func(t *testing.T, s Store) {
-		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		u := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", u.ID, at(time.Hour)))
 		for _, tc := range []struct {
 			name  string
@@ -82,7 +82,7 @@ var userTests = []test{
 		}
 	}},
 	{"DeleteSessionIsIdempotent", func(t *testing.T, s Store) {
-		u := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		u := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", u.ID, at(time.Hour)))
 		noErr(t, "DeleteSession", s.DeleteSession(t.Context(), "hash-a"))
 		_, err := s.SessionUser(t.Context(), "hash-a", t0)
@@ -93,15 +93,15 @@ var userTests = []test{
 		got, err := s.ListUsers(t.Context())
 		noErr(t, "ListUsers", err)
 		equal(t, "ListUsers of an empty store", len(got), 0)
-		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
-		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", accounts.RoleJudge)
+		alice := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
 		got, err = s.ListUsers(t.Context())
 		noErr(t, "ListUsers", err)
-		equal(t, "ListUsers", got, []dashboard.User{alice, bob})
+		equal(t, "ListUsers", got, []accounts.User{alice, bob})
 	}},
 	{"SetPasswordHashEndsSessions", func(t *testing.T, s Store) {
-		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
-		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		alice := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", accounts.RoleJudge)
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-a", alice.ID, at(time.Hour)))
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
 		noErr(t, "SetPasswordHash", s.SetPasswordHash(t.Context(), "alice", []byte("new-hash")))
@@ -115,8 +115,8 @@ var userTests = []test{
 		wantErr(t, "SetPasswordHash of nobody", s.SetPasswordHash(t.Context(), "nobody", []byte("x")), errs.ErrNotFound)
 	}},
 	{"DeleteUserAndSessions", func(t *testing.T, s Store) {
-		alice := mustCreateUser(t, s, "alice", dashboard.RoleAdmin)
-		bob := mustCreateUser(t, s, "bob", dashboard.RoleJudge)
+		alice := mustCreateUser(t, s, "alice", accounts.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", accounts.RoleJudge)
 		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-b", bob.ID, at(time.Hour)))
 		noErr(t, "DeleteUser", s.DeleteUser(t.Context(), "bob"))
 		_, err := s.UserByName(t.Context(), "bob")
@@ -126,15 +126,15 @@ var userTests = []test{
 		wantErr(t, "second DeleteUser", s.DeleteUser(t.Context(), "bob"), errs.ErrNotFound)
 		got, err := s.ListUsers(t.Context())
 		noErr(t, "ListUsers", err)
-		equal(t, "ListUsers", got, []dashboard.User{alice})
+		equal(t, "ListUsers", got, []accounts.User{alice})
 		// The name is free again.
-		mustCreateUser(t, s, "bob", dashboard.RoleModerator)
+		mustCreateUser(t, s, "bob", accounts.RoleModerator)
 	}},
 }
 
 var teamUserTests = []test{
 	{"UserTeamsRoundTrip", func(t *testing.T, s Store) {
-		u, err := s.CreateUser(t.Context(), dashboard.User{Username: "ann", Role: dashboard.RoleModerator,
+		u, err := s.CreateUser(t.Context(), accounts.User{Username: "ann", Role: accounts.RoleModerator,
 			PasswordHash: []byte("h"), CreatedAt: t0, Teams: []string{"appointments", "billing"}})
 		noErr(t, "CreateUser", err)
 		equal(t, "teams returned", u.Teams, []string{"appointments", "billing"})
@@ -145,14 +145,14 @@ var teamUserTests = []test{
 		got, err = s.SessionUser(t.Context(), "hash-a", t0)
 		noErr(t, "SessionUser", err)
 		equal(t, "SessionUser teams", got.Teams, []string{"appointments", "billing"})
-		bob := mustCreateUser(t, s, "bob", dashboard.RoleAdmin)
+		bob := mustCreateUser(t, s, "bob", accounts.RoleAdmin)
 		equal(t, "teams of a user in none", bob.Teams, []string(nil))
 		list, err := s.ListUsers(t.Context())
 		noErr(t, "ListUsers", err)
-		equal(t, "ListUsers", list, []dashboard.User{u, bob})
+		equal(t, "ListUsers", list, []accounts.User{u, bob})
 	}},
 	{"SetTeamsReplaces", func(t *testing.T, s Store) {
-		u := mustCreateUser(t, s, "ann", dashboard.RoleModerator)
+		u := mustCreateUser(t, s, "ann", accounts.RoleModerator)
 		noErr(t, "SetTeams", s.SetTeams(t.Context(), "ann", []string{"billing"}))
 		got, err := s.UserByName(t.Context(), "ann")
 		noErr(t, "UserByName", err)
@@ -163,5 +163,51 @@ var teamUserTests = []test{
 		noErr(t, "UserByName", err)
 		equal(t, "after SetTeams(nil)", got.Teams, []string(nil))
 		wantErr(t, "SetTeams of nobody", s.SetTeams(t.Context(), "nobody", []string{"x"}), errs.ErrNotFound)
+	}},
+}
+
+var campaignUserTests = []test{
+	{"UserCampaignsRoundTrip", func(t *testing.T, s Store) {
+		u, err := s.CreateUser(t.Context(), accounts.User{Username: "jo", Role: accounts.RoleJudge,
+			PasswordHash: []byte("h"), CreatedAt: t0, Campaigns: []string{"race", "bouncer", "race"}})
+		noErr(t, "CreateUser", err)
+		equal(t, "campaigns returned", u.Campaigns, []string{"bouncer", "race"})
+		got, err := s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		equal(t, "UserByName", got, u)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-j", u.ID, at(time.Hour)))
+		got, err = s.SessionUser(t.Context(), "hash-j", t0)
+		noErr(t, "SessionUser", err)
+		equal(t, "SessionUser campaigns", got.Campaigns, []string{"bouncer", "race"})
+		bob := mustCreateUser(t, s, "bob", accounts.RoleAdmin)
+		equal(t, "campaigns of a user of every campaign", bob.Campaigns, []string(nil))
+		list, err := s.ListUsers(t.Context())
+		noErr(t, "ListUsers", err)
+		equal(t, "ListUsers", list, []accounts.User{bob, u})
+	}},
+	{"SetCampaignsReplaces", func(t *testing.T, s Store) {
+		u := mustCreateUser(t, s, "jo", accounts.RoleJudge)
+		noErr(t, "SetCampaigns", s.SetCampaigns(t.Context(), "jo", []string{"race"}))
+		got, err := s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		u.Campaigns = []string{"race"}
+		equal(t, "after SetCampaigns", got, u)
+		noErr(t, "SetCampaigns none", s.SetCampaigns(t.Context(), "jo", nil))
+		got, err = s.UserByName(t.Context(), "jo")
+		noErr(t, "UserByName", err)
+		equal(t, "after SetCampaigns(nil)", got.Campaigns, []string(nil))
+		wantErr(t, "SetCampaigns of nobody", s.SetCampaigns(t.Context(), "nobody", []string{"x"}), errs.ErrNotFound)
+	}},
+	{"SetRoleKeepsTheRest", func(t *testing.T, s Store) {
+		u, err := s.CreateUser(t.Context(), accounts.User{Username: "jo", Role: accounts.RoleJudge,
+			PasswordHash: []byte("h"), CreatedAt: t0, Teams: []string{"desk"}, Campaigns: []string{"race"}})
+		noErr(t, "CreateUser", err)
+		noErr(t, "CreateSession", s.CreateSession(t.Context(), "hash-j", u.ID, at(time.Hour)))
+		noErr(t, "SetRole", s.SetRole(t.Context(), "jo", accounts.RoleModerator))
+		got, err := s.SessionUser(t.Context(), "hash-j", t0)
+		noErr(t, "SessionUser after SetRole", err)
+		u.Role = accounts.RoleModerator
+		equal(t, "after SetRole", got, u)
+		wantErr(t, "SetRole of nobody", s.SetRole(t.Context(), "nobody", accounts.RoleAdmin), errs.ErrNotFound)
 	}},
 }

@@ -1,11 +1,10 @@
 // Package graphtest is a fake WhatsApp Cloud API (Graph API) on loopback for tests: it
 // accepts the documented send, mark-read and media requests with a Bearer token, records what
-// was sent, serves media, and answers with the documented error shapes on demand. It also
+// was sent, serves media and business phone numbers, and answers with the documented error shapes on demand. It also
 // builds signed webhook requests, so a test can play a participant end to end.
 package graphtest
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -18,6 +17,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/chatcampaigns/campaign/channels/channeltest"
+	"github.com/chatcampaigns/campaign/channels/metahook"
 )
 
 // Token is the access token the server accepts unless Server.Token is changed.
@@ -71,6 +73,8 @@ type Server struct {
 	// URL is the server's root; APIURL is what WHATSAPP_API_URL should be set to.
 	URL    string
 	APIURL string
+	// Log records every request the server receives, for the channel conformance harness.
+	Log *channeltest.RequestLog
 
 	mu     sync.Mutex
 	token  string
@@ -81,6 +85,8 @@ type Server struct {
 	n      int
 	hexSHA bool
 	noSize bool
+	phones map[string]PhoneNumber
+	groups []GroupRequest
 	// held, when not nil, keeps read receipts waiting until it is closed (HoldReads).
 	held chan struct{}
 	srv  *httptest.Server
@@ -107,12 +113,13 @@ func (s *Server) HoldReads() (release func()) {
 // New starts a fake Graph API on loopback and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{token: Token, media: make(map[string]mediaItem)}
+	s := &Server{token: Token, media: make(map[string]mediaItem), phones: make(map[string]PhoneNumber), Log: &channeltest.RequestLog{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleMessages)
+	mux.HandleFunc("POST /{version}/{phone}/groups", s.handleGroups)
 	mux.HandleFunc("GET /download/{id}", s.handleDownload)
 	mux.HandleFunc("GET /{version}/{id}", s.handleMediaInfo)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(s.Log.Wrap(mux))
 	s.URL = s.srv.URL
 	s.APIURL = s.srv.URL + "/" + Version
 	tb.Cleanup(s.srv.Close)
@@ -150,7 +157,7 @@ func (s *Server) AddMedia(id, mime string, data []byte) {
 	s.media[id] = mediaItem{mime: mime, data: append([]byte(nil), data...)}
 }
 
-// FailNext makes the next request to /messages fail with the documented error body for code
+// FailNext makes the next request to /messages (or /groups) fail with the documented error body for code
 // and the given HTTP status; calls queue up, one failure per request.
 func (s *Server) FailNext(code, httpStatus int) {
 	s.mu.Lock()
@@ -158,7 +165,7 @@ func (s *Server) FailNext(code, httpStatus int) {
 	s.fails = append(s.fails, failure{code, httpStatus})
 }
 
-// Requests returns how many /messages requests arrived, failed ones included.
+// Requests returns how many /messages and /groups requests arrived, failed ones included.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,7 +196,9 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 	}})
 }
 
-func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+// refused counts a request to /messages or /groups and answers it with the next queued
+// failure (FailNext) or an auth error; it reports whether it answered.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	s.n++
 	var fail *failure
@@ -200,10 +209,17 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !s.authorized(w, r) {
-		return
+		return true
 	}
 	if fail != nil {
 		writeError(w, fail.status, fail.code, "graphtest failure")
+		return true
+	}
+	return false
+}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	if s.refused(w, r) {
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -256,11 +272,44 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// PhoneNumber is a business number the server knows, for GET /{phone-number-id}.
+type PhoneNumber struct {
+	Display, VerifiedName string
+	// CallbackURL is where its webhooks go (webhook_configuration.application).
+	CallbackURL string
+	// Official says it is an Official Business Account (it may make groups).
+	Official bool
+}
+
+// AddPhoneNumber makes GET /{id} answer for the business number id.
+func (s *Server) AddPhoneNumber(id string, p PhoneNumber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phones[id] = p
+}
+
+func (s *Server) handlePhoneNumber(w http.ResponseWriter, id string, p PhoneNumber) {
+	info := map[string]any{"id": id, "display_phone_number": p.Display, "verified_name": p.VerifiedName,
+		"quality_rating": "GREEN", "is_official_business_account": p.Official}
+	if p.CallbackURL != "" {
+		info["webhook_configuration"] = map[string]string{"application": p.CallbackURL}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(info)
+}
+
 func (s *Server) handleMediaInfo(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
 	id := r.PathValue("id")
+	s.mu.Lock()
+	phone, isPhone := s.phones[id]
+	s.mu.Unlock()
+	if isPhone {
+		s.handlePhoneNumber(w, id, phone)
+		return
+	}
 	s.mu.Lock()
 	item, ok := s.media[id]
 	hexSHA, noSize := s.hexSHA, s.noSize
@@ -304,12 +353,104 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(item.data)
 }
 
-// Sign returns the X-Hub-Signature-256 value for body under the app secret.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+// GroupRequest is one accepted POST /{phone-number-id}/groups.
+type GroupRequest struct {
+	PhoneNumberID, RequestID   string
+	Subject, Description, Mode string
 }
+
+// Groups returns the group requests accepted so far, in order.
+func (s *Server) Groups() []GroupRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]GroupRequest(nil), s.groups...)
+}
+
+// handleGroups accepts a group creation as the Groups API does: asynchronously, answering with
+// a request id; the test announces the group with GroupCreatedWebhook.
+func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
+	if s.refused(w, r) {
+		return
+	}
+	var body struct {
+		Product     string `json:"messaging_product"`
+		Subject     string `json:"subject"`
+		Description string `json:"description"`
+		Mode        string `json:"join_approval_mode"`
+	}
+	if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body) != nil || body.Product != "whatsapp" ||
+		body.Subject == "" || len([]rune(body.Subject)) > 128 || len([]rune(body.Description)) > 2048 {
+		writeError(w, http.StatusBadRequest, 100, "Invalid parameter: messaging_product, subject or description")
+		return
+	}
+	s.mu.Lock()
+	g := GroupRequest{PhoneNumberID: r.PathValue("phone"), RequestID: "graphtest-group-request-" + strconv.Itoa(len(s.groups)+1),
+		Subject: body.Subject, Description: body.Description, Mode: body.Mode}
+	s.groups = append(s.groups, g)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"messaging_product": "whatsapp", "request_id": g.RequestID})
+}
+
+// groupWebhook wraps group items in the envelope of the group webhook field.
+func groupWebhook(phoneNumberID, field string, groups ...map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{
+			"id": "100000000000001",
+			"changes": []any{map[string]any{"field": field, "value": map[string]any{
+				"messaging_product": "whatsapp",
+				"metadata":          map[string]string{"display_phone_number": "15550001111", "phone_number_id": phoneNumberID},
+				"groups":            groups,
+			}}},
+		}},
+	})
+	if err != nil {
+		panic(err) // maps of strings always encode
+	}
+	return b
+}
+
+// GroupCreatedWebhook is the group_lifecycle_update webhook announcing the group of a request.
+func GroupCreatedWebhook(phoneNumberID, requestID, groupID, subject, inviteLink string) []byte {
+	return groupWebhook(phoneNumberID, "group_lifecycle_update", map[string]any{
+		"timestamp": "1767611600", "type": "group_create", "request_id": requestID, "group_id": groupID,
+		"subject": subject, "invite_link": inviteLink, "join_approval_mode": "auto_approve",
+	})
+}
+
+// GroupJoinedWebhook is the group_participants_update webhook of people who joined a group by
+// its invite link.
+func GroupJoinedWebhook(phoneNumberID, groupID string, waIDs ...string) []byte {
+	var added []map[string]string
+	for _, id := range waIDs {
+		added = append(added, map[string]string{"input": id, "wa_id": id})
+	}
+	return groupWebhook(phoneNumberID, "group_participants_update", map[string]any{
+		"timestamp": "1767611700", "type": "group_participants_add", "group_id": groupID,
+		"reason": "invite_link", "added_participants": added,
+	})
+}
+
+// GroupTextWebhook is a webhook body with one text a member wrote in a group.
+func GroupTextWebhook(phoneNumberID, groupID, from, name, wamid, text string) []byte {
+	return inbound(phoneNumberID, from, name, map[string]any{
+		"id": wamid, "type": "text", "text": map[string]string{"body": text}, "group_id": groupID,
+	})
+}
+
+// GroupImageWebhook is ImageWebhook for an image a member sent in a group.
+func GroupImageWebhook(phoneNumberID, groupID, from, name, wamid, mediaID, mime string, data []byte, caption string) []byte {
+	sum := sha256.Sum256(data)
+	return inbound(phoneNumberID, from, name, map[string]any{
+		"id": wamid, "type": "image", "group_id": groupID, "image": map[string]string{
+			"id": mediaID, "mime_type": mime, "sha256": base64.StdEncoding.EncodeToString(sum[:]), "caption": caption,
+		},
+	})
+}
+
+// Sign returns the X-Hub-Signature-256 value for body under the app secret.
+func Sign(secret string, body []byte) string { return metahook.Sign(secret, body) }
 
 // SignedWebhook returns a POST of body to http://localhost/webhooks/whatsapp signed with
 // secret, for fiber's App.Test; for a real server, set its URL (req.URL.Host) first.
