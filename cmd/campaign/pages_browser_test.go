@@ -211,6 +211,8 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"campaign", "/dashboard/campaigns/bouncer", "svg.flow-diagram"},
 		{"deliveries", "/dashboard/campaigns/bouncer/deliveries", "table.delivery-counts"},
 		{"conversations", "/dashboard/conversations", "h1"},
+		{"scores", "/dashboard/campaigns/bouncer/scores", "h1"},
+		{"users", "/dashboard/users", "form.add-user"},
 	}
 	pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
 	viewport := func(width int64) chromedp.Action[chromedp.Void] {
