@@ -166,6 +166,11 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		}
 		return fail(msg)
 	}
+	shown := text[form.First]
+	if shown == "" {
+		shown = text[onlyLang]
+	}
+	d.recordBroadcast(ctx, id, def.ID, to, shown, tmpl, u.Username, queued)
 	if err := d.record(c, audit.Event{Action: audit.Broadcast, Campaign: def.ID, Subject: id, Detail: broadcastDetail(to, tmpl, queued)}); err != nil {
 		return err
 	}
@@ -196,6 +201,11 @@ type broadcastView struct {
 	// Done counts replies that will not change any more (sent, failed, cancelled); Percent
 	// is Done of Total.
 	Done, Percent int
+	// Sent is the history's record of the broadcast (nil for one sent before it was kept);
+	// Recipients a page of its replies, Next the link to the next page.
+	Sent       *sentBroadcast
+	Recipients []engine.Outbound
+	Next       string
 }
 
 func (d *Dashboard) broadcastPage(c *fiber.Ctx) error {
@@ -215,6 +225,9 @@ func (d *Dashboard) broadcastPage(c *fiber.Ctx) error {
 	v := broadcastView{Campaign: ci, Report: r, Done: r.Sent + r.Failed + r.Cancelled}
 	if r.Total > 0 {
 		v.Percent = v.Done * 100 / r.Total
+	}
+	if err := d.broadcastDetail(c, &v, id); err != nil {
+		return err
 	}
 	return d.render(c, fiber.StatusOK, "broadcast", v)
 }

@@ -146,6 +146,10 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		return err
 	}
 	u := currentUser(c)
+	ov, err := d.campaignOverview(c.UserContext(), ci, u)
+	if err != nil {
+		return err
+	}
 	shown, scheduleNote := shownStatus(ci, d.now())
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": accounts.Can(u.Role, accounts.RunCampaigns), "Notifications": notes,
@@ -153,6 +157,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		"Broadcast": d.broadcaster != nil && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": broadcastFormOf(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
+		"Overview":      ov,
 		"Deliveries":    d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries),
 		"Draws":         d.draws != nil, "AuditExport": d.trail != nil && accounts.Can(u.Role, accounts.ExportAudit),
 	})

@@ -62,11 +62,15 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	closed, location := "", ""
 	// Handoff is the team that has the conversation, and since when: what the queue showed.
 	var handoff map[string]any
+	side := &participantSide{}
 	switch p, err := d.conversations.Participant(c.UserContext(), pid); {
 	case errors.Is(err, errs.ErrNotFound):
 	case err != nil:
 		return fmt.Errorf("dashboard: participant %s: %w", pid, err)
 	default:
+		if err := d.sidePanel(c, side, p); err != nil {
+			return err
+		}
 		if r := refused(engine.Closed(p)); r != "" {
 			closed = strings.ToUpper(r[:1]) + r[1:]
 		} else if team := p.Vars["handoff"]; team != "" {
@@ -90,7 +94,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": verdicts, "History": history,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
-		"Closed": closed, "Handoff": handoff, "Location": location,
+		"Closed": closed, "Handoff": handoff, "Location": location, "Side": side,
 	})
 }
 

@@ -75,6 +75,12 @@ type Config struct {
 	Verdicts Verdicts
 	// Draws, with Campaigns, adds each campaign's verifiable draws (commit, close, publish).
 	Draws Draws
+	// Reports, with Campaigns, adds the inbox, the participants lists, the overview's charts,
+	// the broadcast history and the CSV exports.
+	Reports Reports
+	// Receipts names the channels whose delivery reports (delivered, read) this server
+	// records; the delivery monitor says of the others that sent is as far as it can know.
+	Receipts map[string]bool
 	// Judging, with Campaigns and Scoring, adds claims (opening an entry claims it; others see
 	// who has it), panels with conflicts and abstentions, blind judging and the scores page.
 	Judging Judging
@@ -116,6 +122,9 @@ type Dashboard struct {
 	trail         Trail
 	draws         Draws
 	verdicts      Verdicts
+	reports       Reports
+	receipts      map[string]bool
+	charts        chartCache
 	judging       Judging
 	accounts      accounts.Accounts
 	roleChanges   accounts.RoleChangeRecorder
@@ -142,6 +151,7 @@ func New(cfg Config) (*Dashboard, error) {
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
+		reports: cfg.Reports, receipts: cfg.Receipts,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
@@ -249,6 +259,7 @@ func (d *Dashboard) Mount(r fiber.Router) {
 			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)
 		}
 	}
+	d.mountPages(a)
 }
 
 // securityHeaders keeps the pages from being framed, loading anything from elsewhere or

@@ -44,9 +44,22 @@ func (d *Dashboard) deliveriesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: maybe sent twice of %s: %w", ci.Def.ID, err)
 	}
+	channels, err := d.channelDeliveries(c.UserContext(), ci.Def.ID)
+	if err != nil {
+		return err
+	}
+	// Delivered, read and played are only counted where a channel reports them: for a web
+	// chat campaign "delivered 0" would say every reply was lost.
+	receipts := channels == nil
+	for _, ch := range channels {
+		receipts = receipts || ch.Receipts
+	}
 	var rows []deliveryCount
 	for _, st := range deliveryOrder {
+		if !receipts && (st == "delivered" || st == "read" || st == "played") {
+			continue
+		}
 		rows = append(rows, deliveryCount{Status: st, Count: counts[st]})
 	}
-	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed, "Twice": twice})
+	return d.render(c, fiber.StatusOK, "deliveries", map[string]any{"Campaign": ci, "Counts": rows, "Failed": failed, "Twice": twice, "Channels": channels})
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // listLimit is how many entries one page of the queue shows. Triage works from the newest
-// end, and a page of this size stays fast with thumbnails.
-const listLimit = 200
+// end, and a page of this size stays fast with thumbnails: rendering the cards is most of a
+// queue page's time (BenchmarkPages), 200 of them took twice the 100 ms target on a busy
+// machine.
+const listLimit = 100
 
 // maxReasonLen bounds the reason typed on a rejection; it is a note, not an essay.
 const maxReasonLen = 500

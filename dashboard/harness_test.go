@@ -36,7 +36,7 @@ const (
 // harness is a dashboard on a real SQLite store, driven through app.Test like a browser with
 // a cookie jar.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	app    *fiber.App
 	db     *sqlite.DB
 	users  *recordingUsers
@@ -55,9 +55,15 @@ type harness struct {
 }
 
 // newHarness builds the dashboard; each option may change its configuration first.
-func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) *harness {
+func newHarness(t testing.TB, options ...func(h *harness, c *dashboard.Config)) *harness {
 	t.Helper()
-	return newHarnessWith(t, func(h *harness, _ *judge.Service, cfg *dashboard.Config) {
+	return newHarnessAt(t, filepath.Join(t.TempDir(), "campaign.db"), options...)
+}
+
+// newHarnessAt is newHarness on the database file at path.
+func newHarnessAt(t testing.TB, path string, options ...func(h *harness, c *dashboard.Config)) *harness {
+	t.Helper()
+	return newHarnessWithAt(t, path, func(h *harness, _ *judge.Service, cfg *dashboard.Config) {
 		for _, o := range options {
 			o(h, cfg)
 		}
@@ -66,10 +72,16 @@ func newHarness(t *testing.T, options ...func(h *harness, c *dashboard.Config)) 
 
 // newHarnessWith is newHarness with configure changing the judge service and the dashboard's
 // configuration before the dashboard is made.
-func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
+func newHarnessWith(t testing.TB, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
+	t.Helper()
+	return newHarnessWithAt(t, filepath.Join(t.TempDir(), "campaign.db"), configure)
+}
+
+// newHarnessWithAt is newHarnessWith on the database file at path.
+func newHarnessWithAt(t testing.TB, path string, configure func(h *harness, j *judge.Service, cfg *dashboard.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campaign.db"))
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -108,6 +120,8 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		Conversations: h.convs,
 		Queue:         h.queue,
 		Pools:         storePools{db},
+		Reports:       db,
+		Receipts:      map[string]bool{"whatsapp": true},
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

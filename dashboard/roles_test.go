@@ -221,7 +221,8 @@ func TestPagesLinkOnlyWhereTheRoleMayGo(t *testing.T) {
 	for role, want := range map[string]int{dashboard.RoleJudge: 0, dashboard.RoleModerator: 1} {
 		h.jar = jars[role]
 		doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer"))
-		for _, sel := range []string{`nav a[href="/dashboard/conversations"]`, `a[href$="/deliveries"]`, `a[href*="/participants/"]`} {
+		for _, sel := range []string{`nav a[href="/dashboard/conversations"]`, `nav a[href="/dashboard/inbox"]`, `a[href^="/dashboard/inbox"]`,
+			`a[href$="/deliveries"]`, `a[href*="/participants/"]`, `a[href*="/participants"]`} {
 			if got := doc.Find(sel).Length(); (got > 0) != (want > 0) {
 				t.Errorf("%s: %d links %s, want %d", role, got, sel, want)
 			}

@@ -49,12 +49,16 @@ var funcs = template.FuncMap{
 	"mapLink": mapLink,
 	// score shows a mean score with two decimals, enough to see why one team is above another.
 	"score": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	// hasPrefix marks the menu entry of the page shown.
+	"hasPrefix": strings.HasPrefix,
+	// delivery is how far a reply got: pending, sent, delivered, read, failed, cancelled.
+	"delivery": shownDelivery,
 }
 
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/judging.html", "templates/block_*.html", "templates/"+name+".html")
+	for _, name := range append(pageNames, morePages...) {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/judging.html", "templates/block_*.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -72,6 +76,10 @@ type view struct {
 	Page  any
 	// Queues adds the team queues to the menu.
 	Queues bool
+	// Inbox adds the inbox to the menu.
+	Inbox bool
+	// Path is the page's path, so the menu marks where the user is.
+	Path string
 	// UsersPage adds the users page to an admin's menu.
 	UsersPage bool
 }
@@ -85,9 +93,11 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 		return fmt.Errorf("dashboard: render: no page %q", page)
 	}
 	csrf, _ := c.Locals(localCSRF).(string)
-	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil}
+	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
+		Inbox: d.reports != nil && d.campaigns != nil, Path: strings.Clone(c.Path())}
 	if v.User != nil { // the menu offers only what the role may open
 		v.Queues = v.Queues && accounts.Can(v.User.Role, accounts.ReadConversations)
+		v.Inbox = v.Inbox && accounts.Can(v.User.Role, accounts.ReadConversations)
 		v.UsersPage = d.accounts != nil && accounts.Can(v.User.Role, accounts.ManageUsers)
 	}
 	var buf bytes.Buffer

@@ -397,7 +397,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail}})
 	if err != nil {
 		return nil, err
@@ -690,6 +691,10 @@ func (c campaignDirectory) SetStatus(ctx context.Context, id, status string) err
 	return c.e.SetStatus(ctx, id, status)
 }
 
+// deliveryReports are the channels whose delivery reports the server records (WhatsApp's
+// statuses webhook); the delivery monitor says of the others that sent is all it can know.
+var deliveryReports = map[string]bool{"whatsapp": true}
+
 // deliveries records WhatsApp's delivery reports in the store.
 type deliveries struct{ db store }
 
@@ -708,6 +713,7 @@ type store interface {
 	draw.Store
 	accounts.Accounts
 	dashboard.Deliveries
+	dashboard.Reports
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	Close() error

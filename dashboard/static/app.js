@@ -66,3 +66,31 @@
   try { saved = sessionStorage.getItem(memo); sessionStorage.removeItem(memo); } catch (e) { /* storage off */ }
   if (entries.length) select(parseInt(saved, 10) || 0);
 })();
+
+// Live lists: an element with data-live (the inbox's newest page, a conversation's
+// transcript) is fetched again every few seconds and replaced when it changed, so new
+// messages appear without a reload. Without script the page is the same, only still.
+(function () {
+  "use strict";
+  var live = Array.prototype.slice.call(document.querySelectorAll("[data-live][id]"));
+  if (!live.length || !window.fetch || !window.DOMParser) return;
+  var every = 5000;
+  function poll() {
+    if (document.hidden) return;
+    live.forEach(function (el) {
+      fetch(el.getAttribute("data-live"), { credentials: "same-origin", headers: { "X-Live": "1" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(el.id);
+          if (!fresh || fresh.innerHTML === el.innerHTML) return;
+          var atBottom = el.getBoundingClientRect().bottom <= window.innerHeight + 40;
+          el.innerHTML = fresh.innerHTML;
+          el.setAttribute("data-updated", String(Date.now()));
+          if (atBottom && el.tagName === "OL") el.lastElementChild && el.lastElementChild.scrollIntoView({ block: "nearest" });
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    });
+  }
+  setInterval(poll, every);
+})();

@@ -1,0 +1,221 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatcampaigns/campaign/accounts"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/judge"
+	"github.com/chatcampaigns/campaign/reports"
+)
+
+// overview is the top of a campaign's page: how many take part, the flow drawn with the
+// participants in each state, and the charts of the last chartDays days.
+type overview struct {
+	ID                          string
+	Total                       int
+	Pending                     string
+	Diagram, Funnel             template.HTML
+	Entries, Turnaround, Sent   template.HTML
+	EntriesKey, SentKey         []legendItem
+	Received, Decided, Failures int
+	Days                        int
+	Reports, Broadcasts, Export bool
+	// Lists links the participants lists and the inbox, Deliveries the delivery monitor: only
+	// for a role that may open them (a judge reads no conversations).
+	Lists, Deliveries bool
+}
+
+// pendingShown is how many pending entries the overview counts before it says "N+" (the
+// most the judge lists at once).
+const pendingShown = 500
+
+// campaignOverview works out the overview of ci. Every number comes from an index range (the
+// participants per state, the entries and replies of the last days), never from a whole
+// table.
+func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *User) (*overview, error) {
+	def := ci.Def
+	o := &overview{ID: def.ID, Days: chartDays, Reports: d.reports != nil, Export: d.reports != nil && u.Role == RoleAdmin,
+		Broadcasts: d.reports != nil && accounts.Can(u.Role, accounts.Broadcast),
+		Lists:      d.reports != nil && accounts.Can(u.Role, accounts.ReadConversations),
+		Deliveries: d.deliveries != nil && accounts.Can(u.Role, accounts.SeeDeliveries)}
+	var bars []hbar
+	for _, name := range def.Order {
+		o.Total += ci.Counts[name]
+		href := ""
+		if o.Lists {
+			href = stateLink(def.ID, name)
+		}
+		bars = append(bars, hbar{Label: name, Value: ci.Counts[name], Href: href})
+	}
+	for _, extra := range []string{"opted_out"} {
+		if n := ci.Counts[extra]; n > 0 {
+			o.Total += n
+			bars = append(bars, hbar{Label: "opted out", Value: n})
+		}
+	}
+	var link func(string) string
+	if o.Lists {
+		link = func(state string) string { return stateLink(def.ID, state) }
+	}
+	o.Diagram = flowDiagram(def, ci.Counts, link)
+	o.Funnel = barChart("Participants per state", bars)
+	pending, err := d.judge.Entries(ctx, judge.Filter{Campaign: def.ID, Status: judge.StatusPending, Limit: pendingShown})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
+	}
+	o.Pending = strconv.Itoa(len(pending))
+	if len(pending) >= pendingShown {
+		o.Pending = strconv.Itoa(pendingShown) + "+"
+	}
+	if d.reports == nil {
+		return o, nil
+	}
+	now := d.now()
+	since := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(chartDays - 1))
+	days := dayRange(since, now)
+	eds, dcs, err := d.chartData(ctx, def.ID, since)
+	if err != nil {
+		return nil, err
+	}
+	received, decided, wait := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
+	for _, e := range eds {
+		if i := dayIndex(days, e.Day); i >= 0 {
+			received[i], decided[i], wait[i] = float64(e.Received), float64(e.Decided), e.Wait.Seconds()
+			o.Received += e.Received
+			o.Decided += e.Decided
+		}
+	}
+	es := []series{{"received", "#0b5cad", received}, {"decided", "#1a7f37", decided}}
+	o.Entries, o.EntriesKey = dayChart("Entries per day", days, es, false, nil), legendOf(es)
+	o.Turnaround = dayChart("Mean time to a verdict per day", days, []series{{"mean wait", "#8a5a00", wait}}, false,
+		func(s float64) string { return waitedFor(time.Duration(s) * time.Second) })
+	byKey := map[string][]float64{}
+	for _, k := range []string{"sent", "delivered", "read", "failed"} {
+		byKey[k] = make([]float64, len(days))
+	}
+	for _, dc := range dcs {
+		i := dayIndex(days, dc.Day)
+		key := dc.Key
+		switch key {
+		case "played":
+			key = "read"
+		case "cancelled":
+			key = "failed"
+		}
+		if i < 0 || byKey[key] == nil {
+			continue
+		}
+		byKey[key][i] += float64(dc.N)
+		if key == "failed" {
+			o.Failures += dc.N
+		}
+	}
+	ss := []series{{"sent, no report", "#9fbfe6", byKey["sent"]}, {"delivered", "#1a7f37", byKey["delivered"]},
+		{"read", "#0b5cad", byKey["read"]}, {"not delivered", "#b42318", byKey["failed"]}}
+	o.Sent, o.SentKey = dayChart("Replies per day by how far they got", days, ss, true, nil), legendOf(ss)
+	return o, nil
+}
+
+// participantSide is the panel beside a conversation: the participant's variables and
+// entries, so a moderator answers knowing what they said and sent before.
+type participantSide struct {
+	Vars    [][2]string
+	Entries []judge.Entry
+	Channel string
+	Joined  time.Time
+}
+
+// hiddenVars are the engine's own bookkeeping, shown elsewhere on the page or not at all.
+var hiddenVars = map[string]bool{"handoff_at": true, "entry": true}
+
+// sidePanel fills the panel for p and marks the conversation read by the user up to p's
+// latest message.
+func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Participant) error {
+	ctx := c.UserContext()
+	side.Channel, side.Joined = p.Channel, p.CreatedAt
+	for _, k := range slices.Sorted(maps.Keys(p.Vars)) {
+		if !hiddenVars[k] && !strings.HasPrefix(k, "run.") && p.Vars[k] != "" {
+			side.Vars = append(side.Vars, [2]string{k, p.Vars[k]})
+		}
+	}
+	if d.reports == nil {
+		return nil
+	}
+	es, err := d.reports.ParticipantEntries(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("dashboard: entries of %s: %w", p.ID, err)
+	}
+	side.Entries = es
+	if p.LastInboundAt.IsZero() {
+		return nil
+	}
+	// The open page polls itself every few seconds: it writes a mark only when the
+	// participant wrote since the last one.
+	user := currentUser(c).Username
+	marks, err := d.reports.ReadMarks(ctx, user, []string{p.ID})
+	if err != nil {
+		return fmt.Errorf("dashboard: read mark of %s: %w", p.ID, err)
+	}
+	if seen, ok := marks[p.ID]; !ok || seen.Before(p.LastInboundAt) {
+		if err := d.reports.MarkRead(ctx, user, p.ID, p.LastInboundAt); err != nil {
+			return fmt.Errorf("dashboard: mark %s read: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
+// chartTTL is how long the overview's per-day series are reused. Counting the replies of 14
+// days reads every one of them (a few hundred thousand in a large campaign, a quarter of a
+// second); a chart of days does not need to be fresher than a minute, and the counts above it
+// (participants per state, entries waiting) are read on every view.
+const chartTTL = time.Minute
+
+// chartCache keeps each campaign's per-day series for chartTTL.
+type chartCache struct {
+	mu sync.Mutex
+	m  map[string]chartSeries
+}
+
+type chartSeries struct {
+	at, since time.Time
+	entries   []reports.EntryDay
+	replies   []reports.DayCount
+}
+
+// chartData returns the per-day series of a campaign since since, from the cache when they
+// were counted less than chartTTL ago for the same days.
+func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
+	now := d.now()
+	d.charts.mu.Lock()
+	c, ok := d.charts.m[campaign]
+	d.charts.mu.Unlock()
+	if ok && c.since.Equal(since) && now.Sub(c.at) < chartTTL && !now.Before(c.at) {
+		return c.entries, c.replies, nil
+	}
+	eds, err := d.reports.EntryDays(ctx, campaign, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	dcs, err := d.reports.DeliveryDays(ctx, campaign, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	d.charts.mu.Lock()
+	if d.charts.m == nil {
+		d.charts.m = map[string]chartSeries{}
+	}
+	d.charts.m[campaign] = chartSeries{at: now, since: since, entries: eds, replies: dcs}
+	d.charts.mu.Unlock()
+	return eds, dcs, nil
+}
