@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
+)
+
+// gpsSecret is written into every metadata block of ../../media/testdata/gps.jpg (EXIF Make,
+// GPS, XMP, IPTC, comment and a trailer after EOI).
+const gpsSecret = "SECRET-48.8584N-2.2945E"
+
+func gpsJPEG(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "media", "testdata", "gps.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(gpsSecret)) || !bytes.Contains(b, []byte{0x25, 0x88}) {
+		t.Fatal("gps.jpg holds no GPS metadata to strip")
+	}
+	return b
+}
+
+// assertS3Clean walks the embedded S3 server's files under data and fails if any holds the
+// secret or an EXIF GPS pointer; it wants at least one stored JPEG.
+func assertS3Clean(t *testing.T, data string) {
+	t.Helper()
+	jpegs := 0
+	err := filepath.WalkDir(filepath.Join(data, "s3"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(b, []byte{0xFF, 0xD8}) {
+			jpegs++
+		}
+		if bytes.Contains(b, []byte(gpsSecret)) || bytes.Contains(b, []byte("xmpmeta")) {
+			t.Errorf("%s holds the photo's metadata", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jpegs < 2 {
+		t.Errorf("%d JPEG objects in S3, want the photo and its thumbnail", jpegs)
+	}
+}
+
+// TestPhotoMetadataStrippedOnEveryChannel: a phone photo with GPS sent through the web chat
+// and through a WhatsApp webhook (its media fetched from the fake Graph API) reaches S3
+// without EXIF, XMP, IPTC or anything after the image. Every channel stores media through
+// media.Store.PutMedia, which is where the metadata goes.
+func TestPhotoMetadataStrippedOnEveryChannel(t *testing.T) {
+	photo := gpsJPEG(t)
+
+	t.Run("WebChat", func(t *testing.T) {
+		data := t.TempDir()
+		srv, clock := startServer(t, data)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ann := newClient(t, srv.URL())
+		events := ann.events(ctx, "bouncer")
+		if code, body := ann.postJSON("/play/bouncer/join", map[string]string{}); code >= 300 {
+			t.Fatalf("join: %d %s", code, body)
+		}
+		waitReply(t, clock, events, "nobody gets past this door")
+		if code, body := ann.upload("/play/bouncer/media", "me.jpg", photo); code >= 300 {
+			t.Fatalf("photo upload: %d %s", code, body)
+		}
+		waitReply(t, clock, events, "Let me show this to the boss")
+		assertS3Clean(t, data)
+	})
+
+	t.Run("WhatsApp", func(t *testing.T) {
+		graph := graphtest.New(t)
+		data := t.TempDir()
+		srv, clock := startServer(t, data, func(c *Config) {
+			c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+				VerifyToken: "verify-me", PhoneNumberID: waNumber}
+		})
+		clock.mu.Lock()
+		clock.now = time.Unix(1767611602, 0).UTC()
+		clock.mu.Unlock()
+		postWebhook(t, srv, waSecret, graphtest.TextWebhook(waNumber, waUser, "Ann", "wamid.1", "Hi Sven"))
+		waitSent(t, clock, graph, 1)
+		graph.AddMedia("media-1", "image/jpeg", photo)
+		if code := postWebhook(t, srv, waSecret, graphtest.ImageWebhook(waNumber, waUser, "Ann", "wamid.2", "media-1", "image/jpeg", photo, "me")); code != 200 {
+			t.Fatalf("image webhook: %d", code)
+		}
+		if sent := waitSent(t, clock, graph, 2); !strings.Contains(sent[1].Text(), "Let me show this to the boss") {
+			t.Fatalf("after the photo: %q", sent[1].Text())
+		}
+		assertS3Clean(t, data)
+	})
+}
