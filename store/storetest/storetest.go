@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
 		{"Judging", judgingTests},
+		{"Privacy", privacyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
