@@ -272,3 +272,36 @@ func mustRead(tb testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// TestKeysAndDelete: a participant's objects are listed by their prefix, no one else's, and
+// deleting them (twice) leaves the others.
+func TestKeysAndDelete(t *testing.T) {
+	st := MustStore(t, MustServer(t, t.TempDir()), 0)
+	ctx := context.Background()
+	a, err := st.Put(ctx, "c", "ann", bytes.NewReader(MustPNG(t, 8, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Put(ctx, "c", "annie", bytes.NewReader(MustPNG(t, 9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.Keys(ctx, "c", "ann")
+	if err != nil || len(keys) != 2 || keys[0] != a.Key && keys[1] != a.Key {
+		t.Fatalf("Keys = %v, %v; want %s and its thumbnail", keys, err, a.Key)
+	}
+	for range 2 {
+		if n, err := st.Delete(ctx, keys); err != nil || n != 2 {
+			t.Fatalf("Delete = %d, %v", n, err)
+		}
+	}
+	if left, _ := st.Keys(ctx, "c", "ann"); len(left) != 0 {
+		t.Errorf("left after delete: %v", left)
+	}
+	if all, _ := st.CampaignKeys(ctx, "c"); len(all) != 2 || (all[0] != b.Key && all[1] != b.Key) {
+		t.Errorf("campaign keys = %v, want annie's two", all)
+	}
+	if _, err := st.Keys(ctx, "", "ann"); err == nil {
+		t.Error("Keys with no campaign listed something")
+	}
+}
