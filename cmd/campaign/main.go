@@ -37,6 +37,8 @@ Usage:
   campaign user team --name NAME --team TEAM[,TEAM...]   (the hand-off teams they answer for)
   campaign user campaigns --name NAME --campaign ID[,ID...]   (the campaigns they work on; "" for all)
   campaign user role --name NAME --role admin|moderator|judge
+  campaign participant export ID > participant.zip   (a data request: everything stored about them)
+  campaign participant erase ID --yes                 (erase them; rankings show "removed")
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = channelsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "user":
 		err = userCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
+	case "participant":
+		err = participantCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

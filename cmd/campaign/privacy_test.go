@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 // gpsSecret is written into every metadata block of ../../media/testdata/gps.jpg (EXIF Make,
@@ -103,5 +105,74 @@ func TestPhotoMetadataStrippedOnEveryChannel(t *testing.T) {
 			t.Fatalf("after the photo: %q", sent[1].Text())
 		}
 		assertS3Clean(t, data)
+	})
+}
+
+// participantCLI runs `campaign participant ARGS --data data` and returns stdout.
+func participantCLI(t *testing.T, data string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := participantCmd(context.Background(), append(args, "--data", data), &out, &errOut, func(string) string { return "" })
+	return out.String(), err
+}
+
+// TestParticipantExportAndErase: after a participant played and sent a photo, `campaign
+// participant export` gives a ZIP of their data and photo, and `erase --yes` removes them
+// and their S3 objects; a second export finds nobody.
+func TestParticipantExportAndErase(t *testing.T) {
+	data := t.TempDir()
+	srv, clock := startServer(t, data)
+	ctx, cancel := context.WithCancel(context.Background())
+	ann := newClient(t, srv.URL())
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	waitReply(t, clock, events, "nobody gets past this door")
+	if code, body := ann.upload("/play/bouncer/media", "me.jpg", gpsJPEG(t)); code >= 300 {
+		t.Fatalf("photo upload: %d %s", code, body)
+	}
+	waitReply(t, clock, events, "Let me show this to the boss")
+	cancel()
+	ps, err := srv.db.Participants(context.Background(), engine.ParticipantFilter{Campaign: "bouncer"})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("participants = %v, %v", ps, err)
+	}
+	id := ps[0].ID
+	srv.Close()
+
+	zipped, err := participantCLI(t, data, "export", id)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	zr, err := zip.NewReader(strings.NewReader(zipped), int64(len(zipped)))
+	if err != nil {
+		t.Fatalf("export is no ZIP: %v", err)
+	}
+	names := map[string]bool{}
+	photos := 0
+	for _, f := range zr.File {
+		names[f.Name] = true
+		if strings.HasPrefix(f.Name, "media/") {
+			photos++
+		}
+	}
+	if !names["participant.json"] || !names["transcript.json"] || !names["entries.json"] || photos != 2 {
+		t.Errorf("export holds %v, want participant, transcript, entries and 2 media files", names)
+	}
+
+	if _, err := participantCLI(t, data, "erase", id); err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Errorf("erase without --yes: %v, want a refusal naming --yes", err)
+	}
+	out, err := participantCLI(t, data, "erase", id, "--yes")
+	if err != nil || !strings.Contains(out, "2 media objects") {
+		t.Fatalf("erase: %q, %v", out, err)
+	}
+	if _, err := participantCLI(t, data, "export", id); err == nil || !strings.Contains(err.Error(), "no participant") {
+		t.Errorf("export after erase: %v, want no participant", err)
+	}
+	filepath.WalkDir(filepath.Join(data, "s3"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(path, id) {
+			t.Errorf("%s is left in S3", path)
+		}
+		return nil
 	})
 }

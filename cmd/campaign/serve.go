@@ -626,6 +626,7 @@ type store interface {
 	dashboard.Deliveries
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
+	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error
 	Close() error
 }
 

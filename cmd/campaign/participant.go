@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/media"
+	"github.com/chatcampaigns/campaign/media/s3server"
+	"github.com/chatcampaigns/campaign/privacy"
+)
+
+const participantUsage = `usage: campaign participant export ID [--data ./data] > participant.zip
+       campaign participant export --campaign ID --channel whatsapp|webchat|... --address ADDRESS [--data ./data] > participant.zip
+       campaign participant erase ID --yes [--data ./data]
+       campaign participant erase --campaign ID --channel CHANNEL --address ADDRESS --yes [--data ./data]`
+
+// participantCmd answers a participant's data request: a ZIP of everything stored about them,
+// or their erasure. It works on the server's store (the embedded one in --data, or MongoDB
+// with CAMPAIGN_MONGODB_URI) and media (the embedded S3 in --data, or CAMPAIGN_S3_BUCKET).
+func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, participantUsage)
+		return errUsage
+	}
+	sub := args[0]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, participantUsage)
+		return nil
+	case "export", "erase":
+	default:
+		fmt.Fprintf(stderr, "campaign participant: unknown command %q\n%s\n", sub, participantUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("participant "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data folder of the server")
+	camp := fs.String("campaign", "", "campaign id, with --channel and --address")
+	channel := fs.String("channel", "", "channel the participant writes on, with --address")
+	address := fs.String("address", "", "the participant's address on the channel (a phone number as +31612345678 for WhatsApp)")
+	yes := false
+	if sub == "erase" {
+		fs.BoolVar(&yes, "yes", false, "really erase: nothing of the participant can be brought back")
+	}
+	// The id may come before or after the flags.
+	var id string
+	rest := args[1:]
+	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
+		id, rest = rest[0], rest[1:]
+	}
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	switch {
+	case id == "" && *address != "":
+		if *camp == "" || *channel == "" {
+			fmt.Fprintf(stderr, "campaign participant %s: --address needs --campaign and --channel\n%s\n", sub, participantUsage)
+			return errUsage
+		}
+		id = engine.ParticipantID(*camp, *channel, addressAs(*channel, *address))
+	case id == "":
+		fmt.Fprintf(stderr, "campaign participant %s: give the participant's id (shown on their dashboard page) or --campaign, --channel and --address\n%s\n", sub, participantUsage)
+		return errUsage
+	}
+	if sub == "erase" && !yes {
+		return fmt.Errorf("erasing %s deletes their conversation, entries, scores and media for good; run again with --yes to do it", id)
+	}
+
+	db, err := openStore(ctx, getenv("CAMPAIGN_MONGODB_URI"), *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ms, closeMedia, err := openMedia(ctx, *data, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeMedia()
+	svc := privacyService(db, ms, rankingsOf(ctx, db), time.Now, slog.New(slog.NewTextHandler(stderr, nil)))
+
+	switch sub {
+	case "export":
+		err = svc.Export(ctx, id, stdout)
+	case "erase":
+		var rec privacy.Record
+		rec, err = svc.Erase(ctx, id, "cli")
+		if err == nil {
+			fmt.Fprintf(stdout, "participant %s of %s erased: %d transcript lines, %d entries, %d media objects; rankings show them as %q (%s)\n",
+				id, rec.Campaign, rec.Lines, rec.Entries, rec.Objects, engine.ErasedName, rec.Tombstone)
+		}
+	}
+	if errors.Is(err, errs.ErrNotFound) {
+		return fmt.Errorf("no participant %s in this store (check --data, CAMPAIGN_MONGODB_URI, and the address as the channel writes it)", id)
+	}
+	return err
+}
+
+// openMedia opens the media store as campaign serve does: the bucket in CAMPAIGN_S3_BUCKET,
+// or the embedded S3 server's files in the data folder.
+func openMedia(ctx context.Context, data string, getenv func(string) string) (*media.Store, func(), error) {
+	cfg := media.Config{Bucket: getenv("CAMPAIGN_S3_BUCKET"), Endpoint: getenv("CAMPAIGN_S3_ENDPOINT"), Region: getenv("CAMPAIGN_S3_REGION")}
+	closeFn := func() {}
+	if cfg.Bucket == "" {
+		srv, err := s3server.Start(filepath.Join(data, "s3"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the embedded S3 files: %w", err)
+		}
+		closeFn = func() { srv.Close() }
+		cfg = media.Config{Bucket: embeddedBucket, Endpoint: srv.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+	}
+	ms, err := media.New(ctx, cfg)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return ms, closeFn, nil
+}
+
+// rankingsOf reads each stored campaign's ranking from its latest definition.
+func rankingsOf(ctx context.Context, db store) func(string) *campaigns.Ranking {
+	return func(id string) *campaigns.Ranking {
+		recs, err := db.Campaigns(ctx)
+		if err != nil {
+			return nil
+		}
+		var rk *campaigns.Ranking
+		for _, r := range recs {
+			if r.ID != id {
+				continue
+			}
+			if def, probs := campaigns.Parse(r.File, r.Source); len(probs) == 0 && def != nil {
+				rk = def.Ranking // the last is the latest
+			}
+		}
+		return rk
+	}
+}
+
+// privacyService wires export and erase to a store and media; erasures are recorded in log.
+func privacyService(db store, ms *media.Store, ranking func(string) *campaigns.Ranking, now func() time.Time, log *slog.Logger) *privacy.Service {
+	return &privacy.Service{Store: db, Scores: db, Media: ms, Ranking: ranking, Now: now,
+		NewID: newTombstoneID, Audit: logAudit{log}}
+}
+
+func newTombstoneID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "erased-" + hex.EncodeToString(b)
+}
+
+// logAudit records erasures in the log until the audit trail takes them: the record names
+// no person, only the tombstone left in the rankings.
+type logAudit struct{ log *slog.Logger }
+
+func (a logAudit) Erased(_ context.Context, r privacy.Record) error {
+	a.log.Info("participant erased", "campaign", r.Campaign, "tombstone", r.Tombstone, "by", r.By,
+		"at", r.At, "lines", r.Lines, "entries", r.Entries, "media_objects", r.Objects)
+	return nil
+}
+
+// addressAs writes an address as the channel stores it: WhatsApp ids are the number's digits,
+// so "+31 6 1234 5678" finds the participant 31612345678.
+func addressAs(channel, address string) string {
+	if channel != "whatsapp" {
+		return address
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, address)
+}
