@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +173,56 @@ func TestParticipantExportAndErase(t *testing.T) {
 	}
 	filepath.WalkDir(filepath.Join(data, "s3"), func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(path, id) {
+			t.Errorf("%s is left in S3", path)
+		}
+		return nil
+	})
+}
+
+// TestRetentionJobInServe: campaign serve erases a participant of the bouncer (retention_days:
+// 90) once 90 days have passed since they last wrote, and counts it in /metrics.
+func TestRetentionJobInServe(t *testing.T) {
+	data := t.TempDir()
+	srv, clock := startServer(t, data)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := newClient(t, srv.URL())
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	waitReply(t, clock, events, "nobody gets past this door")
+	if code, body := ann.upload("/play/bouncer/media", "me.jpg", gpsJPEG(t)); code >= 300 {
+		t.Fatalf("photo upload: %d %s", code, body)
+	}
+	waitReply(t, clock, events, "Let me show this to the boss")
+
+	clock.Advance(89 * 24 * time.Hour)
+	if n, err := srv.retention.Run(ctx); n != 0 || err != nil {
+		t.Fatalf("after 89 days: erased %d, %v; want none", n, err)
+	}
+	clock.Advance(24 * time.Hour)
+	if n, err := srv.retention.Run(ctx); n != 1 || err != nil {
+		t.Fatalf("after 90 days: erased %d, %v; want the participant", n, err)
+	}
+	ps, _ := srv.db.Participants(ctx, engine.ParticipantFilter{Campaign: "bouncer"})
+	if len(ps) != 1 || !engine.IsTombstone(ps[0]) {
+		t.Errorf("participants after retention = %+v, want one tombstone", ps)
+	}
+	resp, err := http.Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `campaign_retention_erased_total{campaign="bouncer"} 1`) {
+		t.Errorf("/metrics lacks the retention counter")
+	}
+	assertNoObjectsOf(t, data, ps[0].ID)
+}
+
+func assertNoObjectsOf(t *testing.T, data, notID string) {
+	t.Helper()
+	filepath.WalkDir(filepath.Join(data, "s3", "buckets"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(path, "bouncer") && !strings.Contains(path, notID) {
 			t.Errorf("%s is left in S3", path)
 		}
 		return nil

@@ -36,6 +36,7 @@ import (
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
 	"github.com/chatcampaigns/campaign/metrics"
+	"github.com/chatcampaigns/campaign/privacy"
 	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -122,6 +123,9 @@ type Config struct {
 	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
 	// zero).
 	ClaimLease time.Duration
+	// RetentionEvery is how often the retention job looks for participants past their
+	// campaign's retention_days (defaultRetentionEvery when zero).
+	RetentionEvery time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -254,6 +258,9 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
+	// privacy exports and erases participants; retention erases those past retention_days.
+	privacy   *privacy.Service
+	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -261,6 +268,10 @@ type server struct {
 	wg      sync.WaitGroup
 	closeMu sync.Once
 }
+
+// defaultRetentionEvery is how often the retention job runs: retention_days counts in days, so
+// an hour late is nothing, and a pass over a campaign's participants is one list query.
+const defaultRetentionEvery = time.Hour
 
 func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if cfg.Log == nil {
@@ -355,6 +366,14 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
+	s.privacy = privacyService(s.db, mediaStore, func(id string) *campaigns.Ranking {
+		if d, ok := eng.Campaign(id); ok {
+			return d.Ranking
+		}
+		return nil
+	}, now, cfg.Log)
+	s.retention = &privacy.Retention{Service: s.privacy, Lister: s.db, Campaigns: eng.Campaigns, Now: now, Log: cfg.Log,
+		Observer: metrics.NewRetention(s.metrics.Registry())}
 	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now,
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
@@ -469,6 +488,12 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 			}
 		}()
 	}
+	every := cfg.RetentionEvery
+	if every <= 0 {
+		every = defaultRetentionEvery
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.retention.Loop(runCtx, every, time.After) }()
 	go func() {
 		defer s.wg.Done()
 		if err := s.app.Listener(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
