@@ -24,6 +24,7 @@ const (
 	RunCampaigns      Action = "pause, resume and close campaigns, start and close rounds, name the winners"
 	Broadcast         Action = "broadcast to a campaign's participants"
 	ManageUsers       Action = "manage users (add, change role, teams and campaigns, reset passwords, remove)"
+	PersonalData      Action = "export and erase a participant's data (data requests)"
 )
 
 // Rule is one row of the role matrix: an action and the roles that may take it.
@@ -48,6 +49,7 @@ var matrix = []Rule{
 	{RunCampaigns, []string{RoleAdmin}},
 	{Broadcast, []string{RoleAdmin}},
 	{ManageUsers, []string{RoleAdmin}},
+	{PersonalData, []string{RoleAdmin}},
 }
 
 // Roles lists the roles, most rights first.

@@ -81,6 +81,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": participantVerdicts,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
 		"Closed": closed, "Handoff": handoff, "Location": location,
+		"MayHandleData": d.mayHandleData(currentUser(c)),
 	})
 }
 

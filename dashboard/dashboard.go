@@ -39,7 +39,10 @@ var _ Judge = (*judge.Service)(nil)
 
 // Config is what New needs. Judge, Users and Media are required.
 type Config struct {
-	Judge Judge
+	// Privacy, when set (with Conversations), adds export and erase to the participant page,
+	// for admins.
+	Privacy Privacy
+	Judge   Judge
 	Users Users
 	Media Media
 	// Campaigns, when set, adds the campaign pages (status, flow with participants per state).
@@ -107,6 +110,7 @@ type Dashboard struct {
 	judging       Judging
 	accounts      accounts.Accounts
 	roleChanges   accounts.RoleChangeRecorder
+	privacy       Privacy
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -129,7 +133,7 @@ func New(cfg Config) (*Dashboard, error) {
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
-		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
+		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges, privacy: cfg.Privacy,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -227,6 +231,10 @@ func (d *Dashboard) Mount(r fiber.Router) {
 			a.Post("/campaigns/:id/participants/:pid/reply", d.reply)
 			a.Post("/campaigns/:id/participants/:pid/handback", d.handback)
 			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)
+			if d.privacy != nil {
+				a.Get("/campaigns/:id/participants/:pid/export", d.exportParticipant)
+				a.Post("/campaigns/:id/participants/:pid/erase", d.eraseParticipant)
+			}
 		}
 	}
 }

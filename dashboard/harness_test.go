@@ -46,6 +46,7 @@ type harness struct {
 	ranks  *fakeRanking
 	queue  *fakeQueue
 	roles  *roleLog
+	priv   *fakePrivacy
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -77,6 +78,7 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
 		roles:  &roleLog{},
+		priv:   &fakePrivacy{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -97,6 +99,7 @@ func newHarnessWith(t *testing.T, configure func(h *harness, j *judge.Service, c
 		Conversations: h.convs,
 		Queue:         h.queue,
 		Pools:         storePools{db},
+		Privacy:       h.priv,
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -53,6 +53,8 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/users/:name":                                      accounts.ManageUsers,
 	"POST /dashboard/users/:name/password":                             accounts.ManageUsers,
 	"POST /dashboard/users/:name/remove":                               accounts.ManageUsers,
+	"GET /dashboard/campaigns/:id/participants/:pid/export":            accounts.PersonalData,
+	"POST /dashboard/campaigns/:id/participants/:pid/erase":            accounts.PersonalData,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

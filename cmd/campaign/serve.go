@@ -380,7 +380,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
-	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges})
 	if err != nil {
 		return nil, err
