@@ -43,8 +43,8 @@ type Config struct {
 	// for admins.
 	Privacy Privacy
 	Judge   Judge
-	Users Users
-	Media Media
+	Users   Users
+	Media   Media
 	// Campaigns, when set, adds the campaign pages (status, flow with participants per state).
 	Campaigns Campaigns
 	// Conversations, with Campaigns, adds the notifications and the participant pages where
