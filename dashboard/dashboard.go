@@ -39,12 +39,9 @@ var _ Judge = (*judge.Service)(nil)
 
 // Config is what New needs. Judge, Users and Media are required.
 type Config struct {
-	// Privacy, when set (with Conversations), adds export and erase to the participant page,
-	// for admins.
-	Privacy Privacy
-	Judge   Judge
-	Users   Users
-	Media   Media
+	Judge Judge
+	Users Users
+	Media Media
 	// Campaigns, when set, adds the campaign pages (status, flow with participants per state).
 	Campaigns Campaigns
 	// Conversations, with Campaigns, adds the notifications and the participant pages where
@@ -86,6 +83,10 @@ type Config struct {
 	Secure bool
 	// SessionTTL is how long a login lasts; 12 hours when zero.
 	SessionTTL time.Duration
+
+	// Privacy, when set (with Conversations), adds export and erase to the participant page,
+	// for admins.
+	Privacy Privacy
 }
 
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
