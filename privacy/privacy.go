@@ -248,3 +248,43 @@ func (s *Service) Erase(ctx context.Context, id, by string) (Record, error) {
 	}
 	return rec, nil
 }
+
+// Closed tells whether a campaign is closed; Purge refuses any other.
+type Closed func(ctx context.Context, campaign string) (bool, error)
+
+// Purge deletes every participant of a closed campaign, tombstones included, and every media
+// object under the campaign's folder: what is left is the definition. It returns how many
+// participants went. It refuses a campaign that is not closed with errs.ErrConflict, since
+// its participants may still be playing.
+func (s *Service) Purge(ctx context.Context, campaign, by string, closed Closed, list Lister, all func(ctx context.Context, campaign string) ([]string, error)) (int, error) {
+	ok, err := closed(ctx, campaign)
+	if err != nil {
+		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, err)
+	}
+	if !ok {
+		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, errNotClosed)
+	}
+	ps, err := list.Participants(ctx, engine.ParticipantFilter{Campaign: campaign})
+	if err != nil {
+		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, err)
+	}
+	for i, p := range ps {
+		if err := s.Store.EraseParticipant(ctx, p.ID, nil); err != nil {
+			return i, fmt.Errorf("privacy: purge %s: %w", campaign, err)
+		}
+	}
+	keys, err := all(ctx, campaign)
+	if err != nil {
+		return len(ps), fmt.Errorf("privacy: purge media of %s: %w", campaign, err)
+	}
+	n, err := s.Media.Delete(ctx, keys)
+	if err != nil {
+		return len(ps), fmt.Errorf("privacy: purge media of %s: %w", campaign, err)
+	}
+	if s.Audit != nil {
+		if err := s.Audit.Erased(ctx, Record{Campaign: campaign, By: by, At: s.Now().UTC(), Objects: n}); err != nil {
+			return len(ps), err
+		}
+	}
+	return len(ps), nil
+}

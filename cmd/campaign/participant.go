@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -24,7 +25,9 @@ import (
 const participantUsage = `usage: campaign participant export ID [--data ./data] > participant.zip
        campaign participant export --campaign ID --channel whatsapp|webchat|... --address ADDRESS [--data ./data] > participant.zip
        campaign participant erase ID --yes [--data ./data]
-       campaign participant erase --campaign ID --channel CHANNEL --address ADDRESS --yes [--data ./data]`
+       campaign participant erase --campaign ID --channel CHANNEL --address ADDRESS --yes [--data ./data]
+       campaign participant consent --campaign ID [--data ./data] > consent.csv
+       campaign participant purge --campaign ID --yes [--data ./data]   (a closed campaign: every participant and file)`
 
 // participantCmd answers a participant's data request: a ZIP of everything stored about them,
 // or their erasure. It works on the server's store (the embedded one in --data, or MongoDB
@@ -39,7 +42,7 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, participantUsage)
 		return nil
-	case "export", "erase":
+	case "export", "erase", "consent", "purge":
 	default:
 		fmt.Fprintf(stderr, "campaign participant: unknown command %q\n%s\n", sub, participantUsage)
 		return errUsage
@@ -51,8 +54,8 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	channel := fs.String("channel", "", "channel the participant writes on, with --address")
 	address := fs.String("address", "", "the participant's address on the channel (a phone number as +31612345678 for WhatsApp)")
 	yes := false
-	if sub == "erase" {
-		fs.BoolVar(&yes, "yes", false, "really erase: nothing of the participant can be brought back")
+	if sub == "erase" || sub == "purge" {
+		fs.BoolVar(&yes, "yes", false, "really erase: nothing erased can be brought back")
 	}
 	// The id may come before or after the flags.
 	var id string
@@ -67,6 +70,14 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		id = fs.Arg(0)
 	}
 	switch {
+	case sub == "consent" || sub == "purge":
+		if *camp == "" {
+			fmt.Fprintf(stderr, "campaign participant %s: --campaign is required\n%s\n", sub, participantUsage)
+			return errUsage
+		}
+		if sub == "purge" && !yes {
+			return fmt.Errorf("purging %s deletes every participant, conversation, entry, score and file of it for good; run again with --yes to do it", *camp)
+		}
 	case id == "" && *address != "":
 		if *camp == "" || *channel == "" {
 			fmt.Fprintf(stderr, "campaign participant %s: --address needs --campaign and --channel\n%s\n", sub, participantUsage)
@@ -94,6 +105,14 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	svc := privacyService(db, ms, rankingsOf(ctx, db), time.Now, slog.New(slog.NewTextHandler(stderr, nil)))
 
 	switch sub {
+	case "consent":
+		return consentCSV(ctx, db, *camp, stdout)
+	case "purge":
+		var n int
+		n, err = svc.Purge(ctx, *camp, "cli", closedIn(db), db, ms.CampaignKeys)
+		if err == nil {
+			fmt.Fprintf(stdout, "campaign %s purged: %d participants and their media deleted\n", *camp, n)
+		}
 	case "export":
 		err = svc.Export(ctx, id, stdout)
 	case "erase":
@@ -104,7 +123,7 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 				id, rec.Campaign, rec.Lines, rec.Entries, rec.Objects, engine.ErasedName, rec.Tombstone)
 		}
 	}
-	if errors.Is(err, errs.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) && id != "" {
 		return fmt.Errorf("no participant %s in this store (check --data, CAMPAIGN_MONGODB_URI, and the address as the channel writes it)", id)
 	}
 	return err
@@ -185,4 +204,48 @@ func addressAs(channel, address string) string {
 		}
 		return -1
 	}, address)
+}
+
+// closedIn tells from the stored campaigns whether one is closed.
+func closedIn(db store) privacy.Closed {
+	return func(ctx context.Context, campaign string) (bool, error) {
+		recs, err := db.Campaigns(ctx)
+		if err != nil {
+			return false, err
+		}
+		status := ""
+		for _, r := range recs {
+			if r.ID == campaign {
+				status = r.Status
+			}
+		}
+		if status == "" {
+			return false, fmt.Errorf("no campaign %q is stored: %w", campaign, errs.ErrNotFound)
+		}
+		return status == engine.StatusClosed, nil
+	}
+}
+
+// consentCSV writes the consent ledger of a campaign: one row per participant who was asked,
+// with what they answered, how, on which channel, to which text version and when.
+func consentCSV(ctx context.Context, db store, campaign string, w io.Writer) error {
+	ps, err := db.Participants(ctx, engine.ParticipantFilter{Campaign: campaign})
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"participant", "channel", "answer", "by", "consent_channel", "text_version", "at"})
+	for _, p := range ps {
+		c := engine.ConsentOf(p)
+		if c.Answer == "" {
+			continue
+		}
+		at := ""
+		if !c.At.IsZero() {
+			at = c.At.UTC().Format(time.RFC3339)
+		}
+		cw.Write([]string{p.ID, p.Channel, c.Answer, c.By, c.Channel, c.Version, at})
+	}
+	cw.Flush()
+	return cw.Error()
 }

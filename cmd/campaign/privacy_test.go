@@ -228,3 +228,45 @@ func assertNoObjectsOf(t *testing.T, data, notID string) {
 		return nil
 	})
 }
+
+// TestCampaignPurgeAndConsentLedger: `participant consent` lists who agreed to what; `purge`
+// refuses a live campaign and, once it is closed, deletes its participants and files.
+func TestCampaignPurgeAndConsentLedger(t *testing.T) {
+	data := t.TempDir()
+	srv, clock := startServer(t, data)
+	ctx, cancel := context.WithCancel(context.Background())
+	ann := newClient(t, srv.URL())
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	waitReply(t, clock, events, "nobody gets past this door")
+	if code, body := ann.upload("/play/bouncer/media", "me.jpg", gpsJPEG(t)); code >= 300 {
+		t.Fatalf("photo upload: %d %s", code, body)
+	}
+	waitReply(t, clock, events, "Let me show this to the boss")
+	cancel()
+	srv.Close()
+
+	out, err := participantCLI(t, data, "consent", "--campaign", "bouncer")
+	if err != nil || !strings.HasPrefix(out, "participant,channel,answer,by,consent_channel,text_version,at\n") {
+		t.Errorf("consent: %q, %v", out, err)
+	}
+	if _, err := participantCLI(t, data, "purge", "--campaign", "bouncer"); err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Errorf("purge without --yes: %v", err)
+	}
+	if _, err := participantCLI(t, data, "purge", "--campaign", "bouncer", "--yes"); err == nil || !strings.Contains(err.Error(), "not closed") {
+		t.Errorf("purge of a live campaign: %v, want refused", err)
+	}
+	db, err := openStore(context.Background(), "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCampaignStatus(context.Background(), "bouncer", engine.StatusClosed, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err = participantCLI(t, data, "purge", "--campaign", "bouncer", "--yes")
+	if err != nil || !strings.Contains(out, "1 participants") {
+		t.Fatalf("purge: %q, %v", out, err)
+	}
+	assertNoObjectsOf(t, data, "no tombstone either")
+}
