@@ -51,8 +51,11 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data folder of the server")
 	camp := fs.String("campaign", "", "campaign id, with --channel and --address")
-	channel := fs.String("channel", "", "channel the participant writes on, with --address")
-	address := fs.String("address", "", "the participant's address on the channel (a phone number as +31612345678 for WhatsApp)")
+	channel, address := new(string), new(string)
+	if sub == "export" || sub == "erase" {
+		fs.StringVar(channel, "channel", "", "channel the participant writes on, with --address")
+		fs.StringVar(address, "address", "", "the participant's address on the channel (a phone number as +31612345678 for WhatsApp)")
+	}
 	yes := false
 	if sub == "erase" || sub == "purge" {
 		fs.BoolVar(&yes, "yes", false, "really erase: nothing erased can be brought back")
