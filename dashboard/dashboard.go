@@ -202,6 +202,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+		if d.privacy != nil {
+			a.Post("/campaigns/:id/purge", d.purgeCampaign)
+		}
 		if d.queue != nil {
 			a.Get("/conversations", d.conversationsPage)
 		}

@@ -14,7 +14,12 @@ import (
 
 // fakePrivacy records export and erase requests (the real service is tested in privacy and
 // end to end in cmd/campaign).
-type fakePrivacy struct{ exported, erased []string }
+type fakePrivacy struct{ exported, erased, purged []string }
+
+func (f *fakePrivacy) Purge(_ context.Context, campaign, by string) (int, error) {
+	f.purged = append(f.purged, by+": "+campaign)
+	return 4, nil
+}
 
 func (f *fakePrivacy) Export(_ context.Context, id string, w io.Writer) error {
 	f.exported = append(f.exported, id)
@@ -72,5 +77,32 @@ func TestParticipantDataRequest(t *testing.T) {
 	}
 	if len(h.priv.erased) != 1 || h.priv.erased[0] != "boss: p1" || len(h.priv.exported) != 1 {
 		t.Errorf("erased %v, exported %v", h.priv.erased, h.priv.exported)
+	}
+}
+
+// TestCampaignPurge: a closed campaign's page offers admins a confirmed purge; a live one's
+// does not.
+func TestCampaignPurge(t *testing.T) {
+	h := newHarness(t)
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	page := "/dashboard/campaigns/bouncer"
+	if MustDoc(t, h.Get(page)).Find("form.purge").Length() != 0 {
+		t.Error("a live campaign offers a purge")
+	}
+	h.Submit(page+"/status", url.Values{"status": {"closed"}})
+	if MustDoc(t, h.Get(page)).Find("form.purge input[name=confirm][required]").Length() != 1 {
+		t.Fatal("a closed campaign offers no confirmed purge")
+	}
+	h.Submit(page+"/purge", nil)
+	if len(h.priv.purged) != 0 {
+		t.Fatal("purged without confirmation")
+	}
+	resp := h.Submit(page+"/purge", url.Values{"confirm": {"yes"}})
+	if doc := MustDoc(t, h.Follow(resp)); !strings.Contains(doc.Find(".flash").Text(), "4 participants") {
+		t.Errorf("after purge: flash %q", doc.Find(".flash").Text())
+	}
+	if len(h.priv.purged) != 1 || h.priv.purged[0] != "boss: bouncer" {
+		t.Errorf("purged %v", h.priv.purged)
 	}
 }

@@ -55,6 +55,7 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/users/:name/remove":                               accounts.ManageUsers,
 	"GET /dashboard/campaigns/:id/participants/:pid/export":            accounts.PersonalData,
 	"POST /dashboard/campaigns/:id/participants/:pid/erase":            accounts.PersonalData,
+	"POST /dashboard/campaigns/:id/purge":                              accounts.PersonalData,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

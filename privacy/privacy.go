@@ -34,6 +34,7 @@ type Scores interface {
 // Media is the media store: *media.Store implements it.
 type Media interface {
 	Keys(ctx context.Context, campaign, participant string) ([]string, error)
+	CampaignKeys(ctx context.Context, campaign string) ([]string, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, string, error)
 	Delete(ctx context.Context, keys []string) (int, error)
 }
@@ -67,6 +68,10 @@ type Service struct {
 	NewID func() string
 	Now   func() time.Time
 	Audit Auditor // nil: no record beyond the tombstone
+	// Lister and Closed are what Purge needs: the campaign's participants, and whether it is
+	// closed.
+	Lister Lister
+	Closed Closed
 }
 
 // maxEntries bounds the entries read per campaign to find one participant's.
@@ -256,15 +261,15 @@ type Closed func(ctx context.Context, campaign string) (bool, error)
 // object under the campaign's folder: what is left is the definition. It returns how many
 // participants went. It refuses a campaign that is not closed with errs.ErrConflict, since
 // its participants may still be playing.
-func (s *Service) Purge(ctx context.Context, campaign, by string, closed Closed, list Lister, all func(ctx context.Context, campaign string) ([]string, error)) (int, error) {
-	ok, err := closed(ctx, campaign)
+func (s *Service) Purge(ctx context.Context, campaign, by string) (int, error) {
+	ok, err := s.Closed(ctx, campaign)
 	if err != nil {
 		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, err)
 	}
 	if !ok {
 		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, errNotClosed)
 	}
-	ps, err := list.Participants(ctx, engine.ParticipantFilter{Campaign: campaign})
+	ps, err := s.Lister.Participants(ctx, engine.ParticipantFilter{Campaign: campaign})
 	if err != nil {
 		return 0, fmt.Errorf("privacy: purge %s: %w", campaign, err)
 	}
@@ -273,7 +278,7 @@ func (s *Service) Purge(ctx context.Context, campaign, by string, closed Closed,
 			return i, fmt.Errorf("privacy: purge %s: %w", campaign, err)
 		}
 	}
-	keys, err := all(ctx, campaign)
+	keys, err := s.Media.CampaignKeys(ctx, campaign)
 	if err != nil {
 		return len(ps), fmt.Errorf("privacy: purge media of %s: %w", campaign, err)
 	}

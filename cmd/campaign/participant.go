@@ -112,7 +112,7 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return consentCSV(ctx, db, *camp, stdout)
 	case "purge":
 		var n int
-		n, err = svc.Purge(ctx, *camp, "cli", closedIn(db), db, ms.CampaignKeys)
+		n, err = svc.Purge(ctx, *camp, "cli")
 		if err == nil {
 			fmt.Fprintf(stdout, "campaign %s purged: %d participants and their media deleted\n", *camp, n)
 		}
@@ -176,7 +176,7 @@ func rankingsOf(ctx context.Context, db store) func(string) *campaigns.Ranking {
 // privacyService wires export and erase to a store and media; erasures are recorded in log.
 func privacyService(db store, ms *media.Store, ranking func(string) *campaigns.Ranking, now func() time.Time, log *slog.Logger) *privacy.Service {
 	return &privacy.Service{Store: db, Scores: db, Media: ms, Ranking: ranking, Now: now,
-		NewID: newTombstoneID, Audit: logAudit{log}}
+		NewID: newTombstoneID, Audit: logAudit{log}, Lister: db, Closed: closedIn(db)}
 }
 
 func newTombstoneID() string {
