@@ -25,6 +25,7 @@ const (
 	Broadcast         Action = "broadcast to a campaign's participants"
 	ManageUsers       Action = "manage users (add, change role, teams and campaigns, reset passwords, remove)"
 	ExportAudit       Action = "download the audit trail"
+	PersonalData      Action = "export and erase a participant's data (data requests)"
 )
 
 // Rule is one row of the role matrix: an action and the roles that may take it.
@@ -50,6 +51,7 @@ var matrix = []Rule{
 	{Broadcast, []string{RoleAdmin}},
 	{ManageUsers, []string{RoleAdmin}},
 	{ExportAudit, []string{RoleAdmin}},
+	{PersonalData, []string{RoleAdmin}},
 }
 
 // Roles lists the roles, most rights first.

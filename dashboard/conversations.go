@@ -95,6 +95,7 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": verdicts, "History": history,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
 		"Closed": closed, "Handoff": handoff, "Location": location, "Side": side,
+		"MayHandleData": d.mayHandleData(currentUser(c)),
 	})
 }
 

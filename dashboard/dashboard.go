@@ -98,6 +98,10 @@ type Config struct {
 	Secure bool
 	// SessionTTL is how long a login lasts; 12 hours when zero.
 	SessionTTL time.Duration
+
+	// Privacy, when set (with Conversations), adds export and erase to the participant page,
+	// for admins.
+	Privacy Privacy
 }
 
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
@@ -128,6 +132,7 @@ type Dashboard struct {
 	judging       Judging
 	accounts      accounts.Accounts
 	roleChanges   accounts.RoleChangeRecorder
+	privacy       Privacy
 	now           func() time.Time
 	log           *slog.Logger
 	secure        bool
@@ -152,7 +157,7 @@ func New(cfg Config) (*Dashboard, error) {
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
 		reports: cfg.Reports, receipts: cfg.Receipts,
-		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
+		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges, privacy: cfg.Privacy,
 		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
 		pages: pg,
 	}
@@ -224,6 +229,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		a.Get("/campaigns", d.campaignsPage)
 		a.Get("/campaigns/:id", d.campaignPage)
 		a.Post("/campaigns/:id/status", d.setCampaignStatus)
+		if d.privacy != nil {
+			a.Post("/campaigns/:id/purge", d.purgeCampaign)
+		}
 		if d.queue != nil {
 			a.Get("/conversations", d.conversationsPage)
 		}
@@ -257,6 +265,10 @@ func (d *Dashboard) Mount(r fiber.Router) {
 			a.Post("/campaigns/:id/participants/:pid/reply", d.reply)
 			a.Post("/campaigns/:id/participants/:pid/handback", d.handback)
 			a.Post("/campaigns/:id/participants/:pid/verdict", d.participantVerdict)
+			if d.privacy != nil {
+				a.Get("/campaigns/:id/participants/:pid/export", d.exportParticipant)
+				a.Post("/campaigns/:id/participants/:pid/erase", d.eraseParticipant)
+			}
 		}
 	}
 	d.mountPages(a)

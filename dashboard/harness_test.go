@@ -49,6 +49,7 @@ type harness struct {
 	queue  *fakeQueue
 	trail  *audit.Log
 	roles  *roleLog
+	priv   *fakePrivacy
 	clock  *clock
 	jar    map[string]*http.Cookie
 	seq    int
@@ -97,6 +98,7 @@ func newHarnessWithAt(t testing.TB, path string, configure func(h *harness, j *j
 		ranks:  &fakeRanking{},
 		queue:  &fakeQueue{},
 		roles:  &roleLog{},
+		priv:   &fakePrivacy{},
 		clock:  &clock{t: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)},
 		jar:    map[string]*http.Cookie{},
 	}
@@ -122,6 +124,7 @@ func newHarnessWithAt(t testing.TB, path string, configure func(h *harness, j *j
 		Pools:         storePools{db},
 		Reports:       db,
 		Receipts:      map[string]bool{"whatsapp": true},
+		Privacy:       h.priv,
 		Now:           h.clock.Now,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -65,6 +65,9 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/campaigns/:id/draws/:name/close":                  accounts.RunCampaigns,
 	"GET /dashboard/campaigns/:id/draws/:name/publication.json":        accounts.SeeCampaigns,
 	"GET /dashboard/campaigns/:id/draws/:name/eligible.txt":            accounts.SeeCampaigns,
+	"GET /dashboard/campaigns/:id/participants/:pid/export":            accounts.PersonalData,
+	"POST /dashboard/campaigns/:id/participants/:pid/erase":            accounts.PersonalData,
+	"POST /dashboard/campaigns/:id/purge":                              accounts.PersonalData,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

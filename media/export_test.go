@@ -9,7 +9,7 @@ func Check(data []byte, thumb bool) (mime string, width, height int, err error) 
 		return "", 0, 0, err
 	}
 	if thumb {
-		if _, err := thumbnail(data, p); err != nil {
+		if _, err := thumbnail(data, p, 1); err != nil {
 			return "", 0, 0, err
 		}
 	}

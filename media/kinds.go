@@ -34,7 +34,9 @@ const (
 // and WebM/Matroska video; Ogg/Opus, WebM/Opus, AAC, AMR, MP3, WAV and M4A audio; PDF, Word, Excel, PowerPoint and plain-text
 // documents) and must agree with declaredMIME, else the error wraps errs.ErrInvalid and says
 // why. It is stored under "<campaign>/<participant>/<sha256hex>.<ext>" with the sniffed type
-// and no thumbnail, so storing the same bytes again is idempotent. Any other kind is refused
+// and no thumbnail, so storing the same bytes again is idempotent. Before that, MP4, QuickTime,
+// 3GP and M4A files lose their metadata boxes (the recording's location among them) and MP3s
+// their ID3 tags, without touching a byte of sound or picture; see stripContainer. Any other kind is refused
 // with errs.ErrInvalid.
 func (s *Store) PutMedia(ctx context.Context, campaign, participant, kind, declaredMIME string, r io.Reader) (engine.Media, error) {
 	if kind == KindPhoto {
@@ -59,6 +61,9 @@ func (s *Store) PutMedia(ctx context.Context, campaign, participant, kind, decla
 	}
 	f, err := sniffKind(kind, declaredMIME, data)
 	if err != nil {
+		return engine.Media{}, err
+	}
+	if data, err = stripContainer(f, data); err != nil {
 		return engine.Media{}, err
 	}
 	sum := sha256.Sum256(data)
@@ -268,4 +273,19 @@ func sniffOOXML(data []byte) (fileType, bool) {
 		}
 	}
 	return fileType{}, false
+}
+
+// stripContainer removes what a video or audio container says about where, when and on what
+// it was recorded. ISO media files (everything a phone records as MP4, MOV, 3GP or M4A) and
+// MP3 are rewritten. WebM, Ogg, WAV, AMR and AAC recordings are kept as they are: browsers'
+// and WhatsApp's recorders write no location into them, and their tag blocks hold codec
+// names. Documents are the participant's own files and are kept byte for byte.
+func stripContainer(f fileType, data []byte) ([]byte, error) {
+	switch f.ext {
+	case typeMP4.ext, type3GP.ext, typeQuickTime.ext, typeM4A.ext:
+		return stripISO(data)
+	case typeMP3.ext:
+		return stripID3(data), nil
+	}
+	return data, nil
 }

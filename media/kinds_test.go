@@ -89,14 +89,18 @@ func TestPutMediaStoresWhatTheBytesAre(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PutMedia: %v", err)
 			}
-			sum := sha256.Sum256(tt.data)
-			want := engine.Media{Kind: tt.kind, Key: "bouncer/p1/" + hex.EncodeToString(sum[:]) + "." + tt.ext, MIME: tt.mime, Size: int64(len(tt.data))}
+			stored := tt.data
+			if bytes.HasPrefix(stored, []byte("ID3")) {
+				stored = stored[10:] // the empty ID3 tag is metadata, stripped
+			}
+			sum := sha256.Sum256(stored)
+			want := engine.Media{Kind: tt.kind, Key: "bouncer/p1/" + hex.EncodeToString(sum[:]) + "." + tt.ext, MIME: tt.mime, Size: int64(len(stored))}
 			if m != want {
 				t.Fatalf("PutMedia = %+v, want %+v", m, want)
 			}
 			got, ct := mustOpen(t, st, m.Key)
-			if !bytes.Equal(got, tt.data) || ct != tt.mime {
-				t.Errorf("Open(%s) = %d bytes of %s, want the %d stored of %s", m.Key, len(got), ct, len(tt.data), tt.mime)
+			if !bytes.Equal(got, stored) || ct != tt.mime {
+				t.Errorf("Open(%s) = %d bytes of %s, want the %d stored of %s", m.Key, len(got), ct, len(stored), tt.mime)
 			}
 		})
 	}

@@ -74,6 +74,8 @@ type objectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 	CreateBucket(ctx context.Context, in *s3.CreateBucketInput, opts ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 var _ objectAPI = (*s3.Client)(nil)
@@ -170,6 +172,10 @@ func (s *Store) ensureBucket(ctx context.Context, region string) error {
 // decoded. A campaign or participant that is empty, too long, or not made of letters, digits,
 // '-', '_' and '.' (without a leading '.') is refused with errs.ErrInvalid.
 //
+// The photo is stored without its metadata (EXIF with GPS, XMP, IPTC, maker notes, text
+// chunks; see strip.go), its pixels untouched; a JPEG's orientation survives as a one-field
+// EXIF block, and the thumbnail is drawn upright.
+//
 // Keys are "<campaign>/<participant>/<sha256hex>.<ext>" and the same with ".thumb.jpg", so
 // storing the same bytes again is idempotent and returns the same Media.
 func (s *Store) Put(ctx context.Context, campaign, participant string, r io.Reader) (engine.Media, error) {
@@ -190,7 +196,13 @@ func (s *Store) Put(ctx context.Context, campaign, participant string, r io.Read
 	if err != nil {
 		return engine.Media{}, err
 	}
-	thumb, err := thumbnail(data, p)
+	// What is stored, hashed and thumbnailed is the photo without its metadata (strip.go),
+	// so no copy of a participant's GPS position or camera serial reaches S3.
+	data, orientation, err := stripPhoto(p.ext, data)
+	if err != nil {
+		return engine.Media{}, err
+	}
+	thumb, err := thumbnail(data, p, orientation)
 	if err != nil {
 		return engine.Media{}, err
 	}

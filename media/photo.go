@@ -112,7 +112,9 @@ func describe(sniffed string) string {
 
 // thumbnail decodes a checked photo and renders it as a JPEG of at most thumbSide pixels on
 // the long side, on white, so transparent PNGs and GIFs do not turn black.
-func thumbnail(data []byte, p photo) (thumb []byte, err error) {
+// orientation is the EXIF orientation (1 to 8) the stored photo keeps; the thumbnail carries
+// no EXIF, so the rotation or mirroring it names is applied to its pixels.
+func thumbnail(data []byte, p photo, orientation int) (thumb []byte, err error) {
 	// The decoders are well fuzzed, but a bug on hostile input must cost one upload, not the
 	// process that serves every campaign.
 	defer func() {
@@ -132,7 +134,7 @@ func thumbnail(data []byte, p photo) (thumb []byte, err error) {
 	// ratio) at about half the cost of CatmullRom, which matters on a 40 MP source.
 	draw.BiLinear.Scale(dst, dst.Bounds(), src, sb, draw.Over, nil)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: thumbQuality}); err != nil {
+	if err := jpeg.Encode(&buf, orient(dst, orientation), &jpeg.Options{Quality: thumbQuality}); err != nil {
 		return nil, fmt.Errorf("media: encode thumbnail: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -148,4 +150,42 @@ func fit(w, h, side int) (int, int) {
 		return side, max(1, (h*side+w/2)/w)
 	}
 	return max(1, (w*side+h/2)/h), side
+}
+
+// orient turns img as EXIF orientation o asks: 2 mirrors, 3 turns half round, 4 flips, 5 to 8
+// also swap the axes (the camera was held sideways).
+func orient(img *image.RGBA, o int) *image.RGBA {
+	if o <= 1 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range h {
+		for x := range w {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			dst.SetRGBA(dx, dy, img.RGBAAt(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return dst
 }

@@ -44,6 +44,8 @@ Usage:
   campaign draw close --campaign ID --name NAME [--out FILE]
   campaign draw show --campaign ID [--name NAME] [--out FILE]
   campaign draw verify FILE [--list LIST]   (recompute a published draw; no server needed)
+  campaign participant export ID > participant.zip   (a data request: everything stored about them)
+  campaign participant erase ID --yes                 (erase them; rankings show "removed")
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = auditCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "draw":
 		err = drawCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "participant":
+		err = participantCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

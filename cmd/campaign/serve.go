@@ -39,6 +39,7 @@ import (
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
 	"github.com/chatcampaigns/campaign/metrics"
+	"github.com/chatcampaigns/campaign/privacy"
 	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
@@ -127,6 +128,9 @@ type Config struct {
 	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
 	// zero).
 	ClaimLease time.Duration
+	// RetentionEvery is how often the retention job looks for participants past their
+	// campaign's retention_days (defaultRetentionEvery when zero).
+	RetentionEvery time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -291,6 +295,9 @@ type server struct {
 	whatsapp      bool
 	telegram      bool
 	messenger     bool
+	// privacy exports and erases participants; retention erases those past retention_days.
+	privacy   *privacy.Service
+	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
 
@@ -298,6 +305,10 @@ type server struct {
 	wg      sync.WaitGroup
 	closeMu sync.Once
 }
+
+// defaultRetentionEvery is how often the retention job runs: retention_days counts in days, so
+// an hour late is nothing, and a pass over a campaign's participants is one list query.
+const defaultRetentionEvery = time.Hour
 
 func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if cfg.Log == nil {
@@ -389,6 +400,14 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
+	s.privacy = privacyService(s.db, mediaStore, func(id string) *campaigns.Ranking {
+		if d, ok := eng.Campaign(id); ok {
+			return d.Ranking
+		}
+		return nil
+	}, now, cfg.Log)
+	s.retention = &privacy.Retention{Service: s.privacy, Lister: s.db, Campaigns: eng.Campaigns, Now: now, Log: cfg.Log,
+		Observer: metrics.NewRetention(s.metrics.Registry())}
 	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now,
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
@@ -397,7 +416,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail}})
 	if err != nil {
@@ -521,6 +540,12 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 			}
 		}()
 	}
+	every := cfg.RetentionEvery
+	if every <= 0 {
+		every = defaultRetentionEvery
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.retention.Loop(runCtx, every, time.After) }()
 	go func() {
 		defer s.wg.Done()
 		if err := s.app.Listener(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -716,6 +741,7 @@ type store interface {
 	dashboard.Reports
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
+	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error
 	Close() error
 }
 

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Judging", judgingTests},
 		{"Queues", queueTests},
 		{"Reports", reportTests},
+		{"Privacy", privacyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
