@@ -54,6 +54,9 @@ const (
 // limits for what the platforms deliver. Zero means the default (10 MB, 16 MB, 16 MB).
 type Uploads struct {
 	Photo, Video, Audio int64
+	// DecodeOne and DecodeAll bound the memory decoding photos takes, one and all at once
+	// (--max-decode-memory, --decode-memory); zero means media's defaults (192 MB, 384 MB).
+	DecodeOne, DecodeAll int64
 }
 
 func (u Uploads) withDefaults() Uploads {
@@ -152,6 +155,8 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.Var(sizeFlag{&cfg.Uploads.Photo}, "max-photo", "largest photo a participant may send, like 10MB (default 10MB; env CAMPAIGN_MAX_PHOTO)")
 	fs.Var(sizeFlag{&cfg.Uploads.Video}, "max-video", "largest video a participant may send (default 16MB; env CAMPAIGN_MAX_VIDEO)")
 	fs.Var(sizeFlag{&cfg.Uploads.Audio}, "max-audio", "largest voice note or other recording a participant may send (default 16MB; env CAMPAIGN_MAX_AUDIO)")
+	fs.Var(sizeFlag{&cfg.Uploads.DecodeOne}, "max-decode-memory", "most memory one photo may take to decode, pixels times bytes per pixel (default 192MB)")
+	fs.Var(sizeFlag{&cfg.Uploads.DecodeAll}, "decode-memory", "most memory all photo decodes at once may take; more uploads wait their turn (default 384MB)")
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
@@ -321,6 +326,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
+	mcfg.MaxDecodeBytes, mcfg.DecodeMemory = up.DecodeOne, up.DecodeAll
 	mediaStore, err := media.New(ctx, mcfg)
 	if err != nil {
 		return nil, err
