@@ -83,6 +83,9 @@ type Config struct {
 	Secure bool
 	// SessionTTL is how long a login lasts; 12 hours when zero.
 	SessionTTL time.Duration
+	// Logins slows down password guessing (growing delays per account and per address);
+	// nil means no delays.
+	Logins LoginThrottle
 }
 
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
@@ -111,6 +114,7 @@ type Dashboard struct {
 	log           *slog.Logger
 	secure        bool
 	ttl           time.Duration
+	logins        LoginThrottle
 	pages         pages
 	// dummyHash is compared against when a username does not exist, so a failed login takes
 	// as long for an unknown user as for a wrong password and does not reveal which it was.
@@ -130,7 +134,7 @@ func New(cfg Config) (*Dashboard, error) {
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
 		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges,
-		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
+		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL, logins: cfg.Logins,
 		pages: pg,
 	}
 	if cfg.Campaigns != nil && cfg.Scoring != nil {

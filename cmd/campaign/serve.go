@@ -125,6 +125,8 @@ type Config struct {
 	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
 	// zero).
 	ClaimLease time.Duration
+	// Limits are the rate limits (limits.go); the zero value, as in most tests, limits nothing.
+	Limits Limits
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -141,6 +143,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
+	limitFlags(fs, &cfg.Limits)
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -368,7 +371,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
-		Judging: judges})
+		Judging: judges, Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics)})
 	if err != nil {
 		return nil, err
 	}
@@ -400,6 +403,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
 	s.app.Get("/metrics", s.metrics.Handler())
 	s.app.Get("/", s.home)
+	mountLimits(s.app, cfg.Limits, cfg.Now, s.metrics)
 	chat.Mount(s.app)
 	dash.Mount(s.app)
 	if s.adminToken, err = adminToken(cfg); err != nil {
