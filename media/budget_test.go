@@ -85,7 +85,7 @@ func TestPutRefusesPhotoTooCostlyToDecode(t *testing.T) {
 func TestPutSharesDecodeBudget(t *testing.T) {
 	srv := MustServer(t, t.TempDir())
 	st, err := media.New(context.Background(), media.Config{
-		Bucket: "media", Endpoint: srv.URL, AccessKey: "test", SecretKey: "test", CreateBucket: true,
+		Bucket: "media", Endpoint: srv.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, CreateBucket: true,
 		// A 2000×2000 NRGBA PNG needs 16 MB: one fits in 20 MB, two do not.
 		MaxDecodeBytes: 20 << 20, DecodeMemory: 20 << 20, DecodeWait: time.Millisecond,
 	})

@@ -326,7 +326,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		if s.s3, err = s3server.Start(filepath.Join(cfg.Data, "s3")); err != nil {
 			return nil, fmt.Errorf("start embedded S3: %w", err)
 		}
-		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+		mcfg = media.Config{Bucket: embeddedBucket, Endpoint: s.s3.URL, AccessKey: s.s3.AccessKey, SecretKey: s.s3.SecretKey, CreateBucket: true}
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
 	mcfg.MaxDecodeBytes, mcfg.DecodeMemory = up.DecodeOne, up.DecodeAll
