@@ -127,6 +127,8 @@ type Config struct {
 	ClaimLease time.Duration
 	// Limits are the rate limits (limits.go); the zero value, as in most tests, limits nothing.
 	Limits Limits
+	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
+	Exposure Exposure
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -144,6 +146,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	limitFlags(fs, &cfg.Limits)
+	exposureFlags(fs, &cfg.Exposure, getenv)
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -161,6 +164,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.Var(sizeFlag{&cfg.Uploads.DecodeOne}, "max-decode-memory", "most memory one photo may take to decode, pixels times bytes per pixel (default 192MB)")
 	fs.Var(sizeFlag{&cfg.Uploads.DecodeAll}, "decode-memory", "most memory all photo decodes at once may take; more uploads wait their turn (default 384MB)")
 	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Exposure.check(); err != nil {
 		return cfg, err
 	}
 	if cfg.Intake.Wait == 0 {
@@ -215,7 +221,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if cfg.PprofAddr != "" {
-		stop, err := servePprof(cfg.PprofAddr)
+		stop, err := servePprof(cfg.PprofAddr, cfg.Exposure)
 		if err != nil {
 			return err
 		}
@@ -364,18 +370,18 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err := s.engine.Restore(ctx); err != nil {
 		return nil, err
 	}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now,
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now, Secure: cfg.Exposure.secure(),
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	dash, err := dashboard.New(dashboard.Config{Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges, Now: cfg.Now, Log: cfg.Log,
-		Judging: judges, Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics)})
+		Judging: judges, Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure()})
 	if err != nil {
 		return nil, err
 	}
-	s.app = fiber.New(fiber.Config{
+	fcfg := fiber.Config{
 		AppName:               "campaign",
 		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
@@ -399,9 +405,11 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		},
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
-	})
+	}
+	cfg.Exposure.fiberProxy(&fcfg)
+	s.app = fiber.New(fcfg)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
-	s.app.Get("/metrics", s.metrics.Handler())
+	s.app.Get("/metrics", cfg.Exposure.guardFiber(), s.metrics.Handler())
 	s.app.Get("/", s.home)
 	mountLimits(s.app, cfg.Limits, cfg.Now, s.metrics)
 	chat.Mount(s.app)
