@@ -56,12 +56,66 @@ func (e Exposure) check() error {
 // secure reports whether cookies must always be Secure.
 func (e Exposure) secure() bool { return strings.HasPrefix(e.PublicURL, "https://") }
 
+// clientIPHeader carries the browser's address as clientAddress worked it out; Fiber's c.IP()
+// reads it (ProxyHeader) for requests from a trusted proxy, and clientAddress overwrites
+// whatever a request brought under that name.
+const clientIPHeader = "X-Campaign-Client-Ip"
+
 // fiberProxy sets the app's proxy trust: forwarded headers count only from TrustedProxies.
 func (e Exposure) fiberProxy(cfg *fiber.Config) {
 	cfg.EnableTrustedProxyCheck = true
 	cfg.TrustedProxies = e.TrustedProxies
 	if len(e.TrustedProxies) > 0 {
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+		cfg.ProxyHeader = clientIPHeader
+	}
+}
+
+// clientAddress works out the browser's address behind trusted proxies: the rightmost entry of
+// X-Forwarded-For that is not itself a trusted proxy. The leftmost entries are whatever the
+// browser sent, so taking the first (as Fiber would) let anyone pick the address the rate
+// limits count against.
+func (e Exposure) clientAddress() fiber.Handler {
+	var nets []*net.IPNet
+	for _, p := range e.TrustedProxies {
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			nets = append(nets, n)
+		} else if ip := net.ParseIP(p); ip != nil {
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			nets = append(nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+		}
+	}
+	trusted := func(ip net.IP) bool {
+		for _, n := range nets {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(c *fiber.Ctx) error {
+		h := &c.Request().Header
+		h.Del(clientIPHeader)
+		peer := c.Context().RemoteIP()
+		if !trusted(peer) {
+			return c.Next()
+		}
+		client := peer.String()
+		hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			ip := net.ParseIP(strings.TrimSpace(hops[i]))
+			if ip == nil {
+				break // garbage: stop believing the rest of the chain
+			}
+			client = ip.String()
+			if !trusted(ip) {
+				break
+			}
+		}
+		h.Set(clientIPHeader, client)
+		return c.Next()
 	}
 }
 

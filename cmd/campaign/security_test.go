@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,5 +97,39 @@ func TestCookiesSecureBehindHTTPS(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Behind a trusted proxy the limits count the browser's address, the rightmost entry of
+// X-Forwarded-For the proxy did not add; what the browser itself put on the left does not
+// change whose budget a request is charged to.
+func TestClientAddressBehindTrustedProxy(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir(), withLimits, func(c *Config) {
+		c.Exposure = Exposure{TrustedProxies: []string{"127.0.0.1"}}
+	})
+	join := func(xff string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/play/bouncer/join", strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("X-Forwarded-For", xff)
+		req.Header.Set(clientIPHeader, "198.51.100.1") // forged: must be ignored
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	accepted := 0
+	for i := range 20 {
+		if join(fmt.Sprintf("10.9.9.%d, 203.0.113.5", i)) < 300 {
+			accepted++
+		}
+	}
+	if accepted != 10 {
+		t.Errorf("20 joins from 203.0.113.5 with a made-up first hop: %d accepted, want 10", accepted)
+	}
+	if code := join("203.0.113.6"); code >= 300 {
+		t.Errorf("another browser behind the proxy was refused: %d", code)
 	}
 }

@@ -408,6 +408,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	cfg.Exposure.fiberProxy(&fcfg)
 	s.app = fiber.New(fcfg)
+	s.app.Use(cfg.Exposure.clientAddress())
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
 	s.app.Get("/metrics", cfg.Exposure.guardFiber(), s.metrics.Handler())
 	s.app.Get("/", s.home)
