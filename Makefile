@@ -11,7 +11,7 @@ test:
 build:
 	go build -o campaign ./cmd/campaign
 
-# Longer fuzzing sessions of the parsers (not part of `make test`).
+# Fuzzing sessions of every parser, each Fuzz* function for FUZZTIME (default 10s; not part
+# of `make test`, whose runs replay the seed corpora): `make fuzz FUZZTIME=3m` for longer.
 fuzz:
-	go test ./campaigns -run '^$$' -fuzz FuzzParse -fuzztime 3m
-	go test ./channels/whatsapp -run '^$$' -fuzz FuzzParseWebhook -fuzztime 3m
+	FUZZTIME=$${FUZZTIME:-10s} ./scripts/fuzz.sh

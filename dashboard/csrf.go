@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/url"
@@ -53,7 +54,7 @@ func validToken(s string) bool {
 func (d *Dashboard) setCookie(c *fiber.Ctx, name, value, sameSite string, expires time.Time) {
 	ck := &fiber.Cookie{
 		Name: name, Value: value, Path: cookiePath, SessionOnly: expires.IsZero(),
-		Secure: d.secure, HTTPOnly: true, SameSite: sameSite,
+		Secure: d.secureFor(c), HTTPOnly: true, SameSite: sameSite,
 	}
 	if !expires.IsZero() {
 		ck.MaxAge = max(1, int(expires.Sub(d.now()).Seconds()))
@@ -64,28 +65,26 @@ func (d *Dashboard) setCookie(c *fiber.Ctx, name, value, sameSite string, expire
 func (d *Dashboard) clearCookie(c *fiber.Ctx, name, sameSite string) {
 	c.Cookie(&fiber.Cookie{
 		Name: name, Path: cookiePath, Expires: time.Unix(1, 0),
-		Secure: d.secure, HTTPOnly: true, SameSite: sameSite,
+		Secure: d.secureFor(c), HTTPOnly: true, SameSite: sameSite,
 	})
 }
 
-// csrf protects every form with a double-submit token: the browser holds a random token in
-// an HttpOnly, SameSite=Strict cookie, every form echoes it in a hidden field, and every POST
-// must carry both, equal.
+// csrf protects every form. Signed in, the token is derived from the session cookie
+// (sessionCSRF): it is HttpOnly and never leaves the browser except to us, so nobody who can
+// plant cookies for our host (a hostile sibling subdomain, a man in the middle of a plain HTTP
+// visit) can make a token that passes with the victim's session. Before signing in (the login
+// form) it is a double-submit token: a random value in an HttpOnly, SameSite=Strict cookie
+// that the form echoes, so no other site can log a browser into an account of its choosing.
 //
-// Why that is enough here: another site cannot read the token (the cookie is HttpOnly and the
-// same-origin policy keeps it from reading our pages), so it cannot put it in a forged form;
-// and because the cookie is SameSite=Strict, a browser does not even send it with a request
-// that another site starts, so a forged POST arrives without the cookie and is refused (the
-// session cookie, SameSite=Lax, is not sent on a cross-site POST either). The dashboard keeps
-// no server-side token state that way. What double-submit cannot stop is a hostile host on a
-// sibling subdomain planting its own cookie pair; serve the dashboard on a host whose
-// neighbours are trusted. The login form is protected too, so no other site can log a
-// browser into an account of its choosing.
+// The token is read from the form body or the X-CSRF-Token header only, never the query
+// string, where it would end up in logs and Referer headers.
 func (d *Dashboard) csrf(c *fiber.Ctx) error {
-	token := c.Cookies(csrfCookie)
-	received := validToken(token)
-	if received {
-		token = strings.Clone(token) // the request buffer is reused after the handler
+	var token string
+	received := false
+	if session := c.Cookies(sessionCookie); validToken(session) {
+		token, received = sessionCSRF(session), true
+	} else if ck := c.Cookies(csrfCookie); validToken(ck) {
+		token, received = strings.Clone(ck), true // the request buffer is reused after the handler
 	} else {
 		token = randomToken()
 		d.setCookie(c, csrfCookie, token, fiber.CookieSameSiteStrictMode, time.Time{})
@@ -94,11 +93,44 @@ func (d *Dashboard) csrf(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodPost {
 		return c.Next()
 	}
-	sent := c.FormValue(csrfField)
+	sent := sentCSRF(c)
 	if !received || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 		return errCSRF
 	}
 	return c.Next()
+}
+
+// sessionCSRF is the CSRF token of a session: a hash of the session token under a label of its
+// own, so it reveals nothing of the session and needs no key shared between processes.
+func sessionCSRF(session string) string {
+	sum := sha256.Sum256([]byte("campaign dashboard csrf\x00" + session))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// sentCSRF is the token a POST carries in its header or its body, not its URL.
+func sentCSRF(c *fiber.Ctx) string {
+	if h := c.Get(csrfHeader); h != "" {
+		return h
+	}
+	if v := c.Request().PostArgs().Peek(csrfField); len(v) > 0 {
+		return string(v)
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if form, err := c.MultipartForm(); err == nil && len(form.Value[csrfField]) > 0 {
+			return form.Value[csrfField][0]
+		}
+	}
+	return ""
+}
+
+// csrfHeader carries the token for requests made from scripts.
+const csrfHeader = "X-CSRF-Token"
+
+// secureFor reports whether cookies set on c must be Secure: the dashboard is configured for
+// HTTPS (--public-url https://…), the connection is TLS, or a trusted proxy says the browser
+// used HTTPS (Fiber only believes X-Forwarded-Proto from --trusted-proxy addresses).
+func (d *Dashboard) secureFor(c *fiber.Ctx) bool {
+	return d.secure || c.Protocol() == "https"
 }
 
 // renewCSRF gives the browser a fresh token, so a token from before a login is not the one

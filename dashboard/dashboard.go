@@ -102,6 +102,9 @@ type Config struct {
 	// Privacy, when set (with Conversations), adds export and erase to the participant page,
 	// for admins.
 	Privacy Privacy
+	// Logins slows down password guessing (growing delays per account and per address);
+	// nil means no delays.
+	Logins LoginThrottle
 }
 
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
@@ -137,6 +140,7 @@ type Dashboard struct {
 	log           *slog.Logger
 	secure        bool
 	ttl           time.Duration
+	logins        LoginThrottle
 	pages         pages
 	// dummyHash is compared against when a username does not exist, so a failed login takes
 	// as long for an unknown user as for a wrong password and does not reveal which it was.
@@ -158,7 +162,7 @@ func New(cfg Config) (*Dashboard, error) {
 		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
 		reports: cfg.Reports, receipts: cfg.Receipts,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges, privacy: cfg.Privacy,
-		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL,
+		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL, logins: cfg.Logins,
 		pages: pg,
 	}
 	if cfg.Campaigns != nil && cfg.Scoring != nil {

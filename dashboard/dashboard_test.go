@@ -211,10 +211,11 @@ func TestCSRF(t *testing.T) {
 		if forms.Length() < 3 {
 			t.Fatalf("%d forms, want logout, approve and reject", forms.Length())
 		}
+		want := dashboard.SessionCSRF(h.jar["dashboard_session"].Value)
 		forms.Each(func(_ int, f *goquery.Selection) {
-			if v, _ := f.Find(`input[name=csrf]`).Attr("value"); v != c.Value {
+			if v, _ := f.Find(`input[name=csrf]`).Attr("value"); v != want {
 				action, _ := f.Attr("action")
-				t.Errorf("form %s: csrf field %q, want the cookie's token", action, v)
+				t.Errorf("form %s: csrf field %q, want the session's token", action, v)
 			}
 		})
 	})

@@ -390,7 +390,9 @@ func (h *harness) Submit(path string, form url.Values) *http.Response {
 	if form == nil {
 		form = url.Values{}
 	}
-	if c, ok := h.jar["dashboard_csrf"]; ok {
+	if c, ok := h.jar["dashboard_session"]; ok {
+		form.Set("csrf", dashboard.SessionCSRF(c.Value))
+	} else if c, ok := h.jar["dashboard_csrf"]; ok {
 		form.Set("csrf", c.Value)
 	}
 	return h.Post(path, form)

@@ -107,6 +107,9 @@ func (d *Dashboard) loginPage(c *fiber.Ctx) error {
 
 func (d *Dashboard) login(c *fiber.Ctx) error {
 	f := readLoginForm(c)
+	if refused, err := d.throttleLogin(c, f); refused {
+		return err
+	}
 	ctx := c.UserContext()
 	u, err := d.users.UserByName(ctx, f.Username)
 	hash := u.PasswordHash
@@ -120,8 +123,10 @@ func (d *Dashboard) login(c *fiber.Ctx) error {
 	// wrong password; the message is the same too.
 	if bcrypt.CompareHashAndPassword(hash, []byte(f.Password)) != nil || err != nil {
 		d.log.Info("dashboard: failed login", "username", f.Username, "ip", c.IP())
+		d.loginFailed(c, f)
 		return d.render(c, fiber.StatusUnauthorized, "login", loginView{Username: f.Username, Next: f.Next, Error: msgWrongLogin})
 	}
+	d.loginSucceeded(f)
 	token := randomToken()
 	expires := d.now().Add(d.ttl)
 	if err := d.users.CreateSession(ctx, hashToken(token), u.ID, expires); err != nil {

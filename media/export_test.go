@@ -24,3 +24,11 @@ func SniffAs(kind string, data []byte) (string, error) {
 	f, err := sniffKind(kind, "", data)
 	return f.mime, err
 }
+
+// HoldDecodeMemory takes n bytes of s's shared decode budget until the returned func is called.
+func HoldDecodeMemory(s *Store, n int64) func() {
+	if !s.decode.sem.TryAcquire(n) {
+		panic("decode budget already taken")
+	}
+	return func() { s.decode.sem.Release(n) }
+}

@@ -40,8 +40,8 @@ func MustStore(tb testing.TB, srv *s3server.Server, maxBytes int64) *media.Store
 	st, err := media.New(context.Background(), media.Config{
 		Bucket:       "media",
 		Endpoint:     srv.URL,
-		AccessKey:    "test",
-		SecretKey:    "test",
+		AccessKey:    srv.AccessKey,
+		SecretKey:    srv.SecretKey,
 		MaxBytes:     maxBytes,
 		CreateBucket: true,
 	})

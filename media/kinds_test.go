@@ -157,7 +157,7 @@ func TestPutMediaRefuses(t *testing.T) {
 func TestPutMediaSizeLimit(t *testing.T) {
 	srv := MustServer(t, t.TempDir())
 	st, err := media.New(context.Background(), media.Config{
-		Bucket: "media", Endpoint: srv.URL, AccessKey: "test", SecretKey: "test", CreateBucket: true,
+		Bucket: "media", Endpoint: srv.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, CreateBucket: true,
 		MaxVideoBytes: 1000, MaxAudioBytes: 1000, MaxDocumentBytes: 1000,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -65,6 +66,12 @@ type Config struct {
 	MaxDocumentBytes int64
 	// CreateBucket makes New create the bucket when it does not exist yet.
 	CreateBucket bool
+	// MaxDecodeBytes bounds the memory one photo may take to decode (pixels times the bytes
+	// its colour model needs); DecodeMemory bounds all decodes at once, and DecodeWait how long
+	// an upload waits for room in it. They default to DefaultMaxDecodeBytes and so on.
+	MaxDecodeBytes int64
+	DecodeMemory   int64
+	DecodeWait     time.Duration
 }
 
 // objectAPI is the part of the S3 client the store uses, declared here so the SDK stays at
@@ -88,6 +95,7 @@ type Store struct {
 	maxBytes int64
 	// maxKind limits PutMedia per kind other than photo.
 	maxKind map[string]int64
+	decode  *decodeBudget
 }
 
 // New connects to the bucket cfg names. With CreateBucket it creates the bucket when missing;
@@ -122,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		KindVideo:    orDefault(cfg.MaxVideoBytes, DefaultMaxVideoBytes),
 		KindAudio:    orDefault(cfg.MaxAudioBytes, DefaultMaxAudioBytes),
 		KindDocument: orDefault(cfg.MaxDocumentBytes, DefaultMaxDocumentBytes),
-	}}
+	}, decode: newDecodeBudget(cfg.MaxDecodeBytes, cfg.DecodeMemory, cfg.DecodeWait)}
 	if cfg.CreateBucket {
 		if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 			return nil, err
@@ -202,7 +210,12 @@ func (s *Store) Put(ctx context.Context, campaign, participant string, r io.Read
 	if err != nil {
 		return engine.Media{}, err
 	}
+	release, err := s.decode.acquire(ctx, p)
+	if err != nil {
+		return engine.Media{}, err
+	}
 	thumb, err := thumbnail(data, p, orientation)
+	release()
 	if err != nil {
 		return engine.Media{}, err
 	}

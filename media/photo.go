@@ -58,6 +58,8 @@ func formatOf(sniffed string) (format, bool) {
 type photo struct {
 	format
 	width, height int
+	// cost is the memory decoding it will take (decodeCost).
+	cost int64
 }
 
 // check decides from the bytes alone whether data is a photo we accept and is safe to decode.
@@ -86,7 +88,7 @@ func check(data []byte) (photo, error) {
 		return photo{}, fmt.Errorf("media: the photo is %dx%d, more than %d megapixels: %w",
 			cfg.Width, cfg.Height, maxPixels/1_000_000, errs.ErrInvalid)
 	}
-	return photo{format: f, width: cfg.Width, height: cfg.Height}, nil
+	return photo{format: f, width: cfg.Width, height: cfg.Height, cost: decodeCost(cfg, len(data))}, nil
 }
 
 // describe names a sniffed type the way a person would, for refusal messages.

@@ -38,6 +38,7 @@ type Metrics struct {
 	lag       prometheus.Histogram
 	webhook   *prometheus.HistogramVec
 	crash     crashMetrics
+	limited   *prometheus.CounterVec
 }
 
 // New returns Metrics with its own registry, which also carries the Go runtime and process
@@ -76,6 +77,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.received, m.processed, m.step, m.replies, m.lag, m.webhook,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.crash = newCrashMetrics(m.reg)
+	m.limited = newLimitMetrics(m.reg)
 	return m
 }
 

@@ -262,7 +262,9 @@ func (c *Channel) browserID(ctx *fiber.Ctx, create bool) (string, error) {
 		MaxAge:   int((365 * 24 * time.Hour).Seconds()),
 		HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   c.secure,
+		// Also Secure when a trusted proxy says the page came over HTTPS (Fiber believes
+		// X-Forwarded-Proto only from the app's trusted proxies).
+		Secure: c.secure || ctx.Protocol() == "https",
 	})
 	return id, nil
 }

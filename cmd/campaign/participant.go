@@ -143,7 +143,7 @@ func openMedia(ctx context.Context, data string, getenv func(string) string) (*m
 			return nil, nil, fmt.Errorf("open the embedded S3 files: %w", err)
 		}
 		closeFn = func() { srv.Close() }
-		cfg = media.Config{Bucket: embeddedBucket, Endpoint: srv.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}
+		cfg = media.Config{Bucket: embeddedBucket, Endpoint: srv.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, CreateBucket: true}
 	}
 	ms, err := media.New(ctx, cfg)
 	if err != nil {

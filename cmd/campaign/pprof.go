@@ -19,9 +19,10 @@ const (
 )
 
 // servePprof serves Go's profiler on addr, on its own listener so the profiles never share a
-// port (or a middleware chain) with the app. Only loopback addresses are accepted: a profile
-// shows memory contents and the endpoints cost CPU.
-func servePprof(addr string) (stop func(), err error) {
+// port (or a middleware chain) with the app. Only loopback addresses are accepted, and a
+// request relayed by a proxy needs the metrics token: a profile shows memory contents and the
+// endpoints cost CPU.
+func servePprof(addr string, e Exposure) (stop func(), err error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("--pprof %q: %w", addr, err)
@@ -39,7 +40,7 @@ func servePprof(addr string) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux}
+	srv := &http.Server{Handler: e.guardHTTP(mux)}
 	// The block and mutex profiles (/debug/pprof/block, /debug/pprof/mutex) are empty unless
 	// sampling is on: they are how to see where the server waits rather than computes
 	// (docs/performance.md). Sampling costs a little on every contended lock and blocking

@@ -8,7 +8,7 @@ import (
 
 func TestServePprof(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:6060", "example.com:6060", "6060"} {
-		if stop, err := servePprof(addr); err == nil {
+		if stop, err := servePprof(addr, Exposure{}); err == nil {
 			stop()
 			t.Errorf("servePprof(%q) accepted a non-loopback address", addr)
 		}
@@ -20,7 +20,7 @@ func TestServePprof(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	stop, err := servePprof(addr)
+	stop, err := servePprof(addr, Exposure{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,9 @@ const (
 // limits for what the platforms deliver. Zero means the default (10 MB, 16 MB, 16 MB).
 type Uploads struct {
 	Photo, Video, Audio int64
+	// DecodeOne and DecodeAll bound the memory decoding photos takes, one and all at once
+	// (--max-decode-memory, --decode-memory); zero means media's defaults (192 MB, 384 MB).
+	DecodeOne, DecodeAll int64
 }
 
 func (u Uploads) withDefaults() Uploads {
@@ -131,6 +134,10 @@ type Config struct {
 	// RetentionEvery is how often the retention job looks for participants past their
 	// campaign's retention_days (defaultRetentionEvery when zero).
 	RetentionEvery time.Duration
+	// Limits are the rate limits (limits.go); the zero value, as in most tests, limits nothing.
+	Limits Limits
+	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
+	Exposure Exposure
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -147,6 +154,8 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
+	limitFlags(fs, &cfg.Limits)
+	exposureFlags(fs, &cfg.Exposure, getenv)
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -161,7 +170,12 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.Var(sizeFlag{&cfg.Uploads.Photo}, "max-photo", "largest photo a participant may send, like 10MB (default 10MB; env CAMPAIGN_MAX_PHOTO)")
 	fs.Var(sizeFlag{&cfg.Uploads.Video}, "max-video", "largest video a participant may send (default 16MB; env CAMPAIGN_MAX_VIDEO)")
 	fs.Var(sizeFlag{&cfg.Uploads.Audio}, "max-audio", "largest voice note or other recording a participant may send (default 16MB; env CAMPAIGN_MAX_AUDIO)")
+	fs.Var(sizeFlag{&cfg.Uploads.DecodeOne}, "max-decode-memory", "most memory one photo may take to decode, pixels times bytes per pixel (default 192MB)")
+	fs.Var(sizeFlag{&cfg.Uploads.DecodeAll}, "decode-memory", "most memory all photo decodes at once may take; more uploads wait their turn (default 384MB)")
 	if err := parseFlags(fs, args); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Exposure.check(); err != nil {
 		return cfg, err
 	}
 	if cfg.Intake.Wait == 0 {
@@ -236,7 +250,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if cfg.PprofAddr != "" {
-		stop, err := servePprof(cfg.PprofAddr)
+		stop, err := servePprof(cfg.PprofAddr, cfg.Exposure)
 		if err != nil {
 			return err
 		}
@@ -364,6 +378,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 	mcfg.MaxBytes, mcfg.MaxVideoBytes, mcfg.MaxAudioBytes = up.Photo, up.Video, up.Audio
+	mcfg.MaxDecodeBytes, mcfg.DecodeMemory = up.DecodeOne, up.DecodeAll
 	mediaStore, err := media.New(ctx, mcfg)
 	if err != nil {
 		return nil, err
@@ -408,7 +423,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}, now, cfg.Log)
 	s.retention = &privacy.Retention{Service: s.privacy, Lister: s.db, Campaigns: eng.Campaigns, Now: now, Log: cfg.Log,
 		Observer: metrics.NewRetention(s.metrics.Registry())}
-	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now,
+	chat := webchat.New(webchat.Config{Engine: s.engine, Media: mediaStore, MaxUpload: up.Photo, MaxVideo: up.Video, MaxAudio: up.Audio, Log: cfg.Log, Now: cfg.Now, Secure: cfg.Exposure.secure(),
 		Intake: s.engine.Intake()})
 	s.engine.Handle(webchat.ChannelName, chat)
 	s.chat = chat
@@ -418,11 +433,12 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
 	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
-		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail}})
+		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
+		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure()})
 	if err != nil {
 		return nil, err
 	}
-	s.app = fiber.New(fiber.Config{
+	fcfg := fiber.Config{
 		AppName:               "campaign",
 		BodyLimit:             int(max(chat.MaxBody()+1<<20, whatsapp.MaxWebhookBody, messenger.MaxWebhookBody, adminapi.MaxBody)),
 		DisableStartupMessage: true,
@@ -446,10 +462,14 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		},
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
-	})
+	}
+	cfg.Exposure.fiberProxy(&fcfg)
+	s.app = fiber.New(fcfg)
+	s.app.Use(cfg.Exposure.clientAddress())
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
-	s.app.Get("/metrics", s.metrics.Handler())
+	s.app.Get("/metrics", cfg.Exposure.guardFiber(), s.metrics.Handler())
 	s.app.Get("/", s.home)
+	mountLimits(s.app, cfg.Limits, cfg.Now, s.metrics)
 	chat.Mount(s.app)
 	dash.Mount(s.app)
 	if s.adminToken, err = adminToken(cfg); err != nil {
@@ -566,7 +586,7 @@ func mediaConfig(cfg Config) (media.Config, *s3server.Server, error) {
 	if err != nil {
 		return media.Config{}, nil, fmt.Errorf("start embedded S3: %w", err)
 	}
-	return media.Config{Bucket: embeddedBucket, Endpoint: s3.URL, AccessKey: "campaign", SecretKey: "campaign", CreateBucket: true}, s3, nil
+	return media.Config{Bucket: embeddedBucket, Endpoint: s3.URL, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, CreateBucket: true}, s3, nil
 }
 
 // mountMessenger connects the Facebook Page: its webhook, and its sender for the engine.

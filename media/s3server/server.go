@@ -12,8 +12,9 @@
 // (see durable.go), because a retried or cancelled upload of content-addressed media must
 // never truncate a photo that is already stored.
 //
-// gofakes3 checks no request signatures: the server listens on 127.0.0.1 only, and must not be
-// exposed beyond the machine.
+// gofakes3 checks no request signatures; this package does (sigv4.go): every request must be
+// signed with the credentials Start generated, which only the process that started it knows,
+// so other users on the host cannot read, change or delete media through 127.0.0.1.
 package s3server
 
 import (
@@ -43,6 +44,9 @@ const shutdownGrace = 5 * time.Second
 type Server struct {
 	// URL is the endpoint, http://127.0.0.1:<port>, for media.Config.Endpoint.
 	URL string
+	// AccessKey and SecretKey are the only credentials the server accepts, random for each
+	// Start.
+	AccessKey, SecretKey string
 
 	http      *http.Server
 	served    chan error
@@ -78,10 +82,12 @@ func Start(dir string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3server: listen: %w", err)
 	}
+	access, secret := "campaign-"+randomKey(8), randomKey(32)
 	s := &Server{
-		URL: "http://" + ln.Addr().String(),
+		URL:       "http://" + ln.Addr().String(),
+		AccessKey: access, SecretKey: secret,
 		http: &http.Server{
-			Handler:           faker.Server(),
+			Handler:           newSigV4(faker.Server(), access, secret, time.Now),
 			ReadHeaderTimeout: 10 * time.Second,
 		},
 		served: make(chan error, 1),

@@ -2,6 +2,9 @@ package s3server_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -9,13 +12,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/chatcampaigns/campaign/media/s3server"
 )
 
-// gofakes3 checks no signatures, so plain HTTP requests speak S3 well enough here; the
-// signed path through aws-sdk-go-v2 is covered by the media package's tests.
+// Plain HTTP requests, signed here with the server's credentials, speak S3 well enough; the
+// path through aws-sdk-go-v2 is covered by the media package's tests.
+
+// servers maps a started server's URL to it, so mustDo can sign with its credentials.
+var servers sync.Map
 
 func MustStart(tb testing.TB, dir string) *s3server.Server {
 	tb.Helper()
@@ -23,8 +34,41 @@ func MustStart(tb testing.TB, dir string) *s3server.Server {
 	if err != nil {
 		tb.Fatalf("Start: %v", err)
 	}
+	servers.Store(srv.URL, srv)
 	tb.Cleanup(func() { _ = srv.Close() })
 	return srv
+}
+
+// sign signs req as the server at its URL expects, with the body's hash (or UNSIGNED-PAYLOAD
+// when body is nil and the request has one the test will write itself).
+func sign(tb testing.TB, req *http.Request, accessKey, secret string, body []byte) {
+	tb.Helper()
+	hash := "UNSIGNED-PAYLOAD"
+	if body != nil || req.ContentLength == 0 {
+		sum := sha256.Sum256(body)
+		hash = hex.EncodeToString(sum[:])
+	}
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(),
+		aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret}, req, hash, "s3", "us-east-1", time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func signedFor(tb testing.TB, url string) *s3server.Server {
+	var found *s3server.Server
+	servers.Range(func(k, v any) bool {
+		if strings.HasPrefix(url, k.(string)+"/") {
+			found = v.(*s3server.Server)
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		tb.Fatalf("no server for %s", url)
+	}
+	return found
 }
 
 func mustDo(tb testing.TB, method, url string, body []byte, wantStatus int) []byte {
@@ -33,6 +77,8 @@ func mustDo(tb testing.TB, method, url string, body []byte, wantStatus int) []by
 	if err != nil {
 		tb.Fatal(err)
 	}
+	srv := signedFor(tb, url)
+	sign(tb, req, srv.AccessKey, srv.SecretKey, body)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, url, err)
@@ -88,7 +134,11 @@ func TestServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(conn, "PUT /bkt/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/bkt/k", nil)
+		req.ContentLength = 1000
+		sign(t, req, srv.AccessKey, srv.SecretKey, nil)
+		fmt.Fprintf(conn, "PUT /bkt/k HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\nX-Amz-Date: %s\r\nX-Amz-Content-Sha256: %s\r\nAuthorization: %s\r\n\r\n0123456789",
+			req.Host, req.Header.Get("X-Amz-Date"), req.Header.Get("X-Amz-Content-Sha256"), req.Header.Get("Authorization"))
 		conn.(*net.TCPConn).CloseWrite()
 		io.Copy(io.Discard, conn) // wait for the server to give up on the request
 		conn.Close()
