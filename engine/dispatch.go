@@ -112,6 +112,11 @@ func (e *Engine) dispatchDue(ctx context.Context) (int, error) {
 		}
 		d.mu.Lock()
 		d.waiting, d.more = due, len(due) == limit
+		for id, t := range d.elsewhere {
+			if time.Now().After(t) {
+				delete(d.elsewhere, id) // sent by the other process meanwhile, or due again below
+			}
+		}
 		if len(due) == 0 && len(d.held) == 0 {
 			e.intake.ResetReplies()
 		}

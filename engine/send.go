@@ -101,10 +101,7 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	group := map[string]int{}
 	held := map[string]bool{}
 	for _, out := range fresh {
-		k := "participant:" + out.ParticipantID
-		if out.ParticipantID == "" {
-			k = "to:" + out.Channel + ":" + out.To
-		}
+		k := sendKey(out)
 		if held[k] || !mine[outboxKey(out.ID)] {
 			held[k] = true
 			continue
