@@ -36,10 +36,6 @@ var ErrPoolFull = fmt.Errorf("%w: pool is full", errs.ErrConflict)
 // The engine skips such an event; its effects are already stored.
 var ErrProcessed = fmt.Errorf("%w: event already processed", errs.ErrConflict)
 
-// ErrHeld is a store's refusal to let an owner attempt a reply another owner holds the lease
-// on (ClaimAttempt): another process is sending it.
-var ErrHeld = errors.New("reply held by another process")
-
 // ErrOptedOut and ErrFinished refuse what is meant to reach or move a participant who opted out
 // or finished (a moderator's verdict, an agent's reply to someone who opted out): nothing
 // moves a finished participant on, and nothing reaches one who opted out. Both wrap
@@ -259,8 +255,6 @@ type Engine struct {
 	boards rankBoards
 	// intake counts the backlog and applies the back-pressure policy (intake.go).
 	intake *Intake
-	// dispatch is the sender's state on a sole-process store, nil on others (dispatch.go).
-	dispatch *dispatcher
 	// sharedQueues says the intake's backlog is the shared store's count (CountQueues).
 	sharedQueues bool
 }
@@ -289,17 +283,17 @@ func New(cfg Config) *Engine {
 		e.now = time.Now
 	}
 	policy := cfg.Intake
-	if sp, ok := cfg.Store.(soleProcess); ok && sp.SoleProcess() {
-		e.dispatch = newDispatcher()
-	} else if _, ok := cfg.Store.(queueCounter); ok {
-		// Several processes share the store (MongoDB): the backlog each counts in memory is
-		// only its share (one takes in what another processes), so Run sets it from the
-		// store's count every second (CountQueues).
-		e.sharedQueues = true
-	} else {
-		// Shared, and no shared count: a count in memory that never falls would refuse
-		// everything.
-		policy.Off = true
+	if sp, ok := cfg.Store.(soleProcess); !ok || !sp.SoleProcess() {
+		if _, ok := cfg.Store.(queueCounter); ok {
+			// Several processes share the store (MongoDB): the backlog each counts in memory
+			// is only its share (one takes in what another processes), so Run sets it from
+			// the store's count every second (CountQueues).
+			e.sharedQueues = true
+		} else {
+			// Shared, and no shared count: a count in memory that never falls would refuse
+			// everything.
+			policy.Off = true
+		}
 	}
 	e.intake = NewIntake(policy)
 	for _, d := range cfg.Campaigns {
@@ -680,17 +674,6 @@ func (e *Engine) Wake() {
 }
 
 func (e *Engine) wakeSender() {
-	if d := e.dispatch; d != nil {
-		d.mu.Lock()
-		d.news = true
-		d.mu.Unlock()
-	}
-	e.nudgeSender()
-}
-
-// nudgeSender wakes the sender without news: a send finished, which may free a slot or a
-// recipient the last pass left waiting.
-func (e *Engine) nudgeSender() {
 	select {
 	case e.wakeSend <- struct{}{}:
 	default:
@@ -708,11 +691,7 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
-	if e.dispatch != nil {
-		wg.Go(func() { e.loop(ctx, e.wakeSend, e.dispatchDue) })
-	} else {
-		wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
-	}
+	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
 	if e.sharedQueues {
 		wg.Go(func() {
@@ -732,9 +711,6 @@ func (e *Engine) Run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
-	if e.dispatch != nil {
-		e.dispatch.running.Wait()
-	}
 }
 
 func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func(context.Context) (int, error)) {

@@ -36,19 +36,12 @@ const WindowClosed = "outside the 24-hour window and no template"
 // (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
 // window covers the call's sends rather than one.
 //
-// On a store one process uses at a time (store/sqlite) there are no rounds and no leases: the
-// replies are dispatched as they fall due and recorded as they are sent (dispatch.go), and
-// SendDue dispatches what is due and waits until it is sent and recorded.
-//
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
 // it went out (or failed for good): a reply waiting to be tried again after its backoff holds
 // up the recipient's later replies, here and in Store.DueOutbox, and so does one another
 // process is sending.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
-	if e.dispatch != nil {
-		return e.sendDueSole(ctx)
-	}
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
 	start := time.Now()
@@ -101,10 +94,7 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	group := map[string]int{}
 	held := map[string]bool{}
 	for _, out := range fresh {
-		k := "participant:" + out.ParticipantID
-		if out.ParticipantID == "" {
-			k = "to:" + out.Channel + ":" + out.To
-		}
+		k := sendKey(out)
 		if held[k] || !mine[outboxKey(out.ID)] {
 			held[k] = true
 			continue
@@ -165,11 +155,7 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	// The attempt is stored before the platform sees the reply: if this process dies before
 	// the outcome is stored, the reply is found in flight, and sending it again is known to
 	// be a possible duplicate (MaybeTwice) rather than invisible.
-	if err := e.attempt(ctx, out.ID, now); err != nil {
-		if errors.Is(err, ErrHeld) {
-			// Another process is sending it: the recipient's later replies wait for it too.
-			return nil, true, err
-		}
+	if err := e.store.AttemptOutbox(ctx, out.ID, e.owner, now); err != nil {
 		return nil, false, e.finish(err, out, "attempted")
 	}
 	if out.InFlight {
@@ -204,20 +190,13 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
 }
 
-// freeAttempter is a Store that records an attempt only when no other owner holds the reply
-// (its lease, or an attempt of the last lease's length without outcome), failing with ErrHeld
-// otherwise (store/sqlite): for the sender that takes no leases (dispatch.go).
-type freeAttempter interface {
-	AttemptIfFree(ctx context.Context, id int64, owner string, at, since time.Time) error
-}
-
-// attempt records an attempt at sending reply id before the send; the sole-process sender
-// checks with it that no other process holds the reply.
-func (e *Engine) attempt(ctx context.Context, id int64, now time.Time) error {
-	if fa, ok := e.store.(freeAttempter); ok && e.dispatch != nil {
-		return fa.AttemptIfFree(ctx, id, e.owner, now, now.Add(-e.sendLease))
+// sendKey is the recipient a reply goes to: one recipient's replies go out one at a time, in
+// order.
+func sendKey(out Outbound) string {
+	if out.ParticipantID == "" {
+		return "to:" + out.Channel + ":" + out.To
 	}
-	return e.store.AttemptOutbox(ctx, id, e.owner, now)
+	return "participant:" + out.ParticipantID
 }
 
 // finish turns the error of recording a reply's outcome into SendDue's: a reply found no longer

@@ -131,19 +131,13 @@ func allDone(errs []error, err error) error {
 // dueReplies queues b.N replies to one participant and returns them as the sender finds them
 // due: the starting point of the benchmarks of what the sender writes.
 func dueReplies(b *testing.B, db *sqlite.DB) []engine.Outbound {
-	return queueReplies(b, db, b.N)
-}
-
-// queueReplies queues n replies to one participant and returns them as the sender finds them
-// due.
-func queueReplies(b testing.TB, db *sqlite.DB, n int) []engine.Outbound {
 	ctx := b.Context()
 	p := participant("u")
 	id, _, err := db.SaveInbound(ctx, event("u", 0))
 	if err != nil {
 		b.Fatal(err)
 	}
-	outs := make([]engine.Outbound, n)
+	outs := make([]engine.Outbound, b.N)
 	for i := range outs {
 		outs[i] = engine.Outbound{ParticipantID: p.ID, Campaign: "c", Channel: "webchat", To: "u", Text: "yo", DueAt: t0}
 	}
@@ -151,7 +145,7 @@ func queueReplies(b testing.TB, db *sqlite.DB, n int) []engine.Outbound {
 		b.Fatal(err)
 	}
 	due, err := db.DueOutbox(ctx, t0, 0)
-	if err != nil || len(due) != n {
+	if err != nil || len(due) != b.N {
 		b.Fatalf("%d due, %v", len(due), err)
 	}
 	return due

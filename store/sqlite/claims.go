@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
 
@@ -130,45 +128,6 @@ func (db *DB) TakeBack(ctx context.Context, owner string) (claims, inFlight int,
 	}
 	return claims, inFlight, nil
 }
-
-// AttemptIfFree is AttemptOutbox for a sender that takes no leases (the engine's on this
-// store, dispatch.go): the attempt is recorded only if no other owner holds the reply's lease
-// ("outbox:<id>") past at, nor attempted it since since (its attempt's outcome not stored
-// yet: it may be sending it now). Otherwise it fails with engine.ErrHeld and writes nothing.
-// One statement, as AttemptOutbox: a Claim before and a Release after would be two more turns
-// of the one writer per reply, and a second process on the same file (which the README advises
-// against) still keeps its hands off a reply being sent here.
-func (db *DB) AttemptIfFree(ctx context.Context, id int64, owner string, at, since time.Time) error {
-	err := db.writeOne(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1,
-			attempted_at = ?, attempted_by = ?, maybe_twice = maybe_twice | in_flight, in_flight = 1
-			WHERE id = ? AND status = 'pending'
-			AND NOT (in_flight = 1 AND attempted_by <> ? AND attempted_at >= ?)
-			AND NOT EXISTS (SELECT 1 FROM claims WHERE key = ? AND owner <> ? AND until >= ?)`,
-			unixNano(at), owner, id, owner, unixNano(since), outboxClaim(id), owner, unixNano(at))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
-			return convert(err)
-		}
-		if status == "pending" {
-			return engine.ErrHeld
-		}
-		return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: attempt outbox %d: %w", id, convert(err))
-	}
-	return nil
-}
-
-// outboxClaim is the lease key of a reply, as the engine names it.
-func outboxClaim(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
 // AttemptOutbox records an attempt at sending a pending reply before it is sent: one more
 // attempt, when and by whom, in flight until its outcome is stored; a reply in flight already

@@ -37,6 +37,5 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) (engine.QueueStats,
 
 // SoleProcess says one process uses the file at a time (the README's rule: SQLite is the
 // single-server store), so the engine's worker need not lease participants from other
-// processes (engine.soleProcess), and its sender neither: it dispatches replies without
-// leases (engine/dispatch.go, AttemptIfFree).
+// processes (engine.soleProcess). Replies are still claimed before they are sent.
 func (db *DB) SoleProcess() bool { return true }
