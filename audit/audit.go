@@ -63,6 +63,9 @@ const (
 	Round          = "round"
 	// Launch: a definition became its campaign's current version through the admin API.
 	Launch = "campaign.launch"
+	// Erase is a participant erased (a data request, retention or a purge); the event names
+	// only the tombstone left in the rankings, never the person.
+	Erase = "participant.erase"
 )
 
 // Event is one line of the trail.

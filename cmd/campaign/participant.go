@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/chatcampaigns/campaign/audit"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -176,7 +177,7 @@ func rankingsOf(ctx context.Context, db store) func(string) *campaigns.Ranking {
 // privacyService wires export and erase to a store and media; erasures are recorded in log.
 func privacyService(db store, ms *media.Store, ranking func(string) *campaigns.Ranking, now func() time.Time, log *slog.Logger) *privacy.Service {
 	return &privacy.Service{Store: db, Scores: db, Media: ms, Ranking: ranking, Now: now,
-		NewID: newTombstoneID, Audit: logAudit{log}, Lister: db, Closed: closedIn(db)}
+		NewID: newTombstoneID, Audit: logAudit{log: log, trail: &audit.Log{Store: db, Now: now}}, Lister: db, Closed: closedIn(db)}
 }
 
 func newTombstoneID() string {
@@ -185,14 +186,22 @@ func newTombstoneID() string {
 	return "erased-" + hex.EncodeToString(b)
 }
 
-// logAudit records erasures in the log until the audit trail takes them: the record names
-// no person, only the tombstone left in the rankings.
-type logAudit struct{ log *slog.Logger }
+// logAudit records erasures in the audit trail and the log: the record names no person, only
+// the tombstone left in the rankings.
+type logAudit struct {
+	log   *slog.Logger
+	trail audit.Recorder
+}
 
-func (a logAudit) Erased(_ context.Context, r privacy.Record) error {
+func (a logAudit) Erased(ctx context.Context, r privacy.Record) error {
 	a.log.Info("participant erased", "campaign", r.Campaign, "tombstone", r.Tombstone, "by", r.By,
 		"at", r.At, "lines", r.Lines, "entries", r.Entries, "media_objects", r.Objects)
-	return nil
+	by := r.By
+	if by == "" {
+		by = audit.ActorSystem // the retention job
+	}
+	return audit.Record(ctx, a.trail, audit.Event{At: r.At, Actor: by, Action: audit.Erase, Campaign: r.Campaign,
+		Subject: r.Tombstone, Detail: fmt.Sprintf("%d transcript lines, %d entries, %d media objects", r.Lines, r.Entries, r.Objects)})
 }
 
 // addressAs writes an address as the channel stores it: WhatsApp ids are the number's digits,

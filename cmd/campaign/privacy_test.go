@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/store/sqlite"
 	"io"
 	"io/fs"
 	"net/http"
@@ -170,6 +172,28 @@ func TestParticipantExportAndErase(t *testing.T) {
 	}
 	if _, err := participantCLI(t, data, "export", id); err == nil || !strings.Contains(err.Error(), "no participant") {
 		t.Errorf("export after erase: %v, want no participant", err)
+	}
+	// The audit trail keeps that an erasure happened, naming only the tombstone.
+	db, err := sqlite.Open(context.Background(), filepath.Join(data, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	trail, err := db.AuditEvents(context.Background(), audit.Query{Campaign: "bouncer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erased := 0
+	for _, e := range trail {
+		if e.Action == audit.Erase {
+			erased++
+			if strings.Contains(e.Subject+e.Detail+e.ParticipantID, id) {
+				t.Errorf("the audit record of the erasure names the participant: %+v", e)
+			}
+		}
+	}
+	if erased != 1 {
+		t.Errorf("audit trail holds %d erasures, want 1: %+v", erased, trail)
 	}
 	filepath.WalkDir(filepath.Join(data, "s3"), func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(path, id) {
