@@ -42,7 +42,7 @@ func setup(t *testing.T) (*privacy.Service, *sqlite.DB, *media.Store, *auditLog)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	ms, err := media.New(ctx, media.Config{Bucket: "media", Endpoint: srv.URL, AccessKey: "k", SecretKey: "s", CreateBucket: true})
+	ms, err := media.New(ctx, media.Config{Bucket: "media", Endpoint: srv.URL, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, CreateBucket: true})
 	if err != nil {
 		t.Fatal(err)
 	}
