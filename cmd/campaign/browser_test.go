@@ -36,44 +36,14 @@ func TestBrowserPlayAndJudge(t *testing.T) {
 
 	// Let the persona's typing delay pass quickly: the server's clock runs a second ahead
 	// every few milliseconds while the browser waits for replies.
-	tick, stopTick := context.WithCancel(context.Background())
-	defer stopTick()
-	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-tick.Done():
-				return
-			case <-t.C:
-				clock.Advance(time.Second)
-			}
-		}
-	}()
+	runClockFast(t, clock)
 
 	photo := filepath.Join(t.TempDir(), "me.png")
 	if err := os.WriteFile(photo, testPNG(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		// Profile and singleton socket folder (under TMPDIR) in folders the test removes.
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	chat, cancelChat := chromedp.NewContext(actx)
-	defer cancelChat()
-	if err := chromedp.Do(chat); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	chat, cancelTimeout := context.WithTimeout(chat, 60*time.Second)
-	defer cancelTimeout()
+	chat := startChromium(t, chrome, 60*time.Second)
 
 	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](`[...document.querySelectorAll(`+jsString(sel)+`)].some(e => e.textContent.includes(`+jsString(want)+`))`,
@@ -147,44 +117,13 @@ func jsString(s string) string {
 func TestBrowserVideoAndVoiceNote(t *testing.T) {
 	chrome := chromium(t)
 	srv, clock := startServer(t, t.TempDir())
-	tick, stopTick := context.WithCancel(context.Background())
-	defer stopTick()
-	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-tick.Done():
-				return
-			case <-t.C:
-				clock.Advance(time.Second)
-			}
-		}
-	}()
+	runClockFast(t, clock)
 	video, err := filepath.Abs("../../channels/webchat/testdata/tiny.webm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		// A microphone that plays a tone, allowed without asking.
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ann, cancelAnn := chromedp.NewContext(actx)
-	defer cancelAnn()
-	if err := chromedp.Do(ann); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	ann, cancelTimeout := context.WithTimeout(ann, 60*time.Second)
-	defer cancelTimeout()
+	// A microphone that plays a tone, allowed without asking.
+	ann := startChromium(t, chrome, 60*time.Second, chromedp.Flag("use-fake-ui-for-media-stream", true), chromedp.Flag("use-fake-device-for-media-stream", true))
 	// Bob has his own cookie, so he is another participant.
 	bob, cancelBob := chromedp.NewContext(ann, chromedp.WithNewBrowserContext())
 	defer cancelBob()
@@ -250,4 +189,48 @@ func TestBrowserVideoAndVoiceNote(t *testing.T) {
 	if err != nil || !strings.HasPrefix(got, "206 bytes 4-11/") {
 		t.Errorf("a range of the video: %q (%v), want 206 bytes 4-11/…", got, err)
 	}
+}
+
+// runClockFast moves the server's clock a second ahead every 10 ms until the test ends: the
+// persona's typing delays pass quickly while the browser waits for replies.
+func runClockFast(t *testing.T, clock interface{ Advance(time.Duration) }) {
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				clock.Advance(time.Second)
+			}
+		}
+	}()
+}
+
+// startChromium starts a headless Chromium at path chrome (as root it needs no sandbox and no
+// background networking) with its profile and singleton socket in folders the test removes,
+// and returns its first tab, cut off after timeout; everything stops when the test ends.
+func startChromium(t *testing.T, chrome string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR="+t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	tab, cancel := context.WithTimeout(tab, timeout)
+	t.Cleanup(cancel)
+	return tab
 }

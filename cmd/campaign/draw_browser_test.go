@@ -34,23 +34,7 @@ func TestBrowserShortlistAndDraw(t *testing.T) {
 		}
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	tab, cancelTimeout := context.WithTimeout(tab, 60*time.Second)
-	defer cancelTimeout()
+	tab := startChromium(t, chrome, 60*time.Second)
 
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(srv.URL()+"/dashboard/"),

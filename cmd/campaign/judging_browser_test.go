@@ -65,23 +65,7 @@ func TestBrowserClaimAndScore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	admin, cancelAdmin := chromedp.NewContext(actx)
-	defer cancelAdmin()
-	if err := chromedp.Do(admin); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	admin, cancelTimeout := context.WithTimeout(admin, 60*time.Second)
-	defer cancelTimeout()
+	admin := startChromium(t, chrome, 60*time.Second)
 	// ben's own browser context: cookies of his own, as on another computer.
 	ben, cancelBen := chromedp.NewContext(admin, chromedp.WithNewBrowserContext())
 	defer cancelBen()

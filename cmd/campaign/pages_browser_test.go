@@ -36,42 +36,13 @@ type browserPage struct {
 func TestBrowserEveryPage(t *testing.T) {
 	chrome := chromium(t)
 	srv, clock := startServer(t, t.TempDir())
-	tick, stopTick := context.WithCancel(context.Background())
-	defer stopTick()
-	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-tick.Done():
-				return
-			case <-t.C:
-				clock.Advance(time.Second)
-			}
-		}
-	}()
+	runClockFast(t, clock)
 	photo := filepath.Join(t.TempDir(), "me.png")
 	if err := os.WriteFile(photo, testPNG(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	shots := screenshotDir(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	chat, cancelChat := chromedp.NewContext(actx)
-	defer cancelChat()
-	if err := chromedp.Do(chat); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	chat, cancelTimeout := context.WithTimeout(chat, 120*time.Second)
-	defer cancelTimeout()
+	chat := startChromium(t, chrome, 120*time.Second)
 	waitJS := func(cond string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
 	}
