@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -89,17 +90,7 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, reason string, due, at 
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET error = ?, due_at = ?, updated_at = ?,
 			attempts = attempts + (in_flight = 0), in_flight = 0 WHERE id = ? AND status = 'pending'`,
 			reason, unixNano(due), unixNano(at), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
-			return convert(err)
-		}
-		return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
+		return pendingUpdated(ctx, tx, id, res, err)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: retry outbox %d: %w", id, convert(err))
@@ -139,20 +130,27 @@ func (db *DB) AttemptOutbox(ctx context.Context, id int64, owner string, at time
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1,
 			attempted_at = ?, attempted_by = ?, maybe_twice = maybe_twice | in_flight, in_flight = 1
 			WHERE id = ? AND status = 'pending'`, unixNano(at), owner, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
-			return convert(err)
-		}
-		return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
+		return pendingUpdated(ctx, tx, id, res, err)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: attempt outbox %d: %w", id, convert(err))
 	}
 	return nil
+}
+
+// pendingUpdated is the answer of an update of reply id guarded by status = 'pending': nil
+// when it changed the row, errs.ErrConflict naming the status it has when it was no longer
+// pending, errs.ErrNotFound when there is no such reply.
+func pendingUpdated(ctx context.Context, tx *wtx, id int64, res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status); err != nil {
+		return convert(err)
+	}
+	return fmt.Errorf("%w: reply is %s, not pending", errs.ErrConflict, status)
 }
