@@ -146,4 +146,3 @@ func (db *DB) StoppedMarketing(ctx context.Context, channel string, addresses []
 	}
 	return out, nil
 }
-
