@@ -387,12 +387,14 @@ func (c *Channel) handleHealth(ctx context.Context, u HealthUpdate) error {
 		return err
 	}
 	c.cfg.Log.Warn("whatsapp: number quality update", "display", u.Display, "number", number, "event", u.Event, "limit", u.Limit)
-	// Whatever it says, a read tells the whole truth (the webhook gives no rating); a number
-	// not known yet is found by that read too.
-	select {
-	case c.recheck <- struct{}{}:
-	default:
-	}
+	// Whatever it says, a read after it tells the whole truth (the webhook gives no rating);
+	// a number not known yet is found by that read too.
+	defer func() {
+		select {
+		case c.recheck <- struct{}{}:
+		default:
+		}
+	}()
 	if number == "" {
 		c.cfg.Log.Warn("whatsapp: quality update for a number not read yet; the next read records it", "display", u.Display)
 		return nil

@@ -46,6 +46,9 @@ const (
 	DefaultMaxRetries   = 3
 	DefaultMediaTimeout = 10 * time.Second
 	DefaultSendTimeout  = 15 * time.Second
+	// DefaultNumberCheck is how often `campaign serve` reads the numbers' health: the
+	// platform raises a limit within hours and tells of drops by webhook at once.
+	DefaultNumberCheck = time.Hour
 	// MaxWebhookBody is the largest webhook body accepted: Meta's documented 3 MB plus a
 	// margin for the envelope; bigger bodies are answered 413 before the signature is checked.
 	MaxWebhookBody = 3<<20 + 512<<10
