@@ -267,6 +267,10 @@ func (c *Channel) WatchNumbers(ctx context.Context, w NumberWatch) {
 	if w.Every <= 0 || w.Numbers == nil {
 		return
 	}
+	if c.cfg.Numbers == nil {
+		c.cfg.Log.Warn("whatsapp: number health not watched: no number store configured")
+		return
+	}
 	after := w.After
 	if after == nil {
 		after = time.After

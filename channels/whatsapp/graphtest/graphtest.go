@@ -632,7 +632,10 @@ func wabaWebhook(field string, at time.Time, value map[string]any) []byte {
 // shown as display (the webhook names the number only so, digits without "+"): event is
 // DOWNGRADE, UPGRADE, FLAGGED, UNFLAGGED, THROUGHPUT_UPGRADE…, limit the tier after the
 // change (TIER_2K…), old the tier before it (left out when empty). The limit goes in both
-// current_limit and its successor max_daily_conversations_per_business.
+// current_limit and its successor max_daily_conversations_per_business. The channel finds
+// the number by the digits of its display number, so a test first lets it read the number
+// (AddPhoneNumber with a Display of the same digits, then Channel.CheckNumbers or the
+// watcher); a webhook about a number it never read is acknowledged and ignored.
 func QualityUpdateWebhook(display, event, limit, old string, at time.Time) []byte {
 	value := map[string]any{"display_phone_number": display, "event": event}
 	if limit != "" {
