@@ -32,29 +32,38 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	)
 	index := "participants_recent"
 	switch {
+	case f.Assignee != "":
+		// A user's assignments, each looked up by its key, then sorted: as many rows as the
+		// user has conversations assigned, whatever the table holds.
+		index = "sqlite_autoindex_participants_1"
 	case f.Team != "" || f.Waiting:
 		index = "participants_handoff"
+	case f.State != "":
+		index = "participants_campaign_state"
+	case f.Campaign != "":
+		index = "participants_campaign_recent"
+	}
+	if f.Assignee != "" {
+		where = append(where, "id IN (SELECT participant_id FROM assignments INDEXED BY assignments_user WHERE username = ?)")
+		args = append(args, f.Assignee)
+	}
+	if f.Team != "" || f.Waiting {
 		where = append(where, `json_extract(vars, '$.handoff') != ''`)
 		if f.Team != "" {
 			where = append(where, `json_extract(vars, '$.handoff') = ?`)
 			args = append(args, f.Team)
 		}
-		if f.Campaign != "" {
-			where = append(where, "campaign = ?")
-			args = append(args, f.Campaign)
-		}
-		if f.State != "" {
-			where = append(where, "state = ?")
-			args = append(args, f.State)
-		}
-	case f.State != "":
-		index = "participants_campaign_state"
-		where = append(where, "campaign = ?", "state = ?")
-		args = append(args, f.Campaign, f.State)
-	case f.Campaign != "":
-		index = "participants_campaign_recent"
+	}
+	if f.Campaign != "" || f.State != "" {
 		where = append(where, "campaign = ?")
 		args = append(args, f.Campaign)
+	}
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, f.State)
+	}
+	if f.Unassigned {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.participant_id = participants.id)")
 	}
 	if !f.Before.IsZero() {
 		at := unixNano(f.Before.At)
@@ -100,6 +109,17 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: conversations: %w", convert(err))
+	}
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i] = c.Participant.ID
+	}
+	who, err := db.assignees(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: conversations: %w", err)
+	}
+	for i := range out {
+		out[i].Assignee = who[out[i].Participant.ID]
 	}
 	for i, seq := range seqs {
 		var (
