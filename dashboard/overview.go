@@ -22,10 +22,14 @@ import (
 // overview is the top of a campaign's page: how many take part, the flow drawn with the
 // participants in each state, and the charts of the last chartDays days.
 type overview struct {
-	ID                          string
-	Total                       int
-	Pending                     string
-	Diagram, Funnel             template.HTML
+	ID              string
+	Total           int
+	Pending         string
+	Diagram, Funnel template.HTML
+	// Rounds is the funnel per round of a campaign with rounds, RoundsTitle its heading.
+	Rounds                      template.HTML
+	RoundsTitle                 string
+	RoundsKey                   []legendItem
 	Entries, Turnaround, Sent   template.HTML
 	EntriesKey, SentKey         []legendItem
 	Received, Decided, Failures int
@@ -80,6 +84,17 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 	}
 	if d.reports == nil {
 		return o, nil
+	}
+	if len(def.Rounds) > 0 {
+		rcs, err := d.reports.RoundCounts(ctx, def.ID)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
+		}
+		o.RoundsTitle = "Participants per round"
+		if def.Teams != nil {
+			o.RoundsTitle = "Teams per round"
+		}
+		o.Rounds, o.RoundsKey = funnelChart(o.RoundsTitle, roundFunnel(def, o.Total, rcs)), funnelKeys
 	}
 	now := d.now()
 	since := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(chartDays - 1))
