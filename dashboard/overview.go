@@ -86,7 +86,11 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 		return o, nil
 	}
 	if len(def.Rounds) > 0 {
-		rcs, err := d.reports.RoundCounts(ctx, def.ID)
+		names := make([]string, len(def.Rounds))
+		for i, rd := range def.Rounds {
+			names[i] = rd.Name
+		}
+		rcs, err := d.reports.RoundCounts(ctx, def.ID, names)
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: overview of %s: %w", def.ID, err)
 		}

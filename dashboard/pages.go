@@ -46,8 +46,9 @@ type Reports interface {
 	// an unknown participant. Assignment says whom (a zero User: nobody).
 	Assign(ctx context.Context, a reports.Assignment) error
 	Assignment(ctx context.Context, participantID string) (reports.Assignment, error)
-	// RoundCounts counts a campaign's participants by the last round that started for them.
-	RoundCounts(ctx context.Context, campaign string) ([]reports.RoundCount, error)
+	// RoundCounts counts a campaign's participants by the last round that started for them,
+	// for each of rounds.
+	RoundCounts(ctx context.Context, campaign string, rounds []string) ([]reports.RoundCount, error)
 }
 
 // morePages are the pages of the inbox, the participants lists and the broadcast history.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -91,9 +90,10 @@ func (db *DB) assignedTo(ctx context.Context, user string) ([]string, error) {
 }
 
 // RoundCounts counts a campaign's participants by the last round that started for them and
-// whether they finished, in the order of the rounds' names. It reads the campaign's
-// participants that have a round variable (FerretDB cannot index a variable's value).
-func (db *DB) RoundCounts(ctx context.Context, campaign string) ([]reports.RoundCount, error) {
+// whether they finished, for each of rounds in their order (a round nobody got to is left
+// out). It reads the campaign's participants that have a round variable (FerretDB cannot
+// index a variable's value).
+func (db *DB) RoundCounts(ctx context.Context, campaign string, rounds []string) ([]reports.RoundCount, error) {
 	var docs []struct {
 		Vars     []kv `bson:"vars"`
 		Finished bool `bson:"finished"`
@@ -104,7 +104,6 @@ func (db *DB) RoundCounts(ctx context.Context, campaign string) ([]reports.Round
 		return nil, fmt.Errorf("mongo: round counts of %s: %w", campaign, err)
 	}
 	byRound := map[string]*reports.RoundCount{}
-	var names []string
 	for _, doc := range docs {
 		round := ""
 		for _, v := range doc.Vars {
@@ -119,7 +118,6 @@ func (db *DB) RoundCounts(ctx context.Context, campaign string) ([]reports.Round
 		if rc == nil {
 			rc = &reports.RoundCount{Round: round}
 			byRound[round] = rc
-			names = append(names, round)
 		}
 		if doc.Finished {
 			rc.Out++
@@ -127,10 +125,11 @@ func (db *DB) RoundCounts(ctx context.Context, campaign string) ([]reports.Round
 			rc.Playing++
 		}
 	}
-	slices.Sort(names)
-	out := make([]reports.RoundCount, len(names))
-	for i, n := range names {
-		out[i] = *byRound[n]
+	var out []reports.RoundCount
+	for _, name := range rounds {
+		if rc := byRound[name]; rc != nil {
+			out = append(out, *rc)
+		}
 	}
 	return out, nil
 }
