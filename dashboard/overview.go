@@ -194,34 +194,85 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 	return nil
 }
 
-// chartTTL is how long the overview's per-day series are reused. Counting the replies of 14
-// days reads every one of them (a few hundred thousand in a large campaign, a quarter of a
-// second); a chart of days does not need to be fresher than a minute, and the counts above it
-// (participants per state, entries waiting) are read on every view.
-const chartTTL = time.Minute
+// The overview's per-day series are counted in two parts. Counting the replies of 14 days
+// reads every one of them (a few hundred thousand in a large campaign, a tenth of a second or
+// more), but the days before yesterday hardly change any more: their entries came in and were
+// decided on their day, and only the odd late read receipt moves a reply of theirs on. So
+// today and yesterday are counted again after chartTTL, the older days after closedTTL; a view
+// in between reads both from memory. The counts above the charts (participants per state and
+// per round, entries waiting) are read on every view.
+const (
+	chartTTL  = time.Minute
+	closedTTL = 10 * time.Minute
+	// liveDays are the days counted every chartTTL: today and yesterday.
+	liveDays = 2
+)
 
-// chartCache keeps each campaign's per-day series for chartTTL.
+// chartCache keeps each campaign's per-day series.
 type chartCache struct {
 	mu sync.Mutex
 	m  map[string]chartSeries
 }
 
+// chartSeries is a campaign's series: the closed days (since to live, counted at closedAt)
+// and the live ones (from live on, counted at at).
 type chartSeries struct {
-	at, since time.Time
-	entries   []reports.EntryDay
-	replies   []reports.DayCount
+	since, live   time.Time
+	at, closedAt  time.Time
+	closedEntries []reports.EntryDay
+	closedReplies []reports.DayCount
+	entries       []reports.EntryDay
+	replies       []reports.DayCount
 }
 
-// chartData returns the per-day series of a campaign since since, from the cache when they
-// were counted less than chartTTL ago for the same days.
+// fresh reports whether a part counted at at is still good at now for ttl.
+func fresh(at, now time.Time, ttl time.Duration) bool {
+	return !at.IsZero() && !now.Before(at) && now.Sub(at) < ttl
+}
+
+// chartData returns the per-day series of a campaign since since, counting anew only the part
+// whose time ran out.
 func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
 	now := d.now()
+	live := reports.Day(now).AddDate(0, 0, -(liveDays - 1))
+	if live.Before(since) {
+		live = since
+	}
 	d.charts.mu.Lock()
 	c, ok := d.charts.m[campaign]
 	d.charts.mu.Unlock()
-	if ok && c.since.Equal(since) && now.Sub(c.at) < chartTTL && !now.Before(c.at) {
-		return c.entries, c.replies, nil
+	if !ok || !c.since.Equal(since) || !c.live.Equal(live) {
+		c = chartSeries{since: since, live: live}
 	}
+	if !fresh(c.closedAt, now, closedTTL) && live.After(since) {
+		eds, dcs, err := d.countDays(ctx, campaign, since)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.closedEntries = slices.DeleteFunc(eds, func(e reports.EntryDay) bool { return !e.Day.Before(live) })
+		c.closedReplies = slices.DeleteFunc(dcs, func(dc reports.DayCount) bool { return !dc.Day.Before(live) })
+		c.closedAt, c.at = now, time.Time{}
+	}
+	if !fresh(c.at, now, chartTTL) {
+		eds, dcs, err := d.countDays(ctx, campaign, live)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.entries = append(slices.Clone(c.closedEntries), eds...)
+		c.replies = append(slices.Clone(c.closedReplies), dcs...)
+		c.at = now
+	}
+	d.charts.mu.Lock()
+	if d.charts.m == nil {
+		d.charts.m = map[string]chartSeries{}
+	}
+	d.charts.m[campaign] = c
+	d.charts.mu.Unlock()
+	return c.entries, c.replies, nil
+}
+
+// countDays counts a campaign's entries and replies per day since since.
+func (d *Dashboard) countDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
 	eds, err := d.reports.EntryDays(ctx, campaign, since)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
@@ -230,11 +281,5 @@ func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.T
 	if err != nil {
 		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
 	}
-	d.charts.mu.Lock()
-	if d.charts.m == nil {
-		d.charts.m = map[string]chartSeries{}
-	}
-	d.charts.m[campaign] = chartSeries{at: now, since: since, entries: eds, replies: dcs}
-	d.charts.mu.Unlock()
 	return eds, dcs, nil
 }
