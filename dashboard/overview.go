@@ -249,9 +249,10 @@ func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.T
 		if err != nil {
 			return nil, nil, err
 		}
-		c.closedEntries = slices.DeleteFunc(eds, func(e reports.EntryDay) bool { return !e.Day.Before(live) })
-		c.closedReplies = slices.DeleteFunc(dcs, func(dc reports.DayCount) bool { return !dc.Day.Before(live) })
-		c.closedAt, c.at = now, time.Time{}
+		// The count of every day is the live part's count too.
+		c.entries, c.replies, c.closedAt, c.at = eds, dcs, now, now
+		c.closedEntries = slices.DeleteFunc(slices.Clone(eds), func(e reports.EntryDay) bool { return !e.Day.Before(live) })
+		c.closedReplies = slices.DeleteFunc(slices.Clone(dcs), func(dc reports.DayCount) bool { return !dc.Day.Before(live) })
 	}
 	if !fresh(c.at, now, chartTTL) {
 		eds, dcs, err := d.countDays(ctx, campaign, live)
