@@ -78,13 +78,23 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	}
 	q += ` ORDER BY updated_at DESC, id DESC`
 	if f.Search != "" {
-		// The newest SearchWindow candidates, then the search over their variables and lines.
+		// The newest SearchWindow candidates, then the search over their variables and lines:
+		// the participants the search index found lines of, else their transcripts read.
 		pat := likePattern(f.Search)
+		inLines := `EXISTS (SELECT 1 FROM lines l WHERE l.participant_seq = p.seq AND l.text LIKE ? ESCAPE '\')`
+		linesArg := pat
+		seqs, indexed, err := db.searchSeqs(ctx, f.Search)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: conversations: %w", err)
+		}
+		if indexed {
+			inLines, linesArg = `p.seq IN (SELECT value FROM json_each(?))`, seqs
+		}
 		q = `SELECT * FROM (` + q + ` LIMIT ?) AS p
 			WHERE EXISTS (SELECT 1 FROM json_each(p.vars) v WHERE v.value LIKE ? ESCAPE '\')
-			OR EXISTS (SELECT 1 FROM lines l WHERE l.participant_seq = p.seq AND l.text LIKE ? ESCAPE '\')
+			OR ` + inLines + `
 			ORDER BY updated_at DESC, id DESC`
-		args = append(args, reports.SearchWindow, pat, pat)
+		args = append(args, reports.SearchWindow, pat, linesArg)
 	}
 	q += ` LIMIT ?`
 	args = append(args, f.PageSize())
