@@ -143,22 +143,36 @@ func (db *DB) searchSeqs(ctx context.Context, text string) (seqs string, ok bool
 	// The index folds case beyond ASCII, LIKE does not: each line found is checked with the
 	// same LIKE the transcripts are read with, so both ways find the same.
 	pat := likePattern(text)
-	rows, err = db.rq.QueryContext(ctx, `SELECT DISTINCT participant_seq FROM lines
-		WHERE (id IN (SELECT value FROM json_each(?)) OR id > ?) AND text LIKE ? ESCAPE '\'`, string(idList), indexed, pat)
-	if err != nil {
-		return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
-	}
-	defer rows.Close()
+	// The lines found, each by its key (CROSS JOIN keeps that order: with an IN, an OR or a
+	// UNION of both queries SQLite read every line), and the lines after the index.
 	found := []int64{}
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
+	seen := map[int64]bool{}
+	for _, q := range []struct {
+		sql string
+		arg any
+	}{
+		{`SELECT l.participant_seq FROM json_each(?) AS j CROSS JOIN lines AS l ON l.id = j.value WHERE l.text LIKE ? ESCAPE '\'`, string(idList)},
+		{`SELECT participant_seq FROM lines WHERE id > ? AND text LIKE ? ESCAPE '\'`, indexed},
+	} {
+		rows, err := db.rq.QueryContext(ctx, q.sql, q.arg, pat)
+		if err != nil {
 			return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
 		}
-		found = append(found, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
+			}
+			if !seen[seq] {
+				seen[seq] = true
+				found = append(found, seq)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
+		}
 	}
 	b, err := json.Marshal(found)
 	if err != nil {
