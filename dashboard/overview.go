@@ -194,13 +194,14 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 	return nil
 }
 
-// The overview's per-day series are counted in two parts. Counting the replies of 14 days
-// reads every one of them (a few hundred thousand in a large campaign, a tenth of a second or
-// more), but the days before yesterday hardly change any more: their entries came in and were
-// decided on their day, and only the odd late read receipt moves a reply of theirs on. So
-// today and yesterday are counted again after chartTTL, the older days after closedTTL; a view
-// in between reads both from memory. The counts above the charts (participants per state and
-// per round, entries waiting) are read on every view.
+// The overview's per-day series are counted in parts. Counting the replies of 14 days reads
+// every one of them (a few hundred thousand in a large campaign, a tenth of a second or
+// more), but the days before yesterday hardly change any more: their entries came in and
+// were decided on their day, and only the odd late read receipt moves a reply of theirs on.
+// So today and yesterday are counted again after chartTTL, and of the older days the one
+// counted longest ago, when that was closedTTL ago or more: a view counts at most three days.
+// Only the first view of a campaign (after a start) counts all 14 days. The counts above the
+// charts (participants per state and per round, entries waiting) are read on every view.
 const (
 	chartTTL  = time.Minute
 	closedTTL = 10 * time.Minute
@@ -211,18 +212,25 @@ const (
 // chartCache keeps each campaign's per-day series.
 type chartCache struct {
 	mu sync.Mutex
-	m  map[string]chartSeries
+	m  map[string]*chartSeries
 }
 
-// chartSeries is a campaign's series: the closed days (since to live, counted at closedAt)
-// and the live ones (from live on, counted at at).
+// chartSeries is a campaign's counts: each closed day's on its own, the live days' together.
+// mu is held while they are counted, so the views of a campaign arriving meanwhile wait for
+// those counts instead of counting too.
 type chartSeries struct {
-	since, live   time.Time
-	at, closedAt  time.Time
-	closedEntries []reports.EntryDay
-	closedReplies []reports.DayCount
-	entries       []reports.EntryDay
-	replies       []reports.DayCount
+	mu           sync.Mutex
+	closed       map[time.Time]dayCounts
+	live, liveAt time.Time
+	liveEntries  []reports.EntryDay
+	liveReplies  []reports.DayCount
+}
+
+// dayCounts are one day's entries and replies, and when they were counted.
+type dayCounts struct {
+	entries []reports.EntryDay
+	replies []reports.DayCount
+	at      time.Time
 }
 
 // fresh reports whether a part counted at at is still good at now for ttl.
@@ -230,7 +238,7 @@ func fresh(at, now time.Time, ttl time.Duration) bool {
 	return !at.IsZero() && !now.Before(at) && now.Sub(at) < ttl
 }
 
-// chartData returns the per-day series of a campaign since since, counting anew only the part
+// chartData returns the per-day series of a campaign since since, counting anew only the days
 // whose time ran out.
 func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
 	now := d.now()
@@ -239,46 +247,100 @@ func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.T
 		live = since
 	}
 	d.charts.mu.Lock()
-	c, ok := d.charts.m[campaign]
-	d.charts.mu.Unlock()
-	if !ok || !c.since.Equal(since) || !c.live.Equal(live) {
-		c = chartSeries{since: since, live: live}
-	}
-	if !fresh(c.closedAt, now, closedTTL) && live.After(since) {
-		eds, dcs, err := d.countDays(ctx, campaign, since)
-		if err != nil {
-			return nil, nil, err
-		}
-		// The count of every day is the live part's count too.
-		c.entries, c.replies, c.closedAt, c.at = eds, dcs, now, now
-		c.closedEntries = slices.DeleteFunc(slices.Clone(eds), func(e reports.EntryDay) bool { return !e.Day.Before(live) })
-		c.closedReplies = slices.DeleteFunc(slices.Clone(dcs), func(dc reports.DayCount) bool { return !dc.Day.Before(live) })
-	}
-	if !fresh(c.at, now, chartTTL) {
-		eds, dcs, err := d.countDays(ctx, campaign, live)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.entries = append(slices.Clone(c.closedEntries), eds...)
-		c.replies = append(slices.Clone(c.closedReplies), dcs...)
-		c.at = now
-	}
-	d.charts.mu.Lock()
 	if d.charts.m == nil {
-		d.charts.m = map[string]chartSeries{}
+		d.charts.m = map[string]*chartSeries{}
 	}
-	d.charts.m[campaign] = c
+	c := d.charts.m[campaign]
+	if c == nil {
+		c = &chartSeries{closed: map[time.Time]dayCounts{}}
+		d.charts.m[campaign] = c
+	}
 	d.charts.mu.Unlock()
-	return c.entries, c.replies, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live.Equal(live) {
+		c.liveAt = time.Time{} // a new day: the live days are others
+	}
+	for day := range c.closed {
+		if day.Before(since) || !day.Before(live) {
+			delete(c.closed, day)
+		}
+	}
+	var missing, stalest time.Time
+	for day := since; day.Before(live); day = day.AddDate(0, 0, 1) {
+		dc, ok := c.closed[day]
+		switch {
+		case !ok:
+			if missing.IsZero() {
+				missing = day
+			}
+		case !fresh(dc.at, now, closedTTL) && (stalest.IsZero() || dc.at.Before(c.closed[stalest].at)):
+			stalest = day
+		}
+	}
+	switch {
+	case !missing.IsZero():
+		// The days from the first missing one on, today's included: the live days' count too.
+		eds, dcs, err := d.countDays(ctx, campaign, missing, time.Time{})
+		if err != nil {
+			return nil, nil, err
+		}
+		for day := missing; day.Before(live); day = day.AddDate(0, 0, 1) {
+			c.closed[day] = dayCounts{entries: entriesOn(eds, day), replies: repliesOn(dcs, day), at: now}
+		}
+		c.liveEntries = slices.DeleteFunc(eds, func(e reports.EntryDay) bool { return e.Day.Before(live) })
+		c.liveReplies = slices.DeleteFunc(dcs, func(dc reports.DayCount) bool { return dc.Day.Before(live) })
+		c.live, c.liveAt = live, now
+	case !stalest.IsZero():
+		eds, dcs, err := d.countDays(ctx, campaign, stalest, stalest.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, nil, err
+		}
+		c.closed[stalest] = dayCounts{entries: eds, replies: dcs, at: now}
+	}
+	if !fresh(c.liveAt, now, chartTTL) {
+		eds, dcs, err := d.countDays(ctx, campaign, live, time.Time{})
+		if err != nil {
+			return nil, nil, err
+		}
+		c.live, c.liveAt, c.liveEntries, c.liveReplies = live, now, eds, dcs
+	}
+	var entries []reports.EntryDay
+	var replies []reports.DayCount
+	for day := since; day.Before(live); day = day.AddDate(0, 0, 1) {
+		entries = append(entries, c.closed[day].entries...)
+		replies = append(replies, c.closed[day].replies...)
+	}
+	return append(entries, c.liveEntries...), append(replies, c.liveReplies...), nil
 }
 
-// countDays counts a campaign's entries and replies per day since since.
-func (d *Dashboard) countDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
-	eds, err := d.reports.EntryDays(ctx, campaign, since)
+func entriesOn(eds []reports.EntryDay, day time.Time) []reports.EntryDay {
+	var out []reports.EntryDay
+	for _, e := range eds {
+		if e.Day.Equal(day) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func repliesOn(dcs []reports.DayCount, day time.Time) []reports.DayCount {
+	var out []reports.DayCount
+	for _, dc := range dcs {
+		if dc.Day.Equal(day) {
+			out = append(out, dc)
+		}
+	}
+	return out
+}
+
+// countDays counts a campaign's entries and replies per day from since until until.
+func (d *Dashboard) countDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
+	eds, err := d.reports.EntryDays(ctx, campaign, since, until)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
 	}
-	dcs, err := d.reports.DeliveryDays(ctx, campaign, since)
+	dcs, err := d.reports.DeliveryDays(ctx, campaign, since, until)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
 	}

@@ -35,8 +35,9 @@ type Reports interface {
 	// BroadcastRecipients lists a broadcast's replies in queue order, the page after id after.
 	BroadcastRecipients(ctx context.Context, id string, after int64, limit int) ([]engine.Outbound, error)
 	DeliveryByChannel(ctx context.Context, campaign string) (map[string]map[string]int, error)
-	DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error)
-	EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error)
+	// DeliveryDays and EntryDays count per UTC day from since until until (no end when zero).
+	DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error)
+	EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error)
 	EachParticipant(ctx context.Context, campaign string, fn func(engine.Participant) error) error
 	EachEntry(ctx context.Context, campaign string, fn func(judge.Entry) error) error
 	EachScore(ctx context.Context, campaign string, fn func(reports.ScoreRow) error) error

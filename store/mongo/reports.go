@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"time"
@@ -309,8 +310,12 @@ func (db *DB) DeliveryByChannel(ctx context.Context, campaign string) (map[strin
 // DeliveryDays counts a campaign's replies due since since by UTC day and how far they got.
 // The days are counted here rather than in the pipeline: FerretDB v1 lacks the date and
 // arithmetic operators a $group by day would need.
-func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error) {
-	cur, err := db.c(colOutbox).Find(ctx, d("campaign", campaign, "due_at", d("$gte", ns(since))),
+func (db *DB) DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error) {
+	due := d("$gte", ns(since))
+	if !until.IsZero() {
+		due = append(due, bson.E{Key: "$lt", Value: ns(until)})
+	}
+	cur, err := db.c(colOutbox).Find(ctx, d("campaign", campaign, "due_at", due),
 		options.Find().SetProjection(d("due_at", 1, "status", 1, "delivery", 1)))
 	if err != nil {
 		return nil, fmt.Errorf("mongo: delivery days of %s: %w", campaign, convert(err))
@@ -356,7 +361,12 @@ func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time
 
 // EntryDays counts a campaign's entries received and decided since since by UTC day, with
 // the mean wait of the decided ones.
-func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error) {
+func (db *DB) EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error) {
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = ns(until)
+	}
+	in := func(t int64) bool { return t >= ns(since) && t < end }
 	byDay := map[int64]*reports.EntryDay{}
 	get := func(day int64) *reports.EntryDay {
 		if e := byDay[day]; e != nil {
@@ -382,10 +392,10 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 		if err := cur.Decode(&e); err != nil {
 			return nil, fmt.Errorf("mongo: entry days of %s: %w", campaign, convert(err))
 		}
-		if e.Created >= ns(since) {
+		if in(e.Created) {
 			get(e.Created/dayNanos).Received++
 		}
-		if e.Decided > 0 && e.Decided >= ns(since) {
+		if e.Decided > 0 && in(e.Decided) {
 			day := e.Decided / dayNanos
 			get(day).Decided++
 			waits[day] += time.Duration(e.Decided - e.Created)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -303,11 +304,16 @@ var (
 	deliveryReports = []string{"", "sent", "failed", "delivered", "read", "played"}
 )
 
-// DeliveryDays counts a campaign's replies due since since by UTC day and how far they got.
+// DeliveryDays counts a campaign's replies due from since until until (no end when zero) by
+// UTC day and how far they got.
 // Each count is one range of the index on (campaign, status, delivery, due_at): a GROUP BY
 // day would sort every reply of the days shown.
-func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error) {
+func (db *DB) DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error) {
 	var out []reports.DayCount
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = unixNano(until)
+	}
 	for _, st := range outboxStatuses {
 		for _, dl := range deliveryReports {
 			shown := st
@@ -324,8 +330,8 @@ func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time
 			if !newest.Valid || newest.Int64 < unixNano(since) {
 				continue
 			}
-			for day := unixNano(since) / dayNanos; day <= newest.Int64/dayNanos; day++ {
-				from, to := max(day*dayNanos, unixNano(since)), (day+1)*dayNanos
+			for day := unixNano(since) / dayNanos; day <= min(newest.Int64, end-1)/dayNanos; day++ {
+				from, to := max(day*dayNanos, unixNano(since)), min((day+1)*dayNanos, end)
 				var n int
 				err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM outbox INDEXED BY outbox_campaign_day
 					WHERE campaign = ? AND status = ? AND delivery = ? AND due_at >= ? AND due_at < ?`,
@@ -361,9 +367,14 @@ func mergeDays(in []reports.DayCount) []reports.DayCount {
 	return out
 }
 
-// EntryDays counts a campaign's entries received and decided since since by UTC day, with
+// EntryDays counts a campaign's entries received and decided from since until until (no end
+// when zero) by UTC day, with
 // the mean wait of the decided ones.
-func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error) {
+func (db *DB) EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error) {
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = unixNano(until)
+	}
 	byDay := map[int64]*reports.EntryDay{}
 	var order []int64
 	get := func(day int64) *reports.EntryDay {
@@ -376,7 +387,7 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 		return d
 	}
 	rows, err := db.rq.QueryContext(ctx, `SELECT created_at / ?, count(*) FROM entries INDEXED BY entries_campaign_recent
-		WHERE campaign = ? AND created_at >= ? GROUP BY 1`, dayNanos, campaign, unixNano(since))
+		WHERE campaign = ? AND created_at >= ? AND created_at < ? GROUP BY 1`, dayNanos, campaign, unixNano(since), end)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entry days of %s: %w", campaign, convert(err))
 	}
@@ -391,7 +402,7 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 	}
 	rows.Close()
 	rows, err = db.rq.QueryContext(ctx, `SELECT decided_at / ?, count(*), avg(decided_at - created_at) FROM entries INDEXED BY entries_decided
-		WHERE campaign = ? AND decided_at >= ? AND decided_at > 0 GROUP BY 1`, dayNanos, campaign, unixNano(since))
+		WHERE campaign = ? AND decided_at >= ? AND decided_at < ? AND decided_at > 0 GROUP BY 1`, dayNanos, campaign, unixNano(since), end)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entry days of %s: %w", campaign, convert(err))
 	}
