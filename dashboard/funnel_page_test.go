@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // TestOverviewFunnelPerRound: a race's page draws the teams per round, server-rendered SVG
-// with each round's numbers in its title; a campaign without rounds has no such chart.
+// with each round's numbers in its title, counted again every ten seconds; a campaign
+// without rounds has no such chart.
 func TestOverviewFunnelPerRound(t *testing.T) {
 	h := newHarness(t)
 	def := raceDef()
@@ -51,6 +53,22 @@ func TestOverviewFunnelPerRound(t *testing.T) {
 	}
 	if !slices.Equal(rows, want) {
 		t.Errorf("funnel rows:\n%q\nwant\n%q", rows, want)
+	}
+	// t4 starts the harbour round: the funnel says so within ten seconds.
+	t4 := engine.Participant{ID: "t4", Campaign: "race", Channel: "telegram", Address: "t4", State: "harbour",
+		Vars: map[string]string{"team": "Team t4", "round": "harbour"}, Version: 2, CreatedAt: at, UpdatedAt: at}
+	if err := h.db.Commit(t.Context(), engine.Step{Participant: t4, PrevVersion: 1}); err != nil {
+		t.Fatal(err)
+	}
+	first := func() string {
+		return MustDoc(t, h.Get("/dashboard/campaigns/race")).Find("figure.round-funnel svg g.funnel-row title").First().Text()
+	}
+	if got := first(); got != want[0] {
+		t.Errorf("at once: %q, want the counts of a moment ago, %q", got, want[0])
+	}
+	h.clock.Advance(10 * time.Second)
+	if got, want := first(), "signed up: 5 (5 started a round, 0 not yet)"; got != want {
+		t.Errorf("ten seconds later: %q, want %q", got, want)
 	}
 	if n := MustDoc(t, h.Get("/dashboard/campaigns/bouncer")).Find("figure.round-funnel").Length(); n != 0 {
 		t.Errorf("a campaign without rounds has %d round funnels", n)
