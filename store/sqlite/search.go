@@ -116,7 +116,9 @@ func (db *DB) searchSeqs(ctx context.Context, text string) (seqs string, ok bool
 		return "", false, nil
 	}
 	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	rows, err := db.rq.QueryContext(ctx, `SELECT rowid FROM lines_search WHERE lines_search MATCH ? ORDER BY rowid DESC LIMIT ?`, phrase, searchMatches+1)
+	// In the index's own order: read newest first, FTS5 walked its lists backwards at three
+	// times the cost, and the order does not matter to a set of lines.
+	rows, err := db.rq.QueryContext(ctx, `SELECT rowid FROM lines_search WHERE lines_search MATCH ? LIMIT ?`, phrase, searchMatches+1)
 	if err != nil {
 		return "", false, fmt.Errorf("sqlite: search: %w", convert(err))
 	}
