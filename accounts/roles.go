@@ -19,6 +19,7 @@ const (
 	ReadConversations Action = "read conversations and the team queues"
 	Reply             Action = "reply as the persona"
 	HandBack          Action = "hand a conversation back to the bot"
+	Assign            Action = "assign conversations to a moderator"
 	GiveVerdicts      Action = "give participants verdicts (shortlist, advance, eliminate, crown)"
 	SeeDeliveries     Action = "see the delivery monitor"
 	RunCampaigns      Action = "pause, resume and close campaigns, start and close rounds, name the winners, run draws"
@@ -45,6 +46,7 @@ var matrix = []Rule{
 	{ReadConversations, []string{RoleAdmin, RoleModerator}},
 	{Reply, []string{RoleAdmin, RoleModerator}},
 	{HandBack, []string{RoleAdmin, RoleModerator}},
+	{Assign, []string{RoleAdmin, RoleModerator}},
 	{GiveVerdicts, []string{RoleAdmin, RoleModerator}},
 	{SeeDeliveries, []string{RoleAdmin, RoleModerator}},
 	{RunCampaigns, []string{RoleAdmin}},

@@ -42,6 +42,9 @@ const (
 	// Assign: the system seated a judge on an entry's panel; Subject is the judge, Detail
 	// "JUDGE, seat N", or "JUDGE replaces NAME" after a conflict.
 	Assign = "assign"
+	// AssignConversation: a conversation was assigned to a dashboard user (Subject), or to
+	// nobody; Detail "to anna", "to ben (was anna)", "to nobody (was anna)".
+	AssignConversation = "conversation.assign"
 	// Winners: the top of a ranking was named winner (each verdict is recorded as well).
 	Winners = "winners"
 	// DrawCommit, DrawClose: a draw's commitment was published, and its seed revealed.

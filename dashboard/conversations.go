@@ -89,13 +89,17 @@ func (d *Dashboard) participantPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	assign, err := d.assignForm(c.UserContext(), ci.Def.ID, pid, currentUser(c))
+	if err != nil {
+		return err
+	}
 	// One key for the verdict forms of this page: submitting one twice is one verdict, and a
 	// moderator who wants to decide again reloads the page first.
 	return d.render(c, fiber.StatusOK, "participant", map[string]any{
 		"Campaign": ci, "ParticipantID": pid, "Lines": lines, "Verdicts": verdicts, "History": history,
 		"DecisionKey": rand.Text(), "Consent": consent, "AsksConsent": !ci.Def.Consent.IsZero(),
 		"Closed": closed, "Handoff": handoff, "Location": location, "Side": side,
-		"MayHandleData": d.mayHandleData(currentUser(c)),
+		"MayHandleData": d.mayHandleData(currentUser(c)), "Assign": assign,
 	})
 }
 

@@ -22,10 +22,14 @@ import (
 // overview is the top of a campaign's page: how many take part, the flow drawn with the
 // participants in each state, and the charts of the last chartDays days.
 type overview struct {
-	ID                          string
-	Total                       int
-	Pending                     string
-	Diagram, Funnel             template.HTML
+	ID              string
+	Total           int
+	Pending         string
+	Diagram, Funnel template.HTML
+	// Rounds is the funnel per round of a campaign with rounds, RoundsTitle its heading.
+	Rounds                      template.HTML
+	RoundsTitle                 string
+	RoundsKey                   []legendItem
 	Entries, Turnaround, Sent   template.HTML
 	EntriesKey, SentKey         []legendItem
 	Received, Decided, Failures int
@@ -80,6 +84,21 @@ func (d *Dashboard) campaignOverview(ctx context.Context, ci CampaignInfo, u *Us
 	}
 	if d.reports == nil {
 		return o, nil
+	}
+	if len(def.Rounds) > 0 {
+		names := make([]string, len(def.Rounds))
+		for i, rd := range def.Rounds {
+			names[i] = rd.Name
+		}
+		rcs, err := d.roundCounts(ctx, def.ID, names)
+		if err != nil {
+			return nil, err
+		}
+		o.RoundsTitle = "Participants per round"
+		if def.Teams != nil {
+			o.RoundsTitle = "Teams per round"
+		}
+		o.Rounds, o.RoundsKey = funnelChart(o.RoundsTitle, roundFunnel(def, o.Total, rcs)), funnelKeys
 	}
 	now := d.now()
 	since := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(chartDays - 1))
@@ -175,47 +194,191 @@ func (d *Dashboard) sidePanel(c *fiber.Ctx, side *participantSide, p engine.Part
 	return nil
 }
 
-// chartTTL is how long the overview's per-day series are reused. Counting the replies of 14
-// days reads every one of them (a few hundred thousand in a large campaign, a quarter of a
-// second); a chart of days does not need to be fresher than a minute, and the counts above it
-// (participants per state, entries waiting) are read on every view.
-const chartTTL = time.Minute
+// The overview's per-day series are counted in parts. Counting the replies of 14 days reads
+// every one of them (a few hundred thousand in a large campaign, a tenth of a second or
+// more), but the days before yesterday hardly change any more: their entries came in and
+// were decided on their day, and only the odd late read receipt moves a reply of theirs on.
+// So today and yesterday are counted again after chartTTL, and of the older days the one
+// counted longest ago, when that was closedTTL ago or more: a view counts at most three days.
+// Only the first view of a campaign (after a start) counts all 14 days. The counts above the
+// charts (participants per state, entries waiting) are read on every view, those per round
+// every roundTTL.
+const (
+	chartTTL  = time.Minute
+	closedTTL = 10 * time.Minute
+	// liveDays are the days counted every chartTTL: today and yesterday.
+	liveDays = 2
+)
 
-// chartCache keeps each campaign's per-day series for chartTTL.
+// chartCache keeps each campaign's per-day series, and its participants per round.
 type chartCache struct {
-	mu sync.Mutex
-	m  map[string]chartSeries
+	mu     sync.Mutex
+	m      map[string]*chartSeries
+	rounds map[string]roundsCounted
 }
 
+// roundTTL is how long the participants per round are reused. Counting them reads an index
+// entry per participant who played a round (20,000 in the page benchmark, a third of the
+// overview's time); a round moves a race on once a day or so, and a verdict a team at a time.
+const roundTTL = 10 * time.Second
+
+type roundsCounted struct {
+	key    string
+	at     time.Time
+	counts []reports.RoundCount
+}
+
+// roundCounts counts a campaign's participants per round, from memory when they were
+// counted less than roundTTL ago for the same rounds.
+func (d *Dashboard) roundCounts(ctx context.Context, campaign string, rounds []string) ([]reports.RoundCount, error) {
+	now, key := d.now(), strings.Join(rounds, "\x00")
+	d.charts.mu.Lock()
+	rc, ok := d.charts.rounds[campaign]
+	d.charts.mu.Unlock()
+	if ok && rc.key == key && fresh(rc.at, now, roundTTL) {
+		return rc.counts, nil
+	}
+	counts, err := d.reports.RoundCounts(ctx, campaign, rounds)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	d.charts.mu.Lock()
+	if d.charts.rounds == nil {
+		d.charts.rounds = map[string]roundsCounted{}
+	}
+	d.charts.rounds[campaign] = roundsCounted{key: key, at: now, counts: counts}
+	d.charts.mu.Unlock()
+	return counts, nil
+}
+
+// chartSeries is a campaign's counts: each closed day's on its own, the live days' together.
+// mu is held while they are counted, so the views of a campaign arriving meanwhile wait for
+// those counts instead of counting too.
 type chartSeries struct {
-	at, since time.Time
-	entries   []reports.EntryDay
-	replies   []reports.DayCount
+	mu           sync.Mutex
+	closed       map[time.Time]dayCounts
+	live, liveAt time.Time
+	liveEntries  []reports.EntryDay
+	liveReplies  []reports.DayCount
 }
 
-// chartData returns the per-day series of a campaign since since, from the cache when they
-// were counted less than chartTTL ago for the same days.
+// dayCounts are one day's entries and replies, and when they were counted.
+type dayCounts struct {
+	entries []reports.EntryDay
+	replies []reports.DayCount
+	at      time.Time
+}
+
+// fresh reports whether a part counted at at is still good at now for ttl.
+func fresh(at, now time.Time, ttl time.Duration) bool {
+	return !at.IsZero() && !now.Before(at) && now.Sub(at) < ttl
+}
+
+// chartData returns the per-day series of a campaign since since, counting anew only the days
+// whose time ran out.
 func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
 	now := d.now()
-	d.charts.mu.Lock()
-	c, ok := d.charts.m[campaign]
-	d.charts.mu.Unlock()
-	if ok && c.since.Equal(since) && now.Sub(c.at) < chartTTL && !now.Before(c.at) {
-		return c.entries, c.replies, nil
-	}
-	eds, err := d.reports.EntryDays(ctx, campaign, since)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
-	}
-	dcs, err := d.reports.DeliveryDays(ctx, campaign, since)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	live := reports.Day(now).AddDate(0, 0, -(liveDays - 1))
+	if live.Before(since) {
+		live = since
 	}
 	d.charts.mu.Lock()
 	if d.charts.m == nil {
-		d.charts.m = map[string]chartSeries{}
+		d.charts.m = map[string]*chartSeries{}
 	}
-	d.charts.m[campaign] = chartSeries{at: now, since: since, entries: eds, replies: dcs}
+	c := d.charts.m[campaign]
+	if c == nil {
+		c = &chartSeries{closed: map[time.Time]dayCounts{}}
+		d.charts.m[campaign] = c
+	}
 	d.charts.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live.Equal(live) {
+		c.liveAt = time.Time{} // a new day: the live days are others
+	}
+	for day := range c.closed {
+		if day.Before(since) || !day.Before(live) {
+			delete(c.closed, day)
+		}
+	}
+	var missing, stalest time.Time
+	for day := since; day.Before(live); day = day.AddDate(0, 0, 1) {
+		dc, ok := c.closed[day]
+		switch {
+		case !ok:
+			if missing.IsZero() {
+				missing = day
+			}
+		case !fresh(dc.at, now, closedTTL) && (stalest.IsZero() || dc.at.Before(c.closed[stalest].at)):
+			stalest = day
+		}
+	}
+	switch {
+	case !missing.IsZero():
+		// The days from the first missing one on, today's included: the live days' count too.
+		eds, dcs, err := d.countDays(ctx, campaign, missing, time.Time{})
+		if err != nil {
+			return nil, nil, err
+		}
+		for day := missing; day.Before(live); day = day.AddDate(0, 0, 1) {
+			c.closed[day] = dayCounts{entries: entriesOn(eds, day), replies: repliesOn(dcs, day), at: now}
+		}
+		c.liveEntries = slices.DeleteFunc(eds, func(e reports.EntryDay) bool { return e.Day.Before(live) })
+		c.liveReplies = slices.DeleteFunc(dcs, func(dc reports.DayCount) bool { return dc.Day.Before(live) })
+		c.live, c.liveAt = live, now
+	case !stalest.IsZero():
+		eds, dcs, err := d.countDays(ctx, campaign, stalest, stalest.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, nil, err
+		}
+		c.closed[stalest] = dayCounts{entries: eds, replies: dcs, at: now}
+	}
+	if !fresh(c.liveAt, now, chartTTL) {
+		eds, dcs, err := d.countDays(ctx, campaign, live, time.Time{})
+		if err != nil {
+			return nil, nil, err
+		}
+		c.live, c.liveAt, c.liveEntries, c.liveReplies = live, now, eds, dcs
+	}
+	var entries []reports.EntryDay
+	var replies []reports.DayCount
+	for day := since; day.Before(live); day = day.AddDate(0, 0, 1) {
+		entries = append(entries, c.closed[day].entries...)
+		replies = append(replies, c.closed[day].replies...)
+	}
+	return append(entries, c.liveEntries...), append(replies, c.liveReplies...), nil
+}
+
+func entriesOn(eds []reports.EntryDay, day time.Time) []reports.EntryDay {
+	var out []reports.EntryDay
+	for _, e := range eds {
+		if e.Day.Equal(day) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func repliesOn(dcs []reports.DayCount, day time.Time) []reports.DayCount {
+	var out []reports.DayCount
+	for _, dc := range dcs {
+		if dc.Day.Equal(day) {
+			out = append(out, dc)
+		}
+	}
+	return out
+}
+
+// countDays counts a campaign's entries and replies per day from since until until.
+func (d *Dashboard) countDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, []reports.DayCount, error) {
+	eds, err := d.reports.EntryDays(ctx, campaign, since, until)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
+	dcs, err := d.reports.DeliveryDays(ctx, campaign, since, until)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboard: overview of %s: %w", campaign, err)
+	}
 	return eds, dcs, nil
 }

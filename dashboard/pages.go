@@ -35,13 +35,21 @@ type Reports interface {
 	// BroadcastRecipients lists a broadcast's replies in queue order, the page after id after.
 	BroadcastRecipients(ctx context.Context, id string, after int64, limit int) ([]engine.Outbound, error)
 	DeliveryByChannel(ctx context.Context, campaign string) (map[string]map[string]int, error)
-	DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error)
-	EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error)
+	// DeliveryDays and EntryDays count per UTC day from since until until (no end when zero).
+	DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error)
+	EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error)
 	EachParticipant(ctx context.Context, campaign string, fn func(engine.Participant) error) error
 	EachEntry(ctx context.Context, campaign string, fn func(judge.Entry) error) error
 	EachScore(ctx context.Context, campaign string, fn func(reports.ScoreRow) error) error
 	// ParticipantEntries lists a participant's entries, oldest first.
 	ParticipantEntries(ctx context.Context, participantID string) ([]judge.Entry, error)
+	// Assign assigns a conversation to a user, or to nobody (User ""); errs.ErrNotFound for
+	// an unknown participant. Assignment says whom (a zero User: nobody).
+	Assign(ctx context.Context, a reports.Assignment) error
+	Assignment(ctx context.Context, participantID string) (reports.Assignment, error)
+	// RoundCounts counts a campaign's participants by the last round that started for them,
+	// for each of rounds.
+	RoundCounts(ctx context.Context, campaign string, rounds []string) ([]reports.RoundCount, error)
 }
 
 // morePages are the pages of the inbox, the participants lists and the broadcast history.
@@ -59,6 +67,9 @@ func (d *Dashboard) mountPages(a guarded) {
 	a.Get("/campaigns/:id/participants", d.participantsPage)
 	a.Get("/campaigns/:id/broadcasts", d.broadcastsPage)
 	a.Get("/campaigns/:id/export/:what", d.export)
+	if d.conversations != nil {
+		a.Post("/campaigns/:id/participants/:pid/assign", d.assign)
+	}
 }
 
 // whoOf is how a participant is named in lists: their team's or their own name, else the
@@ -93,6 +104,7 @@ func parseCursor(s string) (reports.Cursor, error) {
 // inboxRow is one conversation of the inbox.
 type inboxRow struct {
 	Campaign, CampaignTitle, ParticipantID, Who, State, Channel, Team string
+	Assignee                                                          string
 	Last                                                              engine.Line
 	LastAt                                                            time.Time
 	Unread, Finished                                                  bool
@@ -140,6 +152,22 @@ func (d *Dashboard) inboxPage(c *fiber.Ctx) error {
 	} else {
 		f.State = "" // a state is a campaign's own
 	}
+	assigned := strings.Clone(c.Query("assigned"))
+	switch {
+	case assigned == "":
+	case assigned == "me":
+		f.Assignee = u.Username
+	case assigned == "nobody":
+		f.Unassigned = true
+	case strings.HasPrefix(assigned, "@") && len(assigned) > 1:
+		f.Assignee = assigned[1:]
+	default:
+		return fmt.Errorf("dashboard: inbox: assigned %q (me, nobody or @USER): %w", assigned, errs.ErrInvalid)
+	}
+	assignees, err := d.assignees(ctx, f.Campaign, u)
+	if err != nil {
+		return err
+	}
 	mine := c.Query("mine") == "1" && len(u.Teams) > 0
 	if mine && f.Team == "" {
 		if len(u.Teams) == 1 {
@@ -169,7 +197,7 @@ func (d *Dashboard) inboxPage(c *fiber.Ctx) error {
 		}
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"campaign": f.Campaign, "state": c.Query("state"), "team": c.Query("team"), "q": f.Search} {
+	for k, v := range map[string]string{"campaign": f.Campaign, "state": c.Query("state"), "team": c.Query("team"), "q": f.Search, "assigned": assigned} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -192,8 +220,8 @@ func (d *Dashboard) inboxPage(c *fiber.Ctx) error {
 	return d.render(c, fiber.StatusOK, "inbox", map[string]any{
 		"Rows": rows, "Filter": f, "Campaigns": ids, "Titles": titles, "States": states, "Teams": teams,
 		"MyTeams": u.Teams, "Mine": mine, "Next": nextLink, "First": f.Before.IsZero(), "Self": self,
-		"Unread": unread, "Window": reports.SearchWindow,
-		"Filtered": f.Campaign != "" || f.Team != "" || f.Waiting || f.Search != "" || mine,
+		"Unread": unread, "Window": reports.SearchWindow, "Assigned": assigned, "Assignees": assignees,
+		"Filtered": f.Campaign != "" || f.Team != "" || f.Waiting || f.Search != "" || mine || assigned != "",
 	})
 }
 
@@ -216,7 +244,7 @@ func (d *Dashboard) inboxRows(ctx context.Context, f reports.ConversationFilter,
 				continue
 			}
 			rows = append(rows, inboxRow{Campaign: p.Campaign, ParticipantID: p.ID, Who: whoOf(p), State: p.State,
-				Channel: p.Channel, Team: p.Vars["handoff"], Last: cv.Last, LastAt: p.LastInboundAt, Finished: p.Finished})
+				Channel: p.Channel, Team: p.Vars["handoff"], Assignee: cv.Assignee, Last: cv.Last, LastAt: p.LastInboundAt, Finished: p.Finished})
 		}
 		if len(cs) < limit {
 			return rows, nil, nil

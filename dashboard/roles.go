@@ -39,6 +39,7 @@ var routeActions = map[string]accounts.Action{
 	"GET /dashboard/campaigns/:id/participants/:pid/lines/:line/media": accounts.ReadConversations,
 	"POST /dashboard/campaigns/:id/participants/:pid/reply":            accounts.Reply,
 	"POST /dashboard/campaigns/:id/participants/:pid/handback":         accounts.HandBack,
+	"POST /dashboard/campaigns/:id/participants/:pid/assign":           accounts.Assign,
 	"POST /dashboard/campaigns/:id/participants/:pid/verdict":          accounts.GiveVerdicts,
 	"POST /dashboard/campaigns/:id/rounds/:round/advance":              accounts.GiveVerdicts,
 	"GET /dashboard/campaigns/:id/deliveries":                          accounts.SeeDeliveries,

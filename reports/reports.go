@@ -31,6 +31,10 @@ type ConversationFilter struct {
 	// team (waiting for a human).
 	Team    string
 	Waiting bool
+	// Assignee keeps the conversations assigned to that dashboard user; Unassigned those
+	// assigned to nobody.
+	Assignee   string
+	Unassigned bool
 	// Search keeps conversations whose participant has a variable value (their name, their
 	// answers) or a transcript line containing it, case-insensitively, among the SearchWindow
 	// most recently active that match the other filters.
@@ -106,6 +110,8 @@ type Conversation struct {
 	Participant engine.Participant
 	// Last is the participant's latest inbound line (zero when they wrote none).
 	Last engine.Line
+	// Assignee is the dashboard user the conversation is assigned to ("" for nobody).
+	Assignee string
 }
 
 // Broadcast is one broadcast as the history shows it.
@@ -161,4 +167,26 @@ type ScoreRow struct {
 	Criterion string
 	Score     int
 	At        time.Time
+}
+
+// Assignment says which dashboard user a conversation is assigned to: the moderator who
+// answers it, whatever team it is handed to.
+type Assignment struct {
+	ParticipantID string
+	Campaign      string
+	// User is the assignee; Assign with "" removes the assignment.
+	User string
+	// By is who assigned it, At when.
+	By string
+	At time.Time
+}
+
+// RoundCount is how many participants (teams, in a race) a round of a campaign got to, by
+// their `round` variable: the last round that started for them. Playing are still in the
+// race (in that round, or waiting for the next); Out finished there (eliminated, timed out,
+// left, or won the last round).
+type RoundCount struct {
+	Round   string
+	Playing int
+	Out     int
 }

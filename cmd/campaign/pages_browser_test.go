@@ -132,6 +132,18 @@ func TestBrowserEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The moderator takes the conversation on: it is theirs in the inbox.
+	if err := chromedp.Do(dash,
+		chromedp.Click(chromedp.CSS("form.assign-me button")),
+		// The page before had no assignee: this waits for the page the form leads to.
+		chromedp.WaitVisible(chromedp.CSS(".assignee strong")),
+		waitText(".assignee strong", "admin"),
+		waitText(".flash", "Assigned to admin."),
+		chromedp.Navigate(srv.URL()+"/dashboard/inbox?assigned=me"),
+		waitJS(`document.querySelector(`+jsString(`tr.conversation[data-participant="`+pid+`"] td.assignee`)+`)?.textContent.trim() === "admin"`),
+	); err != nil {
+		t.Fatalf("assign the conversation: %v\n%s", err, dump(dash))
+	}
 	if err := chromedp.Do(chat, waitText(".msg.out", "Nice photo. Wait here.")); err != nil {
 		t.Fatalf("the reply reaches the web chat: %v\n%s", err, dump(chat))
 	}

@@ -159,6 +159,11 @@ var indexes = []index{
 	{colEntries, bson.D{{Key: "participant_id", Value: 1}, {Key: "created_at", Value: 1}}, false},
 	{colOutbox, bson.D{{Key: "campaign", Value: 1}, {Key: "due_at", Value: 1}}, false},
 	{colBroadcasts, bson.D{{Key: "campaign", Value: 1}, {Key: "at", Value: -1}}, false},
+	// The inbox's "assigned to" filter, and an erase's deletion of a participant's assignment
+	// and read marks.
+	{colAssignments, bson.D{{Key: "user", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colAssignments, bson.D{{Key: "participant_id", Value: 1}}, false},
+	{colReadMarks, bson.D{{Key: "participant_id", Value: 1}}, false},
 	{colLines, bson.D{{Key: "participant_id", Value: 1}, {Key: "_id", Value: 1}}, false},
 	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "status", Value: 1}, {Key: "created_at", Value: -1}, {Key: "seq", Value: -1}}, false},
 	{colEntries, bson.D{{Key: "created_at", Value: -1}, {Key: "seq", Value: -1}}, false},

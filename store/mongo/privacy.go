@@ -52,6 +52,7 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 		{colClaims, d("key", d("$in", claimKeys))},
 		{colInbound, byParticipant}, {colLines, byParticipant}, {colOutbox, byParticipant},
 		{colTimers, byParticipant}, {colNotifications, byParticipant}, {colEntries, byParticipant},
+		{colAssignments, byParticipant}, {colReadMarks, byParticipant},
 		{colTeamMembers, d("_id", memberKey(doc.Campaign, doc.Channel, doc.Address))},
 		{colGroupRequests, d("campaign", doc.Campaign, "channel", doc.Channel, "captain", doc.Address)},
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"time"
@@ -34,24 +35,59 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	if f.State != "" {
 		filter = append(filter, bson.E{Key: "state", Value: f.State})
 	}
-	if !f.Before.IsZero() {
-		at := ns(f.Before.At)
-		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			d("updated_at", d("$lt", at)), d("updated_at", at, "_id", d("$lt", f.Before.ID))}})
+	if f.Assignee != "" {
+		ids, err := db.assignedTo(ctx, f.Assignee)
+		if err != nil {
+			return nil, fmt.Errorf("mongo: conversations: %w", err)
+		}
+		filter = append(filter, bson.E{Key: "_id", Value: d("$in", ids)})
 	}
 	sort := options.Find().SetSort(d("updated_at", -1, "_id", -1)).SetProjection(d("step", 0))
 	var ps []engine.Participant
 	// FerretDB v1 has no $elemMatch on fields, so the hand-off filters, like the search, read
 	// the window of the most recently active candidates and keep the matching ones here.
 	if f.Search == "" && f.Team == "" && !f.Waiting {
-		var err error
-		if ps, err = db.participants(ctx, filter, sort.SetLimit(int64(f.PageSize()))); err != nil {
-			return nil, fmt.Errorf("mongo: conversations: %w", err)
+		// Unassigned drops the assigned ones of each page read, reading on until the page is
+		// full or the window is read.
+		before := f.Before
+		for read := 0; len(ps) < f.PageSize() && read < reports.SearchWindow; {
+			g := filter
+			if !before.IsZero() {
+				at := ns(before.At)
+				g = append(slices.Clone(filter), bson.E{Key: "$or", Value: bson.A{
+					d("updated_at", d("$lt", at)), d("updated_at", at, "_id", d("$lt", before.ID))}})
+			}
+			page, err := db.participants(ctx, g, sort.SetLimit(int64(f.PageSize())))
+			if err != nil {
+				return nil, fmt.Errorf("mongo: conversations: %w", err)
+			}
+			read += len(page)
+			var last engine.Participant
+			if len(page) > 0 {
+				last = page[len(page)-1]
+			}
+			keep, err := db.unassigned(ctx, f, page)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, keep[:min(len(keep), f.PageSize()-len(ps))]...)
+			if len(page) < f.PageSize() || !f.Unassigned {
+				break
+			}
+			before = reports.CursorOf(last)
 		}
 	} else {
+		if !f.Before.IsZero() {
+			at := ns(f.Before.At)
+			filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+				d("updated_at", d("$lt", at)), d("updated_at", at, "_id", d("$lt", f.Before.ID))}})
+		}
 		cands, err := db.participants(ctx, filter, sort.SetLimit(reports.SearchWindow))
 		if err != nil {
 			return nil, fmt.Errorf("mongo: conversations: %w", err)
+		}
+		if cands, err = db.unassigned(ctx, f, cands); err != nil {
+			return nil, err
 		}
 		ids := make([]string, len(cands))
 		for i, p := range cands {
@@ -79,9 +115,17 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 			}
 		}
 	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	who, err := db.assignees(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: conversations: %w", err)
+	}
 	out := make([]reports.Conversation, len(ps))
 	for i, p := range ps {
-		out[i].Participant = p
+		out[i].Participant, out[i].Assignee = p, who[p.ID]
 		var l lineDoc
 		err := db.c(colLines).FindOne(ctx, d("participant_id", p.ID, "direction", string(engine.In)),
 			options.FindOne().SetSort(d("_id", -1))).Decode(&l)
@@ -94,6 +138,23 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 		}
 	}
 	return out, nil
+}
+
+// unassigned keeps, with f.Unassigned, the participants of ps assigned to nobody; without it,
+// all of ps.
+func (db *DB) unassigned(ctx context.Context, f reports.ConversationFilter, ps []engine.Participant) ([]engine.Participant, error) {
+	if !f.Unassigned || len(ps) == 0 {
+		return ps, nil
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	who, err := db.assignees(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: conversations: %w", err)
+	}
+	return slices.DeleteFunc(ps, func(p engine.Participant) bool { return who[p.ID] != "" }), nil
 }
 
 type readMarkDoc struct {
@@ -249,8 +310,12 @@ func (db *DB) DeliveryByChannel(ctx context.Context, campaign string) (map[strin
 // DeliveryDays counts a campaign's replies due since since by UTC day and how far they got.
 // The days are counted here rather than in the pipeline: FerretDB v1 lacks the date and
 // arithmetic operators a $group by day would need.
-func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error) {
-	cur, err := db.c(colOutbox).Find(ctx, d("campaign", campaign, "due_at", d("$gte", ns(since))),
+func (db *DB) DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error) {
+	due := d("$gte", ns(since))
+	if !until.IsZero() {
+		due = append(due, bson.E{Key: "$lt", Value: ns(until)})
+	}
+	cur, err := db.c(colOutbox).Find(ctx, d("campaign", campaign, "due_at", due),
 		options.Find().SetProjection(d("due_at", 1, "status", 1, "delivery", 1)))
 	if err != nil {
 		return nil, fmt.Errorf("mongo: delivery days of %s: %w", campaign, convert(err))
@@ -296,7 +361,12 @@ func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time
 
 // EntryDays counts a campaign's entries received and decided since since by UTC day, with
 // the mean wait of the decided ones.
-func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error) {
+func (db *DB) EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error) {
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = ns(until)
+	}
+	in := func(t int64) bool { return t >= ns(since) && t < end }
 	byDay := map[int64]*reports.EntryDay{}
 	get := func(day int64) *reports.EntryDay {
 		if e := byDay[day]; e != nil {
@@ -322,10 +392,10 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 		if err := cur.Decode(&e); err != nil {
 			return nil, fmt.Errorf("mongo: entry days of %s: %w", campaign, convert(err))
 		}
-		if e.Created >= ns(since) {
+		if in(e.Created) {
 			get(e.Created/dayNanos).Received++
 		}
-		if e.Decided > 0 && e.Decided >= ns(since) {
+		if e.Decided > 0 && in(e.Decided) {
 			day := e.Decided / dayNanos
 			get(day).Decided++
 			waits[day] += time.Duration(e.Decided - e.Created)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -32,29 +33,38 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	)
 	index := "participants_recent"
 	switch {
+	case f.Assignee != "":
+		// A user's assignments, each looked up by its key, then sorted: as many rows as the
+		// user has conversations assigned, whatever the table holds.
+		index = "sqlite_autoindex_participants_1"
 	case f.Team != "" || f.Waiting:
 		index = "participants_handoff"
+	case f.State != "":
+		index = "participants_campaign_state"
+	case f.Campaign != "":
+		index = "participants_campaign_recent"
+	}
+	if f.Assignee != "" {
+		where = append(where, "id IN (SELECT participant_id FROM assignments INDEXED BY assignments_user WHERE username = ?)")
+		args = append(args, f.Assignee)
+	}
+	if f.Team != "" || f.Waiting {
 		where = append(where, `json_extract(vars, '$.handoff') != ''`)
 		if f.Team != "" {
 			where = append(where, `json_extract(vars, '$.handoff') = ?`)
 			args = append(args, f.Team)
 		}
-		if f.Campaign != "" {
-			where = append(where, "campaign = ?")
-			args = append(args, f.Campaign)
-		}
-		if f.State != "" {
-			where = append(where, "state = ?")
-			args = append(args, f.State)
-		}
-	case f.State != "":
-		index = "participants_campaign_state"
-		where = append(where, "campaign = ?", "state = ?")
-		args = append(args, f.Campaign, f.State)
-	case f.Campaign != "":
-		index = "participants_campaign_recent"
+	}
+	if f.Campaign != "" || f.State != "" {
 		where = append(where, "campaign = ?")
 		args = append(args, f.Campaign)
+	}
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, f.State)
+	}
+	if f.Unassigned {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.participant_id = participants.id)")
 	}
 	if !f.Before.IsZero() {
 		at := unixNano(f.Before.At)
@@ -69,13 +79,23 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	}
 	q += ` ORDER BY updated_at DESC, id DESC`
 	if f.Search != "" {
-		// The newest SearchWindow candidates, then the search over their variables and lines.
+		// The newest SearchWindow candidates, then the search over their variables and lines:
+		// the participants the search index found lines of, else their transcripts read.
 		pat := likePattern(f.Search)
+		inLines := `EXISTS (SELECT 1 FROM lines l WHERE l.participant_seq = p.seq AND l.text LIKE ? ESCAPE '\')`
+		linesArg := pat
+		seqs, indexed, err := db.searchSeqs(ctx, f.Search)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: conversations: %w", err)
+		}
+		if indexed {
+			inLines, linesArg = `p.seq IN (SELECT value FROM json_each(?))`, seqs
+		}
 		q = `SELECT * FROM (` + q + ` LIMIT ?) AS p
 			WHERE EXISTS (SELECT 1 FROM json_each(p.vars) v WHERE v.value LIKE ? ESCAPE '\')
-			OR EXISTS (SELECT 1 FROM lines l WHERE l.participant_seq = p.seq AND l.text LIKE ? ESCAPE '\')
+			OR ` + inLines + `
 			ORDER BY updated_at DESC, id DESC`
-		args = append(args, reports.SearchWindow, pat, pat)
+		args = append(args, reports.SearchWindow, pat, linesArg)
 	}
 	q += ` LIMIT ?`
 	args = append(args, f.PageSize())
@@ -100,6 +120,17 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: conversations: %w", convert(err))
+	}
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i] = c.Participant.ID
+	}
+	who, err := db.assignees(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: conversations: %w", err)
+	}
+	for i := range out {
+		out[i].Assignee = who[out[i].Participant.ID]
 	}
 	for i, seq := range seqs {
 		var (
@@ -273,11 +304,16 @@ var (
 	deliveryReports = []string{"", "sent", "failed", "delivered", "read", "played"}
 )
 
-// DeliveryDays counts a campaign's replies due since since by UTC day and how far they got.
+// DeliveryDays counts a campaign's replies due from since until until (no end when zero) by
+// UTC day and how far they got.
 // Each count is one range of the index on (campaign, status, delivery, due_at): a GROUP BY
 // day would sort every reply of the days shown.
-func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error) {
+func (db *DB) DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error) {
 	var out []reports.DayCount
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = unixNano(until)
+	}
 	for _, st := range outboxStatuses {
 		for _, dl := range deliveryReports {
 			shown := st
@@ -294,8 +330,8 @@ func (db *DB) DeliveryDays(ctx context.Context, campaign string, since time.Time
 			if !newest.Valid || newest.Int64 < unixNano(since) {
 				continue
 			}
-			for day := unixNano(since) / dayNanos; day <= newest.Int64/dayNanos; day++ {
-				from, to := max(day*dayNanos, unixNano(since)), (day+1)*dayNanos
+			for day := unixNano(since) / dayNanos; day <= min(newest.Int64, end-1)/dayNanos; day++ {
+				from, to := max(day*dayNanos, unixNano(since)), min((day+1)*dayNanos, end)
 				var n int
 				err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM outbox INDEXED BY outbox_campaign_day
 					WHERE campaign = ? AND status = ? AND delivery = ? AND due_at >= ? AND due_at < ?`,
@@ -331,9 +367,14 @@ func mergeDays(in []reports.DayCount) []reports.DayCount {
 	return out
 }
 
-// EntryDays counts a campaign's entries received and decided since since by UTC day, with
+// EntryDays counts a campaign's entries received and decided from since until until (no end
+// when zero) by UTC day, with
 // the mean wait of the decided ones.
-func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error) {
+func (db *DB) EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error) {
+	end := int64(math.MaxInt64)
+	if !until.IsZero() {
+		end = unixNano(until)
+	}
 	byDay := map[int64]*reports.EntryDay{}
 	var order []int64
 	get := func(day int64) *reports.EntryDay {
@@ -346,7 +387,7 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 		return d
 	}
 	rows, err := db.rq.QueryContext(ctx, `SELECT created_at / ?, count(*) FROM entries INDEXED BY entries_campaign_recent
-		WHERE campaign = ? AND created_at >= ? GROUP BY 1`, dayNanos, campaign, unixNano(since))
+		WHERE campaign = ? AND created_at >= ? AND created_at < ? GROUP BY 1`, dayNanos, campaign, unixNano(since), end)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entry days of %s: %w", campaign, convert(err))
 	}
@@ -361,7 +402,7 @@ func (db *DB) EntryDays(ctx context.Context, campaign string, since time.Time) (
 	}
 	rows.Close()
 	rows, err = db.rq.QueryContext(ctx, `SELECT decided_at / ?, count(*), avg(decided_at - created_at) FROM entries INDEXED BY entries_decided
-		WHERE campaign = ? AND decided_at >= ? AND decided_at > 0 GROUP BY 1`, dayNanos, campaign, unixNano(since))
+		WHERE campaign = ? AND decided_at >= ? AND decided_at < ? AND decided_at > 0 GROUP BY 1`, dayNanos, campaign, unixNano(since), end)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entry days of %s: %w", campaign, convert(err))
 	}

@@ -60,6 +60,8 @@ type DB struct {
 	quit     chan struct{}
 	loopDone chan struct{}
 	closed   sync.Once
+	// indexDone is closed when indexLoop, which fills the search index, has stopped.
+	indexDone chan struct{}
 
 	// stmts are the write statements prepared on the write connection, keyed by their text.
 	// Preparing costs about as much as running a small insert, and the hot path runs the
@@ -100,8 +102,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
-		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{})}
 	go db.writeLoop()
+	go db.indexLoop()
 	return db, nil
 }
 
@@ -183,6 +186,7 @@ func (db *DB) Close() error {
 	db.closed.Do(func() {
 		close(db.quit)
 		<-db.loopDone
+		<-db.indexDone
 		db.stmtMu.Lock()
 		for _, s := range db.stmts {
 			err = errors.Join(err, s.Close())

@@ -21,8 +21,8 @@ type Reports interface {
 	Broadcast(ctx context.Context, id string) (reports.Broadcast, error)
 	BroadcastRecipients(ctx context.Context, id string, after int64, limit int) ([]engine.Outbound, error)
 	DeliveryByChannel(ctx context.Context, campaign string) (map[string]map[string]int, error)
-	DeliveryDays(ctx context.Context, campaign string, since time.Time) ([]reports.DayCount, error)
-	EntryDays(ctx context.Context, campaign string, since time.Time) ([]reports.EntryDay, error)
+	DeliveryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.DayCount, error)
+	EntryDays(ctx context.Context, campaign string, since, until time.Time) ([]reports.EntryDay, error)
 	EachParticipant(ctx context.Context, campaign string, fn func(engine.Participant) error) error
 	EachEntry(ctx context.Context, campaign string, fn func(judge.Entry) error) error
 	EachScore(ctx context.Context, campaign string, fn func(reports.ScoreRow) error) error
@@ -170,12 +170,18 @@ var reportTests = []test{
 		got, err := r.DeliveryByChannel(t.Context(), campaign)
 		noErr(t, "DeliveryByChannel", err)
 		equal(t, "by channel", got, map[string]map[string]int{"webchat": {"sent": 1, "pending": 1}})
-		days, err := r.DeliveryDays(t.Context(), campaign, t0.Add(-24*time.Hour))
+		days, err := r.DeliveryDays(t.Context(), campaign, t0.Add(-24*time.Hour), time.Time{})
 		noErr(t, "DeliveryDays", err)
 		equal(t, "days", days, []reports.DayCount{{Day: reports.Day(t0), Key: "pending", N: 1}, {Day: reports.Day(t0), Key: "sent", N: 1}})
-		days, err = r.DeliveryDays(t.Context(), campaign, t0.Add(24*time.Hour))
+		days, err = r.DeliveryDays(t.Context(), campaign, t0.Add(24*time.Hour), time.Time{})
 		noErr(t, "DeliveryDays later", err)
 		equal(t, "no days", len(days), 0)
+		days, err = r.DeliveryDays(t.Context(), campaign, t0.Add(-24*time.Hour), reports.Day(t0))
+		noErr(t, "DeliveryDays until today", err)
+		equal(t, "none before today", len(days), 0)
+		days, err = r.DeliveryDays(t.Context(), campaign, reports.Day(t0), reports.Day(t0).Add(24*time.Hour))
+		noErr(t, "DeliveryDays of today", err)
+		equal(t, "today", len(days), 2)
 	}},
 	{"EntryDaysCountReceivedAndDecided", func(t *testing.T, s Store) {
 		r := reportsOf(t, s)
@@ -183,9 +189,12 @@ var reportTests = []test{
 		collect(t, s, "fridge", "u2", 0, "f1")
 		noErr(t, "Decide", s.Decide(t.Context(), decision("b1", judge.StatusApproved, "mod"),
 			verdictEvent(engine.Entry{ID: "b1", Campaign: campaign}, judge.StatusApproved)))
-		got, err := r.EntryDays(t.Context(), campaign, t0.Add(-time.Hour))
+		got, err := r.EntryDays(t.Context(), campaign, t0.Add(-time.Hour), time.Time{})
 		noErr(t, "EntryDays", err)
 		equal(t, "days", got, []reports.EntryDay{{Day: reports.Day(t0), Received: 2, Decided: 1, Wait: time.Hour}})
+		got, err = r.EntryDays(t.Context(), campaign, t0.Add(-time.Hour), t0.Add(30*time.Minute))
+		noErr(t, "EntryDays until before the verdict", err)
+		equal(t, "days until", got, []reports.EntryDay{{Day: reports.Day(t0), Received: 2}})
 	}},
 	{"ExportsEveryRowInOrder", func(t *testing.T, s Store) {
 		r := reportsOf(t, s)

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Judging", judgingTests},
 		{"Queues", queueTests},
 		{"Reports", reportTests},
+		{"Assignments", assignmentTests},
 		{"Privacy", privacyTests},
 		{"Numbers", numberTests},
 	}
