@@ -311,7 +311,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 				// Only beginStep can fail in the ordinary course, and then it wrote nothing.
 				// An error later leaves part of the step written: the whole batch is rolled
 				// back (the engine then commits its steps one by one).
-				err := beginStep(ctx, tx, s)
+				seq, err := beginStep(ctx, tx, s)
 				if err != nil && !ordinary(err) {
 					return err
 				}
@@ -319,7 +319,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 					errsOut[i] = fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, convert(err))
 					continue
 				}
-				if err := finishStep(ctx, tx, s); err != nil {
+				if err := finishStep(ctx, tx, s, seq); err != nil {
 					return fmt.Errorf("step for %s: %w", s.Participant.ID, err)
 				}
 				continue
@@ -364,40 +364,41 @@ func (db *DB) refused(s engine.Step, err error) {
 
 // commitStep writes one step inside tx.
 func commitStep(ctx context.Context, tx *wtx, s engine.Step) error {
-	if err := beginStep(ctx, tx, s); err != nil {
+	seq, err := beginStep(ctx, tx, s)
+	if err != nil {
 		return err
 	}
-	return finishStep(ctx, tx, s)
+	return finishStep(ctx, tx, s, seq)
 }
 
 // beginStep makes the checks a step can fail in the ordinary course, consuming the event and
 // writing the participant under its version. When it returns an error nothing of the step is
 // written, which lets CommitBatch commit most steps without a savepoint each (two statements
-// of a step's six or so).
-func beginStep(ctx context.Context, tx *wtx, s engine.Step) error {
+// of a step's six or so). It returns the participant's seq (0 for a step without one).
+func beginStep(ctx context.Context, tx *wtx, s engine.Step) (seq int64, err error) {
 	if s.Participant.ID == "" && (s.Created || len(s.Lines) > 0 || len(s.Entries) > 0 || len(s.Codes) > 0 ||
 		len(s.Places) > 0 || len(s.Claims) > 0 || len(s.Timers) > 0 || len(s.Notifications) > 0) {
-		return fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
+		return 0, fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
 	}
 	if s.InboundID != 0 {
 		if err := markProcessed(ctx, tx, s.InboundID, ""); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	p := s.Participant
 	if p.ID == "" {
-		return nil
+		return 0, nil
 	}
-	err := writeParticipant(ctx, tx, s)
+	seq, err = writeParticipant(ctx, tx, s)
 	if err != nil && s.InboundID != 0 {
 		// Give the event back. It was unprocessed a statement ago, and an unprocessed event
 		// always has an empty skip reason.
 		if _, uerr := tx.ExecContext(ctx, `UPDATE inbound SET processed = 0, skip_reason = '' WHERE id = ?`,
 			s.InboundID); uerr != nil {
-			return &brokenTx{fmt.Errorf("%w; giving event %d back: %w", err, s.InboundID, uerr)}
+			return 0, &brokenTx{fmt.Errorf("%w; giving event %d back: %w", err, s.InboundID, uerr)}
 		}
 	}
-	return err
+	return seq, err
 }
 
 // ordinary reports whether err is one a write meets in the normal course (a stale version, an
@@ -420,7 +421,10 @@ type brokenTx struct{ err error }
 func (b *brokenTx) Error() string { return b.err.Error() }
 func (b *brokenTx) Unwrap() error { return b.err }
 
-func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
+// writeParticipant writes the step's participant under its version and returns the
+// participant's seq, which the step's transcript lines and replies carry: read back by the
+// write itself, it spares each of them a lookup of the participant by id.
+func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) (seq int64, err error) {
 	p := s.Participant
 	vars := p.Vars
 	if vars == nil {
@@ -428,54 +432,56 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 	}
 	varsJSON, err := json.Marshal(vars)
 	if err != nil {
-		return fmt.Errorf("encode vars: %w", err)
+		return 0, fmt.Errorf("encode vars: %w", err)
 	}
-	var res sql.Result
+	// handoff is vars.handoff in a column of its own, so the index of the conversations
+	// waiting for a human has a plain condition instead of parsing vars on every step.
 	if s.Created {
-		res, err = tx.ExecContext(ctx, `
-			INSERT INTO participants (id, campaign, channel, address, state, vars, version,
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO participants (id, campaign, channel, address, state, vars, handoff, version,
 				def_version, entered, finished, last_inbound_at, last_reply_due, created_at, updated_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 				(SELECT COALESCE(MAX(seq), 0) + 1 FROM participants))
-			ON CONFLICT (id) DO NOTHING`,
-			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+			ON CONFLICT (id) DO NOTHING
+			RETURNING seq`,
+			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt), unixNano(p.LastReplyDue),
-			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
+			unixNano(p.CreatedAt), unixNano(p.UpdatedAt)).Scan(&seq)
 	} else {
 		// The campaign, channel and address make up the id and never change; left out of SET,
 		// SQLite has no reason to touch the address index (a step took 73 us with them in,
 		// 69 us without, with 100,000 participants stored).
-		res, err = tx.ExecContext(ctx, `
-			UPDATE participants SET state = ?, vars = ?,
+		err = tx.QueryRowContext(ctx, `
+			UPDATE participants SET state = ?, vars = ?, handoff = ?,
 				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
 				last_reply_due = ?, updated_at = ?
-			WHERE id = ? AND version = ?`,
-			p.State, string(varsJSON), p.Version,
+			WHERE id = ? AND version = ?
+			RETURNING seq`,
+			p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
-			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
+			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion).Scan(&seq)
 	}
-	if err != nil {
-		return fmt.Errorf("write participant: %w", err)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && s.Created:
+		return 0, fmt.Errorf("%w: participant exists", errs.ErrConflict)
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
+	case err != nil:
+		return 0, fmt.Errorf("write participant: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 && s.Created {
-		return fmt.Errorf("%w: participant exists", errs.ErrConflict)
-	} else if n == 0 {
-		return fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
-	}
-	return nil
+	return seq, nil
 }
 
 // finishStep writes the rest of a step begun by beginStep. Only codes and places can fail in
 // the ordinary course (ErrCodeTaken, ErrPoolFull, ErrCodeClaimed); any error leaves part of the step written.
-func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
+// seq is the participant's, as writeParticipant returned it.
+func finishStep(ctx context.Context, tx *wtx, s engine.Step, seq int64) error {
 	p := s.Participant
 	if p.ID == "" {
 		return finishStranger(ctx, tx, s)
 	}
 	for _, l := range s.Lines {
-		if err := insertLine(ctx, tx, p.ID, l); err != nil {
+		if err := insertLine(ctx, tx, p.ID, seq, l); err != nil {
 			return err
 		}
 	}
@@ -493,15 +499,15 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.CancelOutbox {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE outbox SET status = 'cancelled', error = ?, updated_at = ?
-			WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
-			engine.NotSentOptedOut, unixNano(p.UpdatedAt), p.ID)
+			WHERE participant_seq = ? AND status = 'pending'`,
+			engine.NotSentOptedOut, unixNano(p.UpdatedAt), seq)
 		if err != nil {
 			return fmt.Errorf("cancel outbox: %w", err)
 		}
 	}
 	for _, o := range s.Outbox {
 		o.ParticipantID = p.ID
-		if err := insertOutbound(ctx, tx, o); err != nil {
+		if err := insertOutbound(ctx, tx, o, seq); err != nil {
 			return err
 		}
 	}
@@ -556,7 +562,7 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 func finishStranger(ctx context.Context, tx *wtx, s engine.Step) error {
 	for _, o := range s.Outbox {
 		o.ParticipantID = ""
-		if err := insertOutbound(ctx, tx, o); err != nil {
+		if err := insertOutbound(ctx, tx, o, 0); err != nil {
 			return err
 		}
 	}
@@ -575,7 +581,9 @@ type templateJSON struct {
 	Params   []string `json:"params,omitempty"`
 }
 
-func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
+// insertOutbound queues a reply; seq is its participant's when the caller has it, 0 to look
+// it up by o.ParticipantID (none for a stranger).
+func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound, seq int64) error {
 	status := o.Status
 	if status == "" {
 		status = engine.StatusPending
@@ -599,11 +607,15 @@ func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
 		}
 		tmpl = sql.NullString{String: string(b), Valid: true}
 	}
+	seqOf, seqArg := `(SELECT seq FROM participants WHERE id = ?)`, any(nullString(o.ParticipantID))
+	if seq != 0 {
+		seqOf, seqArg = `?`, seq
+	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
 			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts, sender, agent)
-		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
+		VALUES (?, `+seqOf+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullString(o.ParticipantID), seqArg, o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
 		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts, o.From, o.Agent)
 	if err != nil {
 		return fmt.Errorf("insert outbox row: %w", err)
@@ -647,11 +659,17 @@ func insertTimer(ctx context.Context, tx *wtx, t engine.Timer) error {
 	return nil
 }
 
-func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Line) error {
+// insertLine appends a transcript line. seq is the participant's as the caller read it with
+// the write that brought it here (writeParticipant, finishOutbound), 0 to look it up by id.
+func insertLine(ctx context.Context, tx *wtx, participantID string, seq int64, l engine.Line) error {
+	seqOf, seqArg := `(SELECT seq FROM participants WHERE id = ?)`, any(participantID)
+	if seq != 0 {
+		seqOf, seqArg = `?`, seq
+	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
-		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?)`,
-		participantID, participantID, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+		VALUES (?, `+seqOf+`, ?, ?, ?, ?)`,
+		participantID, seqArg, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
 	if err != nil {
 		return fmt.Errorf("insert transcript line: %w", err)
 	}
@@ -741,23 +759,27 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 
 // finishOutbound moves a reply out of pending, closing the attempt in flight, or counting one
 // when none was recorded (AttemptOutbox). A reply already sent cannot be marked again
-// (errs.ErrConflict): its transcript line exists and must not be doubled.
-func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID, text string, err error) {
+// (errs.ErrConflict): its transcript line exists and must not be doubled. It returns the
+// reply's participant (empty for a stranger), their seq and the text, for the transcript.
+func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID string, seq int64, text string, err error) {
 	args = append(args, id)
-	var pid sql.NullString
+	var (
+		pid  sql.NullString
+		pseq sql.NullInt64
+	)
 	err = tx.QueryRowContext(ctx,
 		`UPDATE outbox SET `+set+`, attempts = attempts + (in_flight = 0), in_flight = 0
 		WHERE id = ? AND status <> 'sent'
-		RETURNING participant_id, text`, args...,
-	).Scan(&pid, &text)
+		RETURNING participant_id, participant_seq, text`, args...,
+	).Scan(&pid, &pseq, &text)
 	if !errors.Is(err, sql.ErrNoRows) {
-		return pid.String, text, err
+		return pid.String, pseq.Int64, text, err
 	}
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one); err != nil {
-		return "", "", convert(err)
+		return "", 0, "", convert(err)
 	}
-	return "", "", fmt.Errorf("%w: already sent", errs.ErrConflict)
+	return "", 0, "", fmt.Errorf("%w: already sent", errs.ErrConflict)
 }
 
 // MarkSent records a delivered reply and appends it to the participant's transcript in the
@@ -772,14 +794,14 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time
 }
 
 func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time.Time) error {
-	pid, text, err := finishOutbound(ctx, tx, id,
+	pid, seq, text, err := finishOutbound(ctx, tx, id,
 		`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
 		platformID, unixNano(at), unixNano(at))
 	if err != nil || pid == "" {
 		// A reply to a stranger has no transcript to go in.
 		return err
 	}
-	if err := insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at}); err != nil {
+	if err := insertLine(ctx, tx, pid, seq, engine.Line{Direction: engine.Out, Text: text, At: at}); err != nil {
 		// The reply is marked sent already: only rolling back more than this reply undoes it.
 		return &brokenTx{err}
 	}
@@ -817,7 +839,7 @@ func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, e
 // unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, err := finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
+		_, _, _, err := finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
 			reason, unixNano(at))
 		return err
 	})
@@ -831,7 +853,7 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.T
 // errs.ErrNotFound for an unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, err := finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
+		_, _, _, err := finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
 			reason, unixNano(at))
 		return err
 	})

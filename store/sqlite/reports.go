@@ -24,19 +24,20 @@ func likePattern(s string) string {
 
 // Conversations lists conversations matching f, most recently active first, one page (f's
 // limit) after f.Before. Each filter reads one index in its order, so a page costs the same
-// with a thousand participants or a million.
+// with a thousand participants or a million; the list of every campaign merges one range of
+// participants_campaign_recent per campaign (everyCampaign).
 func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) ([]reports.Conversation, error) {
 	var (
 		where []string
 		args  []any
 	)
-	index := "participants_recent"
+	index := ""
 	switch {
 	case f.Team != "" || f.Waiting:
 		index = "participants_handoff"
-		where = append(where, `json_extract(vars, '$.handoff') != ''`)
+		where = append(where, `handoff != ''`)
 		if f.Team != "" {
-			where = append(where, `json_extract(vars, '$.handoff') = ?`)
+			where = append(where, `handoff = ?`)
 			args = append(args, f.Team)
 		}
 		if f.Campaign != "" {
@@ -56,29 +57,44 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 		where = append(where, "campaign = ?")
 		args = append(args, f.Campaign)
 	}
+	var after []any
 	if !f.Before.IsZero() {
 		at := unixNano(f.Before.At)
 		// The first term is the index range; an OR alone would make SQLite read the index
 		// from the newest row down to the cursor.
 		where = append(where, "updated_at <= ?", "(updated_at < ? OR id < ?)")
-		args = append(args, at, at, f.Before.ID)
+		after = []any{at, at, f.Before.ID}
 	}
-	q := `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY ` + index
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY updated_at DESC, id DESC`
+	limit := f.PageSize()
 	if f.Search != "" {
 		// The newest SearchWindow candidates, then the search over their variables and lines.
+		limit = reports.SearchWindow
+	}
+	var q string
+	if index != "" {
+		q = `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY ` + index
+		if len(where) > 0 {
+			q += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		q += ` ORDER BY updated_at DESC, id DESC LIMIT ?`
+		args = append(append(args, after...), limit)
+	} else {
+		var err error
+		if q, args, err = db.everyCampaign(ctx, where, after, limit); err != nil {
+			return nil, fmt.Errorf("sqlite: conversations: %w", err)
+		}
+		if q == "" {
+			return nil, nil
+		}
+	}
+	if f.Search != "" {
 		pat := likePattern(f.Search)
-		q = `SELECT * FROM (` + q + ` LIMIT ?) AS p
+		q = `SELECT * FROM (` + q + `) AS p
 			WHERE EXISTS (SELECT 1 FROM json_each(p.vars) v WHERE v.value LIKE ? ESCAPE '\')
 			OR EXISTS (SELECT 1 FROM lines l WHERE l.participant_seq = p.seq AND l.text LIKE ? ESCAPE '\')
-			ORDER BY updated_at DESC, id DESC`
-		args = append(args, reports.SearchWindow, pat, pat)
+			ORDER BY updated_at DESC, id DESC LIMIT ?`
+		args = append(args, pat, pat, f.PageSize())
 	}
-	q += ` LIMIT ?`
-	args = append(args, f.PageSize())
 	rows, err := db.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: conversations: %w", convert(err))

@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// maxMergedCampaigns bounds the campaigns everyCampaign merges in one statement (SQLite takes
+// at most 500 terms in a compound SELECT).
+const maxMergedCampaigns = 200
+
+// everyCampaign builds the query of the newest participants of all campaigns matching where
+// (with its arguments after), at most limit, newest first. No index orders participants by
+// updated_at alone (migration 0025: every step of every participant would move its entry),
+// so it reads one range of participants_campaign_recent per campaign, each at most limit
+// rows long, and SQLite merges them: a page reads limit rows per campaign, however many
+// participants there are. The campaigns come from the same index, one step each. It returns
+// an empty query when there are no participants. Past maxMergedCampaigns campaigns it sorts
+// every participant instead: correct, and as slow as that is.
+func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, limit int) (string, []any, error) {
+	rows, err := db.rq.QueryContext(ctx, `WITH RECURSIVE c(campaign) AS (
+			SELECT min(campaign) FROM participants
+			UNION ALL
+			SELECT (SELECT min(campaign) FROM participants WHERE campaign > c.campaign) FROM c WHERE c.campaign IS NOT NULL)
+		SELECT campaign FROM c WHERE campaign IS NOT NULL LIMIT ?`, maxMergedCampaigns+1)
+	if err != nil {
+		return "", nil, fmt.Errorf("campaigns: %w", convert(err))
+	}
+	var campaigns []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return "", nil, fmt.Errorf("campaigns: %w", convert(err))
+		}
+		campaigns = append(campaigns, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", nil, fmt.Errorf("campaigns: %w", convert(err))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` AND ` + strings.Join(where, " AND ")
+	}
+	var args []any
+	if len(campaigns) == 0 {
+		return "", nil, nil
+	}
+	if len(campaigns) > maxMergedCampaigns {
+		q := `SELECT ` + participantColumns + `, seq FROM participants WHERE 1` + cond +
+			` ORDER BY updated_at DESC, id DESC LIMIT ?`
+		return q, append(append(args, after...), limit), nil
+	}
+	members := make([]string, len(campaigns))
+	for i, c := range campaigns {
+		members[i] = `SELECT * FROM (SELECT ` + participantColumns + `, seq FROM participants INDEXED BY participants_campaign_recent
+			WHERE campaign = ?` + cond + ` ORDER BY updated_at DESC, id DESC LIMIT ?)`
+		args = append(append(append(args, c), after...), limit)
+	}
+	q := strings.Join(members, "\nUNION ALL\n") + `
+		ORDER BY updated_at DESC, id DESC LIMIT ?`
+	return q, append(args, limit), nil
+}
