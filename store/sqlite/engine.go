@@ -678,11 +678,12 @@ func insertLine(ctx context.Context, tx *wtx, participantID string, seq int64, l
 
 // DueOutbox returns up to limit pending replies due at or before now, in the order they were
 // queued (all of them when limit <= 0), leaving out those queued after a reply to the same
-// participant that waits to be tried again: they go out after it (engine.Store).
+// participant that waits to be tried again: they go out after it (engine.Store). A reply in
+// flight waits for nothing (its due time has passed), so outbox_retried leaves it out.
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
 	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
-			AND e.status = 'pending' AND e.attempts > 0 AND e.id < o.id AND e.due_at > ?)
+			AND e.status = 'pending' AND e.attempts > 0 AND e.in_flight = 0 AND e.id < o.id AND e.due_at > ?)
 		ORDER BY o.id LIMIT ?`,
 		unixNano(now), unixNano(now), noLimit(limit))
 	if err != nil {
