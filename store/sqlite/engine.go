@@ -109,16 +109,22 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 	if err != nil {
 		return 0, false, err
 	}
-	err = tx.QueryRowContext(ctx, `
+	// The new id is the row's rowid, which SQLite hands back with the insert: a RETURNING
+	// clause would make it build a temporary table for the one row on every webhook.
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO inbound (channel, platform_id, campaign, sender, name, participant_id, kind,
 			text, media, verdict, entry_id, at, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (channel, platform_id) DO NOTHING
-		RETURNING id`,
+		ON CONFLICT (channel, platform_id) DO NOTHING`,
 		in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
-		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra,
-	).Scan(&id)
-	if !errors.Is(err, sql.ErrNoRows) {
+		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, false, err
+	} else if n == 1 {
+		id, err = res.LastInsertId()
 		return id, false, err
 	}
 	err = tx.QueryRowContext(ctx,
@@ -311,7 +317,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 				// Only beginStep can fail in the ordinary course, and then it wrote nothing.
 				// An error later leaves part of the step written: the whole batch is rolled
 				// back (the engine then commits its steps one by one).
-				seq, err := beginStep(ctx, tx, s)
+				err := beginStep(ctx, tx, s)
 				if err != nil && !ordinary(err) {
 					return err
 				}
@@ -319,7 +325,7 @@ func (db *DB) CommitBatch(ctx context.Context, steps []engine.Step) ([]error, er
 					errsOut[i] = fmt.Errorf("sqlite: commit step for %s: %w", s.Participant.ID, convert(err))
 					continue
 				}
-				if err := finishStep(ctx, tx, s, seq); err != nil {
+				if err := finishStep(ctx, tx, s); err != nil {
 					return fmt.Errorf("step for %s: %w", s.Participant.ID, err)
 				}
 				continue
@@ -364,41 +370,40 @@ func (db *DB) refused(s engine.Step, err error) {
 
 // commitStep writes one step inside tx.
 func commitStep(ctx context.Context, tx *wtx, s engine.Step) error {
-	seq, err := beginStep(ctx, tx, s)
-	if err != nil {
+	if err := beginStep(ctx, tx, s); err != nil {
 		return err
 	}
-	return finishStep(ctx, tx, s, seq)
+	return finishStep(ctx, tx, s)
 }
 
 // beginStep makes the checks a step can fail in the ordinary course, consuming the event and
 // writing the participant under its version. When it returns an error nothing of the step is
 // written, which lets CommitBatch commit most steps without a savepoint each (two statements
-// of a step's six or so). It returns the participant's seq (0 for a step without one).
-func beginStep(ctx context.Context, tx *wtx, s engine.Step) (seq int64, err error) {
+// of a step's six or so).
+func beginStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	if s.Participant.ID == "" && (s.Created || len(s.Lines) > 0 || len(s.Entries) > 0 || len(s.Codes) > 0 ||
 		len(s.Places) > 0 || len(s.Claims) > 0 || len(s.Timers) > 0 || len(s.Notifications) > 0) {
-		return 0, fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
+		return fmt.Errorf("%w: a step without a participant may only queue replies", errs.ErrInvalid)
 	}
 	if s.InboundID != 0 {
 		if err := markProcessed(ctx, tx, s.InboundID, ""); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	p := s.Participant
 	if p.ID == "" {
-		return 0, nil
+		return nil
 	}
-	seq, err = writeParticipant(ctx, tx, s)
+	err := writeParticipant(ctx, tx, s)
 	if err != nil && s.InboundID != 0 {
 		// Give the event back. It was unprocessed a statement ago, and an unprocessed event
 		// always has an empty skip reason.
 		if _, uerr := tx.ExecContext(ctx, `UPDATE inbound SET processed = 0, skip_reason = '' WHERE id = ?`,
 			s.InboundID); uerr != nil {
-			return 0, &brokenTx{fmt.Errorf("%w; giving event %d back: %w", err, s.InboundID, uerr)}
+			return &brokenTx{fmt.Errorf("%w; giving event %d back: %w", err, s.InboundID, uerr)}
 		}
 	}
-	return seq, err
+	return err
 }
 
 // ordinary reports whether err is one a write meets in the normal course (a stale version, an
@@ -421,10 +426,7 @@ type brokenTx struct{ err error }
 func (b *brokenTx) Error() string { return b.err.Error() }
 func (b *brokenTx) Unwrap() error { return b.err }
 
-// writeParticipant writes the step's participant under its version and returns the
-// participant's seq, which the step's transcript lines and replies carry: read back by the
-// write itself, it spares each of them a lookup of the participant by id.
-func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) (seq int64, err error) {
+func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 	p := s.Participant
 	vars := p.Vars
 	if vars == nil {
@@ -432,56 +434,56 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) (seq int64, e
 	}
 	varsJSON, err := json.Marshal(vars)
 	if err != nil {
-		return 0, fmt.Errorf("encode vars: %w", err)
+		return fmt.Errorf("encode vars: %w", err)
 	}
 	// handoff is vars.handoff in a column of its own, so the index of the conversations
 	// waiting for a human has a plain condition instead of parsing vars on every step.
+	var res sql.Result
 	if s.Created {
-		err = tx.QueryRowContext(ctx, `
+		res, err = tx.ExecContext(ctx, `
 			INSERT INTO participants (id, campaign, channel, address, state, vars, handoff, version,
 				def_version, entered, finished, last_inbound_at, last_reply_due, created_at, updated_at, seq)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 				(SELECT COALESCE(MAX(seq), 0) + 1 FROM participants))
-			ON CONFLICT (id) DO NOTHING
-			RETURNING seq`,
+			ON CONFLICT (id) DO NOTHING`,
 			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt), unixNano(p.LastReplyDue),
-			unixNano(p.CreatedAt), unixNano(p.UpdatedAt)).Scan(&seq)
+			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
 	} else {
 		// The campaign, channel and address make up the id and never change; left out of SET,
 		// SQLite has no reason to touch the address index (a step took 73 us with them in,
 		// 69 us without, with 100,000 participants stored).
-		err = tx.QueryRowContext(ctx, `
+		res, err = tx.ExecContext(ctx, `
 			UPDATE participants SET state = ?, vars = ?, handoff = ?,
 				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
 				last_reply_due = ?, updated_at = ?
-			WHERE id = ? AND version = ?
-			RETURNING seq`,
+			WHERE id = ? AND version = ?`,
 			p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
-			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion).Scan(&seq)
+			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
 	}
-	switch {
-	case errors.Is(err, sql.ErrNoRows) && s.Created:
-		return 0, fmt.Errorf("%w: participant exists", errs.ErrConflict)
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
-	case err != nil:
-		return 0, fmt.Errorf("write participant: %w", err)
+	if err != nil {
+		return fmt.Errorf("write participant: %w", err)
 	}
-	return seq, nil
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 && s.Created {
+		return fmt.Errorf("%w: participant exists", errs.ErrConflict)
+	} else if n == 0 {
+		return fmt.Errorf("%w: participant is not at version %d", errs.ErrConflict, s.PrevVersion)
+	}
+	return nil
 }
 
 // finishStep writes the rest of a step begun by beginStep. Only codes and places can fail in
 // the ordinary course (ErrCodeTaken, ErrPoolFull, ErrCodeClaimed); any error leaves part of the step written.
-// seq is the participant's, as writeParticipant returned it.
-func finishStep(ctx context.Context, tx *wtx, s engine.Step, seq int64) error {
+func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 	p := s.Participant
 	if p.ID == "" {
 		return finishStranger(ctx, tx, s)
 	}
 	for _, l := range s.Lines {
-		if err := insertLine(ctx, tx, p.ID, seq, l); err != nil {
+		if err := insertLine(ctx, tx, p.ID, l); err != nil {
 			return err
 		}
 	}
@@ -499,15 +501,15 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step, seq int64) error {
 	if s.CancelOutbox {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE outbox SET status = 'cancelled', error = ?, updated_at = ?
-			WHERE participant_seq = ? AND status = 'pending'`,
-			engine.NotSentOptedOut, unixNano(p.UpdatedAt), seq)
+			WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
+			engine.NotSentOptedOut, unixNano(p.UpdatedAt), p.ID)
 		if err != nil {
 			return fmt.Errorf("cancel outbox: %w", err)
 		}
 	}
 	for _, o := range s.Outbox {
 		o.ParticipantID = p.ID
-		if err := insertOutbound(ctx, tx, o, seq); err != nil {
+		if err := insertOutbound(ctx, tx, o); err != nil {
 			return err
 		}
 	}
@@ -562,7 +564,7 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step, seq int64) error {
 func finishStranger(ctx context.Context, tx *wtx, s engine.Step) error {
 	for _, o := range s.Outbox {
 		o.ParticipantID = ""
-		if err := insertOutbound(ctx, tx, o, 0); err != nil {
+		if err := insertOutbound(ctx, tx, o); err != nil {
 			return err
 		}
 	}
@@ -581,9 +583,7 @@ type templateJSON struct {
 	Params   []string `json:"params,omitempty"`
 }
 
-// insertOutbound queues a reply; seq is its participant's when the caller has it, 0 to look
-// it up by o.ParticipantID (none for a stranger).
-func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound, seq int64) error {
+func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
 	status := o.Status
 	if status == "" {
 		status = engine.StatusPending
@@ -607,15 +607,11 @@ func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound, seq int64) 
 		}
 		tmpl = sql.NullString{String: string(b), Valid: true}
 	}
-	seqOf, seqArg := `(SELECT seq FROM participants WHERE id = ?)`, any(nullString(o.ParticipantID))
-	if seq != 0 {
-		seqOf, seqArg = `?`, seq
-	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
 			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts, sender, agent)
-		VALUES (?, `+seqOf+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullString(o.ParticipantID), seqArg, o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
 		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts, o.From, o.Agent)
 	if err != nil {
 		return fmt.Errorf("insert outbox row: %w", err)
@@ -659,17 +655,23 @@ func insertTimer(ctx context.Context, tx *wtx, t engine.Timer) error {
 	return nil
 }
 
-// insertLine appends a transcript line. seq is the participant's as the caller read it with
-// the write that brought it here (writeParticipant, finishOutbound), 0 to look it up by id.
-func insertLine(ctx context.Context, tx *wtx, participantID string, seq int64, l engine.Line) error {
-	seqOf, seqArg := `(SELECT seq FROM participants WHERE id = ?)`, any(participantID)
-	if seq != 0 {
-		seqOf, seqArg = `?`, seq
-	}
+func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Line) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
-		VALUES (?, `+seqOf+`, ?, ?, ?, ?)`,
-		participantID, seqArg, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?)`,
+		participantID, participantID, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+	if err != nil {
+		return fmt.Errorf("insert transcript line: %w", err)
+	}
+	return nil
+}
+
+// insertLineOf is insertLine for a caller that has the participant's seq already.
+func insertLineOf(ctx context.Context, tx *wtx, participantID string, seq int64, l engine.Line) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		participantID, seq, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
 	if err != nil {
 		return fmt.Errorf("insert transcript line: %w", err)
 	}
@@ -760,27 +762,26 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 
 // finishOutbound moves a reply out of pending, closing the attempt in flight, or counting one
 // when none was recorded (AttemptOutbox). A reply already sent cannot be marked again
-// (errs.ErrConflict): its transcript line exists and must not be doubled. It returns the
-// reply's participant (empty for a stranger), their seq and the text, for the transcript.
-func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID string, seq int64, text string, err error) {
+// (errs.ErrConflict): its transcript line exists and must not be doubled.
+func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) error {
 	args = append(args, id)
-	var (
-		pid  sql.NullString
-		pseq sql.NullInt64
-	)
-	err = tx.QueryRowContext(ctx,
+	// No RETURNING: SQLite would build a temporary table for the one row on every reply, and
+	// only a sent reply needs anything of it back (markSent reads that by id, a row the
+	// update just brought into the cache).
+	res, err := tx.ExecContext(ctx,
 		`UPDATE outbox SET `+set+`, attempts = attempts + (in_flight = 0), in_flight = 0
-		WHERE id = ? AND status <> 'sent'
-		RETURNING participant_id, participant_seq, text`, args...,
-	).Scan(&pid, &pseq, &text)
-	if !errors.Is(err, sql.ErrNoRows) {
-		return pid.String, pseq.Int64, text, err
+		WHERE id = ? AND status <> 'sent'`, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
 	}
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one); err != nil {
-		return "", 0, "", convert(err)
+		return convert(err)
 	}
-	return "", 0, "", fmt.Errorf("%w: already sent", errs.ErrConflict)
+	return fmt.Errorf("%w: already sent", errs.ErrConflict)
 }
 
 // MarkSent records a delivered reply and appends it to the participant's transcript in the
@@ -795,14 +796,32 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time
 }
 
 func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time.Time) error {
-	pid, seq, text, err := finishOutbound(ctx, tx, id,
+	err := finishOutbound(ctx, tx, id,
 		`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
 		platformID, unixNano(at), unixNano(at))
-	if err != nil || pid == "" {
-		// A reply to a stranger has no transcript to go in.
+	if err != nil {
 		return err
 	}
-	if err := insertLine(ctx, tx, pid, seq, engine.Line{Direction: engine.Out, Text: text, At: at}); err != nil {
+	var (
+		pid  sql.NullString
+		seq  sql.NullInt64
+		text string
+	)
+	err = tx.QueryRowContext(ctx, `SELECT participant_id, participant_seq, text FROM outbox WHERE id = ?`, id).Scan(&pid, &seq, &text)
+	if err != nil {
+		return &brokenTx{err}
+	}
+	if !pid.Valid {
+		// A reply to a stranger has no transcript to go in.
+		return nil
+	}
+	line := engine.Line{Direction: engine.Out, Text: text, At: at}
+	if seq.Valid {
+		err = insertLineOf(ctx, tx, pid.String, seq.Int64, line)
+	} else {
+		err = insertLine(ctx, tx, pid.String, line)
+	}
+	if err != nil {
 		// The reply is marked sent already: only rolling back more than this reply undoes it.
 		return &brokenTx{err}
 	}
@@ -840,9 +859,8 @@ func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, e
 // unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, _, err := finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
+		return finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
 			reason, unixNano(at))
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d failed: %w", id, convert(err))
@@ -854,9 +872,8 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.T
 // errs.ErrNotFound for an unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, _, err := finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
+		return finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
 			reason, unixNano(at))
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d cancelled: %w", id, convert(err))

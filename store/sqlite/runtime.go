@@ -194,7 +194,7 @@ func (db *DB) StoreEvents(ctx context.Context, timerID int64, events []engine.In
 func (db *DB) Enqueue(ctx context.Context, out []engine.Outbound) error {
 	err := db.write(ctx, func(tx *wtx) error {
 		for _, o := range out {
-			if err := insertOutbound(ctx, tx, o, 0); err != nil {
+			if err := insertOutbound(ctx, tx, o); err != nil {
 				return err
 			}
 		}
