@@ -15,7 +15,7 @@ const maxMergedCampaigns = 200
 // updated_at alone (migration 0025: every step of every participant would move its entry),
 // so it reads one range of participants_campaign_recent per campaign, each at most limit
 // rows long, and SQLite merges them: a page reads limit rows per campaign, however many
-// participants there are. The campaigns come from the same index, one step each. It returns
+// participants there are. The campaigns come from an index on campaign, one seek each. It returns
 // an empty query when there are no participants. Past maxMergedCampaigns campaigns it sorts
 // every participant instead: correct, and as slow as that is.
 func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, limit int) (string, []any, error) {
@@ -40,14 +40,14 @@ func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, li
 	if err := rows.Err(); err != nil {
 		return "", nil, fmt.Errorf("campaigns: %w", convert(err))
 	}
+	if len(campaigns) == 0 {
+		return "", nil, nil
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = ` AND ` + strings.Join(where, " AND ")
 	}
 	var args []any
-	if len(campaigns) == 0 {
-		return "", nil, nil
-	}
 	if len(campaigns) > maxMergedCampaigns {
 		q := `SELECT ` + participantColumns + `, seq FROM participants WHERE 1` + cond +
 			` ORDER BY updated_at DESC, id DESC LIMIT ?`
