@@ -14,14 +14,14 @@ const maxMergedCampaigns = 200
 // everyCampaign builds the query of the newest participants of all campaigns matching where
 // (with its arguments after), at most limit, newest first. No index orders participants by
 // updated_at alone (migration 0025: every step of every participant would move its entry),
-// so it reads one range of participants_campaign_recent per campaign and SQLite merges them.
-// Read as they are, the ranges would cost limit rows per campaign; so a first statement
+// so it reads one range of participants_campaign_recent per campaign and SQLite merges them,
+// each range read in the index's order only as far as the merge asks. A first statement
 // merges the ranges' times alone, which the index holds without the rows, and takes the
-// oldest time among the newest limit: no row of the answer is older than that, and bounded
-// by it the ranges read, together, limit rows and those tied with the last. The campaigns
-// come from an index on campaign, one seek each. It returns an empty query when nothing
-// matches. Past maxMergedCampaigns campaigns it sorts every participant instead: correct,
-// and as slow as that is.
+// oldest time among the newest limit: no row of the answer is older, so bounded by it the
+// ranges of the second read, together, limit rows and those tied with the last. The
+// campaigns come from an index on campaign, one seek each. It returns an empty query when
+// nothing matches. Past maxMergedCampaigns campaigns it sorts every participant instead:
+// correct, and as slow as that is.
 func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, limit int) (string, []any, error) {
 	rows, err := db.rq.QueryContext(ctx, `WITH RECURSIVE c(campaign) AS (
 			SELECT min(campaign) FROM participants
@@ -58,12 +58,14 @@ func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, li
 		return q, append(append(args, after...), limit), nil
 	}
 	// The first statement: the time of the limit-th newest, from the index alone (the
-	// cursor's tie-break on id reads a row only where the time equals the cursor's).
+	// cursor's tie-break on id reads a row only where the time equals the cursor's). Its
+	// ranges have no LIMIT of their own: each is read in the index's order as the merge asks
+	// for its next row, so together they read limit entries and one more each.
 	var times []string
 	for _, c := range campaigns {
-		times = append(times, `SELECT * FROM (SELECT updated_at FROM participants INDEXED BY participants_campaign_recent
-			WHERE campaign = ?`+cond+` ORDER BY updated_at DESC LIMIT ?)`)
-		args = append(append(append(args, c), after...), limit)
+		times = append(times, `SELECT updated_at FROM participants INDEXED BY participants_campaign_recent
+			WHERE campaign = ?`+cond)
+		args = append(append(args, c), after...)
 	}
 	var oldest sql.NullInt64
 	err = db.rq.QueryRowContext(ctx, `SELECT min(updated_at) FROM (`+strings.Join(times, "\nUNION ALL\n")+`
@@ -77,9 +79,9 @@ func (db *DB) everyCampaign(ctx context.Context, where []string, after []any, li
 	members := make([]string, len(campaigns))
 	args = args[:0]
 	for i, c := range campaigns {
-		members[i] = `SELECT * FROM (SELECT ` + participantColumns + `, seq FROM participants INDEXED BY participants_campaign_recent
-			WHERE campaign = ? AND updated_at >= ?` + cond + ` ORDER BY updated_at DESC, id DESC LIMIT ?)`
-		args = append(append(append(args, c, oldest.Int64), after...), limit)
+		members[i] = `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY participants_campaign_recent
+			WHERE campaign = ? AND updated_at >= ?` + cond
+		args = append(append(args, c, oldest.Int64), after...)
 	}
 	q := strings.Join(members, "\nUNION ALL\n") + `
 		ORDER BY updated_at DESC, id DESC LIMIT ?`
