@@ -3,7 +3,7 @@
 -- of the old and the new row on every step (docs/performance.md, "What the dashboard's indexes
 -- cost the message path"). So:
 -- * participants_recent goes: the list of every campaign reads participants_campaign_recent,
---   one range per campaign, merged (reports.go).
+--   one range per campaign, merged (everycampaign.go).
 -- * the hand-off team is a column of its own, written with the participant by each step, and
 --   the index of the conversations waiting for a human is a plain partial index on it.
 DROP INDEX participants_recent;
