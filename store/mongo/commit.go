@@ -21,6 +21,7 @@ type participantDoc struct {
 	Address       string `bson:"address"`
 	State         string `bson:"state"`
 	Vars          []kv   `bson:"vars"`
+	Handoff       string `bson:"handoff"` // vars.handoff on its own, for an index (FerretDB v1 cannot look into vars)
 	Version       int64  `bson:"version"`
 	DefVersion    string `bson:"def_version"`
 	Entered       int64  `bson:"entered"`
@@ -83,7 +84,7 @@ func toParticipantDoc(p engine.Participant, seq int64) participantDoc {
 		vars = append(vars, kv{K: k, V: p.Vars[k]})
 	}
 	return participantDoc{ID: p.ID, Seq: seq, Campaign: p.Campaign, Channel: p.Channel,
-		Address: p.Address, State: p.State, Vars: vars, Version: p.Version, DefVersion: p.DefVersion,
+		Address: p.Address, State: p.State, Vars: vars, Handoff: p.Vars["handoff"], Version: p.Version, DefVersion: p.DefVersion,
 		Entered: p.Entered, Finished: p.Finished, LastInboundAt: ns(p.LastInboundAt),
 		LastReplyDue: ns(p.LastReplyDue), CreatedAt: ns(p.CreatedAt), UpdatedAt: ns(p.UpdatedAt)}
 }
@@ -242,7 +243,7 @@ func (db *DB) commit(ctx context.Context, s engine.Step, finish bool) error {
 		res, err = db.c(colParticipants).UpdateOne(ctx,
 			d("_id", p.ID, "version", s.PrevVersion, "step", d("$exists", false)),
 			d("$set", d("campaign", doc.Campaign, "channel", doc.Channel, "address", doc.Address,
-				"state", doc.State, "vars", doc.Vars, "version", doc.Version, "def_version", doc.DefVersion,
+				"state", doc.State, "vars", doc.Vars, "handoff", doc.Handoff, "version", doc.Version, "def_version", doc.DefVersion,
 				"entered", doc.Entered, "finished", doc.Finished, "last_inbound_at", doc.LastInboundAt,
 				"last_reply_due", doc.LastReplyDue, "updated_at", doc.UpdatedAt, "step", st)))
 		if err == nil && res.MatchedCount == 0 {

@@ -112,6 +112,9 @@ func New(ctx context.Context, client *mongo.Client, dbName string) (*DB, error) 
 	if err := db.createIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("mongo: create indexes in %s: %w", dbName, err)
 	}
+	if err := db.fillHandoff(ctx); err != nil {
+		return nil, fmt.Errorf("mongo: open %s: %w", dbName, err)
+	}
 	if err := db.Recover(ctx); err != nil {
 		return nil, fmt.Errorf("mongo: open %s: %w", dbName, err)
 	}
@@ -153,6 +156,8 @@ var indexes = []index{
 	{colParticipants, bson.D{{Key: "updated_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{colParticipants, bson.D{{Key: "campaign", Value: 1}, {Key: "updated_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{colParticipants, bson.D{{Key: "campaign", Value: 1}, {Key: "state", Value: 1}, {Key: "updated_at", Value: -1}, {Key: "_id", Value: -1}}, false},
+	// The conversations waiting for a human, per team (reports.Conversations).
+	{colParticipants, bson.D{{Key: "handoff", Value: 1}, {Key: "updated_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{colLines, bson.D{{Key: "participant_id", Value: 1}, {Key: "direction", Value: 1}, {Key: "_id", Value: -1}}, false},
 	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "created_at", Value: 1}, {Key: "seq", Value: 1}}, false},
 	{colEntries, bson.D{{Key: "campaign", Value: 1}, {Key: "decided_at", Value: 1}}, false},

@@ -35,6 +35,13 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	if f.State != "" {
 		filter = append(filter, bson.E{Key: "state", Value: f.State})
 	}
+	// The hand-off team is a field of its own (participantDoc.Handoff), with an index.
+	switch {
+	case f.Team != "":
+		filter = append(filter, bson.E{Key: "handoff", Value: f.Team})
+	case f.Waiting:
+		filter = append(filter, bson.E{Key: "handoff", Value: d("$gt", "")})
+	}
 	if f.Assignee != "" {
 		ids, err := db.assignedTo(ctx, f.Assignee)
 		if err != nil {
@@ -44,9 +51,9 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	}
 	sort := options.Find().SetSort(d("updated_at", -1, "_id", -1)).SetProjection(d("step", 0))
 	var ps []engine.Participant
-	// FerretDB v1 has no $elemMatch on fields, so the hand-off filters, like the search, read
-	// the window of the most recently active candidates and keep the matching ones here.
-	if f.Search == "" && f.Team == "" && !f.Waiting {
+	// FerretDB v1 has no $elemMatch on fields, so the search reads the window of the most
+	// recently active candidates and keeps the matching ones here.
+	if f.Search == "" {
 		// Unassigned drops the assigned ones of each page read, reading on until the page is
 		// full or the window is read.
 		before := f.Before

@@ -52,7 +52,7 @@ func (db *DB) Release(ctx context.Context, owner string, keys []string) error {
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	err := db.write(ctx, func(tx *wtx) error {
+	err := db.writeOne(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE owner = ? AND key IN (?`+
 			strings.Repeat(", ?", len(keys)-1)+`)`, args...)
 		return err

@@ -109,16 +109,22 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 	if err != nil {
 		return 0, false, err
 	}
-	err = tx.QueryRowContext(ctx, `
+	// The new id is the row's rowid, which SQLite hands back with the insert: a RETURNING
+	// clause would make it build a temporary table for the one row on every webhook.
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO inbound (channel, platform_id, campaign, sender, name, participant_id, kind,
 			text, media, verdict, entry_id, at, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (channel, platform_id) DO NOTHING
-		RETURNING id`,
+		ON CONFLICT (channel, platform_id) DO NOTHING`,
 		in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
-		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra,
-	).Scan(&id)
-	if !errors.Is(err, sql.ErrNoRows) {
+		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, false, err
+	} else if n == 1 {
+		id, err = res.LastInsertId()
 		return id, false, err
 	}
 	err = tx.QueryRowContext(ctx,
@@ -430,15 +436,17 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 	if err != nil {
 		return fmt.Errorf("encode vars: %w", err)
 	}
+	// handoff is vars.handoff in a column of its own, so the index of the conversations
+	// waiting for a human has a plain condition instead of parsing vars on every step.
 	var res sql.Result
 	if s.Created {
 		res, err = tx.ExecContext(ctx, `
-			INSERT INTO participants (id, campaign, channel, address, state, vars, version,
+			INSERT INTO participants (id, campaign, channel, address, state, vars, handoff, version,
 				def_version, entered, finished, last_inbound_at, last_reply_due, created_at, updated_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 				(SELECT COALESCE(MAX(seq), 0) + 1 FROM participants))
 			ON CONFLICT (id) DO NOTHING`,
-			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), p.Version,
+			p.ID, p.Campaign, p.Channel, p.Address, p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt), unixNano(p.LastReplyDue),
 			unixNano(p.CreatedAt), unixNano(p.UpdatedAt))
 	} else {
@@ -446,11 +454,11 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 		// SQLite has no reason to touch the address index (a step took 73 us with them in,
 		// 69 us without, with 100,000 participants stored).
 		res, err = tx.ExecContext(ctx, `
-			UPDATE participants SET state = ?, vars = ?,
+			UPDATE participants SET state = ?, vars = ?, handoff = ?,
 				version = ?, def_version = ?, entered = ?, finished = ?, last_inbound_at = ?,
 				last_reply_due = ?, updated_at = ?
 			WHERE id = ? AND version = ?`,
-			p.State, string(varsJSON), p.Version,
+			p.State, string(varsJSON), vars["handoff"], p.Version,
 			p.DefVersion, p.Entered, p.Finished, unixNano(p.LastInboundAt),
 			unixNano(p.LastReplyDue), unixNano(p.UpdatedAt), p.ID, s.PrevVersion)
 	}
@@ -658,13 +666,26 @@ func insertLine(ctx context.Context, tx *wtx, participantID string, l engine.Lin
 	return nil
 }
 
+// insertLineOf is insertLine for a caller that has the participant's seq already.
+func insertLineOf(ctx context.Context, tx *wtx, participantID string, seq int64, l engine.Line) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		participantID, seq, string(l.Direction), l.Text, l.MediaKey, unixNano(l.At))
+	if err != nil {
+		return fmt.Errorf("insert transcript line: %w", err)
+	}
+	return nil
+}
+
 // DueOutbox returns up to limit pending replies due at or before now, in the order they were
 // queued (all of them when limit <= 0), leaving out those queued after a reply to the same
-// participant that waits to be tried again: they go out after it (engine.Store).
+// participant that waits to be tried again: they go out after it (engine.Store). A reply in
+// flight waits for nothing (its due time has passed), so outbox_retried leaves it out.
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
 	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
-			AND e.status = 'pending' AND e.attempts > 0 AND e.id < o.id AND e.due_at > ?)
+			AND e.status = 'pending' AND e.attempts > 0 AND e.in_flight = 0 AND e.id < o.id AND e.due_at > ?)
 		ORDER BY o.id LIMIT ?`,
 		unixNano(now), unixNano(now), noLimit(limit))
 	if err != nil {
@@ -742,22 +763,25 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 // finishOutbound moves a reply out of pending, closing the attempt in flight, or counting one
 // when none was recorded (AttemptOutbox). A reply already sent cannot be marked again
 // (errs.ErrConflict): its transcript line exists and must not be doubled.
-func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) (participantID, text string, err error) {
+func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) error {
 	args = append(args, id)
-	var pid sql.NullString
-	err = tx.QueryRowContext(ctx,
+	// No RETURNING: SQLite would build a temporary table for the one row on every reply, and
+	// only a sent reply needs anything of it back (markSent reads that by id, a row the
+	// update just brought into the cache).
+	res, err := tx.ExecContext(ctx,
 		`UPDATE outbox SET `+set+`, attempts = attempts + (in_flight = 0), in_flight = 0
-		WHERE id = ? AND status <> 'sent'
-		RETURNING participant_id, text`, args...,
-	).Scan(&pid, &text)
-	if !errors.Is(err, sql.ErrNoRows) {
-		return pid.String, text, err
+		WHERE id = ? AND status <> 'sent'`, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
 	}
 	var one int
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = ?`, id).Scan(&one); err != nil {
-		return "", "", convert(err)
+		return convert(err)
 	}
-	return "", "", fmt.Errorf("%w: already sent", errs.ErrConflict)
+	return fmt.Errorf("%w: already sent", errs.ErrConflict)
 }
 
 // MarkSent records a delivered reply and appends it to the participant's transcript in the
@@ -772,14 +796,32 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time
 }
 
 func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time.Time) error {
-	pid, text, err := finishOutbound(ctx, tx, id,
+	err := finishOutbound(ctx, tx, id,
 		`status = 'sent', platform_id = ?, error = '', sent_at = ?, updated_at = ?`,
 		platformID, unixNano(at), unixNano(at))
-	if err != nil || pid == "" {
-		// A reply to a stranger has no transcript to go in.
+	if err != nil {
 		return err
 	}
-	if err := insertLine(ctx, tx, pid, engine.Line{Direction: engine.Out, Text: text, At: at}); err != nil {
+	var (
+		pid  sql.NullString
+		seq  sql.NullInt64
+		text string
+	)
+	err = tx.QueryRowContext(ctx, `SELECT participant_id, participant_seq, text FROM outbox WHERE id = ?`, id).Scan(&pid, &seq, &text)
+	if err != nil {
+		return &brokenTx{err}
+	}
+	if !pid.Valid {
+		// A reply to a stranger has no transcript to go in.
+		return nil
+	}
+	line := engine.Line{Direction: engine.Out, Text: text, At: at}
+	if seq.Valid {
+		err = insertLineOf(ctx, tx, pid.String, seq.Int64, line)
+	} else {
+		err = insertLine(ctx, tx, pid.String, line)
+	}
+	if err != nil {
 		// The reply is marked sent already: only rolling back more than this reply undoes it.
 		return &brokenTx{err}
 	}
@@ -817,9 +859,8 @@ func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, e
 // unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, err := finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
+		return finishOutbound(ctx, tx, id, `status = 'failed', error = ?, updated_at = ?`,
 			reason, unixNano(at))
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d failed: %w", id, convert(err))
@@ -831,9 +872,8 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, at time.T
 // errs.ErrNotFound for an unknown reply and errs.ErrConflict for one already sent.
 func (db *DB) MarkCancelled(ctx context.Context, id int64, reason string, at time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, _, err := finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
+		return finishOutbound(ctx, tx, id, `status = 'cancelled', error = ?, updated_at = ?`,
 			reason, unixNano(at))
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: mark outbox %d cancelled: %w", id, convert(err))

@@ -19,6 +19,9 @@ type readCache struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// observe, when set (by a test, while nothing else reads), is told every query run and its
+	// arguments: the plans test explains each query a dashboard page reads.
+	observe func(query string, args []any)
 }
 
 func (c *readCache) stmt(ctx context.Context, query string) *sql.Stmt {
@@ -46,6 +49,9 @@ func (c *readCache) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // QueryContext is sql.DB.QueryContext through the cache.
 func (c *readCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if c.observe != nil {
+		c.observe(query, args)
+	}
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -54,6 +60,9 @@ func (c *readCache) QueryContext(ctx context.Context, query string, args ...any)
 
 // QueryRowContext is sql.DB.QueryRowContext through the cache.
 func (c *readCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if c.observe != nil {
+		c.observe(query, args)
+	}
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -31,7 +31,7 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 		where []string
 		args  []any
 	)
-	index := "participants_recent"
+	index := "" // every campaign: everyCampaign
 	switch {
 	case f.Assignee != "":
 		// A user's assignments, each looked up by its key, then sorted: as many rows as the
@@ -49,9 +49,9 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 		args = append(args, f.Assignee)
 	}
 	if f.Team != "" || f.Waiting {
-		where = append(where, `json_extract(vars, '$.handoff') != ''`)
+		where = append(where, `handoff != ''`)
 		if f.Team != "" {
-			where = append(where, `json_extract(vars, '$.handoff') = ?`)
+			where = append(where, `handoff = ?`)
 			args = append(args, f.Team)
 		}
 	}
@@ -66,18 +66,35 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 	if f.Unassigned {
 		where = append(where, "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.participant_id = participants.id)")
 	}
+	var after []any
 	if !f.Before.IsZero() {
 		at := unixNano(f.Before.At)
 		// The first term is the index range; an OR alone would make SQLite read the index
 		// from the newest row down to the cursor.
 		where = append(where, "updated_at <= ?", "(updated_at < ? OR id < ?)")
-		args = append(args, at, at, f.Before.ID)
+		after = []any{at, at, f.Before.ID}
 	}
-	q := `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY ` + index
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	limit := f.PageSize()
+	if f.Search != "" {
+		limit = reports.SearchWindow
 	}
-	q += ` ORDER BY updated_at DESC, id DESC`
+	var q string
+	if index != "" {
+		q = `SELECT ` + participantColumns + `, seq FROM participants INDEXED BY ` + index
+		if len(where) > 0 {
+			q += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		q += ` ORDER BY updated_at DESC, id DESC LIMIT ?`
+		args = append(append(args, after...), limit)
+	} else {
+		var err error
+		if q, args, err = db.everyCampaign(ctx, where, append(args, after...), limit); err != nil {
+			return nil, fmt.Errorf("sqlite: conversations: %w", err)
+		}
+		if q == "" {
+			return nil, nil
+		}
+	}
 	if f.Search != "" {
 		// The newest SearchWindow candidates, then the search over their variables and lines:
 		// the participants the search index found lines of, else their transcripts read.
@@ -91,14 +108,12 @@ func (db *DB) Conversations(ctx context.Context, f reports.ConversationFilter) (
 		if indexed {
 			inLines, linesArg = `p.seq IN (SELECT value FROM json_each(?))`, seqs
 		}
-		q = `SELECT * FROM (` + q + ` LIMIT ?) AS p
+		q = `SELECT * FROM (` + q + `) AS p
 			WHERE EXISTS (SELECT 1 FROM json_each(p.vars) v WHERE v.value LIKE ? ESCAPE '\')
 			OR ` + inLines + `
-			ORDER BY updated_at DESC, id DESC`
-		args = append(args, reports.SearchWindow, pat, linesArg)
+			ORDER BY updated_at DESC, id DESC LIMIT ?`
+		args = append(args, pat, linesArg, f.PageSize())
 	}
-	q += ` LIMIT ?`
-	args = append(args, f.PageSize())
 	rows, err := db.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: conversations: %w", convert(err))

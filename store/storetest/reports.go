@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +111,80 @@ var reportTests = []test{
 			{"SearchName", reports.ConversationFilter{Search: "name of u2"}, []string{"u2"}},
 			{"SearchLikeCharacters", reports.ConversationFilter{Search: "%"}, []string{}},
 			{"SearchPaged", reports.ConversationFilter{Search: "name of", Limit: 2}, []string{"u3", "u1"}},
+		} {
+			got, err := r.Conversations(t.Context(), tc.f)
+			noErr(t, tc.name, err)
+			equal(t, tc.name, conversationIDs(got), tc.want)
+		}
+	}},
+	{"ConversationsOfEveryCampaignInOneOrder", func(t *testing.T, s Store) {
+		// Three campaigns, activity interleaved between them and two ties on the time (the
+		// id decides, descending): every page of every campaign's list, and of each one's,
+		// is the one order a sort of all of them gives.
+		r := reportsOf(t, s)
+		type who struct {
+			campaign, from string
+			d              time.Duration
+		}
+		people := []who{{"bouncer", "a", 5}, {"fridge", "b", 3}, {"quiz", "c", 5}, {"bouncer", "d", 1},
+			{"fridge", "e", 4}, {"quiz", "f", 2}, {"fridge", "g", 5}, {"bouncer", "h", 0}}
+		var all []engine.Participant
+		for _, w := range people {
+			in := inbound("join-"+w.campaign+w.from, w.from, "")
+			in.Kind, in.Campaign = engine.KindJoin, w.campaign
+			in.ParticipantID = engine.ParticipantID(w.campaign, "webchat", w.from)
+			p := engine.Participant{ID: in.ParticipantID, Campaign: w.campaign, Channel: "webchat", Address: w.from,
+				State: "door", Vars: map[string]string{}, Version: 1, CreatedAt: t0, UpdatedAt: at(w.d * time.Minute)}
+			MustCommit(t, s, engine.Step{InboundID: MustSaveInbound(t, s, in), Participant: p, Created: true})
+			all = append(all, p)
+		}
+		slices.SortFunc(all, func(a, b engine.Participant) int {
+			if c := b.UpdatedAt.Compare(a.UpdatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
+		for _, c := range []string{"", "fridge"} {
+			var want, got []string
+			for _, p := range all {
+				if c == "" || p.Campaign == c {
+					want = append(want, p.ID)
+				}
+			}
+			f := reports.ConversationFilter{Campaign: c, Limit: 3}
+			for range len(all) {
+				page, err := r.Conversations(t.Context(), f)
+				noErr(t, "Conversations", err)
+				for _, cv := range page {
+					got = append(got, cv.Participant.ID)
+				}
+				if len(page) < f.Limit {
+					break
+				}
+				f.Before = reports.CursorOf(page[len(page)-1].Participant)
+			}
+			equal(t, "campaign "+c+" page by page", got, want)
+		}
+	}},
+	{"ConversationsHandedBackLeaveTheQueue", func(t *testing.T, s Store) {
+		r := reportsOf(t, s)
+		ps := inbox(t, s)
+		back := next(ps["u1"], "door", 5*time.Minute)
+		delete(back.Vars, "handoff")
+		MustCommit(t, s, engine.Step{InboundID: MustSaveInbound(t, s, inbound("m-u1-back", "u1", "thanks")),
+			Participant: back, PrevVersion: ps["u1"].Version})
+		moved := next(ps["u4"], "door", 6*time.Minute)
+		moved.Vars["handoff"] = "support"
+		MustCommit(t, s, engine.Step{InboundID: MustSaveInbound(t, s, inbound("m-u4-moved", "u4", "hello?")),
+			Participant: moved, PrevVersion: ps["u4"].Version})
+		for _, tc := range []struct {
+			name string
+			f    reports.ConversationFilter
+			want []string
+		}{
+			{"Waiting", reports.ConversationFilter{Waiting: true}, []string{"u4"}},
+			{"OldTeam", reports.ConversationFilter{Team: "chefs"}, []string{}},
+			{"NewTeam", reports.ConversationFilter{Team: "support"}, []string{"u4"}},
 		} {
 			got, err := r.Conversations(t.Context(), tc.f)
 			noErr(t, tc.name, err)
