@@ -1,0 +1,237 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/errs"
+)
+
+// budget is what one number may still take in this pass: people outside their window
+// (templates, Unlimited for no bound) and messages in all (slots: the outbox backlog).
+type budget struct {
+	templates, slots int
+}
+
+// pass is one pacing pass over every running broadcast: the numbers' budgets are shared by
+// the broadcasts on them.
+type pass struct {
+	s       *Service
+	now     time.Time
+	budgets map[numberKey]*budget
+}
+
+// Tick is one pacing pass: each running broadcast, oldest first, releases the waiting
+// recipients the rules and the numbers' limits allow now. Those inside their window go at
+// once (within the outbox backlog); those outside it as long as the number has people left
+// in its moving 24 hours; a recipient the rules keep out is skipped with the reason; a
+// broadcast whose number's quality dropped is paused.
+func (s *Service) Tick(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bs, err := s.cfg.Store.PacedBroadcasts(ctx, "", StatusRunning, 0)
+	if err != nil {
+		return fmt.Errorf("broadcast: running broadcasts: %w", err)
+	}
+	p := &pass{s: s, now: s.cfg.Now(), budgets: map[numberKey]*budget{}}
+	var errsOut []error
+	released := 0
+	for i := len(bs) - 1; i >= 0; i-- { // oldest first
+		n, err := p.broadcast(ctx, bs[i])
+		released += n
+		if err != nil {
+			errsOut = append(errsOut, fmt.Errorf("broadcast %s: %w", bs[i].ID, err))
+		}
+	}
+	if released > 0 {
+		s.cfg.Engine.WakeSender()
+	}
+	return errors.Join(errsOut...)
+}
+
+// budget is the number's budget in this pass, worked out the first time it is needed.
+func (p *pass) budget(ctx context.Context, channel, number string) (*budget, error) {
+	k := numberKey{channel, number}
+	if b := p.budgets[k]; b != nil {
+		return b, nil
+	}
+	s := p.s
+	b := &budget{templates: Unlimited}
+	tp := s.cfg.Throughput[channel]
+	if tp <= 0 {
+		tp = 1000
+	}
+	if s.cfg.Templates[channel] {
+		h, err := s.numberHealth(ctx, channel, number)
+		if err != nil {
+			return nil, err
+		}
+		if lim := limitOf(h); lim != Unlimited {
+			used, err := s.cfg.Store.ReachedOutsideWindow(ctx, channel, number, p.now.Add(-Window))
+			if err != nil {
+				return nil, err
+			}
+			b.templates = max(0, lim-used)
+		}
+		tp = WhatsAppThroughput
+		if h.Throughput > 0 {
+			tp = h.Throughput
+		}
+	}
+	b.slots = tp * int(s.cfg.Backlog/time.Second)
+	p.budgets[k] = b
+	return b, nil
+}
+
+// broadcast releases what it may of one running broadcast and returns how many it released.
+func (p *pass) broadcast(ctx context.Context, b Broadcast) (int, error) {
+	s := p.s
+	if b.Number != "" {
+		h, err := s.numberHealth(ctx, b.Channel, b.Number)
+		if err != nil {
+			return 0, err
+		}
+		if reason := dropped(b, h); reason != "" {
+			return 0, s.pause(ctx, b, reason, audit.ActorSystem)
+		}
+		main, err := p.budget(ctx, b.Channel, b.Number)
+		if err != nil {
+			return 0, err
+		}
+		// What is queued and not sent yet takes room in the backlog.
+		switch r, err := s.cfg.Engine.BroadcastReport(ctx, b.ID); {
+		case err == nil:
+			main.slots -= r.Pending
+		case !errors.Is(err, errs.ErrNotFound):
+			return 0, err
+		}
+	}
+	ps, err := s.cfg.Engine.CampaignParticipants(ctx, b.Request.Campaign)
+	if err != nil {
+		return 0, err
+	}
+	parts := make(map[string]*engine.Participant, len(ps))
+	for i := range ps {
+		parts[ps[i].ID] = &ps[i]
+	}
+	released, left := 0, 0
+	var after int64
+	for {
+		page, err := s.cfg.Store.BroadcastRecipientList(ctx, b.ID, RecipientWaiting, after, 1000)
+		if err != nil {
+			return released, err
+		}
+		n, waiting, err := p.release(ctx, b, page, parts)
+		released += n
+		left += waiting
+		if err != nil {
+			return released, err
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].Seq
+	}
+	if left == 0 {
+		b.Status, b.UpdatedAt = StatusDone, p.now
+		if err := s.cfg.Store.UpdateBroadcast(ctx, b); err != nil {
+			return released, err
+		}
+	}
+	return released, nil
+}
+
+// release settles one page of waiting recipients and returns how many it released and how
+// many stay waiting.
+func (p *pass) release(ctx context.Context, b Broadcast, page []Recipient, parts map[string]*engine.Participant) (released, waiting int, err error) {
+	s := p.s
+	var ds []*decision
+	var rs []Recipient
+	for _, r := range page {
+		pt := parts[r.ParticipantID]
+		if pt == nil {
+			// Erased since: nobody to send to.
+			ds, rs = append(ds, &decision{skip: SkipOptedOut}), append(rs, r)
+			continue
+		}
+		d := &decision{p: *pt, number: r.Number, country: r.Country}
+		d.template, d.skip = s.window(*pt, b.Request.Message, p.now)
+		if d.skip == "" {
+			bud, err := p.budget(ctx, r.Channel, r.Number)
+			if err != nil {
+				return released, waiting, err
+			}
+			if bud.slots <= 0 || (d.template && bud.templates == 0) {
+				waiting++
+				continue
+			}
+			bud.slots--
+			if d.template && bud.templates != Unlimited {
+				bud.templates--
+			}
+		}
+		ds, rs = append(ds, d), append(rs, r)
+	}
+	if len(ds) == 0 {
+		return 0, waiting, nil
+	}
+	if err := s.marketingRules(ctx, ds, p.now); err != nil {
+		return 0, waiting, err
+	}
+	var send []engine.Participant
+	for _, d := range ds {
+		if d.skip != "" && d.p.ID != "" {
+			// Kept out after all: the room it took is free again.
+			if bud := p.budgets[numberKey{d.p.Channel, d.number}]; bud != nil {
+				bud.slots++
+				if d.template && bud.templates != Unlimited {
+					bud.templates++
+				}
+			}
+		}
+		if d.skip == "" {
+			send = append(send, d.p)
+		}
+	}
+	outs, err := s.cfg.Engine.RenderBroadcast(ctx, b.ID, b.Request.Campaign, b.Request.Message, send)
+	if err != nil {
+		return 0, waiting, err
+	}
+	rows := make([]engine.Outbound, len(ds))
+	j := 0
+	for i, d := range ds {
+		rs[i].UpdatedAt = p.now
+		if d.skip != "" {
+			rs[i].Status, rs[i].Reason = RecipientSkipped, d.skip
+			continue
+		}
+		out := outs[j]
+		j++
+		if d.p.Channel == "whatsapp" {
+			// The pair limit: not within 6 seconds of the persona's last reply to them.
+			if gap := d.p.LastReplyDue.Add(PairGap); !d.p.LastReplyDue.IsZero() && gap.After(out.DueAt) {
+				out.DueAt = gap
+			}
+		}
+		rows[i] = out
+		rs[i].Status, rs[i].Template, rs[i].ReleasedAt = RecipientReleased, d.template, p.now
+	}
+	n, err := s.cfg.Store.ReleaseRecipients(ctx, b.ID, rs, rows)
+	if err != nil {
+		return 0, waiting, err
+	}
+	for _, r := range rs {
+		if r.Status == RecipientReleased {
+			released++
+		}
+	}
+	if n < len(rs) {
+		// Another pass settled some first: they were not released twice, and counted there.
+		s.cfg.Log.Warn("broadcast: recipients settled elsewhere", "broadcast", b.ID, "settled", n, "of", len(rs))
+	}
+	return released, waiting, nil
+}
