@@ -18,10 +18,10 @@ var ErrNobody = errors.New("nobody to send to")
 // decision is what the rules say of one participant now: skipped (skip says why), or sent
 // inside the window or, counted against the limit, as the template.
 type decision struct {
-	p                engine.Participant
-	number, country  string
-	template         bool
-	skip             string
+	p               engine.Participant
+	number, country string
+	template        bool
+	skip            string
 }
 
 // numberOf is the business number a participant of campaign is sent from on channel.

@@ -79,4 +79,5 @@ type Notifier interface {
 type Outcomes interface {
 	BroadcastRecipients(ctx context.Context, id string, after int64, limit int) ([]engine.Outbound, error)
 }
+
 var _ Engine = (*engine.Engine)(nil)

@@ -83,7 +83,9 @@ type recipientDoc struct {
 	Releasing *outboxDoc `bson:"releasing,omitempty"`
 }
 
-func recipientID(broadcastID string, seq int64) string { return fmt.Sprintf("%s:%012d", broadcastID, seq) }
+func recipientID(broadcastID string, seq int64) string {
+	return fmt.Sprintf("%s:%012d", broadcastID, seq)
+}
 
 func (r recipientDoc) recipient() broadcast.Recipient {
 	return broadcast.Recipient{Seq: r.Seq, ParticipantID: r.ParticipantID, Channel: r.Channel, Number: r.Number,
