@@ -88,8 +88,13 @@ func (p *pass) budget(ctx context.Context, channel, number string) (*budget, err
 }
 
 // broadcast releases what it may of one running broadcast and returns how many it released.
+// First those who wrote lately (inside their window: they go at once), found from the
+// participants rather than by reading every waiting recipient; then, while the number has
+// room outside the window (or the broadcast has recipients on channels without templates),
+// the waiting in their order, reading only the participants it may release.
 func (p *pass) broadcast(ctx context.Context, b Broadcast) (int, error) {
 	s := p.s
+	var main *budget
 	if b.Number != "" {
 		h, err := s.numberHealth(ctx, b.Channel, b.Number)
 		if err != nil {
@@ -98,45 +103,113 @@ func (p *pass) broadcast(ctx context.Context, b Broadcast) (int, error) {
 		if reason := dropped(b, h); reason != "" {
 			return 0, s.pause(ctx, b, reason, audit.ActorSystem)
 		}
-		main, err := p.budget(ctx, b.Channel, b.Number)
-		if err != nil {
+		if main, err = p.budget(ctx, b.Channel, b.Number); err != nil {
 			return 0, err
 		}
-		// What is queued and not sent yet takes room in the backlog.
+	}
+	// What is queued and not sent yet takes room in the backlog: counted once, and only in
+	// a pass that may release something.
+	charged := main == nil
+	charge := func() error {
+		if charged {
+			return nil
+		}
+		charged = true
 		switch r, err := s.cfg.Engine.BroadcastReport(ctx, b.ID); {
 		case err == nil:
 			main.slots -= r.Pending
 		case !errors.Is(err, errs.ErrNotFound):
+			return err
+		}
+		return nil
+	}
+	released := 0
+	// Those who wrote lately.
+	var window time.Duration
+	for _, ch := range s.cfg.Windows {
+		window = max(window, s.cfg.Engine.Window(ch))
+	}
+	recent := map[string]*engine.Participant{}
+	if window > 0 {
+		ps, err := s.cfg.Engine.WroteSince(ctx, b.Request.Campaign, p.now.Add(s.cfg.WindowMargin).Add(-window))
+		if err != nil {
 			return 0, err
 		}
-	}
-	ps, err := s.cfg.Engine.CampaignParticipants(ctx, b.Request.Campaign)
-	if err != nil {
-		return 0, err
-	}
-	parts := make(map[string]*engine.Participant, len(ps))
-	for i := range ps {
-		parts[ps[i].ID] = &ps[i]
-	}
-	released, left := 0, 0
-	var after int64
-	for {
-		page, err := s.cfg.Store.BroadcastRecipientList(ctx, b.ID, RecipientWaiting, after, 1000)
-		if err != nil {
-			return released, err
+		ids := make([]string, len(ps))
+		for i := range ps {
+			recent[ps[i].ID], ids[i] = &ps[i], ps[i].ID
 		}
-		n, waiting, err := p.release(ctx, b, page, parts)
+		rs, err := s.cfg.Store.RecipientsOf(ctx, b.ID, ids)
+		if err != nil {
+			return 0, err
+		}
+		var items []item
+		for _, r := range rs {
+			if r.Status == RecipientWaiting {
+				items = append(items, item{r: r, p: recent[r.ParticipantID]})
+			}
+		}
+		if len(items) > 0 {
+			if err := charge(); err != nil {
+				return 0, err
+			}
+		}
+		n, _, err := p.release(ctx, b, items)
 		released += n
-		left += waiting
 		if err != nil {
 			return released, err
 		}
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].Seq
 	}
-	if left == 0 {
+	// The waiting in their order.
+	s.scanMu.Lock()
+	untemplated, known := s.untemplated[b.ID]
+	s.scanMu.Unlock()
+	room := func() bool { return main == nil || (main.slots > 0 && main.templates != 0) }
+	if room() {
+		if err := charge(); err != nil {
+			return released, err
+		}
+	}
+	if room() || untemplated || !known {
+		if err := charge(); err != nil {
+			return released, err
+		}
+		found, complete := false, true
+		var after int64
+		for {
+			page, err := s.cfg.Store.BroadcastRecipientList(ctx, b.ID, RecipientWaiting, after, 500)
+			if err != nil {
+				return released, err
+			}
+			items, err := p.prepare(ctx, b, page, recent, &found)
+			if err != nil {
+				return released, err
+			}
+			n, _, err := p.release(ctx, b, items)
+			released += n
+			if err != nil {
+				return released, err
+			}
+			if len(page) < 500 {
+				break
+			}
+			after = page[len(page)-1].Seq
+			if !room() && known && !untemplated {
+				complete = false
+				break
+			}
+		}
+		if complete {
+			s.scanMu.Lock()
+			s.untemplated[b.ID] = found
+			s.scanMu.Unlock()
+		}
+	}
+	left, err := s.cfg.Store.BroadcastRecipientList(ctx, b.ID, RecipientWaiting, 0, 1)
+	if err != nil {
+		return released, err
+	}
+	if len(left) == 0 {
 		b.Status, b.UpdatedAt = StatusDone, p.now
 		if err := s.cfg.Store.UpdateBroadcast(ctx, b); err != nil {
 			return released, err
@@ -145,19 +218,73 @@ func (p *pass) broadcast(ctx context.Context, b Broadcast) (int, error) {
 	return released, nil
 }
 
-// release settles one page of waiting recipients and returns how many it released and how
-// many stay waiting.
-func (p *pass) release(ctx context.Context, b Broadcast, page []Recipient, parts map[string]*engine.Participant) (released, waiting int, err error) {
+// item is a waiting recipient with their participant as read now (nil: erased), or a reason
+// to skip them found without reading.
+type item struct {
+	r    Recipient
+	p    *engine.Participant
+	skip string
+}
+
+// prepare turns a page of waiting recipients into items, reading only the participants that
+// may be released now; the others stay waiting. found is set when a recipient on a channel
+// without templates stays waiting.
+func (p *pass) prepare(ctx context.Context, b Broadcast, page []Recipient, recent map[string]*engine.Participant, found *bool) ([]item, error) {
+	s := p.s
+	var items []item
+	for _, r := range page {
+		if pt := recent[r.ParticipantID]; pt != nil {
+			items = append(items, item{r: r, p: pt})
+			continue
+		}
+		bud, err := p.budget(ctx, r.Channel, r.Number)
+		if err != nil {
+			return nil, err
+		}
+		windowed := s.cfg.Engine.Window(r.Channel) > 0
+		switch {
+		case windowed && !s.cfg.Templates[r.Channel]:
+			// Not written lately, so outside the window where no template crosses it.
+			items = append(items, item{r: r, skip: SkipWindowClosed})
+			continue
+		case windowed && b.Request.Message.Template == "":
+			items = append(items, item{r: r, skip: SkipNoTemplate})
+			continue
+		case bud.slots <= 0 || (windowed && bud.templates == 0):
+			if !s.cfg.Templates[r.Channel] {
+				*found = true
+			}
+			continue
+		}
+		pt, err := s.cfg.Engine.Participant(ctx, r.ParticipantID)
+		switch {
+		case errors.Is(err, errs.ErrNotFound):
+			items = append(items, item{r: r, skip: SkipOptedOut})
+		case err != nil:
+			return nil, err
+		default:
+			items = append(items, item{r: r, p: &pt})
+		}
+	}
+	return items, nil
+}
+
+// release settles items and returns how many it released and how many stay waiting (no room).
+func (p *pass) release(ctx context.Context, b Broadcast, items []item) (released, waiting int, err error) {
 	s := p.s
 	var ds []*decision
 	var rs []Recipient
-	for _, r := range page {
-		pt := parts[r.ParticipantID]
-		if pt == nil {
-			// Erased since: nobody to send to.
-			ds, rs = append(ds, &decision{skip: SkipOptedOut}), append(rs, r)
+	for _, it := range items {
+		r := it.r
+		if it.skip != "" || it.p == nil {
+			skip := it.skip
+			if skip == "" {
+				skip = SkipOptedOut // erased since
+			}
+			ds, rs = append(ds, &decision{skip: skip}), append(rs, r)
 			continue
 		}
+		pt := it.p
 		d := &decision{p: *pt, number: r.Number, country: r.Country}
 		d.template, d.skip = s.window(*pt, b.Request.Message, p.now)
 		if d.skip == "" {

@@ -67,6 +67,9 @@ type Config struct {
 	// Templates are the channels where a template crosses the window (WhatsApp); on another
 	// channel with a window (Messenger) a recipient outside it is skipped. Default whatsapp.
 	Templates map[string]bool
+	// Windows are the channels with a customer-service window (default whatsapp and
+	// messenger): the pacer looks there for who wrote lately.
+	Windows []string
 	// Throughput is messages per second per channel for those the platform says nothing of
 	// (telegram 30: its sender paces groups at 20/min itself); whatsapp uses the number's.
 	Throughput map[string]int
@@ -84,6 +87,11 @@ type Service struct {
 	// health is the latest facts told by HealthChanged, for when Numbers has none.
 	healthMu sync.Mutex
 	health   map[numberKey]NumberHealth
+	// untemplated says, per broadcast, whether its last full pass left recipients waiting
+	// on a channel without templates (absent: not known yet), which a pass then reads
+	// whatever the number's room.
+	scanMu      sync.Mutex
+	untemplated map[string]bool
 }
 
 type numberKey struct{ channel, number string }
@@ -108,10 +116,13 @@ func New(cfg Config) *Service {
 	if cfg.Templates == nil {
 		cfg.Templates = map[string]bool{"whatsapp": true}
 	}
+	if cfg.Windows == nil {
+		cfg.Windows = []string{"whatsapp", "messenger"}
+	}
 	if cfg.Throughput == nil {
 		cfg.Throughput = map[string]int{"telegram": 30, "messenger": 40}
 	}
-	return &Service{cfg: cfg, health: map[numberKey]NumberHealth{}}
+	return &Service{cfg: cfg, health: map[numberKey]NumberHealth{}, untemplated: map[string]bool{}}
 }
 
 // Get returns a broadcast; errs.ErrNotFound for an unknown one.

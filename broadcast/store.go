@@ -26,6 +26,9 @@ type Store interface {
 	// in Seq order; only those in status when it is not empty. OutboxID is filled for the
 	// released.
 	BroadcastRecipientList(ctx context.Context, id string, status string, after int64, limit int) ([]Recipient, error)
+	// RecipientsOf returns the recipients of a broadcast who are among the participants
+	// given, in Seq order (any status).
+	RecipientsOf(ctx context.Context, id string, participantIDs []string) ([]Recipient, error)
 	// ReleaseRecipients settles waiting recipients: each of rs (by Seq) takes its Status,
 	// Reason, Template, Number, ReleasedAt and UpdatedAt, and those with a message in out
 	// (out[i] for rs[i]; a zero Outbound for a skip) have it queued in the outbox with
@@ -63,8 +66,10 @@ type Engine interface {
 	BroadcastAudience(ctx context.Context, campaign string, to engine.Audience, msg campaigns.Message) ([]engine.Participant, error)
 	BroadcastID(campaign string) string
 	RenderBroadcast(ctx context.Context, id, campaign string, msg campaigns.Message, ps []engine.Participant) ([]engine.Outbound, error)
-	// CampaignParticipants lists every participant of a campaign as stored now.
-	CampaignParticipants(ctx context.Context, campaign string) ([]engine.Participant, error)
+	// WroteSince lists the participants of a campaign who last wrote at or after since.
+	WroteSince(ctx context.Context, campaign string, since time.Time) ([]engine.Participant, error)
+	// Participant reads one participant as stored now; errs.ErrNotFound when erased.
+	Participant(ctx context.Context, id string) (engine.Participant, error)
 	Window(channel string) time.Duration
 	WakeSender()
 	BroadcastReport(ctx context.Context, id string) (engine.BroadcastReport, error)

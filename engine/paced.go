@@ -167,12 +167,12 @@ func (e *Engine) marketingRefusal(ctx context.Context, out Outbound, err error) 
 	}
 }
 
-// CampaignParticipants lists every participant of a campaign as stored now, finished ones
-// too: what a paced broadcast checks each waiting recipient against when releasing them.
-func (e *Engine) CampaignParticipants(ctx context.Context, campaign string) ([]Participant, error) {
-	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign})
+// WroteSince lists the participants of a campaign who last wrote at or after since, finished
+// ones too: those inside their window, whom a paced broadcast sends to at once.
+func (e *Engine) WroteSince(ctx context.Context, campaign string, since time.Time) ([]Participant, error) {
+	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, WroteSince: since})
 	if err != nil {
-		return nil, fmt.Errorf("engine: participants of %s: %w", campaign, err)
+		return nil, fmt.Errorf("engine: participants of %s who wrote since %s: %w", campaign, since.Format(time.RFC3339), err)
 	}
 	return ps, nil
 }

@@ -1,10 +1,12 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -208,6 +210,23 @@ func (db *DB) BroadcastRecipientList(ctx context.Context, id, status string, aft
 	for i, doc := range docs {
 		out[i] = doc.recipient()
 	}
+	return out, nil
+}
+
+// RecipientsOf returns the broadcast's recipients among the participants given.
+func (db *DB) RecipientsOf(ctx context.Context, id string, participantIDs []string) ([]broadcast.Recipient, error) {
+	var out []broadcast.Recipient
+	for start := 0; start < len(participantIDs); start += 500 {
+		var docs []recipientDoc
+		filter := d("broadcast_id", id, "participant_id", d("$in", participantIDs[start:min(start+500, len(participantIDs))]))
+		if err := find(ctx, db.c(colRecipients), filter, options.Find().SetSort(d("seq", 1)), &docs); err != nil {
+			return nil, fmt.Errorf("mongo: recipients of broadcast %s: %w", id, err)
+		}
+		for _, doc := range docs {
+			out = append(out, doc.recipient())
+		}
+	}
+	slices.SortFunc(out, func(a, b broadcast.Recipient) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
 

@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chatcampaigns/campaign/broadcast"
@@ -124,13 +127,43 @@ func (db *DB) PacedBroadcasts(ctx context.Context, campaign string, status broad
 
 // BroadcastRecipientList returns a page of a broadcast's recipients in Seq order.
 func (db *DB) BroadcastRecipientList(ctx context.Context, id, status string, after int64, limit int) ([]broadcast.Recipient, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT seq, participant_id, channel, number, address, country, template,
-		status, reason, released_at, outbox_id, updated_at FROM broadcast_recipients
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+recipientColumns+` FROM broadcast_recipients
 		WHERE broadcast_id = ? AND (? = '' OR status = ?) AND seq > ? ORDER BY seq LIMIT ?`,
 		id, status, status, after, noLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: recipients of broadcast %s: %w", id, convert(err))
 	}
+	out, err := scanRecipients(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recipients of broadcast %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// RecipientsOf returns the broadcast's recipients among the participants given.
+func (db *DB) RecipientsOf(ctx context.Context, id string, participantIDs []string) ([]broadcast.Recipient, error) {
+	var out []broadcast.Recipient
+	err := eachAddressChunk(participantIDs, func(list string) error {
+		rows, err := db.rq.QueryContext(ctx, `SELECT `+recipientColumns+` FROM broadcast_recipients
+			WHERE broadcast_id = ? AND participant_id IN (SELECT value FROM json_each(?)) ORDER BY seq`, id, list)
+		if err != nil {
+			return err
+		}
+		rs, err := scanRecipients(rows)
+		out = append(out, rs...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recipients of broadcast %s: %w", id, convert(err))
+	}
+	slices.SortFunc(out, func(a, b broadcast.Recipient) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+const recipientColumns = `seq, participant_id, channel, number, address, country, template,
+	status, reason, released_at, outbox_id, updated_at`
+
+func scanRecipients(rows *sql.Rows) ([]broadcast.Recipient, error) {
 	defer rows.Close()
 	var out []broadcast.Recipient
 	for rows.Next() {
@@ -140,7 +173,7 @@ func (db *DB) BroadcastRecipientList(ctx context.Context, id, status string, aft
 		)
 		if err := rows.Scan(&r.Seq, &r.ParticipantID, &r.Channel, &r.Number, &r.Address, &r.Country, &r.Template,
 			&r.Status, &r.Reason, &released, &r.OutboxID, &updated); err != nil {
-			return nil, fmt.Errorf("sqlite: recipients of broadcast %s: %w", id, convert(err))
+			return nil, convert(err)
 		}
 		r.ReleasedAt, r.UpdatedAt = fromUnixNano(released), fromUnixNano(updated)
 		out = append(out, r)
