@@ -217,7 +217,8 @@ func limitOf(h NumberHealth) int {
 
 // Start plans the broadcast again, stores its recipients (those the rules skip with their
 // reason) and starts releasing them at once: those inside their window now, and as many
-// outside it as the number's limit allows today. ErrNobody when it reaches nobody.
+// outside it as the number's limit allows today. ErrNobody when it reaches nobody. The
+// audit line (audit.Broadcast) is written when req.By names who asked.
 func (s *Service) Start(ctx context.Context, req Request) (Broadcast, error) {
 	plan, ds, err := s.plan(ctx, req)
 	if err != nil {
@@ -240,8 +241,11 @@ func (s *Service) Start(ctx context.Context, req Request) (Broadcast, error) {
 	if err := s.cfg.Store.StartBroadcast(ctx, b, rs); err != nil {
 		return Broadcast{}, fmt.Errorf("broadcast to %s: %w", req.Campaign, err)
 	}
-	s.record(ctx, req.By, audit.Broadcast, b, fmt.Sprintf("%d in their window, %d with the template (%d allowed today), %d skipped; %d day(s)",
-		plan.InWindow, plan.NeedTemplate, plan.AllowedToday, len(ds)-plan.InWindow-plan.NeedTemplate, len(plan.Days)))
+	if req.By != "" {
+		// A caller that names no one (the dashboard's form) records its own line.
+		s.record(ctx, req.By, audit.Broadcast, b, fmt.Sprintf("%d in their window, %d with the template (%d allowed today), %d skipped; %d day(s)",
+			plan.InWindow, plan.NeedTemplate, plan.AllowedToday, len(ds)-plan.InWindow-plan.NeedTemplate, len(plan.Days)))
+	}
 	if err := s.Tick(ctx); err != nil {
 		// Stored and running: the next tick releases what this one could not.
 		s.cfg.Log.Error("broadcast: first release", "broadcast", b.ID, "err", err)

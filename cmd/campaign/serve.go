@@ -26,6 +26,7 @@ import (
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
@@ -138,6 +139,8 @@ type Config struct {
 	Limits Limits
 	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
 	Exposure Exposure
+	// Broadcast is how broadcasts are paced (pacing.go).
+	Broadcast BroadcastConfig
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -156,6 +159,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	limitFlags(fs, &cfg.Limits)
 	exposureFlags(fs, &cfg.Exposure, getenv)
+	if err := broadcastFlags(fs, &cfg.Broadcast, getenv); err != nil {
+		return cfg, err
+	}
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -314,6 +320,8 @@ type server struct {
 	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
+	// broadcasts paces the broadcasts (package broadcast).
+	broadcasts *broadcast.Service
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -431,7 +439,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+	s.broadcasts = pacer(cfg, s.db, s.engine, broadcast.Config{Audit: trail})
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
 		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure()})
@@ -538,8 +547,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.engine.Run(runCtx) }()
+	go func() { defer s.wg.Done(); s.broadcasts.Run(runCtx) }()
 	if r, ok := s.db.(interface{ Recover(context.Context) error }); ok {
 		// On MongoDB a step is several writes; a process that died between them leaves work
 		// that any process finishes. Look for it regularly, not only at start-up.
@@ -759,6 +769,8 @@ type store interface {
 	accounts.Accounts
 	dashboard.Deliveries
 	dashboard.Reports
+	broadcast.Store
+	broadcast.Notifier
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error

@@ -185,6 +185,19 @@ var broadcastTests = []test{
 		noErr(t, "ReachedOutsideWindow", err)
 		equal(t, "reached", n, 2)
 	}},
+	{"RecipientsOfAndWhoWroteLately", func(t *testing.T, s Store) {
+		b, ctx := broadcastsOf(t, s), t.Context()
+		ann, bob, cat := MustJoin(t, s, "ann"), MustJoin(t, s, "bob"), MustJoin(t, s, "cat")
+		noErr(t, "StartBroadcast", b.StartBroadcast(ctx, pacedBroadcast("b1", 0), recipientsOf(ann, bob, cat)))
+		got, err := b.RecipientsOf(ctx, "b1", []string{cat.ID, ann.ID, "nobody"})
+		noErr(t, "RecipientsOf", err)
+		equal(t, "recipients of ann and cat", texts(got, func(r broadcast.Recipient) string { return r.ParticipantID }), []string{ann.ID, cat.ID})
+		// bob writes at +1h: the only one who wrote since +30m.
+		talk(t, s, bob, "door", time.Hour, "hi", nil)
+		ps, err := s.Participants(ctx, engine.ParticipantFilter{Campaign: campaign, WroteSince: at(30 * time.Minute)})
+		noErr(t, "Participants WroteSince", err)
+		equal(t, "wrote since +30m", texts(ps, func(p engine.Participant) string { return p.Address }), []string{"bob"})
+	}},
 	{"NotificationWithoutParticipant", func(t *testing.T, s Store) {
 		b := broadcastsOf(t, s)
 		noErr(t, "AddNotification", b.AddNotification(t.Context(), engine.Notification{Campaign: campaign, Text: "Broadcast b1 paused", At: t0}))
