@@ -198,6 +198,21 @@ var broadcastTests = []test{
 		noErr(t, "Participants WroteSince", err)
 		equal(t, "wrote since +30m", texts(ps, func(p engine.Participant) string { return p.Address }), []string{"bob"})
 	}},
+	{"ErasedWithTheParticipant", func(t *testing.T, s Store) {
+		b, ctx := broadcastsOf(t, s), t.Context()
+		eraser, ok := s.(interface {
+			EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error
+		})
+		if !ok {
+			t.Skip("no EraseParticipant")
+		}
+		ann, bob := MustJoin(t, s, "ann"), MustJoin(t, s, "bob")
+		noErr(t, "StartBroadcast", b.StartBroadcast(ctx, pacedBroadcast("b1", 0), recipientsOf(ann, bob)))
+		noErr(t, "EraseParticipant", eraser.EraseParticipant(ctx, ann.ID, nil))
+		rs, err := b.BroadcastRecipientList(ctx, "b1", "", 0, 0)
+		noErr(t, "recipients", err)
+		equal(t, "recipients after ann was erased", texts(rs, func(r broadcast.Recipient) string { return r.Address }), []string{"bob"})
+	}},
 	{"NotificationWithoutParticipant", func(t *testing.T, s Store) {
 		b := broadcastsOf(t, s)
 		noErr(t, "AddNotification", b.AddNotification(t.Context(), engine.Notification{Campaign: campaign, Text: "Broadcast b1 paused", At: t0}))
