@@ -33,6 +33,17 @@ type pass struct {
 func (s *Service) Tick(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if l := s.cfg.Leases; l != nil {
+		now := s.cfg.Now()
+		won, err := l.Claim(ctx, s.cfg.Owner, []string{pacerKey}, now, now.Add(5*time.Minute))
+		if err != nil {
+			return fmt.Errorf("broadcast: claim the pacer: %w", err)
+		}
+		if len(won) == 0 {
+			return nil // another process is pacing
+		}
+		defer l.Release(context.WithoutCancel(ctx), s.cfg.Owner, won)
+	}
 	bs, err := s.cfg.Store.PacedBroadcasts(ctx, "", StatusRunning, 0)
 	if err != nil {
 		return fmt.Errorf("broadcast: running broadcasts: %w", err)

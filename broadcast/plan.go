@@ -230,13 +230,19 @@ func (s *Service) Start(ctx context.Context, req Request) (Broadcast, error) {
 	now := s.cfg.Now()
 	b := Broadcast{ID: s.cfg.Engine.BroadcastID(req.Campaign), Request: req, Plan: plan, Status: StatusRunning,
 		Baseline: plan.Number.Quality, Channel: "whatsapp", Number: plan.Number.Number, At: now, UpdatedAt: now}
+	onWhatsApp := false
 	rs := make([]Recipient, len(ds))
 	for i, d := range ds {
+		onWhatsApp = onWhatsApp || d.p.Channel == "whatsapp"
 		rs[i] = Recipient{Seq: int64(i + 1), ParticipantID: d.p.ID, Channel: d.p.Channel, Number: d.number,
 			Address: d.p.Address, Country: d.country, Template: d.template, Status: RecipientWaiting, UpdatedAt: now}
 		if d.skip != "" {
 			rs[i].Status, rs[i].Reason = RecipientSkipped, d.skip
 		}
+	}
+	if !onWhatsApp {
+		// Nobody on the number: its quality is no reason to pause this one.
+		b.Channel, b.Number, b.Baseline = "", "", ""
 	}
 	if err := s.cfg.Store.StartBroadcast(ctx, b, rs); err != nil {
 		return Broadcast{}, fmt.Errorf("broadcast to %s: %w", req.Campaign, err)

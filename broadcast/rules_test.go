@@ -409,3 +409,24 @@ func TestPlanCost(t *testing.T) {
 		t.Errorf("report: sent %d, cost %+v; want 4 sent (one free-form) and three templates priced", r.Sent, r.Cost)
 	}
 }
+
+// TestOnePacerAtATime: with leases, a process whose pass finds another pacing skips it, so
+// two servers never both spend the number's room.
+func TestOnePacerAtATime(t *testing.T) {
+	e := newEnv(t, 10)
+	e.cfg.Leases, e.cfg.Owner = e.db, "server-a"
+	e.restart()
+	e.subscribe("news", "whatsapp", 0, 3, 72*time.Hour)
+	if _, err := e.db.Claim(e.ctx, "server-b", []string{"broadcast:pacer"}, e.clock.Now(), e.clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b := e.start("news", news())
+	if n := len(e.sentTo(b.ID)); n != 0 {
+		t.Fatalf("another server holds the pacer, yet %d sent here", n)
+	}
+	e.clock.Advance(2 * time.Minute) // server-b's lease ran out
+	e.tick()
+	if n := len(e.sentTo(b.ID)); n != 3 {
+		t.Fatalf("sent %d once the lease ran out, want 3", n)
+	}
+}

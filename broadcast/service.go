@@ -77,7 +77,21 @@ type Config struct {
 	Category func(campaign, template string) string
 	// Backlog, WindowMargin: DefaultBacklog, DefaultWindowMargin when zero.
 	Backlog, WindowMargin time.Duration
+	// Leases, when set, make one pacing pass at a time across every process sharing the
+	// store: a pass first claims the key "broadcast:pacer" for Owner, and a process that
+	// does not get it skips its pass (the holder paces for all).
+	Leases Leases
+	Owner  string
 }
+
+// Leases are the store's leases on work (engine.Store's Claim and Release).
+type Leases interface {
+	Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error)
+	Release(ctx context.Context, owner string, keys []string) error
+}
+
+// pacerKey is the lease a pacing pass holds.
+const pacerKey = "broadcast:pacer"
 
 // Service plans, starts, paces, pauses and reports broadcasts.
 type Service struct {

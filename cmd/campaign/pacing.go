@@ -33,13 +33,14 @@ func broadcastFlags(fs *flag.FlagSet, c *BroadcastConfig, getenv func(string) st
 
 // pacer builds the broadcast Service on the server's store and engine and tells the engine's
 // sender to report marketing refusals to it.
-func pacer(cfg Config, db store, eng *engine.Engine, audit broadcast.Config) *broadcast.Service {
+func pacer(cfg Config, db store, eng *engine.Engine, owner string, audit broadcast.Config) *broadcast.Service {
 	c := audit
 	c.Store, c.Engine, c.Outcomes, c.Notify = db, eng, db, db
 	if n, ok := db.(broadcast.Numbers); ok {
 		c.Numbers = n
 	}
 	c.Now, c.Log, c.FrequencyCap = cfg.Now, cfg.Log, cfg.Broadcast.FrequencyCap
+	c.Leases, c.Owner = db, owner
 	c.CampaignNumber = func(campaign string) string {
 		if d, ok := eng.Campaign(campaign); ok {
 			return d.WhatsAppNumber
