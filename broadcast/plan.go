@@ -180,6 +180,15 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, []*decision, err
 			plan.InWindow++
 		}
 	}
+	// Those who opted out are no recipients, but the plan says how many there are.
+	optedOut, err := s.cfg.Engine.OptedOutOf(ctx, req.Campaign, req.Audience)
+	if err != nil {
+		return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
+	}
+	if optedOut > 0 {
+		plan.Skipped[SkipOptedOut] += optedOut
+		plan.Audience += optedOut
+	}
 	if plan.UsedLast24h, err = s.cfg.Store.ReachedOutsideWindow(ctx, "whatsapp", number, now.Add(-Window)); err != nil {
 		return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
 	}

@@ -430,3 +430,17 @@ func TestOnePacerAtATime(t *testing.T) {
 		t.Fatalf("sent %d once the lease ran out, want 3", n)
 	}
 }
+
+// TestPlanCountsTheOptedOut: those who opted out get nothing, and the plan says how many.
+func TestPlanCountsTheOptedOut(t *testing.T) {
+	e := newEnv(t, 10)
+	ps := e.subscribe("news", "whatsapp", 0, 3, 72*time.Hour)
+	e.optOut(ps[0])
+	plan, err := e.svc.Plan(e.ctx, broadcast.Request{Campaign: "news", Message: news()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Audience != 3 || plan.NeedTemplate != 2 || plan.Skipped[broadcast.SkipOptedOut] != 1 {
+		t.Errorf("plan: audience %d, template %d, skipped %v; want 3, 2 and one opted out", plan.Audience, plan.NeedTemplate, plan.Skipped)
+	}
+}

@@ -64,6 +64,8 @@ type Numbers interface {
 // Engine is what the pacer needs of the campaign engine; *engine.Engine satisfies it.
 type Engine interface {
 	BroadcastAudience(ctx context.Context, campaign string, to engine.Audience, msg campaigns.Message) ([]engine.Participant, error)
+	// OptedOutOf counts those the audience would reach had they not opted out.
+	OptedOutOf(ctx context.Context, campaign string, to engine.Audience) (int, error)
 	BroadcastID(campaign string) string
 	RenderBroadcast(ctx context.Context, id, campaign string, msg campaigns.Message, ps []engine.Participant) ([]engine.Outbound, error)
 	// WroteSince lists the participants of a campaign who last wrote at or after since.

@@ -22,7 +22,8 @@ type Plan struct {
 	// Number is the sending number's facts (Limit 0 = unknown: the pacer then keeps to the
 	// lowest tier, UnknownLimit, and the plan page says so).
 	Number NumberHealth
-	// Audience is how many participants the audience selects.
+	// Audience is how many participants the audience selects: InWindow + NeedTemplate + the
+	// skipped, those who opted out of the campaign among them.
 	Audience int
 	// InWindow are inside their 24-hour window now: free-form, not counted against the limit.
 	InWindow int

@@ -176,3 +176,31 @@ func (e *Engine) WroteSince(ctx context.Context, campaign string, since time.Tim
 	}
 	return ps, nil
 }
+
+// OptedOutOf counts the participants of campaign a broadcast to the audience would have
+// reached had they not opted out (StateOptedOut), for a plan to say so. Only an audience of
+// every state has any: an opted-out participant is in no other.
+func (e *Engine) OptedOutOf(ctx context.Context, campaign string, to Audience) (int, error) {
+	if to.State != "" && to.State != StateOptedOut {
+		return 0, nil
+	}
+	def, ok := e.Campaign(campaign)
+	if !ok {
+		return 0, fmt.Errorf("engine: broadcast to %s: campaign %w", campaign, errs.ErrNotFound)
+	}
+	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, State: StateOptedOut})
+	if err != nil {
+		return 0, fmt.Errorf("engine: opted out of %s: %w", campaign, err)
+	}
+	n := 0
+	for _, p := range ps {
+		d, ok := e.definition(p.Campaign, p.DefVersion)
+		if !ok {
+			d = def
+		}
+		if to.Has(d, p) {
+			n++
+		}
+	}
+	return n, nil
+}
