@@ -444,3 +444,19 @@ func TestPlanCountsTheOptedOut(t *testing.T) {
 		t.Errorf("plan: audience %d, template %d, skipped %v; want 3, 2 and one opted out", plan.Audience, plan.NeedTemplate, plan.Skipped)
 	}
 }
+
+// TestReportCountsDeliveries: the report follows the platform's delivery reports.
+func TestReportCountsDeliveries(t *testing.T) {
+	e := newEnv(t, 10)
+	e.subscribe("news", "whatsapp", 0, 3, 72*time.Hour)
+	b := e.start("news", news())
+	for id, status := range map[string]string{"wamid.1": "delivered", "wamid.2": "read"} {
+		if err := e.db.UpdateDelivery(e.ctx, id, engine.Delivery{Status: status, At: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.report(b.ID)
+	if r.Planned != 3 || r.Released != 3 || r.Sent != 3 || r.Delivered != 2 || r.Read != 1 || r.Waiting != 0 {
+		t.Errorf("report = %+v; want 3 planned, released and sent, 2 delivered, 1 read", r)
+	}
+}
