@@ -23,21 +23,7 @@ func TestDashboardBroadcastIsPaced(t *testing.T) {
 			VerifyToken: "verify-me", PhoneNumberID: waNumber}
 	})
 	ctx := t.Context()
-	def, _ := srv.engine.Campaign("news")
-	now := clock.Now()
-	var steps []engine.Step
-	for i := range 260 {
-		addr := fmt.Sprintf("+3161%07d", i)
-		p := engine.Participant{ID: engine.ParticipantID("news", "whatsapp", addr), Campaign: "news", Channel: "whatsapp",
-			Address: addr, State: "subscribed", Vars: map[string]string{"lang": "nl"}, Version: 1, DefVersion: def.Version,
-			Entered: 1, LastInboundAt: now.Add(-72 * time.Hour), CreatedAt: now, UpdatedAt: now}
-		steps = append(steps, engine.Step{Participant: p, Created: true})
-	}
-	for _, s := range steps {
-		if err := srv.db.Commit(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	subscribeNews(t, srv, clock.Now(), 260)
 	admin := newClient(t, srv.URL())
 	if code, _ := admin.login("admin", srv.adminPassword); code != http.StatusSeeOther {
 		t.Fatalf("login: %d", code)
@@ -64,5 +50,21 @@ func TestDashboardBroadcastIsPaced(t *testing.T) {
 	r, err := srv.broadcasts.Report(ctx, b.ID)
 	if err != nil || r.Waiting != 10 {
 		t.Errorf("report = %+v, %v; want 10 waiting", r, err)
+	}
+}
+
+// subscribeNews stores n subscribers of the news campaign on WhatsApp who last wrote three
+// days before now: outside their window, so they need the template.
+func subscribeNews(t *testing.T, srv *server, now time.Time, n int) {
+	t.Helper()
+	def, _ := srv.engine.Campaign("news")
+	for i := range n {
+		addr := fmt.Sprintf("+3161%07d", i)
+		p := engine.Participant{ID: engine.ParticipantID("news", "whatsapp", addr), Campaign: "news", Channel: "whatsapp",
+			Address: addr, State: "subscribed", Vars: map[string]string{"lang": "nl"}, Version: 1, DefVersion: def.Version,
+			Entered: 1, LastInboundAt: now.Add(-72 * time.Hour), CreatedAt: now, UpdatedAt: now}
+		if err := srv.db.Commit(t.Context(), engine.Step{Participant: p, Created: true}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
