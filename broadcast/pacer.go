@@ -311,6 +311,7 @@ func (p *pass) release(ctx context.Context, b Broadcast, items []item) (released
 			if d.template && bud.templates != Unlimited {
 				bud.templates--
 			}
+			d.charged = bud
 		}
 		ds, rs = append(ds, d), append(rs, r)
 	}
@@ -322,13 +323,12 @@ func (p *pass) release(ctx context.Context, b Broadcast, items []item) (released
 	}
 	var send []engine.Participant
 	for _, d := range ds {
-		if d.skip != "" && d.p.ID != "" {
-			// Kept out after all: the room it took is free again.
-			if bud := p.budgets[numberKey{d.p.Channel, d.number}]; bud != nil {
-				bud.slots++
-				if d.template && bud.templates != Unlimited {
-					bud.templates++
-				}
+		if bud := d.charged; d.skip != "" && bud != nil {
+			// Kept out after all: the room it took is free again (only those who took some:
+			// one skipped for their window took none).
+			bud.slots++
+			if d.template && bud.templates != Unlimited {
+				bud.templates++
 			}
 		}
 		if d.skip == "" {

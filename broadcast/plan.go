@@ -22,6 +22,8 @@ type decision struct {
 	number, country string
 	template        bool
 	skip            string
+	// charged is the budget the pacer took room from for them (nil: none taken).
+	charged *budget
 }
 
 // numberOf is the business number a participant of campaign is sent from on channel.
