@@ -460,4 +460,3 @@ func TestReportCountsDeliveries(t *testing.T) {
 		t.Errorf("report = %+v; want 3 planned, released and sent, 2 delivered, 1 read", r)
 	}
 }
-
