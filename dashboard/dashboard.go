@@ -105,6 +105,9 @@ type Config struct {
 	// Logins slows down password guessing (growing delays per account and per address);
 	// nil means no delays.
 	Logins LoginThrottle
+	// Numbers, when set, adds the sending numbers' page (/dashboard/numbers): messaging
+	// limit, throughput, quality and status, for admins and moderators.
+	Numbers NumberHealths
 }
 
 // DefaultSessionTTL is how long a login lasts when Config.SessionTTL is zero: a working day,
@@ -141,6 +144,7 @@ type Dashboard struct {
 	secure        bool
 	ttl           time.Duration
 	logins        LoginThrottle
+	numbers       NumberHealths
 	pages         pages
 	// dummyHash is compared against when a username does not exist, so a failed login takes
 	// as long for an unknown user as for a wrong password and does not reveal which it was.
@@ -162,7 +166,7 @@ func New(cfg Config) (*Dashboard, error) {
 		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
 		reports: cfg.Reports, receipts: cfg.Receipts,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges, privacy: cfg.Privacy,
-		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL, logins: cfg.Logins,
+		now: cfg.Now, log: cfg.Log, secure: cfg.Secure, ttl: cfg.SessionTTL, logins: cfg.Logins, numbers: cfg.Numbers,
 		pages: pg,
 	}
 	if cfg.Campaigns != nil && cfg.Scoring != nil {
@@ -276,6 +280,9 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		}
 	}
 	d.mountPages(a)
+	if d.numbers != nil {
+		a.Get("/numbers", d.numbersPage)
+	}
 }
 
 // securityHeaders keeps the pages from being framed, loading anything from elsewhere or

@@ -123,6 +123,7 @@ func newHarnessWithAt(t testing.TB, path string, configure func(h *harness, j *j
 		Queue:         h.queue,
 		Pools:         storePools{db},
 		Reports:       db,
+		Numbers:       db,
 		Receipts:      map[string]bool{"whatsapp": true},
 		Privacy:       h.priv,
 		Now:           h.clock.Now,

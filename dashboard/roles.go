@@ -68,6 +68,7 @@ var routeActions = map[string]accounts.Action{
 	"GET /dashboard/campaigns/:id/participants/:pid/export":            accounts.PersonalData,
 	"POST /dashboard/campaigns/:id/participants/:pid/erase":            accounts.PersonalData,
 	"POST /dashboard/campaigns/:id/purge":                              accounts.PersonalData,
+	"GET /dashboard/numbers":                                           accounts.SeeDeliveries,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

@@ -82,6 +82,8 @@ type view struct {
 	Path string
 	// UsersPage adds the users page to an admin's menu.
 	UsersPage bool
+	// Numbers adds the sending numbers' health to the menu.
+	Numbers bool
 }
 
 // render writes a page with the CSRF token, the pending flash message and the user added.
@@ -99,6 +101,7 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 		v.Queues = v.Queues && accounts.Can(v.User.Role, accounts.ReadConversations)
 		v.Inbox = v.Inbox && accounts.Can(v.User.Role, accounts.ReadConversations)
 		v.UsersPage = d.accounts != nil && accounts.Can(v.User.Role, accounts.ManageUsers)
+		v.Numbers = d.numbers != nil && accounts.Can(v.User.Role, accounts.SeeDeliveries)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

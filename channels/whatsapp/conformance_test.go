@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/channels/channeltest"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
@@ -107,6 +108,26 @@ func TestConformanceIncoming(t *testing.T) {
 		{Name: "GroupStatusesAggregated", Body: "status_group_read.json", Status: 200},
 		{Name: "GroupCreatedTwiceIsPassedOnTwice", Body: "group_created.json", Repeat: 2, Status: 200, Golden: "GroupCreatedTwice"},
 
+		// Number health and marketing preferences (numbers.go).
+		{Name: "QualityDowngradeLowersTheLimit", Body: "quality_downgrade.json", Setup: readBefore, Status: 200},
+		{Name: "QualityFlaggedLowersTheRating", Body: "quality_flagged.json", Setup: readBefore, Status: 200},
+		{Name: "ThroughputUpgrade", Body: "quality_throughput_upgrade.json", Setup: readBefore, Status: 200},
+		{Name: "QualityUpdateDeliveredTwiceIsKeptOnce", Body: "quality_flagged.json", Setup: readBefore, Repeat: 2, Status: 200, Golden: "QualityFlaggedLowersTheRating"},
+		{Name: "QualityUpdateOlderThanTheLastReadIsIgnored", Body: "quality_downgrade.json", Setup: func(r *rig) {
+			readBefore(r)
+			h, _ := r.nums.get(testNumber)
+			h.CheckedAt = h.CheckedAt.Add(2 * time.Hour) // read after the webhook was sent: it was redelivered late
+			r.nums.seed(h)
+		}, Status: 200, Golden: "nothing"},
+		{Name: "QualityUpdateForANumberNotReadYetIsAcknowledged", Body: "quality_downgrade.json", Status: 200, Golden: "nothing"},
+		{Name: "QualityUpdateStoreFailureAsksForRedelivery", Body: "quality_downgrade.json", Setup: func(r *rig) { readBefore(r); r.nums.err = errTransient }, Status: 500, Golden: "nothing"},
+		{Name: "RejectsUnsignedQualityUpdate", Body: "quality_flagged.json", Unsigned: true, Setup: readBefore, Status: 401},
+		{Name: "RejectsTamperedQualityUpdate", Body: "quality_flagged.json", Setup: readBefore, Tamper: func(b []byte) []byte { return bytes.Replace(b, []byte("FLAGGED"), []byte("UNFLAGGED"), 1) }, Status: 401},
+		{Name: "UserPreferences", Body: "user_preferences.json", Status: 200},
+		{Name: "UserPreferencesStoreFailureAsksForRedelivery", Body: "user_preferences.json", Setup: func(r *rig) { r.nums.err = errTransient }, Status: 500, Golden: "nothing"},
+		{Name: "RejectsTamperedUserPreferences", Body: "user_preferences.json", Tamper: func(b []byte) []byte { return bytes.Replace(b, []byte(`"stop"`), []byte(`"resume"`), 1) }, Status: 401},
+		{Name: "RejectsUnsignedUserPreferences", Body: "user_preferences.json", Unsigned: true, Status: 401},
+
 		// Media.
 		{Name: "MediaIsFetchedCheckedAndStored", BodyBytes: image(photo), Setup: withMedia(photo, nil), Status: 200},
 		{Name: "MediaHexDigestFromTheMediaEndpoint", Setup: withMedia(photo, func(r *rig) { r.graph.HexDigests(true) }),
@@ -121,6 +142,14 @@ func TestConformanceIncoming(t *testing.T) {
 		{Name: "MediaExpiredTokenAsksForRedelivery", BodyBytes: image(photo), Setup: withMedia(photo, func(r *rig) { r.graph.SetToken("renewed") }), Status: 500, Golden: "nothing"},
 	}
 	channeltest.RunIncoming(t, fixture, whatsapp.WebhookPath, cases)
+}
+
+// readBefore leaves what a read of the test number found an hour before the webhooks'
+// time: a limit of 10,000, green, connected.
+func readBefore(r *rig) {
+	r.nums.seed(broadcast.NumberHealth{Channel: "whatsapp", Number: testNumber, Display: "+44 7700 900123",
+		Limit: 10000, Throughput: whatsapp.StandardThroughput, Quality: broadcast.QualityGreen, Status: "CONNECTED",
+		CheckedAt: time.Unix(1767614400, 0).Add(-time.Hour).UTC()})
 }
 
 // TestConformanceOutgoing is the Sender on the channel conformance harness: the Graph API
@@ -181,6 +210,9 @@ func TestConformanceOutgoing(t *testing.T) {
 		{Name: "Undeliverable131026IsPermanent", Out: hi, Setup: fail([2]int{131026, 400}), Err: errs.ErrInvalid, Golden: "Hi"},
 		{Name: "ReengagementRequired131047IsPermanent", Out: hi, Setup: fail([2]int{131047, 400}), Err: errs.ErrInvalid, Golden: "Hi"},
 		{Name: "UserStoppedMarketing131050IsPermanent", Out: hi, Setup: fail([2]int{131050, 400}), Err: errs.ErrInvalid, Golden: "Hi"},
+		{Name: "UserStoppedMarketing131050IsAMarketingOptOut", Out: hi, Setup: fail([2]int{131050, 400}), Err: engine.ErrMarketingOptOut, Golden: "Hi"},
+		{Name: "MarketingLimit131049IsPermanent", Out: hi, Setup: fail([2]int{131049, 400}), Err: engine.ErrMarketingLimit, Golden: "Hi"},
+		{Name: "SpamRate131048IsPermanent", Out: hi, Setup: fail([2]int{131048, 400}), Err: engine.ErrSpamRate, Golden: "Hi"},
 		{Name: "SanctionedCountry130403IsPermanent", Out: hi, Setup: fail([2]int{130403, 400}), Err: errs.ErrInvalid, Golden: "Hi"},
 		{Name: "TemplateMissing132001IsPermanent", Out: hi, Setup: fail([2]int{132001, 404}), Err: errs.ErrInvalid, Golden: "Hi"},
 		{Name: "PolicyBlock368IsPermanent", Out: hi, Setup: fail([2]int{368, 403}), Err: errs.ErrInvalid, Golden: "Hi"},

@@ -154,6 +154,7 @@ type rig struct {
 	dels   *fakeDeliveries
 	groups *fakeGroups
 	clock  *fakeClock
+	nums   *fakeNumbers
 }
 
 var _ channeltest.Fixture = (*rig)(nil)
@@ -174,11 +175,11 @@ func newRig(tb testing.TB, change func(*whatsapp.Config)) *rig {
 	tb.Helper()
 	rec := channeltest.NewRecorder("bouncer")
 	r := &rig{graph: graphtest.New(tb), rec: rec, media: &fakeMedia{rec: rec}, dels: &fakeDeliveries{rec: rec},
-		groups: &fakeGroups{rec: rec}, clock: &fakeClock{now: now}}
+		groups: &fakeGroups{rec: rec}, clock: &fakeClock{now: now}, nums: newFakeNumbers(rec)}
 	cfg := whatsapp.Config{
 		APIURL: r.graph.APIURL, AccessToken: graphtest.Token, AppSecret: appSecret, VerifyToken: verifyToken,
 		PhoneNumberID: testNumber, Receiver: r.rec, Media: r.media, Deliveries: r.dels, Groups: r.groups,
-		Now: r.clock.Now, Sleep: r.clock.Sleep,
+		Numbers: r.nums, Now: r.clock.Now, Sleep: r.clock.Sleep,
 	}
 	if change != nil {
 		change(&cfg)

@@ -1,11 +1,13 @@
 package whatsapp
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/channels/metahook"
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -20,6 +22,12 @@ type Webhook struct {
 	// Errors are out-of-band errors (entry.changes.value.errors) that belong to no message;
 	// they are only logged.
 	Errors []ErrorInfo
+	// Health are phone_number_quality_update items: what changed about a sending number
+	// (numbers.go).
+	Health []HealthUpdate
+	// Preferences are user_preferences items: people who stopped or resumed marketing
+	// messages (Source "user_preferences").
+	Preferences []broadcast.Preference
 }
 
 // Message is one inbound message, normalized.
@@ -78,7 +86,9 @@ type ErrorInfo struct {
 type envelope struct {
 	Object string `json:"object"`
 	Entry  []struct {
-		ID      string `json:"id"`
+		ID string `json:"id"`
+		// Time is when the platform sent a WhatsApp Business Account webhook (unix seconds).
+		Time    json.RawMessage `json:"time"`
 		Changes []struct {
 			Field string `json:"field"`
 			Value value  `json:"value"`
@@ -100,6 +110,22 @@ type value struct {
 	Statuses []status      `json:"statuses"`
 	Groups   []groupChange `json:"groups"`
 	Errors   []ErrorInfo   `json:"errors"`
+	// The phone_number_quality_update fields: the number is named by its display number only.
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	Event              string `json:"event"`
+	CurrentLimit       string `json:"current_limit"`
+	MaxDaily           string `json:"max_daily_conversations_per_business"`
+	OldLimit           string `json:"old_limit"`
+	// UserPreferences is the user_preferences field's list.
+	UserPreferences []userPreference `json:"user_preferences"`
+}
+
+type userPreference struct {
+	WaID     string          `json:"wa_id"`
+	Category string          `json:"category"`
+	Value    string          `json:"value"`
+	Detail   string          `json:"detail"`
+	At       json.RawMessage `json:"timestamp"`
 }
 
 type mediaObject struct {
@@ -192,6 +218,20 @@ func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 		for _, ch := range e.Changes {
 			v := ch.Value
 			number := v.Metadata.PhoneNumberID
+			switch ch.Field {
+			case "phone_number_quality_update":
+				if u, ok := normalizeHealth(v, rawUnix(e.Time, now)); ok {
+					w.Health = append(w.Health, u)
+				}
+				continue
+			case "user_preferences":
+				for _, p := range v.UserPreferences {
+					if pref, ok := normalizePreference(p, now); ok {
+						w.Preferences = append(w.Preferences, pref)
+					}
+				}
+				continue
+			}
 			if ch.Field == "group_lifecycle_update" || ch.Field == "group_participants_update" {
 				for _, g := range v.Groups {
 					if ev, ok := normalizeGroup(number, g); ok {
@@ -221,6 +261,11 @@ func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 		}
 	}
 	return w, nil
+}
+
+// rawUnix reads a unix time given as a JSON number or string; anything else is now.
+func rawUnix(raw json.RawMessage, now time.Time) time.Time {
+	return unixTime(strings.Trim(string(raw), `"`), now)
 }
 
 func unixTime(s string, now time.Time) time.Time {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
@@ -239,6 +240,9 @@ func FuzzParseWebhook(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"entry":[{"changes":[{"field":"messages","value":{"messages":[{"id":"x","from":"1","type":"image","image":{}}]}}]}]}`))
+	// Times as strings, limits the channel cannot place, a display number with punctuation.
+	f.Add([]byte(`{"entry":[{"time":"1767614400","changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"+44 7700-900123","event":"upgrade","current_limit":"TIER_5G"}}]}]}`))
+	f.Add([]byte(`{"entry":[{"changes":[{"field":"user_preferences","value":{"user_preferences":[{"wa_id":"1","value":"STOP","timestamp":"x"},{"value":"stop"}]}}]}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w, err := whatsapp.ParseWebhook(body, now)
 		if err != nil {
@@ -264,6 +268,16 @@ func FuzzParseWebhook(f *testing.F) {
 		for _, s := range w.Statuses {
 			if s.MessageID == "" || !whatsapp.Supersedes("", s.Delivery.Status) {
 				t.Fatalf("unusable status %+v", s)
+			}
+		}
+		for _, h := range w.Health {
+			if h.Display == "" || strings.Trim(h.Display, "0123456789") != "" || h.Event == "" || h.At.IsZero() || h.Limit < broadcast.Unlimited {
+				t.Fatalf("unusable quality update %+v", h)
+			}
+		}
+		for _, p := range w.Preferences {
+			if p.Channel != "whatsapp" || p.Address == "" || p.Source != "user_preferences" || p.At.IsZero() {
+				t.Fatalf("unusable preference %+v", p)
 			}
 		}
 		for _, g := range w.Groups {

@@ -59,15 +59,29 @@ func (e *APIError) Error() string {
 }
 
 // Unwrap lets errors.Is see the matching errs kind: expired or missing credentials are
-// ErrUnauthorized, other permanent errors ErrInvalid.
-func (e *APIError) Unwrap() error {
+// ErrUnauthorized, other permanent errors ErrInvalid. The platform's marketing refusals also
+// match the engine's (engine.ErrMarketingOptOut, ErrMarketingLimit, ErrSpamRate), so the
+// broadcast pacer can act on them without knowing WhatsApp's codes.
+func (e *APIError) Unwrap() []error {
+	var out []error
 	switch {
 	case e.Code == 0 || e.Code == 190:
-		return errs.ErrUnauthorized
+		out = append(out, errs.ErrUnauthorized)
 	case e.Permanent:
-		return errs.ErrInvalid
+		out = append(out, errs.ErrInvalid)
 	}
-	return nil
+	if m, ok := marketingRefusals[e.Code]; ok {
+		out = append(out, m)
+	}
+	return out
+}
+
+// marketingRefusals are the codes with which the platform holds back a business-initiated
+// message for the recipient's or the number's sake (channels.md 1.9).
+var marketingRefusals = map[int]error{
+	131050: engine.ErrMarketingOptOut,
+	131049: engine.ErrMarketingLimit,
+	131048: engine.ErrSpamRate,
 }
 
 // retryable are the codes worth retrying (rate limits, service unavailable, maintenance).

@@ -53,6 +53,12 @@ func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
 	for _, g := range w.Groups {
 		keep(c.handleGroup(ctx, g))
 	}
+	for _, u := range w.Health {
+		keep(c.handleHealth(ctx, u))
+	}
+	for _, p := range w.Preferences {
+		keep(c.handlePreference(ctx, p))
+	}
 	for _, e := range w.Errors {
 		c.cfg.Log.Warn("whatsapp: platform error", "code", e.Code, "title", e.Title, "details", e.Data.Details)
 	}

@@ -3,7 +3,10 @@
 // every message type normalized to engine.Inbound, delivery statuses), media fetched through
 // the Graph API and handed to the media store, and a Sender that delivers engine.Outbound
 // replies (text, media by link, reply buttons and lists, templates) with a rate limit per
-// sending number and bounded retries on the platform's rate-limit and transient errors.
+// sending number and bounded retries on the platform's rate-limit and transient errors. It
+// also keeps watch on the sending numbers' health (messaging limit, throughput, quality) and
+// takes people's marketing stop / resume answers (numbers.go); the platform's marketing
+// refusals (131048, 131049, 131050) match the engine's errors of engine/marketing.go.
 //
 // The webhook answers 200 only once everything in the body has been handed over durably:
 // messages to Receiver.Receive, statuses to Deliveries.UpdateDelivery. Any failure answers
@@ -25,8 +28,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 )
@@ -41,6 +46,9 @@ const (
 	DefaultMaxRetries   = 3
 	DefaultMediaTimeout = 10 * time.Second
 	DefaultSendTimeout  = 15 * time.Second
+	// DefaultNumberCheck is how often `campaign serve` reads the numbers' health: the
+	// platform raises a limit within hours and tells of drops by webhook at once.
+	DefaultNumberCheck = time.Hour
 	// MaxWebhookBody is the largest webhook body accepted: Meta's documented 3 MB plus a
 	// margin for the envelope; bigger bodies are answered 413 before the signature is checked.
 	MaxWebhookBody = 3<<20 + 512<<10
@@ -152,6 +160,9 @@ type Config struct {
 	Deliveries Deliveries
 	// Groups takes the group webhooks (a group made, members joined); nil ignores them.
 	Groups GroupReceiver
+	// Numbers keeps the sending numbers' health and people's marketing preferences
+	// (numbers.go); nil ignores the quality and preference webhooks and reads nothing.
+	Numbers NumberStore
 	// Intake, when set, is asked before a webhook carrying messages is handled: it may make
 	// the webhook wait for the engine to catch up, or refuse it (engine.ErrBusy), answered 503
 	// with Retry-After (docs/performance.md, "Back-pressure"). *engine.Intake satisfies it.
@@ -176,6 +187,14 @@ type Channel struct {
 	limiter *limiters
 	// reads bounds the read receipts in flight (markReadLater).
 	reads chan struct{}
+
+	// healthMu guards onHealth and byDisplay (numbers.go); recordMu serialises the records
+	// of number facts; recheck asks WatchNumbers for a read before its time.
+	healthMu  sync.Mutex
+	onHealth  []func(context.Context, broadcast.NumberHealth)
+	byDisplay map[string]string
+	recordMu  sync.Mutex
+	recheck   chan struct{}
 }
 
 // maxReadsInFlight bounds concurrent read receipts; see markReadLater.
@@ -247,7 +266,7 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
-		reads: make(chan struct{}, maxReadsInFlight)}, nil
+		reads: make(chan struct{}, maxReadsInFlight), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1)}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/chatcampaigns/campaign/channels/whatsapp/graphtest"
 )
 
 // screenshotDir is where the page tests write their screenshots: CAMPAIGN_SCREENSHOTS when
@@ -35,7 +37,14 @@ type browserPage struct {
 // broadcast, as a moderator and a marketer do, and screenshots each page.
 func TestBrowserEveryPage(t *testing.T) {
 	chrome := chromium(t)
-	srv, clock := startServer(t, t.TempDir())
+	// WhatsApp is connected (to the fake Graph API) so that the numbers page has a number.
+	graph := graphtest.New(t)
+	graph.AddPhoneNumber(waNumber, graphtest.PhoneNumber{Display: "+1 555-000-1111", Limit: "TIER_2K", Quality: "YELLOW"})
+	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
+			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+		c.NumberCheck = time.Hour
+	})
 	runClockFast(t, clock)
 	photo := filepath.Join(t.TempDir(), "me.png")
 	if err := os.WriteFile(photo, testPNG(t), 0o600); err != nil {
@@ -184,6 +193,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"conversations", "/dashboard/conversations", "h1"},
 		{"scores", "/dashboard/campaigns/bouncer/scores", "h1"},
 		{"users", "/dashboard/users", "form.add-user"},
+		{"numbers", "/dashboard/numbers", "tr.number"},
 	}
 	pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
 	viewport := func(width int64) chromedp.Action[chromedp.Void] {

@@ -141,6 +141,9 @@ type Config struct {
 	Exposure Exposure
 	// Broadcast is how broadcasts are paced (pacing.go).
 	Broadcast BroadcastConfig
+	// NumberCheck is how often the WhatsApp numbers' health is read from the Graph API
+	// (--number-check-interval, CAMPAIGN_NUMBER_CHECK_INTERVAL); 0 reads nothing.
+	NumberCheck time.Duration
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -157,6 +160,15 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
+	cfg.NumberCheck = whatsapp.DefaultNumberCheck
+	if v := getenv("CAMPAIGN_NUMBER_CHECK_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return cfg, fmt.Errorf("CAMPAIGN_NUMBER_CHECK_INTERVAL=%q: want a duration like 1h (0s: never)", v)
+		}
+		cfg.NumberCheck = d
+	}
+	fs.DurationVar(&cfg.NumberCheck, "number-check-interval", cfg.NumberCheck, "how often the WhatsApp numbers' messaging limit, throughput and quality are read (0s: never; env CAMPAIGN_NUMBER_CHECK_INTERVAL)")
 	limitFlags(fs, &cfg.Limits)
 	exposureFlags(fs, &cfg.Exposure, getenv)
 	if err := broadcastFlags(fs, &cfg.Broadcast, getenv); err != nil {
@@ -183,6 +195,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	}
 	if err := cfg.Exposure.check(); err != nil {
 		return cfg, err
+	}
+	if cfg.NumberCheck < 0 {
+		return cfg, fmt.Errorf("--number-check-interval %v: want 0s (never) or more", cfg.NumberCheck)
 	}
 	if cfg.Intake.Wait == 0 {
 		cfg.Intake.Wait = -1 // --backlog-wait 0s: refuse rather than wait (zero means the default to the engine)
@@ -313,8 +328,10 @@ type server struct {
 	adminToken    string
 	metrics       *metrics.Metrics
 	whatsapp      bool
-	telegram      bool
-	messenger     bool
+	// wa is the WhatsApp channel when it runs: its OnHealth tells of number health changes.
+	wa        *whatsapp.Channel
+	telegram  bool
+	messenger bool
 	// privacy exports and erases participants; retention erases those past retention_days.
 	privacy   *privacy.Service
 	retention *privacy.Retention
@@ -443,7 +460,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
-		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure()})
+		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure(),
+		Numbers: numberPage(cfg, s.db)})
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +517,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 				}
 				return ""
 			},
-			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Typing: true, Now: cfg.Now, Log: cfg.Log,
+			Receiver: eng, Media: mediaStore, Deliveries: deliveries{s.db}, Groups: eng, Numbers: s.db, Typing: true, Now: cfg.Now, Log: cfg.Log,
 			Intake: eng.Intake(),
 		})
 		if err != nil {
@@ -510,7 +528,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		s.engine.Handle(whatsapp.ChannelName, wa)
 		// The opt-in form writes to people on WhatsApp, so it runs only with the channel.
 		optin.New(s.engine, cfg.Log).Mount(s.app)
-		s.whatsapp = true
+		s.whatsapp, s.wa = true, wa
+		// A drop in a number's quality pauses its broadcasts.
+		wa.OnHealth(s.broadcasts.HealthChanged)
 	} else {
 		// The form's address still answers, saying why nobody can sign up here.
 		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
@@ -576,6 +596,13 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.retention.Loop(runCtx, every, time.After) }()
+	if s.wa != nil && cfg.NumberCheck > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.wa.WatchNumbers(runCtx, whatsapp.NumberWatch{Numbers: whatsappNumbers(cfg.WhatsApp.PhoneNumberID, eng), Every: cfg.NumberCheck})
+		}()
+	}
 	go func() {
 		defer s.wg.Done()
 		if err := s.app.Listener(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -583,6 +610,27 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// numberPage is what the dashboard's numbers page reads: the store, when WhatsApp (the
+// channel that reports its numbers' health) is connected.
+func numberPage(cfg Config, db store) dashboard.NumberHealths {
+	if !cfg.WhatsApp.enabled() {
+		return nil
+	}
+	return db
+}
+
+// whatsappNumbers lists the sending numbers whose health is watched: the default one and
+// every number a campaign answers on, launched ones included.
+func whatsappNumbers(def string, eng *engine.Engine) func() []string {
+	return func() []string {
+		out := []string{def}
+		for _, d := range eng.Campaigns() {
+			out = append(out, d.WhatsAppNumber)
+		}
+		return out
+	}
 }
 
 // mediaConfig is where media is kept: the bucket configured, else the embedded S3 endpoint,
@@ -771,6 +819,7 @@ type store interface {
 	dashboard.Reports
 	broadcast.Store
 	broadcast.Notifier
+	whatsapp.NumberStore
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error

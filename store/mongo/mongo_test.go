@@ -294,3 +294,6 @@ func TestConcurrentCommitsOneWinner(t *testing.T) {
 		t.Errorf("due = %+v, %v; want only the winner's reply", due, err)
 	}
 }
+
+// Broadcasts read and write number health and marketing preferences through these.
+var _ storetest.NumberStore = (*mongo.DB)(nil)

@@ -248,3 +248,6 @@ func TestSharedConformance(t *testing.T) {
 		return MustOpen(t, path), MustOpen(t, path)
 	})
 }
+
+// Broadcasts read and write number health and marketing preferences through these.
+var _ storetest.NumberStore = (*sqlite.DB)(nil)

@@ -1,7 +1,9 @@
 // Package graphtest is a fake WhatsApp Cloud API (Graph API) on loopback for tests: it
 // accepts the documented send, mark-read and media requests with a Bearer token, records what
-// was sent, serves media and business phone numbers, and answers with the documented error shapes on demand. It also
-// builds signed webhook requests, so a test can play a participant end to end.
+// was sent, serves media and business phone numbers (with a messaging limit, throughput and
+// quality a test can change), and answers with the documented error shapes on demand. It
+// also builds signed webhook requests, so a test can play a participant end to end, and the
+// number-health webhooks (QualityUpdateWebhook, UserPreferencesWebhook).
 package graphtest
 
 import (
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/channels/channeltest"
 	"github.com/chatcampaigns/campaign/channels/metahook"
@@ -87,6 +90,8 @@ type Server struct {
 	noSize bool
 	phones map[string]PhoneNumber
 	groups []GroupRequest
+	// numberReads counts GET /{phone-number-id}; numberFails is how many more fail.
+	numberReads, numberFails int
 	// held, when not nil, keeps read receipts waiting until it is closed (HoldReads).
 	held chan struct{}
 	srv  *httptest.Server
@@ -279,6 +284,12 @@ type PhoneNumber struct {
 	CallbackURL string
 	// Official says it is an Official Business Account (it may make groups).
 	Official bool
+	// Limit, Throughput, Quality and Status are the platform's words for the number's
+	// facts: whatsapp_business_manager_messaging_limit (TIER_250, TIER_2K, TIER_10K,
+	// TIER_100K, TIER_UNLIMITED), throughput.level (STANDARD, HIGH), quality_rating (GREEN,
+	// YELLOW, RED) and status (CONNECTED, FLAGGED, RESTRICTED). Empty means TIER_250,
+	// STANDARD, GREEN and CONNECTED, a new business portfolio's number.
+	Limit, Throughput, Quality, Status string
 }
 
 // AddPhoneNumber makes GET /{id} answer for the business number id.
@@ -288,11 +299,80 @@ func (s *Server) AddPhoneNumber(id string, p PhoneNumber) {
 	s.phones[id] = p
 }
 
-func (s *Server) handlePhoneNumber(w http.ResponseWriter, id string, p PhoneNumber) {
+// change applies fn to the known number id, adding it (with defaults) if need be.
+func (s *Server) change(id string, fn func(*PhoneNumber)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.phones[id]
+	fn(&p)
+	s.phones[id] = p
+}
+
+// SetQuality changes the quality_rating GET /{id} answers (GREEN, YELLOW, RED): what a
+// number's rating dropping looks like to the next read. Tell the channel at once with
+// QualityUpdateWebhook.
+func (s *Server) SetQuality(id, rating string) {
+	s.change(id, func(p *PhoneNumber) { p.Quality = rating })
+}
+
+// SetLimit changes the messaging limit tier GET /{id} answers (TIER_2K, TIER_UNLIMITED…).
+func (s *Server) SetLimit(id, tier string) { s.change(id, func(p *PhoneNumber) { p.Limit = tier }) }
+
+// SetThroughput changes the throughput level GET /{id} answers (STANDARD, HIGH).
+func (s *Server) SetThroughput(id, level string) {
+	s.change(id, func(p *PhoneNumber) { p.Throughput = level })
+}
+
+// SetStatus changes the status GET /{id} answers (CONNECTED, FLAGGED, RESTRICTED).
+func (s *Server) SetStatus(id, status string) {
+	s.change(id, func(p *PhoneNumber) { p.Status = status })
+}
+
+// FailNumberReads makes the next n GET /{phone-number-id} requests fail with a transient
+// error (HTTP 500, code 2): the API down for a while.
+func (s *Server) FailNumberReads(n int) { s.mu.Lock(); s.numberFails = n; s.mu.Unlock() }
+
+// NumberReads returns how many GET /{phone-number-id} requests arrived, failed ones included.
+func (s *Server) NumberReads() int { s.mu.Lock(); defer s.mu.Unlock(); return s.numberReads }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// handlePhoneNumber answers with the fields asked for (all it knows when none are), and the
+// id, as the Graph API does.
+func (s *Server) handlePhoneNumber(w http.ResponseWriter, r *http.Request, id string, p PhoneNumber) {
+	s.mu.Lock()
+	s.numberReads++
+	fail := s.numberFails > 0
+	if fail {
+		s.numberFails--
+	}
+	s.mu.Unlock()
+	if fail {
+		writeError(w, http.StatusInternalServerError, 2, "Service temporarily unavailable")
+		return
+	}
 	info := map[string]any{"id": id, "display_phone_number": p.Display, "verified_name": p.VerifiedName,
-		"quality_rating": "GREEN", "is_official_business_account": p.Official}
+		"quality_rating": orDefault(p.Quality, "GREEN"), "is_official_business_account": p.Official,
+		"whatsapp_business_manager_messaging_limit": orDefault(p.Limit, "TIER_250"),
+		"throughput": map[string]string{"level": orDefault(p.Throughput, "STANDARD")},
+		"status":     orDefault(p.Status, "CONNECTED"),
+	}
 	if p.CallbackURL != "" {
 		info["webhook_configuration"] = map[string]string{"application": p.CallbackURL}
+	}
+	if fields := r.URL.Query().Get("fields"); fields != "" {
+		asked := map[string]any{"id": id}
+		for _, f := range strings.Split(fields, ",") {
+			if v, ok := info[strings.TrimSpace(f)]; ok {
+				asked[strings.TrimSpace(f)] = v
+			}
+		}
+		info = asked
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(info)
@@ -307,7 +387,7 @@ func (s *Server) handleMediaInfo(w http.ResponseWriter, r *http.Request) {
 	phone, isPhone := s.phones[id]
 	s.mu.Unlock()
 	if isPhone {
-		s.handlePhoneNumber(w, id, phone)
+		s.handlePhoneNumber(w, r, id, phone)
 		return
 	}
 	s.mu.Lock()
@@ -529,4 +609,57 @@ func StatusWebhook(phoneNumberID, wamid, status, recipient string) []byte {
 			"message": "Message undeliverable", "error_data": map[string]string{"details": "Message Undeliverable."}}}
 	}
 	return Webhook(phoneNumberID, map[string]any{"statuses": []any{st}})
+}
+
+// wabaWebhook wraps one change value of field in the webhook envelope of a WhatsApp Business
+// Account, with the entry's time.
+func wabaWebhook(field string, at time.Time, value map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{
+			"id":      "100000000000001",
+			"time":    at.Unix(),
+			"changes": []any{map[string]any{"field": field, "value": value}},
+		}},
+	})
+	if err != nil {
+		panic(err) // maps of strings and numbers always encode
+	}
+	return b
+}
+
+// QualityUpdateWebhook is the phone_number_quality_update webhook for the business number
+// shown as display (the webhook names the number only so, digits without "+"): event is
+// DOWNGRADE, UPGRADE, FLAGGED, UNFLAGGED, THROUGHPUT_UPGRADE…, limit the tier after the
+// change (TIER_2K…), old the tier before it (left out when empty). The limit goes in both
+// current_limit and its successor max_daily_conversations_per_business. The channel finds
+// the number by the digits of its display number, so a test first lets it read the number
+// (AddPhoneNumber with a Display of the same digits, then Channel.CheckNumbers or the
+// watcher); a webhook about a number it never read is acknowledged and ignored.
+func QualityUpdateWebhook(display, event, limit, old string, at time.Time) []byte {
+	value := map[string]any{"display_phone_number": display, "event": event}
+	if limit != "" {
+		value["current_limit"] = limit
+		value["max_daily_conversations_per_business"] = limit
+	}
+	if old != "" {
+		value["old_limit"] = old
+	}
+	return wabaWebhook("phone_number_quality_update", at, value)
+}
+
+// UserPreferencesWebhook is the user_preferences webhook of the WhatsApp user waID stopping
+// (stop true) or resuming marketing messages from the business number phoneNumberID.
+func UserPreferencesWebhook(phoneNumberID, waID, name string, stop bool, at time.Time) []byte {
+	value, detail := "resume", "User requested to resume marketing messages"
+	if stop {
+		value, detail = "stop", "User requested to stop marketing messages"
+	}
+	return wabaWebhook("user_preferences", at, map[string]any{
+		"messaging_product": "whatsapp",
+		"metadata":          map[string]string{"display_phone_number": "15550001111", "phone_number_id": phoneNumberID},
+		"contacts":          []any{map[string]any{"profile": map[string]string{"name": name}, "wa_id": waID}},
+		"user_preferences": []any{map[string]any{"wa_id": waID, "detail": detail, "category": "marketing_messages",
+			"value": value, "timestamp": at.Unix()}},
+	})
 }
