@@ -14,7 +14,6 @@ import (
 	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
-	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
@@ -75,50 +74,6 @@ func (p *platform) all() []sent {
 	return append([]sent(nil), p.sent...)
 }
 
-// numbers keeps the numbers' facts and the marketing preferences (until the stores do).
-type numbers struct {
-	mu     sync.Mutex
-	health map[string]broadcast.NumberHealth
-	prefs  map[string]broadcast.Preference
-}
-
-func (n *numbers) NumberHealth(_ context.Context, channel, number string) (broadcast.NumberHealth, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	h, ok := n.health[channel+"/"+number]
-	if !ok {
-		return h, errs.ErrNotFound
-	}
-	return h, nil
-}
-
-func (n *numbers) set(h broadcast.NumberHealth) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.health[h.Channel+"/"+h.Number] = h
-}
-
-func (n *numbers) SavePreference(_ context.Context, p broadcast.Preference) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if old, ok := n.prefs[p.Channel+"/"+p.Address]; !ok || !p.At.Before(old.At) {
-		n.prefs[p.Channel+"/"+p.Address] = p
-	}
-	return nil
-}
-
-func (n *numbers) StoppedMarketing(_ context.Context, channel string, addresses []string) (map[string]bool, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := map[string]bool{}
-	for _, a := range addresses {
-		if n.prefs[channel+"/"+a].StopMarketing {
-			out[a] = true
-		}
-	}
-	return out, nil
-}
-
 type env struct {
 	t        *testing.T
 	ctx      context.Context
@@ -126,7 +81,6 @@ type env struct {
 	db       *sqlite.DB
 	eng      *engine.Engine
 	wa       *platform
-	numbers  *numbers
 	svc      *broadcast.Service
 	cfg      broadcast.Config
 	defs     map[string]*campaigns.Definition
@@ -157,10 +111,11 @@ func newEnv(t *testing.T, limit int) *env {
 	e.eng.Handle("whatsapp", e.wa)
 	e.eng.Handle("telegram", e.wa)
 	e.eng.Handle("messenger", e.wa)
-	e.numbers = &numbers{health: map[string]broadcast.NumberHealth{}, prefs: map[string]broadcast.Preference{}}
-	e.numbers.set(broadcast.NumberHealth{Channel: "whatsapp", Number: number, Limit: limit, Throughput: 80,
-		Quality: broadcast.QualityGreen, Status: "CONNECTED", CheckedAt: t0})
-	e.cfg = broadcast.Config{Store: db, Engine: e.eng, Numbers: e.numbers, Outcomes: db,
+	if limit != 0 { // 0: never read
+		e.setHealth(broadcast.NumberHealth{Channel: "whatsapp", Number: number, Limit: limit, Throughput: 80,
+			Quality: broadcast.QualityGreen, Status: "CONNECTED", CheckedAt: t0})
+	}
+	e.cfg = broadcast.Config{Store: db, Engine: e.eng, Numbers: db, Outcomes: db,
 		Audit: &audit.Log{Store: db, Now: e.clock.Now}, Notify: db, Now: e.clock.Now,
 		CampaignNumber: func(c string) string {
 			if d, ok := e.eng.Campaign(c); ok {
@@ -170,6 +125,22 @@ func newEnv(t *testing.T, limit int) *env {
 		}}
 	e.restart()
 	return e
+}
+
+// setHealth stores a number's facts, as the WhatsApp channel does after a read.
+func (e *env) setHealth(h broadcast.NumberHealth) {
+	e.t.Helper()
+	if err := e.db.SaveNumberHealth(e.ctx, h); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// prefer stores a person's marketing preference, as the user_preferences webhook does.
+func (e *env) prefer(p broadcast.Preference) {
+	e.t.Helper()
+	if err := e.db.SavePreference(e.ctx, p); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // restart makes a new Service on the same store, as a new process would.

@@ -53,16 +53,16 @@ func TestNeverToTheUnwilling(t *testing.T) {
 	}{
 		{name: "a marketing stop is honoured",
 			before: func(e *env, p engine.Participant) {
-				e.numbers.SavePreference(e.ctx, broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now()})
+				e.prefer(broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now()})
 			}, wantSkip: broadcast.SkipStoppedMarketing},
 		{name: "a marketing stop taken back is not",
 			before: func(e *env, p engine.Participant) {
-				e.numbers.SavePreference(e.ctx, broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now().Add(-time.Hour)})
-				e.numbers.SavePreference(e.ctx, broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: false, Source: "user_preferences", At: e.clock.Now()})
+				e.prefer(broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now().Add(-time.Hour)})
+				e.prefer(broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: false, Source: "user_preferences", At: e.clock.Now()})
 			}},
 		{name: "a marketing stop given while waiting is honoured at the release",
 			after: func(e *env, p engine.Participant) {
-				e.numbers.SavePreference(e.ctx, broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now()})
+				e.prefer(broadcast.Preference{Channel: "whatsapp", Address: p.Address, StopMarketing: true, Source: "user_preferences", At: e.clock.Now()})
 			}, wantSkip: broadcast.SkipStoppedMarketing},
 		{name: "opting out of the campaign while waiting",
 			after: func(e *env, p engine.Participant) { e.optOut(p) }, wantSkip: broadcast.SkipOptedOut},
@@ -188,9 +188,6 @@ func TestLimits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.limit)
-			if tc.limit == 0 {
-				e.numbers.health = map[string]broadcast.NumberHealth{}
-			}
 			e.subscribe("news", tc.channel, 0, tc.inWindow, time.Hour)
 			e.subscribe("news", tc.channel, 1000, tc.outside, 72*time.Hour)
 			b := e.start("news", news())
@@ -267,8 +264,8 @@ func TestSpamRatePausesTheNumber(t *testing.T) {
 			t.Errorf("%s: %s (%q), want paused for 131048", id, b.Status, b.PausedReason)
 		}
 	}
-	if !e.numbers.prefs["whatsapp/"+ps[1].Address].StopMarketing || e.numbers.prefs["whatsapp/"+ps[1].Address].Source != "131050" {
-		t.Errorf("preference after 131050 = %+v, want a marketing stop from 131050", e.numbers.prefs["whatsapp/"+ps[1].Address])
+	if stopped, err := e.db.StoppedMarketing(e.ctx, "whatsapp", []string{ps[1].Address}); err != nil || !stopped[ps[1].Address] {
+		t.Errorf("marketing stopped after 131050 = %v, %v; want a stop kept", stopped, err)
 	}
 	notes, err := e.db.Notifications(e.ctx, "", 0)
 	if err != nil || len(notes) != 2 {

@@ -58,7 +58,7 @@ func TestTwentyThousandOnTwoThousandADay(t *testing.T) {
 			// The number's quality drops: the broadcast pauses, the admins are told.
 			h := broadcast.NumberHealth{Channel: "whatsapp", Number: number, Limit: 2000, Throughput: 80,
 				Quality: broadcast.QualityYellow, Event: "DOWNGRADE", CheckedAt: e.clock.Now()}
-			e.numbers.set(h)
+			e.setHealth(h)
 			e.svc.HealthChanged(e.ctx, h)
 			got := e.get(b.ID)
 			if got.Status != broadcast.StatusPaused || !strings.Contains(got.PausedReason, "YELLOW") {

@@ -18,7 +18,10 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-var _ broadcast.Store = (*DB)(nil)
+var (
+	_ broadcast.Store   = (*DB)(nil)
+	_ broadcast.Numbers = (*DB)(nil)
+)
 
 // Collections of the paced broadcasts (package broadcast).
 const (

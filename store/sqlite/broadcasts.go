@@ -14,7 +14,10 @@ import (
 	"github.com/chatcampaigns/campaign/errs"
 )
 
-var _ broadcast.Store = (*DB)(nil)
+var (
+	_ broadcast.Store   = (*DB)(nil)
+	_ broadcast.Numbers = (*DB)(nil)
+)
 
 // StartBroadcast stores a paced broadcast and its recipients in one transaction.
 func (db *DB) StartBroadcast(ctx context.Context, b broadcast.Broadcast, rs []broadcast.Recipient) error {
