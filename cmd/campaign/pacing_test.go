@@ -69,6 +69,7 @@ func subscribeNews(t *testing.T, srv *server, now time.Time, n int) {
 		}
 	}
 }
+
 // TestWhatsAppBroadcastPacedAgainstTheGraphAPI is the done-when end to end: campaign serve
 // with WhatsApp on the fake Graph API, a number whose messaging limit the platform says is
 // 250: 600 subscribers outside their window go over three days; the number's quality drops
