@@ -35,10 +35,7 @@ func broadcastFlags(fs *flag.FlagSet, c *BroadcastConfig, getenv func(string) st
 // sender to report marketing refusals to it.
 func pacer(cfg Config, db store, eng *engine.Engine, owner string, audit broadcast.Config) *broadcast.Service {
 	c := audit
-	c.Store, c.Engine, c.Outcomes, c.Notify = db, eng, db, db
-	if n, ok := db.(broadcast.Numbers); ok {
-		c.Numbers = n
-	}
+	c.Store, c.Engine, c.Outcomes, c.Notify, c.Numbers = db, eng, db, db, db
 	c.Now, c.Log, c.FrequencyCap = cfg.Now, cfg.Log, cfg.Broadcast.FrequencyCap
 	c.Leases, c.Owner = db, owner
 	c.CampaignNumber = func(campaign string) string {

@@ -74,7 +74,8 @@ func subscribeNews(t *testing.T, srv *server, now time.Time, n int) {
 // with WhatsApp on the fake Graph API, a number whose messaging limit the platform says is
 // 250: 600 subscribers outside their window go over three days; the number's quality drops
 // (the quality webhook, then the read it asks for) and the broadcast pauses; resumed, it goes
-// on; the server restarts on the same data and finishes it; nobody gets it twice.
+// on; the server restarts on the same data and finishes it; a 131050 refusal is kept as the
+// person's marketing stop; nobody gets it twice.
 func TestWhatsAppBroadcastPacedAgainstTheGraphAPI(t *testing.T) {
 	graph := graphtest.New(t)
 	display := "15550001111"
@@ -155,10 +156,30 @@ func TestWhatsAppBroadcastPacedAgainstTheGraphAPI(t *testing.T) {
 	srv.Close()
 	srv, _ = startServer(t, data, config)
 	clock.Advance(25 * time.Hour)
+	// One of the last day's refuses marketing (131050): kept as their preference.
+	graph.FailNext(131050, http.StatusBadRequest)
 	if err := srv.broadcasts.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sent := waitSent(t, clock, graph, 600)
+	sent := waitSent(t, clock, graph, 599)
+	if !advanceUntil(clock, func() bool {
+		r, err := srv.broadcasts.Report(ctx, b.ID)
+		return err == nil && r.Failed[broadcast.FailOptOut] == 1
+	}) {
+		r, _ := srv.broadcasts.Report(ctx, b.ID)
+		t.Fatalf("report = %+v, want one refused with 131050", r)
+	}
+	rs, err := srv.broadcasts.Recipients(ctx, b.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Status == broadcast.RecipientFailed {
+			if stopped, err := srv.db.StoppedMarketing(ctx, "whatsapp", []string{r.Address}); err != nil || !stopped[r.Address] {
+				t.Errorf("%s refused with 131050, yet marketing not stopped: %v, %v", r.Address, stopped, err)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for _, m := range sent {
 		if seen[m.To()] {
@@ -166,7 +187,7 @@ func TestWhatsAppBroadcastPacedAgainstTheGraphAPI(t *testing.T) {
 		}
 		seen[m.To()] = true
 	}
-	if got, _ := srv.broadcasts.Get(ctx, b.ID); got.Status != broadcast.StatusDone || len(seen) != 600 {
-		t.Errorf("after the restart: %s, %d reached; want done, 600", got.Status, len(seen))
+	if got, _ := srv.broadcasts.Get(ctx, b.ID); got.Status != broadcast.StatusDone || len(seen) != 599 {
+		t.Errorf("after the restart: %s, %d reached; want done, 599 (one refused)", got.Status, len(seen))
 	}
 }

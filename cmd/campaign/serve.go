@@ -819,6 +819,7 @@ type store interface {
 	dashboard.Reports
 	broadcast.Store
 	broadcast.Notifier
+	broadcast.Numbers
 	whatsapp.NumberStore
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
