@@ -26,6 +26,7 @@ import (
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
@@ -138,6 +139,8 @@ type Config struct {
 	Limits Limits
 	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
 	Exposure Exposure
+	// Broadcast is how broadcasts are paced (pacing.go).
+	Broadcast BroadcastConfig
 	// NumberCheck is how often the WhatsApp numbers' health is read from the Graph API
 	// (--number-check-interval, CAMPAIGN_NUMBER_CHECK_INTERVAL); 0 reads nothing.
 	NumberCheck time.Duration
@@ -168,6 +171,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.NumberCheck, "number-check-interval", cfg.NumberCheck, "how often the WhatsApp numbers' messaging limit, throughput and quality are read (0s: never; env CAMPAIGN_NUMBER_CHECK_INTERVAL)")
 	limitFlags(fs, &cfg.Limits)
 	exposureFlags(fs, &cfg.Exposure, getenv)
+	if err := broadcastFlags(fs, &cfg.Broadcast, getenv); err != nil {
+		return cfg, err
+	}
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -331,6 +337,8 @@ type server struct {
 	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
+	// broadcasts paces the broadcasts (package broadcast).
+	broadcasts *broadcast.Service
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -448,7 +456,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+	s.broadcasts = pacer(cfg, s.db, s.engine, s.node.Owner, broadcast.Config{Audit: trail})
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
 		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure(),
@@ -520,6 +529,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The opt-in form writes to people on WhatsApp, so it runs only with the channel.
 		optin.New(s.engine, cfg.Log).Mount(s.app)
 		s.whatsapp, s.wa = true, wa
+		// A drop in a number's quality pauses its broadcasts.
+		wa.OnHealth(s.broadcasts.HealthChanged)
 	} else {
 		// The form's address still answers, saying why nobody can sign up here.
 		optin.New(s.engine, cfg.Log).Offline().Mount(s.app)
@@ -556,8 +567,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.engine.Run(runCtx) }()
+	go func() { defer s.wg.Done(); s.broadcasts.Run(runCtx) }()
 	if r, ok := s.db.(interface{ Recover(context.Context) error }); ok {
 		// On MongoDB a step is several writes; a process that died between them leaves work
 		// that any process finishes. Look for it regularly, not only at start-up.
@@ -805,6 +817,9 @@ type store interface {
 	accounts.Accounts
 	dashboard.Deliveries
 	dashboard.Reports
+	broadcast.Store
+	broadcast.Notifier
+	broadcast.Numbers
 	whatsapp.NumberStore
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
