@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Queues", queueTests},
 		{"Reports", reportTests},
 		{"Privacy", privacyTests},
+		{"Prices", priceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
