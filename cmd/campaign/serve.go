@@ -39,6 +39,7 @@ import (
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
 	"github.com/chatcampaigns/campaign/metrics"
+	"github.com/chatcampaigns/campaign/pricing"
 	"github.com/chatcampaigns/campaign/privacy"
 	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
@@ -138,6 +139,9 @@ type Config struct {
 	Limits Limits
 	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
 	Exposure Exposure
+	// PriceTable is the CSV file of template message prices loaded at start (--price-table,
+	// CAMPAIGN_PRICE_TABLE); empty keeps the table last saved on the dashboard.
+	PriceTable string
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -153,6 +157,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.StringVar(&cfg.PriceTable, "price-table", getenv("CAMPAIGN_PRICE_TABLE"), "CSV of template message prices by country and category, for the broadcast plans' cost (docs/broadcasts.md; env CAMPAIGN_PRICE_TABLE)")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	limitFlags(fs, &cfg.Limits)
 	exposureFlags(fs, &cfg.Exposure, getenv)
@@ -314,6 +319,8 @@ type server struct {
 	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
+	// prices is the brand's price table: the broadcast plans' Pricer and the dashboard's.
+	prices *pricing.Book
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -370,6 +377,10 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
+		return nil, err
+	}
+	s.prices = pricing.NewBook(s.db, now)
+	if err := loadPrices(ctx, s.prices, cfg.PriceTable); err != nil {
 		return nil, err
 	}
 	up := cfg.Uploads.withDefaults()
@@ -434,7 +445,8 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
-		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure()})
+		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure(),
+		Prices: s.prices, PricesFile: cfg.PriceTable})
 	if err != nil {
 		return nil, err
 	}
@@ -759,6 +771,7 @@ type store interface {
 	accounts.Accounts
 	dashboard.Deliveries
 	dashboard.Reports
+	pricing.Store
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chatcampaigns/campaign/pricing"
+)
+
+// loadPrices readies the brand's price table: the --price-table file when one is given (it
+// replaces the stored table, so the file is what a restart goes back to), else the table the
+// dashboard stored last. A file with problems refuses the start, each problem as FILE:LINE.
+func loadPrices(ctx context.Context, book *pricing.Book, file string) error {
+	if file == "" {
+		if err := book.Load(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("--price-table: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, pricing.MaxTableBytes+1))
+	if err != nil {
+		return fmt.Errorf("--price-table: %w", err)
+	}
+	if _, err := book.Set(ctx, string(b), "--price-table "+file); err != nil {
+		var bad pricing.Errors
+		if errors.As(err, &bad) {
+			lines := make([]string, len(bad))
+			for i, e := range bad {
+				lines[i] = fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
+			}
+			return fmt.Errorf("the price table has errors:\n%s", strings.Join(lines, "\n"))
+		}
+		return err
+	}
+	return nil
+}
