@@ -48,6 +48,10 @@ Usage:
   campaign draw verify FILE [--list LIST]   (recompute a published draw; no server needed)
   campaign participant export ID > participant.zip   (a data request: everything stored about them)
   campaign participant erase ID --yes                 (erase them; rankings show "removed")
+  campaign broadcast plan --campaign ID --text TEXT [--state STATE] [--where VAR=VALUE] [--template KEY]   (what it would reach, when, at what cost)
+  campaign broadcast send --campaign ID --text TEXT [...] --yes   (the plan, then start it)
+  campaign broadcast list --campaign ID | pause ID [--reason TEXT] | resume ID | cancel ID
+  campaign broadcast report ID [--csv] [--out FILE]   (how far it got; --csv: the recipients)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -84,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = drawCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "participant":
 		err = participantCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "broadcast":
+		err = broadcastCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
