@@ -34,7 +34,11 @@ type cliBroadcasts struct {
 
 func (f *cliBroadcasts) call(s string) { f.mu.Lock(); f.calls = append(f.calls, s); f.mu.Unlock() }
 
-func (f *cliBroadcasts) Calls() []string { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.calls) }
+func (f *cliBroadcasts) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
 
 func (f *cliBroadcasts) Plan(_ context.Context, r broadcast.Request) (broadcast.Plan, error) {
 	f.call(fmt.Sprintf("plan %s %s %s=%s %v %s", r.Campaign, r.Audience.State, r.Audience.Var, r.Audience.Value, map[string]string(r.Message.Text), r.Message.Template))
@@ -161,9 +165,9 @@ func newCLIBroadcasts() *cliBroadcasts {
 	return &cliBroadcasts{casts: map[string]broadcast.Broadcast{}, plan: broadcast.Plan{
 		Number:   broadcast.NumberHealth{Display: "+31 20 555 0100", Limit: 2000, Quality: broadcast.QualityGreen},
 		Audience: 4010, InWindow: 10, NeedTemplate: 4000, UsedLast24h: 0, AllowedToday: 2000,
-		Skipped:  map[string]int{"opted out of marketing": 4},
-		Days:     []broadcast.PlanDay{{Start: day, Count: 2010}, {Start: day.Add(24 * time.Hour), Count: 2000}},
-		Finish:   day.Add(30 * time.Hour), Category: "marketing",
+		Skipped: map[string]int{"opted out of marketing": 4},
+		Days:    []broadcast.PlanDay{{Start: day, Count: 2010}, {Start: day.Add(24 * time.Hour), Count: 2000}},
+		Finish:  day.Add(30 * time.Hour), Category: "marketing",
 		Cost: broadcast.Cost{Currency: "EUR", Total: 440, Unpriced: 0,
 			Lines: []broadcast.CostLine{{Country: "NL", Category: "marketing", Count: 4000, Each: 0.11, Total: 440}}},
 	}}
