@@ -45,6 +45,7 @@ type BroadcastService interface {
 func init() {
 	pageNames = append(pageNames, "broadcastplan", "broadcastrun", "prices")
 	funcs["num"] = thousands
+	funcs["reason"] = reasonText
 	funcs["money"] = func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 	funcs["price"] = func(f float64) string {
 		s := strconv.FormatFloat(f, 'f', 4, 64)
@@ -89,11 +90,35 @@ type reasonCount struct {
 	Count  int
 }
 
+// reasonWords says the pacer's reasons in words for the pages; a reason without words (a
+// platform's error text) is shown as it is.
+var reasonWords = map[string]string{
+	"opted_out":              "opted out of the campaign",
+	"stopped_marketing":      "asked for no marketing messages",
+	"marketing_limit":        "held back by WhatsApp in the last 24 hours (131049)",
+	"frequency_cap":          "over the frequency cap",
+	"no_template":            "window closed and no template",
+	"window_closed":          "outside the channel's 24-hour window (no templates there)",
+	"cancelled":              "the broadcast was cancelled",
+	"duplicate":              "listed twice",
+	"131050_opted_out":       "opted out of marketing (131050)",
+	"131049_marketing_limit": "held back by WhatsApp (131049)",
+	"131048_spam_rate":       "the number's spam rate limit (131048)",
+}
+
+// reasonText is a reason as the pages say it.
+func reasonText(r string) string {
+	if w, ok := reasonWords[r]; ok {
+		return w
+	}
+	return r
+}
+
 func byReason(m map[string]int) []reasonCount {
 	var out []reasonCount
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if m[k] > 0 {
-			out = append(out, reasonCount{k, m[k]})
+			out = append(out, reasonCount{reasonText(k), m[k]})
 		}
 	}
 	return out
