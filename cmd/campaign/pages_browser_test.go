@@ -184,6 +184,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"conversations", "/dashboard/conversations", "h1"},
 		{"scores", "/dashboard/campaigns/bouncer/scores", "h1"},
 		{"users", "/dashboard/users", "form.add-user"},
+		{"prices", "/dashboard/prices", "form.prices-form"},
 	}
 	pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
 	viewport := func(width int64) chromedp.Action[chromedp.Void] {
