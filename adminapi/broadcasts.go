@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
@@ -31,8 +33,9 @@ type Broadcasts interface {
 // Definitions finds a loaded campaign's definition; false for an unknown campaign.
 type Definitions func(id string) (*campaigns.Definition, bool)
 
-// By is who the API's broadcasts are by: the admin token names nobody.
-const By = "api"
+// By is who the API's broadcasts are by: the admin token names nobody. The service writes
+// the audit line of a start, a pause, a resume and a cancel with it.
+const By = audit.ActorAPI
 
 // MaxRecipientsPage is the most recipients one request lists.
 const MaxRecipientsPage = 1000
@@ -161,6 +164,9 @@ func (a *API) startBroadcast(c *fiber.Ctx) error {
 		return err
 	}
 	b, err := a.broadcasts.Start(c.UserContext(), r)
+	if errors.Is(err, broadcast.ErrNobody) {
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(problem{Error: "nobody to send to: no participant in that audience can get it; nothing was started"})
+	}
 	if err != nil {
 		return answerErr(c, err)
 	}

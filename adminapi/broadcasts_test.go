@@ -26,6 +26,9 @@ func (f *fakeBroadcasts) Plan(_ context.Context, r broadcast.Request) (broadcast
 
 func (f *fakeBroadcasts) Start(_ context.Context, r broadcast.Request) (broadcast.Broadcast, error) {
 	f.calls = append(f.calls, "start "+r.Campaign)
+	if r.Message.Text["en"] == "to nobody" {
+		return broadcast.Broadcast{}, fmt.Errorf("fake: %w", broadcast.ErrNobody)
+	}
 	return broadcast.Broadcast{ID: "bc1", Request: r, Status: broadcast.StatusRunning}, nil
 }
 
@@ -97,6 +100,7 @@ func TestBroadcastAPI(t *testing.T) {
 		{"PlanTooLong", "POST", "/api/campaigns/bouncer/broadcasts/plan", `{"text":"` + strings.Repeat("a", 4097) + `"}`, 400, "at most 4096 characters", ""},
 		{"PlanNotJSON", "POST", "/api/campaigns/bouncer/broadcasts/plan", `text=hi`, 400, "send JSON", ""},
 		{"Start", "POST", "/api/campaigns/bouncer/broadcasts", `{"text":"Doors open"}`, 201, `"ID":"bc1"`, "start bouncer"},
+		{"StartNobody", "POST", "/api/campaigns/bouncer/broadcasts", `{"text":"to nobody"}`, 422, "nobody to send to", "start bouncer"},
 		{"List", "GET", "/api/campaigns/bouncer/broadcasts?limit=5", "", 200, `[]`, "list bouncer 5"},
 		{"ListBadLimit", "GET", "/api/campaigns/bouncer/broadcasts?limit=0", "", 400, "limit must be a number from 1 to 1000", ""},
 		{"Get", "GET", "/api/broadcasts/bc1", "", 200, `"Planned":3`, ""},

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/chatcampaigns/campaign/audit"
 	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
@@ -93,17 +92,17 @@ type reasonCount struct {
 // reasonWords says the pacer's reasons in words for the pages; a reason without words (a
 // platform's error text) is shown as it is.
 var reasonWords = map[string]string{
-	"opted_out":              "opted out of the campaign",
-	"stopped_marketing":      "asked for no marketing messages",
-	"marketing_limit":        "held back by WhatsApp in the last 24 hours (131049)",
-	"frequency_cap":          "over the frequency cap",
-	"no_template":            "window closed and no template",
-	"window_closed":          "outside the channel's 24-hour window (no templates there)",
-	"cancelled":              "the broadcast was cancelled",
-	"duplicate":              "listed twice",
-	"131050_opted_out":       "opted out of marketing (131050)",
-	"131049_marketing_limit": "held back by WhatsApp (131049)",
-	"131048_spam_rate":       "the number's spam rate limit (131048)",
+	broadcast.SkipOptedOut:         "opted out of the campaign",
+	broadcast.SkipStoppedMarketing: "asked for no marketing messages",
+	broadcast.SkipMarketingLimit:   "held back by WhatsApp in the last 24 hours (131049)",
+	broadcast.SkipFrequencyCap:     "over the frequency cap",
+	broadcast.SkipNoTemplate:       "window closed and no template",
+	broadcast.SkipWindowClosed:     "outside the channel's 24-hour window (no templates there)",
+	broadcast.SkipCancelled:        "the broadcast was cancelled",
+	broadcast.SkipDuplicate:        "listed twice",
+	broadcast.FailOptOut:           "opted out of marketing (131050)",
+	broadcast.FailMarketingLimit:   "held back by WhatsApp (131049)",
+	broadcast.FailSpamRate:         "the number's spam rate limit (131048)",
 }
 
 // reasonText is a reason as the pages say it.
@@ -245,16 +244,17 @@ func (d *Dashboard) confirmBroadcast(c *fiber.Ctx) error {
 		}
 	}
 	u := currentUser(c)
+	// The service writes the audit line of a start it knows the user of.
 	b, err := d.plans.Start(ctx, broadcast.Request{Campaign: def.ID, Audience: to, Message: msg, By: u.Username})
+	if errors.Is(err, broadcast.ErrNobody) {
+		d.setFlash(c, flash{Message: "Nobody to send to any more: since the plan, those it reached opted out, finished or were skipped. Nothing was started.", Error: true})
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
 	if err != nil {
 		return fmt.Errorf("dashboard: start a broadcast to %s: %w", def.ID, err)
 	}
 	planned := b.Plan.InWindow + b.Plan.NeedTemplate
 	d.recordBroadcast(ctx, b.ID, def.ID, to, shownText(def, to, msg.Text), msg.Template, u.Username, planned)
-	if err := d.record(c, audit.Event{Action: audit.Broadcast, Campaign: def.ID, Subject: b.ID,
-		Detail: broadcastDetail(to, msg.Template, planned)}); err != nil {
-		return err
-	}
 	days := max(len(b.Plan.Days), 1)
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast started: %s planned, over %s.",
 		count(planned, "participant", "participants"), count(days, "day", "days"))})

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,87 +106,14 @@ func (a Audience) Has(def *campaigns.Definition, p Participant) bool {
 // template language that matches theirs. It returns the broadcast's id, for
 // BroadcastReport, and how many were queued.
 func (e *Engine) BroadcastTo(ctx context.Context, campaign string, to Audience, msg campaigns.Message) (id string, queued int, err error) {
-	def, ok := e.Campaign(campaign)
-	if !ok {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: campaign %w", campaign, errs.ErrNotFound)
-	}
-	if msg.Text.IsZero() && msg.Media == "" {
-		// A template alone would leave those whose window is open an empty message.
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: empty message (a template goes only to those whose 24-hour window is closed; give the text too)", campaign, errs.ErrInvalid)
-	}
-	if first := lang(def); !msg.Text.IsZero() && msg.Text[first] == "" {
-		// To the speakers of one language, their text is enough: nobody it reaches falls
-		// back to the first language's.
-		only := ""
-		if to.Var == campaigns.VarLanguage {
-			only = def.MatchLanguage(to.Value)
-		}
-		if only == "" || msg.Text[only] == "" {
-			return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no %s text; %s is the first language, the one everyone without a text in theirs gets", campaign, errs.ErrInvalid, first, first)
-		}
-	}
-	if msg.Template != "" && def.Templates[msg.Template] == nil {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w: no template %q under templates: (it has %s)", campaign, errs.ErrInvalid, msg.Template, templateKeys(def))
-	}
-	state := to.State
-	ps, err := e.store.Participants(ctx, ParticipantFilter{Campaign: campaign, State: state, Unfinished: true})
+	ps, err := e.BroadcastAudience(ctx, campaign, to, msg)
 	if err != nil {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
+		return "", 0, err
 	}
-	now := e.now()
-	id = fmt.Sprintf("b-%s-%d-%s", campaign, now.UnixMilli(), strings.ToLower(e.code()))
-	ranks, err := e.broadcastRanks(ctx, def, msg)
+	id = e.BroadcastID(campaign)
+	rows, err := e.RenderBroadcast(ctx, id, campaign, msg, ps)
 	if err != nil {
-		return "", 0, fmt.Errorf("engine: broadcast to %s: %w", campaign, err)
-	}
-	// What a text of a step works out, worked out once for all: the top, the places left.
-	worked := map[string]string{}
-	if rk := def.Ranking; rk != nil && rk.Top > 0 {
-		worked["top"] = strconv.Itoa(rk.Top)
-	}
-	if mentions(def, msg, "places_left") {
-		worked["places_left"] = (&run{e: e, ctx: ctx, def: def, step: &Step{}}).placesLeft()
-	}
-	rows := make([]Outbound, 0, len(ps))
-	for i := range ps {
-		p := &ps[i]
-		if p.State == StateConsent {
-			// Not yet agreed (or, coming back, not again): not taking part, so no news.
-			continue
-		}
-		d, ok := e.definition(p.Campaign, p.DefVersion)
-		if !ok {
-			d = def
-		}
-		if !to.Has(d, *p) {
-			continue
-		}
-		fill := func(s string) string {
-			if !strings.Contains(s, "{{") {
-				return s
-			}
-			vars := map[string]string{"persona": d.Persona.Name}
-			fillNumbers(d, vars)
-			for k, v := range p.Vars {
-				vars[k] = v
-			}
-			maps.Copy(vars, worked)
-			if ranks != nil {
-				vars["rank_of"] = strconv.Itoa(len(ranks))
-				vars["rank"] = ""
-				if n := ranks[p.ID]; n > 0 {
-					vars["rank"] = strconv.Itoa(n)
-				}
-			}
-			return campaigns.Render(s, vars)
-		}
-		out := e.render(d, p, msg, fill)
-		// After the replies the persona may still be typing to them, not before. Opted-out
-		// participants are not listed; one who opts out meanwhile is held back by the sender
-		// (SendDue).
-		out.DueAt, out.BroadcastID = later(now, p.LastReplyDue), id
-		rows = append(rows, out)
-		holdBack(*p, rows[len(rows)-1:], now)
+		return "", 0, err
 	}
 	const chunk = 500
 	for start := 0; start < len(rows); start += chunk {

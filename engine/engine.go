@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -223,6 +224,8 @@ type Engine struct {
 	// agentWindows is Config.AgentWindows.
 	agentWindows map[string]time.Duration
 	obs          Observer
+	// refusal is told of marketing refusals (OnMarketingRefusal, paced.go).
+	refusal atomic.Pointer[RefusalFunc]
 
 	owner        string
 	inboundLease time.Duration

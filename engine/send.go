@@ -180,7 +180,11 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	}
 	e.log.Warn("send failed", "outbox", out.ID, "channel", out.Channel, "attempt", attempt, "err", err)
 	if Permanent(err) || attempt >= e.sendAttempts {
-		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
+		ferr := e.finish(e.store.MarkFailed(ctx, out.ID, err.Error(), e.now()), out, "failed")
+		if ferr == nil && Permanent(err) {
+			e.marketingRefusal(ctx, out, err)
+		}
+		return nil, false, ferr
 	}
 	wait := e.backoff(attempt - 1)
 	if d, ok := RetryAfter(err); ok {

@@ -372,6 +372,9 @@ type ParticipantFilter struct {
 	State    string
 	// Unfinished leaves out participants who finished or opted out.
 	Unfinished bool
+	// WroteSince, when set, keeps the participants who last wrote (LastInboundAt) at or
+	// after it: those inside their 24-hour window, for a paced broadcast.
+	WroteSince time.Time
 	Limit      int
 }
 

@@ -428,7 +428,11 @@ func printPlan(w io.Writer, campaign string, p broadcast.Plan) {
 		fmt.Fprintf(tw, "  messaging limit\t%s people a day outside their window\n", num(p.Number.Limit))
 	default:
 		known = false
-		fmt.Fprintf(tw, "  messaging limit\tnot known: not read from WhatsApp yet, so the days below are a guess\n")
+		if p.Limit > 0 {
+			fmt.Fprintf(tw, "  messaging limit\tnot known: not read from WhatsApp yet; kept to %s a day until it is\n", num(p.Limit))
+		} else {
+			fmt.Fprintf(tw, "  messaging limit\tnot known: not read from WhatsApp yet, so the days below are a guess\n")
+		}
 	}
 	if known {
 		fmt.Fprintf(tw, "  used in the last 24 h\t%s\n", num(p.UsedLast24h))

@@ -27,7 +27,7 @@ Usage:
   campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]... [--pprof ADDR]
                  [--max-photo 10MB] [--max-video 16MB] [--max-audio 16MB] [--max-decode-memory 192MB] [--decode-memory 384MB]
                  [--limit-messages 30/1m] [--limit-uploads 10/1m] [--limit-joins 10/1m] [--limit-admin 60/1m] [--login-failures 5]
-                 [--public-url URL] [--trusted-proxy ADDR]... [--metrics-token TOKEN] [--price-table FILE]
+                 [--public-url URL] [--trusted-proxy ADDR]... [--metrics-token TOKEN] [--price-table FILE] [--broadcast-frequency-cap 2/168h]
   campaign validate FILE|FOLDER...   (exit 0: no errors, 1: errors)
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]

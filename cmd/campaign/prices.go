@@ -8,8 +8,23 @@ import (
 	"os"
 	"strings"
 
+	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/pricing"
 )
+
+// templateCategory is the category a campaign's template was approved in (category: in the
+// definition, marketing when it says none), which the plan prices it by.
+func templateCategory(eng *engine.Engine) func(campaign, template string) string {
+	return func(campaign, template string) string {
+		if d, ok := eng.Campaign(campaign); ok {
+			if t := d.Templates[template]; t != nil && t.Category != "" {
+				return t.Category
+			}
+		}
+		return campaigns.CategoryMarketing
+	}
+}
 
 // loadPrices readies the brand's price table: the --price-table file when one is given (it
 // replaces the stored table, so the file is what a restart goes back to), else the table the

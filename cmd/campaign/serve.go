@@ -26,6 +26,7 @@ import (
 	"github.com/chatcampaigns/campaign/accounts"
 	"github.com/chatcampaigns/campaign/adminapi"
 	"github.com/chatcampaigns/campaign/audit"
+	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/channels/messenger"
 	"github.com/chatcampaigns/campaign/channels/optin"
@@ -142,6 +143,8 @@ type Config struct {
 	// PriceTable is the CSV file of template message prices loaded at start (--price-table,
 	// CAMPAIGN_PRICE_TABLE); empty keeps the table last saved on the dashboard.
 	PriceTable string
+	// Broadcast is how broadcasts are paced (pacing.go).
+	Broadcast BroadcastConfig
 }
 
 func configFromFlags(args []string, stderr io.Writer, getenv func(string) string) (Config, error) {
@@ -161,6 +164,9 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	limitFlags(fs, &cfg.Limits)
 	exposureFlags(fs, &cfg.Exposure, getenv)
+	if err := broadcastFlags(fs, &cfg.Broadcast, getenv); err != nil {
+		return cfg, err
+	}
 	// The environment first, so a flag overrides it.
 	for _, l := range []struct {
 		env string
@@ -321,6 +327,8 @@ type server struct {
 	node *node
 	// prices is the brand's price table: the broadcast plans' Pricer and the dashboard's.
 	prices *pricing.Book
+	// broadcasts paces the broadcasts (package broadcast).
+	broadcasts *broadcast.Service
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -442,7 +450,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: s.engine, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+	s.broadcasts = pacer(cfg, s.db, s.engine, s.node.Owner, broadcast.Config{Audit: trail, Pricer: s.prices,
+		Category: templateCategory(s.engine)})
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Broadcasts: s.broadcasts, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
 		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure(),
@@ -491,6 +501,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	admin.SetBroadcasts(s.broadcasts, eng.Campaign)
 	admin.Mount(s.app)
 	if cfg.WhatsApp.enabled() {
 		wa, err := whatsapp.New(whatsapp.Config{
@@ -550,8 +561,9 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	warnEmptyTeams(ctx, s.db, defs, cfg.Log)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.engine.Run(runCtx) }()
+	go func() { defer s.wg.Done(); s.broadcasts.Run(runCtx) }()
 	if r, ok := s.db.(interface{ Recover(context.Context) error }); ok {
 		// On MongoDB a step is several writes; a process that died between them leaves work
 		// that any process finishes. Look for it regularly, not only at start-up.
@@ -772,6 +784,8 @@ type store interface {
 	dashboard.Deliveries
 	dashboard.Reports
 	pricing.Store
+	broadcast.Store
+	broadcast.Notifier
 	UpdateDelivery(ctx context.Context, platformID string, d engine.Delivery) error
 	Outbox(ctx context.Context, participantID string) ([]engine.Outbound, error)
 	EraseParticipant(ctx context.Context, id string, tombstone *engine.Participant) error

@@ -538,5 +538,5 @@ func (db *DB) Recover(ctx context.Context) error {
 			return fmt.Errorf("recover timer %d: %w", t.ID, err)
 		}
 	}
-	return nil
+	return db.recoverReleases(ctx)
 }

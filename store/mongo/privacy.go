@@ -51,6 +51,7 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 		{colScores, byEntry}, {colSeats, byEntry}, {colRecusals, byEntry},
 		{colClaims, d("key", d("$in", claimKeys))},
 		{colInbound, byParticipant}, {colLines, byParticipant}, {colOutbox, byParticipant},
+		{colRecipients, byParticipant},
 		{colTimers, byParticipant}, {colNotifications, byParticipant}, {colEntries, byParticipant},
 		{colTeamMembers, d("_id", memberKey(doc.Campaign, doc.Channel, doc.Address))},
 		{colGroupRequests, d("campaign", doc.Campaign, "channel", doc.Channel, "captain", doc.Address)},

@@ -38,6 +38,9 @@ func (db *DB) Participants(ctx context.Context, f engine.ParticipantFilter) ([]e
 	if f.Unfinished {
 		filter = append(filter, bson.E{Key: "finished", Value: false})
 	}
+	if !f.WroteSince.IsZero() {
+		filter = append(filter, bson.E{Key: "last_inbound_at", Value: d("$gte", ns(f.WroteSince))})
+	}
 	opts := options.Find().SetSort(d("created_at", 1, "seq", 1))
 	if f.Limit > 0 {
 		opts.SetLimit(int64(f.Limit))

@@ -39,6 +39,7 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			{`DELETE FROM panel_recusals WHERE entry_id IN (SELECT id FROM entries WHERE participant_id = ?)`, []any{id}},
 			{`DELETE FROM claims WHERE key = ? OR key IN (SELECT 'entry:' || id FROM entries WHERE participant_id = ?)`, []any{"participant:" + id, id}},
 			{`DELETE FROM inbound WHERE participant_id = ?`, []any{id}},
+			{`DELETE FROM broadcast_recipients WHERE participant_id = ?`, []any{id}},
 			{`DELETE FROM team_members WHERE campaign = ? AND channel = ? AND member = ?`, []any{gone.Campaign, gone.Channel, gone.Address}},
 			{`DELETE FROM group_requests WHERE campaign = ? AND channel = ? AND captain = ?`, []any{gone.Campaign, gone.Channel, gone.Address}},
 			{`UPDATE pool_codes SET participant_id = ? WHERE participant_id = ?`, []any{holder, id}},

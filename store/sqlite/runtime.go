@@ -46,6 +46,10 @@ func (db *DB) Participants(ctx context.Context, f engine.ParticipantFilter) ([]e
 	if f.Unfinished {
 		where = append(where, "finished = 0")
 	}
+	if !f.WroteSince.IsZero() {
+		where = append(where, "last_inbound_at >= ?")
+		args = append(args, unixNano(f.WroteSince))
+	}
 	q := ""
 	if len(where) > 0 {
 		q = "WHERE " + strings.Join(where, " AND ")

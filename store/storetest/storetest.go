@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Reports", reportTests},
 		{"Privacy", privacyTests},
 		{"Prices", priceTests},
+		{"Broadcasts", broadcastTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
