@@ -48,8 +48,10 @@ type Campaigns interface {
 
 // API serves /api/….
 type API struct {
-	token     string
-	campaigns Campaigns
+	token      string
+	campaigns  Campaigns
+	broadcasts Broadcasts
+	defs       Definitions
 }
 
 // New returns the API; token must be non-empty (an empty token would let anyone in).
@@ -65,6 +67,9 @@ func (a *API) Mount(r fiber.Router) {
 	g := r.Group("/api", a.auth)
 	g.Post("/campaigns", a.launch)
 	g.Post("/campaigns/:id/status", a.status)
+	if a.broadcasts != nil {
+		a.mountBroadcasts(g)
+	}
 }
 
 // problem is the JSON shape of every error answer.

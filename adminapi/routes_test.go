@@ -19,6 +19,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api.SetBroadcasts(&fakeBroadcasts{}, bouncerDefs(t))
 	app := fiber.New()
 	api.Mount(app)
 	n := 0
@@ -27,7 +28,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 			continue
 		}
 		n++
-		path := strings.ReplaceAll(r.Path, ":id", "bouncer")
+		path := strings.ReplaceAll(strings.ReplaceAll(r.Path, ":id", "bouncer"), ":bid", "bc1")
 		for _, auth := range []string{"", "Bearer nope-nope-nope-nope", "Bearer " + token} {
 			req := httptest.NewRequest(r.Method, path, strings.NewReader("{}"))
 			req.Header.Set("Content-Type", "application/json")

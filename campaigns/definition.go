@@ -269,7 +269,20 @@ type Template struct {
 	// Broadcast says the template is for broadcasts (the dashboard's, a rehearsal's
 	// /broadcast), so no message of the definition needs to name it.
 	Broadcast bool
+	// Category is the category Meta approved the template in (CategoryMarketing when the
+	// definition does not say); it decides what a template message costs.
+	Category string
 }
+
+// The template categories Meta prices separately.
+const (
+	CategoryMarketing      = "marketing"
+	CategoryUtility        = "utility"
+	CategoryAuthentication = "authentication"
+)
+
+// Categories are the template categories a definition may name, in the order they are shown.
+var Categories = []string{CategoryMarketing, CategoryUtility, CategoryAuthentication}
 
 // Message is one thing the persona says.
 type Message struct {

@@ -682,8 +682,8 @@ func (p *parser) templates(f field) {
 	p.def.Templates = map[string]*Template{}
 	p.named(f.val, "templates", func(k, v *yaml.Node) {
 		what := fmt.Sprintf("template %q", k.Value)
-		t := &Template{Key: k.Value, Language: p.def.Languages[0]}
-		fs := p.mapping(v, what, "name", "language", "params", "broadcast")
+		t := &Template{Key: k.Value, Language: p.def.Languages[0], Category: CategoryMarketing}
+		fs := p.mapping(v, what, "name", "language", "params", "broadcast", "category")
 		if g, ok := fs["name"]; ok {
 			t.Name = p.str(g, what+" name")
 			if t.Name != "" && !templateNameRe.MatchString(t.Name) {
@@ -715,6 +715,13 @@ func (p *parser) templates(f field) {
 		}
 		if g, ok := fs["broadcast"]; ok {
 			t.Broadcast = p.boolean(g, what+" broadcast")
+		}
+		if g, ok := fs["category"]; ok {
+			if c := p.str(g, what+" category"); c != "" && !contains(Categories, c) {
+				p.errf(g.val, "%s category %q must be one of %s: the category Meta approved it in", what, c, strings.Join(Categories, ", "))
+			} else if c != "" {
+				t.Category = c
+			}
 		}
 		p.def.Templates[k.Value] = t
 		if p.keyOf == nil {

@@ -43,6 +43,15 @@ type broadcastForm struct {
 	// the other languages, each with a text field of its own (text_LANG).
 	First  string
 	Others []string
+	// Paced says the form leads to a plan to confirm; Prices links the price table page.
+	Paced, Prices bool
+}
+
+// broadcastFormFor is the campaign page's broadcast form on this dashboard.
+func (d *Dashboard) broadcastFormFor(def *campaigns.Definition) broadcastForm {
+	f := broadcastFormOf(def)
+	f.Paced, f.Prices = d.plans != nil, d.prices != nil
+	return f
 }
 
 func broadcastFormOf(def *campaigns.Definition) broadcastForm {
@@ -100,59 +109,24 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		return err
 	}
 	def := ci.Def
-	form := broadcastFormOf(def)
 	back := "/dashboard/campaigns/" + def.ID
-	to := engine.Audience{State: strings.Clone(c.FormValue("state")), Var: strings.Clone(c.FormValue("var")),
-		Value: strings.TrimSpace(strings.Clone(c.FormValue("value")))}
-	tmpl := strings.Clone(c.FormValue("template"))
-	if to.State != "" && !slices.Contains(form.States, to.State) {
-		return fmt.Errorf("dashboard: broadcast to %s: %w: state %q", def.ID, errs.ErrInvalid, to.State)
-	}
-	if to.Var != "" && !slices.Contains(form.Vars, to.Var) {
-		return fmt.Errorf("dashboard: broadcast to %s: %w: variable %q", def.ID, errs.ErrInvalid, to.Var)
-	}
-	if _, ok := def.Templates[tmpl]; tmpl != "" && !ok {
-		return fmt.Errorf("dashboard: broadcast to %s: %w: template %q", def.ID, errs.ErrInvalid, tmpl)
-	}
 	fail := func(msg string) error {
 		d.setFlash(c, flash{Message: msg, Error: true})
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
-	text := campaigns.Text{}
-	for i, l := range append([]string{form.First}, form.Others...) {
-		field := "text_" + l
-		if i == 0 {
-			field = "text"
-		}
-		s := strings.TrimSpace(c.FormValue(field))
-		if s == "" {
-			continue
-		}
-		if len([]rune(s)) > maxBroadcast {
-			return fail(fmt.Sprintf("A broadcast can be at most %d characters.", maxBroadcast))
-		}
-		text[l] = strings.Clone(s)
+	to, msg, bad, err := broadcastRequest(c, def)
+	if err != nil {
+		return err
 	}
-	onlyLang := "" // the one language of a broadcast to lang = en
-	if to.Var == campaigns.VarLanguage {
-		onlyLang = def.MatchLanguage(to.Value)
+	if bad != "" {
+		return fail(bad)
 	}
-	switch {
-	case text[form.First] == "" && onlyLang != "" && text[onlyLang] != "":
-		// To the speakers of one language, their text is enough: nobody it reaches falls
-		// back to the first language's.
-	case text[form.First] == "" && len(form.Others) > 0:
-		return fail(fmt.Sprintf("Type the message in %s first: who has no text in their language gets that one.", form.First))
-	case text[form.First] == "":
-		return fail("Type the message first.")
-	case to.Var != "" && to.Value == "":
-		return fail(fmt.Sprintf("Give the value of %s the participants must have, or choose no variable.", to.Var))
-	case to.Var == "" && to.Value != "":
-		return fail("Choose the variable the value is of, or leave the value empty.")
-	case to.Var == campaigns.VarLanguage && onlyLang == "":
-		return fail(fmt.Sprintf("lang is a language code of the campaign (%s), not %q.", strings.Join(def.Languages, ", "), to.Value))
+	if d.plans != nil {
+		// Paced broadcasts: the form leads to the plan, and only its Confirm sends.
+		return d.showPlan(c, ci, to, msg)
 	}
-	id, queued, err := d.broadcaster.BroadcastTo(ctx, def.ID, to, campaigns.Message{Text: text, Template: tmpl})
+	tmpl := msg.Template
+	id, queued, err := d.broadcaster.BroadcastTo(ctx, def.ID, to, msg)
 	if err != nil {
 		return fmt.Errorf("dashboard: broadcast to %s: %w", def.ID, err)
 	}
@@ -166,16 +140,78 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 		}
 		return fail(msg)
 	}
-	shown := text[form.First]
-	if shown == "" {
-		shown = text[onlyLang]
-	}
-	d.recordBroadcast(ctx, id, def.ID, to, shown, tmpl, u.Username, queued)
+	d.recordBroadcast(ctx, id, def.ID, to, shownText(def, to, msg.Text), tmpl, u.Username, queued)
 	if err := d.record(c, audit.Event{Action: audit.Broadcast, Campaign: def.ID, Subject: id, Detail: broadcastDetail(to, tmpl, queued)}); err != nil {
 		return err
 	}
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)
+}
+
+// broadcastRequest reads the broadcast form: the audience and the message. A form that
+// cannot be sent gives bad, the reason in words for the admin; a field no form offers (a
+// state or template the campaign lacks) gives err.
+func broadcastRequest(c *fiber.Ctx, def *campaigns.Definition) (to engine.Audience, msg campaigns.Message, bad string, err error) {
+	form := broadcastFormOf(def)
+	to = engine.Audience{State: strings.Clone(c.FormValue("state")), Var: strings.Clone(c.FormValue("var")),
+		Value: strings.TrimSpace(strings.Clone(c.FormValue("value")))}
+	tmpl := strings.Clone(c.FormValue("template"))
+	if to.State != "" && !slices.Contains(form.States, to.State) {
+		return to, msg, "", fmt.Errorf("dashboard: broadcast to %s: %w: state %q", def.ID, errs.ErrInvalid, to.State)
+	}
+	if to.Var != "" && !slices.Contains(form.Vars, to.Var) {
+		return to, msg, "", fmt.Errorf("dashboard: broadcast to %s: %w: variable %q", def.ID, errs.ErrInvalid, to.Var)
+	}
+	if _, ok := def.Templates[tmpl]; tmpl != "" && !ok {
+		return to, msg, "", fmt.Errorf("dashboard: broadcast to %s: %w: template %q", def.ID, errs.ErrInvalid, tmpl)
+	}
+	text := campaigns.Text{}
+	for i, l := range append([]string{form.First}, form.Others...) {
+		field := "text_" + l
+		if i == 0 {
+			field = "text"
+		}
+		s := strings.TrimSpace(c.FormValue(field))
+		if s == "" {
+			continue
+		}
+		if len([]rune(s)) > maxBroadcast {
+			return to, msg, fmt.Sprintf("A broadcast can be at most %d characters.", maxBroadcast), nil
+		}
+		text[l] = strings.Clone(s)
+	}
+	onlyLang := "" // the one language of a broadcast to lang = en
+	if to.Var == campaigns.VarLanguage {
+		onlyLang = def.MatchLanguage(to.Value)
+	}
+	switch {
+	case text[form.First] == "" && onlyLang != "" && text[onlyLang] != "":
+		// To the speakers of one language, their text is enough: nobody it reaches falls
+		// back to the first language's.
+	case text[form.First] == "" && len(form.Others) > 0:
+		bad = fmt.Sprintf("Type the message in %s first: who has no text in their language gets that one.", form.First)
+	case text[form.First] == "":
+		bad = "Type the message first."
+	case to.Var != "" && to.Value == "":
+		bad = fmt.Sprintf("Give the value of %s the participants must have, or choose no variable.", to.Var)
+	case to.Var == "" && to.Value != "":
+		bad = "Choose the variable the value is of, or leave the value empty."
+	case to.Var == campaigns.VarLanguage && onlyLang == "":
+		bad = fmt.Sprintf("lang is a language code of the campaign (%s), not %q.", strings.Join(def.Languages, ", "), to.Value)
+	}
+	return to, campaigns.Message{Text: text, Template: tmpl}, bad, nil
+}
+
+// shownText is the text the history keeps of a broadcast: the first language's, or the one
+// language's of a broadcast to lang = that language.
+func shownText(def *campaigns.Definition, to engine.Audience, text campaigns.Text) string {
+	if first := broadcastFormOf(def).First; text[first] != "" {
+		return text[first]
+	}
+	if to.Var == campaigns.VarLanguage {
+		return text[def.MatchLanguage(to.Value)]
+	}
+	return ""
 }
 
 // broadcastDetail says in the audit trail whom a broadcast went to.
@@ -215,6 +251,14 @@ func (d *Dashboard) broadcastPage(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("bid")
+	if b, ok, err := d.pacedBroadcast(ctx, ci.Def.ID, id); err != nil {
+		return err
+	} else if ok {
+		return d.broadcastRun(c, ci, b)
+	}
+	if d.broadcaster == nil {
+		return fmt.Errorf("dashboard: broadcast %s: %w", id, errs.ErrNotFound)
+	}
 	r, err := d.broadcaster.BroadcastReport(ctx, id)
 	if err != nil {
 		return fmt.Errorf("dashboard: broadcast %s: %w", id, err)

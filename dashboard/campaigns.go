@@ -154,7 +154,7 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": accounts.Can(u.Role, accounts.RunCampaigns), "Notifications": notes,
 		"Rounds": rounds, "MayPurge": d.mayHandleData(u) && ci.Status == "closed", "MayAdvance": mayAdvance(u), "Participants": mayRead, "Consent": consent, "Pools": pools,
-		"Broadcast": d.broadcaster != nil && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": broadcastFormOf(def),
+		"Broadcast": (d.broadcaster != nil || d.plans != nil) && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": d.broadcastFormFor(def),
 		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
 		"Overview":      ov,

@@ -57,6 +57,14 @@ type Config struct {
 	Scoring Scoring
 	// Broadcaster, with Campaigns, adds the admins' broadcast form and progress pages.
 	Broadcaster Broadcaster
+	// Broadcasts, with Campaigns, paces broadcasts: the broadcast form leads to the plan
+	// (window, limit, days, skipped, cost) and its Confirm starts it; the broadcast's page
+	// gets its status, report, Pause, Resume and Cancel, and its recipients as CSV.
+	Broadcasts BroadcastService
+	// Prices adds the admins' price table page, and prices the plans with it; PricesFile
+	// names the --price-table file the server loaded it from at start, if any.
+	Prices     PriceBook
+	PricesFile string
 	// Rounds, with Campaigns, adds the admins' buttons that start and close a race's rounds.
 	Rounds Rounds
 	// Ranking, with Campaigns, adds the ranking page of campaigns with a ranking; Winners
@@ -125,6 +133,9 @@ type Dashboard struct {
 	deliveries    Deliveries
 	scoring       Scoring
 	broadcaster   Broadcaster
+	plans         BroadcastService
+	prices        PriceBook
+	pricesFile    string
 	rounds        Rounds
 	ranking       Ranking
 	winners       Winners
@@ -162,7 +173,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		judge: cfg.Judge, users: cfg.Users, media: cfg.Media, campaigns: cfg.Campaigns, conversations: cfg.Conversations, queue: cfg.Queue, deliveries: cfg.Deliveries,
-		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
+		scoring: cfg.Scoring, broadcaster: cfg.Broadcaster, plans: cfg.Broadcasts, prices: cfg.Prices, pricesFile: cfg.PricesFile, rounds: cfg.Rounds, ranking: cfg.Ranking, winners: cfg.Winners, pools: cfg.Pools,
 		trail: cfg.Audit, draws: cfg.Draws, verdicts: cfg.Verdicts,
 		reports: cfg.Reports, receipts: cfg.Receipts,
 		accounts: cfg.Accounts, roleChanges: cfg.RoleChanges, privacy: cfg.Privacy,
@@ -263,9 +274,12 @@ func (d *Dashboard) Mount(r fiber.Router) {
 		if d.draws != nil {
 			d.mountDraws(a)
 		}
-		if d.broadcaster != nil {
+		if d.broadcaster != nil || d.plans != nil {
 			a.Post("/campaigns/:id/broadcast", d.broadcast)
 			a.Get("/campaigns/:id/broadcasts/:bid", d.broadcastPage)
+		}
+		if d.plans != nil {
+			d.mountPlans(a)
 		}
 		if d.conversations != nil {
 			a.Get("/campaigns/:id/participants/:pid", d.participantPage)
@@ -278,6 +292,10 @@ func (d *Dashboard) Mount(r fiber.Router) {
 				a.Post("/campaigns/:id/participants/:pid/erase", d.eraseParticipant)
 			}
 		}
+	}
+	if d.prices != nil {
+		a.Get("/prices", d.pricesPage)
+		a.Post("/prices", d.savePrices)
 	}
 	d.mountPages(a)
 	if d.numbers != nil {

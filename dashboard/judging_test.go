@@ -42,6 +42,8 @@ func newJudgingHarness(t *testing.T, judging *campaigns.Judging) (*harness, *aud
 		trail.next = h.trail
 		j.Leases, j.Panels, j.LeaseFor, j.Audit = h.db, h.db, 10*time.Minute, trail
 		cfg.Judging = j
+		var plans *fakePlans // the paced broadcasts' and prices' routes too
+		withPlans(&plans)(h, cfg)
 	})
 	for i, ci := range h.camps.list {
 		if ci.Def.ID == "race" {

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,20 +97,4 @@ func numberRowOf(h broadcast.NumberHealth, now time.Time) numberRow {
 		r.StatusClass = "badge-bad"
 	}
 	return r
-}
-
-// thousands writes n with commas between groups of three digits (2,000; 100,000).
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

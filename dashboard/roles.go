@@ -70,6 +70,13 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/campaigns/:id/participants/:pid/erase":            accounts.PersonalData,
 	"POST /dashboard/campaigns/:id/purge":                              accounts.PersonalData,
 	"GET /dashboard/numbers":                                           accounts.SeeDeliveries,
+	"POST /dashboard/campaigns/:id/broadcast/confirm":                  accounts.Broadcast,
+	"POST /dashboard/campaigns/:id/broadcasts/:bid/pause":              accounts.Broadcast,
+	"POST /dashboard/campaigns/:id/broadcasts/:bid/resume":             accounts.Broadcast,
+	"POST /dashboard/campaigns/:id/broadcasts/:bid/cancel":             accounts.Broadcast,
+	"GET /dashboard/campaigns/:id/broadcasts/:bid/recipients.csv":      accounts.Broadcast,
+	"GET /dashboard/prices":                                            accounts.Broadcast,
+	"POST /dashboard/prices":                                           accounts.Broadcast,
 }
 
 // RouteRule is a route and what it does, as the role matrix sees it.

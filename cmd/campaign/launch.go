@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -49,16 +48,9 @@ func launchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if def == nil {
 		return fmt.Errorf("%s has errors; nothing was sent", file)
 	}
-	tok := *token
-	if tok == "" {
-		tok = getenv("CAMPAIGN_ADMIN_TOKEN")
-	}
-	if tok == "" {
-		b, err := os.ReadFile(filepath.Join(*data, tokenFile))
-		if err != nil {
-			return fmt.Errorf("no admin token: pass --token, set CAMPAIGN_ADMIN_TOKEN, or run next to the server's data folder (%v)", err)
-		}
-		tok = strings.TrimSpace(string(b))
+	tok, err := adminTokenFor(*token, *data, getenv)
+	if err != nil {
+		return err
 	}
 	status := "live"
 	if *draft {

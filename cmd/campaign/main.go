@@ -27,7 +27,7 @@ Usage:
   campaign serve [--addr 127.0.0.1:8080] [--data ./data] [--campaigns PATH]... [--pprof ADDR]
                  [--max-photo 10MB] [--max-video 16MB] [--max-audio 16MB] [--max-decode-memory 192MB] [--decode-memory 384MB]
                  [--limit-messages 30/1m] [--limit-uploads 10/1m] [--limit-joins 10/1m] [--limit-admin 60/1m] [--login-failures 5]
-                 [--public-url URL] [--trusted-proxy ADDR]... [--metrics-token TOKEN] [--broadcast-frequency-cap 2/168h]
+                 [--public-url URL] [--trusted-proxy ADDR]... [--metrics-token TOKEN] [--price-table FILE] [--broadcast-frequency-cap 2/168h]
   campaign validate FILE|FOLDER...   (exit 0: no errors, 1: errors)
   campaign simulate FILE [--script SCRIPT]
   campaign diagram FILE [--dot]
@@ -48,6 +48,10 @@ Usage:
   campaign draw verify FILE [--list LIST]   (recompute a published draw; no server needed)
   campaign participant export ID > participant.zip   (a data request: everything stored about them)
   campaign participant erase ID --yes                 (erase them; rankings show "removed")
+  campaign broadcast plan --campaign ID --text TEXT [--state STATE] [--where VAR=VALUE] [--template KEY]   (what it would reach, when, at what cost)
+  campaign broadcast send --campaign ID --text TEXT [...] --yes   (the plan, then start it)
+  campaign broadcast list --campaign ID | pause ID [--reason TEXT] | resume ID | cancel ID
+  campaign broadcast report ID [--csv] [--out FILE]   (how far it got; --csv: the recipients)
 
 Run "campaign COMMAND -h" for the flags of a command.
 `
@@ -84,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = drawCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "participant":
 		err = participantCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "broadcast":
+		err = broadcastCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

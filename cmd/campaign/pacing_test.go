@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
@@ -13,15 +19,22 @@ import (
 	"github.com/chatcampaigns/campaign/engine"
 )
 
-// TestDashboardBroadcastIsPaced: the dashboard's broadcast form starts a paced broadcast, so
-// nothing bypasses the pacer: on a number whose limit is not known, 250 (the lowest tier)
-// of 260 subscribers outside their window get the template now, the rest wait.
+// TestDashboardBroadcastIsPaced: the dashboard's broadcast form shows the plan (priced from
+// the --price-table file) and its Confirm starts a paced broadcast, so nothing bypasses the
+// pacer: on a number whose limit is not known, 250 (the lowest tier) of 260 subscribers
+// outside their window get the template now, the rest wait.
 func TestDashboardBroadcastIsPaced(t *testing.T) {
 	graph := graphtest.New(t)
-	srv, clock := startServer(t, t.TempDir(), func(c *Config) {
+	prices := filepath.Join(t.TempDir(), "prices.csv")
+	if err := os.WriteFile(prices, []byte("currency,EUR\nNL,marketing,0.11\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	srv, clock := startServer(t, data, func(c *Config) {
 		c.Campaigns = []string{"../../campaigns/examples/news.yaml"}
 		c.WhatsApp = WhatsAppConfig{APIURL: graph.APIURL, AccessToken: graphtest.Token, AppSecret: waSecret,
 			VerifyToken: "verify-me", PhoneNumberID: waNumber}
+		c.PriceTable = prices
 	})
 	ctx := t.Context()
 	subscribeNews(t, srv, clock.Now(), 260)
@@ -30,10 +43,34 @@ func TestDashboardBroadcastIsPaced(t *testing.T) {
 		t.Fatalf("login: %d", code)
 	}
 	_, page := admin.do(http.MethodGet, "/dashboard/campaigns/news", "", nil)
-	code, _ := admin.postForm("/dashboard/campaigns/news/broadcast", url.Values{"csrf": {csrfOf(t, page)},
-		"text": {"Het weekoverzicht"}, "text_en": {"The weekly digest"}, "template": {"weekly"}})
-	if code != http.StatusSeeOther {
+	form := url.Values{"csrf": {csrfOf(t, page)}, "text": {"Het weekoverzicht"}, "text_en": {"The weekly digest"}, "template": {"weekly"}}
+	code, plan := admin.postForm("/dashboard/campaigns/news/broadcast", form)
+	if code != http.StatusOK {
 		t.Fatalf("broadcast form: %d", code)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sel, want := range map[string]string{".need-template": "260", ".in-window": "0", "tr.cost-total td.total": "28.60"} {
+		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
+			t.Errorf("plan %s = %q, want %q", sel, got, want)
+		}
+	}
+	if !strings.Contains(doc.Find("p.limit-unknown").Text(), "250 a day") {
+		t.Errorf("the plan does not say the limit is not known: %q", doc.Find("main").Text())
+	}
+	if bs, _ := srv.broadcasts.List(ctx, "news", 0); len(bs) != 0 {
+		t.Fatalf("the plan started %d broadcasts", len(bs))
+	}
+	confirm := url.Values{}
+	doc.Find("form.confirm-broadcast input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		n, _ := s.Attr("name")
+		v, _ := s.Attr("value")
+		confirm.Set(n, v)
+	})
+	if code, _ := admin.postForm("/dashboard/campaigns/news/broadcast/confirm", confirm); code != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", code)
 	}
 	bs, err := srv.broadcasts.List(ctx, "news", 0)
 	if err != nil || len(bs) != 1 {
@@ -51,6 +88,18 @@ func TestDashboardBroadcastIsPaced(t *testing.T) {
 	r, err := srv.broadcasts.Report(ctx, b.ID)
 	if err != nil || r.Waiting != 10 {
 		t.Errorf("report = %+v, %v; want 10 waiting", r, err)
+	}
+	// Its page, and the command line's report through the admin API, say the same.
+	code, body := admin.do(http.MethodGet, "/dashboard/campaigns/news/broadcasts/"+b.ID, "", nil)
+	page2, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if code != http.StatusOK || strings.TrimSpace(page2.Find(".broadcast-status").Text()) != "running" ||
+		strings.TrimSpace(page2.Find(".count-waiting").Text()) != "10" {
+		t.Errorf("broadcast page: %d\n%s", code, page2.Find("main").Text())
+	}
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"broadcast", "report", b.ID, "--server", srv.URL(), "--data", data}, &out, &errOut, func(string) string { return "" }); code != 0 ||
+		!strings.Contains(squash(out.String()), "waiting 10") {
+		t.Errorf("campaign broadcast report: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }
 

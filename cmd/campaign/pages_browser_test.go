@@ -164,8 +164,19 @@ func TestBrowserEveryPage(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#broadcast-state"), "judging"),
 		chromedp.SendKeys(chromedp.CSS("#broadcast-text"), "The boss is looking at your photos now."),
 		chromedp.Click(chromedp.CSS("button.send-broadcast")),
-		chromedp.WaitVisible(chromedp.CSS(".broadcast-sent")),
-		waitText(".flash", "Broadcast queued for 1 participant"),
+		chromedp.WaitVisible(chromedp.CSS("form.confirm-broadcast")),
+		waitText(".plan-counts .in-window", "1"),
+	); err != nil {
+		t.Fatalf("broadcast plan: %v\n%s", err, dump(dash))
+	}
+	shoot("broadcast-plan")
+	if wide, _ := chromedp.Run(dash, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); wide > 1280 {
+		t.Errorf("the plan page is %d px wide", wide)
+	}
+	if err := chromedp.Do(dash,
+		chromedp.Click(chromedp.CSS("button.confirm")),
+		chromedp.WaitVisible(chromedp.CSS(".broadcast-status")),
+		waitText(".flash", "Broadcast started: 1 participant planned"),
 	); err != nil {
 		t.Fatalf("broadcast: %v\n%s", err, dump(dash))
 	}
@@ -206,6 +217,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"scores", "/dashboard/campaigns/bouncer/scores", "h1"},
 		{"users", "/dashboard/users", "form.add-user"},
 		{"numbers", "/dashboard/numbers", "tr.number"},
+		{"prices", "/dashboard/prices", "form.prices-form"},
 	}
 	pages = append(pages, browserPage{"participant", "/dashboard/campaigns/bouncer/participants/" + pid, ".transcript img"})
 	viewport := func(width int64) chromedp.Action[chromedp.Void] {

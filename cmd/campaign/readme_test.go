@@ -36,7 +36,7 @@ func TestReadmeFlagsMatchHelp(t *testing.T) {
 			}
 			words := strings.Fields(line)
 			cmd := words[1:2]
-			if cmd[0] == "user" || cmd[0] == "channels" || cmd[0] == "draw" || cmd[0] == "audit" || cmd[0] == "participant" {
+			if cmd[0] == "user" || cmd[0] == "channels" || cmd[0] == "draw" || cmd[0] == "audit" || cmd[0] == "participant" || cmd[0] == "broadcast" {
 				if words[2] == "list" && strings.Contains(line, "|") {
 					continue // "user list | passwd --name NAME | remove ...": several in one line
 				}

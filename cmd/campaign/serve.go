@@ -40,6 +40,7 @@ import (
 	"github.com/chatcampaigns/campaign/media"
 	"github.com/chatcampaigns/campaign/media/s3server"
 	"github.com/chatcampaigns/campaign/metrics"
+	"github.com/chatcampaigns/campaign/pricing"
 	"github.com/chatcampaigns/campaign/privacy"
 	"github.com/chatcampaigns/campaign/store/mongo"
 	"github.com/chatcampaigns/campaign/store/sqlite"
@@ -139,6 +140,9 @@ type Config struct {
 	Limits Limits
 	// Exposure says how the server is reached: public URL, trusted proxies, metrics token.
 	Exposure Exposure
+	// PriceTable is the CSV file of template message prices loaded at start (--price-table,
+	// CAMPAIGN_PRICE_TABLE); empty keeps the table last saved on the dashboard.
+	PriceTable string
 	// Broadcast is how broadcasts are paced (pacing.go).
 	Broadcast BroadcastConfig
 	// NumberCheck is how often the WhatsApp numbers' health is read from the Graph API
@@ -159,6 +163,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.StringVar(&cfg.PriceTable, "price-table", getenv("CAMPAIGN_PRICE_TABLE"), "CSV of template message prices by country and category, for the broadcast plans' cost (docs/broadcasts.md; env CAMPAIGN_PRICE_TABLE)")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	cfg.NumberCheck = whatsapp.DefaultNumberCheck
 	if v := getenv("CAMPAIGN_NUMBER_CHECK_INTERVAL"); v != "" {
@@ -337,6 +342,8 @@ type server struct {
 	retention *privacy.Retention
 	// node names the engine in its leases and send attempts, the same across restarts.
 	node *node
+	// prices is the brand's price table: the broadcast plans' Pricer and the dashboard's.
+	prices *pricing.Book
 	// broadcasts paces the broadcasts (package broadcast).
 	broadcasts *broadcast.Service
 
@@ -395,6 +402,10 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		}
 	}()
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
+		return nil, err
+	}
+	s.prices = pricing.NewBook(s.db, now)
+	if err := loadPrices(ctx, s.prices, cfg.PriceTable); err != nil {
 		return nil, err
 	}
 	up := cfg.Uploads.withDefaults()
@@ -456,12 +467,15 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	judges := &judge.Service{Store: s.db, Scores: s.db, Wake: s.engine.Wake, Now: cfg.Now, Audit: trail,
 		Leases: s.db, Panels: s.db, LeaseFor: cfg.ClaimLease}
 	draws := &draw.Service{Store: s.db, Entries: s.db, Audit: trail, Now: cfg.Now}
-	s.broadcasts = pacer(cfg, s.db, s.engine, s.node.Owner, broadcast.Config{Audit: trail})
-	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
+	s.broadcasts = pacer(cfg, s.db, s.engine, s.node.Owner, broadcast.Config{Audit: trail, Pricer: s.prices,
+		Category: templateCategory(s.engine)})
+	dash, err := dashboard.New(dashboard.Config{Privacy: s.privacy, Audit: trail, Draws: draws, Verdicts: s.engine, Judge: judges, Users: s.db, Accounts: s.db, Media: mediaStore, Campaigns: campaignDirectory{s.engine}, Conversations: s.engine, Queue: s.engine, Deliveries: s.db, Scoring: judges, Broadcaster: pacedBroadcaster{s.broadcasts, s.engine}, Broadcasts: s.broadcasts, Rounds: s.engine, Pools: s.engine, Ranking: s.engine, Winners: judges,
 		Reports: s.db, Receipts: deliveryReports, Now: cfg.Now, Log: cfg.Log,
 		Judging: judges, RoleChanges: accounts.Trail{Recorder: trail},
 		Logins: loginThrottle(cfg.Limits, cfg.Now, s.metrics), Secure: cfg.Exposure.secure(),
-		Numbers: numberPage(cfg, s.db)})
+		Numbers: numberPage(cfg, s.db),
+
+		Prices: s.prices, PricesFile: cfg.PriceTable})
 	if err != nil {
 		return nil, err
 	}
@@ -506,6 +520,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	admin.SetBroadcasts(s.broadcasts, eng.Campaign)
 	admin.Mount(s.app)
 	if cfg.WhatsApp.enabled() {
 		wa, err := whatsapp.New(whatsapp.Config{
@@ -817,6 +832,7 @@ type store interface {
 	accounts.Accounts
 	dashboard.Deliveries
 	dashboard.Reports
+	pricing.Store
 	broadcast.Store
 	broadcast.Notifier
 	broadcast.Numbers

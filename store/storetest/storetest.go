@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Reports", reportTests},
 		{"Assignments", assignmentTests},
 		{"Privacy", privacyTests},
+		{"Prices", priceTests},
 		{"Broadcasts", broadcastTests},
 		{"Numbers", numberTests},
 	}
