@@ -63,3 +63,77 @@ func TestHandoffColumnFilledFromVars(t *testing.T) {
 		t.Fatalf("waiting after the migration: %+v, want p0 alone", got)
 	}
 }
+
+// TestRoundColumnFilledFromVars: a file from before migration 0026 kept the race's round only
+// in vars; after it, the funnel per round counts the round column.
+func TestRoundColumnFilledFromVars(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, old, 25); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []struct {
+		vars     string
+		finished int
+	}{{`{"round":"harbour","name":"Ann"}`, 0}, {`{"round":"harbour"}`, 1}, {`{"round":"rooftop"}`, 0}, {`{"name":"Bob"}`, 0}, {`{"round":""}`, 1}} {
+		_, err := old.ExecContext(ctx, `INSERT INTO participants (id, campaign, channel, address, state, vars,
+			version, def_version, finished, created_at, updated_at, seq) VALUES (?, 'c', 'webchat', ?, 'start', ?, 1, '1', ?, 1, ?, ?)`,
+			fmt.Sprint("p", i), fmt.Sprint(i), p.vars, p.finished, i+1, i+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.RoundCounts(ctx, "c", []string{"rooftop", "harbour"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reports.RoundCount{{Round: "rooftop", Playing: 1}, {Round: "harbour", Playing: 1, Out: 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("round counts after the migration: %+v, want %+v", got, want)
+	}
+}
+
+// TestParticipantIndexesReadNoVars: every step rewrites the participant's row, and an index on
+// participants whose key or condition is an expression over vars makes SQLite parse the JSON
+// of the old and the new row each time (0025, 0026): what an index needs of vars is a column
+// of its own, written with the participant.
+func TestParticipantIndexesReadNoVars(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "indexes.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.r.QueryContext(t.Context(), `SELECT name, sql FROM sqlite_master
+		WHERE type = 'index' AND tbl_name = 'participants' AND sql IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if strings.Contains(q, "vars") {
+			t.Errorf("index %s reads vars: %s", name, oneLine(q))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no index on participants seen")
+	}
+}

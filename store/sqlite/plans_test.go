@@ -134,6 +134,7 @@ func TestDashboardQueriesUseIndexes(t *testing.T) {
 			func() error { _, err := db.MaybeTwice(ctx, c, 20); return err }(),
 			func() error { _, err := db.EntryDays(ctx, c, since, at.Add(time.Hour)); return err }(),
 			func() error { _, err := db.StateCounts(ctx, c); return err }(),
+			func() error { _, err := db.RoundCounts(ctx, c, []string{"harbour", "rooftop"}); return err }(),
 			func() error { _, err := db.Broadcasts(ctx, c, 20); return err }(),
 			func() error {
 				_, err := db.Participants(ctx, engine.ParticipantFilter{Campaign: c, State: "start", Unfinished: true})
@@ -156,14 +157,25 @@ func TestDashboardQueriesUseIndexes(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("only %d queries seen", len(seen))
 	}
+	counted := false
 	for _, q := range seen {
 		plan, err := explain(ctx, db, q.sql, q.args)
 		if err != nil {
 			t.Fatalf("explain %s: %v", q.sql, err)
 		}
+		// The funnel per round counts from its index alone, not reading a participant's row.
+		if strings.Contains(q.sql, "participants_round") {
+			counted = true
+			if p := strings.Join(plan, "; "); !strings.Contains(p, "USING COVERING INDEX participants_round") {
+				t.Errorf("%s\nreads rows besides its index: %s", oneLine(q.sql), p)
+			}
+		}
 		if bad := wholeReads(q.sql, plan); len(bad) > 0 {
 			t.Errorf("%s\nreads a whole table: %s\nplan:\n  %s", oneLine(q.sql), strings.Join(bad, "; "), strings.Join(plan, "\n  "))
 		}
+	}
+	if !counted {
+		t.Error("RoundCounts' query not seen")
 	}
 }
 

@@ -65,10 +65,10 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO participants (rowid, id, campaign, channel, address, state, vars, handoff, version,
+			INSERT INTO participants (rowid, id, campaign, channel, address, state, vars, handoff, round, version,
 				def_version, entered, finished, last_inbound_at, last_reply_due, created_at, updated_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, ?, ?, ?)`,
-			rowid, t.ID, t.Campaign, t.Channel, t.Address, t.State, string(vars), t.Vars["handoff"], t.Version, t.DefVersion,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, ?, ?, ?)`,
+			rowid, t.ID, t.Campaign, t.Channel, t.Address, t.State, string(vars), t.Vars["handoff"], t.Vars["round"], t.Version, t.DefVersion,
 			t.Finished, unixNano(t.CreatedAt), unixNano(t.UpdatedAt), seq); err != nil {
 			return fmt.Errorf("write tombstone: %w", err)
 		}

@@ -124,4 +124,25 @@ var assignmentTests = []test{
 		noErr(t, "RoundCounts of a campaign without", err)
 		equal(t, "no rounds", len(none), 0)
 	}},
+	{"RoundCountsFollowTheRoundVariable", func(t *testing.T, s Store) {
+		// The count goes with the participant's round variable as each step changes it: a
+		// store that keeps the round apart from vars (for an index) must write it every step.
+		a := assignmentsOf(t, s)
+		rounds := []string{"rooftop", "harbour"}
+		p := MustJoin(t, s, "u1")
+		p = talk(t, s, p, "harbour", time.Minute, "photo", map[string]string{"round": "harbour"})
+		got, err := a.RoundCounts(t.Context(), campaign, rounds)
+		noErr(t, "RoundCounts in the harbour", err)
+		equal(t, "in the harbour", got, []reports.RoundCount{{Round: "harbour", Playing: 1}})
+		p = talk(t, s, p, "rooftop", 2*time.Minute, "video", map[string]string{"round": "rooftop"})
+		got, err = a.RoundCounts(t.Context(), campaign, rounds)
+		noErr(t, "RoundCounts on the rooftop", err)
+		equal(t, "on the rooftop", got, []reports.RoundCount{{Round: "rooftop", Playing: 1}})
+		back := next(p, "lobby", 3*time.Minute)
+		delete(back.Vars, "round")
+		MustCommit(t, s, engine.Step{Participant: back, PrevVersion: p.Version})
+		got, err = a.RoundCounts(t.Context(), campaign, rounds)
+		noErr(t, "RoundCounts without a round", err)
+		equal(t, "without a round", len(got), 0)
+	}},
 }
