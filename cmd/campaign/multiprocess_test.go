@@ -41,7 +41,7 @@ func TestMultiProcessOnMongo(t *testing.T) {
 	)
 	// A cap for a machine that is busy with other work, not a measure: FerretDB is slow, and the
 	// test waits for every reply, the killed server's leases running out included.
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 
 	bin := filepath.Join(t.TempDir(), "campaign")
