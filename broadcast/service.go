@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -433,35 +432,5 @@ func (s *Service) Report(ctx context.Context, id string) (Report, error) {
 	return r, nil
 }
 
-// cost prices count messages by country and category.
-func (s *Service) cost(counts map[[2]string]int) Cost {
-	var c Cost
-	if s.cfg.Pricer == nil {
-		return c
-	}
-	keys := make([][2]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i][0] != keys[j][0] {
-			return keys[i][0] < keys[j][0]
-		}
-		return keys[i][1] < keys[j][1]
-	})
-	for _, k := range keys {
-		n := counts[k]
-		each, cur, ok := s.cfg.Pricer.Price(k[1], k[0])
-		if !ok {
-			c.Unpriced += n
-			continue
-		}
-		if c.Currency == "" {
-			c.Currency = cur
-		}
-		line := CostLine{Country: k[0], Category: k[1], Count: n, Each: each, Total: each * float64(n)}
-		c.Lines = append(c.Lines, line)
-		c.Total += line.Total
-	}
-	return c
-}
+// cost prices count messages by country and category with the configured pricer.
+func (s *Service) cost(counts map[[2]string]int) Cost { return Price(s.cfg.Pricer, counts) }
