@@ -296,6 +296,9 @@ type runView struct {
 	CanPause      bool
 	CanResume     bool
 	CanCancel     bool
+	// Receipts says some recipient's channel reports delivered and read; without it those
+	// columns would count every reply as undelivered (the web chat has no receipts).
+	Receipts bool
 }
 
 // broadcastRun shows a paced broadcast: its status, how far it got, why some did not get it,
@@ -314,7 +317,11 @@ func (d *Dashboard) broadcastRun(c *fiber.Ctx, ci CampaignInfo, b broadcast.Broa
 	v := runView{Campaign: ci, Broadcast: b, Report: r, Text: shownText(ci.Def, b.Request.Audience, b.Request.Message.Text),
 		Audience: audienceText(b.Request.Audience), Failed: byReason(r.Failed), Skipped: byReason(r.Skipped), Recipients: rs,
 		CanPause: b.Status == broadcast.StatusRunning, CanResume: b.Status == broadcast.StatusPaused,
-		CanCancel: b.Status == broadcast.StatusRunning || b.Status == broadcast.StatusPaused}
+		CanCancel: b.Status == broadcast.StatusRunning || b.Status == broadcast.StatusPaused,
+		Receipts:  (b.Number != "" && d.receipts[b.Channel]) || r.Delivered+r.Read > 0}
+	for _, rc := range rs {
+		v.Receipts = v.Receipts || d.receipts[rc.Channel]
+	}
 	for _, n := range r.Failed {
 		v.Done += n
 	}

@@ -528,3 +528,22 @@ func rowText(s *goquery.Selection) string {
 	cells.Each(func(_ int, c *goquery.Selection) { parts = append(parts, strings.Fields(c.Text())...) })
 	return strings.Join(parts, " ")
 }
+
+// TestBroadcastPageWithoutReceipts: recipients on a channel that reports no receipts (the web
+// chat) are not shown as delivered 0, read 0: the page says why those columns are missing.
+func TestBroadcastPageWithoutReceipts(t *testing.T) {
+	var plans *fakePlans
+	h := newHarness(t, withPlans(&plans))
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	b := mustStart(t, h, plans)
+	plans.report = broadcast.Report{Planned: 2, Sent: 2}
+	plans.recipients = []broadcast.Recipient{{Seq: 1, ParticipantID: "p1", Channel: "webchat", Status: "released"}, {Seq: 2, ParticipantID: "p2", Channel: "webchat", Status: "released"}}
+	doc := MustDoc(t, h.Get("/dashboard/campaigns/bouncer/broadcasts/"+b.ID))
+	if n := doc.Find(".count-delivered, .count-read").Length(); n != 0 {
+		t.Errorf("%d delivered/read counts shown for web chat recipients, want none", n)
+	}
+	if doc.Find(".no-receipts").Length() != 1 {
+		t.Error("the page does not say the channel reports no receipts")
+	}
+}
