@@ -142,10 +142,14 @@ type planView struct {
 	// LimitKnown is false when the number's messaging limit was never read: the plan then
 	// cannot say how many days it takes.
 	LimitKnown bool
-	Days       []planDay
-	DayChart   template.HTML
-	Skipped    []reasonCount
-	Cost       broadcast.Cost
+	// Counted is true when the pacer keeps to a limit (the number's, or the lowest tier while
+	// it is not known): the broadcasts it sent in the last 24 hours and what is left today are
+	// its own counts then.
+	Counted  bool
+	Days     []planDay
+	DayChart template.HTML
+	Skipped  []reasonCount
+	Cost     broadcast.Cost
 	// Priced is false when no price table is set: the cost is not known at all.
 	Priced bool
 	Nobody bool
@@ -194,6 +198,7 @@ func (d *Dashboard) showPlan(c *fiber.Ctx, ci CampaignInfo, to engine.Audience, 
 		v.Cost = pricing.Estimate(d.prices.Table(), v.Category, p.ByCountry)
 	}
 	v.Limit, v.LimitKnown = limitText(p.Number)
+	v.Counted = v.LimitKnown || p.Limit != 0
 	var bars []hbar
 	for i, day := range p.Days {
 		label := "today"

@@ -275,8 +275,14 @@ func TestPlanSaysWhatItDoesNotKnow(t *testing.T) {
 	if got := doc.Find("dd.limit").Text(); !strings.Contains(got, "not known") {
 		t.Errorf("limit = %q", got)
 	}
-	if got := doc.Find(".allowed-today").Text(); got != "?" {
-		t.Errorf("allowed today = %q, want ?", got)
+	// The pacer keeps to 250 and counts what it sent: the plan says those figures, not "?".
+	plans.plan.UsedLast24h, plans.plan.AllowedToday = 40, 210
+	doc = MustDoc(t, h.Submit("/dashboard/campaigns/bouncer/broadcast", url.Values{"text": {"hi"}}))
+	if got := doc.Find(".allowed-today").Text(); got != "210" {
+		t.Errorf("allowed today = %q, want 210 (250 kept to, 40 sent)", got)
+	}
+	if got := doc.Find(".used").Text(); got != "40" {
+		t.Errorf("used = %q, want 40", got)
 	}
 	if got := doc.Find("p.limit-unknown").Text(); !strings.Contains(got, "keeps to the lowest limit, 250 a day, until it is read") {
 		t.Errorf("the plan does not say what it keeps to: %q", got)

@@ -434,10 +434,15 @@ func printPlan(w io.Writer, campaign string, p broadcast.Plan) {
 			fmt.Fprintf(tw, "  messaging limit\tnot known: not read from WhatsApp yet, so the days below are a guess\n")
 		}
 	}
-	if known {
+	switch {
+	case known:
 		fmt.Fprintf(tw, "  used in the last 24 h\t%s\n", num(p.UsedLast24h))
 		fmt.Fprintf(tw, "  allowed today\t%s\n", num(p.AllowedToday))
-	} else {
+	case p.Limit > 0:
+		// The pacer keeps to the lowest tier and counts what it sent: those are its figures.
+		fmt.Fprintf(tw, "  used in the last 24 h\t%s (by this server's broadcasts)\n", num(p.UsedLast24h))
+		fmt.Fprintf(tw, "  allowed today\t%s (within the %s kept to)\n", num(p.AllowedToday), num(p.Limit))
+	default:
 		fmt.Fprintf(tw, "  used in the last 24 h\tnot known\n")
 		fmt.Fprintf(tw, "  allowed today\tnot known\n")
 	}
