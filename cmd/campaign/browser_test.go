@@ -45,21 +45,8 @@ func TestBrowserPlayAndJudge(t *testing.T) {
 
 	chat := startChromium(t, chrome, 60*time.Second)
 
-	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](`[...document.querySelectorAll(`+jsString(sel)+`)].some(e => e.textContent.includes(`+jsString(want)+`))`,
-			chromedp.WithPollingInterval(50*time.Millisecond))
-	}
-
 	// The participant.
-	if err := chromedp.Do(chat,
-		chromedp.Navigate(srv.URL()+"/play/bouncer"),
-		waitText(".msg.out", "nobody gets past this door"),
-		chromedp.SendKeys(chromedp.CSS("#text"), "Let me in, I know the DJ"),
-		chromedp.Click(chromedp.CSS("#send")),
-		waitText(".msg.out", "Talk is cheap"),
-		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}),
-		waitText(".msg.out", "Let me show this to the boss"),
-	); err != nil {
+	if err := chromedp.Do(chat, playBouncerPhoto(srv.URL(), photo)...); err != nil {
 		t.Fatalf("play in the web chat: %v", err)
 	}
 
@@ -106,6 +93,35 @@ func TestBrowserPlayAndJudge(t *testing.T) {
 	}
 }
 
+// waitJS waits until the JavaScript condition cond holds on the page.
+func waitJS(cond string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// waitText waits until an element matching sel contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return waitJS(`[...document.querySelectorAll(` + jsString(sel) + `)].some(e => e.textContent.includes(` + jsString(want) + `))`)
+}
+
+// dump is the page's text, for a failure's message.
+func dump(ctx context.Context) string {
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	return s
+}
+
+// playBouncerPhoto plays the bouncer in the web chat up to the photo that goes to judging.
+func playBouncerPhoto(server, photo string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(server + "/play/bouncer"),
+		waitText(".msg.out", "nobody gets past this door"),
+		chromedp.SendKeys(chromedp.CSS("#text"), "Let me in, I know the DJ"),
+		chromedp.Click(chromedp.CSS("#send")),
+		waitText(".msg.out", "Talk is cheap"),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}),
+		waitText(".msg.out", "Let me show this to the boss"),
+	}
+}
+
 // jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
@@ -127,17 +143,6 @@ func TestBrowserVideoAndVoiceNote(t *testing.T) {
 	// Bob has his own cookie, so he is another participant.
 	bob, cancelBob := chromedp.NewContext(ann, chromedp.WithNewBrowserContext())
 	defer cancelBob()
-
-	waitJS := func(cond string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
-	}
-	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
-		return waitJS(`[...document.querySelectorAll(` + jsString(sel) + `)].some(e => e.textContent.includes(` + jsString(want) + `))`)
-	}
-	dump := func(ctx context.Context) string {
-		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		return s
-	}
 
 	if err := chromedp.Do(ann,
 		chromedp.Navigate(srv.URL()+"/play/bouncer"),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,25 +51,7 @@ func TestBrowserEveryPage(t *testing.T) {
 	}
 	shots := screenshotDir(t)
 	chat := startChromium(t, chrome, 120*time.Second)
-	waitJS := func(cond string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))
-	}
-	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
-		return waitJS(`[...document.querySelectorAll(` + jsString(sel) + `)].some(e => e.textContent.includes(` + jsString(want) + `))`)
-	}
-	dump := func(ctx context.Context) string {
-		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		return s
-	}
-	if err := chromedp.Do(chat,
-		chromedp.Navigate(srv.URL()+"/play/bouncer"),
-		waitText(".msg.out", "nobody gets past this door"),
-		chromedp.SendKeys(chromedp.CSS("#text"), "Let me in, I know the DJ"),
-		chromedp.Click(chromedp.CSS("#send")),
-		waitText(".msg.out", "Talk is cheap"),
-		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}),
-		waitText(".msg.out", "Let me show this to the boss"),
-	); err != nil {
+	if err := chromedp.Do(chat, playBouncerPhoto(srv.URL(), photo)...); err != nil {
 		t.Fatalf("play in the web chat: %v", err)
 	}
 
