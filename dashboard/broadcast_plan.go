@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -284,6 +283,22 @@ func (d *Dashboard) pacedBroadcast(ctx context.Context, campaign, id string) (br
 	return b, true, nil
 }
 
+// pacedOfURL is the campaign and the paced broadcast named by the URL (:id, :bid), or an error
+// wrapping errs.ErrNotFound when the broadcast is not a paced one of that campaign.
+func (d *Dashboard) pacedOfURL(c *fiber.Ctx) (CampaignInfo, broadcast.Broadcast, error) {
+	ctx := c.UserContext()
+	ci, err := d.findCampaign(ctx, c.Params("id"))
+	if err != nil {
+		return ci, broadcast.Broadcast{}, err
+	}
+	id := strings.Clone(c.Params("bid"))
+	b, ok, err := d.pacedBroadcast(ctx, ci.Def.ID, id)
+	if err == nil && !ok {
+		err = fmt.Errorf("dashboard: broadcast %s of %s: %w", id, ci.Def.ID, errs.ErrNotFound)
+	}
+	return ci, b, err
+}
+
 // runView is a paced broadcast's page.
 type runView struct {
 	Campaign   CampaignInfo
@@ -362,18 +377,11 @@ const maxPauseReason = 200
 func (d *Dashboard) steerBroadcast(what string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
-		ci, err := d.findCampaign(ctx, c.Params("id"))
+		ci, b, err := d.pacedOfURL(c)
 		if err != nil {
 			return err
 		}
-		id := strings.Clone(c.Params("bid"))
-		b, ok, err := d.pacedBroadcast(ctx, ci.Def.ID, id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("dashboard: %s broadcast %s: %w", what, id, errs.ErrNotFound)
-		}
+		id := b.ID
 		page := "/dashboard/campaigns/" + ci.Def.ID + "/broadcasts/" + id
 		u := currentUser(c).Username
 		var msg string
@@ -412,35 +420,15 @@ const csvPage = 1000
 // page at a time from the store. Recipients are named by participant id and country, never
 // by phone number.
 func (d *Dashboard) recipientsCSV(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	ci, err := d.findCampaign(ctx, c.Params("id"))
+	ci, b, err := d.pacedOfURL(c)
 	if err != nil {
 		return err
 	}
-	id := strings.Clone(c.Params("bid"))
-	b, ok, err := d.pacedBroadcast(ctx, ci.Def.ID, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("dashboard: recipients of %s: %w", id, errs.ErrNotFound)
-	}
-	name := ci.Def.ID + "-broadcast-" + b.ID + ".csv"
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.NewReplacer(`"`, "", "\r", "", "\n", "").Replace(name)+`"`)
-	plans, log := d.plans, d.log
-	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
-		w := csv.NewWriter(bw)
-		err := WriteRecipientsCSV(ctx, w, func(ctx context.Context, after int64, limit int) ([]broadcast.Recipient, error) {
+	plans := d.plans
+	d.streamCSV(c, ci.Def.ID+"-broadcast-"+b.ID+".csv", func(ctx context.Context, w *csv.Writer) error {
+		return WriteRecipientsCSV(ctx, w, func(ctx context.Context, after int64, limit int) ([]broadcast.Recipient, error) {
 			return plans.Recipients(ctx, b.ID, after, limit)
 		})
-		if err != nil {
-			log.Error("dashboard: recipients export cut short", "broadcast", b.ID, "err", err)
-			fmt.Fprintf(bw, "\n# export cut short: %v\n", err)
-		}
-		bw.Flush()
 	})
 	return nil
 }

@@ -96,12 +96,18 @@ func (d *Dashboard) export(c *fiber.Ctx) error {
 			})
 		}
 	}
-	name := def.ID + "-" + what
+	d.streamCSV(c, def.ID+"-"+what, write)
+	return nil
+}
+
+// streamCSV sends the CSV file name, written by write after the handler returned, when
+// Fiber has recycled c: write may use only what was copied out of it. A write that fails
+// midway ends the file with a line saying it is cut short (the status line has gone out),
+// rather than letting it end as if it were whole.
+func (d *Dashboard) streamCSV(c *fiber.Ctx, name string, write func(ctx context.Context, w *csv.Writer) error) {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.NewReplacer(`"`, "", "\r", "", "\n", "").Replace(name)+`"`)
 	log := d.log
-	// The body is written after the handler returned, when Fiber has recycled c: the writer
-	// uses only what was copied out of it above.
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
@@ -112,12 +118,9 @@ func (d *Dashboard) export(c *fiber.Ctx) error {
 			err = w.Error()
 		}
 		if err != nil {
-			// The status line has gone out; the file says it is cut short rather than end as
-			// if it were whole.
 			log.Error("dashboard: export cut short", "file", name, "err", err)
 			fmt.Fprintf(bw, "\n# export cut short: %v\n", err)
 		}
 		bw.Flush()
 	})
-	return nil
 }
