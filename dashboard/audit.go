@@ -1,11 +1,10 @@
 package dashboard
 
 import (
-	"bufio"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -82,17 +81,11 @@ func (d *Dashboard) auditExport(c *fiber.Ctx) error {
 	if campaign != "" {
 		name = "audit-" + campaign + ".csv"
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	trail, log := d.trail, d.log
-	// The body is written after the handler returned, so it gets a context of its own.
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		if err := audit.WriteCSV(ctx, w, trail, audit.Query{Campaign: campaign}); err != nil {
-			log.Error("dashboard: audit export broke off", "campaign", campaign, "err", err)
-		}
-		w.Flush()
+	trail := d.trail
+	// Streamed like the other exports: a failure midway ends the file with a line saying it
+	// is cut short instead of letting it look whole.
+	d.streamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
+		return audit.WriteRows(ctx, w, trail, audit.Query{Campaign: campaign})
 	})
 	return nil
 }

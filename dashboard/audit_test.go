@@ -1,7 +1,9 @@
 package dashboard_test
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -85,5 +87,32 @@ func TestBroadcastIsAudited(t *testing.T) {
 	}
 	if len(es) != 1 || es[0].Action != audit.Broadcast || es[0].Actor != "boss" || es[0].Detail != "to state door: 3 participants queued" {
 		t.Fatalf("trail = %+v", es)
+	}
+}
+
+// brokenTrail records as the real trail does but cannot list, as a store that goes away
+// once the download has started would.
+type brokenTrail struct{ dashboard.Trail }
+
+func (brokenTrail) AuditEvents(context.Context, audit.Query) ([]audit.Event, error) {
+	return nil, errors.New("database is locked")
+}
+
+// TestAuditExportCutShort: a trail export that fails midway ends with a line saying so, like
+// the campaign exports, instead of looking whole (the status line has gone out by then).
+func TestAuditExportCutShort(t *testing.T) {
+	h := newHarness(t, func(h *harness, cfg *dashboard.Config) { cfg.Audit = brokenTrail{h.trail} })
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	wantStatus(t, h.Submit("/dashboard/campaigns/bouncer/status", url.Values{"status": {"paused"}}), http.StatusSeeOther)
+	resp := h.Get("/dashboard/audit.csv")
+	wantStatus(t, resp, http.StatusOK)
+	body := MustBody(t, resp)
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "id,at,actor") {
+		t.Fatalf("export:\n%s\nwant the header and the cut-short line", body)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "# export cut short:") || !strings.Contains(last, "database is locked") {
+		t.Errorf("last line = %q, want it to say the export is cut short and why", last)
 	}
 }

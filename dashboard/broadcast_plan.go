@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/broadcast"
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/csvcell"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/pricing"
@@ -447,7 +448,7 @@ func WriteRecipientsCSV(ctx context.Context, w *csv.Writer, page func(ctx contex
 		}
 		for _, r := range rs {
 			if err := w.Write([]string{strconv.FormatInt(r.Seq, 10), r.ParticipantID, r.Country, strconv.FormatBool(r.Template),
-				r.Status, cell(r.Reason), csvTime(r.ReleasedAt)}); err != nil {
+				r.Status, csvcell.Safe(r.Reason), csvTime(r.ReleasedAt)}); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/chatcampaigns/campaign/csvcell"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -24,15 +25,6 @@ const exportTimeout = 30 * time.Minute
 
 // exports are the CSV files a campaign offers, by the name in the URL.
 var exports = []string{"participants.csv", "entries.csv", "scores.csv"}
-
-// cell guards a value against spreadsheet formulas: a participant who writes "=HYPERLINK(…)"
-// must not run it on the marketer's machine when the file is opened.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
 
 func csvTime(t time.Time) string {
 	if t.IsZero() {
@@ -69,9 +61,9 @@ func (d *Dashboard) export(c *fiber.Ctx) error {
 				return err
 			}
 			return d.reports.EachParticipant(ctx, def.ID, func(p engine.Participant) error {
-				row := []string{p.ID, p.Channel, p.State, strconv.FormatBool(p.Finished), csvTime(p.CreatedAt), csvTime(p.LastInboundAt), cell(p.Vars["handoff"])}
+				row := []string{p.ID, p.Channel, p.State, strconv.FormatBool(p.Finished), csvTime(p.CreatedAt), csvTime(p.LastInboundAt), csvcell.Safe(p.Vars["handoff"])}
 				for _, v := range vars {
-					row = append(row, cell(p.Vars[v]))
+					row = append(row, csvcell.Safe(p.Vars[v]))
 				}
 				return w.Write(row)
 			})
@@ -82,8 +74,8 @@ func (d *Dashboard) export(c *fiber.Ctx) error {
 				return err
 			}
 			return d.reports.EachEntry(ctx, def.ID, func(e judge.Entry) error {
-				return w.Write([]string{e.ID, e.ParticipantID, e.State, e.Kind, e.MIME, cell(e.Caption), cell(e.Location),
-					csvTime(e.CreatedAt), e.Status, cell(e.DecidedBy), csvTime(e.DecidedAt), cell(e.Reason)})
+				return w.Write([]string{e.ID, e.ParticipantID, e.State, e.Kind, e.MIME, csvcell.Safe(e.Caption), csvcell.Safe(e.Location),
+					csvTime(e.CreatedAt), e.Status, csvcell.Safe(e.DecidedBy), csvTime(e.DecidedAt), csvcell.Safe(e.Reason)})
 			})
 		}
 	case "scores.csv":
@@ -92,7 +84,7 @@ func (d *Dashboard) export(c *fiber.Ctx) error {
 				return err
 			}
 			return d.reports.EachScore(ctx, def.ID, func(r reports.ScoreRow) error {
-				return w.Write([]string{r.EntryID, cell(r.Judge), cell(r.Criterion), strconv.Itoa(r.Score), csvTime(r.At)})
+				return w.Write([]string{r.EntryID, csvcell.Safe(r.Judge), csvcell.Safe(r.Criterion), strconv.Itoa(r.Score), csvTime(r.At)})
 			})
 		}
 	}

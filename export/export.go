@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/campaigns"
+	"github.com/chatcampaigns/campaign/csvcell"
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
 	"github.com/chatcampaigns/campaign/judge"
@@ -326,7 +327,7 @@ func writeManifest(zw *zip.Writer, rows []row, addresses bool) error {
 		if !r.consent.At.IsZero() {
 			at = r.consent.At.UTC().Format(time.RFC3339)
 		}
-		rec := []string{cell(r.participant), r.entry.ID, r.round, r.entry.Status, r.file, r.entry.MIME, consent, at, cell(r.consent.Version)}
+		rec := []string{csvcell.Safe(r.participant), r.entry.ID, r.round, r.entry.Status, r.file, r.entry.MIME, consent, at, csvcell.Safe(r.consent.Version)}
 		if addresses {
 			rec = append(rec, r.address) // a phone number or platform id, never a formula
 		}
@@ -339,15 +340,6 @@ func writeManifest(zw *zip.Writer, rows []row, addresses bool) error {
 		return fmt.Errorf("export: manifest: %w", err)
 	}
 	return nil
-}
-
-// cell keeps participant text from being taken for a formula by a spreadsheet: a value
-// starting with = + - @ (or a tab or carriage return) gets a leading apostrophe.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func size(n int64) string {
