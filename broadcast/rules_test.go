@@ -288,6 +288,13 @@ func TestPauseResumeCancel(t *testing.T) {
 	if got := e.get(b.ID); got.Status != broadcast.StatusPaused || got.PausedReason != "paused by ann" {
 		t.Errorf("after Pause: %+v", got)
 	}
+	// A second pause changes nothing and says so: the reason stays the first one.
+	if err := e.svc.Pause(e.ctx, b.ID, "again", "bob"); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("Pause of a paused broadcast: %v, want a conflict", err)
+	}
+	if got := e.get(b.ID); got.PausedReason != "paused by ann" {
+		t.Errorf("a second pause changed the reason to %q", got.PausedReason)
+	}
 	e.clock.Advance(25 * time.Hour)
 	e.tick()
 	if n := len(e.sentTo(b.ID)); n != 1 {

@@ -166,15 +166,22 @@ func (s *Service) Recipients(ctx context.Context, id string, after int64, limit 
 }
 
 // Pause stops releasing a running broadcast's recipients until Resume; what is queued
-// already goes out. errs.ErrConflict for a broadcast done or cancelled.
+// already goes out. errs.ErrConflict for a broadcast paused already (its reason stays the
+// one it was paused for), done or cancelled, as Resume refuses a running one: the admin who
+// asks learns that nothing changed.
 func (s *Service) Pause(ctx context.Context, id, reason, by string) error {
 	b, err := s.Get(ctx, id)
 	if err != nil {
 		return err
 	}
+	if b.Status == StatusPaused {
+		return fmt.Errorf("broadcast %s: %w: it is paused already (%s)", b.ID, errs.ErrConflict, b.PausedReason)
+	}
 	return s.pause(ctx, b, reason, by)
 }
 
+// pause is Pause for the pacer's own pauses (a quality drop, a 131048), which may find the
+// broadcast paused already: that is no error there.
 func (s *Service) pause(ctx context.Context, b Broadcast, reason, by string) error {
 	switch b.Status {
 	case StatusPaused:
