@@ -164,13 +164,23 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, []*decision, err
 	if err != nil {
 		return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
 	}
-	number := s.numberOf(req.Campaign, "whatsapp", nil)
-	h, err := s.numberHealth(ctx, "whatsapp", number)
-	if err != nil {
-		return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
+	plan := Plan{Request: req, Audience: len(ps), Skipped: map[string]int{}, ByCountry: map[string]int{},
+		Category: s.category(req.Campaign, req.Message.Template), Limit: Unlimited}
+	for _, d := range ds {
+		if d.skip == "" && d.p.Channel == "whatsapp" {
+			plan.OnWhatsApp++
+		}
 	}
-	plan := Plan{Request: req, Number: h, Audience: len(ps), Skipped: map[string]int{}, ByCountry: map[string]int{},
-		Category: s.category(req.Campaign, req.Message.Template), Limit: limitOf(h)}
+	number := ""
+	if plan.OnWhatsApp > 0 {
+		// Only a broadcast that sends from the number has its limit to keep to: one to web chat
+		// or Telegram players names no number (a server without WhatsApp has none to name).
+		number = s.numberOf(req.Campaign, "whatsapp", nil)
+		if plan.Number, err = s.numberHealth(ctx, "whatsapp", number); err != nil {
+			return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
+		}
+		plan.Limit = limitOf(plan.Number)
+	}
 	for _, d := range ds {
 		switch {
 		case d.skip != "":
@@ -191,8 +201,10 @@ func (s *Service) plan(ctx context.Context, req Request) (Plan, []*decision, err
 		plan.Skipped[SkipOptedOut] += optedOut
 		plan.Audience += optedOut
 	}
-	if plan.UsedLast24h, err = s.cfg.Store.ReachedOutsideWindow(ctx, "whatsapp", number, now.Add(-Window)); err != nil {
-		return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
+	if number != "" {
+		if plan.UsedLast24h, err = s.cfg.Store.ReachedOutsideWindow(ctx, "whatsapp", number, now.Add(-Window)); err != nil {
+			return Plan{}, nil, fmt.Errorf("broadcast: plan for %s: %w", req.Campaign, err)
+		}
 	}
 	plan.AllowedToday = plan.NeedTemplate
 	if plan.Limit != Unlimited {
@@ -241,18 +253,16 @@ func (s *Service) Start(ctx context.Context, req Request) (Broadcast, error) {
 	now := s.cfg.Now()
 	b := Broadcast{ID: s.cfg.Engine.BroadcastID(req.Campaign), Request: req, Plan: plan, Status: StatusRunning,
 		Baseline: plan.Number.Quality, Channel: "whatsapp", Number: plan.Number.Number, At: now, UpdatedAt: now}
-	onWhatsApp := false
 	rs := make([]Recipient, len(ds))
 	for i, d := range ds {
-		onWhatsApp = onWhatsApp || d.p.Channel == "whatsapp"
 		rs[i] = Recipient{Seq: int64(i + 1), ParticipantID: d.p.ID, Channel: d.p.Channel, Number: d.number,
 			Address: d.p.Address, Country: d.country, Template: d.template, Status: RecipientWaiting, UpdatedAt: now}
 		if d.skip != "" {
 			rs[i].Status, rs[i].Reason = RecipientSkipped, d.skip
 		}
 	}
-	if !onWhatsApp {
-		// Nobody on the number: its quality is no reason to pause this one.
+	if plan.OnWhatsApp == 0 {
+		// Nobody gets it from the number: its quality is no reason to pause this one.
 		b.Channel, b.Number, b.Baseline = "", "", ""
 	}
 	if err := s.cfg.Store.StartBroadcast(ctx, b, rs); err != nil {

@@ -183,8 +183,8 @@ func TestLimits(t *testing.T) {
 		{"inside the window go at once and do not count", 2, 5, 5, "whatsapp", 7, 2, 2},
 		{"unknown limit keeps to the lowest tier", 0, 0, 300, "whatsapp", 250, 250, broadcast.UnknownLimit},
 		{"unlimited", broadcast.Unlimited, 0, 300, "whatsapp", 300, 300, broadcast.Unlimited},
-		{"telegram has no window and no limit", 2, 0, 40, "telegram", 40, 0, 2},
-		{"messenger outside its window is skipped", 2, 3, 4, "messenger", 3, 0, 2},
+		{"telegram has no window and no limit", 2, 0, 40, "telegram", 40, 0, broadcast.Unlimited},
+		{"messenger outside its window is skipped", 2, 3, 4, "messenger", 3, 0, broadcast.Unlimited},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.limit)
@@ -193,6 +193,11 @@ func TestLimits(t *testing.T) {
 			b := e.start("news", news())
 			if b.Plan.Limit != tc.wantLimit {
 				t.Errorf("plan limit = %d, want %d", b.Plan.Limit, tc.wantLimit)
+			}
+			// Only a broadcast that sends from the WhatsApp number names it.
+			if onWA := tc.channel == "whatsapp"; (b.Plan.OnWhatsApp > 0) != onWA || (b.Plan.Number.Number != "") != onWA || (b.Number != "") != onWA {
+				t.Errorf("on WhatsApp %d, plan number %q, broadcast number %q; want a number only on WhatsApp",
+					b.Plan.OnWhatsApp, b.Plan.Number.Number, b.Number)
 			}
 			got, templates := 0, 0
 			for _, s := range e.wa.all() {

@@ -20,8 +20,11 @@ type Request struct {
 type Plan struct {
 	Request Request
 	// Number is the sending number's facts (Limit 0 = unknown: the pacer then keeps to the
-	// lowest tier, UnknownLimit, and the plan page says so).
+	// lowest tier, UnknownLimit, and the plan page says so). Zero when OnWhatsApp is.
 	Number NumberHealth
+	// OnWhatsApp is how many of the recipients (not the skipped) get it on WhatsApp, from
+	// Number. With none, no number and no messaging limit apply.
+	OnWhatsApp int
 	// Audience is how many participants the audience selects: InWindow + NeedTemplate + the
 	// skipped, those who opted out of the campaign among them.
 	Audience int

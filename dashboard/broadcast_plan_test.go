@@ -41,7 +41,7 @@ func newFakePlans(now func() time.Time) *fakePlans {
 	return &fakePlans{now: now, casts: map[string]broadcast.Broadcast{},
 		plan: broadcast.Plan{
 			Number:   broadcast.NumberHealth{Channel: "whatsapp", Number: "1001", Display: "+31 20 555 0100", Limit: 2000, Quality: broadcast.QualityGreen},
-			Audience: 20012, InWindow: 12, NeedTemplate: 19990, UsedLast24h: 500, AllowedToday: 1500,
+			Audience: 20012, InWindow: 12, NeedTemplate: 19990, OnWhatsApp: 20002, UsedLast24h: 500, AllowedToday: 1500,
 			Skipped: map[string]int{"opted out of marketing": 7, "frequency cap": 3},
 			Days: []broadcast.PlanDay{{Start: day, Count: 1512}, {Start: day.Add(24 * time.Hour), Count: 2000},
 				{Start: day.Add(48 * time.Hour), Count: 2000}},
@@ -551,5 +551,28 @@ func TestBroadcastPageWithoutReceipts(t *testing.T) {
 	}
 	if doc.Find(".no-receipts").Length() != 1 {
 		t.Error("the page does not say the channel reports no receipts")
+	}
+}
+
+// TestPlanWithoutWhatsApp: a broadcast that reaches nobody on WhatsApp (a web chat campaign,
+// a server without WhatsApp) names no number and no messaging limit.
+func TestPlanWithoutWhatsApp(t *testing.T) {
+	var plans *fakePlans
+	h := newHarness(t, withPlans(&plans))
+	plans.plan = broadcast.Plan{Audience: 3, InWindow: 3, Limit: broadcast.Unlimited,
+		Days: []broadcast.PlanDay{{Start: plans.now(), Count: 3}}, Skipped: map[string]int{}}
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	doc := MustDoc(t, h.Submit("/dashboard/campaigns/bouncer/broadcast", url.Values{"text": {"hi"}}))
+	if got := doc.Find("dd.number").Text(); got != "none: nobody gets it on WhatsApp, so no messaging limit applies" {
+		t.Errorf("number = %q", got)
+	}
+	for _, sel := range []string{"dd.limit", ".n.used", ".n.allowed-today", ".limit-unknown"} {
+		if doc.Find(sel).Length() != 0 {
+			t.Errorf("%s shown for a broadcast without WhatsApp recipients", sel)
+		}
+	}
+	if got := doc.Find(".n.in-window").Text(); got != "3" {
+		t.Errorf("in window = %q", got)
 	}
 }

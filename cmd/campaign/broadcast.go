@@ -409,6 +409,24 @@ func printPlan(w io.Writer, campaign string, p broadcast.Plan) {
 	}
 	fmt.Fprintf(tw, "  need the template\t%s (%s)\n", num(p.NeedTemplate), tmpl)
 	fmt.Fprintf(tw, "  skipped\t%s\n", byReasonText(p.Skipped))
+	if p.OnWhatsApp == 0 {
+		fmt.Fprintf(tw, "  number\tnone: nobody gets it on WhatsApp, so no messaging limit applies\n")
+	} else {
+		printNumber(tw, p)
+	}
+	if len(p.Days) > 0 {
+		fmt.Fprintf(tw, "  days\t%d, the last one going %s\n", len(p.Days), p.Finish.UTC().Format("2006-01-02 15:04 UTC"))
+		for _, d := range p.Days {
+			fmt.Fprintf(tw, "    %s\t%s\n", d.Start.UTC().Format("2006-01-02 15:04"), num(d.Count))
+		}
+	}
+	fmt.Fprintf(tw, "  cost\t%s\n", costText(p.Cost))
+	tw.Flush()
+}
+
+// printNumber writes the plan's lines about the sending number: which, its messaging limit,
+// what was used of it and what is allowed today.
+func printNumber(tw io.Writer, p broadcast.Plan) {
 	number := p.Number.Display
 	if number == "" {
 		number = p.Number.Number
@@ -446,14 +464,6 @@ func printPlan(w io.Writer, campaign string, p broadcast.Plan) {
 		fmt.Fprintf(tw, "  used in the last 24 h\tnot known\n")
 		fmt.Fprintf(tw, "  allowed today\tnot known\n")
 	}
-	if len(p.Days) > 0 {
-		fmt.Fprintf(tw, "  days\t%d, the last one going %s\n", len(p.Days), p.Finish.UTC().Format("2006-01-02 15:04 UTC"))
-		for _, d := range p.Days {
-			fmt.Fprintf(tw, "    %s\t%s\n", d.Start.UTC().Format("2006-01-02 15:04"), num(d.Count))
-		}
-	}
-	fmt.Fprintf(tw, "  cost\t%s\n", costText(p.Cost))
-	tw.Flush()
 }
 
 func printReport(w io.Writer, a adminapi.BroadcastAnswer) {

@@ -164,7 +164,7 @@ func newCLIBroadcasts() *cliBroadcasts {
 	day := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	return &cliBroadcasts{casts: map[string]broadcast.Broadcast{}, plan: broadcast.Plan{
 		Number:   broadcast.NumberHealth{Display: "+31 20 555 0100", Limit: 2000, Quality: broadcast.QualityGreen},
-		Audience: 4010, InWindow: 10, NeedTemplate: 4000, UsedLast24h: 0, AllowedToday: 2000,
+		Audience: 4010, InWindow: 10, NeedTemplate: 4000, OnWhatsApp: 4010, UsedLast24h: 0, AllowedToday: 2000,
 		Skipped: map[string]int{"opted out of marketing": 4},
 		Days:    []broadcast.PlanDay{{Start: day, Count: 2010}, {Start: day.Add(24 * time.Hour), Count: 2000}},
 		Finish:  day.Add(30 * time.Hour), Category: "marketing",
