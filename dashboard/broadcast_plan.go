@@ -74,6 +74,7 @@ func thousands(n int) string {
 // and its recipients as CSV.
 func (d *Dashboard) mountPlans(a guarded) {
 	a.Post("/campaigns/:id/broadcast/confirm", d.confirmBroadcast)
+	a.Post("/campaigns/:id/broadcast/edit", d.editBroadcast)
 	a.Post("/campaigns/:id/broadcasts/:bid/pause", d.steerBroadcast("pause"))
 	a.Post("/campaigns/:id/broadcasts/:bid/resume", d.steerBroadcast("resume"))
 	a.Post("/campaigns/:id/broadcasts/:bid/cancel", d.steerBroadcast("cancel"))
@@ -240,8 +241,7 @@ func (d *Dashboard) confirmBroadcast(c *fiber.Ctx) error {
 		return err
 	}
 	if bad != "" {
-		d.setFlash(c, flash{Message: bad, Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
+		return d.broadcastAgain(c, def, bad)
 	}
 	if d.prices != nil {
 		if err := d.prices.Load(ctx); err != nil {
@@ -252,8 +252,7 @@ func (d *Dashboard) confirmBroadcast(c *fiber.Ctx) error {
 	// The service writes the audit line of a start it knows the user of.
 	b, err := d.plans.Start(ctx, broadcast.Request{Campaign: def.ID, Audience: to, Message: msg, By: u.Username})
 	if errors.Is(err, broadcast.ErrNobody) {
-		d.setFlash(c, flash{Message: "Nobody to send to any more: since the plan, those it reached opted out, finished or were skipped. Nothing was started.", Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
+		return d.broadcastAgain(c, def, "Nobody to send to any more: since the plan, those it reached opted out, finished or were skipped. Nothing was started.")
 	}
 	if err != nil {
 		return fmt.Errorf("dashboard: start a broadcast to %s: %w", def.ID, err)

@@ -303,10 +303,12 @@ func TestPlanOfNobody(t *testing.T) {
 		t.Errorf("a plan that reaches nobody offers Confirm:\n%s", doc.Find("main").Text())
 	}
 	// A Confirm after everyone left (an old tab) starts nothing, and says so.
-	resp := h.Submit("/dashboard/campaigns/bouncer/broadcast/confirm", url.Values{"text": {"hi"}})
-	wantStatus(t, resp, http.StatusSeeOther)
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.HasPrefix(got, "Nobody to send to any more") {
+	doc = Refused(t, h.Submit("/dashboard/campaigns/bouncer/broadcast/confirm", url.Values{"text": {"hi"}}))
+	if got := doc.Find(".flash-error").Text(); !strings.HasPrefix(got, "Nobody to send to any more") {
 		t.Errorf("flash = %q", got)
+	}
+	if got := doc.Find("textarea[name=text]").Text(); got != "hi" {
+		t.Errorf("the form shown again has %q, want the text sent", got)
 	}
 }
 
@@ -316,9 +318,7 @@ func TestBadBroadcastFormIsNotPlanned(t *testing.T) {
 	h := newHarness(t, withPlans(&plans))
 	h.MustUser("boss", dashboard.RoleAdmin)
 	h.MustLogin("boss")
-	resp := h.Submit("/dashboard/campaigns/bouncer/broadcast", url.Values{"text": {""}})
-	wantStatus(t, resp, http.StatusSeeOther)
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Type the message first." {
+	if got := Refused(t, h.Submit("/dashboard/campaigns/bouncer/broadcast", url.Values{"text": {""}})).Find(".flash-error").Text(); got != "Type the message first." {
 		t.Errorf("flash = %q", got)
 	}
 	wantStatus(t, h.Submit("/dashboard/campaigns/bouncer/broadcast/confirm", url.Values{"text": {"hi"}, "state": {"nowhere"}}), http.StatusBadRequest)
@@ -575,4 +575,40 @@ func TestPlanWithoutWhatsApp(t *testing.T) {
 	if got := doc.Find(".n.in-window").Text(); got != "3" {
 		t.Errorf("in window = %q", got)
 	}
+}
+
+// TestPlanBackKeepsTheMessage: the plan page's Back brings the admin to the form with what
+// they typed and chose, and sends nothing.
+func TestPlanBackKeepsTheMessage(t *testing.T) {
+	var plans *fakePlans
+	h := newHarness(t, withPlans(&plans))
+	h.MustUser("boss", dashboard.RoleAdmin)
+	h.MustLogin("boss")
+	plan := MustDoc(t, h.Submit("/dashboard/campaigns/bouncer/broadcast", url.Values{"text": {"Doors open at <nine>"}, "state": {"door"}}))
+	back := plan.Find("form.confirm-broadcast button.back")
+	if action, _ := back.Attr("formaction"); action != "/dashboard/campaigns/bouncer/broadcast/edit" {
+		t.Fatalf("Back goes to %q", action)
+	}
+	carried := url.Values{}
+	plan.Find("form.confirm-broadcast input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		if n, _ := s.Attr("name"); n != "csrf" {
+			carried.Set(n, s.AttrOr("value", ""))
+		}
+	})
+	calls := len(plans.Calls())
+	resp := h.Submit("/dashboard/campaigns/bouncer/broadcast/edit", carried)
+	wantStatus(t, resp, http.StatusOK)
+	doc := MustDoc(t, resp)
+	if got := doc.Find("form.broadcast-form textarea[name=text]").Text(); got != "Doors open at <nine>" {
+		t.Errorf("text = %q", got)
+	}
+	if got := doc.Find("form.broadcast-form select[name=state] option[selected]").AttrOr("value", ""); got != "door" {
+		t.Errorf("state = %q", got)
+	}
+	if got := plans.Calls(); len(got) != calls {
+		t.Errorf("Back called the service: %q", got[calls:])
+	}
+	h.MustUser("mod1", dashboard.RoleModerator)
+	h.MustLogin("mod1")
+	wantStatus(t, h.Submit("/dashboard/campaigns/bouncer/broadcast/edit", carried), http.StatusForbidden)
 }

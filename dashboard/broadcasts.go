@@ -110,10 +110,7 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 	}
 	def := ci.Def
 	back := "/dashboard/campaigns/" + def.ID
-	fail := func(msg string) error {
-		d.setFlash(c, flash{Message: msg, Error: true})
-		return c.Redirect(back, fiber.StatusSeeOther)
-	}
+	fail := func(msg string) error { return d.broadcastAgain(c, def, msg) }
 	to, msg, bad, err := broadcastRequest(c, def)
 	if err != nil {
 		return err
@@ -146,6 +143,49 @@ func (d *Dashboard) broadcast(c *fiber.Ctx) error {
 	}
 	d.setFlash(c, flash{Message: fmt.Sprintf("Broadcast queued for %s.", count(queued, "participant", "participants"))})
 	return c.Redirect(back+"/broadcasts/"+id, fiber.StatusSeeOther)
+}
+
+// broadcastDraft is what was typed in the broadcast form, shown in it again: after a refusal
+// (a text too long, nobody to send to) and from the plan page's Back, so nothing typed is
+// lost. Text is by field name (text, text_LANG).
+type broadcastDraft struct {
+	State, Var, Value, Template string
+	Text                        map[string]string
+	// Open says the form is shown again: the page leads to it.
+	Open bool
+}
+
+// draftOf copies the broadcast form as it was sent, valid or not.
+func draftOf(c *fiber.Ctx, def *campaigns.Definition) broadcastDraft {
+	dr := broadcastDraft{State: strings.Clone(c.FormValue("state")), Var: strings.Clone(c.FormValue("var")),
+		Value: strings.Clone(c.FormValue("value")), Template: strings.Clone(c.FormValue("template")),
+		Text: map[string]string{}, Open: true}
+	form := broadcastFormOf(def)
+	dr.Text["text"] = strings.Clone(c.FormValue("text"))
+	for _, l := range form.Others {
+		dr.Text["text_"+l] = strings.Clone(c.FormValue("text_" + l))
+	}
+	return dr
+}
+
+// broadcastAgain shows the campaign page with the broadcast form as it was sent and why it
+// was not sent (422): the admin fixes it rather than typing it again.
+func (d *Dashboard) broadcastAgain(c *fiber.Ctx, def *campaigns.Definition, why string) error {
+	c.Locals(localFlash, flash{Message: why, Error: true})
+	return d.showCampaign(c, fiber.StatusUnprocessableEntity, draftOf(c, def))
+}
+
+// editBroadcast is the plan page's Back: the campaign page with the form as it was planned.
+func (d *Dashboard) editBroadcast(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u.Role != RoleAdmin {
+		return fmt.Errorf("dashboard: %s may not broadcast: %w", u.Username, errForbidden)
+	}
+	ci, err := d.findCampaign(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return d.showCampaign(c, fiber.StatusOK, draftOf(c, ci.Def))
 }
 
 // broadcastRequest reads the broadcast form: the audience and the message. A form that

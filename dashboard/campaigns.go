@@ -111,6 +111,11 @@ func (d *Dashboard) campaignsPage(c *fiber.Ctx) error {
 }
 
 func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
+	return d.showCampaign(c, fiber.StatusOK, broadcastDraft{})
+}
+
+// showCampaign renders the campaign page with status, its broadcast form filled with draft.
+func (d *Dashboard) showCampaign(c *fiber.Ctx, status int, draft broadcastDraft) error {
 	ci, err := d.findCampaign(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
@@ -151,10 +156,10 @@ func (d *Dashboard) campaignPage(c *fiber.Ctx) error {
 		return err
 	}
 	shown, scheduleNote := shownStatus(ci, d.now())
-	return d.render(c, fiber.StatusOK, "campaign", map[string]any{
+	return d.render(c, status, "campaign", map[string]any{
 		"Campaign": ci, "Shown": shown, "ScheduleNote": scheduleNote, "States": states, "Admin": accounts.Can(u.Role, accounts.RunCampaigns), "Notifications": notes,
 		"Rounds": rounds, "MayPurge": d.mayHandleData(u) && ci.Status == "closed", "MayAdvance": mayAdvance(u), "Participants": mayRead, "Consent": consent, "Pools": pools,
-		"Broadcast": (d.broadcaster != nil || d.plans != nil) && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": d.broadcastFormFor(def),
+		"Broadcast": (d.broadcaster != nil || d.plans != nil) && accounts.Can(u.Role, accounts.Broadcast), "BroadcastForm": d.broadcastFormFor(def), "Draft": draft,
 		"RoundControls": roundControlsFor(d.rounds != nil && accounts.Can(u.Role, accounts.RunCampaigns), def),
 		"Ranked":        d.ranking != nil && def.Ranking != nil,
 		"Overview":      ov,

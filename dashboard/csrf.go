@@ -29,6 +29,9 @@ type localKey int
 const (
 	localCSRF localKey = iota
 	localUser
+	// localFlash is a message for the page rendered by this very request (a form shown again
+	// with what was typed), rather than for the next one (setFlash).
+	localFlash
 )
 
 // randomToken returns 256 random bits, base64url-encoded (43 characters).

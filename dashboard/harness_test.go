@@ -425,6 +425,15 @@ func (h *harness) Follow(resp *http.Response) *http.Response {
 	return h.Get(loc)
 }
 
+// Refused parses the page a refused form comes back on: 422, the form as it was sent, and why.
+func Refused(tb testing.TB, resp *http.Response) *goquery.Document {
+	tb.Helper()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		tb.Fatalf("status = %d, want 422 with the form shown again", resp.StatusCode)
+	}
+	return MustDoc(tb, resp)
+}
+
 // MustDoc parses a response's HTML.
 func MustDoc(tb testing.TB, resp *http.Response) *goquery.Document {
 	tb.Helper()

@@ -71,6 +71,7 @@ var routeActions = map[string]accounts.Action{
 	"POST /dashboard/campaigns/:id/purge":                              accounts.PersonalData,
 	"GET /dashboard/numbers":                                           accounts.SeeDeliveries,
 	"POST /dashboard/campaigns/:id/broadcast/confirm":                  accounts.Broadcast,
+	"POST /dashboard/campaigns/:id/broadcast/edit":                     accounts.Broadcast,
 	"POST /dashboard/campaigns/:id/broadcasts/:bid/pause":              accounts.Broadcast,
 	"POST /dashboard/campaigns/:id/broadcasts/:bid/resume":             accounts.Broadcast,
 	"POST /dashboard/campaigns/:id/broadcasts/:bid/cancel":             accounts.Broadcast,

@@ -282,15 +282,14 @@ func TestBroadcast(t *testing.T) {
 	wantStatus(t, h.Post(send, url.Values{"text": {"hi"}}), http.StatusForbidden) // no CSRF token
 	wantStatus(t, h.Submit(send, url.Values{"text": {"hi"}, "state": {"out"}}), http.StatusBadRequest)
 	wantStatus(t, h.Submit(send, url.Values{"text": {"hi"}, "template": {"nope"}}), http.StatusBadRequest)
-	resp := h.Submit(send, url.Values{"text": {"  "}})
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.Contains(got, "Type the message") {
+	if got := Refused(t, h.Submit(send, url.Values{"text": {"  "}})).Find(".flash-error").Text(); !strings.Contains(got, "Type the message") {
 		t.Errorf("empty broadcast flash = %q", got)
 	}
 	if len(h.casts.Sent()) != 0 {
 		t.Fatalf("refused broadcasts were sent: %v", h.casts.Sent())
 	}
 
-	resp = h.Submit(send, url.Values{"text": {"Round two <starts> Monday!"}, "state": {"harbour"}, "template": {"news"}})
+	resp := h.Submit(send, url.Values{"text": {"Round two <starts> Monday!"}, "state": {"harbour"}, "template": {"news"}})
 	wantStatus(t, resp, http.StatusSeeOther)
 	if loc := resp.Header.Get("Location"); loc != "/dashboard/campaigns/race/broadcasts/b-race-1" {
 		t.Fatalf("Location = %q", loc)
@@ -313,13 +312,14 @@ func TestBroadcast(t *testing.T) {
 	h.casts.mu.Lock()
 	h.casts.queued = 0
 	h.casts.mu.Unlock()
-	resp = h.Submit(send, url.Values{"text": {"anyone?"}})
-	if loc := resp.Header.Get("Location"); loc != "/dashboard/campaigns/race" {
-		t.Errorf("empty broadcast went to %q", loc)
-	}
-	// To every step, nobody is "in that state": the flash says who is left out instead.
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)." {
+	// To every step, nobody is "in that state": the flash says who is left out instead, over
+	// the form as it was sent.
+	doc = Refused(t, h.Submit(send, url.Values{"text": {"anyone?"}}))
+	if got := doc.Find(".flash-error").Text(); got != "Nobody to send to: no participant is playing (those who finished, opted out or have not agreed to take part yet are left out)." {
 		t.Errorf("flash = %q", got)
+	}
+	if got := doc.Find("textarea[name=text]").Text(); got != "anyone?" {
+		t.Errorf("the form shown again has %q", got)
 	}
 }
 
@@ -356,7 +356,7 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 		"Choose the variable the value":                                   {"text": {"hoi"}, "value": {"sport"}},
 		`lang is a language code of the campaign (nl, en), not "english"`: {"text": {"hoi"}, "var": {"lang"}, "value": {"english"}},
 	} {
-		if got := MustDoc(t, h.Follow(h.Submit(send, flash))).Find(".flash-error").Text(); !strings.Contains(got, body) {
+		if got := Refused(t, h.Submit(send, flash)).Find(".flash-error").Text(); !strings.Contains(got, body) {
 			t.Errorf("%v: flash %q, want %q", flash, got, body)
 		}
 	}
@@ -372,8 +372,7 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 	h.casts.mu.Lock()
 	h.casts.queued = 0
 	h.casts.mu.Unlock()
-	resp = h.Submit(send, url.Values{"text": {"Nieuws"}, "var": {"lang"}, "value": {"en"}})
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); got != "Nobody to send to: no participant playing there has lang = en." {
+	if got := Refused(t, h.Submit(send, url.Values{"text": {"Nieuws"}, "var": {"lang"}, "value": {"en"}})).Find(".flash-error").Text(); got != "Nobody to send to: no participant playing there has lang = en." {
 		t.Errorf("flash = %q", got)
 	}
 
@@ -387,9 +386,14 @@ func TestBroadcastByVariableInLanguages(t *testing.T) {
 	if got := h.casts.Sent()[before:]; !slices.Equal(got, []string{"nieuws//English only//lang=en-GB"}) {
 		t.Errorf("broadcasts = %q", got)
 	}
-	resp = h.Submit(send, url.Values{"text_en": {"English only"}, "var": {"lang"}, "value": {"nl"}})
-	if got := MustDoc(t, h.Follow(resp)).Find(".flash-error").Text(); !strings.Contains(got, "Type the message in nl first") {
+	doc := Refused(t, h.Submit(send, url.Values{"text_en": {"English only"}, "var": {"lang"}, "value": {"nl"}}))
+	if got := doc.Find(".flash-error").Text(); !strings.Contains(got, "Type the message in nl first") {
 		t.Errorf("lang = nl, only English: flash %q", got)
+	}
+	// What was typed is there to fix: the English text, the variable and its value.
+	if en, v, val := doc.Find("textarea[name=text_en]").Text(), doc.Find("select[name=var] option[selected]").AttrOr("value", ""),
+		doc.Find("input[name=value]").AttrOr("value", ""); en != "English only" || v != "lang" || val != "nl" {
+		t.Errorf("the form shown again has text_en %q, var %q, value %q", en, v, val)
 	}
 	wantStatus(t, h.Submit(send, url.Values{"text": {"Goud"}, "var": {"medal"}, "value": {"gold"}}), http.StatusSeeOther)
 }

@@ -95,7 +95,11 @@ func (d *Dashboard) render(c *fiber.Ctx, status int, page string, data any) erro
 		return fmt.Errorf("dashboard: render: no page %q", page)
 	}
 	csrf, _ := c.Locals(localCSRF).(string)
-	v := view{CSRF: csrf, Flash: d.takeFlash(c), User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
+	fl, now := c.Locals(localFlash).(flash)
+	if !now {
+		fl = d.takeFlash(c)
+	}
+	v := view{CSRF: csrf, Flash: fl, User: currentUser(c), Page: data, Queues: d.queue != nil && d.campaigns != nil,
 		Inbox: d.reports != nil && d.campaigns != nil, Path: strings.Clone(c.Path())}
 	if v.User != nil { // the menu offers only what the role may open
 		v.Queues = v.Queues && accounts.Can(v.User.Role, accounts.ReadConversations)
