@@ -401,6 +401,15 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 			s.Close()
 		}
 	}()
+	if s.node, err = openNode(cfg.Data); err != nil {
+		return nil, err
+	}
+	if s.node.Shared && cfg.MongoURI == "" {
+		// The embedded store is one process's: it keeps the participants it routes in memory
+		// and takes no leases on events or replies, so a second server on the file would route
+		// from a stale copy and send the first one's replies again.
+		return nil, fmt.Errorf("another campaign serve is running on the data folder %s: stop it first (the embedded SQLite store is for one server; several servers share a MongoDB, set CAMPAIGN_MONGODB_URI)", cfg.Data)
+	}
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
 		return nil, err
 	}
@@ -420,9 +429,6 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		return nil, err
 	}
 
-	if s.node, err = openNode(cfg.Data); err != nil {
-		return nil, err
-	}
 	if s.node.Shared {
 		cfg.Log.Warn("another process uses this data folder: this one runs under a name of its own, and replies a process killed here had claimed wait for their leases to run out",
 			"data", cfg.Data, "owner", s.node.Owner)

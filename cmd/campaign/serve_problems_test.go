@@ -45,3 +45,30 @@ func TestServeRefusesWithItsErrors(t *testing.T) {
 		t.Errorf("log: the warning as WARN %v, the error as ERROR %v:\n%s", warned, erred, log.String())
 	}
 }
+
+// TestServeRefusesASecondServerOnOneDatabase: the embedded store is one process's (it routes
+// from memory and leases no replies), so a second server on the same data folder refuses to
+// start, saying why, and the first keeps running; once the first stopped, the folder is free.
+func TestServeRefusesASecondServerOnOneDatabase(t *testing.T) {
+	data := t.TempDir()
+	first, _ := startServer(t, data)
+	cfg := Config{Addr: "127.0.0.1:0", Data: data, Campaigns: []string{"../../campaigns/examples/bouncer.yaml"}}
+	second, err := newServer(t.Context(), cfg)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second server started on the data folder of a running one")
+	}
+	for _, want := range []string{"another campaign serve is running on the data folder " + data, "CAMPAIGN_MONGODB_URI"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := newServer(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	again.Close()
+}
