@@ -712,9 +712,7 @@ func (e *Engine) Run(ctx context.Context) {
 		e.intake.Reset(s.Inbound)
 	}
 	var wg sync.WaitGroup
-	if ra, ok := e.store.(receiveApplier); ok {
-		l := &fusedLoop{reqs: make(chan *fusedRequest), stopped: make(chan struct{})}
-		e.fused.Store(l)
+	if ra, l := e.receiveLoop(); l != nil {
 		wg.Go(func() { e.runFused(ctx, ra, l) })
 	}
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })

@@ -75,6 +75,18 @@ type fusedLoop struct {
 	stopped chan struct{}
 }
 
+// receiveLoop makes the receive loop Receive hands events to, when the store can store and
+// apply them in one write; nil otherwise.
+func (e *Engine) receiveLoop() (receiveApplier, *fusedLoop) {
+	ra, ok := e.store.(receiveApplier)
+	if !ok {
+		return nil, nil
+	}
+	l := &fusedLoop{reqs: make(chan *fusedRequest), stopped: make(chan struct{})}
+	e.fused.Store(l)
+	return ra, l
+}
+
 // receiveFused hands in to the receive loop and waits for the outcome of its write. ok is
 // false when no loop runs (Run not started, or ended): the caller stores the event the old
 // way. Once the loop took in, the answer is awaited even if ctx ends, so that nil always
