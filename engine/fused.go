@@ -79,7 +79,9 @@ type fusedLoop struct {
 // apply them in one write; nil otherwise.
 func (e *Engine) receiveLoop() (receiveApplier, *fusedLoop) {
 	ra, ok := e.store.(receiveApplier)
-	if !ok {
+	if sp, sole := e.store.(soleProcess); !ok || !sole || !sp.SoleProcess() {
+		// Where several processes share the store, the worker leases participants before it
+		// applies their events (ProcessPending); this loop takes no lease.
 		return nil, nil
 	}
 	l := &fusedLoop{reqs: make(chan *fusedRequest), stopped: make(chan struct{})}
