@@ -82,24 +82,52 @@ func (e *Engine) applyRounds(ctx context.Context, bc batchCommitter, queues [][]
 	}
 }
 
-// applyBatch applies events of distinct participants, committing their steps together.
-func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []StoredInbound) (int, error) {
-	steps := make([]Step, 0, len(ins))
-	batched := make([]StoredInbound, 0, len(ins))
-	var undos []func() // of each batched step's standing on the ranking board
-	var alone []StoredInbound
-	for _, in := range ins {
+// stepBatch is the steps of events of distinct participants, worked out to be written
+// together (stepsOf).
+type stepBatch struct {
+	steps []Step
+	ins   []StoredInbound // the event of each step
+	from  []int           // each step's event's place among the events given
+	// undos take each step's standing back off its ranking board when it is not written.
+	undos []func()
+	// alone are the events whose step failed or skipped: apply deals with them one by one.
+	alone []StoredInbound
+}
+
+// stepsOf works out the steps of events of distinct participants, to be written together, the
+// worker's (applyBatch) and the receive loop's (receiveBatch) alike. Each step's standing
+// goes on its ranking board at once (pending), so the later steps of the batch count it in
+// their {{rank}}; once the store answered, written is called for each step written and the
+// undo of each step that was not.
+func (e *Engine) stepsOf(ctx context.Context, ins []StoredInbound) stepBatch {
+	b := stepBatch{steps: make([]Step, 0, len(ins)), ins: make([]StoredInbound, 0, len(ins))}
+	for i, in := range ins {
 		step, skip, err := e.step(ctx, in, map[string]bool{})
 		if err != nil || skip != "" {
 			// Rare; apply computes the step again and deals with it as it always did.
-			alone = append(alone, in)
+			b.alone = append(b.alone, in)
 			continue
 		}
-		steps = append(steps, step)
-		batched = append(batched, in)
+		b.steps = append(b.steps, step)
+		b.ins = append(b.ins, in)
+		b.from = append(b.from, i)
 		def, _ := e.Campaign(step.Participant.Campaign)
-		undos = append(undos, e.boards.pending(def, step.Participant))
+		b.undos = append(b.undos, e.boards.pending(def, step.Participant))
 	}
+	return b
+}
+
+// written is what follows a step's commit: its standing on the ranking board, its replies
+// announced to the channels that show them coming, and counted in the intake's backlog.
+func (e *Engine) written(s Step) {
+	e.announce(s)
+	e.queued(s)
+}
+
+// applyBatch applies events of distinct participants, committing their steps together.
+func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []StoredInbound) (int, error) {
+	b := e.stepsOf(ctx, ins)
+	steps, batched, undos, alone := b.steps, b.ins, b.undos, b.alone
 	n := 0
 	// The chunks go to the store at once rather than one after the other: on the embedded
 	// store they land in the same group commit (or consecutive ones) instead of each waiting
@@ -118,8 +146,7 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 			switch {
 			case err == nil:
 				n++
-				e.announce(chunk[i])
-				e.queued(chunk[i])
+				e.written(chunk[i])
 			case errors.Is(err, ErrProcessed):
 				e.log.Debug("event processed elsewhere", "inbound", ins[i].ID, "participant", ins[i].ParticipantID)
 				chunkUndos[i]()

@@ -260,6 +260,9 @@ type Engine struct {
 	intake *Intake
 	// sharedQueues says the intake's backlog is the shared store's count (CountQueues).
 	sharedQueues bool
+	// fused is the receive loop while Run runs one (fused.go): Receive stores an event and
+	// applies its step in one write through it.
+	fused atomic.Pointer[fusedLoop]
 }
 
 // New returns an Engine for cfg.
@@ -630,6 +633,17 @@ func Unavailable(def *campaigns.Definition, status string, now time.Time, playin
 // Receive stores an inbound event durably and wakes the worker. It returns duplicate=true for
 // an event stored before. Once it returns without error the event will be processed, even
 // across a crash.
+//
+// On a store that can (store/sqlite, one process), while Run runs and the campaign is not
+// paused, the event is handed to Run's receive loop instead (fused.go), which stores it and
+// applies its step in one write together with the other events arriving at the moment:
+// applied, the event is stored processed, with its step's effects, and never waits for the
+// worker. The step is the worker's, worked out the same way; it is applied only when the
+// participant has no other event waiting (a timer's, a verdict, an earlier message) and
+// nothing changed the participant since it was read. Otherwise, and for a participant's later
+// events arriving in the same moment, the event is stored unprocessed and the worker applies
+// it after the others, as without the loop. Receive returns once that write committed, even if
+// ctx ends after the loop took the event.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err error) {
 	def, ok := e.Campaign(in.Campaign)
 	if !ok {
@@ -654,6 +668,11 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (duplicate bool, err e
 	}
 	if in.At.IsZero() {
 		in.At = e.now()
+	}
+	if e.Status(in.Campaign) != StatusPaused {
+		if dup, ok, err := e.receiveFused(ctx, in); ok {
+			return dup, err
+		}
 	}
 	_, dup, err := e.store.SaveInbound(ctx, in)
 	if err != nil {
@@ -693,6 +712,9 @@ func (e *Engine) Run(ctx context.Context) {
 		e.intake.Reset(s.Inbound)
 	}
 	var wg sync.WaitGroup
+	if ra, l := e.receiveLoop(); l != nil {
+		wg.Go(func() { e.runFused(ctx, ra, l) })
+	}
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
 	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
@@ -862,8 +884,7 @@ func (e *Engine) apply(ctx context.Context, in StoredInbound) error {
 		}
 		err = e.store.Commit(ctx, step)
 		if err == nil {
-			e.announce(step)
-			e.queued(step)
+			e.written(step)
 			return nil
 		}
 		if errors.Is(err, ErrProcessed) {

@@ -9,7 +9,8 @@ type Observer interface {
 	// Received is called once Receive stored an event (duplicate: it was stored before).
 	Received(channel string, duplicate bool)
 	// EventApplied is called for every stored event the worker consumed (applied or skipped),
-	// with how long loading, stepping and committing it took.
+	// and every event the receive loop applied as it stored it (fused.go), with how long
+	// loading, stepping and committing it took.
 	EventApplied(d time.Duration)
 	// ReplySent is called for every reply the sender handed to a channel, with how long after
 	// it was due it went out, and the channel's error (nil when sent).

@@ -98,9 +98,29 @@ func decodeExtra(s sql.NullString, in *engine.Inbound) error {
 	return nil
 }
 
-// insertInbound stores an event unless its (channel, platform_id) is taken. On a duplicate it
-// returns the id of the event stored first.
+// insertInbound stores an event unless its (channel, platform_id) is taken, under the next
+// id of the sequence (inboundIDs). On a duplicate it returns the id of the event stored first.
 func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, duplicate bool, err error) {
+	for range 3 {
+		id, duplicate, err = insertInboundAs(ctx, tx, tx.db.ids.take(1), in, false)
+		if !idTaken(err) {
+			return id, duplicate, err
+		}
+		// Another handle on the file took ids of this one's sequence (a second process):
+		// go on past what the file holds. The failed insert left nothing behind.
+		last, lerr := lastInboundID(ctx, tx)
+		if lerr != nil {
+			return 0, false, errors.Join(err, lerr)
+		}
+		tx.db.ids.atLeast(last)
+	}
+	return id, duplicate, err
+}
+
+// insertInboundAs stores an event under id, processed (its step written in the same
+// transaction, ReceiveApplied) or not, unless its (channel, platform_id) is taken. On a
+// duplicate it returns the id of the event stored first.
+func insertInboundAs(ctx context.Context, tx *wtx, id int64, in engine.Inbound, processed bool) (int64, bool, error) {
 	media, err := encodeMedia(in.Media)
 	if err != nil {
 		return 0, false, err
@@ -109,23 +129,22 @@ func insertInbound(ctx context.Context, tx *wtx, in engine.Inbound) (id int64, d
 	if err != nil {
 		return 0, false, err
 	}
-	// The new id is the row's rowid, which SQLite hands back with the insert: a RETURNING
-	// clause would make it build a temporary table for the one row on every webhook.
+	// The id is given, not RETURNed: a RETURNING clause would make SQLite build a temporary
+	// table for the one row on every webhook.
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO inbound (channel, platform_id, campaign, sender, name, participant_id, kind,
-			text, media, verdict, entry_id, at, extra)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO inbound (id, channel, platform_id, campaign, sender, name, participant_id, kind,
+			text, media, verdict, entry_id, at, extra, processed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (channel, platform_id) DO NOTHING`,
-		in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
-		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra)
+		id, in.Channel, nullString(in.PlatformID), in.Campaign, in.From, in.Name, in.ParticipantID,
+		string(in.Kind), in.Text, media, in.Verdict, in.EntryID, unixNano(in.At), extra, processed)
 	if err != nil {
 		return 0, false, err
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return 0, false, err
 	} else if n == 1 {
-		id, err = res.LastInsertId()
-		return id, false, err
+		return id, false, nil
 	}
 	err = tx.QueryRowContext(ctx,
 		`SELECT id FROM inbound WHERE channel = ? AND platform_id = ?`,

@@ -54,6 +54,8 @@ type DB struct {
 	rq *readCache
 	// routes answers ParticipantsAt from memory (routecache.go).
 	routes *routeCache
+	// ids gives every stored event its id, reserved ahead for the receive loop (fused.go).
+	ids inboundIDs
 
 	// writes hands every write to writeLoop, which commits all that are waiting in one
 	// transaction (writer.go).
@@ -102,8 +104,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
+	last, err := lastInboundID(ctx, w)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{})}
+	db.ids.atLeast(last)
 	go db.writeLoop()
 	go db.indexLoop()
 	return db, nil

@@ -1,0 +1,35 @@
+package engine
+
+import "context"
+
+// ReceiveLoop starts Run's receive loop alone, without the worker, the sender and the timers,
+// so that a test decides when those run. It returns a channel closed once the loop stopped
+// (ctx ended).
+func (e *Engine) ReceiveLoop(ctx context.Context) <-chan struct{} {
+	ra, l := e.receiveLoop()
+	go e.runFused(ctx, ra, l)
+	return l.stopped
+}
+
+// ReceiveTogether stores events as one batch of the receive loop, as if their webhooks had
+// all been waiting at once, and returns what Receive would have said of each.
+func (e *Engine) ReceiveTogether(ctx context.Context, ins []Inbound) ([]bool, []error) {
+	ra, _ := e.store.(receiveApplier)
+	batch := make([]*fusedRequest, len(ins))
+	for i, in := range ins {
+		if in.ParticipantID == "" {
+			in.ParticipantID = ParticipantID(in.Campaign, in.Channel, in.From)
+		}
+		if in.At.IsZero() {
+			in.At = e.now()
+		}
+		batch[i] = &fusedRequest{in: in, done: make(chan fusedAnswer, 1)}
+	}
+	e.receiveBatch(ctx, ra, batch)
+	dups, errs := make([]bool, len(ins)), make([]error, len(ins))
+	for i, r := range batch {
+		a := <-r.done
+		dups[i], errs[i] = a.duplicate, a.err
+	}
+	return dups, errs
+}

@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// receiveApplier is a Store that stores a webhook's event and applies its step in one write
+// (store/sqlite, used by one process). On the path before it a message took two turns of
+// the one writer (SaveInbound, then the worker's CommitBatch), a read of the pending events
+// in between and an UPDATE marking the event processed; here it takes one turn and none of
+// the rest (docs/performance.md, "One write per message in").
+//
+// NextInboundIDs reserves n consecutive event ids and returns the first: a step names its
+// event (Step.InboundID, the ids of its entries) before the event is stored. Every event the
+// store keeps takes its id from the same sequence, so a reserved id is never taken by
+// another insert.
+//
+// ReceiveApplied stores items in order in one transaction and returns one outcome per item.
+// An event stored before is a duplicate, and nothing of it is stored or applied. An item's
+// step is applied only when its participant has no other unprocessed event (theirs are
+// applied in order by the worker) and its participant's version is still Step.PrevVersion;
+// its event is then stored processed. Otherwise the event is stored unprocessed, as
+// SaveInbound stores it, for the worker. err not nil means nothing was stored.
+type receiveApplier interface {
+	NextInboundIDs(n int) int64
+	ReceiveApplied(ctx context.Context, items []ReceivedStep) ([]ReceiveOutcome, error)
+}
+
+// ReceivedStep is one event for receiveApplier: the event, its reserved id, and the step it
+// makes when applied at once (nil: the event is only stored).
+type ReceivedStep struct {
+	ID      int64
+	Inbound Inbound
+	Step    *Step
+}
+
+// ReceiveOutcome is what receiveApplier did with one ReceivedStep.
+type ReceiveOutcome struct {
+	// Duplicate: the event was stored before; nothing was stored or applied.
+	Duplicate bool
+	// Applied: the event is stored processed and its step written.
+	Applied bool
+	// NotApplied is why a step given was not applied (ErrEventsWaiting, a stale version, a
+	// code taken, ...); the event is stored unprocessed, for the worker.
+	NotApplied error
+}
+
+// ErrEventsWaiting is why a step was not applied with its event: the participant has events
+// stored before it still to be processed, and those come first.
+var ErrEventsWaiting = errors.New("participant has events waiting to be processed")
+
+// maxFusedBatch bounds the events the receive loop stores and applies in one write. Every
+// webhook waiting at the moment goes into the write (they wait for it anyway); the bound keeps
+// one write from holding the writer long.
+const maxFusedBatch = 100
+
+// fusedRequest is one Receive handed to the receive loop.
+type fusedRequest struct {
+	in   Inbound
+	done chan fusedAnswer
+}
+
+type fusedAnswer struct {
+	duplicate bool
+	err       error
+}
+
+// fusedLoop is the receive loop of one Run: requests go in through reqs while it runs;
+// stopped is closed once it takes no more.
+type fusedLoop struct {
+	reqs    chan *fusedRequest
+	stopped chan struct{}
+}
+
+// receiveLoop makes the receive loop Receive hands events to, when the store can store and
+// apply them in one write; nil otherwise.
+func (e *Engine) receiveLoop() (receiveApplier, *fusedLoop) {
+	ra, ok := e.store.(receiveApplier)
+	if sp, sole := e.store.(soleProcess); !ok || !sole || !sp.SoleProcess() {
+		// Where several processes share the store, the worker leases participants before it
+		// applies their events (ProcessPending); this loop takes no lease.
+		return nil, nil
+	}
+	l := &fusedLoop{reqs: make(chan *fusedRequest), stopped: make(chan struct{})}
+	e.fused.Store(l)
+	return ra, l
+}
+
+// receiveFused hands in to the receive loop and waits for the outcome of its write. ok is
+// false when no loop runs (Run not started, or ended): the caller stores the event the old
+// way. Once the loop took in, the answer is awaited even if ctx ends, so that nil always
+// means stored (as store/sqlite's write).
+func (e *Engine) receiveFused(ctx context.Context, in Inbound) (duplicate, ok bool, err error) {
+	l := e.fused.Load()
+	if l == nil {
+		return false, false, nil
+	}
+	r := &fusedRequest{in: in, done: make(chan fusedAnswer, 1)}
+	select {
+	case l.reqs <- r:
+	case <-l.stopped:
+		return false, false, nil
+	case <-ctx.Done():
+		return false, true, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
+	}
+	a := <-r.done
+	return a.duplicate, true, a.err
+}
+
+// runFused is the receive loop: it takes every Receive waiting (up to maxFusedBatch) and
+// stores them, applying their steps, in one write. It runs until ctx ends; a batch it took
+// is always written and answered.
+func (e *Engine) runFused(ctx context.Context, ra receiveApplier, l *fusedLoop) {
+	defer close(l.stopped)
+	defer e.fused.CompareAndSwap(l, nil)
+	// A batch taken is finished whatever ctx does: its webhooks wait for the answer.
+	wctx := context.WithoutCancel(ctx)
+	for {
+		var batch []*fusedRequest
+		select {
+		case r := <-l.reqs:
+			batch = append(batch, r)
+		case <-ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < maxFusedBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		e.receiveBatch(wctx, ra, batch)
+	}
+}
+
+// receiveBatch stores a batch of received events in one write, applying the step of each
+// participant's first event of the batch when the store can (receiveApplier); the others,
+// and every event whose step could not be worked out or written, are stored unprocessed and
+// left to the worker, as Receive without the loop stores them.
+func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*fusedRequest) {
+	start := time.Now()
+	first := ra.NextInboundIDs(len(batch))
+	items := make([]ReceivedStep, len(batch))
+	var ins []StoredInbound // the events whose step is worked out now
+	var at []int            // and their place in items
+	seen := map[string]bool{}
+	for i, r := range batch {
+		items[i] = ReceivedStep{ID: first + int64(i), Inbound: r.in}
+		// A participant's later events of the batch wait for the first (and the worker):
+		// their step depends on what it does. A paused campaign's events wait for its resume.
+		if seen[r.in.ParticipantID] || e.Status(r.in.Campaign) == StatusPaused {
+			continue
+		}
+		seen[r.in.ParticipantID] = true
+		ins = append(ins, StoredInbound{ID: items[i].ID, Inbound: r.in})
+		at = append(at, i)
+	}
+	sb := e.stepsOf(ctx, ins)
+	undo := make([]func(), len(items))
+	for k, j := range sb.from {
+		i := at[j]
+		items[i].Step = &sb.steps[k]
+		undo[i] = sb.undos[k]
+	}
+	outcomes, err := ra.ReceiveApplied(ctx, items)
+	if err != nil {
+		// Nothing was stored: each event goes the old way, in order.
+		e.log.Warn("store and apply received events failed, storing them one by one", "events", len(items), "err", err)
+		for i, r := range batch {
+			if undo[i] != nil {
+				undo[i]()
+			}
+			_, dup, err := e.store.SaveInbound(ctx, r.in)
+			r.done <- e.received(r.in, dup, false, err)
+		}
+		e.Wake()
+		return
+	}
+	applied, left := 0, 0
+	for i, o := range outcomes {
+		switch {
+		case o.Applied:
+			applied++
+			e.written(*items[i].Step)
+		case undo[i] != nil:
+			undo[i]()
+		}
+		if !o.Duplicate && !o.Applied {
+			left++
+		}
+		if o.NotApplied != nil {
+			e.log.Debug("received event left to the worker", "participant", items[i].Inbound.ParticipantID, "why", o.NotApplied)
+		}
+	}
+	if applied > 0 {
+		per := time.Since(start) / time.Duration(applied)
+		for range applied {
+			e.obs.EventApplied(per)
+		}
+		e.wakeSender()
+	}
+	for i, r := range batch {
+		o := outcomes[i]
+		r.done <- e.received(r.in, o.Duplicate, o.Applied, nil)
+	}
+	if left > 0 {
+		e.Wake()
+	}
+}
+
+// received counts an event Receive stored (or not, err) and returns its answer: an event
+// applied at once is never in the events backlog; one stored unprocessed is, unless its
+// campaign is paused.
+func (e *Engine) received(in Inbound, dup, applied bool, err error) fusedAnswer {
+	if err != nil {
+		return fusedAnswer{err: fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, err)}
+	}
+	e.obs.Received(in.Channel, dup)
+	if !dup && !applied && e.Status(in.Campaign) != StatusPaused {
+		e.intake.Received(1)
+	}
+	return fusedAnswer{duplicate: dup}
+}

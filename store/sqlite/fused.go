@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/chatcampaigns/campaign/engine"
+)
+
+// inboundIDs hands out the ids of stored events. The engine's receive loop works out a
+// message's step before the message is stored, and the step names its event (its InboundID,
+// its entries' ids), so ids are given out ahead, by this counter, to every insert of an event
+// (SaveInbound, Decide, StoreEvents, ReceiveApplied): an id reserved is then never taken by
+// AUTOINCREMENT. It starts past every id the file ever gave (sqlite_sequence keeps the highest,
+// deleted rows included), as AUTOINCREMENT does.
+type inboundIDs struct{ last atomic.Int64 }
+
+// take reserves n consecutive ids and returns the first.
+func (a *inboundIDs) take(n int) int64 { return a.last.Add(int64(n)) - int64(n) + 1 }
+
+// atLeast moves the counter past id.
+func (a *inboundIDs) atLeast(id int64) {
+	for {
+		cur := a.last.Load()
+		if cur >= id || a.last.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
+
+// lastInboundID is the highest event id the file has given out.
+func lastInboundID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT MAX(
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbound'), 0),
+		COALESCE((SELECT MAX(id) FROM inbound), 0))`).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("last inbound id: %w", err)
+	}
+	return id, nil
+}
+
+// idTaken says an insert failed on the id: another handle on the file (a second process,
+// against the rule) inserted an event under an id this one had reserved.
+func idTaken(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// NextInboundIDs reserves n consecutive event ids and returns the first (engine.receiveApplier).
+func (db *DB) NextInboundIDs(n int) int64 { return db.ids.take(n) }
+
+// ReceiveApplied stores events and applies their steps in one transaction, the engine's
+// receive loop's write (engine.receiveApplier): each item's event is inserted under its
+// reserved id with SaveInbound's dedupe (a duplicate stores and applies nothing); its step,
+// when it has one, is applied only when the participant has no other event unprocessed and
+// the step's version check (beginStep) passes, and the event is then inserted processed.
+// Otherwise the event is stored unprocessed, as SaveInbound stores it, and the outcome says
+// why. An error means nothing was stored.
+//
+// A step is written by beginStep and finishStep, as CommitBatch writes it, without a
+// savepoint unless it takes codes, places or claims (which can fail after it began).
+func (db *DB) ReceiveApplied(ctx context.Context, items []engine.ReceivedStep) ([]engine.ReceiveOutcome, error) {
+	out := make([]engine.ReceiveOutcome, len(items))
+	err := db.write(ctx, func(tx *wtx) error {
+		clear(out) // a group that failed elsewhere runs this again
+		for i, it := range items {
+			o, err := receiveApplied(ctx, tx, it)
+			if err != nil {
+				return fmt.Errorf("event %s/%s: %w", it.Inbound.Channel, it.Inbound.PlatformID, err)
+			}
+			out[i] = o
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: receive %d events: %w", len(items), convert(err))
+	}
+	var written []engine.Participant
+	for i, it := range items {
+		switch {
+		case it.Step == nil:
+		case out[i].Applied && it.Step.Participant.ID != "":
+			written = append(written, it.Step.Participant)
+		case out[i].NotApplied != nil:
+			db.refused(*it.Step, out[i].NotApplied)
+		}
+	}
+	db.routes.committed(written)
+	return out, nil
+}
+
+// receiveApplied stores one item inside tx. An error leaves the transaction unfit to commit.
+func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engine.ReceiveOutcome, error) {
+	var o engine.ReceiveOutcome
+	apply := it.Step != nil
+	if apply {
+		var waiting bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE participant_id = ? AND processed = 0)`,
+			it.Inbound.ParticipantID).Scan(&waiting)
+		if err != nil {
+			return o, fmt.Errorf("events waiting: %w", err)
+		}
+		if waiting {
+			apply, o.NotApplied = false, engine.ErrEventsWaiting
+		}
+	}
+	id, dup, err := insertInboundAs(ctx, tx, it.ID, it.Inbound, apply)
+	if idTaken(err) {
+		// The step names an id another writer took: the event goes to the worker under a
+		// new one, and its step is worked out again there.
+		o.NotApplied = fmt.Errorf("event id %d taken by another writer", it.ID)
+		apply = false
+		id, dup, err = insertInbound(ctx, tx, it.Inbound)
+	}
+	if err != nil {
+		return o, err
+	}
+	if dup {
+		return engine.ReceiveOutcome{Duplicate: true}, nil
+	}
+	if !apply {
+		return o, nil
+	}
+	why, err := applyStep(ctx, tx, *it.Step)
+	if err != nil {
+		return o, err
+	}
+	if why != nil {
+		// Refused before anything of it was written: the event waits for the worker, as an
+		// event stored by SaveInbound does (unprocessed, no skip reason).
+		if _, err := tx.ExecContext(ctx, `UPDATE inbound SET processed = 0 WHERE id = ?`, id); err != nil {
+			return o, fmt.Errorf("leave event %d to the worker: %w", id, err)
+		}
+		o.NotApplied = convert(why)
+		return o, nil
+	}
+	o.Applied = true
+	return o, nil
+}
+
+// applyStep writes a step whose event is stored processed already (it has no InboundID to
+// consume). why is the ordinary refusal (a stale version, a code taken, a full pool) after
+// which nothing of the step is written; err leaves the transaction unfit to commit.
+func applyStep(ctx context.Context, tx *wtx, s engine.Step) (why, err error) {
+	s.InboundID = 0
+	if len(s.Codes) == 0 && len(s.Places) == 0 && len(s.Claims) == 0 {
+		// As in CommitBatch: only beginStep fails in the ordinary course, writing nothing.
+		if err := beginStep(ctx, tx, s); err != nil {
+			if !ordinary(err) {
+				return nil, err
+			}
+			return err, nil
+		}
+		if err := finishStep(ctx, tx, s); err != nil {
+			return nil, fmt.Errorf("step for %s: %w", s.Participant.ID, err)
+		}
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT step`); err != nil {
+		return nil, err
+	}
+	why = commitStep(ctx, tx, s)
+	if why != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO step`); err != nil {
+			return nil, errors.Join(why, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE step`); err != nil {
+		return nil, err
+	}
+	return why, nil
+}
