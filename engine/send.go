@@ -27,14 +27,18 @@ const WindowClosed = "outside the 24-hour window and no template"
 //
 // Several processes may share the store: a reply is claimed (Store.Claim, "outbox:<id>")
 // before it is sent and its lease released once its outcome is stored, and a send is cut off
-// before the lease runs out. Each attempt is recorded (Store.AttemptOutbox) before the send.
-// A reply is sent twice only when its sender dies (or loses the store) after the platform
-// accepted it and before its outcome was stored: it is then found in flight and sent again,
-// marked MaybeTwice, by the same engine restarted (TakeBack, at once) or by another once the
-// lease ran out (docs/performance.md, "Crashes"). So the replies that may go out twice after a
-// crash are at most those in flight at the crash. On a store that records sends in batches
-// (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
-// window covers the call's sends rather than one.
+// before the lease runs out. On a store one process uses (soleProcess: SQLite) there is nobody
+// to keep out and SendDue runs one round at a time, so a round reads the due replies once and
+// takes no lease. Each attempt is recorded (Store.AttemptOutbox) before the send; on a store
+// that can, the attempts of the first reply to each recipient of a round together, before the
+// round's sends (batchAttempter). A reply is sent twice only when its sender dies (or loses
+// the store) after the platform accepted it and before its outcome was stored: it is then
+// found in flight and sent again, marked MaybeTwice, by the same engine restarted (TakeBack,
+// at once), by another once the lease ran out, or on a store one process uses by the next
+// process at once (docs/performance.md, "Crashes"). So the replies that may go out twice
+// after a crash are at most those in flight at the crash. On a store that records sends in
+// batches (MarkSentBatch) the replies of one call are recorded after all of them were sent,
+// so that window covers the call's sends rather than one.
 //
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
