@@ -22,6 +22,9 @@ type counting struct {
 	mu                             sync.Mutex
 	dueReads, claims, releases     int // claims and releases of replies' leases (keys "outbox:…")
 	attempts, attemptBatches, many int // AttemptOutbox calls; AttemptOutboxBatch calls and their replies
+
+	// beforeBatch runs before each AttemptOutboxBatch: what changed in the store meanwhile.
+	beforeBatch func(ids []int64)
 }
 
 func (c *counting) SoleProcess() bool { return !c.shared }
@@ -69,7 +72,24 @@ func (c *counting) AttemptOutboxBatch(ctx context.Context, ids []int64, owner st
 	c.attemptBatches++
 	c.many += len(ids)
 	c.mu.Unlock()
+	if c.beforeBatch != nil {
+		c.beforeBatch(ids)
+	}
 	return c.DB.AttemptOutboxBatch(ctx, ids, owner, at)
+}
+
+// processAll applies every event pending.
+func processAll(h *env) {
+	h.t.Helper()
+	for {
+		n, err := h.eng.ProcessPending(h.ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // calls is what the sender asked of the store.
@@ -106,15 +126,7 @@ func TestSenderOnASoleProcessStore(t *testing.T) {
 			for _, who := range people {
 				h.receive("two", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
 			}
-			for {
-				n, err := h.eng.ProcessPending(h.ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if n == 0 {
-					break
-				}
-			}
+			processAll(h)
 			h.clock.Advance(time.Minute)
 
 			store := &counting{DB: h.db, shared: tc.shared}
@@ -186,7 +198,7 @@ func TestSoleProcessSendsInFlightAgainAtOnce(t *testing.T) {
 	for _, who := range []string{"ann", "bob"} {
 		h.receive("bouncer", who, engine.Inbound{Kind: engine.KindJoin})
 	}
-	h.process()
+	processAll(h)
 	h.clock.Advance(time.Minute)
 	due, err := h.db.DueOutbox(ctx, h.clock.Now(), 0)
 	if err != nil || len(due) < 2 {
@@ -272,15 +284,7 @@ func TestRoundStoppedGivesBackWhatItAttempted(t *testing.T) {
 	for _, who := range people {
 		h.receive("one", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
 	}
-	for {
-		n, err := h.eng.ProcessPending(h.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	processAll(h)
 	h.clock.Advance(time.Minute)
 	store := &counting{DB: h.db}
 	ctx, cancel := context.WithCancel(h.ctx)
@@ -331,5 +335,49 @@ func TestRoundStoppedGivesBackWhatItAttempted(t *testing.T) {
 	}
 	if len(sent.all()) != len(people) || obs.inFlight != 1 || obs.twices != 1 {
 		t.Errorf("after the restart: %d sent, %d in flight taken back, %d maybe twice; want 3, 1, 1", len(sent.all()), obs.inFlight, obs.twices)
+	}
+}
+
+// TestReplyFinishedBeforeItsBatchedAttemptIsNotSent: a reply read as due and finished
+// elsewhere before the round records its attempt (cancelled: the participant opted out) is
+// refused by the batch of attempts and not sent; the round's other replies go out.
+func TestReplyFinishedBeforeItsBatchedAttemptIsNotSent(t *testing.T) {
+	d := def("one").state("chat", "", onText("", "Yes.")).build()
+	h := newEnv(t, d)
+	people := []string{"ann", "bob", "cy"}
+	for _, who := range people {
+		h.join("one", who)
+	}
+	for _, who := range people {
+		h.receive("one", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
+	}
+	processAll(h)
+	h.clock.Advance(time.Minute)
+	store := &counting{DB: h.db}
+	var cancelled int64
+	store.beforeBatch = func(ids []int64) {
+		cancelled = ids[1]
+		if err := h.db.MarkCancelled(h.ctx, cancelled, engine.NotSentOptedOut, h.clock.Now()); err != nil {
+			t.Error(err)
+		}
+	}
+	cfg := h.cfg
+	cfg.Store = store
+	eng := engine.New(cfg)
+	sent := &recorder{}
+	eng.Handle("test", sent)
+	if _, err := eng.SendDue(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.calls(); got.AttemptBatches != 1 || got.BatchedReplies != len(people) {
+		t.Fatalf("the round asked %+v, want the 3 attempts in one batch", got)
+	}
+	if len(sent.all()) != len(people)-1 {
+		t.Errorf("%d replies sent, want %d", len(sent.all()), len(people)-1)
+	}
+	for _, o := range sent.all() {
+		if o.ID == cancelled {
+			t.Errorf("the reply cancelled before its attempt was sent: %+v", o)
+		}
 	}
 }
