@@ -28,6 +28,13 @@ type batchSentMarker interface {
 	MarkSentBatch(ctx context.Context, sent []Sent) (errs []error, err error)
 }
 
+// batchAttempter is a Store that records the attempts of several replies in one write, each as
+// AttemptOutbox would (a reply no longer pending is refused with errs.ErrConflict and not
+// attempted); errs and err as for batchCommitter.
+type batchAttempter interface {
+	AttemptOutboxBatch(ctx context.Context, ids []int64, owner string, at time.Time) (errs []error, err error)
+}
+
 // maxCommitBatch bounds the steps (or sent replies) recorded in one transaction. Larger
 // batches commit less often but make the webhooks' group commits wait longer for the one
 // writer: 25 measured better than 100 on both counts (docs/performance.md).
@@ -170,35 +177,60 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 // recipient's replies in queue order and is sent by one goroutine in that order, stopping at
 // a reply left to be tried again. Sent replies are recorded in one transaction at the end
 // when the store can (batchSentMarker), otherwise each as it goes.
-func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time) (int, error) {
+//
+// sole says no other process sends from the store (soleProcess): then no lease bounds the
+// round, and on a store that can (batchAttempter) the attempts of each group's first reply are
+// recorded together before the sends start, in one turn of the writer instead of one each. A
+// reply so attempted is sent even once the round is past the point where it would leave later
+// replies to the next round (its attempt is recorded: left unsent, it would read as in flight);
+// one the round stops before (a failed write, a shutdown) is given back as not sent
+// (RetryOutbox, due as before), so that it does not read as a possible duplicate.
+func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time, sole bool) (int, error) {
 	bm, batch := e.store.(batchSentMarker)
+	var first []*error
+	if ba, ok := e.store.(batchAttempter); ok && sole {
+		first = e.attemptFirsts(ctx, ba, groups)
+	}
 	var (
 		mu       sync.Mutex
 		n        int
 		firstErr error
 		sent     []Sent
 		sentOut  []Outbound
+		unsent   []Outbound // attempted with the others, then not sent
 	)
-	work := make(chan []Outbound)
+	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(e.sendConcurrency, len(groups)) {
 		wg.Go(func() {
-			for g := range work {
-				for _, out := range g {
+			for gi := range work {
+				for j, out := range groups[gi] {
+					var attempted *error
+					if j == 0 && first != nil {
+						attempted = first[gi]
+					}
 					mu.Lock()
 					stop := firstErr != nil
+					if stop && attempted != nil && *attempted == nil {
+						unsent = append(unsent, out)
+					}
 					mu.Unlock()
 					// Leave what the lease may not cover to the next round, which claims it anew.
-					if stop || e.now().After(until.Add(-e.sendLease/2)) {
+					if stop || attempted == nil && e.now().After(until.Add(-e.sendLease/2)) {
 						break
+					}
+					timeout := until.Add(-e.sendLease / 4).Sub(e.now())
+					if sole {
+						// No lease to outrun: each send is cut off as a round's first is.
+						timeout = e.sendLease - e.sendLease/4
 					}
 					var s *Sent
 					var retried bool
 					var err error
 					if batch {
-						s, retried, err = e.deliver(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+						s, retried, err = e.deliver(ctx, out, timeout, attempted)
 					} else {
-						retried, err = e.send(ctx, out, until.Add(-e.sendLease/4).Sub(e.now()))
+						retried, err = e.send(ctx, out, timeout, attempted)
 					}
 					mu.Lock()
 					switch {
@@ -222,11 +254,18 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 			}
 		})
 	}
-	for _, g := range groups {
-		work <- g
+	for gi := range groups {
+		work <- gi
 	}
 	close(work)
 	wg.Wait()
+	for _, out := range unsent {
+		// Even when ctx ended (a shutdown): an attempt left open reads as a send in flight.
+		err := e.store.RetryOutbox(context.WithoutCancel(ctx), out.ID, notSentStopped, out.DueAt, e.now())
+		if err != nil {
+			e.log.Warn("give back a reply attempted and not sent: it will read as in flight", "outbox", out.ID, "err", err)
+		}
+	}
 	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) { return bm.MarkSentBatch(ctx, sent[lo:hi]) }) {
 		chunk, outs := sent[c.lo:c.hi], sentOut[c.lo:c.hi]
 		if c.err != nil {
@@ -248,6 +287,42 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 		}
 	}
 	return n, firstErr
+}
+
+// notSentStopped is the reason on a reply whose attempt was recorded with its round's others
+// and that was not sent because the round stopped; it goes out in a later round.
+const notSentStopped = "not sent: the sender's round stopped before it"
+
+// attemptFirsts records in one write the attempts of the first reply of each group that is to
+// go to the platform, and returns for each group the answer (nil where the group's first reply
+// records its own attempt: one to be cancelled or failed without a send, one in flight at a
+// crash, whose send again deliver reports, or all of them when the write failed).
+func (e *Engine) attemptFirsts(ctx context.Context, ba batchAttempter, groups [][]Outbound) []*error {
+	now := e.now()
+	var ids []int64
+	var at []int
+	for gi, g := range groups {
+		if out := g[0]; !out.InFlight {
+			if _, _, v := e.check(out, now); v == toSend {
+				ids = append(ids, out.ID)
+				at = append(at, gi)
+			}
+		}
+	}
+	if len(ids) < 2 {
+		// One statement on its own needs no batch (and no savepoint).
+		return nil
+	}
+	results, err := ba.AttemptOutboxBatch(ctx, ids, e.owner, now)
+	if err != nil || len(results) != len(ids) {
+		e.log.Warn("record a round's attempts together failed, recording each before its send", "replies", len(ids), "err", err)
+		return nil
+	}
+	first := make([]*error, len(groups))
+	for k, gi := range at {
+		first[gi] = &results[k]
+	}
+	return first
 }
 
 // chunk is one call of inChunks' fn: items lo to hi, and what the store answered.

@@ -80,19 +80,23 @@ func TestAttemptIsRecordedBeforeTheSend(t *testing.T) {
 // TestRestartTakesBackItsOwnClaimsAtOnce: a process killed after claiming two replies, and
 // after handing one of them to the platform, is started again on the same data. The same
 // owner sends both at once, not a lease later; only the one in flight at the kill is a
-// possible duplicate. Another owner waits for the leases to run out.
+// possible duplicate. Another owner waits for the leases to run out on a store several
+// processes share; on one a single process uses it has none to wait for.
 func TestRestartTakesBackItsOwnClaimsAtOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		owner      string
+		shared     bool
 		after      time.Duration
 		wantSent   int
 		wantTwices int
 		wantClaims int
 	}{
-		{"same owner, at once", "node-1", time.Second, 2, 1, 2},
-		{"another owner, before the lease ran out", "node-2", time.Second, 0, 0, 0},
-		{"another owner, after the lease ran out", "node-2", engine.DefaultSendLease + time.Second, 2, 1, 0},
+		{"same owner, at once", "node-1", true, time.Second, 2, 1, 2},
+		{"another owner, before the lease ran out", "node-2", true, time.Second, 0, 0, 0},
+		{"another owner, after the lease ran out", "node-2", true, engine.DefaultSendLease + time.Second, 2, 1, 0},
+		{"same owner, one process", "node-1", false, time.Second, 2, 1, 2},
+		{"another owner, one process: no lease to wait for", "node-2", false, time.Second, 2, 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -126,7 +130,11 @@ func TestRestartTakesBackItsOwnClaimsAtOnce(t *testing.T) {
 
 			obs := &crashObserver{}
 			sent := &recorder{}
-			eng := engine.New(engine.Config{Store: h.db, Campaigns: bouncer(t), Now: h.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)), Owner: tc.owner, Observer: obs})
+			var store engine.Store = h.db
+			if tc.shared {
+				store = shared{h.db}
+			}
+			eng := engine.New(engine.Config{Store: store, Campaigns: bouncer(t), Now: h.clock.Now, Rand: rand.New(rand.NewPCG(1, 2)), Owner: tc.owner, Observer: obs})
 			eng.Handle("test", sent)
 			eng.TakeBack(ctx)
 			if _, err := eng.SendDue(ctx); err != nil {

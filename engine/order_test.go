@@ -168,10 +168,13 @@ func TestReplyWaitsForOneSentElsewhere(t *testing.T) {
 	h.process()
 
 	slow := &blocking{started: make(chan struct{}), release: make(chan struct{})}
-	a := engine.New(h.cfg)
+	// Two processes on one store: one several processes share (as MongoDB is).
+	cfg := h.cfg
+	cfg.Store = shared{h.db}
+	a := engine.New(cfg)
 	a.Handle("test", slow)
 	other := &recorder{}
-	b := engine.New(h.cfg)
+	b := engine.New(cfg)
 	b.Handle("test", other)
 
 	h.clock.Advance(400 * time.Millisecond) // "One." is due, "Two." is not

@@ -27,14 +27,18 @@ const WindowClosed = "outside the 24-hour window and no template"
 //
 // Several processes may share the store: a reply is claimed (Store.Claim, "outbox:<id>")
 // before it is sent and its lease released once its outcome is stored, and a send is cut off
-// before the lease runs out. Each attempt is recorded (Store.AttemptOutbox) before the send.
-// A reply is sent twice only when its sender dies (or loses the store) after the platform
-// accepted it and before its outcome was stored: it is then found in flight and sent again,
-// marked MaybeTwice, by the same engine restarted (TakeBack, at once) or by another once the
-// lease ran out (docs/performance.md, "Crashes"). So the replies that may go out twice after a
-// crash are at most those in flight at the crash. On a store that records sends in batches
-// (MarkSentBatch) the replies of one call are recorded after all of them were sent, so that
-// window covers the call's sends rather than one.
+// before the lease runs out. On a store one process uses (soleProcess: SQLite) there is nobody
+// to keep out and SendDue runs one round at a time, so a round reads the due replies once and
+// takes no lease. Each attempt is recorded (Store.AttemptOutbox) before the send; on a store
+// that can, the attempts of the first reply to each recipient of a round together, before the
+// round's sends (batchAttempter). A reply is sent twice only when its sender dies (or loses
+// the store) after the platform accepted it and before its outcome was stored: it is then
+// found in flight and sent again, marked MaybeTwice, by the same engine restarted (TakeBack,
+// at once), by another once the lease ran out, or on a store one process uses by the next
+// process at once (docs/performance.md, "Crashes"). So the replies that may go out twice
+// after a crash are at most those in flight at the crash. On a store that records sends in
+// batches (MarkSentBatch) the replies of one call are recorded after all of them were sent,
+// so that window covers the call's sends rather than one.
 //
 // Replies to different recipients are sent concurrently (Config.SendConcurrency); those to
 // one recipient one at a time, in the order they were queued, each only once the one before
@@ -63,11 +67,17 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 		e.intake.ResetReplies()
 		return 0, nil
 	}
+	until := now.Add(e.sendLease)
+	if sp, ok := e.store.(soleProcess); ok && sp.SoleProcess() {
+		// Nobody else sends from this store, and SendDue runs one round at a time (sendMu):
+		// the replies read are this round's, with no lease to take, and no second read to
+		// make under one.
+		return e.sendGroups(ctx, byRecipient(due, nil), until, true)
+	}
 	keys := make([]string, len(due))
 	for i, out := range due {
 		keys[i] = outboxKey(out.ID)
 	}
-	until := now.Add(e.sendLease)
 	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
 	if err != nil {
 		return 0, fmt.Errorf("engine: claim replies: %w", err)
@@ -86,16 +96,20 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	for _, k := range won {
 		mine[k] = true
 	}
-	// One group per recipient, in queue order: replies to one participant go out in order,
-	// replies to different participants at once. A reply another process holds (it is being
-	// sent there) holds up the recipient's later ones too: they go out after it, in a later
-	// round, rather than alongside it.
+	return e.sendGroups(ctx, byRecipient(fresh, mine), until, false)
+}
+
+// byRecipient makes one group per recipient, in queue order: replies to one participant go
+// out in order, replies to different participants at once. With mine set, a reply not in it
+// (another process holds it: it is being sent there) holds up the recipient's later ones too:
+// they go out after it, in a later round, rather than alongside it.
+func byRecipient(due []Outbound, mine map[string]bool) [][]Outbound {
 	var groups [][]Outbound
 	group := map[string]int{}
 	held := map[string]bool{}
-	for _, out := range fresh {
+	for _, out := range due {
 		k := sendKey(out)
-		if held[k] || !mine[outboxKey(out.ID)] {
+		if held[k] || mine != nil && !mine[outboxKey(out.ID)] {
 			held[k] = true
 			continue
 		}
@@ -107,14 +121,15 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 		}
 		groups[i] = append(groups[i], out)
 	}
-	return e.sendGroups(ctx, groups, until)
+	return groups
 }
 
 func outboxKey(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-// send delivers one claimed reply and stores the outcome; retried is as for deliver.
-func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) (retried bool, err error) {
-	s, retried, err := e.deliver(ctx, out, timeout)
+// send delivers one claimed reply and stores the outcome; retried and attempted are as for
+// deliver.
+func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration, attempted *error) (retried bool, err error) {
+	s, retried, err := e.deliver(ctx, out, timeout, attempted)
 	if err != nil || s == nil {
 		return retried, err
 	}
@@ -126,37 +141,34 @@ func (e *Engine) send(ctx context.Context, out Outbound, timeout time.Duration) 
 // lease runs out. (A timeout, not a deadline: the lease is on the engine's clock, which tests
 // replace, and the cut-off on the wall clock.) retried reports a reply left pending to be
 // tried again later: the recipient's later replies must wait for it.
-func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration) (s *Sent, retried bool, err error) {
+//
+// attempted is the answer of recording the attempt when the caller recorded it already (with
+// others, batchAttempter), nil when deliver is to record it itself.
+func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duration, attempted *error) (s *Sent, retried bool, err error) {
 	now := e.now()
-	if out.OptedOut && out.BroadcastID != "" {
+	out, sender, verdict := e.check(out, now)
+	switch verdict {
+	case optedOut:
 		// The broadcast listed the participant before they opted out. Other replies need no
 		// check here: those of a step (and an agent's) were held when it was computed, against
 		// the participant's version, so any that reach this point answer the participant.
 		return nil, false, e.finish(e.store.MarkCancelled(ctx, out.ID, NotSentOptedOut, now), out, "cancelled")
-	}
-	sender, ok := e.senders[out.Channel]
-	if !ok {
+	case noSender:
 		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, "no sender for channel "+out.Channel, now), out, "failed")
-	}
-	// A reply to a stranger (no participant) answers the message they just sent. The window
-	// is closed at exactly its length too, as the WhatsApp channel and validation count it.
-	window := e.windows[out.Channel]
-	if window > 0 && out.ParticipantID != "" && !now.Before(out.LastInboundAt.Add(window)) {
-		if agent := e.agentWindows[out.Channel]; out.Agent != "" && agent > 0 && now.Before(out.LastInboundAt.Add(agent)) {
-			// A human's answer inside the agent window: the channel tags it (Messenger's
-			// HUMAN_AGENT) and sends the text.
-			out.Template = nil
-		} else if out.Template == nil {
-			return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
-		}
-	} else {
-		out.Template = nil
+	case windowClosed:
+		return nil, false, e.finish(e.store.MarkFailed(ctx, out.ID, WindowClosed, now), out, "failed")
 	}
 	// The attempt is stored before the platform sees the reply: if this process dies before
 	// the outcome is stored, the reply is found in flight, and sending it again is known to
 	// be a possible duplicate (MaybeTwice) rather than invisible.
-	if err := e.store.AttemptOutbox(ctx, out.ID, e.owner, now); err != nil {
-		return nil, false, e.finish(err, out, "attempted")
+	var aerr error
+	if attempted != nil {
+		aerr = *attempted
+	} else {
+		aerr = e.store.AttemptOutbox(ctx, out.ID, e.owner, now)
+	}
+	if aerr != nil {
+		return nil, false, e.finish(aerr, out, "attempted")
 	}
 	if out.InFlight {
 		e.log.Warn("sending again a reply whose last attempt has no outcome: the participant may get it twice",
@@ -192,6 +204,43 @@ func (e *Engine) deliver(ctx context.Context, out Outbound, timeout time.Duratio
 	}
 	due := e.now().Add(wait)
 	return nil, true, e.finish(e.store.RetryOutbox(ctx, out.ID, err.Error(), due, e.now()), out, "retried")
+}
+
+// verdict is what check found a due reply to be.
+type verdict int
+
+const (
+	toSend       verdict = iota
+	optedOut             // a broadcast to a participant who opted out since: cancelled
+	noSender             // no sender for its channel: failed
+	windowClosed         // outside the window, and no template: failed
+)
+
+// check decides, without writing, whether a due reply goes to the platform at now, and with
+// which sender; the reply it returns has Template set only when the template is to go out.
+func (e *Engine) check(out Outbound, now time.Time) (Outbound, Sender, verdict) {
+	if out.OptedOut && out.BroadcastID != "" {
+		return out, nil, optedOut
+	}
+	sender, ok := e.senders[out.Channel]
+	if !ok {
+		return out, nil, noSender
+	}
+	// A reply to a stranger (no participant) answers the message they just sent. The window
+	// is closed at exactly its length too, as the WhatsApp channel and validation count it.
+	window := e.windows[out.Channel]
+	if window > 0 && out.ParticipantID != "" && !now.Before(out.LastInboundAt.Add(window)) {
+		if agent := e.agentWindows[out.Channel]; out.Agent != "" && agent > 0 && now.Before(out.LastInboundAt.Add(agent)) {
+			// A human's answer inside the agent window: the channel tags it (Messenger's
+			// HUMAN_AGENT) and sends the text.
+			out.Template = nil
+		} else if out.Template == nil {
+			return out, nil, windowClosed
+		}
+	} else {
+		out.Template = nil
+	}
+	return out, sender, toSend
 }
 
 // sendKey is the recipient a reply goes to: one recipient's replies go out one at a time, in

@@ -475,7 +475,8 @@ type Store interface {
 	// process sharing the store: a key is won when nobody holds it, when its lease ran out by
 	// now, or when owner holds it already (the lease is renewed). It returns the keys won, in
 	// the order given. The engine claims a participant ("participant:<id>") before applying
-	// their events and a reply ("outbox:<id>") before sending it.
+	// their events and a reply ("outbox:<id>") before sending it, except on a store one
+	// process uses (soleProcess), where there is nobody to keep out.
 	Claim(ctx context.Context, owner string, keys []string, now, until time.Time) ([]string, error)
 	// Release gives up owner's leases on keys; keys owner does not hold are left alone.
 	Release(ctx context.Context, owner string, keys []string) error

@@ -125,17 +125,51 @@ func (db *DB) TakeBack(ctx context.Context, owner string) (claims, inFlight int,
 // may have reached the platform and is marked maybe_twice. One statement, so it shares the
 // group commit with the other writes of the moment (engine.Store).
 func (db *DB) AttemptOutbox(ctx context.Context, id int64, owner string, at time.Time) error {
-	err := db.writeOne(ctx, func(tx *wtx) error {
-		// The right-hand sides read the row as it was: maybe_twice takes the old in_flight.
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1,
-			attempted_at = ?, attempted_by = ?, maybe_twice = maybe_twice | in_flight, in_flight = 1
-			WHERE id = ? AND status = 'pending'`, unixNano(at), owner, id)
-		return pendingUpdated(ctx, tx, id, res, err)
-	})
+	err := db.writeOne(ctx, func(tx *wtx) error { return attemptOutbox(ctx, tx, id, owner, at) })
 	if err != nil {
 		return fmt.Errorf("sqlite: attempt outbox %d: %w", id, convert(err))
 	}
 	return nil
+}
+
+// attemptOutbox is AttemptOutbox's one statement (and, when it changed nothing, the read that
+// says why).
+func attemptOutbox(ctx context.Context, tx *wtx, id int64, owner string, at time.Time) error {
+	// The right-hand sides read the row as it was: maybe_twice takes the old in_flight.
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1,
+		attempted_at = ?, attempted_by = ?, maybe_twice = maybe_twice | in_flight, in_flight = 1
+		WHERE id = ? AND status = 'pending'`, unixNano(at), owner, id)
+	return pendingUpdated(ctx, tx, id, res, err)
+}
+
+// AttemptOutboxBatch records the attempts of several replies in one write, each as
+// AttemptOutbox would, and returns one error per reply (errs.ErrConflict for one no longer
+// pending, errs.ErrNotFound for an unknown one: neither is attempted). The second result is
+// for the write as a whole: when it is not nil no attempt was recorded. The engine's sender
+// records the first reply of each recipient of a round this way before the round's sends
+// (engine.batchAttempter): one turn of the writer instead of one per recipient.
+func (db *DB) AttemptOutboxBatch(ctx context.Context, ids []int64, owner string, at time.Time) ([]error, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	errsOut := make([]error, len(ids))
+	err := db.write(ctx, func(tx *wtx) error {
+		clear(errsOut) // a group that failed elsewhere runs this again
+		for i, id := range ids {
+			err := attemptOutbox(ctx, tx, id, owner, at)
+			if err != nil && !ordinary(err) {
+				return err
+			}
+			if err != nil {
+				errsOut[i] = fmt.Errorf("sqlite: attempt outbox %d: %w", id, convert(err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempt %d replies: %w", len(ids), convert(err))
+	}
+	return errsOut, nil
 }
 
 // pendingUpdated is the answer of an update of reply id guarded by status = 'pending': nil

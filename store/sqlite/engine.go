@@ -786,7 +786,7 @@ func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.O
 func finishOutbound(ctx context.Context, tx *wtx, id int64, set string, args ...any) error {
 	args = append(args, id)
 	// No RETURNING: SQLite would build a temporary table for the one row on every reply, and
-	// only a sent reply needs anything of it back (markSent reads that by id, a row the
+	// only a sent reply needs anything of it (markSent's line copies it by id, a row the
 	// update just brought into the cache).
 	res, err := tx.ExecContext(ctx,
 		`UPDATE outbox SET `+set+`, attempts = attempts + (in_flight = 0), in_flight = 0
@@ -822,28 +822,18 @@ func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time
 	if err != nil {
 		return err
 	}
-	var (
-		pid  sql.NullString
-		seq  sql.NullInt64
-		text string
-	)
-	err = tx.QueryRowContext(ctx, `SELECT participant_id, participant_seq, text FROM outbox WHERE id = ?`, id).Scan(&pid, &seq, &text)
-	if err != nil {
-		return &brokenTx{err}
-	}
-	if !pid.Valid {
-		// A reply to a stranger has no transcript to go in.
-		return nil
-	}
-	line := engine.Line{Direction: engine.Out, Text: text, At: at}
-	if seq.Valid {
-		err = insertLineOf(ctx, tx, pid.String, seq.Int64, line)
-	} else {
-		err = insertLine(ctx, tx, pid.String, line)
-	}
+	// The line copies the row in the statement that inserts it, so it holds exactly the text
+	// that went out, and nothing of the row comes back into Go: reading it back (a query and
+	// its scan) cost the writer as much as the insert. A reply to a stranger (no participant)
+	// has no transcript to go in, and inserts nothing.
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at)
+		SELECT o.participant_id, COALESCE(o.participant_seq, (SELECT seq FROM participants p WHERE p.id = o.participant_id)),
+			'`+string(engine.Out)+`', o.text, '', ?
+		FROM outbox o WHERE o.id = ? AND o.participant_id IS NOT NULL`, unixNano(at), id)
 	if err != nil {
 		// The reply is marked sent already: only rolling back more than this reply undoes it.
-		return &brokenTx{err}
+		return &brokenTx{fmt.Errorf("insert transcript line: %w", err)}
 	}
 	return nil
 }

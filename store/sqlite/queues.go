@@ -36,6 +36,6 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) (engine.QueueStats,
 }
 
 // SoleProcess says one process uses the file at a time (the README's rule: SQLite is the
-// single-server store), so the engine's worker need not lease participants from other
-// processes (engine.soleProcess). Replies are still claimed before they are sent.
+// single-server store), so the engine need not lease participants or replies from other
+// processes (engine.soleProcess).
 func (db *DB) SoleProcess() bool { return true }

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"GroupRequests", groupTests},
 		{"Codes", codeTests},
 		{"Attempts", attemptTests},
+		{"AttemptBatch", attemptBatchTests},
 		{"Aliases", aliasTests},
 		{"Audit", auditTests},
 		{"Draws", drawTests},
