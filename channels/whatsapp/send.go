@@ -168,13 +168,25 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 		return "", &APIError{Code: 131047, Permanent: true,
 			Title: "More than 24 hours have passed since the recipient last replied; only a template may be sent"}
 	}
+	if isPlainText(out) {
+		// Most replies: built with appends, not a map through encoding/json.
+		body, err := appendTextMessage(nil, out)
+		if err != nil {
+			return "", err
+		}
+		return c.post(ctx, number, body)
+	}
 	msgs, err := buildMessages(out)
 	if err != nil {
 		return "", err
 	}
 	var first string
 	for _, m := range msgs {
-		id, err := c.post(ctx, number, m)
+		body, err := json.Marshal(m)
+		if err != nil {
+			return first, fmt.Errorf("whatsapp: encode messages request: %w", err)
+		}
+		id, err := c.post(ctx, number, body)
 		if err != nil {
 			return first, err
 		}
@@ -206,11 +218,7 @@ func (c *Channel) MarkReadOn(ctx context.Context, phoneNumberID, messageID strin
 	if messageID == "" {
 		return fmt.Errorf("whatsapp: mark read: no message id: %w", errs.ErrInvalid)
 	}
-	m := map[string]any{"messaging_product": "whatsapp", "status": "read", "message_id": messageID}
-	if typing {
-		m["typing_indicator"] = map[string]string{"type": "text"}
-	}
-	_, err := c.post(ctx, phoneNumberID, m)
+	_, err := c.post(ctx, phoneNumberID, appendMarkRead(nil, messageID, typing))
 	return err
 }
 
@@ -224,8 +232,8 @@ type sendResponse struct {
 
 // post sends one request body to /{number}/messages with rate limiting and retries and
 // returns the wamid of the message (empty for a mark-read request).
-func (c *Channel) post(ctx context.Context, number string, payload map[string]any) (string, error) {
-	data, err := c.postTo(ctx, number, "messages", payload)
+func (c *Channel) post(ctx context.Context, number string, body []byte) (string, error) {
+	data, err := c.postTo(ctx, number, "messages", body)
 	if err != nil {
 		return "", err
 	}
@@ -242,13 +250,9 @@ func (c *Channel) post(ctx context.Context, number string, payload map[string]an
 	return "", errors.New("whatsapp: send: answer without a message id")
 }
 
-// postTo sends one request body to /{number}/{edge} with rate limiting and retries and returns
-// the platform's answer.
-func (c *Channel) postTo(ctx context.Context, number, edge string, payload map[string]any) ([]byte, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return nil, fmt.Errorf("whatsapp: encode %s request: %w", edge, err)
-	}
+// postTo sends one JSON request body to /{number}/{edge} with rate limiting and retries and
+// returns the platform's answer.
+func (c *Channel) postTo(ctx context.Context, number, edge string, body []byte) ([]byte, error) {
 	endpoint := c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
 	for attempt := 0; ; attempt++ {
 		if err := c.cfg.Sleep(ctx, c.limiter.reserve(number, c.cfg.Now())); err != nil {
@@ -295,29 +299,39 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	return data, nil, nil
 }
 
-// recipient fills in to and recipient_type: "+" and the number for a person, the bare id for
-// a group.
+// recipient fills in to and recipient_type (recipientOf).
 func recipient(m map[string]any, to string) error {
+	kind, addr, err := recipientOf(to)
+	if err != nil {
+		return err
+	}
+	m["recipient_type"] = kind
+	m["to"] = addr
+	return nil
+}
+
+// recipientOf returns the recipient_type and to of a request to to: "individual" and "+" and
+// the number for a person, "group" and the bare id for a group.
+func recipientOf(to string) (kind, addr string, err error) {
 	if g, ok := strings.CutPrefix(to, GroupPrefix); ok {
 		if g == "" {
-			return fmt.Errorf("whatsapp: empty group id: %w", errs.ErrInvalid)
+			return "", "", fmt.Errorf("whatsapp: empty group id: %w", errs.ErrInvalid)
 		}
-		m["recipient_type"] = "group"
-		m["to"] = g
-		return nil
+		return "group", g, nil
 	}
 	digits := strings.TrimPrefix(to, "+")
 	if digits == "" {
-		return fmt.Errorf("whatsapp: no recipient: %w", errs.ErrInvalid)
+		return "", "", fmt.Errorf("whatsapp: no recipient: %w", errs.ErrInvalid)
 	}
 	for _, r := range digits {
 		if r < '0' || r > '9' {
-			return fmt.Errorf("whatsapp: recipient %q is not a phone number: %w", to, errs.ErrInvalid)
+			return "", "", fmt.Errorf("whatsapp: recipient %q is not a phone number: %w", to, errs.ErrInvalid)
 		}
 	}
-	m["recipient_type"] = "individual"
-	m["to"] = "+" + digits
-	return nil
+	if len(to) > len(digits) {
+		return "individual", to, nil // already "+" and the digits
+	}
+	return "individual", "+" + digits, nil
 }
 
 // buildMessages turns an outbound reply into the request bodies that carry it (one, or two for
@@ -403,10 +417,12 @@ func inGroup(out engine.Outbound) engine.Outbound {
 }
 
 func textObject(text string) map[string]any {
-	return map[string]any{
-		"preview_url": strings.Contains(text, "https://") || strings.Contains(text, "http://"),
-		"body":        text,
-	}
+	return map[string]any{"preview_url": previewURL(text), "body": text}
+}
+
+// previewURL says whether a text gets a link preview: when it contains a URL.
+func previewURL(text string) bool {
+	return strings.Contains(text, "https://") || strings.Contains(text, "http://")
 }
 
 func templateObject(t *engine.TemplateCall) map[string]any {
