@@ -170,7 +170,7 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 	}
 	if isPlainText(out) {
 		// Most replies: built with appends, not a map through encoding/json.
-		body, err := appendTextMessage(nil, out)
+		body, err := appendTextMessage(make([]byte, 0, 192+len(out.Text)), out)
 		if err != nil {
 			return "", err
 		}
@@ -218,7 +218,7 @@ func (c *Channel) MarkReadOn(ctx context.Context, phoneNumberID, messageID strin
 	if messageID == "" {
 		return fmt.Errorf("whatsapp: mark read: no message id: %w", errs.ErrInvalid)
 	}
-	_, err := c.post(ctx, phoneNumberID, appendMarkRead(nil, messageID, typing))
+	_, err := c.post(ctx, phoneNumberID, appendMarkRead(make([]byte, 0, 128+len(messageID)), messageID, typing))
 	return err
 }
 
@@ -253,7 +253,7 @@ func (c *Channel) post(ctx context.Context, number string, body []byte) (string,
 // postTo sends one JSON request body to /{number}/{edge} with rate limiting and retries and
 // returns the platform's answer.
 func (c *Channel) postTo(ctx context.Context, number, edge string, body []byte) ([]byte, error) {
-	endpoint := c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
+	endpoint := c.endpoint(number, edge)
 	for attempt := 0; ; attempt++ {
 		if err := c.cfg.Sleep(ctx, c.limiter.reserve(number, c.cfg.Now())); err != nil {
 			return nil, err
@@ -282,14 +282,16 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
-	req.Header.Set("Content-Type", "application/json")
+	// Set as they are (canonical keys, values made once): Header.Set canonicalizes the key
+	// and allocates a slice for the value, for every request.
+	req.Header["Authorization"] = c.auth
+	req.Header["Content-Type"] = jsonContentType
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := readAnswer(resp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: read answer: %w", err)
 	}
@@ -298,6 +300,48 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	}
 	return data, nil, nil
 }
+
+// maxAnswer is the most of a Graph API answer read.
+const maxAnswer = 1 << 20
+
+// readAnswer reads an answer's body (at most maxAnswer), into a buffer of its declared size
+// when it has one: io.ReadAll starts at 512 bytes and grows.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, maxAnswer)
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		data := make([]byte, n)
+		_, err := io.ReadFull(r, data)
+		return data, err
+	}
+	return io.ReadAll(r)
+}
+
+var jsonContentType = []string{"application/json"}
+
+// endpointKey names a Graph API edge of a number.
+type endpointKey struct{ number, edge string }
+
+// endpoint is the URL of /{number}/{edge}, made once per number and edge.
+func (c *Channel) endpoint(number, edge string) string {
+	k := endpointKey{number, edge}
+	c.endpointsMu.RLock()
+	e, ok := c.endpoints[k]
+	c.endpointsMu.RUnlock()
+	if ok {
+		return e
+	}
+	e = c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
+	c.endpointsMu.Lock()
+	if len(c.endpoints) < maxEndpoints {
+		c.endpoints[k] = e
+	}
+	c.endpointsMu.Unlock()
+	return e
+}
+
+// maxEndpoints bounds the URLs kept: a server has a few sending numbers, but the numbers
+// come from campaigns and webhooks.
+const maxEndpoints = 1024
 
 // recipient fills in to and recipient_type (recipientOf).
 func recipient(m map[string]any, to string) error {
