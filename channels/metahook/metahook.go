@@ -52,7 +52,10 @@ func Verify(channel, token string, log *slog.Logger) fiber.Handler {
 // secret, in constant time. Meta signs the bytes it sent (unicode escaped as \uXXXX), so the
 // body must be hashed as received, never re-encoded.
 func ValidSignature(secret string, body []byte, header string) bool {
-	return newVerifier(secret).valid(body, []byte(header))
+	if secret == "" {
+		return false
+	}
+	return checkSignature(hmac.New(sha256.New, []byte(secret)), body, []byte(header))
 }
 
 // verifier checks signatures under one secret. Its HMACs are keyed once and reset for each
@@ -71,21 +74,29 @@ func newVerifier(secret string) *verifier {
 
 // valid is ValidSignature for header as bytes.
 func (v *verifier) valid(body, header []byte) bool {
+	if v.secret == "" {
+		return false
+	}
+	mac := v.macs.Get().(hash.Hash)
+	mac.Reset()
+	ok := checkSignature(mac, body, header)
+	v.macs.Put(mac)
+	return ok
+}
+
+// checkSignature compares header ("sha256=<hex>") with body's HMAC by mac, keyed and reset.
+func checkSignature(mac hash.Hash, body, header []byte) bool {
 	hexSig, ok := bytes.CutPrefix(header, []byte("sha256="))
-	if !ok || v.secret == "" || len(hexSig) != 2*sha256.Size {
+	if !ok || len(hexSig) != 2*sha256.Size {
 		return false
 	}
 	var got [sha256.Size]byte
 	if _, err := hex.Decode(got[:], hexSig); err != nil {
 		return false
 	}
-	mac := v.macs.Get().(hash.Hash)
-	mac.Reset()
 	mac.Write(body)
 	var sum [sha256.Size]byte
-	ok = hmac.Equal(got[:], mac.Sum(sum[:0]))
-	v.macs.Put(mac)
-	return ok
+	return hmac.Equal(got[:], mac.Sum(sum[:0]))
 }
 
 // Sign returns the X-Hub-Signature-256 value Meta sends for body under secret; fake
