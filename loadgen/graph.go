@@ -76,7 +76,7 @@ func StartGraph(addr, token string) (*Graph, error) {
 	// No read or idle timeout: the server under load keeps its connections open, and one
 	// closed under it while it sends would look like a failed send. Close shuts the idle ones.
 	g.srv = &fasthttp.Server{Handler: g.handle, Name: "loadgen", NoDefaultDate: true,
-		MaxRequestBodySize: maxGraphBody, ReadBufferSize: 8 << 10}
+		MaxRequestBodySize: 4 * maxGraphBody, ReadBufferSize: 8 << 10}
 	g.APIURL = "http://" + ln.Addr().String() + "/" + GraphVersion
 	go func() {
 		defer close(g.done)
@@ -87,7 +87,8 @@ func StartGraph(addr, token string) (*Graph, error) {
 	return g, nil
 }
 
-// maxGraphBody is the largest request body the fake reads.
+// maxGraphBody is the largest request body the fake takes; a larger one is refused as
+// malformed (and counted), as one it cannot read.
 const maxGraphBody = 1 << 20
 
 // Close stops the server: it stops listening, closes the idle connections and waits up to
@@ -135,8 +136,9 @@ func (g *Graph) handle(ctx *fasthttp.RequestCtx) {
 		graphError(ctx, fasthttp.StatusUnauthorized, 190, "Error validating access token")
 		return
 	}
-	req, ok := parseSendRequest(ctx.PostBody())
-	if !ok || string(req.MessagingProduct) != "whatsapp" {
+	body := ctx.PostBody()
+	req, ok := parseSendRequest(body)
+	if !ok || len(body) > maxGraphBody || string(req.MessagingProduct) != "whatsapp" {
 		g.bad.Add(1)
 		graphError(ctx, fasthttp.StatusBadRequest, 100, "Invalid parameter")
 		return
@@ -172,14 +174,14 @@ func (g *Graph) handle(ctx *fasthttp.RequestCtx) {
 	default:
 	}
 	var scratch [256]byte
-	body := append(scratch[:0], `{"messaging_product":"whatsapp","contacts":[{"input":`...)
-	body = appendJSONString(body, req.To)
-	body = append(body, `,"wa_id":`...)
-	body = appendJSONString(body, to)
-	body = append(body, `}],"messages":[{"id":"wamid.loadgen.`...)
-	body = strconv.AppendInt(body, g.ids.Add(1), 10)
-	body = append(body, `"}]}`...)
-	ctx.Response.AppendBody(body)
+	answer := append(scratch[:0], `{"messaging_product":"whatsapp","contacts":[{"input":`...)
+	answer = appendJSONString(answer, req.To)
+	answer = append(answer, `,"wa_id":`...)
+	answer = appendJSONString(answer, to)
+	answer = append(answer, `}],"messages":[{"id":"wamid.loadgen.`...)
+	answer = strconv.AppendInt(answer, g.ids.Add(1), 10)
+	answer = append(answer, `"}]}`...)
+	ctx.Response.AppendBody(answer)
 }
 
 func graphError(ctx *fasthttp.RequestCtx, status, code int, msg string) {
