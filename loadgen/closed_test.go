@@ -404,3 +404,33 @@ func TestClosedLoopPausesAfterARefusal(t *testing.T) {
 		t.Fatalf("the senders paused %v in all, want 10 × %v", waited, loadgen.DefaultBackoff)
 	}
 }
+
+// TestCancelStopsRequestsUnderWay: when the run's context ends, a webhook the server holds
+// fails at once (the tool closes its connections) rather than after the 30 s timeout.
+func TestCancelStopsRequestsUnderWay(t *testing.T) {
+	g := startTestGraph(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel() // the user presses Ctrl-C while the server holds the webhook
+		<-release
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	done := make(chan *loadgen.Report, 1)
+	go func() {
+		rep, err := loadgen.Run(ctx, loadgen.Config{Server: srv.URL, Graph: g, Messages: 1, Concurrency: 1,
+			Clock: &syncClock{now: t0}, RunID: 1, Drain: 10 * time.Millisecond})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	select {
+	case rep := <-done:
+		if rep == nil || rep.Failed != 1 || rep.Accepted != 0 {
+			t.Fatalf("report %+v", rep)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run went on 10 s after its context ended")
+	}
+}

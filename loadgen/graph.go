@@ -1,18 +1,17 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // GraphVersion is the version path segment in Graph.APIURL; any version is accepted.
@@ -27,28 +26,39 @@ type Graph struct {
 	// APIURL is what the server's WHATSAPP_API_URL must be set to.
 	APIURL string
 
-	token string
-	now   func() time.Time
-	srv   *http.Server
-	ln    net.Listener
-	done  chan struct{}
+	bearer []byte
+	now    func() time.Time
+	srv    *fasthttp.Server
+	ln     net.Listener
+	done   chan struct{}
 
 	ids   atomic.Int64
 	reads atomic.Int64
 	bad   atomic.Int64
 
-	mu      sync.Mutex
-	replies map[string][]time.Time
+	mu sync.Mutex
+	// replies holds, by recipient (without a leading "+"), the replies recorded since the
+	// last Take and who waits for the next one.
+	replies map[string]*inbox
 	total   int
 	// notify is signalled (without blocking) after every recorded reply, for waiters.
 	notify chan struct{}
-	// awaits holds, by recipient, a channel closed at the next reply to them (Await).
-	awaits map[string]chan struct{}
+}
+
+// inbox is one recipient's replies.
+type inbox struct {
+	at []time.Time
+	// next, when not nil, is closed at the next reply (Await).
+	next chan struct{}
 }
 
 // StartGraph listens on addr, which must be a loopback address ("127.0.0.1:0" picks a port),
 // and serves the fake Graph API until Close. Requests without "Bearer "+token are refused
 // with the documented error 190.
+//
+// It is served by fasthttp, not net/http: at thousands of replies and read receipts a second
+// on the server's own cores, net/http's goroutines, header maps and per-request allocations
+// were most of what the tool cost (docs/performance.md, "HTTP per message").
 func StartGraph(addr, token string) (*Graph, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -61,88 +71,127 @@ func StartGraph(addr, token string) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: graph: %w", err)
 	}
-	g := &Graph{token: token, now: time.Now, ln: ln, done: make(chan struct{}),
-		replies: map[string][]time.Time{}, notify: make(chan struct{}, 1), awaits: map[string]chan struct{}{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /{version}/{phone}/messages", g.handleMessages)
-	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g := &Graph{bearer: []byte("Bearer " + token), now: time.Now, ln: ln, done: make(chan struct{}),
+		replies: map[string]*inbox{}, notify: make(chan struct{}, 1)}
+	// No read or idle timeout: the server under load keeps its connections open, and one
+	// closed under it while it sends would look like a failed send. Close shuts the idle ones.
+	g.srv = &fasthttp.Server{Handler: g.handle, Name: "loadgen", NoDefaultDate: true,
+		MaxRequestBodySize: 4 * maxGraphBody, ReadBufferSize: 8 << 10}
 	g.APIURL = "http://" + ln.Addr().String() + "/" + GraphVersion
 	go func() {
 		defer close(g.done)
-		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := g.srv.Serve(ln); err != nil {
 			g.bad.Add(1)
 		}
 	}()
 	return g, nil
 }
 
-// Close stops the server.
+// maxGraphBody is the largest request body the fake takes; a larger one is refused as
+// malformed (and counted), as one it cannot read.
+const maxGraphBody = 1 << 20
+
+// Close stops the server: it stops listening, closes the idle connections and waits up to
+// 5 s for requests under way.
 func (g *Graph) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := g.srv.Shutdown(ctx)
+	err := g.srv.ShutdownWithContext(ctx)
 	<-g.done
 	return err
 }
 
-// sendRequest is the part of a send request the fake reads.
-type sendRequest struct {
-	MessagingProduct string `json:"messaging_product"`
-	To               string `json:"to"`
-	Type             string `json:"type"`
-	Status           string `json:"status"`
+// messagesPath reports whether path is /{version}/{phone-number-id}/messages.
+func messagesPath(path []byte) bool {
+	rest, ok := bytes.CutPrefix(path, []byte("/"))
+	if !ok {
+		return false
+	}
+	version, rest, ok := bytes.Cut(rest, []byte("/"))
+	if !ok || len(version) == 0 {
+		return false
+	}
+	phone, rest, ok := bytes.Cut(rest, []byte("/"))
+	return ok && len(phone) > 0 && string(rest) == "messages"
 }
 
-func (g *Graph) handleMessages(w http.ResponseWriter, r *http.Request) {
+// handle answers POST /{version}/{phone-number-id}/messages: a reply is recorded (to, type
+// and the messaging_product checked), a mark-read request (status "read") counted.
+func (g *Graph) handle(ctx *fasthttp.RequestCtx) {
 	at := g.now()
-	if r.Header.Get("Authorization") != "Bearer "+g.token {
-		g.bad.Add(1)
-		graphError(w, http.StatusUnauthorized, 190, "Error validating access token")
+	// The raw request URI, not ctx.Path(): the server sends a plain path, and parsing and
+	// normalizing a URI for each request cost more than the rest of this handler.
+	path, _, _ := bytes.Cut(ctx.Request.Header.RequestURI(), []byte("?"))
+	if !messagesPath(path) {
+		ctx.Error("404 page not found", fasthttp.StatusNotFound)
 		return
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var req sendRequest
-	if err != nil || json.Unmarshal(raw, &req) != nil || req.MessagingProduct != "whatsapp" {
-		g.bad.Add(1)
-		graphError(w, http.StatusBadRequest, 100, "Invalid parameter")
+	if !ctx.IsPost() {
+		ctx.Response.Header.Set("Allow", "POST")
+		ctx.Error("Method Not Allowed", fasthttp.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	if req.Status == "read" {
+	if !bytes.Equal(ctx.Request.Header.Peek("Authorization"), g.bearer) {
+		g.bad.Add(1)
+		graphError(ctx, fasthttp.StatusUnauthorized, 190, "Error validating access token")
+		return
+	}
+	body := ctx.PostBody()
+	req, ok := parseSendRequest(body)
+	if !ok || len(body) > maxGraphBody || string(req.MessagingProduct) != "whatsapp" {
+		g.bad.Add(1)
+		graphError(ctx, fasthttp.StatusBadRequest, 100, "Invalid parameter")
+		return
+	}
+	ctx.SetContentType("application/json")
+	if string(req.Status) == "read" {
 		g.reads.Add(1)
-		_, _ = io.WriteString(w, `{"success":true}`)
+		ctx.SetBodyString(`{"success":true}`)
 		return
 	}
-	if req.To == "" || req.Type == "" {
+	if len(req.To) == 0 || len(req.Type) == 0 {
 		g.bad.Add(1)
-		graphError(w, http.StatusBadRequest, 100, "Invalid parameter: to or type is missing")
+		graphError(ctx, fasthttp.StatusBadRequest, 100, "Invalid parameter: to or type is missing")
 		return
 	}
-	to := strings.TrimPrefix(req.To, "+")
+	to := bytes.TrimPrefix(req.To, []byte("+"))
 	g.mu.Lock()
-	g.replies[to] = append(g.replies[to], at)
+	// Looked up with the bytes themselves: a string is made once per recipient, not per reply.
+	box := g.replies[string(to)]
+	if box == nil {
+		box = &inbox{}
+		g.replies[string(to)] = box
+	}
+	box.at = append(box.at, at)
 	g.total++
-	if ch, ok := g.awaits[to]; ok {
-		close(ch)
-		delete(g.awaits, to)
+	if box.next != nil {
+		close(box.next)
+		box.next = nil
 	}
 	g.mu.Unlock()
 	select {
 	case g.notify <- struct{}{}:
 	default:
 	}
-	id := "wamid.loadgen." + strconv.FormatInt(g.ids.Add(1), 10)
-	_, _ = io.WriteString(w, `{"messaging_product":"whatsapp","contacts":[{"input":`+strconv.Quote(req.To)+
-		`,"wa_id":`+strconv.Quote(to)+`}],"messages":[{"id":"`+id+`"}]}`)
+	var scratch [256]byte
+	answer := append(scratch[:0], `{"messaging_product":"whatsapp","contacts":[{"input":`...)
+	answer = appendJSONString(answer, req.To)
+	answer = append(answer, `,"wa_id":`...)
+	answer = appendJSONString(answer, to)
+	answer = append(answer, `}],"messages":[{"id":"wamid.loadgen.`...)
+	answer = strconv.AppendInt(answer, g.ids.Add(1), 10)
+	answer = append(answer, `"}]}`...)
+	ctx.Response.AppendBody(answer)
 }
 
-func graphError(w http.ResponseWriter, status, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+func graphError(ctx *fasthttp.RequestCtx, status, code int, msg string) {
+	ctx.SetContentType("application/json")
+	ctx.SetStatusCode(status)
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": fmt.Sprintf("(#%d) %s", code, msg), "type": "OAuthException", "code": code,
 		"fbtrace_id": "loadgen",
 	}})
+	ctx.SetBody(append(body, '\n'))
 }
 
 // Replies returns how many replies arrived so far.
@@ -163,8 +212,18 @@ func (g *Graph) Reads() int64 { return g.reads.Load() }
 func (g *Graph) Take() map[string][]time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	r := g.replies
-	g.replies = map[string][]time.Time{}
+	r := make(map[string][]time.Time, len(g.replies))
+	for to, box := range g.replies {
+		if len(box.at) > 0 {
+			r[to] = box.at
+		}
+		if box.next != nil {
+			// A waiter keeps its inbox: the reply it waits for lands there.
+			box.at = nil
+		} else {
+			delete(g.replies, to)
+		}
+	}
 	g.total = 0
 	return r
 }
@@ -173,23 +232,38 @@ func (g *Graph) Take() map[string][]time.Time {
 // when the n-th arrived; or until ctx ends, with its error. A closed-loop sender waits so for
 // the answer to its message before sending the next.
 func (g *Graph) Await(ctx context.Context, to string, n int) (time.Time, error) {
+	at, ok := g.await(to, n, ctx.Done(), nil)
+	if !ok {
+		return at, ctx.Err()
+	}
+	return at, nil
+}
+
+// await is Await until done is closed or timeout ticks; ok is false then.
+func (g *Graph) await(to string, n int, done <-chan struct{}, timeout <-chan time.Time) (at time.Time, ok bool) {
 	for {
 		g.mu.Lock()
-		if rs := g.replies[to]; len(rs) >= n {
-			at := rs[n-1]
+		box := g.replies[to]
+		if box == nil {
+			box = &inbox{}
+			g.replies[to] = box
+		}
+		if len(box.at) >= n {
+			at := box.at[n-1]
 			g.mu.Unlock()
-			return at, nil
+			return at, true
 		}
-		ch, ok := g.awaits[to]
-		if !ok {
-			ch = make(chan struct{})
-			g.awaits[to] = ch
+		if box.next == nil {
+			box.next = make(chan struct{})
 		}
+		ch := box.next
 		g.mu.Unlock()
 		select {
 		case <-ch:
-		case <-ctx.Done():
-			return time.Time{}, ctx.Err()
+		case <-done:
+			return time.Time{}, false
+		case <-timeout:
+			return time.Time{}, false
 		}
 	}
 }
@@ -231,7 +305,11 @@ func (g *Graph) missing(want map[string]int, sum int, exact bool) int {
 	}
 	n := 0
 	for to, w := range want {
-		n += max(0, w-len(g.replies[to]))
+		got := 0
+		if box := g.replies[to]; box != nil {
+			got = len(box.at)
+		}
+		n += max(0, w-got)
 	}
 	return n
 }

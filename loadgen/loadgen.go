@@ -21,7 +21,6 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -338,15 +337,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		defer g.Close()
 	}
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency,
-			MaxConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute,
-		},
+	client, err := newWebhookClient(ctx, cfg.Server+"/webhooks/whatsapp", cfg.Concurrency)
+	if err != nil {
+		return nil, err
 	}
-	defer client.CloseIdleConnections()
-	l := &loader{cfg: cfg, client: client, url: cfg.Server + "/webhooks/whatsapp", graph: g}
+	defer client.Close()
+	l := &loader{cfg: cfg, client: client, graph: g}
 	rep := &Report{Participants: cfg.Participants, Senders: cfg.Senders, Target: cfg.Rate}
 	if cfg.Senders > 0 {
 		rep.Target = 0
@@ -422,9 +418,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // loader sends webhooks.
 type loader struct {
 	cfg    Config
-	client *http.Client
-	url    string
+	client *webhookClient
 	graph  *Graph
+}
+
+// worker is what one sender reuses for each of its webhooks: the body's buffer, the keyed
+// HMAC and the request.
+type worker struct {
+	buf    []byte
+	signer *signer
+	poster *poster
+}
+
+func (l *loader) worker() *worker {
+	return &worker{signer: newSigner(l.cfg.Secret), poster: l.client.poster()}
 }
 
 // id is the message id of the run's message named n.
@@ -507,13 +514,13 @@ func (l *loader) open(ctx context.Context, p *phase, rate float64, addr func(i i
 	var wg sync.WaitGroup
 	for range l.cfg.Concurrency {
 		wg.Go(func() {
-			var buf []byte
+			w := l.worker()
 			for j := range jobs {
 				to, id := addr(j.i)
 				if rate > 0 && l.cfg.Clock.Now().Sub(j.due) > 10*time.Millisecond {
 					p.late.Add(1)
 				}
-				p.msgs[j.i], buf = l.send(ctx, p, to, id, "hello "+strconv.Itoa(j.i), buf)
+				p.msgs[j.i] = l.send(ctx, p, w, to, id, j.i)
 			}
 		})
 	}
@@ -553,7 +560,10 @@ func (l *loader) closed(ctx context.Context, p *phase) {
 		wg.Go(func() {
 			var own []Message
 			owed := map[string]int{}
-			var buf []byte
+			w := l.worker()
+			// One timer per sender, not a context per message, bounds the wait for a reply.
+			timeout := time.NewTimer(l.cfg.ReplyTimeout)
+			defer timeout.Stop()
 			for k := 0; !stopped.Load() && ctx.Err() == nil; k++ {
 				i := int(seq.Add(1) - 1)
 				if l.cfg.Messages > 0 && i >= l.cfg.Messages {
@@ -565,8 +575,7 @@ func (l *loader) closed(ctx context.Context, p *phase) {
 				if l.cfg.Resend {
 					to = l.fresh(i)
 				}
-				var m Message
-				m, buf = l.send(ctx, p, to, l.id(strconv.Itoa(i)), "hello "+strconv.Itoa(i), buf)
+				m := l.send(ctx, p, w, to, l.id(strconv.Itoa(i)), i)
 				own = append(own, m)
 				if !m.OK {
 					// A refused message gets no reply to wait for; pausing keeps a sender
@@ -577,10 +586,9 @@ func (l *loader) closed(ctx context.Context, p *phase) {
 					continue
 				}
 				owed[to]++
-				wctx, cancel := context.WithTimeout(ctx, l.cfg.ReplyTimeout)
-				_, err := l.graph.Await(wctx, to, owed[to])
-				cancel()
-				if err != nil && ctx.Err() == nil {
+				// Since Go 1.23 Reset drops a tick not yet received.
+				timeout.Reset(l.cfg.ReplyTimeout)
+				if _, ok := l.graph.await(to, owed[to], ctx.Done(), timeout.C); !ok && ctx.Err() == nil {
 					p.timedOut.Add(1)
 				}
 			}
@@ -593,12 +601,14 @@ func (l *loader) closed(ctx context.Context, p *phase) {
 	end()
 }
 
-// send posts one webhook (and, with Resend, again until it is answered 200) and returns its
-// record.
-func (l *loader) send(ctx context.Context, p *phase, to, id, text string, buf []byte) (Message, []byte) {
+// send posts webhook number n (its text "hello n") with w (and, with Resend, again until it
+// is answered 200) and returns its record. The run's context ending closes the connections:
+// a request under way fails then, and is not sent again.
+func (l *loader) send(ctx context.Context, p *phase, w *worker, to, id string, n int) Message {
 	m := Message{ID: id, To: to}
-	buf = TextWebhook(buf[:0], l.cfg.Number, to, id, text, time.Now().Unix())
-	sig := Sign(l.cfg.Secret, buf)
+	var text [32]byte
+	w.buf = TextWebhook(w.buf[:0], l.cfg.Number, to, id, string(strconv.AppendInt(append(text[:0], "hello "...), int64(n), 10)), time.Now().Unix())
+	sig := w.signer.sign(w.buf)
 	p.started.Add(1)
 	backoff := l.cfg.Backoff
 	var giveUp time.Time
@@ -611,7 +621,7 @@ func (l *loader) send(ctx context.Context, p *phase, to, id, text string, buf []
 			p.resends.Add(1)
 		}
 		m.Attempts++
-		status, err := l.post(ctx, buf, sig)
+		status, err := w.poster.post(w.buf, sig)
 		if err == nil && status == http.StatusOK {
 			m.Accepted = time.Now()
 			m.Webhook = m.Accepted.Sub(start)
@@ -619,54 +629,23 @@ func (l *loader) send(ctx context.Context, p *phase, to, id, text string, buf []
 			if n := p.ok.Add(1); p.onAccepted != nil {
 				p.onAccepted(int(n))
 			}
-			return m, buf
+			return m
 		}
 		msg := "HTTP " + strconv.Itoa(status)
 		if err != nil {
-			msg = trimURL(err)
+			msg = errorText(err)
 		}
 		if !l.cfg.Resend || ctx.Err() != nil || !l.cfg.Clock.Now().Before(giveUp) {
 			p.fail(msg)
-			return m, buf
+			return m
 		}
 		p.errMsg("resent after " + msg)
 		if l.cfg.Clock.Sleep(ctx, backoff) != nil {
 			p.fail(msg)
-			return m, buf
+			return m
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
-}
-
-// post sends one signed webhook body and returns the answer's status.
-func (l *loader) post(ctx context.Context, body []byte, sig string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, sig)
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
-// trimURL keeps an error message from repeating the URL, or the connection's own port, for
-// every failed request, so that a thousand of them during a crash count as one line.
-func trimURL(err error) string {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return oe.Op + ": " + oe.Err.Error()
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
 }
 
 // progress prints a line about p every second until the returned stop is called.

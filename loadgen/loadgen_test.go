@@ -2,6 +2,8 @@ package loadgen_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -238,5 +240,54 @@ func TestLoopback(t *testing.T) {
 		if got := loadgen.Loopback(host); got != want {
 			t.Errorf("Loopback(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestGraphAnswers: the fake answers a send with the documented shape (the message id the
+// channel records), refuses what is not POST /{version}/{phone}/messages, and refuses and
+// counts a body larger than it reads.
+func TestGraphAnswers(t *testing.T) {
+	g, err := loadgen.StartGraph("127.0.0.1:0", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	do := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, strings.TrimSuffix(g.APIURL, "/"+loadgen.GraphVersion)+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := do("POST", "/v23.0/100/messages", `{"messaging_product":"whatsapp","to":"+31600000001","type":"text","text":{"body":"ok"}}`)
+	var answer struct {
+		Contacts []struct {
+			Input string `json:"input"`
+			WaID  string `json:"wa_id"`
+		} `json:"contacts"`
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(body), &answer); code != 200 || err != nil || len(answer.Messages) != 1 ||
+		!strings.HasPrefix(answer.Messages[0].ID, "wamid.loadgen.") || len(answer.Contacts) != 1 ||
+		answer.Contacts[0].Input != "+31600000001" || answer.Contacts[0].WaID != "31600000001" {
+		t.Fatalf("send answered %d %s (%v)", code, body, err)
+	}
+	if code, _ := do("GET", "/v23.0/100/messages", ""); code != 405 {
+		t.Errorf("GET: %d, want 405", code)
+	}
+	for _, path := range []string{"/v23.0/messages", "/v23.0/100/messages/x", "/v23.0//messages", "/"} {
+		if code, _ := do("POST", path, `{}`); code != 404 {
+			t.Errorf("POST %s: %d, want 404", path, code)
+		}
+	}
+	big := `{"messaging_product":"whatsapp","to":"+31600000001","type":"text","text":{"body":"` + strings.Repeat("x", 1<<20) + `"}}`
+	if code, _ := do("POST", "/v23.0/100/messages", big); code != 400 || g.Rejected() != 1 || g.Replies() != 1 {
+		t.Errorf("a body over 1 MiB: %d, %d rejected, %d replies; want 400, 1, 1", code, g.Rejected(), g.Replies())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"strconv"
 )
 
@@ -16,6 +17,28 @@ func Sign(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// signer signs webhook bodies with one secret; its HMAC is keyed once and reset for each
+// body, where Sign keys a new one every time. Not safe for concurrent use: one per sender.
+type signer struct {
+	mac hash.Hash
+	sum []byte
+	sig []byte
+}
+
+func newSigner(secret string) *signer {
+	return &signer{mac: hmac.New(sha256.New, []byte(secret))}
+}
+
+// sign returns what Sign returns, as bytes valid until the next call.
+func (s *signer) sign(body []byte) []byte {
+	s.mac.Reset()
+	s.mac.Write(body)
+	s.sum = s.mac.Sum(s.sum[:0])
+	s.sig = append(s.sig[:0], "sha256="...)
+	s.sig = hex.AppendEncode(s.sig, s.sum)
+	return s.sig
 }
 
 // TextWebhook appends to dst a WhatsApp Cloud API webhook body carrying one text message from

@@ -58,6 +58,10 @@ func TestValidSignature(t *testing.T) {
 		{"NoPrefix", "secret", strings.TrimPrefix(good, "sha256="), body, false},
 		{"SHA1", "secret", "sha1=" + strings.TrimPrefix(good, "sha256="), body, false},
 		{"NotHex", "secret", "sha256=zz", body, false},
+		{"UpperCaseHex", "secret", "sha256=" + strings.ToUpper(strings.TrimPrefix(good, "sha256=")), body, true},
+		{"Short", "secret", good[:len(good)-1], body, false},
+		{"Long", "secret", good + "0", body, false},
+		{"HexOfTheSecret", "secret", "sha256=" + strings.Repeat("g", 64), body, false},
 		{"Empty", "secret", "", body, false},
 	}
 	for _, tt := range tests {
@@ -110,5 +114,30 @@ func TestSignedBodyAndAdmit(t *testing.T) {
 	intake = busy{engine.ErrBusy}
 	if st, got := post(body, metahook.Sign("secret", body)); st != 503 || !strings.HasPrefix(got, "7") {
 		t.Errorf("busy: %d %q, want 503 with Retry-After 7", st, got)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	var v struct {
+		Object string `json:"object"`
+	}
+	for body, want := range map[string]string{
+		`{"object":"page"}`:     "",
+		" {\"object\":\"x\"}\n": "",
+		`{"object":"page"} x`:   "test: webhook body has data after the JSON object: invalid",
+		`{} {}`:                 "test: webhook body has data after the JSON object: invalid",
+		`{"object":`:            "test: webhook body is not the documented JSON: unexpected end of JSON input: invalid",
+		``:                      "test: webhook body is not the documented JSON: unexpected end of JSON input: invalid",
+		`{"object":5}`:          "test: webhook body is not the documented JSON: json: cannot unmarshal number into Go struct field .object of type string: invalid",
+		`[}`:                    "test: webhook body is not the documented JSON: invalid character '}' looking for beginning of value: invalid",
+	} {
+		err := metahook.Decode("test", []byte(body), &v)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("Decode(%q) = %q, want %q", body, got, want)
+		}
 	}
 }

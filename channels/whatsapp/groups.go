@@ -167,7 +167,11 @@ func (c *Channel) CreateGroup(ctx context.Context, from, subject, description st
 	if description != "" {
 		payload["description"] = cut(description, MaxGroupDescriptionLen)
 	}
-	data, err := c.postTo(ctx, number, "groups", payload)
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return "", fmt.Errorf("whatsapp: encode groups request: %w", err)
+	}
+	data, err := c.postTo(ctx, number, "groups", body)
 	if err != nil {
 		return "", err
 	}

@@ -215,12 +215,13 @@ func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	}
 	w := &Webhook{}
 	for _, e := range env.Entry {
-		for _, ch := range e.Changes {
-			v := ch.Value
+		for i := range e.Changes {
+			ch := &e.Changes[i]
+			v := &ch.Value
 			number := v.Metadata.PhoneNumberID
 			switch ch.Field {
 			case "phone_number_quality_update":
-				if u, ok := normalizeHealth(v, rawUnix(e.Time, now)); ok {
+				if u, ok := normalizeHealth(*v, rawUnix(e.Time, now)); ok {
 					w.Health = append(w.Health, u)
 				}
 				continue
@@ -245,12 +246,8 @@ func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 			if ch.Field != "messages" {
 				continue
 			}
-			names := make(map[string]string, len(v.Contacts))
-			for _, c := range v.Contacts {
-				names[c.WaID] = c.Profile.Name
-			}
 			for _, m := range v.Messages {
-				w.Messages = append(w.Messages, normalize(number, names, m, now))
+				w.Messages = append(w.Messages, normalize(number, v.name(m.From), m, now))
 			}
 			for _, s := range v.Statuses {
 				if st, ok := normalizeStatus(number, s, now); ok {
@@ -277,12 +274,25 @@ func unixTime(s string, now time.Time) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-func normalize(number string, names map[string]string, m message, now time.Time) Message {
+// name is the profile name the value's contacts give the WhatsApp id waID (the last, if
+// several do). A change names one contact or a few: a look through them costs less than the
+// map it replaced.
+func (v *value) name(waID string) string {
+	name := ""
+	for _, c := range v.Contacts {
+		if c.WaID == waID {
+			name = c.Profile.Name
+		}
+	}
+	return name
+}
+
+func normalize(number, name string, m message, now time.Time) Message {
 	in := engine.Inbound{
 		Channel:    ChannelName,
 		PlatformID: m.ID,
 		From:       m.From,
-		Name:       names[m.From],
+		Name:       name,
 		At:         unixTime(m.Timestamp, now),
 	}
 	if m.GroupID != "" {

@@ -168,13 +168,25 @@ func (c *Channel) Send(ctx context.Context, out engine.Outbound) (string, error)
 		return "", &APIError{Code: 131047, Permanent: true,
 			Title: "More than 24 hours have passed since the recipient last replied; only a template may be sent"}
 	}
+	if isPlainText(out) {
+		// Most replies: built with appends, not a map through encoding/json.
+		body, err := appendTextMessage(make([]byte, 0, 192+len(out.Text)), out)
+		if err != nil {
+			return "", err
+		}
+		return c.post(ctx, number, body)
+	}
 	msgs, err := buildMessages(out)
 	if err != nil {
 		return "", err
 	}
 	var first string
 	for _, m := range msgs {
-		id, err := c.post(ctx, number, m)
+		body, err := json.Marshal(m)
+		if err != nil {
+			return first, fmt.Errorf("whatsapp: encode messages request: %w", err)
+		}
+		id, err := c.post(ctx, number, body)
 		if err != nil {
 			return first, err
 		}
@@ -206,11 +218,7 @@ func (c *Channel) MarkReadOn(ctx context.Context, phoneNumberID, messageID strin
 	if messageID == "" {
 		return fmt.Errorf("whatsapp: mark read: no message id: %w", errs.ErrInvalid)
 	}
-	m := map[string]any{"messaging_product": "whatsapp", "status": "read", "message_id": messageID}
-	if typing {
-		m["typing_indicator"] = map[string]string{"type": "text"}
-	}
-	_, err := c.post(ctx, phoneNumberID, m)
+	_, err := c.post(ctx, phoneNumberID, appendMarkRead(make([]byte, 0, 128+len(messageID)), messageID, typing))
 	return err
 }
 
@@ -224,8 +232,8 @@ type sendResponse struct {
 
 // post sends one request body to /{number}/messages with rate limiting and retries and
 // returns the wamid of the message (empty for a mark-read request).
-func (c *Channel) post(ctx context.Context, number string, payload map[string]any) (string, error) {
-	data, err := c.postTo(ctx, number, "messages", payload)
+func (c *Channel) post(ctx context.Context, number string, body []byte) (string, error) {
+	data, err := c.postTo(ctx, number, "messages", body)
 	if err != nil {
 		return "", err
 	}
@@ -242,14 +250,10 @@ func (c *Channel) post(ctx context.Context, number string, payload map[string]an
 	return "", errors.New("whatsapp: send: answer without a message id")
 }
 
-// postTo sends one request body to /{number}/{edge} with rate limiting and retries and returns
-// the platform's answer.
-func (c *Channel) postTo(ctx context.Context, number, edge string, payload map[string]any) ([]byte, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return nil, fmt.Errorf("whatsapp: encode %s request: %w", edge, err)
-	}
-	endpoint := c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
+// postTo sends one JSON request body to /{number}/{edge} with rate limiting and retries and
+// returns the platform's answer.
+func (c *Channel) postTo(ctx context.Context, number, edge string, body []byte) ([]byte, error) {
+	endpoint := c.endpoint(number, edge)
 	for attempt := 0; ; attempt++ {
 		if err := c.cfg.Sleep(ctx, c.limiter.reserve(number, c.cfg.Now())); err != nil {
 			return nil, err
@@ -278,14 +282,16 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
-	req.Header.Set("Content-Type", "application/json")
+	// Set as they are (canonical keys, values made once): Header.Set canonicalizes the key
+	// and allocates a slice for the value, for every request.
+	req.Header["Authorization"] = c.auth
+	req.Header["Content-Type"] = jsonContentType
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := readAnswer(resp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: read answer: %w", err)
 	}
@@ -295,29 +301,81 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	return data, nil, nil
 }
 
-// recipient fills in to and recipient_type: "+" and the number for a person, the bare id for
-// a group.
+// maxAnswer is the most of a Graph API answer read.
+const maxAnswer = 1 << 20
+
+// readAnswer reads an answer's body (at most maxAnswer), into a buffer of its declared size
+// when it has one: io.ReadAll starts at 512 bytes and grows.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, maxAnswer)
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		data := make([]byte, n)
+		_, err := io.ReadFull(r, data)
+		return data, err
+	}
+	return io.ReadAll(r)
+}
+
+var jsonContentType = []string{"application/json"}
+
+// endpointKey names a Graph API edge of a number.
+type endpointKey struct{ number, edge string }
+
+// endpoint is the URL of /{number}/{edge}, made once per number and edge.
+func (c *Channel) endpoint(number, edge string) string {
+	k := endpointKey{number, edge}
+	c.endpointsMu.RLock()
+	e, ok := c.endpoints[k]
+	c.endpointsMu.RUnlock()
+	if ok {
+		return e
+	}
+	e = c.cfg.APIURL + "/" + url.PathEscape(number) + "/" + edge
+	c.endpointsMu.Lock()
+	if len(c.endpoints) < maxEndpoints {
+		c.endpoints[k] = e
+	}
+	c.endpointsMu.Unlock()
+	return e
+}
+
+// maxEndpoints bounds the URLs kept: a server has a few sending numbers, but the numbers
+// come from campaigns and webhooks.
+const maxEndpoints = 1024
+
+// recipient fills in to and recipient_type (recipientOf).
 func recipient(m map[string]any, to string) error {
+	kind, addr, err := recipientOf(to)
+	if err != nil {
+		return err
+	}
+	m["recipient_type"] = kind
+	m["to"] = addr
+	return nil
+}
+
+// recipientOf returns the recipient_type and to of a request to to: "individual" and "+" and
+// the number for a person, "group" and the bare id for a group.
+func recipientOf(to string) (kind, addr string, err error) {
 	if g, ok := strings.CutPrefix(to, GroupPrefix); ok {
 		if g == "" {
-			return fmt.Errorf("whatsapp: empty group id: %w", errs.ErrInvalid)
+			return "", "", fmt.Errorf("whatsapp: empty group id: %w", errs.ErrInvalid)
 		}
-		m["recipient_type"] = "group"
-		m["to"] = g
-		return nil
+		return "group", g, nil
 	}
 	digits := strings.TrimPrefix(to, "+")
 	if digits == "" {
-		return fmt.Errorf("whatsapp: no recipient: %w", errs.ErrInvalid)
+		return "", "", fmt.Errorf("whatsapp: no recipient: %w", errs.ErrInvalid)
 	}
 	for _, r := range digits {
 		if r < '0' || r > '9' {
-			return fmt.Errorf("whatsapp: recipient %q is not a phone number: %w", to, errs.ErrInvalid)
+			return "", "", fmt.Errorf("whatsapp: recipient %q is not a phone number: %w", to, errs.ErrInvalid)
 		}
 	}
-	m["recipient_type"] = "individual"
-	m["to"] = "+" + digits
-	return nil
+	if len(to) > len(digits) {
+		return "individual", to, nil // already "+" and the digits
+	}
+	return "individual", "+" + digits, nil
 }
 
 // buildMessages turns an outbound reply into the request bodies that carry it (one, or two for
@@ -403,10 +461,12 @@ func inGroup(out engine.Outbound) engine.Outbound {
 }
 
 func textObject(text string) map[string]any {
-	return map[string]any{
-		"preview_url": strings.Contains(text, "https://") || strings.Contains(text, "http://"),
-		"body":        text,
-	}
+	return map[string]any{"preview_url": previewURL(text), "body": text}
+}
+
+// previewURL says whether a text gets a link preview: when it contains a URL.
+func previewURL(text string) bool {
+	return strings.Contains(text, "https://") || strings.Contains(text, "http://")
 }
 
 func templateObject(t *engine.TemplateCall) map[string]any {

@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -67,9 +68,14 @@ func (c *Channel) Handle(ctx context.Context, w *Webhook) error {
 
 func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 	in := m.Inbound
-	log := c.cfg.Log.With("wamid", in.PlatformID, "number", m.PhoneNumberID, "type", in.Kind)
+	// Made only when something is logged: With copies the attributes into a new handler, for
+	// every message, logged or not.
+	wamid, kind := in.PlatformID, in.Kind
+	log := func() *slog.Logger {
+		return c.cfg.Log.With("wamid", wamid, "number", m.PhoneNumberID, "type", kind)
+	}
 	if m.Skip != "" {
-		log.Debug("whatsapp: message ignored", "reason", m.Skip)
+		log().Debug("whatsapp: message ignored", "reason", m.Skip)
 		return nil
 	}
 	if c.cfg.Receiver == nil {
@@ -80,7 +86,7 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 		return err
 	}
 	if !ok {
-		log.Info("whatsapp: message reaches no campaign; ignored")
+		log().Info("whatsapp: message reaches no campaign; ignored")
 		return nil
 	}
 	in.Campaign = campaign
@@ -91,7 +97,7 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 		media, err := c.fetchAndStore(ctx, campaign, in.ParticipantID, *m.Media)
 		switch {
 		case errors.Is(err, errPermanent):
-			log.Warn("whatsapp: media refused; the participant is told", "media", m.Media.ID, "err", err)
+			log().Warn("whatsapp: media refused; the participant is told", "media", m.Media.ID, "err", err)
 			in.Kind = engine.KindUnsupported
 		case err != nil:
 			return err
@@ -105,7 +111,7 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 		// failed included, answers 500 so Meta delivers it again: dedupe makes that safe, and
 		// dropping would lose the message for good.
 		if errors.Is(err, errs.ErrInvalid) {
-			log.Warn("whatsapp: message refused by the engine; dropped", "campaign", campaign, "err", err)
+			log().Warn("whatsapp: message refused by the engine; dropped", "campaign", campaign, "err", err)
 			return nil
 		}
 		return err

@@ -187,6 +187,11 @@ type Channel struct {
 	limiter *limiters
 	// reads bounds the read receipts in flight (markReadLater).
 	reads chan struct{}
+	// auth is the Authorization header's value; endpoints the request URLs by number and
+	// edge (send.go).
+	auth        []string
+	endpointsMu sync.RWMutex
+	endpoints   map[endpointKey]string
 
 	// healthMu guards onHealth and byDisplay (numbers.go); recordMu serialises the records
 	// of number facts; recheck asks WatchNumbers for a read before its time.
@@ -243,8 +248,12 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.HTTPClient == nil {
 		// The default transport keeps two idle connections per host; replies, read receipts
 		// and media all go to one host, and under load every request beyond two dialled anew.
+		// Up to 32 replies and 32 read receipts (maxReadsInFlight) go at once, media and
+		// number checks besides: room for twice that, and the transport's cap on all idle
+		// connections (100 by default) raised to match.
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
+		t.MaxIdleConnsPerHost = 128
+		t.MaxIdleConns = 256
 		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
 	}
 	if cfg.Now == nil {
@@ -266,7 +275,8 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
-		reads: make(chan struct{}, maxReadsInFlight), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1)}, nil
+		reads: make(chan struct{}, maxReadsInFlight), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
+		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string)}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
