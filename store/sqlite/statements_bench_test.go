@@ -398,6 +398,15 @@ func benchPath(b *testing.B, n int, random bool) {
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(b.N) }
 	b.ReportMetric(per(cpuTime()-cpu), "cpu-µs/msg")
 	reportPages(b, db, pages, "msg")
+	// The log must stay short under a steady load (checkpoint.go): its file's size at the end.
+	var seq int
+	var name, file string
+	if err := db.r.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		b.Fatal(err)
+	}
+	if st, err := os.Stat(file + "-wal"); err == nil {
+		b.ReportMetric(float64(st.Size())/(1<<20), "wal-MiB")
+	}
 	// A round that waited for the disk (a checkpoint's fsyncs) stands out of the others.
 	slices.Sort(rounds)
 	b.ReportMetric(float64(rounds[len(rounds)/2].Microseconds())/1e3, "round-p50-ms")
