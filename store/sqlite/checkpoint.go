@@ -13,17 +13,19 @@ import (
 // where the only fsyncs are: two of them, one of the log and one of the file. On the one
 // writer that every write of the server waits for, that meant stopping the message path
 // every few hundred messages for the disk (docs/performance.md, "What each statement
-// costs"). So a connection of its own checkpoints every checkpointEvery instead, alongside
-// the writer (a PASSIVE checkpoint waits for no one and nobody waits for it), and the
-// writer's own checkpoint is only a backstop for when that one falls behind.
+// costs"). So a connection of its own checkpoints every checkpointEvery, alongside the
+// writer (a PASSIVE checkpoint waits for no one and nobody waits for it), and the writer's
+// own runs only every writerCheckpointPages. Under a steady load the writer's is still the one
+// that lets the log start over (SQLite restarts it when a write begins after a checkpoint that
+// copied everything, and only the writer knows nothing was committed meanwhile), but it finds
+// most of the log copied already and syncs a tenth as often.
 const (
-	// checkpointEvery keeps the log under the writer's backstop at the closed loop's rate
-	// (1,300 messages a second write 7,000–14,000 pages to it, depending on how the
-	// participants are spread over the tables) while each checkpoint finds many changes of
-	// the same pages to copy once.
+	// checkpointEvery is often enough that the writer's checkpoint finds little left to copy,
+	// and seldom enough that a checkpoint copies many changes of the same pages once.
 	checkpointEvery = 200 * time.Millisecond
-	// writerCheckpointPages is the writer's wal_autocheckpoint: about 40 MiB of log, several
-	// seconds of messages at the closed loop's rate.
+	// writerCheckpointPages is the writer's wal_autocheckpoint: about 40 MiB of log, a second
+	// or more of messages at the closed loop's rate (7,000–14,000 pages a second, depending on
+	// how the participants are spread over the tables).
 	writerCheckpointPages = 10000
 )
 
