@@ -65,6 +65,10 @@ type DB struct {
 	closed   sync.Once
 	// indexDone is closed when indexLoop, which fills the search index, has stopped.
 	indexDone chan struct{}
+	// ckpt is the connection that checkpoints the log (checkpoint.go); checkpointDone is
+	// closed when checkpointLoop has stopped.
+	ckpt           *sql.DB
+	checkpointDone chan struct{}
 
 	// stmts are the write statements prepared on the write connection, keyed by their text.
 	// Preparing costs about as much as running a small insert, and the hot path runs the
@@ -75,6 +79,12 @@ type DB struct {
 
 // Open opens the database at path, creating the file and bringing its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, checkpointEvery)
+}
+
+// open is Open with the checkpointer's interval (0: it checkpoints only when asked, a test's
+// way to see what the writer leaves in the log).
+func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		// Two pools on one in-memory name would be two databases.
 		return nil, fmt.Errorf("sqlite: open %q: %w: want a file path", path, errs.ErrInvalid)
@@ -110,26 +120,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	ckpt, err := openCheckpointer(ctx, path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+	}
 	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
-		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{})}
+		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
+		ckpt: ckpt, checkpointDone: make(chan struct{})}
 	db.ids.atLeast(last)
 	go db.writeLoop()
 	go db.indexLoop()
+	go db.checkpointLoop(checkpoints)
 	return db, nil
 }
 
-// dsn builds the connection string. synchronous(NORMAL) is safe in WAL mode (a power cut can
-// lose the last commits but never corrupts the file) and keeps a commit from costing an fsync.
-// The writer begins IMMEDIATE so that another process holding the file makes it wait for the
-// busy timeout instead of failing half-way through a transaction.
+// dsn builds the connection string of the readers (readOnly) or of the writer. The writer
+// begins IMMEDIATE so that another process holding the file makes it wait for the busy
+// timeout instead of failing half-way through a transaction.
 func dsn(p string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	// Savepoints (one per write in a group, writer.go) keep a statement journal; in memory it
-	// costs no file writes.
-	q.Add("_pragma", "temp_store(MEMORY)")
+	q := baseDSN()
 	// Page caches: SQLite's default is 2 MiB a connection. The writer's must hold the index
 	// pages its steps touch (with participants keyed by id hash, 2 MiB missed on most of them),
 	// but not much more: at the end of every commit SQLite walks its cache's whole hash table,
@@ -142,8 +153,36 @@ func dsn(p string, readOnly bool) string {
 	} else {
 		q.Add("_pragma", "cache_size(-8192)")
 		q.Add("_pragma", "journal_mode(WAL)")
+		// The checkpoints are the checkpointer's (checkpoint.go); the writer's is a backstop.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 		q.Set("_txlock", "immediate")
 	}
+	return fileDSN(p, q)
+}
+
+// dsnCheckpointer is the connection string of the connection that checkpoints: it copies
+// pages from the log to the file without its page cache, so it keeps a small one.
+func dsnCheckpointer(p string) string {
+	q := baseDSN()
+	q.Add("_pragma", "cache_size(-256)")
+	return fileDSN(p, q)
+}
+
+// baseDSN are the settings of every connection. synchronous(NORMAL) is safe in WAL mode (a
+// power cut can lose the last commits but never corrupts the file) and keeps a commit from
+// costing an fsync: only checkpoints sync.
+func baseDSN() url.Values {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	// Savepoints (one per write in a group, writer.go) keep a statement journal; in memory it
+	// costs no file writes.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	return q
+}
+
+func fileDSN(p string, q url.Values) string {
 	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
 }
 
@@ -201,12 +240,13 @@ func (db *DB) Close() error {
 		close(db.quit)
 		<-db.loopDone
 		<-db.indexDone
+		<-db.checkpointDone
 		db.stmtMu.Lock()
 		for _, s := range db.stmts {
 			err = errors.Join(err, s.Close())
 		}
 		db.stmtMu.Unlock()
-		err = errors.Join(err, db.rq.close(), db.r.Close(), db.w.Close())
+		err = errors.Join(err, db.rq.close(), db.r.Close(), db.ckpt.Close(), db.w.Close())
 	})
 	return err
 }
