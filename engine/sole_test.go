@@ -78,6 +78,23 @@ func (c *counting) AttemptOutboxBatch(ctx context.Context, ids []int64, owner st
 	return c.DB.AttemptOutboxBatch(ctx, ids, owner, at)
 }
 
+// threeRepliesDue is a campaign of one step whose three players each have a reply due.
+func threeRepliesDue(t *testing.T) (*env, []string) {
+	t.Helper()
+	d := def("one").state("chat", "", onText("", "Yes.")).build()
+	h := newEnv(t, d)
+	people := []string{"ann", "bob", "cy"}
+	for _, who := range people {
+		h.join("one", who)
+	}
+	for _, who := range people {
+		h.receive("one", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
+	}
+	processAll(h)
+	h.clock.Advance(time.Minute)
+	return h, people
+}
+
 // processAll applies every event pending.
 func processAll(h *env) {
 	h.t.Helper()
@@ -275,17 +292,7 @@ func (c *cancelling) Send(ctx context.Context, out engine.Outbound) (string, err
 // them once and does not count them as possible duplicates. The one whose send was cut off
 // stays in flight: the platform may have it.
 func TestRoundStoppedGivesBackWhatItAttempted(t *testing.T) {
-	d := def("one").state("chat", "", onText("", "Yes.")).build()
-	h := newEnv(t, d)
-	people := []string{"ann", "bob", "cy"}
-	for _, who := range people {
-		h.join("one", who)
-	}
-	for _, who := range people {
-		h.receive("one", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
-	}
-	processAll(h)
-	h.clock.Advance(time.Minute)
+	h, people := threeRepliesDue(t)
 	store := &counting{DB: h.db}
 	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
@@ -342,17 +349,7 @@ func TestRoundStoppedGivesBackWhatItAttempted(t *testing.T) {
 // elsewhere before the round records its attempt (cancelled: the participant opted out) is
 // refused by the batch of attempts and not sent; the round's other replies go out.
 func TestReplyFinishedBeforeItsBatchedAttemptIsNotSent(t *testing.T) {
-	d := def("one").state("chat", "", onText("", "Yes.")).build()
-	h := newEnv(t, d)
-	people := []string{"ann", "bob", "cy"}
-	for _, who := range people {
-		h.join("one", who)
-	}
-	for _, who := range people {
-		h.receive("one", who, engine.Inbound{Kind: engine.KindText, Text: "go"})
-	}
-	processAll(h)
-	h.clock.Advance(time.Minute)
+	h, people := threeRepliesDue(t)
 	store := &counting{DB: h.db}
 	var cancelled int64
 	store.beforeBatch = func(ids []int64) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatcampaigns/campaign/internal/rawhttp"
 	"github.com/chatcampaigns/campaign/loadgen"
 )
 
@@ -102,7 +102,7 @@ func servePeer(b *testing.B, c net.Conn, graphAddr string) {
 	ok := []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 	for {
 		var err error
-		if body, err = readMessage(in, body[:0]); err != nil {
+		if body, err = rawhttp.ReadMessage(in, body[:0]); err != nil {
 			return
 		}
 		from, id := field(body, `"from":"`), field(body, `"id":"wamid`)
@@ -122,34 +122,12 @@ func servePeer(b *testing.B, c net.Conn, graphAddr string) {
 				b.Error(err)
 				return
 			}
-			if _, err := readMessage(gin, nil); err != nil {
+			if _, err := rawhttp.ReadMessage(gin, nil); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	}
-}
-
-// readMessage reads one HTTP/1.1 request or response with a Content-Length and appends its
-// body to buf.
-func readMessage(r *bufio.Reader, buf []byte) ([]byte, error) {
-	n := 0
-	for first := true; ; first = false {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			return buf, err
-		}
-		if !first && len(line) <= 2 {
-			break
-		}
-		if k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
-	}
-	start := len(buf)
-	buf = append(buf, make([]byte, n)...)
-	_, err := io.ReadFull(r, buf[start:])
-	return buf, err
 }
 
 // field returns what follows prefix in body up to the next quote.

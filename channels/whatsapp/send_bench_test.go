@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/channels/whatsapp"
 	"github.com/chatcampaigns/campaign/engine"
+	"github.com/chatcampaigns/campaign/internal/rawhttp"
 )
 
 // BenchmarkSend measures one text reply (Send) through the channel's own HTTP client to a
@@ -131,7 +131,7 @@ func startCannedGraph(b *testing.B) string {
 				r := bufio.NewReader(c)
 				var body []byte
 				for {
-					if body, err = readRequest(r, body[:0]); err != nil {
+					if body, err = rawhttp.ReadMessage(r, body[:0]); err != nil {
 						return
 					}
 					answer := sent
@@ -151,25 +151,4 @@ func startCannedGraph(b *testing.B) string {
 func cannedAnswer(body string) []byte {
 	return []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
-}
-
-// readRequest reads one HTTP/1.1 request with a Content-Length and appends its body to buf.
-func readRequest(r *bufio.Reader, buf []byte) ([]byte, error) {
-	n := 0
-	for first := true; ; first = false {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			return buf, err
-		}
-		if !first && len(line) <= 2 {
-			break
-		}
-		if k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
-	}
-	start := len(buf)
-	buf = append(buf, make([]byte, n)...)
-	_, err := io.ReadFull(r, buf[start:])
-	return buf, err
 }

@@ -3,11 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"testing"
-
-	"github.com/chatcampaigns/campaign/engine"
 )
 
 // TestAttemptOutboxBatchThatFailsWritesNothing: a batch of attempts whose write does not happen
@@ -16,22 +13,7 @@ import (
 func TestAttemptOutboxBatchThatFailsWritesNothing(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpen(t, filepath.Join(t.TempDir(), "campaign.db"))
-	p := participant("u")
-	id, _, err := db.SaveInbound(ctx, event("u", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outs []engine.Outbound
-	for i := range 2 {
-		outs = append(outs, engine.Outbound{Campaign: "c", Channel: "webchat", To: "u", Text: fmt.Sprint("reply ", i), DueAt: t0})
-	}
-	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
-		t.Fatal(err)
-	}
-	due, err := db.DueOutbox(ctx, t0, 0)
-	if err != nil || len(due) != 2 {
-		t.Fatalf("%d due (%v), want 2", len(due), err)
-	}
+	due := repliesDue(t, db, 2)
 	ids := []int64{due[0].ID, due[1].ID}
 
 	gone, cancel := context.WithCancel(ctx)

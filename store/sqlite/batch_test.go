@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/errs"
+	"github.com/chatcampaigns/campaign/store/sqlite"
 )
 
 // TestCommitBatch commits one batch holding every way a step can fail next to steps that
@@ -132,22 +133,7 @@ func TestCommitBatch(t *testing.T) {
 func TestMarkSentBatch(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpen(t, filepath.Join(t.TempDir(), "campaign.db"))
-	p := participant("u")
-	id, _, err := db.SaveInbound(ctx, event("u", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outs []engine.Outbound
-	for i := range 3 {
-		outs = append(outs, engine.Outbound{Campaign: "c", Channel: "webchat", To: "u", Text: fmt.Sprint("reply ", i), DueAt: t0})
-	}
-	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true, Outbox: outs}); err != nil {
-		t.Fatal(err)
-	}
-	due, err := db.DueOutbox(ctx, t0, 0)
-	if err != nil || len(due) != 3 {
-		t.Fatalf("%d due (%v), want 3", len(due), err)
-	}
+	due := repliesDue(t, db, 3)
 	if err := db.MarkSent(ctx, due[1].ID, "wamid.1", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +153,7 @@ func TestMarkSentBatch(t *testing.T) {
 			t.Errorf("reply %d: %v, want %v", i, got[i], want[i])
 		}
 	}
-	lines, err := db.Transcript(ctx, p.ID)
+	lines, err := db.Transcript(ctx, participant("u").ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,4 +164,27 @@ func TestMarkSentBatch(t *testing.T) {
 	if fmt.Sprint(texts) != "[reply 1 reply 0 reply 2]" {
 		t.Errorf("transcript %q, want each reply once in the order sent", texts)
 	}
+}
+
+// repliesDue commits a step of participant u queueing n replies due at t0, and returns them
+// as DueOutbox reads them.
+func repliesDue(t *testing.T, db *sqlite.DB, n int) []engine.Outbound {
+	t.Helper()
+	ctx := t.Context()
+	id, _, err := db.SaveInbound(ctx, event("u", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []engine.Outbound
+	for i := range n {
+		outs = append(outs, engine.Outbound{Campaign: "c", Channel: "webchat", To: "u", Text: fmt.Sprint("reply ", i), DueAt: t0})
+	}
+	if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: participant("u"), Created: true, Outbox: outs}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := db.DueOutbox(ctx, t0, 0)
+	if err != nil || len(due) != n {
+		t.Fatalf("%d due (%v), want %d", len(due), err, n)
+	}
+	return due
 }
