@@ -322,7 +322,8 @@ func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.T
 			return nil, nil, err
 		}
 		for day := missing; day.Before(live); day = day.AddDate(0, 0, 1) {
-			c.closed[day] = dayCounts{entries: entriesOn(eds, day), replies: repliesOn(dcs, day), at: now}
+			c.closed[day] = dayCounts{entries: onDay(eds, day, func(e reports.EntryDay) time.Time { return e.Day }),
+				replies: onDay(dcs, day, func(dc reports.DayCount) time.Time { return dc.Day }), at: now}
 		}
 		c.liveEntries = slices.DeleteFunc(eds, func(e reports.EntryDay) bool { return e.Day.Before(live) })
 		c.liveReplies = slices.DeleteFunc(dcs, func(dc reports.DayCount) bool { return dc.Day.Before(live) })
@@ -350,21 +351,12 @@ func (d *Dashboard) chartData(ctx context.Context, campaign string, since time.T
 	return append(entries, c.liveEntries...), append(replies, c.liveReplies...), nil
 }
 
-func entriesOn(eds []reports.EntryDay, day time.Time) []reports.EntryDay {
-	var out []reports.EntryDay
-	for _, e := range eds {
-		if e.Day.Equal(day) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func repliesOn(dcs []reports.DayCount, day time.Time) []reports.DayCount {
-	var out []reports.DayCount
-	for _, dc := range dcs {
-		if dc.Day.Equal(day) {
-			out = append(out, dc)
+// onDay keeps the counts of xs that are of day.
+func onDay[T any](xs []T, day time.Time, dayOf func(T) time.Time) []T {
+	var out []T
+	for _, x := range xs {
+		if dayOf(x).Equal(day) {
+			out = append(out, x)
 		}
 	}
 	return out

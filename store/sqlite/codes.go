@@ -156,10 +156,5 @@ func claimCode(ctx context.Context, tx *wtx, participantID string, at int64, c e
 	if err != nil {
 		return fmt.Errorf("claim code of %s: %w", c.Pool, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("code %s of pool %s: %w", c.Code, c.Pool, engine.ErrCodeClaimed)
-	}
-	return nil
+	return noRow(res, fmt.Errorf("code %s of pool %s: %w", c.Code, c.Pool, engine.ErrCodeClaimed))
 }

@@ -570,10 +570,8 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 		if err != nil {
 			return fmt.Errorf("insert code: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if err := noRow(res, fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)); err != nil {
 			return err
-		} else if n == 0 {
-			return fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)
 		}
 	}
 	return nil
@@ -654,12 +652,7 @@ func takePlace(ctx context.Context, tx *wtx, pl engine.Place) error {
 	if err != nil {
 		return fmt.Errorf("pool %s: %w", pl.Pool, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("pool %s: %w", pl.Pool, engine.ErrPoolFull)
-	}
-	return nil
+	return noRow(res, fmt.Errorf("pool %s: %w", pl.Pool, engine.ErrPoolFull))
 }
 
 func insertTimer(ctx context.Context, tx *wtx, t engine.Timer) error {

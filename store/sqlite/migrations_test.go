@@ -33,28 +33,16 @@ func TestMigrationNumbersUnique(t *testing.T) {
 // only in vars; after it, the conversations waiting for a human are found by the column.
 func TestHandoffColumnFilledFromVars(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrateTo(ctx, old, 24); err != nil {
-		t.Fatal(err)
-	}
-	for i, vars := range []string{`{"handoff":"chefs","name":"Ann"}`, `{"name":"Bob"}`, `{"handoff":""}`} {
-		_, err := old.ExecContext(ctx, `INSERT INTO participants (id, campaign, channel, address, state, vars,
+	db := migratedFrom(t, 24, func(old *sql.DB) {
+		for i, vars := range []string{`{"handoff":"chefs","name":"Ann"}`, `{"name":"Bob"}`, `{"handoff":""}`} {
+			_, err := old.ExecContext(ctx, `INSERT INTO participants (id, campaign, channel, address, state, vars,
 			version, def_version, created_at, updated_at, seq) VALUES (?, 'c', 'webchat', ?, 'start', ?, 1, '1', 1, ?, ?)`,
-			fmt.Sprint("p", i), fmt.Sprint(i), vars, i+1, i+1)
-		if err != nil {
-			t.Fatal(err)
+				fmt.Sprint("p", i), fmt.Sprint(i), vars, i+1, i+1)
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	old.Close()
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	})
 	got, err := db.Conversations(ctx, reports.ConversationFilter{Waiting: true})
 	if err != nil {
 		t.Fatal(err)
@@ -68,31 +56,19 @@ func TestHandoffColumnFilledFromVars(t *testing.T) {
 // in vars; after it, the funnel per round counts the round column.
 func TestRoundColumnFilledFromVars(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrateTo(ctx, old, 25); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range []struct {
-		vars     string
-		finished int
-	}{{`{"round":"harbour","name":"Ann"}`, 0}, {`{"round":"harbour"}`, 1}, {`{"round":"rooftop"}`, 0}, {`{"name":"Bob"}`, 0}, {`{"round":""}`, 1}} {
-		_, err := old.ExecContext(ctx, `INSERT INTO participants (id, campaign, channel, address, state, vars,
+	db := migratedFrom(t, 25, func(old *sql.DB) {
+		for i, p := range []struct {
+			vars     string
+			finished int
+		}{{`{"round":"harbour","name":"Ann"}`, 0}, {`{"round":"harbour"}`, 1}, {`{"round":"rooftop"}`, 0}, {`{"name":"Bob"}`, 0}, {`{"round":""}`, 1}} {
+			_, err := old.ExecContext(ctx, `INSERT INTO participants (id, campaign, channel, address, state, vars,
 			version, def_version, finished, created_at, updated_at, seq) VALUES (?, 'c', 'webchat', ?, 'start', ?, 1, '1', ?, 1, ?, ?)`,
-			fmt.Sprint("p", i), fmt.Sprint(i), p.vars, p.finished, i+1, i+1)
-		if err != nil {
-			t.Fatal(err)
+				fmt.Sprint("p", i), fmt.Sprint(i), p.vars, p.finished, i+1, i+1)
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	old.Close()
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	})
 	got, err := db.RoundCounts(ctx, "c", []string{"rooftop", "harbour"})
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +112,27 @@ func TestParticipantIndexesReadNoVars(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no index on participants seen")
 	}
+}
+
+// migratedFrom makes a file at schema version, lets fill write to it as a server of that
+// version would have, and opens it, which runs the migrations after version.
+func migratedFrom(t *testing.T, version int, fill func(old *sql.DB)) *DB {
+	t.Helper()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, old, version); err != nil {
+		t.Fatal(err)
+	}
+	fill(old)
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

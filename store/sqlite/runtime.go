@@ -328,12 +328,7 @@ func (db *DB) SetCampaignStatus(ctx context.Context, id, status string, at time.
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errs.ErrNotFound
-		}
-		return nil
+		return noRow(res, errs.ErrNotFound)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set status of campaign %s: %w", id, convert(err))

@@ -282,6 +282,19 @@ func convert(err error) error {
 	return err
 }
 
+// noRow is the answer of a statement meant to change a row: none when it changed none (the row
+// is not there, a condition kept it out, a conflict did nothing), nil when it did.
+func noRow(res sql.Result, none error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
 // unixNano stores the zero time as 0, because time.Time{}.UnixNano is out of range.
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {

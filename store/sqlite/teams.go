@@ -59,12 +59,7 @@ func addMember(ctx context.Context, tx *wtx, campaign, channel, team, member str
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return engine.ErrInTeam
-	}
-	return nil
+	return noRow(res, engine.ErrInTeam)
 }
 
 // JoinTeam adds member to the team with code unless it has max members (see engine.TeamStore).
