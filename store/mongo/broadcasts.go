@@ -359,23 +359,10 @@ func (db *DB) ReachedOutsideWindow(ctx context.Context, channel, number string, 
 func (db *DB) ReleasedTo(ctx context.Context, channel string, addresses []string, since time.Time) (map[string]int, error) {
 	out := map[string]int{}
 	for start := 0; start < len(addresses); start += 500 {
-		cur, err := db.c(colRecipients).Aggregate(ctx, mongo.Pipeline{
-			d("$match", d("channel", channel, "address", d("$in", addresses[start:min(start+500, len(addresses))]),
-				"released_at", d("$gte", max(ns(since), 1)))),
-			d("$group", d("_id", "$address", "n", d("$sum", 1))),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("mongo: broadcasts released on %s: %w", channel, convert(err))
-		}
-		var groups []struct {
-			ID string `bson:"_id"`
-			N  int    `bson:"n"`
-		}
-		if err := cur.All(ctx, &groups); err != nil {
-			return nil, fmt.Errorf("mongo: broadcasts released on %s: %w", channel, convert(err))
-		}
-		for _, g := range groups {
-			out[g.ID] = g.N
+		match := d("channel", channel, "address", d("$in", addresses[start:min(start+500, len(addresses))]),
+			"released_at", d("$gte", max(ns(since), 1)))
+		if err := db.countBy(ctx, colRecipients, match, "$address", out); err != nil {
+			return nil, fmt.Errorf("mongo: broadcasts released on %s: %w", channel, err)
 		}
 	}
 	return out, nil

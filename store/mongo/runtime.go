@@ -68,25 +68,34 @@ func (db *DB) participants(ctx context.Context, filter bson.D, opts *options.Fin
 
 // StateCounts returns how many participants of a campaign are in each state.
 func (db *DB) StateCounts(ctx context.Context, campaign string) (map[string]int, error) {
-	cur, err := db.c(colParticipants).Aggregate(ctx, mongo.Pipeline{
-		d("$match", d("campaign", campaign)),
-		d("$group", d("_id", "$state", "n", d("$sum", 1))),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("mongo: state counts of %s: %w", campaign, convert(err))
-	}
-	var groups []struct {
-		State string `bson:"_id"`
-		N     int    `bson:"n"`
-	}
-	if err := cur.All(ctx, &groups); err != nil {
-		return nil, fmt.Errorf("mongo: state counts of %s: %w", campaign, convert(err))
-	}
 	out := map[string]int{}
-	for _, g := range groups {
-		out[g.State] = g.N
+	if err := db.countBy(ctx, colParticipants, d("campaign", campaign), "$state", out); err != nil {
+		return nil, fmt.Errorf("mongo: state counts of %s: %w", campaign, err)
 	}
 	return out, nil
+}
+
+// countBy sets in out how many documents of the collection coll that match have each value
+// of the string field (a path such as "$state").
+func (db *DB) countBy(ctx context.Context, coll string, match bson.D, field string, out map[string]int) error {
+	cur, err := db.c(coll).Aggregate(ctx, mongo.Pipeline{
+		d("$match", match),
+		d("$group", d("_id", field, "n", d("$sum", 1))),
+	})
+	if err != nil {
+		return convert(err)
+	}
+	var groups []struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return convert(err)
+	}
+	for _, g := range groups {
+		out[g.ID] = g.N
+	}
+	return nil
 }
 
 // PoolTaken returns how many places of a pool are taken, the places held by steps still being
