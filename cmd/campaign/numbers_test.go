@@ -46,7 +46,10 @@ func TestWhatsAppNumberHealth(t *testing.T) {
 		defer mu.Unlock()
 		told = append(told, h)
 	})
+	// The platform flags the number: its webhook says so, and so does the read the webhook
+	// triggers, whichever of the two is stored last.
 	graph.SetQuality(waNumber, "RED")
+	graph.SetStatus(waNumber, "FLAGGED")
 	if code := postWebhook(t, srv, waSecret, graphtest.QualityUpdateWebhook("15550001111", "FLAGGED", "TIER_2K", "", clock.Now())); code != 200 {
 		t.Fatalf("quality webhook answered %d", code)
 	}
