@@ -67,6 +67,29 @@ func openNode(data string) (*node, error) {
 	return &node{Owner: id + "@" + host, f: f}, nil
 }
 
+// lockForWrite takes the data folder's lock for a command that writes what a running server
+// keeps in memory (the participants it routes and steps, on the embedded store): such a
+// write behind the server's back would be undone or contradicted by its next step. It
+// refuses while a server holds the folder, and holds the lock until the returned node is
+// closed, so no server starts in the middle. Without a node file no server ever ran there.
+func lockForWrite(data, what, instead string) (*node, error) {
+	f, err := os.OpenFile(filepath.Join(data, nodeFile), os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return &node{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node id: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("a campaign serve is running on the data folder %s: %s would write behind its back (it keeps the participants it routes in memory); %s, or stop the server first", data, what, instead)
+		}
+		return nil, fmt.Errorf("node id: lock %s: %w", filepath.Join(data, nodeFile), err)
+	}
+	return &node{f: f}, nil
+}
+
 // Close gives up the lock.
 func (n *node) Close() error {
 	if n == nil || n.f == nil {

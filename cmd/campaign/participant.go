@@ -96,7 +96,19 @@ func participantCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("erasing %s deletes their conversation, entries, scores and media for good; run again with --yes to do it", id)
 	}
 
-	db, err := openStore(ctx, getenv("CAMPAIGN_MONGODB_URI"), *data)
+	mongoURI := getenv("CAMPAIGN_MONGODB_URI")
+	if mongoURI == "" && (sub == "erase" || sub == "purge") {
+		instead := "erase them on their page in the dashboard (Erase participant)"
+		if sub == "purge" {
+			instead = "purge it on the campaign's page in the dashboard (Purge data)"
+		}
+		lock, err := lockForWrite(*data, "campaign participant "+sub, instead)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
+	}
+	db, err := openStore(ctx, mongoURI, *data)
 	if err != nil {
 		return err
 	}

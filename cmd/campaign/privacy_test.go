@@ -294,3 +294,68 @@ func TestCampaignPurgeAndConsentLedger(t *testing.T) {
 	}
 	assertNoObjectsOf(t, data, "no tombstone either")
 }
+
+// TestParticipantEraseBesideAServer: on the embedded store, erase and purge refuse while a
+// server runs on the data folder (it keeps the participants it routes in memory, and would
+// step from a copy the erasure deleted), name the dashboard's buttons instead, and erase
+// nothing; export, a read, still works; once the server stopped, erase works, and a server
+// does not start while an erase holds the folder.
+func TestParticipantEraseBesideAServer(t *testing.T) {
+	data := t.TempDir()
+	srv, clock := startServer(t, data)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := newClient(t, srv.URL())
+	events := ann.events(ctx, "bouncer")
+	ann.postJSON("/play/bouncer/join", map[string]string{})
+	waitReply(t, clock, events, "nobody gets past this door")
+	ps, err := srv.db.Participants(context.Background(), engine.ParticipantFilter{Campaign: "bouncer"})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("participants = %v, %v", ps, err)
+	}
+	id := ps[0].ID
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"erase", id, "--yes"}, "(Erase participant)"},
+		{[]string{"purge", "--campaign", "bouncer", "--yes"}, "(Purge data)"},
+	} {
+		_, err := participantCLI(t, data, tc.args...)
+		if err == nil {
+			t.Fatalf("%v beside a running server: no error", tc.args)
+		}
+		for _, want := range []string{"a campaign serve is running on the data folder " + data, tc.want, "stop the server first"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: %q does not say %q", tc.args, err, want)
+			}
+		}
+	}
+	if _, err := srv.db.Participant(context.Background(), id); err != nil {
+		t.Fatalf("the refused erase touched the participant: %v", err)
+	}
+	if _, err := participantCLI(t, data, "export", id); err != nil {
+		t.Errorf("export beside the server: %v", err)
+	}
+	cancel()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	lock, err := lockForWrite(data, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Addr: "127.0.0.1:0", Data: data, Campaigns: []string{"../../campaigns/examples/bouncer.yaml"}}
+	if s, err := newServer(t.Context(), cfg); err == nil {
+		s.Close()
+		t.Error("a server started while an erase held the data folder")
+	} else if !strings.Contains(err.Error(), "campaign participant erase or purge") {
+		t.Errorf("server refused with %q, want it to name an erase as a possible holder", err)
+	}
+	lock.Close()
+	if out, err := participantCLI(t, data, "erase", id, "--yes"); err != nil || !strings.Contains(out, "erased") {
+		t.Errorf("erase after the server stopped: %q, %v", out, err)
+	}
+}

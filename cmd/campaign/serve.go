@@ -408,7 +408,7 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		// The embedded store is one process's: it keeps the participants it routes in memory
 		// and takes no leases on events or replies, so a second server on the file would route
 		// from a stale copy and send the first one's replies again.
-		return nil, fmt.Errorf("another campaign serve is running on the data folder %s: stop it first (the embedded SQLite store is for one server; several servers share a MongoDB, set CAMPAIGN_MONGODB_URI)", cfg.Data)
+		return nil, fmt.Errorf("the data folder %s is in use by another campaign serve (or a campaign participant erase or purge): stop it first (the embedded SQLite store is for one server; several servers share a MongoDB, set CAMPAIGN_MONGODB_URI)", cfg.Data)
 	}
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
 		return nil, err

@@ -58,7 +58,7 @@ func TestServeRefusesASecondServerOnOneDatabase(t *testing.T) {
 		second.Close()
 		t.Fatal("a second server started on the data folder of a running one")
 	}
-	for _, want := range []string{"another campaign serve is running on the data folder " + data, "CAMPAIGN_MONGODB_URI"} {
+	for _, want := range []string{"the data folder " + data + " is in use by another campaign serve", "CAMPAIGN_MONGODB_URI"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
