@@ -10,16 +10,23 @@ import (
 type fakeAfter struct {
 	asked []time.Duration
 	fire  chan time.Time
+	// waiting gets a value each time a wait begins, so a test can act on a waiting Admit
+	// rather than on one that has not started yet.
+	waiting chan struct{}
 }
 
 func (f *fakeAfter) after(d time.Duration) <-chan time.Time {
 	f.asked = append(f.asked, d)
+	select {
+	case f.waiting <- struct{}{}:
+	default:
+	}
 	return f.fire
 }
 
 func newTestIntake(p IntakePolicy) (*Intake, *fakeAfter) {
 	in := NewIntake(p)
-	f := &fakeAfter{fire: make(chan time.Time, 1)}
+	f := &fakeAfter{fire: make(chan time.Time, 1), waiting: make(chan struct{}, 1)}
 	in.after = f.after
 	return in, f
 }
@@ -99,6 +106,9 @@ func TestIntakeWaitEndsWithProgress(t *testing.T) {
 	in.Received(500) // half a second of work
 	done := make(chan error, 1)
 	go func() { _, err := in.Admit(context.Background()); done <- err }()
+	// Under a loaded machine the goroutine may start only after the progress below, and would
+	// then be admitted without waiting: act once it waits.
+	<-clock.waiting
 	in.Processed(300, 300*time.Millisecond) // 0.2 s left: still waiting
 	select {
 	case err := <-done:
