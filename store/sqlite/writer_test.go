@@ -55,7 +55,7 @@ func TestCommitGroupIsolatesWrites(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var n int
-		if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM claims WHERE key = ?`, tt.key).Scan(&n); err != nil {
+		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM claims WHERE key = ?`, tt.key).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if want := map[bool]int{true: 1}[tt.kept]; tt.want != errAny && n != want {
@@ -112,7 +112,7 @@ func TestCommitGroupOneStatementFailure(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM claims`).Scan(&n); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM claims`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 3 {
