@@ -144,6 +144,9 @@ func insertInboundAs(ctx context.Context, tx *wtx, id int64, in engine.Inbound, 
 	if n, err := res.RowsAffected(); err != nil {
 		return 0, false, err
 	} else if n == 1 {
+		if !processed {
+			tx.mayWait(in.ParticipantID)
+		}
 		return id, false, nil
 	}
 	err = tx.QueryRowContext(ctx,
@@ -421,6 +424,7 @@ func beginStep(ctx context.Context, tx *wtx, s engine.Step) error {
 			s.InboundID); uerr != nil {
 			return &brokenTx{fmt.Errorf("%w; giving event %d back: %w", err, s.InboundID, uerr)}
 		}
+		tx.mayWait(p.ID)
 	}
 	return err
 }

@@ -58,6 +58,9 @@ type DB struct {
 	routes *routeCache
 	// ids gives every stored event its id, reserved ahead for the receive loop (fused.go).
 	ids inboundIDs
+	// waiting says which participants may have events stored unprocessed, for the receive
+	// loop's write (fused.go); only the writer's goroutine uses it.
+	waiting waitingSet
 
 	// writes hands every write to writeLoop, which commits all that are waiting in one
 	// transaction (writer.go).
@@ -128,6 +131,13 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	waiting, err := loadWaiting(ctx, wc)
+	if err != nil {
+		wc.Close()
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	ckpt, err := openCheckpointer(ctx, path)
 	if err != nil {
 		wc.Close()
@@ -135,7 +145,7 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
 	}
-	db := &DB{w: w, wc: wc, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
+	db := &DB{w: w, wc: wc, waiting: waiting, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
 		ckpt: ckpt, checkpointDone: make(chan struct{})}
 	db.ids.atLeast(last)

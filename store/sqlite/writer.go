@@ -103,6 +103,7 @@ func (db *DB) writeLoop() {
 			}
 		}
 		db.commitGroup(group, false)
+		db.reloadWaiting()
 		if raw != nil {
 			raw.done <- raw.raw(db.wc)
 		}
@@ -156,12 +157,14 @@ func (db *DB) commitGroup(group []writeRequest, isolate bool) {
 			}
 			continue
 		}
+		kept := len(w.cleared)
 		if _, err := w.ExecContext(ctx, `SAVEPOINT write`); err != nil {
 			w.Rollback()
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
 		if results[i] = r.fn(w); results[i] != nil {
+			w.cleared = w.cleared[:kept] // what it found is undone with it
 			if _, err := w.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
 				// SQLite rolls a whole transaction back on some errors (a full disk, an I/O
 				// error); then there is no savepoint left and nothing of the group stands.
@@ -180,6 +183,7 @@ func (db *DB) commitGroup(group []writeRequest, isolate bool) {
 		fail(err)
 		return
 	}
+	w.committed()
 	for i, r := range group {
 		r.done <- results[i]
 	}
@@ -200,6 +204,9 @@ func (db *DB) commitGroup(group []writeRequest, isolate bool) {
 type wtx struct {
 	c  *sql.Conn
 	db *DB
+	// cleared are the participants found with no event waiting (fused.go), taken out of
+	// db.waiting once the transaction commits.
+	cleared []cleared
 }
 
 // begin starts the group's transaction. IMMEDIATE takes the write lock at once, so that
