@@ -536,7 +536,7 @@ var benchStatements = []benchStmt{
 				`UPDATE inbound SET processed = 1, skip_reason = ? WHERE id = ? AND processed = 0`, "", benchFirst+int64(i))
 			return oneRow(res, err)
 		}},
-	{name: "participant-update", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
+	{name: "participant-update-full", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
 		p := pp.p
 		now := time.Now().UnixNano()
 		res, err := tx.ExecContext(ctx, `
@@ -546,6 +546,19 @@ var benchStatements = []benchStmt{
 			WHERE id = ? AND version = ?`,
 			p.State, fmt.Sprintf(`{"name":%q,"run.started":"true","wa_number":"100000000000000"}`, p.Vars["name"]), "", "",
 			p.Version+1, p.DefVersion, true, false, now, now, now, p.ID, p.Version)
+		pp.p.Version++
+		return oneRow(res, err)
+	}},
+	// What a step runs when def_version and finished did not change (writeParticipant).
+	{name: "participant-update", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
+		p := pp.p
+		now := time.Now().UnixNano()
+		res, err := tx.ExecContext(ctx, `
+			UPDATE participants SET state = ?, vars = ?, handoff = ?, round = ?,
+				version = ?, entered = ?, last_inbound_at = ?, last_reply_due = ?, updated_at = ?
+			WHERE id = ? AND version = ? AND def_version = ? AND finished = ?`,
+			p.State, fmt.Sprintf(`{"name":%q,"run.started":"true","wa_number":"100000000000000"}`, p.Vars["name"]), "", "",
+			p.Version+1, true, now, now, now, p.ID, p.Version, p.DefVersion, false)
 		pp.p.Version++
 		return oneRow(res, err)
 	}},

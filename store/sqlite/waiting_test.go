@@ -136,3 +136,54 @@ func TestEventsWaitingSetReload(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestParticipantUpdateLeavesOutWhatDidNotChange: the step's update leaves def_version and
+// finished out when the row holds them already, and writes them when they changed; a stale
+// version is refused either way.
+func TestParticipantUpdateLeavesOutWhatDidNotChange(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	p := engine.Participant{ID: "ann", Campaign: "c", Channel: "webchat", Address: "ann", State: "start",
+		Vars: map[string]string{}, Version: 1, DefVersion: "v1"}
+	if err := db.Commit(ctx, engine.Step{Participant: p, Created: true}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		prev     int64
+		def      string
+		finished bool
+		conflict bool
+	}{
+		{name: "nothing of them changed", prev: 1, def: "v1"},
+		{name: "a new version of the campaign", prev: 2, def: "v2"},
+		{name: "finished", prev: 3, def: "v2", finished: true},
+		{name: "stale, unchanged", prev: 3, def: "v2", finished: true, conflict: true},
+		{name: "stale, changed", prev: 3, def: "v3", conflict: true},
+		{name: "unfinished again", prev: 4, def: "v2"},
+	}
+	for _, tt := range tests {
+		q := p
+		q.Version, q.DefVersion, q.Finished, q.State = tt.prev+1, tt.def, tt.finished, tt.name
+		err := db.Commit(ctx, engine.Step{Participant: q, PrevVersion: tt.prev})
+		if tt.conflict != (err != nil) {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if tt.conflict {
+			continue
+		}
+		var (
+			state, def string
+			version    int64
+			finished   bool
+		)
+		err = db.r.QueryRowContext(ctx, `SELECT state, version, def_version, finished FROM participants WHERE id = 'ann'`).
+			Scan(&state, &version, &def, &finished)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state != tt.name || version != tt.prev+1 || def != tt.def || finished != tt.finished {
+			t.Errorf("%s: stored %q v%d %s finished=%v", tt.name, state, version, def, finished)
+		}
+	}
+}
