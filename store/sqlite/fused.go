@@ -103,11 +103,9 @@ func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engin
 	var o engine.ReceiveOutcome
 	apply := it.Step != nil
 	if apply {
-		var waiting bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE participant_id = ? AND processed = 0)`,
-			it.Inbound.ParticipantID).Scan(&waiting)
+		waiting, err := tx.eventsWaiting(ctx, it.Inbound.ParticipantID)
 		if err != nil {
-			return o, fmt.Errorf("events waiting: %w", err)
+			return o, err
 		}
 		if waiting {
 			apply, o.NotApplied = false, engine.ErrEventsWaiting
@@ -140,6 +138,7 @@ func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engin
 		if _, err := tx.ExecContext(ctx, `UPDATE inbound SET processed = 0 WHERE id = ?`, id); err != nil {
 			return o, fmt.Errorf("leave event %d to the worker: %w", id, err)
 		}
+		tx.mayWait(it.Inbound.ParticipantID)
 		o.NotApplied = convert(why)
 		return o, nil
 	}
@@ -178,4 +177,112 @@ func applyStep(ctx context.Context, tx *wtx, s engine.Step) (why, err error) {
 		return nil, err
 	}
 	return why, nil
+}
+
+// waitingSet is what the writer knows of the participants with events stored unprocessed:
+// each participant in it may have some, one not in it has none. The receive loop applies a
+// message with its storing only when its participant has none (ReceiveApplied), and asking
+// the file for every message (a probe of inbound_waiting, a query and its row) cost the
+// writer as much as the event's insert; a participant found in the set is still asked, and
+// leaves it when the answer is none and that answer commits.
+//
+// Every event stored unprocessed, or given back to the worker, goes through the writer, which
+// adds its participant at once (wtx.mayWait): the set may say "may wait" wrongly (a write
+// rolled back), never "none" wrongly. It holds what the file held at Open, so a second
+// process writing events into the file (which the store forbids: DB.SoleProcess) would go
+// unseen. Only the writer's goroutine touches it.
+type waitingSet struct {
+	// maybe maps each participant to the addition that put it there last (seq).
+	maybe map[string]uint64
+	seq   uint64
+	// loaded is the set's size when it was last read from the file: past twice that (and
+	// waitingReload) it is read again between two groups, so that participants whose events
+	// the worker has processed since do not pile up.
+	loaded int
+}
+
+// waitingReload is the least size of the set at which it is read again from the file.
+const waitingReload = 4096
+
+// loadWaiting reads the participants with events unprocessed (inbound_waiting, an index of
+// the unprocessed events alone).
+func loadWaiting(ctx context.Context, c interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (waitingSet, error) {
+	w := waitingSet{maybe: map[string]uint64{}}
+	rows, err := c.QueryContext(ctx, `SELECT DISTINCT participant_id FROM inbound WHERE processed = 0`)
+	if err != nil {
+		return w, fmt.Errorf("participants with events waiting: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return w, fmt.Errorf("participants with events waiting: %w", err)
+		}
+		w.maybe[id] = 0
+	}
+	if err := rows.Err(); err != nil {
+		return w, fmt.Errorf("participants with events waiting: %w", err)
+	}
+	w.loaded = len(w.maybe)
+	return w, nil
+}
+
+// reloadWaiting reads the set from the file again when it grew past waitingReload and twice
+// its size at the last read. It runs between two groups, when the file holds exactly what
+// the writer committed.
+func (db *DB) reloadWaiting() {
+	if n := len(db.waiting.maybe); n < waitingReload || n < 2*db.waiting.loaded {
+		return
+	}
+	w, err := loadWaiting(context.Background(), db.wc)
+	if err != nil {
+		return // the set as it is stays right, only larger
+	}
+	w.seq = db.waiting.seq
+	db.waiting = w
+}
+
+// cleared is a participant found with no event waiting, and the addition to the set it was
+// found after: it leaves the set when the transaction commits, unless added again since.
+type cleared struct {
+	participant string
+	seq         uint64
+}
+
+// mayWait records that the participant has an event stored unprocessed in this transaction.
+func (t *wtx) mayWait(participant string) {
+	t.db.waiting.seq++
+	t.db.waiting.maybe[participant] = t.db.waiting.seq
+}
+
+// eventsWaiting says whether the participant has events stored unprocessed: false at once
+// when the set says none, otherwise as the file says.
+func (t *wtx) eventsWaiting(ctx context.Context, participant string) (bool, error) {
+	seq, maybe := t.db.waiting.maybe[participant]
+	if !maybe {
+		return false, nil
+	}
+	var waiting bool
+	err := t.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE participant_id = ? AND processed = 0)`,
+		participant).Scan(&waiting)
+	if err != nil {
+		return false, fmt.Errorf("events waiting: %w", err)
+	}
+	if !waiting {
+		t.cleared = append(t.cleared, cleared{participant, seq})
+	}
+	return waiting, nil
+}
+
+// committed takes the participants found with nothing waiting out of the set, now that what
+// they were found in is committed.
+func (t *wtx) committed() {
+	for _, c := range t.cleared {
+		if seq, ok := t.db.waiting.maybe[c.participant]; ok && seq == c.seq {
+			delete(t.db.waiting.maybe, c.participant)
+		}
+	}
+	t.cleared = nil
 }

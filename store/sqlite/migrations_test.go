@@ -136,3 +136,36 @@ func migratedFrom(t *testing.T, version int, fill func(old *sql.DB)) *DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestUndeliveredAfterMigration: a file from before migration 0028 lists, after it, the same
+// undelivered replies (failed, cancelled, reported failed), newest first, from the partial
+// index that replaced outbox_campaign; sent and pending ones are not in it.
+func TestUndeliveredAfterMigration(t *testing.T) {
+	ctx := t.Context()
+	db := migratedFrom(t, 27, func(old *sql.DB) {
+		for i, r := range []struct{ status, delivery string }{
+			{"sent", "delivered"}, {"failed", ""}, {"pending", ""}, {"sent", "failed"}, {"cancelled", ""}, {"sent", ""},
+		} {
+			_, err := old.ExecContext(ctx, `INSERT INTO outbox (campaign, channel, recipient, text, due_at, status, delivery)
+				VALUES ('c', 'webchat', 'ann', ?, 1, ?, ?)`, fmt.Sprint("r", i), r.status, r.delivery)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	got, err := db.Undelivered(ctx, "c", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, o := range got {
+		texts = append(texts, o.Text)
+	}
+	if want := "[r4 r3 r1]"; fmt.Sprint(texts) != want {
+		t.Fatalf("undelivered after the migration: %v, want %s", texts, want)
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'outbox_campaign'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("outbox_campaign still there (%d, %v)", n, err)
+	}
+}

@@ -49,13 +49,18 @@ var migrations embed.FS
 // instead of failing with SQLITE_BUSY, while reads use a separate pool that WAL lets run
 // alongside the writer.
 type DB struct {
-	w  *sql.DB
+	w *sql.DB
+	// wc is w's one connection, held by the writer for good (writer.go).
+	wc *sql.Conn
 	r  *sql.DB
 	rq *readCache
 	// routes answers ParticipantsAt from memory (routecache.go).
 	routes *routeCache
 	// ids gives every stored event its id, reserved ahead for the receive loop (fused.go).
 	ids inboundIDs
+	// waiting says which participants may have events stored unprocessed, for the receive
+	// loop's write (fused.go); only the writer's goroutine uses it.
+	waiting waitingSet
 
 	// writes hands every write to writeLoop, which commits all that are waiting in one
 	// transaction (writer.go).
@@ -120,13 +125,27 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	wc, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	waiting, err := loadWaiting(ctx, wc)
+	if err != nil {
+		wc.Close()
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	ckpt, err := openCheckpointer(ctx, path)
 	if err != nil {
+		wc.Close()
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
 	}
-	db := &DB{w: w, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
+	db := &DB{w: w, wc: wc, waiting: waiting, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
 		ckpt: ckpt, checkpointDone: make(chan struct{})}
 	db.ids.atLeast(last)
@@ -136,9 +155,9 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 	return db, nil
 }
 
-// dsn builds the connection string of the readers (readOnly) or of the writer. The writer
-// begins IMMEDIATE so that another process holding the file makes it wait for the busy
-// timeout instead of failing half-way through a transaction.
+// dsn builds the connection string of the readers (readOnly) or of the writer. The writer's
+// transactions begin IMMEDIATE so that another process holding the file makes it wait for the
+// busy timeout instead of failing half-way through a transaction.
 func dsn(p string, readOnly bool) string {
 	q := baseDSN()
 	// Page caches: SQLite's default is 2 MiB a connection. The writer's must hold the index
@@ -155,6 +174,7 @@ func dsn(p string, readOnly bool) string {
 		q.Add("_pragma", "journal_mode(WAL)")
 		// The checkpoints are the checkpointer's (checkpoint.go); the writer's is a backstop.
 		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
+		// The writer's own transactions begin IMMEDIATE (wtx.begin); so do the migrations'.
 		q.Set("_txlock", "immediate")
 	}
 	return fileDSN(p, q)
@@ -246,7 +266,7 @@ func (db *DB) Close() error {
 			err = errors.Join(err, s.Close())
 		}
 		db.stmtMu.Unlock()
-		err = errors.Join(err, db.rq.close(), db.r.Close(), db.ckpt.Close(), db.w.Close())
+		err = errors.Join(err, db.rq.close(), db.r.Close(), db.ckpt.Close(), db.wc.Close(), db.w.Close())
 	})
 	return err
 }

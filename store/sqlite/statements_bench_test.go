@@ -67,8 +67,9 @@ func BenchmarkMessageStatements(b *testing.B) {
 	}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
-			b.Run("path", func(b *testing.B) { benchPath(b, n, false) })
-			b.Run("path-random", func(b *testing.B) { benchPath(b, n, true) })
+			b.Run("path", func(b *testing.B) { benchPath(b, n, false, false) })
+			b.Run("path-random", func(b *testing.B) { benchPath(b, n, true, false) })
+			b.Run("path-receive", func(b *testing.B) { benchPath(b, n, false, true) })
 			for _, st := range benchStatements {
 				b.Run("stmt="+st.name, func(b *testing.B) { benchStatement(b, n, st) })
 			}
@@ -122,7 +123,11 @@ func openStored(b *testing.B, n int) (*DB, []benchPerson) {
 	b.Cleanup(func() { db.Close() })
 	for _, q := range strings.Split(os.Getenv("CAMPAIGN_BENCH_PRAGMA"), ";") {
 		if q = strings.TrimSpace(q); q != "" {
-			if _, err := db.w.Exec(q); err != nil {
+			err := db.withWriteConn(context.Background(), func(c *sql.Conn) error {
+				_, err := c.ExecContext(context.Background(), q)
+				return err
+			})
+			if err != nil {
 				b.Fatalf("CAMPAIGN_BENCH_PRAGMA %s: %v", q, err)
 			}
 		}
@@ -159,7 +164,7 @@ func prefilled(b *testing.B, n int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := fill(db.w, n); err != nil {
+	if err := db.withWriteConn(context.Background(), func(c *sql.Conn) error { return fill(c, n) }); err != nil {
 		db.Close()
 		b.Fatalf("prefill %d: %v", n, err)
 	}
@@ -178,7 +183,7 @@ const fillVersion = "2"
 
 // fill writes n participants, their first message, greeting and transcript lines in one
 // transaction, and indexes the lines for the search.
-func fill(w *sql.DB, n int) error {
+func fill(w *sql.Conn, n int) error {
 	ctx := context.Background()
 	if _, err := w.ExecContext(ctx, `PRAGMA cache_size(-1048576)`); err != nil {
 		return err
@@ -272,23 +277,21 @@ type pageCounts struct{ hit, miss, write int }
 
 func writerPages(b *testing.B, db *DB) pageCounts {
 	b.Helper()
-	conn, err := db.w.Conn(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
 	var c pageCounts
-	err = conn.Raw(func(dc any) error {
-		st := dc.(sqlite.DBStatus)
-		for _, x := range []struct {
-			op sqlite.DBStatusOp
-			n  *int
-		}{{sqlite.DBStatusCacheHit, &c.hit}, {sqlite.DBStatusCacheMiss, &c.miss}, {sqlite.DBStatusCacheWrite, &c.write}} {
-			if *x.n, _, err = st.Status(x.op, false); err != nil {
-				return err
+	err := db.withWriteConn(context.Background(), func(conn *sql.Conn) error {
+		return conn.Raw(func(dc any) error {
+			st := dc.(sqlite.DBStatus)
+			for _, x := range []struct {
+				op sqlite.DBStatusOp
+				n  *int
+			}{{sqlite.DBStatusCacheHit, &c.hit}, {sqlite.DBStatusCacheMiss, &c.miss}, {sqlite.DBStatusCacheWrite, &c.write}} {
+				var err error
+				if *x.n, _, err = st.Status(x.op, false); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -306,8 +309,10 @@ func reportPages(b *testing.B, db *DB, from pageCounts, unit string) {
 }
 
 // benchPath runs b.N messages through the store's functions, a round at a time (see
-// BenchmarkMessageStatements).
-func benchPath(b *testing.B, n int, random bool) {
+// BenchmarkMessageStatements). receive runs the writes `campaign serve` makes on SQLite: each
+// round's messages stored with their steps in one ReceiveApplied (the engine's receive loop),
+// the replies' attempts in one AttemptOutboxBatch (the sender), then one MarkSentBatch.
+func benchPath(b *testing.B, n int, random, receive bool) {
 	db, people := openStored(b, n)
 	ctx := context.Background()
 	order := make([]int, len(people))
@@ -329,13 +334,65 @@ func benchPath(b *testing.B, n int, random bool) {
 			next = (next + 1) % len(people)
 		}
 		t0 := time.Now()
-		ids := make([]int64, k)
 		var wg sync.WaitGroup
+		if receive {
+			first := db.NextInboundIDs(k)
+			items := make([]engine.ReceivedStep, k)
+			for i, pp := range group {
+				msg++
+				p := pp.p
+				prev := p.Version
+				p.Version++
+				p.LastInboundAt, p.LastReplyDue, p.UpdatedAt = at, at, at
+				id := first + int64(i)
+				items[i] = engine.ReceivedStep{ID: id, Inbound: benchInbound(pp, msg, at),
+					Step: &engine.Step{InboundID: id, Participant: p, PrevVersion: prev,
+						Lines: []engine.Line{{ParticipantID: p.ID, Direction: engine.In, Text: "hello there", At: at}},
+						Outbox: []engine.Outbound{{ParticipantID: p.ID, Campaign: "echo", Channel: "whatsapp", To: p.Address,
+							From: "100000000000000", Text: "ok", DueAt: at, Status: engine.StatusPending}}}}
+				pp.p = p
+			}
+			outs, err := db.ReceiveApplied(ctx, items)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, o := range outs {
+				if !o.Applied {
+					b.Fatalf("not applied: %+v", o)
+				}
+			}
+			t1 := time.Now()
+			due, err := db.DueOutbox(ctx, time.Now(), 0)
+			if err != nil || len(due) != k {
+				b.Fatalf("%d due of %d: %v", len(due), k, err)
+			}
+			t2 := time.Now()
+			ids := make([]int64, k)
+			for i, o := range due {
+				ids[i] = o.ID
+			}
+			if err := allStepsDone(db.AttemptOutboxBatch(ctx, ids, "bench", t2)); err != nil {
+				b.Fatal(err)
+			}
+			t3 := time.Now()
+			sent := make([]engine.Sent, k)
+			for i, o := range due {
+				sent[i] = engine.Sent{ID: o.ID, PlatformID: fmt.Sprint("wamid.out.", o.ID), At: t3}
+			}
+			if err := allStepsDone(db.MarkSentBatch(ctx, sent)); err != nil {
+				b.Fatal(err)
+			}
+			t4 := time.Now()
+			for i, d := range []time.Duration{t1.Sub(t0), 0, t2.Sub(t1), t3.Sub(t2), t4.Sub(t3)} {
+				phases[i] += d
+			}
+			rounds = append(rounds, t4.Sub(t0))
+			return
+		}
+		ids := make([]int64, k)
 		for i, pp := range group {
 			msg++
-			in := engine.Inbound{Campaign: "echo", Channel: "whatsapp", From: pp.p.Address, To: "100000000000000",
-				Name: pp.p.Vars["name"], ParticipantID: pp.p.ID, PlatformID: fmt.Sprint("wamid.bench.", msg),
-				Kind: engine.KindText, Text: "hello there", At: at}
+			in := benchInbound(pp, msg, at)
 			wg.Go(func() {
 				id, _, err := db.SaveInbound(ctx, in)
 				if err != nil {
@@ -419,8 +476,18 @@ func benchPath(b *testing.B, n int, random bool) {
 	b.ReportMetric(float64(rounds[len(rounds)/2].Microseconds())/1e3, "round-p50-ms")
 	b.ReportMetric(float64(rounds[len(rounds)*99/100].Microseconds())/1e3, "round-p99-ms")
 	for i, name := range []string{"inbound", "step", "due", "attempt", "sent"} {
+		if receive && i == 1 {
+			continue // in the inbound phase's write
+		}
 		b.ReportMetric(per(phases[i]), name+"-µs/msg")
 	}
+}
+
+// benchInbound is the msg-th message of the benchmark, from pp.
+func benchInbound(pp *benchPerson, msg int, at time.Time) engine.Inbound {
+	return engine.Inbound{Campaign: "echo", Channel: "whatsapp", From: pp.p.Address, To: "100000000000000",
+		Name: pp.p.Vars["name"], ParticipantID: pp.p.ID, PlatformID: fmt.Sprint("wamid.bench.", msg),
+		Kind: engine.KindText, Text: "hello there", At: at}
 }
 
 func allStepsDone(errs []error, err error) error {
@@ -469,7 +536,7 @@ var benchStatements = []benchStmt{
 				`UPDATE inbound SET processed = 1, skip_reason = ? WHERE id = ? AND processed = 0`, "", benchFirst+int64(i))
 			return oneRow(res, err)
 		}},
-	{name: "participant-update", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
+	{name: "participant-update-full", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
 		p := pp.p
 		now := time.Now().UnixNano()
 		res, err := tx.ExecContext(ctx, `
@@ -479,6 +546,19 @@ var benchStatements = []benchStmt{
 			WHERE id = ? AND version = ?`,
 			p.State, fmt.Sprintf(`{"name":%q,"run.started":"true","wa_number":"100000000000000"}`, p.Vars["name"]), "", "",
 			p.Version+1, p.DefVersion, true, false, now, now, now, p.ID, p.Version)
+		pp.p.Version++
+		return oneRow(res, err)
+	}},
+	// What a step runs when def_version and finished did not change (writeParticipant).
+	{name: "participant-update", op: func(ctx context.Context, tx *wtx, pp *benchPerson, i int) error {
+		p := pp.p
+		now := time.Now().UnixNano()
+		res, err := tx.ExecContext(ctx, `
+			UPDATE participants SET state = ?, vars = ?, handoff = ?, round = ?,
+				version = ?, entered = ?, last_inbound_at = ?, last_reply_due = ?, updated_at = ?
+			WHERE id = ? AND version = ? AND def_version = ? AND finished = ?`,
+			p.State, fmt.Sprintf(`{"name":%q,"run.started":"true","wa_number":"100000000000000"}`, p.Vars["name"]), "", "",
+			p.Version+1, true, now, now, now, p.ID, p.Version, p.DefVersion, false)
 		pp.p.Version++
 		return oneRow(res, err)
 	}},
@@ -552,33 +632,30 @@ func oneRow(res sql.Result, err error) error {
 	return nil
 }
 
-// benchStatement runs st b.N times on the write connection, statementsRound to a
-// transaction, each run on the next participant, through the writer's statement cache
-// (wtx), as the store runs them.
+// benchStatement runs st b.N times through the writer, statementsRound to a write (one
+// transaction: a write alone in its group has no savepoint), each run on the next
+// participant, through the writer's statement cache (wtx), as the store runs them.
 func benchStatement(b *testing.B, n int, st benchStmt) {
 	db, people := openStored(b, n)
 	ctx := context.Background()
-	w := db.w
 	warm := 2000
 	if st.prep != nil {
 		table := "inbound"
 		if strings.HasPrefix(st.name, "outbox") {
 			table = "outbox"
 		}
-		if err := w.QueryRowContext(ctx, `SELECT max(id) + 1 FROM `+table).Scan(&benchFirst); err != nil {
+		if err := db.r.QueryRowContext(ctx, `SELECT max(id) + 1 FROM `+table).Scan(&benchFirst); err != nil {
 			b.Fatal(err)
 		}
-		sqltx, err := w.BeginTx(ctx, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tx := &wtx{Tx: sqltx, db: db}
-		for i := range warm + b.N {
-			if err := st.prep(ctx, tx, people, i); err != nil {
-				b.Fatal(err)
+		err := db.write(ctx, func(tx *wtx) error {
+			for i := range warm + b.N {
+				if err := st.prep(ctx, tx, people, i); err != nil {
+					return err
+				}
 			}
-		}
-		if err := sqltx.Commit(); err != nil {
+			return nil
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -586,20 +663,17 @@ func benchStatement(b *testing.B, n int, st benchStmt) {
 	// participant as well.
 	run := func(from, to int) {
 		for i := from; i < to; i += statementsRound {
-			sqltx, err := w.BeginTx(ctx, nil)
+			err := db.write(ctx, func(tx *wtx) error {
+				for j := i; j < min(to, i+statementsRound); j++ {
+					if err := st.op(ctx, tx, &people[j%len(people)], j); err != nil {
+						return fmt.Errorf("%s: %w", st.name, err)
+					}
+				}
+				return nil
+			})
 			if err != nil {
 				b.Fatal(err)
 			}
-			tx := &wtx{Tx: sqltx, db: db}
-			for j := i; j < min(to, i+statementsRound); j++ {
-				if err := st.op(ctx, tx, &people[j%len(people)], j); err != nil {
-					b.Fatalf("%s: %v", st.name, err)
-				}
-			}
-			if err := sqltx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-			db.prepare(tx.missed)
 		}
 	}
 	run(0, warm)

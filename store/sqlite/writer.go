@@ -21,7 +21,10 @@ type writeRequest struct {
 	// oneStatement says fn writes with a single statement, which SQLite undoes by itself when
 	// it fails, so it needs no savepoint of its own (writeOne).
 	oneStatement bool
-	done         chan error
+	// raw, when set instead of fn, runs on the write connection outside any transaction
+	// (withWriteConn).
+	raw  func(c *sql.Conn) error
+	done chan error
 }
 
 // write runs fn in a write transaction; fn's writes are committed if it returns nil and none of
@@ -48,6 +51,14 @@ func (db *DB) writeOne(ctx context.Context, fn func(tx *wtx) error) error {
 	return db.send(writeRequest{ctx: ctx, fn: fn, oneStatement: true, done: make(chan error, 1)})
 }
 
+// withWriteConn runs fn on the write connection, between two groups of writes and outside any
+// transaction: a test's or a benchmark's way to set a pragma, read the connection's counters
+// or fill a file in a transaction of its own, since the writer holds its one connection for
+// good.
+func (db *DB) withWriteConn(ctx context.Context, fn func(c *sql.Conn) error) error {
+	return db.send(writeRequest{ctx: ctx, raw: fn, done: make(chan error, 1)})
+}
+
 func (db *DB) send(req writeRequest) error {
 	ctx := req.ctx
 	select {
@@ -69,21 +80,33 @@ func (db *DB) writeLoop() {
 		var group []writeRequest
 		select {
 		case r := <-db.writes:
+			if r.raw != nil {
+				r.done <- r.raw(db.wc)
+				continue
+			}
 			group = append(group, r)
 		case <-db.quit:
 			return
 		}
+		var raw *writeRequest
 	more:
 		for len(group) < maxGroup {
 			select {
 			case r := <-db.writes:
+				if r.raw != nil {
+					raw = &r
+					break more
+				}
 				group = append(group, r)
 			default:
 				break more
 			}
 		}
-		missed := db.commitGroup(group, false)
-		db.prepare(missed)
+		db.commitGroup(group, false)
+		db.reloadWaiting()
+		if raw != nil {
+			raw.done <- raw.raw(db.wc)
+		}
 	}
 }
 
@@ -95,22 +118,21 @@ func (db *DB) writeLoop() {
 // fails, SQLite may have rolled back the whole transaction (it does on a full disk or an I/O
 // error) and later statements would then commit on their own; so the group is rolled back at
 // once and run again with a savepoint for every write.
-func (db *DB) commitGroup(group []writeRequest, isolate bool) (missed []string) {
+func (db *DB) commitGroup(group []writeRequest, isolate bool) {
 	// The transaction belongs to the whole group: no caller's context may cancel it, since an
 	// interrupted statement can roll back the whole transaction.
 	ctx := context.Background()
 	results := make([]error, len(group))
-	fail := func(err error) []string {
+	fail := func(err error) {
 		for _, r := range group {
 			r.done <- err
 		}
-		return nil
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
+	w := &wtx{c: db.wc, db: db}
+	if err := w.begin(ctx); err != nil {
+		fail(err)
+		return
 	}
-	w := &wtx{Tx: tx, db: db}
 	for i, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			// The caller gave up before its turn; nothing of it is written.
@@ -119,8 +141,9 @@ func (db *DB) commitGroup(group []writeRequest, isolate bool) (missed []string) 
 		}
 		if r.oneStatement && !isolate && len(group) > 1 {
 			if results[i] = r.fn(w); results[i] != nil {
-				tx.Rollback()
-				return db.commitGroup(group, true)
+				w.Rollback()
+				db.commitGroup(group, true)
+				return
 			}
 			continue
 		}
@@ -128,101 +151,129 @@ func (db *DB) commitGroup(group []writeRequest, isolate bool) (missed []string) 
 			// Alone: the transaction is the savepoint.
 			results[i] = r.fn(w)
 			if results[i] != nil {
-				tx.Rollback()
+				w.Rollback()
 				r.done <- results[i]
-				return w.missed
+				return
 			}
 			continue
 		}
+		kept := len(w.cleared)
 		if _, err := w.ExecContext(ctx, `SAVEPOINT write`); err != nil {
-			tx.Rollback()
-			return fail(fmt.Errorf("savepoint: %w", err))
+			w.Rollback()
+			fail(fmt.Errorf("savepoint: %w", err))
+			return
 		}
 		if results[i] = r.fn(w); results[i] != nil {
+			w.cleared = w.cleared[:kept] // what it found is undone with it
 			if _, err := w.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
 				// SQLite rolls a whole transaction back on some errors (a full disk, an I/O
 				// error); then there is no savepoint left and nothing of the group stands.
-				tx.Rollback()
-				return fail(errors.Join(results[i], fmt.Errorf("roll back to savepoint: %w", err)))
+				w.Rollback()
+				fail(errors.Join(results[i], fmt.Errorf("roll back to savepoint: %w", err)))
+				return
 			}
 		}
 		if _, err := w.ExecContext(ctx, `RELEASE write`); err != nil {
-			tx.Rollback()
-			return fail(fmt.Errorf("release savepoint: %w", err))
+			w.Rollback()
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
+	if err := w.Commit(); err != nil {
+		fail(err)
+		return
 	}
+	w.committed()
 	for i, r := range group {
 		r.done <- results[i]
 	}
-	return w.missed
 }
 
-// prepare prepares on the write connection the statements a group ran unprepared (every
-// statement text is built from constants, so the cache stays small).
-func (db *DB) prepare(missed []string) {
-	for _, q := range missed {
-		db.stmtMu.Lock()
-		have := db.stmts[q] != nil
-		db.stmtMu.Unlock()
-		if have {
-			continue
-		}
-		st, err := db.w.PrepareContext(context.Background(), q)
-		if err != nil {
-			continue
-		}
-		db.stmtMu.Lock()
-		db.stmts[q] = st
-		db.stmtMu.Unlock()
-	}
-}
-
-// wtx is a write transaction that runs statements prepared earlier when it can. Its methods
-// drop the cancellation of the context they are given: the transaction is shared by the
-// group, and only commitGroup decides its fate.
+// wtx is the write transaction of a group, on the write connection, which runs every
+// statement prepared: a statement is prepared the first time its text is run and kept
+// (every statement text is built from constants, so the cache stays small). Its methods drop
+// the cancellation of the context they are given: the transaction is shared by the group, and
+// only commitGroup decides its fate.
+//
+// The transaction is SQL of its own (BEGIN IMMEDIATE, COMMIT, ROLLBACK) on a connection the
+// writer holds for good, not a database/sql Tx: a Tx rebinds every prepared statement to
+// itself on each use (a Stmt allocated, its dependencies registered and dropped), starts a
+// goroutine to watch its context, and so does every query's Rows inside it. On the message
+// path that was about a tenth of the writer's CPU (docs/performance.md, "The writer's
+// statements").
 type wtx struct {
-	*sql.Tx
-	db     *DB
-	missed []string
+	c  *sql.Conn
+	db *DB
+	// cleared are the participants found with no event waiting (fused.go), taken out of
+	// db.waiting once the transaction commits.
+	cleared []cleared
+}
+
+// begin starts the group's transaction. IMMEDIATE takes the write lock at once, so that
+// another process holding the file makes the writer wait for the busy timeout instead of
+// failing half-way through a transaction.
+func (t *wtx) begin(ctx context.Context) error {
+	_, err := t.ExecContext(ctx, `BEGIN IMMEDIATE`)
+	return err
+}
+
+// Commit commits the transaction. A commit that failed may leave it open (SQLITE_BUSY): it is
+// rolled back then, so the next group starts afresh.
+func (t *wtx) Commit() error {
+	if _, err := t.ExecContext(context.Background(), `COMMIT`); err != nil {
+		t.Rollback()
+		return err
+	}
+	return nil
+}
+
+// Rollback rolls the transaction back. SQLite may have done so already (it does on a full
+// disk or an I/O error): the error then says no transaction is active, which is no news.
+func (t *wtx) Rollback() {
+	t.ExecContext(context.Background(), `ROLLBACK`)
 }
 
 func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
 	t.db.stmtMu.Lock()
 	st := t.db.stmts[query]
 	t.db.stmtMu.Unlock()
-	if st == nil {
-		t.missed = append(t.missed, query)
+	if st != nil {
+		return st
+	}
+	st, err := t.c.PrepareContext(ctx, query)
+	if err != nil {
+		// Run unprepared: the statement's error, if it has one, comes from running it.
 		return nil
 	}
-	return t.Tx.StmtContext(ctx, st)
+	t.db.stmtMu.Lock()
+	t.db.stmts[query] = st
+	t.db.stmtMu.Unlock()
+	return st
 }
 
-// ExecContext is sql.Tx.ExecContext through the statement cache.
+// ExecContext is sql.Conn.ExecContext through the statement cache.
 func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	return t.c.ExecContext(ctx, query, args...)
 }
 
-// QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
+// QueryRowContext is sql.Conn.QueryRowContext through the statement cache.
 func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return t.c.QueryRowContext(ctx, query, args...)
 }
 
-// QueryContext is sql.Tx.QueryContext through the statement cache.
+// QueryContext is sql.Conn.QueryContext through the statement cache.
 func (t *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.Tx.QueryContext(ctx, query, args...)
+	return t.c.QueryContext(ctx, query, args...)
 }
