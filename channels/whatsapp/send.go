@@ -105,7 +105,13 @@ type graphError struct {
 func parseAPIError(status int, body []byte) *APIError {
 	var g graphError
 	e := &APIError{HTTPStatus: status, Code: -1}
-	if json.Unmarshal(body, &g) == nil && (g.Error.Message != "" || g.Error.Code != 0) {
+	read := decodeGraphError(body, &g)
+	if !read {
+		// Not read exactly (decode.go): encoding/json decides.
+		g = graphError{}
+		read = json.Unmarshal(body, &g) == nil
+	}
+	if read && (g.Error.Message != "" || g.Error.Code != 0) {
 		e.Code = g.Error.Code
 		e.Title = g.Error.Message
 		if e.Title == "" {
@@ -237,14 +243,28 @@ func (c *Channel) post(ctx context.Context, number string, body []byte) (string,
 	if err != nil {
 		return "", err
 	}
-	var r sendResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		return "", fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
+	return answerID(data)
+}
+
+// answerID is the wamid an answer to a request to /messages gives, "" for a read receipt's
+// success, or an error for anything else.
+func answerID(data []byte) (string, error) {
+	var a sendAnswer
+	if !decodeSendAnswer(data, &a) {
+		// Not read exactly (decode.go): encoding/json decides.
+		var r sendResponse
+		if err := json.Unmarshal(data, &r); err != nil {
+			return "", fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
+		}
+		a = sendAnswer{HasMessage: len(r.Messages) > 0, Success: r.Success}
+		if a.HasMessage {
+			a.ID = r.Messages[0].ID
+		}
 	}
-	if len(r.Messages) > 0 {
-		return r.Messages[0].ID, nil
+	if a.HasMessage {
+		return a.ID, nil
 	}
-	if r.Success {
+	if a.Success {
 		return "", nil
 	}
 	return "", errors.New("whatsapp: send: answer without a message id")
