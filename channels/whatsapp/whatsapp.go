@@ -185,8 +185,11 @@ type Channel struct {
 	cfg     Config
 	limits  map[string]int64
 	limiter *limiters
-	// reads bounds the read receipts in flight (markReadLater).
-	reads chan struct{}
+	// reads bounds the chats with read receipts in flight; waiting, guarded by readsMu, is
+	// the receipts of each of them (markReadLater).
+	reads   chan struct{}
+	readsMu sync.Mutex
+	waiting map[readKey]*readsOf
 	// auth is the Authorization header's value; endpoints the request URLs by number and
 	// edge (send.go).
 	auth        []string
@@ -280,7 +283,7 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
-		reads: make(chan struct{}, maxReadsInFlight), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
+		reads: make(chan struct{}, maxReadsInFlight), waiting: make(map[readKey]*readsOf), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
 		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string), transport: transport}, nil
 }
 
