@@ -64,17 +64,17 @@ const (
 
 // groupChange is one item of value.groups in a group webhook.
 type groupChange struct {
-	Type       string      `json:"type"`
-	GroupID    string      `json:"group_id"`
-	RequestID  string      `json:"request_id"`
-	InviteLink string      `json:"invite_link"`
-	Errors     []ErrorInfo `json:"errors"`
-	Added      []struct {
-		WaID string `json:"wa_id"`
-	} `json:"added_participants"`
-	Removed []struct {
-		WaID string `json:"wa_id"`
-	} `json:"removed_participants"`
+	Type       string        `json:"type"`
+	GroupID    string        `json:"group_id"`
+	RequestID  string        `json:"request_id"`
+	InviteLink string        `json:"invite_link"`
+	Errors     []ErrorInfo   `json:"errors"`
+	Added      []groupMember `json:"added_participants"`
+	Removed    []groupMember `json:"removed_participants"`
+}
+
+type groupMember struct {
+	WaID string `json:"wa_id"`
 }
 
 // normalizeGroup turns one group webhook item into an event; ok is false for what the channel

@@ -82,30 +82,31 @@ type ErrorInfo struct {
 	} `json:"error_data"`
 }
 
-// envelope is the documented webhook body; only what the channel uses is decoded.
+// envelope is the documented webhook body; only what the channel uses is decoded. decode.go
+// reads it without reflection, and gives the bodies it does not read exactly to
+// encoding/json with these tags.
 type envelope struct {
-	Object string `json:"object"`
-	Entry  []struct {
-		ID string `json:"id"`
-		// Time is when the platform sent a WhatsApp Business Account webhook (unix seconds).
-		Time    json.RawMessage `json:"time"`
-		Changes []struct {
-			Field string `json:"field"`
-			Value value  `json:"value"`
-		} `json:"changes"`
-	} `json:"entry"`
+	Object string  `json:"object"`
+	Entry  []entry `json:"entry"`
+}
+
+type entry struct {
+	ID string `json:"id"`
+	// Time is when the platform sent a WhatsApp Business Account webhook (unix seconds).
+	Time    json.RawMessage `json:"time"`
+	Changes []change        `json:"changes"`
+}
+
+type change struct {
+	Field string `json:"field"`
+	Value value  `json:"value"`
 }
 
 type value struct {
 	Metadata struct {
 		PhoneNumberID string `json:"phone_number_id"`
 	} `json:"metadata"`
-	Contacts []struct {
-		Profile struct {
-			Name string `json:"name"`
-		} `json:"profile"`
-		WaID string `json:"wa_id"`
-	} `json:"contacts"`
+	Contacts []contact     `json:"contacts"`
 	Messages []message     `json:"messages"`
 	Statuses []status      `json:"statuses"`
 	Groups   []groupChange `json:"groups"`
@@ -118,6 +119,13 @@ type value struct {
 	OldLimit           string `json:"old_limit"`
 	// UserPreferences is the user_preferences field's list.
 	UserPreferences []userPreference `json:"user_preferences"`
+}
+
+type contact struct {
+	Profile struct {
+		Name string `json:"name"`
+	} `json:"profile"`
+	WaID string `json:"wa_id"`
 }
 
 type userPreference struct {
@@ -138,56 +146,71 @@ type mediaObject struct {
 }
 
 type message struct {
-	From      string `json:"from"`
-	ID        string `json:"id"`
-	Timestamp string `json:"timestamp"`
-	Type      string `json:"type"`
-	GroupID   string `json:"group_id"`
-	Context   *struct {
-		ID string `json:"id"`
-	} `json:"context"`
-	Text *struct {
-		Body string `json:"body"`
-	} `json:"text"`
-	Image    *mediaObject `json:"image"`
-	Video    *mediaObject `json:"video"`
-	Audio    *mediaObject `json:"audio"`
-	Document *mediaObject `json:"document"`
-	Sticker  *mediaObject `json:"sticker"`
-	Location *struct {
-		Latitude  float64 `json:"latitude"`
-		Longitude float64 `json:"longitude"`
-		Name      string  `json:"name"`
-		Address   string  `json:"address"`
-	} `json:"location"`
-	Contacts []struct {
-		Name struct {
-			FormattedName string `json:"formatted_name"`
-		} `json:"name"`
-		Phones []struct {
-			Phone string `json:"phone"`
-		} `json:"phones"`
-	} `json:"contacts"`
-	Interactive *struct {
-		Type        string `json:"type"`
-		ButtonReply *struct {
-			ID    string `json:"id"`
-			Title string `json:"title"`
-		} `json:"button_reply"`
-		ListReply *struct {
-			ID    string `json:"id"`
-			Title string `json:"title"`
-		} `json:"list_reply"`
-	} `json:"interactive"`
-	Button *struct {
-		Payload string `json:"payload"`
-		Text    string `json:"text"`
-	} `json:"button"`
-	Reaction *struct {
-		MessageID string `json:"message_id"`
-		Emoji     string `json:"emoji"`
-	} `json:"reaction"`
-	Errors []ErrorInfo `json:"errors"`
+	From        string          `json:"from"`
+	ID          string          `json:"id"`
+	Timestamp   string          `json:"timestamp"`
+	Type        string          `json:"type"`
+	GroupID     string          `json:"group_id"`
+	Context     *msgContext     `json:"context"`
+	Text        *msgText        `json:"text"`
+	Image       *mediaObject    `json:"image"`
+	Video       *mediaObject    `json:"video"`
+	Audio       *mediaObject    `json:"audio"`
+	Document    *mediaObject    `json:"document"`
+	Sticker     *mediaObject    `json:"sticker"`
+	Location    *msgLocation    `json:"location"`
+	Contacts    []sharedContact `json:"contacts"`
+	Interactive *msgInteractive `json:"interactive"`
+	Button      *msgButton      `json:"button"`
+	Reaction    *msgReaction    `json:"reaction"`
+	Errors      []ErrorInfo     `json:"errors"`
+}
+
+type msgContext struct {
+	ID string `json:"id"`
+}
+
+type msgText struct {
+	Body string `json:"body"`
+}
+
+type msgLocation struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Name      string  `json:"name"`
+	Address   string  `json:"address"`
+}
+
+type sharedContact struct {
+	Name struct {
+		FormattedName string `json:"formatted_name"`
+	} `json:"name"`
+	Phones []sharedPhone `json:"phones"`
+}
+
+type sharedPhone struct {
+	Phone string `json:"phone"`
+}
+
+type msgInteractive struct {
+	Type        string     `json:"type"`
+	ButtonReply *msgChoice `json:"button_reply"`
+	ListReply   *msgChoice `json:"list_reply"`
+}
+
+type msgChoice struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+type msgButton struct {
+	Payload string `json:"payload"`
+	Text    string `json:"text"`
+}
+
+type msgReaction struct {
+	MessageID string `json:"message_id"`
+	Emoji     string `json:"emoji"`
 }
 
 type status struct {
@@ -210,8 +233,12 @@ const GroupPrefix = "group:"
 // the rest of a batch. now stamps messages without a readable timestamp.
 func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	var env envelope
-	if err := metahook.Decode(ChannelName, body, &env); err != nil {
-		return nil, err
+	if !decodeEnvelope(body, &env) {
+		// Not read exactly (decode.go): encoding/json decides, errors included.
+		env = envelope{}
+		if err := metahook.Decode(ChannelName, body, &env); err != nil {
+			return nil, err
+		}
 	}
 	w := &Webhook{}
 	for _, e := range env.Entry {

@@ -105,7 +105,13 @@ type graphError struct {
 func parseAPIError(status int, body []byte) *APIError {
 	var g graphError
 	e := &APIError{HTTPStatus: status, Code: -1}
-	if json.Unmarshal(body, &g) == nil && (g.Error.Message != "" || g.Error.Code != 0) {
+	read := decodeGraphError(body, &g)
+	if !read {
+		// Not read exactly (decode.go): encoding/json decides.
+		g = graphError{}
+		read = json.Unmarshal(body, &g) == nil
+	}
+	if read && (g.Error.Message != "" || g.Error.Code != 0) {
 		e.Code = g.Error.Code
 		e.Title = g.Error.Message
 		if e.Title == "" {
@@ -237,14 +243,28 @@ func (c *Channel) post(ctx context.Context, number string, body []byte) (string,
 	if err != nil {
 		return "", err
 	}
-	var r sendResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		return "", fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
+	return answerID(data)
+}
+
+// answerID is the wamid an answer to a request to /messages gives, "" for a read receipt's
+// success, or an error for anything else.
+func answerID(data []byte) (string, error) {
+	var a sendAnswer
+	if !decodeSendAnswer(data, &a) {
+		// Not read exactly (decode.go): encoding/json decides.
+		var r sendResponse
+		if err := json.Unmarshal(data, &r); err != nil {
+			return "", fmt.Errorf("whatsapp: send: unreadable answer: %w", err)
+		}
+		a = sendAnswer{HasMessage: len(r.Messages) > 0, Success: r.Success}
+		if a.HasMessage {
+			a.ID = r.Messages[0].ID
+		}
 	}
-	if len(r.Messages) > 0 {
-		return r.Messages[0].ID, nil
+	if a.HasMessage {
+		return a.ID, nil
 	}
-	if r.Success {
+	if a.Success {
 		return "", nil
 	}
 	return "", errors.New("whatsapp: send: answer without a message id")
@@ -276,7 +296,7 @@ func (c *Channel) postTo(ctx context.Context, number, edge string, body []byte) 
 }
 
 func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([]byte, *APIError, error) {
-	rctx, cancel := context.WithTimeout(ctx, c.cfg.SendTimeout)
+	rctx, cancel := c.withSendTimeout(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
@@ -286,7 +306,7 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	// and allocates a slice for the value, for every request.
 	req.Header["Authorization"] = c.auth
 	req.Header["Content-Type"] = jsonContentType
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", err)
 	}
@@ -301,19 +321,45 @@ func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([
 	return data, nil, nil
 }
 
+// withSendTimeout bounds one request by SendTimeout, unless ctx ends no later anyway (a read
+// receipt has 10 s of its own): a second deadline would cost its context and timer for
+// nothing.
+func (c *Channel) withSendTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.cfg.SendTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.SendTimeout)
+}
+
+// roundTrip sends a request to the Graph API. With the channel's own client it goes to the
+// transport directly: http.Client.Do copied the headers for redirects the Graph API does not
+// make and set a deadline of its own (2 minutes, behind SendTimeout's) with its context and
+// timer, for every request. HTTPS, HTTP/2, proxies from the environment and the connection
+// pool are the transport's, and errors read as Do's did ("Post \"…\": …"). A client a caller
+// gave (Config.HTTPClient) is used as given.
+func (c *Channel) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.transport == nil {
+		return c.cfg.HTTPClient.Do(req)
+	}
+	resp, err := c.transport.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: err}
+	}
+	return resp, nil
+}
+
 // maxAnswer is the most of a Graph API answer read.
 const maxAnswer = 1 << 20
 
 // readAnswer reads an answer's body (at most maxAnswer), into a buffer of its declared size
 // when it has one: io.ReadAll starts at 512 bytes and grows.
 func readAnswer(resp *http.Response) ([]byte, error) {
-	r := io.LimitReader(resp.Body, maxAnswer)
 	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
 		data := make([]byte, n)
-		_, err := io.ReadFull(r, data)
+		_, err := io.ReadFull(resp.Body, data)
 		return data, err
 	}
-	return io.ReadAll(r)
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 }
 
 var jsonContentType = []string{"application/json"}

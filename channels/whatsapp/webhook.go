@@ -117,31 +117,74 @@ func (c *Channel) handleMessage(ctx context.Context, m Message) error {
 		return err
 	}
 	if c.cfg.Typing && !dup && !strings.HasPrefix(in.From, GroupPrefix) {
-		c.markReadLater(ctx, m.PhoneNumberID, in.PlatformID)
+		c.markReadLater(ctx, m.PhoneNumberID, in.From, in.PlatformID, in.At)
 	}
 	return nil
+}
+
+// readKey names a chat: a participant's WhatsApp id and the business number they wrote to.
+type readKey struct{ number, from string }
+
+// readsOf is the read receipts of one chat while its receipt goroutine runs: the latest
+// message waiting for one (next, "" when none), and the time of the latest message marked
+// or waiting, which a message must not be older than to take next's place.
+type readsOf struct {
+	next   string
+	latest time.Time
 }
 
 // markReadLater marks a new message read and shows the typing indicator while the persona
 // "types" its answer, without holding up the webhook's answer: the message is stored, and a
 // read receipt that fails costs nothing but the blue ticks. Groups support neither.
 //
-// At most maxReadsInFlight receipts are under way at once; past that one is skipped rather
-// than queued. Under a flood an unbounded goroutine (and connection) per message competed
-// with the replies themselves, and a receipt that arrives late is worth nothing.
-func (c *Channel) markReadLater(ctx context.Context, number, wamid string) {
+// One receipt per chat is under way at a time, and it marks only the latest of the chat's
+// messages waiting for one: WhatsApp marks every earlier message of the chat read with it,
+// so a participant who sends three messages while a receipt is under way gets one more
+// receipt, for the third, not three. (The latest by the message's time; of two in the same
+// second, the one that arrived last.)
+//
+// At most maxReadsInFlight chats have receipts under way at once; past that a new chat's
+// receipt is skipped rather than queued. Under a flood an unbounded goroutine (and
+// connection) per message competed with the replies themselves, and a receipt that arrives
+// late is worth nothing.
+func (c *Channel) markReadLater(ctx context.Context, number, from, wamid string, at time.Time) {
+	k := readKey{number, from}
+	c.readsMu.Lock()
+	if q, ok := c.waiting[k]; ok {
+		if !at.Before(q.latest) {
+			q.next, q.latest = wamid, at
+		}
+		c.readsMu.Unlock()
+		return
+	}
 	select {
 	case c.reads <- struct{}{}:
 	default:
+		c.readsMu.Unlock()
 		c.cfg.Log.Debug("whatsapp: read receipt skipped, too many in flight", "wamid", wamid)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	q := &readsOf{next: wamid, latest: at}
+	c.waiting[k] = q
+	c.readsMu.Unlock()
+	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer func() { <-c.reads }()
-		defer cancel()
-		if err := c.MarkReadOn(ctx, number, wamid, true); err != nil {
-			c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)
+		for {
+			c.readsMu.Lock()
+			wamid := q.next
+			if wamid == "" {
+				delete(c.waiting, k)
+				c.readsMu.Unlock()
+				return
+			}
+			q.next = ""
+			c.readsMu.Unlock()
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := c.MarkReadOn(rctx, number, wamid, true); err != nil {
+				c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)
+			}
+			cancel()
 		}
 	}()
 }

@@ -1,8 +1,11 @@
 package whatsapp_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +85,64 @@ func TestReadReceiptsInFlightAreBounded(t *testing.T) {
 	}
 	if got := len(r.graph.Reads()); got != whatsapp.MaxReadsInFlight+1 {
 		t.Fatalf("read receipts = %d, want %d", got, whatsapp.MaxReadsInFlight+1)
+	}
+}
+
+// TestReadReceiptOnlyForTheLatestWaiting: while a chat's read receipt is under way, the
+// messages that arrive meanwhile get one receipt, for the latest of them (WhatsApp marks every
+// earlier message read with it); an older message (by its time) does not take its place, and
+// another chat gets its own receipt.
+func TestReadReceiptOnlyForTheLatestWaiting(t *testing.T) {
+	r := newRig(t, func(c *whatsapp.Config) { c.Typing = true })
+	release := r.graph.HoldReads()
+	defer release()
+	const ann, bo = "31612340001", "31612340002"
+	older := bytes.Replace(graphtest.TextWebhook(testNumber, ann, "Ann", "wamid.A0", "late"),
+		[]byte(`"1767611520"`), []byte(`"1767611500"`), 1)
+	for i, body := range [][]byte{
+		graphtest.TextWebhook(testNumber, ann, "Ann", "wamid.A1", "one"),
+		graphtest.TextWebhook(testNumber, ann, "Ann", "wamid.A2", "two"),
+		graphtest.TextWebhook(testNumber, ann, "Ann", "wamid.A3", "three"),
+		older,
+		graphtest.TextWebhook(testNumber, bo, "Bo", "wamid.B1", "hi"),
+	} {
+		if got := r.post(t, body); got != http.StatusOK {
+			t.Fatalf("webhook %d: status %d", i, got)
+		}
+	}
+	if got := r.ch.ReadsInFlight(); got != 2 {
+		t.Errorf("chats with receipts under way = %d, want 2", got)
+	}
+	release()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.ch.ReadsInFlight() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	var anns, bos []string
+	for _, m := range r.graph.Reads() {
+		id, _ := m.Body["message_id"].(string)
+		if strings.HasPrefix(id, "wamid.A") {
+			anns = append(anns, id)
+		} else {
+			bos = append(bos, id)
+		}
+	}
+	// Ann's first receipt may have gone before the others arrived ([A1 A3]) or not ([A3]).
+	if n := len(anns); n == 0 || n > 2 || anns[n-1] != "wamid.A3" || n == 2 && anns[0] != "wamid.A1" {
+		t.Errorf("Ann's receipts = %q, want [wamid.A1 wamid.A3] or [wamid.A3]", anns)
+	}
+	if !slices.Equal(bos, []string{"wamid.B1"}) {
+		t.Errorf("Bo's receipts = %q, want [wamid.B1]", bos)
+	}
+	// With nothing under way, Ann's next message gets a receipt of its own.
+	if got := r.post(t, graphtest.TextWebhook(testNumber, ann, "Ann", "wamid.A4", "four")); got != http.StatusOK {
+		t.Fatalf("webhook A4: status %d", got)
+	}
+	for len(r.graph.Reads()) < len(anns)+2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	reads := r.graph.Reads()
+	if last, _ := reads[len(reads)-1].Body["message_id"].(string); len(reads) != len(anns)+2 || last != "wamid.A4" {
+		t.Errorf("%d receipts, the last for %q; want %d, the last for wamid.A4", len(reads), last, len(anns)+2)
 	}
 }

@@ -185,13 +185,19 @@ type Channel struct {
 	cfg     Config
 	limits  map[string]int64
 	limiter *limiters
-	// reads bounds the read receipts in flight (markReadLater).
-	reads chan struct{}
+	// reads bounds the chats with read receipts in flight; waiting, guarded by readsMu, is
+	// the receipts of each of them (markReadLater).
+	reads   chan struct{}
+	readsMu sync.Mutex
+	waiting map[readKey]*readsOf
 	// auth is the Authorization header's value; endpoints the request URLs by number and
 	// edge (send.go).
 	auth        []string
 	endpointsMu sync.RWMutex
-	endpoints   map[endpointKey]string
+	// transport is the channel's own client's, when it made one: requests to /messages go to
+	// it directly (send.go, roundTrip).
+	transport http.RoundTripper
+	endpoints map[endpointKey]string
 
 	// healthMu guards onHealth and byDisplay (numbers.go); recordMu serialises the records
 	// of number facts; recheck asks WatchNumbers for a read before its time.
@@ -245,6 +251,7 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = DefaultSendTimeout
 	}
+	var transport http.RoundTripper
 	if cfg.HTTPClient == nil {
 		// The default transport keeps two idle connections per host; replies, read receipts
 		// and media all go to one host, and under load every request beyond two dialled anew.
@@ -255,6 +262,7 @@ func New(cfg Config) (*Channel, error) {
 		t.MaxIdleConnsPerHost = 128
 		t.MaxIdleConns = 256
 		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
+		transport = t
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -275,8 +283,8 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
-		reads: make(chan struct{}, maxReadsInFlight), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
-		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string)}, nil
+		reads: make(chan struct{}, maxReadsInFlight), waiting: make(map[readKey]*readsOf), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
+		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string), transport: transport}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
