@@ -7,11 +7,13 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/chatcampaigns/campaign/engine"
 	"github.com/chatcampaigns/campaign/store/mongo"
 )
 
@@ -35,6 +37,16 @@ func (c *commandCounter) reset() {
 	c.mu.Unlock()
 }
 
+func (c *commandCounter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.n {
+		n += v
+	}
+	return n
+}
+
 func (c *commandCounter) get(k string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -45,11 +57,7 @@ func (c *commandCounter) get(k string) int {
 func countedStore(t *testing.T) (*mongo.DB, *commandCounter) {
 	t.Helper()
 	cc := &commandCounter{n: map[string]int{}}
-	uri := os.Getenv("CAMPAIGN_TEST_MONGODB_URI")
-	if uri == "" {
-		uri = testURI
-	}
-	cl, err := mongodrv.Connect(options.Client().ApplyURI(uri).SetMonitor(&event.CommandMonitor{Started: cc.started}))
+	cl, err := mongodrv.Connect(options.Client().ApplyURI(testURI).SetMonitor(&event.CommandMonitor{Started: cc.started}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +113,61 @@ func TestIDsAtOnceTakeTheCounterOnce(t *testing.T) {
 	}
 	if leases > incs {
 		t.Errorf("%d lease inserts for %d increments: the process competed with itself for the counter", leases, incs)
+	}
+}
+
+// DueOutboxIDs lists what DueOutbox lists, by id, in one read of the outbox (the sender's
+// first read of a round on a shared store: engine.dueIDReader).
+func TestDueOutboxIDsIsOneRead(t *testing.T) {
+	db, cc := countedStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var out []engine.Outbound
+	for i, due := range []time.Duration{-time.Minute, time.Hour, 0, -time.Second} {
+		out = append(out, engine.Outbound{ParticipantID: fmt.Sprintf("p%d", i), Campaign: "c", Channel: "webchat",
+			To: fmt.Sprintf("u%d", i), Text: "hi", DueAt: now.Add(due)})
+	}
+	if err := db.Enqueue(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	full, err := db.DueOutbox(ctx, now, 2)
+	if err != nil || len(full) != 2 {
+		t.Fatalf("DueOutbox = %+v, %v; want two", full, err)
+	}
+	cc.reset()
+	ids, err := db.DueOutboxIDs(ctx, now, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids[0] != full[0].ID || ids[1] != full[1].ID {
+		t.Errorf("DueOutboxIDs = %v, want the ids of %+v", ids, full)
+	}
+	if n, all := cc.get("find outbox"), cc.total(); n != 1 || all != 1 {
+		t.Errorf("DueOutboxIDs sent %d finds on the outbox and %d commands in all, want one", n, all)
+	}
+}
+
+// Backlog, what the intake reads every second, is two counts; it agrees with QueueStats.
+func TestBacklogIsTwoCounts(t *testing.T) {
+	db, cc := countedStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	if err := db.Enqueue(ctx, []engine.Outbound{
+		{ParticipantID: "p1", Campaign: "c", Channel: "webchat", To: "u1", Text: "hi", DueAt: now.Add(-time.Second)},
+		{ParticipantID: "p2", Campaign: "c", Channel: "webchat", To: "u2", Text: "hi", DueAt: now.Add(time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := db.QueueStats(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.reset()
+	events, due, err := db.Backlog(ctx, now)
+	if err != nil || events != qs.Inbound || due != qs.OutboxDue || due != 1 {
+		t.Errorf("Backlog = %d, %d, %v; want %d events and %d due (QueueStats %+v)", events, due, err, qs.Inbound, qs.OutboxDue, qs)
+	}
+	if n := cc.total(); n != 2 {
+		t.Errorf("Backlog sent %d commands, want 2", n)
 	}
 }
