@@ -357,12 +357,28 @@ func (e *Engine) CountQueues(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	s, err := qc.QueueStats(ctx, e.now())
-	if err != nil {
-		return fmt.Errorf("engine: count queues: %w", err)
+	var events, due int
+	if bc, ok := e.store.(backlogCounter); ok {
+		var err error
+		if events, due, err = bc.Backlog(ctx, e.now()); err != nil {
+			return fmt.Errorf("engine: count queues: %w", err)
+		}
+	} else {
+		s, err := qc.QueueStats(ctx, e.now())
+		if err != nil {
+			return fmt.Errorf("engine: count queues: %w", err)
+		}
+		events, due = s.Inbound, s.OutboxDue
 	}
-	e.intake.SetQueues(s.Inbound, s.OutboxDue)
+	e.intake.SetQueues(events, due)
 	return nil
+}
+
+// backlogCounter is a queueCounter that counts only what the intake needs every second (events
+// unprocessed, replies due), without QueueStats' oldest event and pending replies, which only
+// /metrics shows: on FerretDB v1 each count is a full scan (store/mongo).
+type backlogCounter interface {
+	Backlog(ctx context.Context, now time.Time) (events, due int, err error)
 }
 
 // Intake is the engine's intake policy and backlog count, for the channels to ask before

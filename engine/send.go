@@ -59,25 +59,37 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 
 func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	now := e.now()
-	due, err := e.store.DueOutbox(ctx, now, dueBatch)
-	if err != nil {
-		return 0, fmt.Errorf("engine: due outbox: %w", err)
+	sp, sole := e.store.(soleProcess)
+	sole = sole && sp.SoleProcess()
+	var keys []string
+	if ir, ok := e.store.(dueIDReader); ok && !sole {
+		ids, err := ir.DueOutboxIDs(ctx, now, dueBatch)
+		if err != nil {
+			return 0, fmt.Errorf("engine: due outbox: %w", err)
+		}
+		for _, id := range ids {
+			keys = append(keys, outboxKey(id))
+		}
+	} else {
+		due, err := e.store.DueOutbox(ctx, now, dueBatch)
+		if err != nil {
+			return 0, fmt.Errorf("engine: due outbox: %w", err)
+		}
+		if len(due) > 0 && sole {
+			// Nobody else sends from this store, and SendDue runs one round at a time
+			// (sendMu): the replies read are this round's, with no lease to take, and no
+			// second read to make under one.
+			return e.sendGroups(ctx, byRecipient(due, nil), now.Add(e.sendLease), true)
+		}
+		for _, out := range due {
+			keys = append(keys, outboxKey(out.ID))
+		}
 	}
-	if len(due) == 0 {
+	if len(keys) == 0 {
 		e.intake.ResetReplies()
 		return 0, nil
 	}
 	until := now.Add(e.sendLease)
-	if sp, ok := e.store.(soleProcess); ok && sp.SoleProcess() {
-		// Nobody else sends from this store, and SendDue runs one round at a time (sendMu):
-		// the replies read are this round's, with no lease to take, and no second read to
-		// make under one.
-		return e.sendGroups(ctx, byRecipient(due, nil), until, true)
-	}
-	keys := make([]string, len(due))
-	for i, out := range due {
-		keys[i] = outboxKey(out.ID)
-	}
 	won, err := e.store.Claim(ctx, e.owner, keys, now, until)
 	if err != nil {
 		return 0, fmt.Errorf("engine: claim replies: %w", err)
@@ -122,6 +134,15 @@ func byRecipient(due []Outbound, mine map[string]bool) [][]Outbound {
 		groups[i] = append(groups[i], out)
 	}
 	return groups
+}
+
+// dueIDReader is a store several processes share that lists the replies due by id alone
+// (store/mongo): the ids are all a round needs to choose its leases, and the replies with
+// what a send needs (the participant's window, an opt-out, a retried reply holding later ones
+// up) are read once, under the leases. On FerretDB v1 that is one full scan of the outbox a
+// round instead of three scans of the outbox and the participants.
+type dueIDReader interface {
+	DueOutboxIDs(ctx context.Context, now time.Time, limit int) ([]int64, error)
 }
 
 func outboxKey(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }

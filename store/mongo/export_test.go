@@ -14,3 +14,6 @@ func (db *DB) CommitAndCrash(ctx context.Context, s engine.Step) error {
 
 // Name is the database's name, for a second handle on it.
 func (db *DB) Name() string { return db.db.Name() }
+
+// NextIDs reserves n consecutive ids and returns the first (DB.next).
+func (db *DB) NextIDs(ctx context.Context, n int) (int64, error) { return db.next(ctx, n) }

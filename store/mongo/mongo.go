@@ -19,7 +19,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -76,6 +78,9 @@ type DB struct {
 	// processes incrementing the id counter at once would get the same ids. There, id
 	// allocation is serialised by a lease (Claim) on the counter.
 	lockIDs bool
+	// ids lines up this process's allocations on FerretDB, so that it takes the counter's
+	// lease once for all the callers waiting at the time (idLine).
+	ids idLine
 }
 
 // Open connects to the MongoDB server at uri, checks it answers, creates the indexes of the
@@ -293,17 +298,35 @@ func indexNames(ctx context.Context, c *mongo.Collection) (map[string]bool, erro
 // next reserves n consecutive ids and returns the first. Every numeric id in the database comes
 // from this one sequence, so ids increase in the order they were handed out, which is the
 // order the engine's interfaces promise (oldest first, transcript in write order).
+//
+// On FerretDB the increment needs the counter's lease. The callers of one process line up in
+// memory for it (idLine) rather than each trying the lease: a try that loses costs an insert,
+// a delete and an insert again, all writes, and under load (20 messages/s) such tries were 24
+// lease inserts a message, most of FerretDB's writes, which slowed the holder's own
+// increment and release and so made the tries more (docs/performance.md, "MongoDB path (issue
+// 12, fifth round)"). Whoever leads the line takes the lease once for every caller waiting.
 func (db *DB) next(ctx context.Context, n int) (int64, error) {
 	if n <= 0 {
 		return 0, nil
 	}
 	if db.lockIDs {
-		release, err := db.lockCounter(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("allocate ids: %w", err)
-		}
-		defer release()
+		return db.ids.take(ctx, n, db.reserve)
 	}
+	return db.increment(ctx, n)
+}
+
+// reserve is one increment of n under the counter's lease (FerretDB).
+func (db *DB) reserve(ctx context.Context, n int) (int64, error) {
+	release, err := db.lockCounter(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("allocate ids: %w", err)
+	}
+	defer release()
+	return db.increment(ctx, n)
+}
+
+// increment adds n to the counter and returns the first of the n ids it reserved.
+func (db *DB) increment(ctx context.Context, n int) (int64, error) {
 	var doc struct {
 		N int64 `bson:"n"`
 	}
@@ -314,6 +337,88 @@ func (db *DB) next(ctx context.Context, n int) (int64, error) {
 		return 0, fmt.Errorf("allocate ids: %w", err)
 	}
 	return doc.N - int64(n) + 1, nil
+}
+
+// idLine is the line of one process's callers waiting for ids. The first to arrive leads: it
+// reserves the ids of everyone in line at that moment with one increment (one lease), hands
+// each its range in the order they came, and passes the lead to the first of those who came
+// meanwhile. A leader's context ending fails only its own call: the others stay in line for
+// the next leader. Its zero value is an empty line.
+type idLine struct {
+	mu      sync.Mutex
+	waiting []*idWait
+	led     bool
+}
+
+// idWait is one caller in line. done is closed, under idLine.mu, once first and err are set
+// or lead is: the caller then returns, or leads.
+type idWait struct {
+	n     int
+	first int64
+	err   error
+	lead  bool
+	done  chan struct{}
+}
+
+// take returns the first of n consecutive ids, reserved with reserve, in line with the other
+// callers of the process.
+func (l *idLine) take(ctx context.Context, n int, reserve func(context.Context, int) (int64, error)) (int64, error) {
+	w := &idWait{n: n, done: make(chan struct{})}
+	l.mu.Lock()
+	l.waiting = append(l.waiting, w)
+	leads := !l.led
+	if leads {
+		l.led, w.lead = true, true
+	}
+	l.mu.Unlock()
+	if !leads {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			l.mu.Lock()
+			if i := slices.Index(l.waiting, w); i >= 0 && !w.lead {
+				l.waiting = slices.Delete(l.waiting, i, i+1)
+				l.mu.Unlock()
+				return 0, ctx.Err()
+			}
+			l.mu.Unlock()
+			<-w.done // being served, or made the leader: either comes at once
+		}
+		if !w.lead {
+			return w.first, w.err
+		}
+	}
+	l.mu.Lock()
+	batch := l.waiting
+	l.waiting = nil
+	l.mu.Unlock()
+	total := 0
+	for _, b := range batch {
+		total += b.n
+	}
+	first, err := reserve(ctx, total)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		// This caller's context ended, not the others': they wait for the next leader.
+		w.err = err
+		l.waiting = append(slices.DeleteFunc(batch, func(b *idWait) bool { return b == w }), l.waiting...)
+	} else {
+		for _, b := range batch {
+			b.first, b.err = first, err
+			first += int64(b.n)
+			if b != w {
+				close(b.done)
+			}
+		}
+	}
+	if len(l.waiting) > 0 {
+		l.waiting[0].lead = true
+		close(l.waiting[0].done)
+	} else {
+		l.led = false
+	}
+	return w.first, w.err
 }
 
 // counterLease bounds how long a process that died holding the id counter's lock holds up

@@ -25,6 +25,8 @@ import (
 var (
 	client *mongodrv.Client
 	dbs    atomic.Int64
+	// testURI is the server's address, for a test that needs a client of its own.
+	testURI string
 )
 
 // TestMain starts FerretDB in-process (SQLite handler, temporary directory) unless
@@ -42,6 +44,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer stop()
+	testURI = uri
 	client, err = mongodrv.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "connect:", err)

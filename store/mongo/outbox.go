@@ -119,6 +119,28 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine
 	return out, nil
 }
 
+// DueOutboxIDs lists the ids of the replies DueOutbox would return before it drops those a
+// retried reply holds up, oldest first, at most limit (0: all): what the sender claims. One
+// read of the outbox's ids, where DueOutbox also reads the participants and the retried
+// replies (engine.dueIDReader).
+func (db *DB) DueOutboxIDs(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	opts := options.Find().SetSort(d("_id", 1)).SetProjection(d("_id", 1))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	var docs []struct {
+		ID int64 `bson:"_id"`
+	}
+	if err := find(ctx, db.c(colOutbox), d("status", engine.StatusPending, "due_at", d("$lte", ns(now))), opts, &docs); err != nil {
+		return nil, fmt.Errorf("mongo: due outbox ids: %w", err)
+	}
+	ids := make([]int64, len(docs))
+	for i, doc := range docs {
+		ids[i] = doc.ID
+	}
+	return ids, nil
+}
+
 // inOrder drops from due the replies queued after a reply to the same participant that waits
 // out its backoff (pending, tried before, not due at now).
 func (db *DB) inOrder(ctx context.Context, due []engine.Outbound, now time.Time) ([]engine.Outbound, error) {

@@ -44,3 +44,18 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) (engine.QueueStats,
 	s.OutboxPending, s.OutboxDue = int(pending), int(due)
 	return s, nil
 }
+
+// Backlog counts what the intake's back-pressure reads every second (engine.backlogCounter):
+// the unprocessed events and the replies due at now, two counts where QueueStats makes four
+// reads (on FerretDB v1 each a full scan of its collection).
+func (db *DB) Backlog(ctx context.Context, now time.Time) (events, due int, err error) {
+	n, err := db.c(colInbound).CountDocuments(ctx, d("processed", false))
+	if err != nil {
+		return 0, 0, fmt.Errorf("mongo: backlog: %w", err)
+	}
+	m, err := db.c(colOutbox).CountDocuments(ctx, d("status", engine.StatusPending, "due_at", d("$lte", ns(now))))
+	if err != nil {
+		return 0, 0, fmt.Errorf("mongo: backlog: %w", err)
+	}
+	return int(n), int(m), nil
+}
