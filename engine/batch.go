@@ -179,18 +179,20 @@ func (e *Engine) applyBatch(ctx context.Context, bc batchCommitter, ins []Stored
 // when the store can (batchSentMarker), otherwise each as it goes.
 //
 // sole says no other process sends from the store (soleProcess): then no lease bounds the
-// round, and on a store that can (batchAttempter) the attempts of each group's first reply are
-// recorded together before the sends start, in one turn of the writer instead of one each. A
-// reply so attempted is sent even once the round is past the point where it would leave later
-// replies to the next round (its attempt is recorded: left unsent, it would read as in flight);
-// one the round stops before (a failed write, a shutdown) is given back as not sent
-// (RetryOutbox, due as before), so that it does not read as a possible duplicate.
+// round, and on a store that can (batchAttempter) the groups go in waves of sendConcurrency,
+// the attempts of each wave's first replies recorded together just before the wave's sends,
+// in one turn of the writer instead of one each. A wave at a time, so that what reads as in
+// flight after a crash is what was being sent (or sent and not yet recorded): the attempts of
+// the whole round recorded at its start left up to a round's first replies (100) reading as
+// in flight while 32 went out at a time. A reply so attempted is sent even once the round is
+// past the point where it would leave later replies to the next round (its attempt is
+// recorded: left unsent, it would read as in flight); one the round stops before (a failed
+// write, a shutdown) is given back as not sent (RetryOutbox, due as before), so that it does
+// not read as a possible duplicate.
 func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time.Time, sole bool) (int, error) {
 	bm, batch := e.store.(batchSentMarker)
-	var first []*error
-	if ba, ok := e.store.(batchAttempter); ok && sole {
-		first = e.attemptFirsts(ctx, ba, groups)
-	}
+	ba, waves := e.store.(batchAttempter)
+	waves = waves && sole
 	var (
 		mu       sync.Mutex
 		n        int
@@ -199,66 +201,77 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 		sentOut  []Outbound
 		unsent   []Outbound // attempted with the others, then not sent
 	)
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(e.sendConcurrency, len(groups)) {
-		wg.Go(func() {
-			for gi := range work {
-				for j, out := range groups[gi] {
-					var attempted *error
-					if j == 0 && first != nil {
-						attempted = first[gi]
-					}
-					mu.Lock()
-					stop := firstErr != nil
-					if stop && attempted != nil && *attempted == nil {
-						unsent = append(unsent, out)
-					}
-					mu.Unlock()
-					// Leave what the lease may not cover to the next round, which claims it anew.
-					if stop || attempted == nil && e.now().After(until.Add(-e.sendLease/2)) {
-						break
-					}
-					timeout := until.Add(-e.sendLease / 4).Sub(e.now())
-					if sole {
-						// No lease to outrun: each send is cut off as a round's first is.
-						timeout = e.sendLease - e.sendLease/4
-					}
-					var s *Sent
-					var retried bool
-					var err error
-					if batch {
-						s, retried, err = e.deliver(ctx, out, timeout, attempted)
-					} else {
-						retried, err = e.send(ctx, out, timeout, attempted)
-					}
-					mu.Lock()
-					switch {
-					case err != nil:
-						if firstErr == nil {
-							firstErr = err
+	// sendWave sends groups, first holding the answers of their first replies' attempts
+	// recorded together (nil: each records its own).
+	sendWave := func(groups [][]Outbound, first []*error) {
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for range min(e.sendConcurrency, len(groups)) {
+			wg.Go(func() {
+				for gi := range work {
+					for j, out := range groups[gi] {
+						var attempted *error
+						if j == 0 && first != nil {
+							attempted = first[gi]
 						}
-					case s != nil:
-						sent = append(sent, *s)
-						sentOut = append(sentOut, out)
-					default:
-						n++
-					}
-					mu.Unlock()
-					// A reply to be tried again later holds up the recipient's later ones:
-					// they must not overtake it.
-					if err != nil || retried {
-						break
+						mu.Lock()
+						stop := firstErr != nil
+						if stop && attempted != nil && *attempted == nil {
+							unsent = append(unsent, out)
+						}
+						mu.Unlock()
+						// Leave what the lease may not cover to the next round, which claims it anew.
+						if stop || attempted == nil && e.now().After(until.Add(-e.sendLease/2)) {
+							break
+						}
+						timeout := until.Add(-e.sendLease / 4).Sub(e.now())
+						if sole {
+							// No lease to outrun: each send is cut off as a round's first is.
+							timeout = e.sendLease - e.sendLease/4
+						}
+						var s *Sent
+						var retried bool
+						var err error
+						if batch {
+							s, retried, err = e.deliver(ctx, out, timeout, attempted)
+						} else {
+							retried, err = e.send(ctx, out, timeout, attempted)
+						}
+						mu.Lock()
+						switch {
+						case err != nil:
+							if firstErr == nil {
+								firstErr = err
+							}
+						case s != nil:
+							sent = append(sent, *s)
+							sentOut = append(sentOut, out)
+						default:
+							n++
+						}
+						mu.Unlock()
+						// A reply to be tried again later holds up the recipient's later ones:
+						// they must not overtake it.
+						if err != nil || retried {
+							break
+						}
 					}
 				}
-			}
-		})
+			})
+		}
+		for gi := range groups {
+			work <- gi
+		}
+		close(work)
+		wg.Wait()
 	}
-	for gi := range groups {
-		work <- gi
+	if !waves {
+		sendWave(groups, nil)
 	}
-	close(work)
-	wg.Wait()
+	for lo := 0; waves && lo < len(groups) && firstErr == nil; lo += e.sendConcurrency {
+		wave := groups[lo:min(len(groups), lo+e.sendConcurrency)]
+		sendWave(wave, e.attemptFirsts(ctx, ba, wave))
+	}
 	for _, out := range unsent {
 		// Even when ctx ended (a shutdown): an attempt left open reads as a send in flight.
 		err := e.store.RetryOutbox(context.WithoutCancel(ctx), out.ID, notSentStopped, out.DueAt, e.now())
@@ -266,13 +279,16 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 			e.log.Warn("give back a reply attempted and not sent: it will read as in flight", "outbox", out.ID, "err", err)
 		}
 	}
-	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) { return bm.MarkSentBatch(ctx, sent[lo:hi]) }) {
+	// Recorded even when ctx ended (a shutdown): a send the platform accepted and not recorded
+	// reads as in flight, and the next start would send it again.
+	rctx := context.WithoutCancel(ctx)
+	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) { return bm.MarkSentBatch(rctx, sent[lo:hi]) }) {
 		chunk, outs := sent[c.lo:c.hi], sentOut[c.lo:c.hi]
 		if c.err != nil {
 			// Recorded one by one instead; a reply left unrecorded is sent again once its
 			// lease runs out, which is the window SendDue documents.
 			for i, s := range chunk {
-				if ferr := e.finish(e.store.MarkSent(ctx, s.ID, s.PlatformID, s.At), outs[i], "sent"); ferr != nil {
+				if ferr := e.finish(e.store.MarkSent(rctx, s.ID, s.PlatformID, s.At), outs[i], "sent"); ferr != nil {
 					return n, errors.Join(firstErr, ferr)
 				}
 				n++

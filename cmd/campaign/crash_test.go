@@ -28,11 +28,15 @@ import (
 // until it gets 200), SIGKILLs the server while replies are with the platform, and starts it
 // again on the same data. Every message must get its reply, and the replies that reach the
 // platform twice must be at most the sends in flight at the kill: those whose attempt the
-// store recorded and whose outcome it did not.
+// store recorded and whose outcome it did not. And the replies the store shows in flight
+// (flagged maybe sent twice after the restart) must be only those: a reply whose attempt was
+// recorded long before its send (a round recording the attempts of 100 recipients, then
+// sending 32 at a time) would be flagged without having reached the platform.
 //
 // To kill while sends are in flight, not by luck, the server talks to the Graph API through a
-// proxy that, once enough messages were accepted, passes each send on (the platform has the
-// reply) but holds the answer back: the server dies not knowing, which is the window a
+// proxy that, once enough messages were accepted, takes no sends for a while (so that every
+// participant has replies due, as under load), then passes each new send on (the platform has
+// the reply) but holds the answer back: the server dies not knowing, which is the window a
 // duplicate comes from. Those replies go out twice; the store shows each as in flight, and the
 // restarted server sends it again at once (its own leases are taken back) marked maybe twice.
 //
@@ -43,14 +47,21 @@ func TestCrashSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 		t.Skip("builds the binary and kills a server")
 	}
 	const (
-		secret       = "crash-secret"
-		participants = 24
+		secret = "crash-secret"
+		// More recipients than the sender sends to at once (engine.DefaultSendConcurrency),
+		// so that attempts recorded ahead of the sends would show.
+		participants = 48
 		perEach      = 20
 		// killAfter messages accepted, the proxy starts holding answers; the server is killed
-		// once holdFor sends are held (or after holdWait, with what is held then).
+		// once holdFor sends are held and no more came for holdQuiet (or after holdWait, with
+		// what is held then): every send under way has reached the proxy by then.
 		killAfter = participants * perEach / 3
 		holdFor   = 3
-		holdWait  = 5 * time.Second
+		holdQuiet = time.Second
+		holdWait  = 10 * time.Second
+		// pauseFor the platform takes no sends before holding starts, so that the replies of
+		// every participant are due at once, as under load.
+		pauseFor = 2 * time.Second
 	)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -124,8 +135,15 @@ func TestCrashSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the load did not get far enough to kill the server")
 	}
-	proxy.hold()
-	held := proxy.waitHeld(ctx, holdFor, holdWait)
+	// First the platform takes nothing for a while, so that every participant has replies
+	// due; then the sends made during the pause are answered and the next ones held.
+	proxy.pause()
+	select {
+	case <-time.After(pauseFor):
+	case <-ctx.Done():
+	}
+	proxy.holdAfterPause()
+	held := proxy.waitHeld(ctx, holdFor, holdQuiet, holdWait)
 	old := current.Load()
 	old.kill(t)
 	<-old.exited
@@ -174,6 +192,11 @@ func TestCrashSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	}
 	if twice < held {
 		t.Errorf("%d replies reached the platform twice, but the %d held at the kill had reached it already: were they sent again?", twice, held)
+	}
+	// Every reply in flight at the kill is sent again: one that had not reached the platform
+	// arrives once, and was flagged for nothing.
+	if inFlight > twice {
+		t.Errorf("%d replies in flight at the kill, but only %d had reached the platform: attempts were recorded ahead of their sends", inFlight, twice)
 	}
 
 	// The restarted server said so: every reply in flight at the kill was taken back and sent
@@ -269,8 +292,10 @@ func countInFlight(t *testing.T, ctx context.Context, data string) int {
 // each message send on and keeps its answer: the platform has the reply, the server does not
 // know.
 type holdingProxy struct {
-	srv      *httptest.Server
-	target   string
+	srv    *httptest.Server
+	target string
+	// gate, while set, keeps message sends from the platform until it is closed (pause).
+	gate     atomic.Pointer[chan struct{}]
 	holding  atomic.Bool
 	held     atomic.Int64
 	heldOne  chan struct{}
@@ -294,6 +319,16 @@ func (p *holdingProxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	send := !bytes.Contains(body, []byte(`"status":"read"`)) // a mark-read is no reply
+	paused := false
+	if g := p.gate.Load(); send && g != nil {
+		paused = true
+		select {
+		case <-*g:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, p.target+r.URL.Path, bytes.NewReader(body))
 	req.Header = r.Header.Clone()
 	resp, err := http.DefaultClient.Do(req)
@@ -303,8 +338,9 @@ func (p *holdingProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	// A mark-read is no reply: only message sends are held.
-	if p.holding.Load() && !bytes.Contains(body, []byte(`"status":"read"`)) {
+	// Only message sends are held, and not those that waited for the pause: they were made
+	// before the holding started.
+	if p.holding.Load() && send && !paused {
 		p.held.Add(1)
 		select {
 		case p.heldOne <- struct{}{}:
@@ -323,19 +359,39 @@ func (p *holdingProxy) serve(w http.ResponseWriter, r *http.Request) {
 
 func (p *holdingProxy) hold() { p.holding.Store(true) }
 
-// waitHeld waits until n answers are held, or for wait, and returns how many are.
-func (p *holdingProxy) waitHeld(ctx context.Context, n int, wait time.Duration) int {
+// pause keeps message sends from the platform until holdAfterPause.
+func (p *holdingProxy) pause() {
+	g := make(chan struct{})
+	p.gate.Store(&g)
+}
+
+// holdAfterPause starts holding and lets the paused sends through, answered.
+func (p *holdingProxy) holdAfterPause() {
+	p.hold()
+	if g := p.gate.Swap(nil); g != nil {
+		close(*g)
+	}
+}
+
+// waitHeld waits until at least n answers are held and none more came for quiet, or for wait,
+// and returns how many are.
+func (p *holdingProxy) waitHeld(ctx context.Context, n int, quiet, wait time.Duration) int {
 	deadline := time.After(wait)
-	for p.held.Load() < int64(n) {
+	for {
+		var calm <-chan time.Time
+		if p.held.Load() >= int64(n) {
+			calm = time.After(quiet)
+		}
 		select {
 		case <-p.heldOne:
+		case <-calm:
+			return int(p.held.Load())
 		case <-deadline:
 			return int(p.held.Load())
 		case <-ctx.Done():
 			return int(p.held.Load())
 		}
 	}
-	return int(p.held.Load())
 }
 
 // release stops holding and lets the held requests end (their server is dead by then).
