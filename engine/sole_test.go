@@ -136,9 +136,9 @@ func (c *counting) calls() calls {
 }
 
 // TestSenderOnASoleProcessStore: on a store one process uses, a round of the sender reads the
-// due replies once, takes no lease on them, and sends them in waves of SendConcurrency
-// recipients, the attempts of each wave's first replies recorded in one write just before its
-// sends (a wave of one records its own); a recipient's later replies record their own, each
+// due replies once, takes no lease on them, and starts a recipient's sends only with one of
+// SendConcurrency slots free, the attempts of the recipients starting together recorded in
+// one write just before their sends (one starting alone records its own); a recipient's later replies record their own, each
 // before its send. On a store several processes share, every reply is still claimed and
 // released, and the replies are read in full once, under the leases: before, only their ids
 // (on FerretDB a full read was three scans, the ids one).
@@ -151,7 +151,7 @@ func TestSenderOnASoleProcessStore(t *testing.T) {
 		shared bool
 		want   calls
 	}{
-		// 4 recipients, 3 at once: a wave of 3 (one batch), then one of 1 (its own attempt).
+		// 4 recipients, 3 slots: three start together (one batch), the fourth alone (its own attempt).
 		{"one process", false, calls{DueReads: 1, Attempts: len(people) + 1, AttemptBatches: 1, BatchedReplies: 3}},
 		{"shared", true, calls{DueReads: 1, DueIDReads: 1, Claims: 2 * len(people), Releases: 2 * len(people), Attempts: 2 * len(people)}},
 	} {
@@ -311,8 +311,8 @@ func (c *cancelling) Send(ctx context.Context, out engine.Outbound) (string, err
 }
 
 // TestRoundStoppedLeavesInFlightOnlyWhatItSent: the round stops (a shutdown) during its first
-// send. The attempts go in waves of SendConcurrency (one here), so the replies of the waves
-// after it were never attempted: pending, not in flight, and the next start sends them once
+// send. A recipient is attempted only with a send slot free (one here), so the replies
+// after the first were never attempted: pending, not in flight, and the next start sends them once
 // without counting them as possible duplicates. The one whose send was cut off stays in
 // flight: the platform may have it.
 func TestRoundStoppedLeavesInFlightOnlyWhatItSent(t *testing.T) {
@@ -329,7 +329,7 @@ func TestRoundStoppedLeavesInFlightOnlyWhatItSent(t *testing.T) {
 		t.Fatal("SendDue cut off by the shutdown returned no error")
 	}
 	if got := store.calls(); got.Attempts != 1 || got.AttemptBatches != 0 {
-		t.Fatalf("the round asked %+v, want the first wave's one attempt only", got)
+		t.Fatalf("the round asked %+v, want the first send's one attempt only", got)
 	}
 	inFlight := 0
 	for _, who := range people {
@@ -383,7 +383,7 @@ func TestReplyFinishedBeforeItsBatchedAttemptIsNotSent(t *testing.T) {
 		}
 	}
 	cfg := h.cfg
-	cfg.Store, cfg.SendConcurrency = store, len(people) // one wave
+	cfg.Store, cfg.SendConcurrency = store, len(people) // all start together
 	eng := engine.New(cfg)
 	sent := &recorder{}
 	eng.Handle("test", sent)
