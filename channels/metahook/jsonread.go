@@ -102,28 +102,7 @@ func (r *Reader) literal(lit string) {
 
 // Object starts an object (or a null, which reads as an empty object) and reports whether it
 // has a first member, whose key Key returns; the value comes next.
-func (r *Reader) Object() bool {
-	switch r.peek() {
-	case 'n':
-		r.literal("null")
-		return false
-	case '{':
-	default:
-		r.failed = true
-		return false
-	}
-	r.pos++
-	if r.depth++; r.depth > maxDepth {
-		r.failed = true
-		return false
-	}
-	if r.peek() == '}' {
-		r.pos++
-		r.depth--
-		return false
-	}
-	return r.member()
-}
+func (r *Reader) Object() bool { return r.open('{', '}') && r.member() }
 
 // Next ends a member and reports whether another follows (its key in Key).
 func (r *Reader) Next() bool {
@@ -180,12 +159,16 @@ func (r *Reader) Key() []byte { return r.key }
 
 // Array starts an array (or a null, which reads as empty) and reports whether it has a first
 // element, which comes next.
-func (r *Reader) Array() bool {
+func (r *Reader) Array() bool { return r.open('[', ']') }
+
+// open starts a container opened by start and closed by end (or a null, which reads as an
+// empty one) and reports whether it holds anything.
+func (r *Reader) open(start, end byte) bool {
 	switch r.peek() {
 	case 'n':
 		r.literal("null")
 		return false
-	case '[':
+	case start:
 	default:
 		r.failed = true
 		return false
@@ -195,7 +178,7 @@ func (r *Reader) Array() bool {
 		r.failed = true
 		return false
 	}
-	if r.peek() == ']' {
+	if r.peek() == end {
 		r.pos++
 		r.depth--
 		return false
