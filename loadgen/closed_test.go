@@ -434,3 +434,28 @@ func TestCancelStopsRequestsUnderWay(t *testing.T) {
 		t.Fatal("the run went on 10 s after its context ended")
 	}
 }
+
+// TestPrefillResendsRefusedWebhooks: a webhook of the prefill answered 503 (the server's
+// back-pressure during the flood) is sent again until it is taken, as the platform would, so a
+// prefill of N stores N participants; one of the measured phase stays refused without
+// --resend, which is what the run measures.
+func TestPrefillResendsRefusedWebhooks(t *testing.T) {
+	g := startTestGraph(t)
+	_, url := startTarget(t, g, func(tg *target) { tg.refuse = 1 })
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{Server: url, Graph: g, Prefill: 6, Messages: 3,
+		Participants: 3, Clock: &syncClock{now: t0}, RunID: 1, Drain: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Prefilled != 6 || rep.PrefillResends != 6 {
+		t.Errorf("prefilled %d after %d resends, want 6 after 6", rep.Prefilled, rep.PrefillResends)
+	}
+	for _, e := range rep.Errors {
+		if strings.HasPrefix(e, "prefill:") {
+			t.Errorf("prefill reported %q", e)
+		}
+	}
+	if rep.Failed != 3 || rep.Resends != 0 {
+		t.Errorf("measured phase: failed %d, resends %d, want 3 refused and none resent", rep.Failed, rep.Resends)
+	}
+}
