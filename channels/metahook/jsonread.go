@@ -315,18 +315,27 @@ func (r *Reader) number() []byte {
 	return d[start:i]
 }
 
-// Int reads a number into an int as encoding/json does (an integer literal in range; a null
-// is 0). A string, a fraction or an exponent fails.
-func (r *Reader) Int() int {
+// numberLit reads a number's literal, nil for a null or when it is no number (r fails then).
+func (r *Reader) numberLit() []byte {
 	if r.Null() {
-		return 0
+		return nil
 	}
 	if c := r.peek(); c != '-' && (c < '0' || c > '9') {
 		r.failed = true
-		return 0
+		return nil
 	}
 	lit := r.number()
 	if r.failed {
+		return nil
+	}
+	return lit
+}
+
+// Int reads a number into an int as encoding/json does (an integer literal in range; a null
+// is 0). A string, a fraction or an exponent fails.
+func (r *Reader) Int() int {
+	lit := r.numberLit()
+	if lit == nil {
 		return 0
 	}
 	n, err := strconv.ParseInt(string(lit), 10, strconv.IntSize)
@@ -339,15 +348,8 @@ func (r *Reader) Int() int {
 
 // Float reads a number into a float64 as encoding/json does (a null is 0).
 func (r *Reader) Float() float64 {
-	if r.Null() {
-		return 0
-	}
-	if c := r.peek(); c != '-' && (c < '0' || c > '9') {
-		r.failed = true
-		return 0
-	}
-	lit := r.number()
-	if r.failed {
+	lit := r.numberLit()
+	if lit == nil {
 		return 0
 	}
 	f, err := strconv.ParseFloat(string(lit), 64)
