@@ -127,9 +127,10 @@ func TestReadReceiptOnlyForTheLatestWaiting(t *testing.T) {
 			bos = append(bos, id)
 		}
 	}
-	// Ann's first receipt may have gone before the others arrived ([A1 A3]) or not ([A3]).
-	if n := len(anns); n == 0 || n > 2 || anns[n-1] != "wamid.A3" || n == 2 && anns[0] != "wamid.A1" {
-		t.Errorf("Ann's receipts = %q, want [wamid.A1 wamid.A3] or [wamid.A3]", anns)
+	// Ann's first receipt goes for whichever message was latest when its goroutine ran: A1
+	// or A2, then A3 ([A1 A3], [A2 A3]), or only A3 if it ran after all three arrived.
+	if n := len(anns); n == 0 || n > 2 || anns[n-1] != "wamid.A3" || n == 2 && anns[0] != "wamid.A1" && anns[0] != "wamid.A2" {
+		t.Errorf("Ann's receipts = %q, want [wamid.A1 wamid.A3], [wamid.A2 wamid.A3] or [wamid.A3]", anns)
 	}
 	if !slices.Equal(bos, []string{"wamid.B1"}) {
 		t.Errorf("Bo's receipts = %q, want [wamid.B1]", bos)
