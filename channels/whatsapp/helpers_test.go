@@ -181,6 +181,7 @@ func newRig(tb testing.TB, change func(*whatsapp.Config)) *rig {
 		PhoneNumberID: testNumber, Receiver: r.rec, Media: r.media, Deliveries: r.dels, Groups: r.groups,
 		Numbers: r.nums, Now: r.clock.Now, Sleep: r.clock.Sleep,
 	}
+	onPath(&cfg)
 	if change != nil {
 		change(&cfg)
 	}

@@ -296,6 +296,9 @@ func (c *Channel) postTo(ctx context.Context, number, edge string, body []byte) 
 }
 
 func (c *Channel) postOnce(ctx context.Context, endpoint string, body []byte) ([]byte, *APIError, error) {
+	if c.fast != nil {
+		return c.postFast(ctx, endpoint, body)
+	}
 	rctx, cancel := c.withSendTimeout(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body))

@@ -16,7 +16,8 @@ import (
 	"github.com/chatcampaigns/campaign/internal/rawhttp"
 )
 
-// BenchmarkSend measures one text reply (Send) through the channel's own HTTP client to a
+// BenchmarkSend measures one text reply (Send) through the channel's own HTTP client (on each
+// of its paths, benchRequests) to a
 // loopback Graph API that costs as little as it can (raw sockets, a canned answer), 32 at
 // once as the engine's sender sends; BenchmarkMarkRead the same for read receipts with the
 // typing indicator, and BenchmarkSendAndMarkRead both at once, as under load. cpu-µs/op is
@@ -48,10 +49,27 @@ func BenchmarkSendAndMarkRead(b *testing.B) {
 var benchReply = engine.Outbound{ID: 123456, Campaign: "echo", To: "31600000042",
 	Text: "You said: hello 42", LastInboundAt: time.Now()}
 
+// benchRequests runs do on each of the channel's two paths: client=fasthttp is the channel's
+// own client (the default), client=nethttp what a proxy or a caller's HTTPClient gets.
 func benchRequests(b *testing.B, do func(ctx context.Context, ch *whatsapp.Channel, i int) error) {
-	api := startCannedGraph(b)
-	ch, err := whatsapp.New(whatsapp.Config{APIURL: api + "/v23.0", AccessToken: "token", AppSecret: appSecret,
-		VerifyToken: verifyToken, PhoneNumberID: testNumber, RateLimit: 1e9, Burst: 1 << 20})
+	for _, path := range []struct {
+		name    string
+		netHTTP bool
+	}{{"fasthttp", false}, {"nethttp", true}} {
+		b.Run("client="+path.name, func(b *testing.B) {
+			cfg := whatsapp.Config{AccessToken: "token", AppSecret: appSecret,
+				VerifyToken: verifyToken, PhoneNumberID: testNumber, RateLimit: 1e9, Burst: 1 << 20}
+			if path.netHTTP {
+				whatsapp.NetHTTPOnly(&cfg)
+			}
+			benchOn(b, cfg, do)
+		})
+	}
+}
+
+func benchOn(b *testing.B, cfg whatsapp.Config, do func(ctx context.Context, ch *whatsapp.Channel, i int) error) {
+	cfg.APIURL = startCannedGraph(b) + "/v23.0"
+	ch, err := whatsapp.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

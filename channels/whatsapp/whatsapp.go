@@ -24,10 +24,13 @@ package whatsapp
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -168,6 +171,11 @@ type Config struct {
 	// with Retry-After (docs/performance.md, "Back-pressure"). *engine.Intake satisfies it.
 	Intake Admitter
 
+	// HTTPClient, when set, makes every Graph API request, as given. When nil the channel
+	// makes its own: requests to /{number}/{edge} (replies, read receipts) then go through a
+	// fasthttp client unless the environment names a proxy for APIURL (HTTP_PROXY,
+	// HTTPS_PROXY, NO_PROXY), in which case they stay on net/http like media and number
+	// checks (fastpost.go).
 	HTTPClient *http.Client
 	// Typing marks each new message read and shows the typing indicator while the persona
 	// prepares its answer (WhatsApp hides it after 25 s or at the reply).
@@ -177,6 +185,13 @@ type Config struct {
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger
+
+	// Set by tests only (export_test.go): proxy replaces http.ProxyFromEnvironment (which
+	// reads the environment once a process), roots the system's certificate pool, and
+	// netHTTPOnly keeps every request on net/http.
+	proxy       func(*http.Request) (*url.URL, error)
+	roots       *x509.CertPool
+	netHTTPOnly bool
 }
 
 // Channel is the WhatsApp channel: Mount serves the webhook, Send and MarkRead talk to the
@@ -197,6 +212,8 @@ type Channel struct {
 	// transport is the channel's own client's, when it made one: requests to /messages go to
 	// it directly (send.go, roundTrip).
 	transport http.RoundTripper
+	// fast, when set, takes those requests instead (fastpost.go).
+	fast      *fastClient
 	endpoints map[endpointKey]string
 
 	// healthMu guards onHealth and byDisplay (numbers.go); recordMu serialises the records
@@ -252,6 +269,7 @@ func New(cfg Config) (*Channel, error) {
 		cfg.SendTimeout = DefaultSendTimeout
 	}
 	var transport http.RoundTripper
+	var fast *fastClient
 	if cfg.HTTPClient == nil {
 		// The default transport keeps two idle connections per host; replies, read receipts
 		// and media all go to one host, and under load every request beyond two dialled anew.
@@ -261,8 +279,18 @@ func New(cfg Config) (*Channel, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 128
 		t.MaxIdleConns = 256
+		if cfg.proxy != nil {
+			t.Proxy = cfg.proxy
+		}
+		if cfg.roots != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: cfg.roots}
+		}
 		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
 		transport = t
+		if !cfg.netHTTPOnly {
+			// The transport's own proxy function, asked once: a proxy keeps net/http.
+			fast = newFastClient(cfg, t.Proxy, cfg.roots)
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -284,7 +312,7 @@ func New(cfg Config) (*Channel, error) {
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
 		reads: make(chan struct{}, maxReadsInFlight), waiting: make(map[readKey]*readsOf), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
-		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string), transport: transport}, nil
+		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string), transport: transport, fast: fast}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
