@@ -167,26 +167,66 @@ func (c *Channel) markReadLater(ctx context.Context, number, from, wamid string,
 	q := &readsOf{next: wamid, latest: at}
 	c.waiting[k] = q
 	c.readsMu.Unlock()
-	ctx = context.WithoutCancel(ctx)
-	go func() {
-		defer func() { <-c.reads }()
-		for {
-			c.readsMu.Lock()
-			wamid := q.next
-			if wamid == "" {
-				delete(c.waiting, k)
-				c.readsMu.Unlock()
-				return
-			}
-			q.next = ""
-			c.readsMu.Unlock()
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if err := c.MarkReadOn(rctx, number, wamid, true); err != nil {
-				c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)
-			}
-			cancel()
+	c.startReads(readJob{ctx: context.WithoutCancel(ctx), key: k, q: q})
+}
+
+// readJob is one chat's receipts to send: q's latest until none waits, then the chat's slot
+// is given back.
+type readJob struct {
+	ctx context.Context
+	key readKey
+	q   *readsOf
+}
+
+// readWorkerIdle is how long a receipt worker waits for another chat before it ends.
+const readWorkerIdle = 5 * time.Second
+
+// startReads hands j to an idle receipt worker, or starts one. The workers outlive a chat's
+// receipts because the request is made on their goroutine (fastpost.go): a new goroutine
+// for every chat grew its stack from its first 8 KB in fasthttp's header writer, ~5 µs a
+// message under load. At most maxReadsInFlight hold a chat at once; idle ones end after
+// readWorkerIdle.
+func (c *Channel) startReads(j readJob) {
+	select {
+	case c.readJobs <- j:
+	default:
+		go c.readWorker(j)
+	}
+}
+
+func (c *Channel) readWorker(j readJob) {
+	idle := time.NewTimer(readWorkerIdle)
+	defer idle.Stop()
+	for {
+		c.sendReads(j)
+		idle.Reset(readWorkerIdle) // Go 1.23 timers: no stale tick to drain
+		select {
+		case j = <-c.readJobs:
+		case <-idle.C:
+			return
 		}
-	}()
+	}
+}
+
+// sendReads sends the receipts of j's chat until none waits, and gives back its slot.
+func (c *Channel) sendReads(j readJob) {
+	defer func() { <-c.reads }()
+	for {
+		c.readsMu.Lock()
+		wamid := j.q.next
+		if wamid == "" {
+			delete(c.waiting, j.key)
+			c.readsMu.Unlock()
+			return
+		}
+		j.q.next = ""
+		c.readsMu.Unlock()
+		rctx, cancel := context.WithTimeout(j.ctx, 10*time.Second)
+		if err := c.MarkReadOn(rctx, j.key.number, wamid, true); err != nil {
+			c.cfg.Log.Warn("whatsapp: mark read", "wamid", wamid, "err", err)
+		}
+		cancel()
+	}
 }
 
 func (c *Channel) handleStatus(ctx context.Context, s Status) error {

@@ -205,6 +205,8 @@ type Channel struct {
 	reads   chan struct{}
 	readsMu sync.Mutex
 	waiting map[readKey]*readsOf
+	// readJobs hands a chat's receipts to an idle receipt worker (startReads).
+	readJobs chan readJob
 	// auth is the Authorization header's value; endpoints the request URLs by number and
 	// edge (send.go).
 	auth        []string
@@ -311,7 +313,7 @@ func New(cfg Config) (*Channel, error) {
 		}
 	}
 	return &Channel{cfg: cfg, limits: limits, limiter: newLimiters(cfg.RateLimit, cfg.Burst),
-		reads: make(chan struct{}, maxReadsInFlight), waiting: make(map[readKey]*readsOf), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
+		reads: make(chan struct{}, maxReadsInFlight), waiting: make(map[readKey]*readsOf), readJobs: make(chan readJob), byDisplay: make(map[string]string), recheck: make(chan struct{}, 1),
 		auth: []string{"Bearer " + cfg.AccessToken}, endpoints: make(map[endpointKey]string), transport: transport, fast: fast}, nil
 }
 
