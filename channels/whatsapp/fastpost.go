@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -148,6 +149,11 @@ func fastError(ctx context.Context, err error) error {
 			return cerr
 		}
 		return context.DeadlineExceeded
+	}
+	if errors.Is(err, fasthttp.ErrConnectionClosed) {
+		// Closed before the answer's first byte: net/http says EOF (fasthttp's own words
+		// advise fixing the server).
+		return io.EOF
 	}
 	return err
 }

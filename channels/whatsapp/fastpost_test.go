@@ -85,12 +85,15 @@ func TestPostAnswers(t *testing.T) {
 		header map[string]string
 		body   string
 		read   bool // MarkRead instead of Send
+		hangUp bool // the server closes the connection without answering
 		// wantID is Send's id; wantErr a part of the error (none: no error).
 		wantID, wantErr string
 		check           func(error) bool
 		// sameError: both paths say it in the same words.
 		sameError bool
 	}{
+		// Once only, on both paths: the request may have arrived.
+		{name: "ClosedWithoutAnswer", hangUp: true, wantErr: `/messages": EOF`, sameError: true},
 		{name: "Sent", status: 200, body: `{"messaging_product":"whatsapp","messages":[{"id":"wamid.1"}]}`, wantID: "wamid.1"},
 		{name: "ReadReceipt", status: 200, body: `{"success":true}`, read: true},
 		{name: "PermanentError", status: 400, body: `{"error":{"message":"Invalid parameter","code":100,"error_data":{"details":"bad to"}}}`,
@@ -118,6 +121,13 @@ func TestPostAnswers(t *testing.T) {
 					var got seen
 					srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						got.record(r)
+						if tt.hangUp {
+							c, _, err := http.NewResponseController(w).Hijack()
+							if err == nil {
+								c.Close()
+							}
+							return
+						}
 						for k, v := range tt.header {
 							w.Header().Set(k, v)
 						}
@@ -146,7 +156,7 @@ func TestPostAnswers(t *testing.T) {
 						t.Errorf("id %q, want %q", id, tt.wantID)
 					}
 					if err != nil {
-						errsBy[p.name] = err.Error()
+						errsBy[p.name] = strings.ReplaceAll(err.Error(), srv.URL, "API")
 					}
 					reqs := got.all()
 					if len(reqs) != 1 {
