@@ -214,13 +214,12 @@ func matchWord(words []string, text string) bool {
 // it do not count ("Stop!", "stop.", "NRCQ-UIT"): whoever wants to leave must not stay
 // subscribed for an exclamation mark.
 func isOptOut(def *campaigns.Definition, text string) bool {
-	norm := looseWord(text)
-	if norm == "" {
+	if first, _ := looseField(text); first == "" {
 		return false
 	}
 	for _, words := range [][]string{campaigns.DefaultOptOut, def.OptOut} {
 		for _, w := range words {
-			if strings.EqualFold(norm, looseWord(w)) {
+			if looseEqual(text, w) {
 				return true
 			}
 		}
@@ -228,14 +227,42 @@ func isOptOut(def *campaigns.Definition, text string) bool {
 	return false
 }
 
-// looseWord is text with punctuation turned into spaces and the spaces tidied.
-func looseWord(text string) string {
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if unicode.IsPunct(r) {
-			return ' '
+// looseEqual says a and b are the same words, case-insensitively, with punctuation counted
+// as space and spaces not counted ("Stop!" is "stop"). The words are compared one by one
+// where they lie: building each side's loose form (punctuation mapped to spaces, the fields
+// joined) took some twenty allocations a text message, compared with each opt-out word
+// (BenchmarkIsOptOut).
+func looseEqual(a, b string) bool {
+	for {
+		fa, ra := looseField(a)
+		fb, rb := looseField(b)
+		if fa == "" || fb == "" {
+			return fa == fb
 		}
-		return r
-	}, text)), " ")
+		if !strings.EqualFold(fa, fb) {
+			return false
+		}
+		a, b = ra, rb
+	}
+}
+
+// looseField returns the first word of s, where spaces and punctuation separate words, and
+// what follows it; "" when s has none.
+func looseField(s string) (field, rest string) {
+	start := -1
+	for i, r := range s {
+		sep := unicode.IsSpace(r) || unicode.IsPunct(r)
+		switch {
+		case start < 0 && !sep:
+			start = i
+		case start >= 0 && sep:
+			return s[start:i], s[i:]
+		}
+	}
+	if start < 0 {
+		return "", ""
+	}
+	return s[start:], ""
 }
 
 // comesBack reports whether text is a way back in: an entry keyword or a rejoin word (START
