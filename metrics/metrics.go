@@ -33,17 +33,17 @@ var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 // Metrics is one registry with the engine's and the webhooks' metrics. Its methods are safe
 // for concurrent use.
 type Metrics struct {
-	reg       *prometheus.Registry
-	received  *prometheus.CounterVec
+	reg      *prometheus.Registry
+	received *prometheus.CounterVec
 	// receivedBy and repliesBy are received's and replies' series by channel.
 	receivedBy, repliesBy *pairs
-	processed prometheus.Counter
-	step      prometheus.Histogram
-	replies   *prometheus.CounterVec
-	lag       prometheus.Histogram
-	webhook   *prometheus.HistogramVec
-	crash     crashMetrics
-	limited   *prometheus.CounterVec
+	processed             prometheus.Counter
+	step                  prometheus.Histogram
+	replies               *prometheus.CounterVec
+	lag                   prometheus.Histogram
+	webhook               *prometheus.HistogramVec
+	crash                 crashMetrics
+	limited               *prometheus.CounterVec
 }
 
 // New returns Metrics with its own registry, which also carries the Go runtime and process
