@@ -149,14 +149,14 @@ func (r *run) declined(cur *campaigns.Definition) (string, error) {
 // participant was offered in their current state (compared case-insensitively, punctuation
 // and spaces not counted: "yes please!" is "Yes please").
 func (r *run) typedChoice(text string) (string, bool) {
-	norm, trimmed := looseWord(text), strings.TrimSpace(text)
+	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
 		return "", false
 	}
 	for _, b := range r.offered() {
 		// A title of punctuation alone ("?") is compared as it is.
-		if title := looseWord(b.Title); title != "" && strings.EqualFold(norm, title) ||
-			title == "" && trimmed == strings.TrimSpace(b.Title) {
+		if first, _ := looseField(b.Title); first != "" && looseEqual(text, b.Title) ||
+			first == "" && trimmed == strings.TrimSpace(b.Title) {
 			r.typed = text
 			return b.ID, true
 		}

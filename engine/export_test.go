@@ -33,3 +33,14 @@ func (e *Engine) ReceiveTogether(ctx context.Context, ins []Inbound) ([]bool, []
 	}
 	return dups, errs
 }
+
+// QueuedReceives is how many Receives wait in the receive loop's queue, not taken yet.
+func (e *Engine) QueuedReceives() int {
+	l := e.fused.Load()
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}

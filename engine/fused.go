@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -57,7 +58,8 @@ var ErrEventsWaiting = errors.New("participant has events waiting to be processe
 // one write from holding the writer long.
 const maxFusedBatch = 100
 
-// fusedRequest is one Receive handed to the receive loop.
+// fusedRequest is one Receive handed to the receive loop. Requests are reused
+// (fusedRequests): done is answered once per use, and read before the request is put back.
 type fusedRequest struct {
 	in   Inbound
 	done chan fusedAnswer
@@ -66,13 +68,68 @@ type fusedRequest struct {
 type fusedAnswer struct {
 	duplicate bool
 	err       error
+	// notTaken: the loop ended before it took the request; nothing was stored.
+	notTaken bool
 }
 
-// fusedLoop is the receive loop of one Run: requests go in through reqs while it runs;
-// stopped is closed once it takes no more.
+// fusedRequests are the requests of Receives done, with their answer channel: two
+// allocations a message fewer.
+var fusedRequests = sync.Pool{New: func() any { return &fusedRequest{done: make(chan fusedAnswer, 1)} }}
+
+// fusedLoop is the receive loop of one Run: requests are queued while it runs; stopped is
+// closed once it takes no more.
+//
+// The queue is a slice under a lock and a wake-up, not a channel the loop receives from: a
+// webhook that found the loop busy with a write parked on an unbuffered send, was woken when
+// the loop took it, and parked again at once waiting for the answer. Queued, it parks once,
+// for the answer, and the loop takes all that wait in one go (docs/performance.md, "The
+// webhook's hand-offs").
 type fusedLoop struct {
-	reqs    chan *fusedRequest
+	mu     sync.Mutex
+	queue  []*fusedRequest
+	closed bool
+	// wake has a token when the queue may have requests the loop has not seen.
+	wake    chan struct{}
 	stopped chan struct{}
+}
+
+// put queues r, false when the loop ended (r was not taken).
+func (l *fusedLoop) put(r *fusedRequest) bool {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false
+	}
+	l.queue = append(l.queue, r)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+	return true
+}
+
+// take moves up to maxFusedBatch queued requests, oldest first, to batch (none: the queue
+// is empty).
+func (l *fusedLoop) take(batch []*fusedRequest) []*fusedRequest {
+	l.mu.Lock()
+	n := min(len(l.queue), maxFusedBatch)
+	batch = append(batch, l.queue[:n]...)
+	rest := copy(l.queue, l.queue[n:])
+	clear(l.queue[rest:])
+	l.queue = l.queue[:rest]
+	l.mu.Unlock()
+	return batch
+}
+
+// close takes no more requests and returns those queued and not taken.
+func (l *fusedLoop) close() []*fusedRequest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	left := l.queue
+	l.queue = nil
+	return left
 }
 
 // receiveLoop makes the receive loop Receive hands events to, when the store can store and
@@ -84,58 +141,73 @@ func (e *Engine) receiveLoop() (receiveApplier, *fusedLoop) {
 		// applies their events (ProcessPending); this loop takes no lease.
 		return nil, nil
 	}
-	l := &fusedLoop{reqs: make(chan *fusedRequest), stopped: make(chan struct{})}
+	l := &fusedLoop{wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	e.fused.Store(l)
 	return ra, l
 }
 
 // receiveFused hands in to the receive loop and waits for the outcome of its write. ok is
-// false when no loop runs (Run not started, or ended): the caller stores the event the old
-// way. Once the loop took in, the answer is awaited even if ctx ends, so that nil always
+// false when no loop runs (Run not started, or ended before it took in): the caller stores the
+// event the old way. Once queued, the answer is awaited even if ctx ends, so that nil always
 // means stored (as store/sqlite's write).
 func (e *Engine) receiveFused(ctx context.Context, in Inbound) (duplicate, ok bool, err error) {
 	l := e.fused.Load()
 	if l == nil {
 		return false, false, nil
 	}
-	r := &fusedRequest{in: in, done: make(chan fusedAnswer, 1)}
-	select {
-	case l.reqs <- r:
-	case <-l.stopped:
+	if err := ctx.Err(); err != nil {
+		return false, true, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, err)
+	}
+	r := fusedRequests.Get().(*fusedRequest)
+	r.in = in
+	if !l.put(r) {
+		r.in = Inbound{}
+		fusedRequests.Put(r)
 		return false, false, nil
-	case <-ctx.Done():
-		return false, true, fmt.Errorf("engine: receive %s/%s: %w", in.Channel, in.PlatformID, ctx.Err())
 	}
 	a := <-r.done
+	r.in = Inbound{}
+	fusedRequests.Put(r)
+	if a.notTaken {
+		return false, false, nil
+	}
 	return a.duplicate, true, a.err
 }
 
 // runFused is the receive loop: it takes every Receive waiting (up to maxFusedBatch) and
 // stores them, applying their steps, in one write. It runs until ctx ends; a batch it took
-// is always written and answered.
+// is always written and answered, and a Receive queued and not taken by then is told so (it
+// stores its event the old way).
 func (e *Engine) runFused(ctx context.Context, ra receiveApplier, l *fusedLoop) {
 	defer close(l.stopped)
 	defer e.fused.CompareAndSwap(l, nil)
+	defer func() {
+		for _, r := range l.close() {
+			r.done <- fusedAnswer{notTaken: true}
+		}
+	}()
 	// A batch taken is finished whatever ctx does: its webhooks wait for the answer.
 	wctx := context.WithoutCancel(ctx)
+	var batch []*fusedRequest
 	for {
-		var batch []*fusedRequest
 		select {
-		case r := <-l.reqs:
-			batch = append(batch, r)
+		case <-l.wake:
 		case <-ctx.Done():
 			return
 		}
-	more:
-		for len(batch) < maxFusedBatch {
-			select {
-			case r := <-l.reqs:
-				batch = append(batch, r)
-			default:
-				break more
+		// All that is queued is taken, a batch at a time, before waiting again: the token
+		// stands for every request queued since the last one was taken.
+		for {
+			if ctx.Err() != nil {
+				return
 			}
+			batch = l.take(batch[:0])
+			if len(batch) == 0 {
+				break
+			}
+			e.receiveBatch(wctx, ra, batch)
+			clear(batch)
 		}
-		e.receiveBatch(wctx, ra, batch)
 	}
 }
 
@@ -147,17 +219,17 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 	start := time.Now()
 	first := ra.NextInboundIDs(len(batch))
 	items := make([]ReceivedStep, len(batch))
-	var ins []StoredInbound // the events whose step is worked out now
-	var at []int            // and their place in items
-	seen := map[string]bool{}
+	ins := make([]StoredInbound, 0, len(batch)) // the events whose step is worked out now
+	at := make([]int, 0, len(batch))            // and their place in items
+	seen := newSeen(len(batch))
 	for i, r := range batch {
 		items[i] = ReceivedStep{ID: first + int64(i), Inbound: r.in}
 		// A participant's later events of the batch wait for the first (and the worker):
 		// their step depends on what it does. A paused campaign's events wait for its resume.
-		if seen[r.in.ParticipantID] || e.Status(r.in.Campaign) == StatusPaused {
+		if seen.has(ins, r.in.ParticipantID) || e.Status(r.in.Campaign) == StatusPaused {
 			continue
 		}
-		seen[r.in.ParticipantID] = true
+		seen.add(r.in.ParticipantID)
 		ins = append(ins, StoredInbound{ID: items[i].ID, Inbound: r.in})
 		at = append(at, i)
 	}
@@ -211,6 +283,39 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 	}
 	if left > 0 {
 		e.Wake()
+	}
+}
+
+// seen is the participants of a batch's events whose step is worked out now. A batch holds
+// a few events (two on average under a closed loop of 128 senders): a look through them
+// costs less than a map built for every batch, which only a large batch gets.
+type seen map[string]bool
+
+const seenByMap = 16
+
+func newSeen(n int) seen {
+	if n <= seenByMap {
+		return nil
+	}
+	return make(seen, n)
+}
+
+// has says one of ins (the events taken so far) is participant's.
+func (s seen) has(ins []StoredInbound, participant string) bool {
+	if s != nil {
+		return s[participant]
+	}
+	for i := range ins {
+		if ins[i].ParticipantID == participant {
+			return true
+		}
+	}
+	return false
+}
+
+func (s seen) add(participant string) {
+	if s != nil {
+		s[participant] = true
 	}
 }
 

@@ -276,3 +276,66 @@ func TestRestartAfterReceiveApplied(t *testing.T) {
 		t.Errorf("lines %q, want a, b once each", got)
 	}
 }
+
+// heldWrites is the SQLite store whose ReceiveApplied waits, once entered (entered gets a
+// value), until release is closed: the receive loop is then busy with a write.
+type heldWrites struct {
+	*sqlite.DB
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *heldWrites) ReceiveApplied(ctx context.Context, items []engine.ReceivedStep) ([]engine.ReceiveOutcome, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.DB.ReceiveApplied(ctx, items)
+}
+
+// TestReceiveQueuedWhenTheLoopEnds: a Receive that queued while the loop was busy with a
+// write, and was not taken before the loop ended, stores its event the old way (for the
+// worker); the write under way finishes and is answered. Both Receives return without error,
+// and the worker applies what was left to it.
+func TestReceiveQueuedWhenTheLoopEnds(t *testing.T) {
+	h := newEnv(t, plainEcho())
+	h.join("echo", "ann")
+	h.join("echo", "bob")
+	h.settle()
+	store := &heldWrites{DB: h.db, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	cfg := h.cfg
+	cfg.Store = store
+	eng := engine.New(cfg)
+	eng.Handle("test", h.sent)
+	ctx, cancel := context.WithCancel(h.ctx)
+	stopped := eng.ReceiveLoop(ctx)
+	text := func(from, s string) engine.Inbound {
+		return engine.Inbound{Campaign: "echo", Channel: "test", From: from, PlatformID: from + "-" + s, Kind: engine.KindText, Text: s}
+	}
+	errs := make(chan error, 2)
+	go func() { _, err := eng.Receive(h.ctx, text("ann", "first")); errs <- err }()
+	<-store.entered // the loop writes ann's message
+	go func() { _, err := eng.Receive(h.ctx, text("bob", "queued")); errs <- err }()
+	for deadline := time.Now().Add(10 * time.Second); eng.QueuedReceives() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("bob's Receive never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(store.release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Receive: %v", err)
+		}
+	}
+	<-stopped
+	if got := inLines(t, h.db, h.participant("echo", "ann").ID); !slices.Contains(got, "first") {
+		t.Errorf("ann's lines %q: the write under way was not finished", got)
+	}
+	if n := pendingCount(t, h.db); n != 1 {
+		t.Fatalf("%d events pending, want bob's, stored the old way", n)
+	}
+	h.settle()
+	if got := inLines(t, h.db, h.participant("echo", "bob").ID); !slices.Contains(got, "queued") {
+		t.Errorf("bob's lines %q: his message was lost", got)
+	}
+}

@@ -340,6 +340,13 @@ func (bs *rankBoards) pending(def *campaigns.Definition, p Participant) (undo fu
 	if def == nil || def.Ranking == nil || p.ID == "" {
 		return func() {}
 	}
+	return bs.pendingOn(def, p)
+}
+
+// pendingOn is pending for a campaign with a ranking. It is apart because its undo keeps the
+// participant: a parameter a closure keeps is moved to the heap as the function begins, so in
+// pending every step of every campaign copied its participant there, ranked or not.
+func (bs *rankBoards) pendingOn(def *campaigns.Definition, p Participant) (undo func()) {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	b := bs.m[def.ID]

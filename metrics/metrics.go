@@ -9,8 +9,10 @@
 package metrics
 
 import (
+	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,15 +33,17 @@ var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 // Metrics is one registry with the engine's and the webhooks' metrics. Its methods are safe
 // for concurrent use.
 type Metrics struct {
-	reg       *prometheus.Registry
-	received  *prometheus.CounterVec
-	processed prometheus.Counter
-	step      prometheus.Histogram
-	replies   *prometheus.CounterVec
-	lag       prometheus.Histogram
-	webhook   *prometheus.HistogramVec
-	crash     crashMetrics
-	limited   *prometheus.CounterVec
+	reg      *prometheus.Registry
+	received *prometheus.CounterVec
+	// receivedBy and repliesBy are received's and replies' series by channel.
+	receivedBy, repliesBy *pairs
+	processed             prometheus.Counter
+	step                  prometheus.Histogram
+	replies               *prometheus.CounterVec
+	lag                   prometheus.Histogram
+	webhook               *prometheus.HistogramVec
+	crash                 crashMetrics
+	limited               *prometheus.CounterVec
 }
 
 // New returns Metrics with its own registry, which also carries the Go runtime and process
@@ -75,6 +79,8 @@ func New() *Metrics {
 			Buckets: latencyBuckets,
 		}, []string{"channel", "code"}),
 	}
+	m.receivedBy = newPairs(m.received, "false", "true")
+	m.repliesBy = newPairs(m.replies, "sent", "failed")
 	m.reg.MustRegister(m.received, m.processed, m.step, m.replies, m.lag, m.webhook,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.crash = newCrashMetrics(m.reg)
@@ -87,7 +93,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Received counts one stored inbound event.
 func (m *Metrics) Received(channel string, duplicate bool) {
-	m.received.WithLabelValues(channel, strconv.FormatBool(duplicate)).Inc()
+	m.receivedBy.of(channel, duplicate).Inc()
 }
 
 // EventApplied counts one consumed event and records its step time.
@@ -98,12 +104,56 @@ func (m *Metrics) EventApplied(d time.Duration) {
 
 // ReplySent counts one reply handed to a channel and records its lag behind its due time.
 func (m *Metrics) ReplySent(channel string, lag time.Duration, err error) {
-	result := "sent"
-	if err != nil {
-		result = "failed"
-	}
-	m.replies.WithLabelValues(channel, result).Inc()
+	m.repliesBy.of(channel, err != nil).Inc()
 	m.lag.Observe(max(lag, 0).Seconds())
+}
+
+// pairs are the series of a counter per channel and a yes/no label (duplicate or not, sent
+// or failed), each looked up by its labels once: Received and ReplySent run for every
+// message, and a lookup by labels hashes them and takes the vector's lock.
+type pairs struct {
+	vec *prometheus.CounterVec
+	// no and yes are the values of the second label.
+	no, yes string
+	mu      sync.Mutex
+	// seen is never changed, only replaced (under mu): read without a lock.
+	seen atomic.Pointer[map[pairKey]prometheus.Counter]
+}
+
+type pairKey struct {
+	channel string
+	yes     bool
+}
+
+func newPairs(vec *prometheus.CounterVec, no, yes string) *pairs {
+	p := &pairs{vec: vec, no: no, yes: yes}
+	p.seen.Store(&map[pairKey]prometheus.Counter{})
+	return p
+}
+
+// of is the series of channel and yes, made at its first event as WithLabelValues makes it
+// (/metrics shows a series only once it counted something).
+func (p *pairs) of(channel string, yes bool) prometheus.Counter {
+	k := pairKey{channel, yes}
+	if c, ok := (*p.seen.Load())[k]; ok {
+		return c
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := *p.seen.Load()
+	if c, ok := old[k]; ok {
+		return c
+	}
+	value := p.no
+	if yes {
+		value = p.yes
+	}
+	c := p.vec.WithLabelValues(channel, value)
+	seen := make(map[pairKey]prometheus.Counter, len(old)+1)
+	maps.Copy(seen, old)
+	seen[k] = c
+	p.seen.Store(&seen)
+	return c
 }
 
 // Handler serves the registry in the Prometheus text format (GET /metrics).

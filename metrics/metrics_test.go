@@ -118,3 +118,15 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Error("the Go runtime collector is missing")
 	}
 }
+
+// BenchmarkObserve is what the engine tells Metrics for each message: one event received, one
+// applied, one reply sent.
+func BenchmarkObserve(b *testing.B) {
+	m := metrics.New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Received("whatsapp", false)
+		m.EventApplied(time.Millisecond)
+		m.ReplySent("whatsapp", 2*time.Millisecond, nil)
+	}
+}

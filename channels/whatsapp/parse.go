@@ -234,11 +234,14 @@ const GroupPrefix = "group:"
 func ParseWebhook(body []byte, now time.Time) (*Webhook, error) {
 	var env envelope
 	if !decodeEnvelope(body, &env) {
-		// Not read exactly (decode.go): encoding/json decides, errors included.
-		env = envelope{}
-		if err := metahook.Decode(ChannelName, body, &env); err != nil {
+		// Not read exactly (decode.go): encoding/json decides, errors included. Its own
+		// envelope, as what encoding/json reads into goes to the heap: env stays on the stack
+		// for every webhook read exactly.
+		slow := new(envelope)
+		if err := metahook.Decode(ChannelName, body, slow); err != nil {
 			return nil, err
 		}
+		env = *slow
 	}
 	w := &Webhook{}
 	for _, e := range env.Entry {
