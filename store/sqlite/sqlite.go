@@ -80,6 +80,11 @@ type DB struct {
 	// same few statements for every message.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+
+	// linger is how long a loaded writer waits for more writes to a group smaller than
+	// lingerBelow (writer.go, gather); 0 never waits.
+	linger      time.Duration
+	lingerBelow int
 }
 
 // Open opens the database at path, creating the file and bringing its schema up to date.
@@ -147,7 +152,8 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 	}
 	db := &DB{w: w, wc: wc, waiting: waiting, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
-		ckpt: ckpt, checkpointDone: make(chan struct{})}
+		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow}
+
 	db.ids.atLeast(last)
 	go db.writeLoop()
 	go db.indexLoop()

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestCommitGroupIsolatesWrites runs one group by hand: a write that fails and one whose caller
@@ -102,34 +104,113 @@ func TestWriteAfterClose(t *testing.T) {
 	}
 }
 
-// TestCommitGroupOneStatementFailure: a single-statement write that fails sends the group round
-// again with savepoints, so the writes before and after it still commit, once.
-func TestCommitGroupOneStatementFailure(t *testing.T) {
+// TestCommitGroupRunsAgainOnFailure: the writes of a group run without savepoints, so one that
+// fails sends the group round again with a savepoint each; the writes before and after it
+// still commit, once, and nothing of the failed one stays, even the statements it ran before
+// failing.
+func TestCommitGroupRunsAgainOnFailure(t *testing.T) {
 	ctx := t.Context()
-	db := openTest(t)
-	insert := func(key string) func(tx *wtx) error {
+	boom := errors.New("boom")
+	insert := func(keys ...string) func(tx *wtx) error {
 		return func(tx *wtx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, key)
-			return err
+			for _, k := range keys {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'o', 1)`, k); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
-	keys := []string{"a", "a", "b", "c"}
-	group := make([]writeRequest, len(keys))
-	for i, k := range keys {
-		group[i] = writeRequest{ctx: ctx, fn: insert(k), oneStatement: k != "c", done: make(chan error, 1)}
+	tests := []struct {
+		name   string
+		writes []func(tx *wtx) error
+		failed []bool
+		rows   []string
+	}{
+		{name: "duplicate key", writes: []func(tx *wtx) error{insert("a"), insert("a"), insert("b"), insert("c")},
+			failed: []bool{false, true, false, false}, rows: []string{"a", "b", "c"}},
+		{name: "second statement fails", writes: []func(tx *wtx) error{insert("a"), insert("x", "a"), insert("b")},
+			failed: []bool{false, true, false}, rows: []string{"a", "b"}},
+		{name: "fn fails after its statement", writes: []func(tx *wtx) error{insert("a"),
+			func(tx *wtx) error { insert("x")(tx); return boom }, insert("b")},
+			failed: []bool{false, true, false}, rows: []string{"a", "b"}},
+		{name: "first fails", writes: []func(tx *wtx) error{func(*wtx) error { return boom }, insert("a")},
+			failed: []bool{true, false}, rows: []string{"a"}},
 	}
-	runGroup(t, db, group)
-	for i, k := range keys {
-		err := <-group[i].done
-		if (i == 1) != (err != nil) {
-			t.Errorf("write %d (%s): %v", i, k, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t)
+			group := make([]writeRequest, len(tt.writes))
+			for i, fn := range tt.writes {
+				group[i] = writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+			}
+			runGroup(t, db, group)
+			for i := range group {
+				if err := <-group[i].done; tt.failed[i] != (err != nil) {
+					t.Errorf("write %d: %v, want failed %v", i, err, tt.failed[i])
+				}
+			}
+			rows, err := db.r.QueryContext(ctx, `SELECT key FROM claims ORDER BY key`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, k)
+			}
+			if !slices.Equal(got, tt.rows) {
+				t.Errorf("rows %v, want %v", got, tt.rows)
+			}
+		})
 	}
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM claims`).Scan(&n); err != nil {
-		t.Fatal(err)
+}
+
+// TestGather: a loaded writer waits for more writes to a small group, an idle one does not,
+// and a wait nobody joined makes the next groups commit at once. The waits that must end by
+// themselves are an hour long, so a wrong wait hangs the test instead of passing by luck.
+func TestGather(t *testing.T) {
+	req := func() writeRequest { return writeRequest{ctx: t.Context(), fn: func(*wtx) error { return nil }} }
+	tests := []struct {
+		name   string
+		linger time.Duration
+		ended  time.Duration // how long ago the last group committed
+		skip   int
+		start  int // writes the group holds when gathering starts
+		send   int // writes sent while it gathers
+		want   int
+		skipAf int
+	}{
+		{name: "idle writer commits at once", linger: time.Hour, ended: 2 * time.Hour, start: 1, want: 1},
+		{name: "loaded writer waits for company", linger: time.Hour, start: 1, send: 2, want: 3},
+		{name: "a wait nobody joins backs off", linger: time.Millisecond, start: 1, want: 1, skipAf: lingerBackoff},
+		{name: "backed off commits at once", linger: time.Hour, skip: 3, start: 1, want: 1, skipAf: 2},
+		{name: "writes together end the back-off", linger: time.Hour, skip: 3, start: 2, send: 1, want: 3},
+		{name: "a full group does not wait", linger: time.Hour, start: 3, want: 3},
 	}
-	if n != 3 {
-		t.Errorf("%d rows, want 3 (a, b, c once each)", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := &DB{writes: make(chan writeRequest), quit: make(chan struct{}), linger: tt.linger, lingerBelow: 3}
+			g := gatherer{db: db, timer: time.NewTimer(time.Hour), ended: time.Now().Add(-tt.ended), skip: tt.skip}
+			g.timer.Stop()
+			var group []writeRequest
+			for range tt.start {
+				group = append(group, req())
+			}
+			for range tt.send {
+				go func() { db.writes <- req() }()
+			}
+			got, raw := g.gather(group)
+			if raw != nil || len(got) != tt.want {
+				t.Errorf("group of %d (raw %v), want %d", len(got), raw != nil, tt.want)
+			}
+			if g.skip != tt.skipAf {
+				t.Errorf("skip = %d, want %d", g.skip, tt.skipAf)
+			}
+		})
 	}
 }
