@@ -87,6 +87,32 @@ func fbWaitSent(t *testing.T, clock *testClock, api *messengertest.Server, n int
 	return api.Sent()
 }
 
+// waitRecorded waits until the store recorded the participant's reply the platform accepted as
+// platformID as sent, and returns the participant's outbox. A fake platform has the message as
+// soon as the sender's request reached it, before the engine stored its id (MarkSent, after
+// the round's other sends): a delivery report posted in between finds no reply to update, as
+// one for a message sent by another system would, and is dropped.
+func waitRecorded(t *testing.T, srv *server, participant, platformID string) []engine.Outbound {
+	t.Helper()
+	var out []engine.Outbound
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, err = srv.db.Outbox(context.Background(), participant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out {
+			if o.PlatformID == platformID && o.Status == engine.StatusSent {
+				return out
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply sent as %q is not recorded as sent: outbox %+v", platformID, out)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // advanceUntil moves the clock a second at a time, giving the server a moment after each,
 // until done holds (true) or ten seconds of real time passed (false).
 func advanceUntil(clock *testClock, done func() bool) bool {
@@ -157,11 +183,13 @@ func TestMessengerBouncerEndToEnd(t *testing.T) {
 		t.Errorf("%d messages sent, want 3", len(sent))
 	}
 
+	pid := engine.ParticipantID("bouncer", "messenger", fbPSID)
+	waitRecorded(t, srv, pid, sent[2].ID)
 	receipt := messengertest.Webhook(fbPSID, fbTime+5000, map[string]any{"delivery": map[string]any{"mids": []string{sent[2].ID}, "watermark": fbTime + 5000}})
 	if code := postMessenger(t, srv, fbSecret, receipt); code != 200 {
 		t.Fatalf("receipt: %d", code)
 	}
-	out, err := srv.db.Outbox(context.Background(), engine.ParticipantID("bouncer", "messenger", fbPSID))
+	out, err := srv.db.Outbox(context.Background(), pid)
 	if err != nil || len(out) != 3 {
 		t.Fatalf("outbox = %+v, %v", out, err)
 	}

@@ -142,8 +142,10 @@ func TestWhatsAppBouncerEndToEnd(t *testing.T) {
 		t.Errorf("%d messages sent, want exactly 3 (greeting, judging, code)", len(sent))
 	}
 
-	// Delivery reports update the monitor, and never downgrade.
+	// Delivery reports update the monitor, and never downgrade. A report is posted once the
+	// store has the reply's id, as Meta's come after the Send API's answer.
 	pid := engine.ParticipantID("bouncer", "whatsapp", waUser)
+	waitRecorded(t, srv, pid, sent[2].ID)
 	for _, st := range []string{"delivered", "read", "delivered"} {
 		if code := postWebhook(t, srv, waSecret, graphtest.StatusWebhook(waNumber, sent[2].ID, st, waUser)); code != 200 {
 			t.Fatalf("status webhook: %d", code)
