@@ -3,6 +3,7 @@ package mongo
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -309,6 +310,10 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformID string, at time
 		err = db.finishOutbound(ctx, id, d("status", engine.StatusSent, "platform_id", platformID,
 			"error", "", "sent_at", ns(at), "updated_at", ns(at), "line_id", line))
 	}
+	if err == nil {
+		// After the record: a report kept from now on finds the reply by its id.
+		err = db.applyEarly(ctx, id, platformID)
+	}
 	if err != nil {
 		return fmt.Errorf("mongo: mark outbox %d sent: %w", id, convert(err))
 	}
@@ -421,19 +426,95 @@ func (db *DB) BroadcastReport(ctx context.Context, id string) (engine.BroadcastR
 
 // UpdateDelivery records a platform's delivery report on the reply it sent as platformID. A
 // report that would downgrade the recorded one (a late "delivered" after "read") changes
-// nothing, and so does a report for a message this store never sent: platforms report on
-// messages sent by other systems sharing the number too. The rank check and the write are one
-// update, so reports processed at once by two servers settle on the higher.
+// nothing. The rank check and the write are one update, so reports processed at once by two
+// servers settle on the higher. A report for a message no reply has (yet) is kept for
+// earlyKeep: the platform may report on a reply before its sender recorded it as sent
+// (MarkSent applies it then); reports on messages sent by other systems sharing the number
+// are dropped when they expire.
 func (db *DB) UpdateDelivery(ctx context.Context, platformID string, dl engine.Delivery) error {
 	rank := engine.DeliveryRank(dl.Status)
 	if platformID == "" || rank == 0 {
 		return nil
 	}
-	_, err := db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
-		d("$set", d("delivery", dl.Status, "delivery_rank", rank, "delivery_code", dl.ErrorCode,
-			"delivery_error", dl.ErrorTitle, "delivery_at", ns(dl.At))))
+	res, err := db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
+		d("$set", deliverySet(dl, rank)))
+	if err == nil && res.MatchedCount == 0 {
+		var n int64
+		n, err = db.c(colOutbox).CountDocuments(ctx, d("platform_id", platformID), options.Count().SetLimit(1))
+		if err == nil && n == 0 {
+			err = db.keepEarly(ctx, platformID, rank, dl, time.Now())
+		}
+		if err == nil && n == 0 {
+			// The reply may have been recorded, and found nothing kept, between the count and
+			// the keep: asked again, one of the two sees the other.
+			res, err = db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
+				d("$set", deliverySet(dl, rank)))
+			if err == nil && res.MatchedCount > 0 {
+				_, err = db.c(colEarly).DeleteOne(ctx, d("_id", platformID))
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("mongo: delivery of %s: %w", platformID, convert(err))
+	}
+	return nil
+}
+
+func deliverySet(dl engine.Delivery, rank int) bson.D {
+	return d("delivery", dl.Status, "delivery_rank", rank, "delivery_code", dl.ErrorCode,
+		"delivery_error", dl.ErrorTitle, "delivery_at", ns(dl.At))
+}
+
+// colEarly holds the delivery reports on messages no reply had when they came, by the
+// platform's message id.
+const colEarly = "early_deliveries"
+
+// earlyKeep is how long a report on a message no reply has is kept for the reply's record.
+const earlyKeep = time.Hour
+
+// keepEarly keeps a report on a message no reply has yet (the highest of those on it), and
+// drops those kept past earlyKeep.
+func (db *DB) keepEarly(ctx context.Context, platformID string, rank int, dl engine.Delivery, now time.Time) error {
+	if _, err := db.c(colEarly).DeleteMany(ctx, d("received_at", d("$lt", ns(now.Add(-earlyKeep))))); err != nil {
+		return fmt.Errorf("expire early reports: %w", err)
+	}
+	_, err := db.c(colEarly).UpdateOne(ctx, d("_id", platformID, "delivery_rank", d("$lt", rank)),
+		d("$set", append(deliverySet(dl, rank), bson.E{Key: "received_at", Value: ns(now)})),
+		options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // a higher report is kept already
+	}
+	if err != nil {
+		return fmt.Errorf("keep early report: %w", err)
+	}
+	return nil
+}
+
+// applyEarly moves a report kept for platformID (keepEarly) onto reply id, just recorded as
+// sent with it.
+func (db *DB) applyEarly(ctx context.Context, id int64, platformID string) error {
+	if platformID == "" {
+		return nil
+	}
+	var e struct {
+		Delivery string `bson:"delivery"`
+		Rank     int    `bson:"delivery_rank"`
+		Code     int    `bson:"delivery_code"`
+		Error    string `bson:"delivery_error"`
+		At       int64  `bson:"delivery_at"`
+	}
+	err := db.c(colEarly).FindOneAndDelete(ctx, d("_id", platformID)).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("take early report: %w", err)
+	}
+	_, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id, "delivery_rank", d("$lt", e.Rank)),
+		d("$set", d("delivery", e.Delivery, "delivery_rank", e.Rank, "delivery_code", e.Code,
+			"delivery_error", e.Error, "delivery_at", e.At)))
+	if err != nil {
+		return fmt.Errorf("apply early report: %w", err)
 	}
 	return nil
 }

@@ -851,6 +851,9 @@ func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time
 		// The reply is marked sent already: only rolling back more than this reply undoes it.
 		return &brokenTx{fmt.Errorf("insert transcript line: %w", err)}
 	}
+	if err := applyEarly(ctx, tx, id, platformID); err != nil {
+		return &brokenTx{err}
+	}
 	return nil
 }
 

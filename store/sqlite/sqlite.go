@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -61,6 +62,9 @@ type DB struct {
 	// waiting says which participants may have events stored unprocessed, for the receive
 	// loop's write (fused.go); only the writer's goroutine uses it.
 	waiting waitingSet
+	// early says delivery reports may be kept for replies not recorded as sent yet
+	// (delivery.go, keepEarly): set at Open and by every report kept, never cleared.
+	early atomic.Bool
 
 	// writes hands every write to writeLoop, which commits all that are waiting in one
 	// transaction (writer.go).
@@ -143,6 +147,13 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	var early int
+	if err := wc.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM early_deliveries)`).Scan(&early); err != nil {
+		wc.Close()
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: early delivery reports: %w", path, err)
+	}
 	ckpt, err := openCheckpointer(ctx, path)
 	if err != nil {
 		wc.Close()
@@ -154,6 +165,7 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
 		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow}
 
+	db.early.Store(early == 1)
 	db.ids.atLeast(last)
 	go db.writeLoop()
 	go db.indexLoop()

@@ -156,6 +156,39 @@ var outboxTests = []test{
 		}
 		noErr(t, "UpdateDelivery of an unknown message", rec.UpdateDelivery(t.Context(), "wamid.elsewhere", engine.Delivery{Status: "read"}))
 	}},
+	{"DeliveryReportBeforeTheSendIsRecorded", func(t *testing.T, s Store) {
+		// The platform reports on a reply as soon as it accepted it; the sender may record the
+		// send later (a round's sends are recorded together). The report waits for the record.
+		rec, ok1 := s.(DeliveryRecorder)
+		l, ok2 := s.(OutboxLister)
+		if !ok1 || !ok2 {
+			t.Skip("store records no delivery reports")
+		}
+		p := queue(t, s, 2*time.Second)
+		welcome := dueID(t, s, "Welcome")
+		read := engine.Delivery{Status: "read", At: at(5 * time.Second)}
+		for _, r := range []engine.Delivery{
+			{Status: "delivered", At: at(4 * time.Second)},
+			read,
+			{Status: "delivered", At: at(6 * time.Second)}, // late and lower: changes nothing
+		} {
+			noErr(t, "UpdateDelivery before MarkSent", rec.UpdateDelivery(t.Context(), "wamid.early", r))
+		}
+		noErr(t, "UpdateDelivery of another message", rec.UpdateDelivery(t.Context(), "wamid.other", engine.Delivery{Status: "failed", At: at(4 * time.Second)}))
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), welcome, "wamid.early", at(3*time.Second)))
+		all, err := l.Outbox(t.Context(), p.ID)
+		noErr(t, "Outbox", err)
+		equal(t, "delivery kept for the record", all[0].Delivery, read)
+		noErr(t, "MarkSent", s.MarkSent(t.Context(), dueID(t, s, "reply 1"), "wamid.late", at(7*time.Second)))
+		all, err = l.Outbox(t.Context(), p.ID)
+		noErr(t, "Outbox", err)
+		equal(t, "a reply with no report", all[1].Delivery, engine.Delivery{})
+		// A report after the record is taken as before.
+		noErr(t, "UpdateDelivery after MarkSent", rec.UpdateDelivery(t.Context(), "wamid.late", engine.Delivery{Status: "delivered", At: at(8 * time.Second)}))
+		all, err = l.Outbox(t.Context(), p.ID)
+		noErr(t, "Outbox", err)
+		equal(t, "delivery after the record", all[1].Delivery.Status, "delivered")
+	}},
 	{"FailedDeliveryKeepsCodeAndTitle", func(t *testing.T, s Store) {
 		rec, ok1 := s.(DeliveryRecorder)
 		l, ok2 := s.(OutboxLister)
