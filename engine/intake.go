@@ -129,7 +129,9 @@ type Intake struct {
 	mu      sync.Mutex
 	events  stage
 	replies stage
-	refused int64
+	// queuedReplies counts every reply Queued, never reset: RepliesMark and ResetRepliesSince.
+	queuedReplies int64
+	refused       int64
 	// queue holds the webhooks waiting for room, first come first served: each is let in
 	// (its channel closed) by dispatch as the worker makes room. Woken all at once instead,
 	// the same few won every time and the unlucky ones ran out of time.
@@ -160,6 +162,7 @@ func (in *Intake) Processed(n int, busy time.Duration) {
 func (in *Intake) Queued(n int) {
 	in.mu.Lock()
 	in.replies.queue += n
+	in.queuedReplies += int64(n)
 	in.mu.Unlock()
 }
 
@@ -174,7 +177,8 @@ func (in *Intake) Sent(n int, busy time.Duration) {
 
 // Reset sets the events waiting to n (what the store holds: events stored before a start, or
 // a count that drifted, such as a paused campaign's events, counted when received and not when
-// resumed). ResetReplies sets the due replies to zero when the sender finds none.
+// resumed). ResetRepliesSince clears the due replies counted before a read of the sender's
+// that found none.
 func (in *Intake) Reset(n int) {
 	in.mu.Lock()
 	in.events.queue = max(0, n)
@@ -182,10 +186,20 @@ func (in *Intake) Reset(n int) {
 	in.mu.Unlock()
 }
 
-// ResetReplies says no reply is due.
-func (in *Intake) ResetReplies() {
+// RepliesMark is taken before the sender reads the due replies, for ResetRepliesSince.
+func (in *Intake) RepliesMark() int64 {
 	in.mu.Lock()
-	in.replies.queue = 0
+	defer in.mu.Unlock()
+	return in.queuedReplies
+}
+
+// ResetRepliesSince says a read that began at mark found no reply due: only the replies
+// counted since mark may be due, those whose step was committed (and counted) during the
+// read. Set to zero instead, as it was, they were lost, and a sender reading on every commit
+// lost many.
+func (in *Intake) ResetRepliesSince(mark int64) {
+	in.mu.Lock()
+	in.replies.queue = int(max(0, in.queuedReplies-mark))
 	in.dispatch(len(in.queue))
 	in.mu.Unlock()
 }

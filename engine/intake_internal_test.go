@@ -126,8 +126,37 @@ func TestIntakeWaitEndsWithProgress(t *testing.T) {
 	in.Received(10_000)
 	in.Queued(10_000)
 	in.Reset(0)
-	in.ResetReplies()
+	in.ResetRepliesSince(in.RepliesMark())
 	if s := in.State(); s.Events != 0 || s.Replies != 0 || s.Seconds != 0 {
 		t.Errorf("after the resets: %+v", s)
+	}
+}
+
+// TestRepliesQueuedDuringAnEmptyReadStayCounted: the sender's read finds no reply due, while
+// steps committed meanwhile queue some (their count comes after their commit, so after or
+// during the read). Only the replies counted before the read began are cleared: those
+// queued since may be due and unread, and the back-pressure must count them. Before, the
+// reset cleared them too, and a continuous sender, reading on every commit, lost hundreds a
+// second: the policy then let in more than the sender could send.
+func TestRepliesQueuedDuringAnEmptyReadStayCounted(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		before, during int
+		want           int
+	}{
+		{"nothing queued meanwhile", 5, 0, 0},
+		{"queued during the read", 5, 3, 3},
+		{"nothing before, some during", 0, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := NewIntake(IntakePolicy{})
+			in.Queued(tc.before)
+			mark := in.RepliesMark()
+			in.Queued(tc.during)
+			in.ResetRepliesSince(mark)
+			if got := in.State().Replies; got != tc.want {
+				t.Errorf("replies counted after the empty read: %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

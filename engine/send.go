@@ -62,6 +62,7 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 	sp, sole := e.store.(soleProcess)
 	sole = sole && sp.SoleProcess()
 	var keys []string
+	mark := e.intake.RepliesMark()
 	if ir, ok := e.store.(dueIDReader); ok && !sole {
 		ids, err := ir.DueOutboxIDs(ctx, now, dueBatch)
 		if err != nil {
@@ -86,7 +87,7 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 		}
 	}
 	if len(keys) == 0 {
-		e.intake.ResetReplies()
+		e.intake.ResetRepliesSince(mark)
 		return 0, nil
 	}
 	until := now.Add(e.sendLease)
