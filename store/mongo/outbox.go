@@ -436,28 +436,34 @@ func (db *DB) UpdateDelivery(ctx context.Context, platformID string, dl engine.D
 	if platformID == "" || rank == 0 {
 		return nil
 	}
-	res, err := db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
-		d("$set", deliverySet(dl, rank)))
-	if err == nil && res.MatchedCount == 0 {
-		var n int64
-		n, err = db.c(colOutbox).CountDocuments(ctx, d("platform_id", platformID), options.Count().SetLimit(1))
-		if err == nil && n == 0 {
-			err = db.keepEarly(ctx, platformID, rank, dl, time.Now())
-		}
-		if err == nil && n == 0 {
-			// The reply may have been recorded, and found nothing kept, between the count and
-			// the keep: asked again, one of the two sees the other.
-			res, err = db.c(colOutbox).UpdateMany(ctx, d("platform_id", platformID, "delivery_rank", d("$lt", rank)),
-				d("$set", deliverySet(dl, rank)))
-			if err == nil && res.MatchedCount > 0 {
-				_, err = db.c(colEarly).DeleteOne(ctx, d("_id", platformID))
-			}
-		}
-	}
-	if err != nil {
+	if err := db.updateDelivery(ctx, platformID, rank, dl); err != nil {
 		return fmt.Errorf("mongo: delivery of %s: %w", platformID, convert(err))
 	}
 	return nil
+}
+
+// updateDelivery is UpdateDelivery of a report it takes (rank > 0).
+func (db *DB) updateDelivery(ctx context.Context, platformID string, rank int, dl engine.Delivery) error {
+	filter, set := d("platform_id", platformID, "delivery_rank", d("$lt", rank)), d("$set", deliverySet(dl, rank))
+	res, err := db.c(colOutbox).UpdateMany(ctx, filter, set)
+	if err != nil || res.MatchedCount > 0 {
+		return err
+	}
+	n, err := db.c(colOutbox).CountDocuments(ctx, d("platform_id", platformID), options.Count().SetLimit(1))
+	if err != nil || n > 0 {
+		return err // n > 0: recorded already, with this report or a later one
+	}
+	if err := db.keepEarly(ctx, platformID, rank, dl, time.Now()); err != nil {
+		return err
+	}
+	// The reply may have been recorded, and found nothing kept, between the count and the
+	// keep: asked again, one of the two sees the other.
+	res, err = db.c(colOutbox).UpdateMany(ctx, filter, set)
+	if err != nil || res.MatchedCount == 0 {
+		return err
+	}
+	_, err = db.c(colEarly).DeleteOne(ctx, d("_id", platformID))
+	return err
 }
 
 func deliverySet(dl engine.Delivery, rank int) bson.D {
@@ -510,9 +516,8 @@ func (db *DB) applyEarly(ctx context.Context, id int64, platformID string) error
 	if err != nil {
 		return fmt.Errorf("take early report: %w", err)
 	}
-	_, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id, "delivery_rank", d("$lt", e.Rank)),
-		d("$set", d("delivery", e.Delivery, "delivery_rank", e.Rank, "delivery_code", e.Code,
-			"delivery_error", e.Error, "delivery_at", e.At)))
+	kept := engine.Delivery{Status: e.Delivery, ErrorCode: e.Code, ErrorTitle: e.Error, At: fromNS(e.At)}
+	_, err = db.c(colOutbox).UpdateOne(ctx, d("_id", id, "delivery_rank", d("$lt", e.Rank)), d("$set", deliverySet(kept, e.Rank)))
 	if err != nil {
 		return fmt.Errorf("apply early report: %w", err)
 	}
