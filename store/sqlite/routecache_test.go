@@ -77,8 +77,8 @@ func TestRouteCachePendingBounded(t *testing.T) {
 	}
 }
 
-// TestParticipantCache checks the cache by id: a read stores what it found unless the
-// participant committed meanwhile, a commit is kept even for a participant never read, an
+// TestParticipantCache checks the cache by id: a read (by id or by address) stores what it
+// found unless the participant committed meanwhile, a commit is kept even for a participant never read, an
 // older commit never replaces a newer one, and a refused write makes the next read go to the
 // table.
 func TestParticipantCache(t *testing.T) {
@@ -103,6 +103,27 @@ func TestParticipantCache(t *testing.T) {
 			_, _, ticket := c.participant("p-ann")
 			c.dropParticipant("p-ann", ticket)
 			c.putParticipant(at("start", 1), ticket)
+		}, ""},
+		{"read by its address", func(c *routeCache) {
+			_, _, ticket := c.get("whatsapp", "316")
+			c.put("whatsapp", "316", []engine.Participant{at("start", 1)}, ticket)
+		}, "start"},
+		{"read by its address while it committed", func(c *routeCache) {
+			_, _, ticket := c.get("whatsapp", "316")
+			c.committed([]engine.Participant{at("door", 2)})
+			c.put("whatsapp", "316", []engine.Participant{at("start", 1)}, ticket)
+		}, "door"},
+		{"read by its address, then by id, then committed", func(c *routeCache) {
+			_, _, ticket := c.participant("p-ann")
+			_, _, route := c.get("whatsapp", "316")
+			c.put("whatsapp", "316", []engine.Participant{at("start", 1)}, route)
+			c.committed([]engine.Participant{at("door", 2)})
+			c.putParticipant(at("start", 1), ticket) // the read by id came back late
+		}, "door"},
+		{"read by its address while a write was refused", func(c *routeCache) {
+			_, _, ticket := c.get("whatsapp", "316")
+			c.forget(at("", 0))
+			c.put("whatsapp", "316", []engine.Participant{at("start", 1)}, ticket)
 		}, ""},
 		{"committed, never read", func(c *routeCache) {
 			c.committed([]engine.Participant{at("start", 1)})
