@@ -78,9 +78,9 @@ func TestRouteCachePendingBounded(t *testing.T) {
 }
 
 // TestParticipantCache checks the cache by id: a read (by id or by address) stores what it
-// found unless the participant committed meanwhile, a commit is kept even for a participant never read, an
-// older commit never replaces a newer one, and a refused write makes the next read go to the
-// table.
+// found unless the participant committed meanwhile, a commit is kept even for a participant
+// never read, an older commit never replaces a newer one, and a refused write makes the next
+// read go to the table.
 func TestParticipantCache(t *testing.T) {
 	at := func(state string, version int64) engine.Participant {
 		return engine.Participant{ID: "p-ann", Channel: "whatsapp", Address: "316", State: state, Version: version}
