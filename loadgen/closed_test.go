@@ -168,6 +168,11 @@ type target struct {
 	refuse int
 	// lose and double are message ids to give no reply and two replies.
 	lose, double string
+	// cpu, when set, answers GET /metrics with process_cpu_seconds_total at its value for
+	// each read, as campaign serve's process collector does; without it /metrics is 404.
+	cpu func(read int) float64
+
+	cpuReads int
 
 	mu sync.Mutex
 	// attempts by message id; received and replied by participant, to catch a sender that
@@ -190,6 +195,19 @@ func startTarget(t *testing.T, g *loadgen.Graph, configure func(*target)) (*targ
 }
 
 func (tg *target) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
+		if tg.cpu == nil {
+			http.NotFound(w, r)
+			return
+		}
+		tg.mu.Lock()
+		tg.cpuReads++
+		v := tg.cpu(tg.cpuReads)
+		tg.mu.Unlock()
+		fmt.Fprintf(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"+
+			"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\nprocess_max_fds 1024\n", v)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	if r.Header.Get(loadgen.SignatureHeader) != loadgen.Sign("loadgen", body) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -266,7 +284,10 @@ func startTestGraph(t *testing.T) *loadgen.Graph {
 
 func TestClosedLoopWaitsForEachReply(t *testing.T) {
 	g := startTestGraph(t)
-	tg, url := startTarget(t, g, func(tg *target) { tg.async = true })
+	tg, url := startTarget(t, g, func(tg *target) {
+		tg.async = true
+		tg.cpu = func(read int) float64 { return 1 + 0.6*float64(read-1) }
+	})
 	var mu sync.Mutex
 	var counts []int
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
@@ -299,6 +320,11 @@ func TestClosedLoopWaitsForEachReply(t *testing.T) {
 	if rep.Senders != 3 || len(rep.Seconds) == 0 || rep.Seconds[len(rep.Seconds)-1].Backlog != 0 {
 		t.Errorf("senders %d, per-second lines %+v", rep.Senders, rep.Seconds)
 	}
+	// /metrics read once before the load and once after its last reply: 0.6 s over 60.
+	if c := rep.CPU; c.ServerErr != "" || c.Server != 600*time.Millisecond || c.Messages != 60 ||
+		c.PerMessage(c.Server) != 10*time.Millisecond || tg.cpuReads != 2 || c.Span <= 0 {
+		t.Errorf("cpu %+v after %d reads of /metrics", c, tg.cpuReads)
+	}
 }
 
 func TestOpenLoopReportsSeconds(t *testing.T) {
@@ -317,6 +343,11 @@ func TestOpenLoopReportsSeconds(t *testing.T) {
 	if !rep.OK() || rep.Answered != 50 || sum != 50 || rep.Unanswered != 0 || !rep.Drained || rep.EndToEnd.P95 == 0 {
 		t.Fatalf("ok %v, answered %d, replied in the lines %d, unanswered %d, drained %v, e2e %v, errors %v",
 			rep.OK(), rep.Answered, sum, rep.Unanswered, rep.Drained, rep.EndToEnd, rep.Errors)
+	}
+	// A server without /metrics: the run is measured all the same, and says why the server's
+	// CPU is missing.
+	if c := rep.CPU; c.Server != 0 || !strings.Contains(c.ServerErr, "404") || c.Messages != 50 {
+		t.Errorf("cpu without /metrics: %+v", c)
 	}
 }
 
@@ -412,6 +443,10 @@ func TestCancelStopsRequestsUnderWay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			http.NotFound(w, r) // the tool's read of the server's CPU, before the load
+			return
+		}
 		cancel() // the user presses Ctrl-C while the server holds the webhook
 		<-release
 	}))

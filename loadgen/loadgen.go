@@ -4,8 +4,9 @@
 // fixed rate whatever the server does; closed loop, each of N senders waits for the reply to
 // its message before sending the next, as people answering a bot do. It reports webhooks
 // accepted and replies received per second during the load, the webhook answer time, the time
-// from webhook to reply, a line per second (accepted, replied, backlog), what was left after
-// the load, and whether every message got exactly its one reply. With resends it behaves like
+// from webhook to reply, the CPU a message cost the server (read on its /metrics) and the
+// tool, a line per second (accepted, replied, backlog), what was left after the load, and
+// whether every message got exactly its one reply. With resends it behaves like
 // the platform during a crash: every webhook is sent again, same message id, until it is
 // answered 200, and replies are counted past every lease before judging (Judge).
 //
@@ -140,6 +141,8 @@ type Report struct {
 	Replies int
 	// LeaseWait is how long the run listened past the drain before judging (resends only).
 	LeaseWait time.Duration
+	// CPU is the server's and the tool's CPU over the measured phase and its drain.
+	CPU CPU
 	Analysis
 	// Messages are the measured phase's records, for callers judging them their own way.
 	Messages []Message
@@ -178,6 +181,7 @@ func (r *Report) Write(w io.Writer) {
 		r.Sustained, count(r.Answered, "reply", "replies"), r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "webhook:      %s\n", r.Webhook)
 	fmt.Fprintf(w, "end to end:   %s\n", r.EndToEnd)
+	fmt.Fprintf(w, "cpu:          %s\n", r.CPU)
 	after := fmt.Sprintf("%d unanswered at the end of the load", r.BacklogAtEnd)
 	switch {
 	case r.BacklogAtEnd == 0 && r.Drained:
@@ -371,6 +375,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		g.Take()
 	}
 
+	cpu := startCPU(ctx, cfg.Server)
 	ph := newPhase("load", cfg.Messages)
 	if cfg.Senders > 0 {
 		ph = newPhase("load", 0)
@@ -394,6 +399,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.SendRate = float64(rep.Accepted) / rep.SendTime.Seconds()
 	}
 	g.WaitEach(ctx, want(ph.msgs), cfg.Drain)
+	// Up to the last reply, not past the lease wait: the CPU of every message answered, and
+	// not that of a server idling while the tool listens on.
+	rep.CPU = cpu.stop(ctx)
 	if cfg.Resend && cfg.LeaseWait > 0 {
 		// A reply the dead process had claimed goes again only when its lease expires: judge
 		// after that, or a duplicate would go unseen.
@@ -415,6 +423,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Participants = len(to)
 	rep.Analysis = Analyze(ph.msgs, replies, ph.start, ph.end, cfg.After)
+	rep.CPU.Messages = rep.Answered
 	rep.Errors = append(rep.Errors, ph.errors()...)
 	if r := g.Rejected(); r > 0 {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("the fake Graph API refused %d requests (token or body)", r))

@@ -23,7 +23,8 @@ Sends signed WhatsApp text webhooks to a running "campaign serve" and receives i
 fake Graph API on loopback: open loop at --rate, or closed loop with --senders (each waits for
 the reply to its message before sending the next). --resend sends every webhook again until it
 is answered 200 and judges exactly-once after --lease-wait, as the platform does through a
-crash. Start the server with the load campaign and the Graph API address:
+crash. The report's cpu line is the server's CPU a message (its /metrics) and the tool's.
+Start the server with the load campaign and the Graph API address:
 
   WHATSAPP_API_URL=http://127.0.0.1:9099/v23.0 WHATSAPP_ACCESS_TOKEN=loadgen \
   WHATSAPP_APP_SECRET=loadgen WHATSAPP_VERIFY_TOKEN=loadgen WHATSAPP_PHONE_NUMBER_ID=100000000000000 \

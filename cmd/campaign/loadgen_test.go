@@ -96,7 +96,12 @@ func TestLoadgenClosedLoopAgainstServer(t *testing.T) {
 	if len(rep.Seconds) == 0 || replied != rep.Answered || rep.Seconds[len(rep.Seconds)-1].Backlog != 0 {
 		t.Fatalf("per-second lines off:\n%s", out.String())
 	}
-	for _, want := range []string{"closed loop, 4 senders", "replies/s", "per second:", "after load:", "exactly once: OK"} {
+	// The tool reads the server's CPU on its /metrics (here the test's own process, which
+	// the server runs in).
+	if c := rep.CPU; c.ServerErr != "" || c.Server <= 0 || !c.ToolKnown || c.Messages != rep.Answered {
+		t.Errorf("cpu %+v", c)
+	}
+	for _, want := range []string{"closed loop, 4 senders", "replies/s", "per second:", "after load:", "cpu:          server ", "exactly once: OK"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
