@@ -89,11 +89,37 @@ type DB struct {
 	// lingerBelow (writer.go, gather); 0 never waits.
 	linger      time.Duration
 	lingerBelow int
+
+	// warmStop ends warmRoutes, begun by Open, and warmDone is closed once it returned,
+	// having kept warmed addresses (warm.go). warmHook, a test's, runs in each batch between
+	// the read and keeping what it read.
+	warmStop context.CancelFunc
+	warmDone chan struct{}
+	warmed   atomic.Int64
+	warmErr  error
+	warmHook func()
 }
 
 // Open opens the database at path, creating the file and bringing its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, checkpointEvery)
+	db, err := open(ctx, path, checkpointEvery)
+	if err != nil {
+		return nil, err
+	}
+	db.startWarm()
+	return db, nil
+}
+
+// startWarm fills the route cache in the background (warm.go), until Close.
+func (db *DB) startWarm() {
+	ctx, cancel := context.WithCancel(context.Background())
+	db.warmStop = cancel
+	go func() {
+		defer close(db.warmDone)
+		n, err := db.warmRoutes(ctx)
+		db.warmed.Store(int64(n))
+		db.warmErr = err
+	}()
 }
 
 // open is Open with the checkpointer's interval (0: it checkpoints only when asked, a test's
@@ -163,7 +189,8 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 	}
 	db := &DB{w: w, wc: wc, waiting: waiting, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
-		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow}
+		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow,
+		warmDone: make(chan struct{})}
 
 	db.early.Store(early == 1)
 	db.ids.atLeast(last)
@@ -275,6 +302,10 @@ func migrateTo(ctx context.Context, db *sql.DB, last int) error {
 func (db *DB) Close() error {
 	var err error
 	db.closed.Do(func() {
+		if db.warmStop != nil {
+			db.warmStop()
+			<-db.warmDone
+		}
 		close(db.quit)
 		<-db.loopDone
 		<-db.indexDone
