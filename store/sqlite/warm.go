@@ -17,8 +17,9 @@ const warmBatch = 256
 // the middle of a spike) the people writing are mostly those who wrote just before, and
 // every one of their first messages otherwise read their participant cold: a read
 // transaction that, under the writes, starts with an empty page cache and walks the address
-// index and the table from the file (about 50 µs of CPU a message, docs/performance.md
-// "Warm after a restart"). It runs alongside the server, which serves meanwhile.
+// index and the table from the file (about 50 µs of CPU a message; docs/performance.md,
+// "Where it stands (issue 12, ninth round)"). It runs alongside the server, which serves
+// meanwhile.
 //
 // It is the read a miss of ParticipantsAt makes, for many addresses at once and under the
 // same rule: the tickets of a batch's addresses are taken before their rows are read, and
