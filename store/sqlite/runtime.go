@@ -14,16 +14,12 @@ import (
 
 // ParticipantsAt returns the participants writing from address on channel, in any campaign,
 // most recently updated first.
-// routeOrder is the order of an address's participants in ParticipantsAt and the route cache:
-// most recently updated first, the newest row first among equals (warm.go reads in it too).
-const routeOrder = `updated_at DESC, rowid DESC`
-
 func (db *DB) ParticipantsAt(ctx context.Context, channel, address string) ([]engine.Participant, error) {
 	ps, ok, ticket := db.routes.get(channel, address)
 	if ok {
 		return ps, nil
 	}
-	ps, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY `+routeOrder,
+	ps, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY updated_at DESC, rowid DESC`,
 		channel, address)
 	if err != nil {
 		db.routes.drop(channel, address, ticket)

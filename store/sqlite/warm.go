@@ -89,7 +89,7 @@ func (db *DB) warmBatch(ctx context.Context, keys []routeKey) (int, error) {
 		// In ParticipantsAt's order within each address.
 		rows, err := db.r.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants
 			WHERE (channel, address) IN (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(tickets)-1)+`)
-			ORDER BY channel, address, `+routeOrder, args...)
+			ORDER BY channel, address, updated_at DESC, rowid DESC`, args...)
 		if err != nil {
 			return convert(err)
 		}

@@ -37,20 +37,15 @@ func inCampaign(campaign, from string, updated time.Time) engine.Participant {
 	}
 }
 
-// restarted stores ps in a new file and opens it again without filling the route cache, as a
-// restart finds it, so that a test can set warmHook before startWarm.
-func restarted(t *testing.T, ps ...engine.Participant) *DB {
+// reopen closes db and opens its file again without filling the route cache, so that a test
+// can set warmHook first.
+func reopen(t *testing.T, db *DB, path string) *DB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "campaign.db")
-	db, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	create(t, db, ps...)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if db, err = open(t.Context(), path, 0); err != nil {
+	db, err := open(t.Context(), path, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
@@ -61,6 +56,11 @@ func restarted(t *testing.T, ps ...engine.Participant) *DB {
 // each with all its participants in ParticipantsAt's order, over more than one batch.
 func TestWarmAfterRestart(t *testing.T) {
 	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "campaign.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Ann plays two campaigns from one address, the newer step in "c"; Tom two whose last
 	// steps came at the same time (the newer row first).
 	ps := []engine.Participant{inCampaign("c", "ann", t0.Add(2*time.Minute)), inCampaign("d", "ann", t0.Add(time.Minute)),
@@ -68,14 +68,15 @@ func TestWarmAfterRestart(t *testing.T) {
 	for i := range warmBatch + 10 {
 		ps = append(ps, inCampaign("c", fmt.Sprint("p", i), t0.Add(time.Duration(i)*time.Second)))
 	}
-	db := restarted(t, ps...)
+	create(t, db, ps...)
+	db = reopen(t, db, path)
 	db.startWarm()
 	n, err := db.Warmed(ctx)
 	if err != nil || n != warmBatch+12 {
 		t.Fatalf("warmed %d addresses (%v), want %d", n, err, warmBatch+12)
 	}
 	for _, from := range []string{"ann", "tom", "p0", fmt.Sprint("p", warmBatch+9)} {
-		want, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY `+routeOrder, "webchat", from)
+		want, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY updated_at DESC, rowid DESC`, "webchat", from)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,8 +110,14 @@ func TestWarmAfterRestart(t *testing.T) {
 // Others of the same batch are kept.
 func TestWarmKeepsNothingACommitChanged(t *testing.T) {
 	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "campaign.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ann, bob := inCampaign("c", "ann", t0), inCampaign("c", "bob", t0)
-	db := restarted(t, ann, bob)
+	create(t, db, ann, bob)
+	db = reopen(t, db, path)
 	var once sync.Once
 	db.warmHook = func() {
 		once.Do(func() {
@@ -145,7 +152,13 @@ func TestWarmEmptyAndClosed(t *testing.T) {
 		t.Fatalf("an empty store warmed %d (%v)", n, err)
 	}
 
-	db = restarted(t, inCampaign("c", "ann", t0), inCampaign("c", "bob", t0))
+	path := filepath.Join(t.TempDir(), "campaign.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, db, inCampaign("c", "ann", t0), inCampaign("c", "bob", t0))
+	db = reopen(t, db, path)
 	// What Close does first, while a batch is being read.
 	db.warmHook = func() { db.warmStop() }
 	db.startWarm()
