@@ -428,22 +428,6 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 	if s.db, err = openStore(ctx, cfg.MongoURI, cfg.Data); err != nil {
 		return nil, err
 	}
-	if w, ok := s.db.(interface {
-		Warmed(context.Context) (int, error)
-	}); ok {
-		// The embedded store fills its participant cache in the background after a restart.
-		go func(start time.Time) {
-			n, err := w.Warmed(context.Background())
-			if errors.Is(err, context.Canceled) {
-				return // closed before it was done: shutting down
-			}
-			if err != nil {
-				cfg.Log.Warn("participant cache: filling after the start stopped", "addresses", n, "err", err)
-				return
-			}
-			cfg.Log.Info("participant cache: filled with the addresses active last", "addresses", n, "took", time.Since(start).Round(time.Millisecond))
-		}(time.Now())
-	}
 	s.prices = pricing.NewBook(s.db, now)
 	if err := loadPrices(ctx, s.prices, cfg.PriceTable); err != nil {
 		return nil, err

@@ -49,24 +49,9 @@ func (c *routeCache) get(channel, address string) (ps []engine.Participant, ok b
 	return nil, false, c.routes.take(k)
 }
 
-// takeUnknown takes a ticket for each of keys the cache has no entry for, as a miss of each
-// would (get), and returns them by key.
-func (c *routeCache) takeUnknown(keys []routeKey) map[routeKey]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[routeKey]uint64, len(keys))
-	for _, k := range keys {
-		if _, ok := c.entries[k]; !ok {
-			out[k] = c.routes.take(k)
-		}
-	}
-	return out
-}
-
 // put stores what a read of an address found, by address and by id, unless a commit touched
-// the address since get (or a later miss of the same address took a newer ticket), and
-// reports whether it did.
-func (c *routeCache) put(channel, address string, ps []engine.Participant, ticket uint64) bool {
+// the address since get (or a later miss of the same address took a newer ticket).
+func (c *routeCache) put(channel, address string, ps []engine.Participant, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := routeKey{channel, address}
@@ -85,9 +70,7 @@ func (c *routeCache) put(channel, address string, ps []engine.Participant, ticke
 		for _, p := range kept {
 			c.keepByID(p)
 		}
-		return true
 	}
-	return false
 }
 
 // keepByID keeps p under its id unless a newer version of it is kept.

@@ -89,37 +89,11 @@ type DB struct {
 	// lingerBelow (writer.go, gather); 0 never waits.
 	linger      time.Duration
 	lingerBelow int
-
-	// warmStop ends warmRoutes, begun by Open, and warmDone is closed once it returned,
-	// having kept warmed addresses (warm.go). warmHook, a test's, runs in each batch between
-	// the read and keeping what it read.
-	warmStop context.CancelFunc
-	warmDone chan struct{}
-	warmed   atomic.Int64
-	warmErr  error
-	warmHook func()
 }
 
 // Open opens the database at path, creating the file and bringing its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := open(ctx, path, checkpointEvery)
-	if err != nil {
-		return nil, err
-	}
-	db.startWarm()
-	return db, nil
-}
-
-// startWarm fills the route cache in the background (warm.go), until Close.
-func (db *DB) startWarm() {
-	ctx, cancel := context.WithCancel(context.Background())
-	db.warmStop = cancel
-	go func() {
-		defer close(db.warmDone)
-		n, err := db.warmRoutes(ctx)
-		db.warmed.Store(int64(n))
-		db.warmErr = err
-	}()
+	return open(ctx, path, checkpointEvery)
 }
 
 // open is Open with the checkpointer's interval (0: it checkpoints only when asked, a test's
@@ -189,8 +163,7 @@ func open(ctx context.Context, path string, checkpoints time.Duration) (*DB, err
 	}
 	db := &DB{w: w, wc: wc, waiting: waiting, r: r, rq: &readCache{db: r, stmts: map[string]*sql.Stmt{}}, routes: newRouteCache(), writes: make(chan writeRequest), quit: make(chan struct{}),
 		loopDone: make(chan struct{}), stmts: map[string]*sql.Stmt{}, indexDone: make(chan struct{}),
-		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow,
-		warmDone: make(chan struct{})}
+		ckpt: ckpt, checkpointDone: make(chan struct{}), linger: writerLinger, lingerBelow: writerLingerBelow}
 
 	db.early.Store(early == 1)
 	db.ids.atLeast(last)
@@ -302,10 +275,6 @@ func migrateTo(ctx context.Context, db *sql.DB, last int) error {
 func (db *DB) Close() error {
 	var err error
 	db.closed.Do(func() {
-		if db.warmStop != nil {
-			db.warmStop()
-			<-db.warmDone
-		}
 		close(db.quit)
 		<-db.loopDone
 		<-db.indexDone
