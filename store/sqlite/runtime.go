@@ -19,8 +19,14 @@ func (db *DB) ParticipantsAt(ctx context.Context, channel, address string) ([]en
 	if ok {
 		return ps, nil
 	}
-	ps, err := db.participants(ctx, `WHERE channel = ? AND address = ? ORDER BY updated_at DESC, rowid DESC`,
-		channel, address)
+	// On the write connection (readOnWriter): every webhook from a participant not kept asks
+	// this, and the step the webhook then writes changes the row read.
+	err := db.readOnWriter(ctx, func(t *wtx) error {
+		var err error
+		ps, err = participantsFrom(ctx, t, `WHERE channel = ? AND address = ? ORDER BY updated_at DESC, rowid DESC`,
+			channel, address)
+		return err
+	})
 	if err != nil {
 		db.routes.drop(channel, address, ticket)
 		return nil, fmt.Errorf("sqlite: participants at %s/%s: %w", channel, address, err)
@@ -63,7 +69,11 @@ func (db *DB) Participants(ctx context.Context, f engine.ParticipantFilter) ([]e
 }
 
 func (db *DB) participants(ctx context.Context, where string, args ...any) ([]engine.Participant, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants `+where, args...)
+	return participantsFrom(ctx, db.rq, where, args...)
+}
+
+func participantsFrom(ctx context.Context, q querier, where string, args ...any) ([]engine.Participant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants `+where, args...)
 	if err != nil {
 		return nil, convert(err)
 	}

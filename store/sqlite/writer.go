@@ -29,7 +29,10 @@ type writeRequest struct {
 	fn  func(tx *wtx) error
 	// raw, when set instead of fn, runs on the write connection outside any transaction
 	// (withWriteConn).
-	raw  func(c *sql.Conn) error
+	raw func(c *sql.Conn) error
+	// read, when set instead of fn, only reads: the writer runs it on its connection the
+	// moment it takes it, between two groups and outside any transaction (readOnWriter).
+	read func(t *wtx) error
 	done chan error
 }
 
@@ -56,6 +59,34 @@ func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 // failed (commitGroup), so it is write; the name stays to say what the fn does.
 func (db *DB) writeOne(ctx context.Context, fn func(tx *wtx) error) error {
 	return db.write(ctx, fn)
+}
+
+// readOnWriter runs fn, which must only read, on the write connection: between two groups,
+// outside any transaction, so it sees what was committed and nothing of a group under way.
+// The writer answers a read the moment it takes it, ahead of the writes it is gathering (it
+// waits neither for their linger nor for their commit), but after the group it is
+// committing, if any.
+//
+// Why a read would go to the writer: under writes, SQLite empties a reader connection's page
+// cache at every read transaction that finds the log changed, which under load is every one,
+// so a reader pays for the whole B-tree descent from the file each time. The write
+// connection's cache is never emptied by its own commits: the interior pages are there, and
+// the leaf a read brings in is the one the write that usually follows it changes. For the
+// read of a participant by address at every webhook from someone not kept in memory that
+// was 60 µs of CPU on a reader and 27 µs on the writer at 1,000,000 stored
+// (docs/performance.md, "Where it stands (issue 12, tenth round)"). It costs the writer's
+// goroutine that time: only a read on the message path, of one or two rows, belongs here.
+func (db *DB) readOnWriter(ctx context.Context, fn func(t *wtx) error) error {
+	return db.send(writeRequest{ctx: ctx, read: fn, done: make(chan error, 1)})
+}
+
+// runRead answers a read request (readOnWriter) on the write connection.
+func (db *DB) runRead(r writeRequest) {
+	if err := r.ctx.Err(); err != nil {
+		r.done <- err
+		return
+	}
+	r.done <- r.read(&wtx{c: db.wc, db: db})
 }
 
 // withWriteConn runs fn on the write connection, between two groups of writes and outside any
@@ -91,6 +122,10 @@ func (db *DB) writeLoop() {
 		case r := <-db.writes:
 			if r.raw != nil {
 				r.done <- r.raw(db.wc)
+				continue
+			}
+			if r.read != nil {
+				db.runRead(r)
 				continue
 			}
 			group = append(group, r)
@@ -139,6 +174,10 @@ func (g *gatherer) gather(group []writeRequest) ([]writeRequest, *writeRequest) 
 			if r.raw != nil {
 				return group, &r
 			}
+			if r.read != nil {
+				db.runRead(r)
+				continue
+			}
 			group = append(group, r)
 			continue
 		default:
@@ -163,6 +202,11 @@ func (g *gatherer) gather(group []writeRequest) ([]writeRequest, *writeRequest) 
 		case r := <-db.writes:
 			if r.raw != nil {
 				return group, &r
+			}
+			if r.read != nil {
+				// Not company: the group still waits for writes.
+				db.runRead(r)
+				continue
 			}
 			group = append(group, r)
 		case <-g.timer.C:

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/chatcampaigns/campaign/engine"
 )
 
 // TestCommitGroupIsolatesWrites runs one group by hand: a write that fails and one whose caller
@@ -212,5 +214,88 @@ func TestGather(t *testing.T) {
 				t.Errorf("skip = %d, want %d", g.skip, tt.skipAf)
 			}
 		})
+	}
+}
+
+// TestReadOnWriter: a participant's read by address runs on the write connection (with every
+// reader connection taken it still answers), sees what was committed, and is answered while
+// the writer gathers a group: it neither waits for the group's linger nor joins it.
+func TestReadOnWriter(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	ann := engine.Participant{ID: engine.ParticipantID("echo", "whatsapp", "316"), Campaign: "echo",
+		Channel: "whatsapp", Address: "316", State: "chat", Version: 1, CreatedAt: at, UpdatedAt: at}
+	if err := db.write(ctx, func(tx *wtx) error {
+		return writeParticipant(ctx, tx, engine.Step{Participant: ann, Created: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Set on the writer's goroutine, which reads them: a loaded writer (it just committed)
+	// now waits an hour for a group of three.
+	if err := db.withWriteConn(ctx, func(*sql.Conn) error {
+		db.linger, db.lingerBelow = time.Hour, 3
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.r.SetMaxOpenConns(1)
+	reader, err := db.r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+
+	write := func() writeRequest {
+		return writeRequest{ctx: ctx, fn: func(*wtx) error { return nil }, done: make(chan error, 1)}
+	}
+	first := write()
+	db.writes <- first // taken: the writer is gathering its group now
+
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := db.ParticipantsAt(rctx, "whatsapp", "316")
+	if err != nil {
+		t.Fatalf("read while the writer gathers, every reader busy: %v", err)
+	}
+	if len(got) != 1 || got[0].ID != ann.ID || got[0].State != "chat" {
+		t.Fatalf("read %+v, want ann", got)
+	}
+	select {
+	case err := <-first.done:
+		t.Fatalf("the group committed (%v) before it had company: the read counted as a write", err)
+	default:
+	}
+	rest := []writeRequest{write(), write()}
+	for _, r := range rest {
+		db.writes <- r
+	}
+	for _, r := range append(rest, first) {
+		if err := <-r.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, _ := db.routes.get("whatsapp", "316"); !ok {
+		t.Error("the read's participants were not kept")
+	}
+}
+
+// TestReadOnWriterGivesUp: a read whose caller gave up, or on a closed database, answers
+// with that and reads nothing.
+func TestReadOnWriterGivesUp(t *testing.T) {
+	db := openTest(t)
+	ran := false
+	read := func(*wtx) error { ran = true; return nil }
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := db.readOnWriter(ctx, read); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled read: %v, want %v", err, context.Canceled)
+	}
+	db.Close()
+	if err := db.readOnWriter(t.Context(), read); !errors.Is(err, errClosed) {
+		t.Errorf("read after Close: %v, want %v", err, errClosed)
+	}
+	if ran {
+		t.Error("a read ran")
 	}
 }
