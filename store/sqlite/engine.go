@@ -719,11 +719,18 @@ func insertLineOf(ctx context.Context, tx *wtx, participantID string, seq int64,
 // participant that waits to be tried again: they go out after it (engine.Store). A reply in
 // flight waits for nothing (its due time has passed), so outbox_retried leaves it out.
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]engine.Outbound, error) {
-	out, err := db.outbox(ctx, `WHERE o.status = 'pending' AND o.due_at <= ?
-		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
-			AND e.status = 'pending' AND e.attempts > 0 AND e.in_flight = 0 AND e.id < o.id AND e.due_at > ?)
-		ORDER BY o.id LIMIT ?`,
-		unixNano(now), unixNano(now), noLimit(limit))
+	// On the write connection (readOnWriter): the replies due are the rows the writer just
+	// wrote, with their participants' rows, all in its cache and none in a reader's.
+	var out []engine.Outbound
+	err := db.readOnWriter(ctx, func(t *wtx) error {
+		var err error
+		out, err = outboxFrom(ctx, t, `WHERE o.status = 'pending' AND o.due_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.participant_seq = o.participant_seq
+				AND e.status = 'pending' AND e.attempts > 0 AND e.in_flight = 0 AND e.id < o.id AND e.due_at > ?)
+			ORDER BY o.id LIMIT ?`,
+			unixNano(now), unixNano(now), noLimit(limit))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due outbox: %w", err)
 	}
@@ -741,7 +748,11 @@ func (db *DB) Outbox(ctx context.Context, participantID string) ([]engine.Outbou
 }
 
 func (db *DB) outbox(ctx context.Context, where string, args ...any) ([]engine.Outbound, error) {
-	rows, err := db.rq.QueryContext(ctx, `
+	return outboxFrom(ctx, db.rq, where, args...)
+}
+
+func outboxFrom(ctx context.Context, q querier, where string, args ...any) ([]engine.Outbound, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT o.id, o.participant_id, o.campaign, o.channel, o.recipient, o.text, o.buttons,
 			o.media_url, o.template, o.broadcast_id, o.due_at, o.status, o.platform_id, o.error,
 			o.attempts, COALESCE(p.last_inbound_at, 0), COALESCE(p.state, ''), o.delivery, o.delivery_code,

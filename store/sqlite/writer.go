@@ -73,9 +73,12 @@ func (db *DB) writeOne(ctx context.Context, fn func(tx *wtx) error) error {
 // connection's cache is never emptied by its own commits: the interior pages are there, and
 // the leaf a read brings in is the one the write that usually follows it changes. For the
 // read of a participant by address at every webhook from someone not kept in memory that
-// was 60 µs of CPU on a reader and 27 µs on the writer at 1,000,000 stored
-// (docs/performance.md, "Where it stands (issue 12, tenth round)"). It costs the writer's
-// goroutine that time: only a read on the message path, of one or two rows, belongs here.
+// was 60 µs of CPU on a reader, and 27 µs on the writer plus 11 µs handing it over, at
+// 1,000,000 stored (docs/performance.md, "Where it stands (issue 12, tenth round)"). The
+// sender's read of the replies due, rows the writer has just written, halved the same way.
+// It costs the writer's goroutine, the one line every write waits in, that time: only the
+// message path's reads of a few rows the writer just wrote, or is about to change, belong
+// here.
 func (db *DB) readOnWriter(ctx context.Context, fn func(t *wtx) error) error {
 	return db.send(writeRequest{ctx: ctx, read: fn, done: make(chan error, 1)})
 }

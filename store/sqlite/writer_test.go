@@ -217,9 +217,10 @@ func TestGather(t *testing.T) {
 	}
 }
 
-// TestReadOnWriter: a participant's read by address runs on the write connection (with every
-// reader connection taken it still answers), sees what was committed, and is answered while
-// the writer gathers a group: it neither waits for the group's linger nor joins it.
+// TestReadOnWriter: the message path's reads (a participant by address, the replies due) run
+// on the write connection (with every reader connection taken they still answer), see what
+// was committed, and are answered while the writer gathers a group: they neither wait for
+// the group's linger nor join it.
 func TestReadOnWriter(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -260,6 +261,9 @@ func TestReadOnWriter(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].ID != ann.ID || got[0].State != "chat" {
 		t.Fatalf("read %+v, want ann", got)
+	}
+	if _, err := db.DueOutbox(rctx, at, 10); err != nil {
+		t.Fatalf("replies due read while the writer gathers, every reader busy: %v", err)
 	}
 	select {
 	case err := <-first.done:
