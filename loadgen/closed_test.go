@@ -490,7 +490,61 @@ func TestPrefillResendsRefusedWebhooks(t *testing.T) {
 			t.Errorf("prefill reported %q", e)
 		}
 	}
-	if rep.Failed != 3 || rep.Resends != 0 {
-		t.Errorf("measured phase: failed %d, resends %d, want 3 refused and none resent", rep.Failed, rep.Resends)
+	if rep.Failed != 3 || rep.Refused != 3 || rep.Resends != 0 {
+		t.Errorf("measured phase: failed %d (%d refused), resends %d, want 3 refused and none resent", rep.Failed, rep.Refused, rep.Resends)
+	}
+	if rep.OK() {
+		t.Error("OK with nothing of the measured phase taken")
+	}
+}
+
+// TestRefusalsAreNotFailures: the server's back-pressure refusing some webhooks with 503 is
+// what it is built to do; the run reports them apart and is OK when every webhook it took got
+// its one reply. A webhook that failed any other way still fails the run.
+func TestRefusalsAreNotFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		refuse  int // the target answers 503 to the first refuse attempts of every message
+		wantOK  bool
+		verdict string
+	}{
+		{"none refused", 0, true, "exactly once: OK: every message got exactly one reply"},
+		{"every first attempt refused", 1, false, "FAILED: the server took none of the 4 webhooks (4 refused with 503, 0 failed otherwise)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := startTestGraph(t)
+			_, url := startTarget(t, g, func(tg *target) { tg.refuse = tt.refuse })
+			rep, err := loadgen.Run(context.Background(), loadgen.Config{Server: url, Graph: g, Messages: 4,
+				Participants: 4, Clock: &syncClock{now: t0}, RunID: 1, Drain: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() != tt.wantOK {
+				t.Errorf("OK() = %v, want %v: %+v", rep.OK(), tt.wantOK, rep)
+			}
+			var out strings.Builder
+			rep.Write(&out)
+			if !strings.Contains(out.String(), tt.verdict) {
+				t.Errorf("report lacks %q:\n%s", tt.verdict, out.String())
+			}
+		})
+	}
+	// Some taken, some refused: OK, with the refusals said.
+	rep := &loadgen.Report{Sent: 10, Accepted: 7, Failed: 3, Refused: 3}
+	if !rep.OK() {
+		t.Errorf("7 taken and answered, 3 refused with 503: not OK")
+	}
+	var out strings.Builder
+	rep.Write(&out)
+	for _, want := range []string{"7 accepted, 3 refused with 503 (back-pressure), 0 failed otherwise",
+		"exactly once: OK: every accepted message got exactly one reply; 3 webhooks were refused with 503"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	rep.Refused = 2 // one failed another way (a timeout, a 500)
+	if rep.OK() {
+		t.Errorf("a webhook failed other than by a 503, and OK")
 	}
 }
