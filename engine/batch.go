@@ -49,8 +49,14 @@ const (
 
 // DefaultSendConcurrency is how many replies are sent at once when Config.SendConcurrency is
 // zero: a send waits on the platform far longer than it uses the CPU. With 8 the sender spent
-// two thirds of its wall time waiting for its round's last sends (docs/performance.md).
-const DefaultSendConcurrency = 32
+// two thirds of its wall time waiting for its round's last sends. It is a round's size, so
+// that on a store one process uses every recipient of a round starts at once, its attempt
+// recorded with the others' in one write: with 32 slots for rounds of up to 100, six replies
+// in ten waited for a slot and then for a write of their own attempt, each a turn of the
+// loaded writer (~3 ms under the closed loop) before its send could start, and a third of the
+// writer's requests were those attempts (docs/performance.md, "Where it stands (issue 12,
+// eleventh round)"). What may go out twice after a crash is still what was being sent.
+const DefaultSendConcurrency = dueBatch
 
 // applyRounds applies the events of the participants this process won, in rounds: round i
 // holds the i-th event of every participant, so each participant's events stay in stored

@@ -48,10 +48,11 @@ func TestCrashSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	}
 	const (
 		secret = "crash-secret"
-		// More recipients than the sender sends to at once (engine.DefaultSendConcurrency),
-		// so that attempts recorded ahead of the sends would show.
-		participants = 48
-		perEach      = 20
+		// More recipients than one round of the sender takes and sends to at once
+		// (engine.DefaultSendConcurrency), so that attempts recorded ahead of the sends would
+		// show.
+		participants = 120
+		perEach      = 8
 		// killAfter messages accepted, the proxy starts holding answers; the server is killed
 		// once holdFor sends are held and no more came for holdQuiet (or after holdWait, with
 		// what is held then): every send under way has reached the proxy by then.
