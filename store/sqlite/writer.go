@@ -125,6 +125,9 @@ func (db *DB) writeLoop() {
 		case r := <-db.writes:
 			if r.raw != nil {
 				r.done <- r.raw(db.wc)
+				// Raw requests are tests' (withWriteConn): one that set the linger sees the
+				// next group gathered by it, not skipped by an earlier back-off.
+				g.skip = 0
 				continue
 			}
 			if r.read != nil {
@@ -141,6 +144,7 @@ func (db *DB) writeLoop() {
 		db.reloadWaiting()
 		if raw != nil {
 			raw.done <- raw.raw(db.wc)
+			g.skip = 0
 		}
 	}
 }
