@@ -296,7 +296,7 @@ func TestReadOnWriter(t *testing.T) {
 	}
 	select {
 	case err := <-first.done:
-		t.Fatalf("the group committed (%v) before it had company: the read counted as a write", err)
+		t.Fatalf("the group committed (%v) while it lingered: the reads ended its wait", err)
 	default:
 	}
 	// A raw request ends the gathering: the group commits, then the linger is put back.
