@@ -873,7 +873,7 @@ func markSent(ctx context.Context, tx *wtx, id int64, platformID string, at time
 // transaction as a whole: when it is not nil nothing was recorded.
 func (db *DB) MarkSentBatch(ctx context.Context, sent []engine.Sent) ([]error, error) {
 	errsOut := make([]error, len(sent))
-	err := db.write(ctx, func(tx *wtx) error {
+	err := db.writeBulk(ctx, func(tx *wtx) error {
 		clear(errsOut) // a group that failed elsewhere runs this again
 		for i, s := range sent {
 			// markSent fails in the ordinary course (unknown, already sent) before it writes;

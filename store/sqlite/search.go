@@ -72,7 +72,7 @@ func (db *DB) IndexLines(ctx context.Context) error {
 // indexLines adds up to n lines after the last indexed one; it returns how many.
 func (db *DB) indexLines(ctx context.Context, n int) (int, error) {
 	var added int
-	err := db.write(ctx, func(tx *wtx) error {
+	err := db.writeBulk(ctx, func(tx *wtx) error {
 		added = 0
 		var from int64
 		if err := tx.QueryRowContext(ctx, `SELECT indexed FROM lines_search_state`).Scan(&from); err != nil {

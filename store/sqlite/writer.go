@@ -33,6 +33,9 @@ type writeRequest struct {
 	// read, when set instead of fn, only reads: the writer runs it on its connection the
 	// moment it takes it, between two groups and outside any transaction (readOnWriter).
 	read func(t *wtx) error
+	// bulk marks a write nobody's webhook waits on (writeBulk): it does not join a group that
+	// holds one that is.
+	bulk bool
 	done chan error
 }
 
@@ -52,6 +55,13 @@ type writeRequest struct {
 // on each run.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	return db.send(writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// writeBulk is write for bookkeeping no webhook waits on (the sender's record of a round's
+// sent replies, the search index): taken while a group holds other writes, it waits for the
+// next group instead of lengthening that one.
+func (db *DB) writeBulk(ctx context.Context, fn func(tx *wtx) error) error {
+	return db.send(writeRequest{ctx: ctx, fn: fn, bulk: true, done: make(chan error, 1)})
 }
 
 // writeOne is write for an fn that changes the database with at most one statement (it may
@@ -121,6 +131,10 @@ func (db *DB) writeLoop() {
 	g.timer.Stop()
 	for {
 		var group []writeRequest
+		if len(g.deferred) > 0 {
+			group, g.deferred = g.deferred, nil
+			goto gather
+		}
 		select {
 		case r := <-db.writes:
 			if r.raw != nil {
@@ -138,6 +152,7 @@ func (db *DB) writeLoop() {
 		case <-db.quit:
 			return
 		}
+	gather:
 		group, raw := g.gather(group)
 		db.commitGroup(group, false)
 		g.ended = time.Now()
@@ -163,6 +178,22 @@ type gatherer struct {
 	ended time.Time
 	// skip counts the groups that commit at once after a wait that nobody joined.
 	skip int
+	// deferred are bulk writes taken while gathering a group of others: the next group's.
+	deferred []writeRequest
+}
+
+// add puts r in group, or among the deferred when r is bulk and group holds a write that is
+// not.
+func (g *gatherer) add(group []writeRequest, r writeRequest) []writeRequest {
+	if r.bulk {
+		for i := range group {
+			if !group[i].bulk {
+				g.deferred = append(g.deferred, r)
+				return group
+			}
+		}
+	}
+	return append(group, r)
 }
 
 // lingerBackoff is how many groups commit without waiting after a wait that nobody joined,
@@ -185,7 +216,7 @@ func (g *gatherer) gather(group []writeRequest) ([]writeRequest, *writeRequest) 
 				db.runRead(r)
 				continue
 			}
-			group = append(group, r)
+			group = g.add(group, r)
 			continue
 		default:
 		}
@@ -215,7 +246,7 @@ func (g *gatherer) gather(group []writeRequest) ([]writeRequest, *writeRequest) 
 				db.runRead(r)
 				continue
 			}
-			group = append(group, r)
+			group = g.add(group, r)
 		case <-g.timer.C:
 			if len(group) == n {
 				g.skip = lingerBackoff

@@ -217,6 +217,99 @@ func TestGather(t *testing.T) {
 	}
 }
 
+// TestGatherDefersBulk: a bulk write (the sender's record of sent replies, the search
+// index) taken while a group holds any other write waits for the next group, which it
+// starts, ahead of anything taken later; bulk writes share a group with each other.
+func TestGatherDefersBulk(t *testing.T) {
+	urgent := func(name string) writeRequest {
+		return writeRequest{ctx: t.Context(), fn: func(*wtx) error { return errors.New(name) }}
+	}
+	bulk := func(name string) writeRequest {
+		r := urgent(name)
+		r.bulk = true
+		return r
+	}
+	name := func(rs []writeRequest) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.fn(nil).Error())
+		}
+		return out
+	}
+	tests := []struct {
+		name         string
+		start, sent  []writeRequest
+		want, defers []string
+	}{
+		{"bulk waits for the next group", []writeRequest{urgent("u1")}, []writeRequest{bulk("b1"), urgent("u2"), bulk("b2")},
+			[]string{"u1", "u2"}, []string{"b1", "b2"}},
+		{"bulk writes share a group", []writeRequest{bulk("b1")}, []writeRequest{bulk("b2"), bulk("b3")},
+			[]string{"b1", "b2", "b3"}, nil},
+		{"a bulk group takes a webhook's write, and the bulk after it waits", []writeRequest{bulk("b1")},
+			[]writeRequest{urgent("u1"), bulk("b2")}, []string{"b1", "u1"}, []string{"b2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// An idle writer: the group takes what is waiting and does not linger.
+			db := &DB{writes: make(chan writeRequest, len(tt.sent)), quit: make(chan struct{}), linger: time.Hour, lingerBelow: 100}
+			for _, r := range tt.sent {
+				db.writes <- r
+			}
+			g := gatherer{db: db, timer: time.NewTimer(time.Hour), ended: time.Now().Add(-2 * time.Hour)}
+			g.timer.Stop()
+			got, raw := g.gather(tt.start)
+			if raw != nil || !slices.Equal(name(got), tt.want) || !slices.Equal(name(g.deferred), tt.defers) {
+				t.Errorf("group %v, deferred %v (raw %v); want %v, %v", name(got), name(g.deferred), raw != nil, tt.want, tt.defers)
+			}
+		})
+	}
+}
+
+// TestWriterCommitsDeferredBulk: on the running writer, a bulk write deferred from a group
+// is committed in the next one, and its caller answered.
+func TestWriterCommitsDeferredBulk(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	// A loaded writer (it just committed) gathering a group waits for nothing but a raw
+	// request.
+	if err := db.withWriteConn(ctx, func(*sql.Conn) error {
+		db.linger, db.lingerBelow = time.Hour, 1<<30
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(key string) func(tx *wtx) error {
+		return func(tx *wtx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO claims (key, owner, until) VALUES (?, 'test', 0)`, key)
+			return err
+		}
+	}
+	first := writeRequest{ctx: ctx, fn: insert("first"), done: make(chan error, 1)}
+	db.writes <- first
+	bulk := writeRequest{ctx: ctx, fn: insert("bulk"), bulk: true, done: make(chan error, 1)}
+	db.writes <- bulk // taken, and deferred: the group holds a write that is not bulk
+	if err := db.withWriteConn(ctx, func(*sql.Conn) error {
+		db.linger, db.lingerBelow = writerLinger, writerLingerBelow
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []writeRequest{first, bulk} {
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a write was not answered")
+		}
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM claims WHERE key IN ('first', 'bulk')`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d of the two writes stored (%v)", n, err)
+	}
+}
+
 // TestGatherReadIsNoCompany: a read taken while a group lingers is answered at once and
 // does not join the group: the group still waits for writes, and a wait only reads came in
 // counts as one nobody joined.
