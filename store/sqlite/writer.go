@@ -33,8 +33,8 @@ type writeRequest struct {
 	// read, when set instead of fn, only reads: the writer runs it on its connection the
 	// moment it takes it, between two groups and outside any transaction (readOnWriter).
 	read func(t *wtx) error
-	// bulk marks a write nobody's webhook waits on (writeBulk): it does not join a group that
-	// holds one that is.
+	// bulk marks bookkeeping no webhook waits on (writeBulk): it does not join a group that
+	// holds a write that is not bulk.
 	bulk bool
 	done chan error
 }
