@@ -676,12 +676,15 @@ func (l *loader) send(ctx context.Context, p *phase, w *worker, to, id string, n
 			msg = errorText(err)
 		}
 		busy := err == nil && status == http.StatusServiceUnavailable
-		resend := l.cfg.Resend || p.resendBusy && busy
-		if !resend || ctx.Err() != nil || !l.cfg.Clock.Now().Before(giveUp) {
+		fail := func() {
 			p.fail(msg)
 			if busy {
 				p.refused.Add(1)
 			}
+		}
+		resend := l.cfg.Resend || p.resendBusy && busy
+		if !resend || ctx.Err() != nil || !l.cfg.Clock.Now().Before(giveUp) {
+			fail()
 			return m
 		}
 		if l.cfg.Resend {
@@ -690,10 +693,7 @@ func (l *loader) send(ctx context.Context, p *phase, w *worker, to, id string, n
 			p.errMsg("resent after " + msg)
 		}
 		if l.cfg.Clock.Sleep(ctx, backoff) != nil {
-			p.fail(msg)
-			if busy {
-				p.refused.Add(1)
-			}
+			fail()
 			return m
 		}
 		backoff = min(2*backoff, maxBackoff)

@@ -130,38 +130,41 @@ func (db *DB) writeLoop() {
 	g := gatherer{db: db, timer: time.NewTimer(time.Hour)}
 	g.timer.Stop()
 	for {
-		var group []writeRequest
-		if len(g.deferred) > 0 {
-			group, g.deferred = g.deferred, nil
-			goto gather
-		}
-		select {
-		case r := <-db.writes:
-			if r.raw != nil {
-				r.done <- r.raw(db.wc)
-				// Raw requests are tests' (withWriteConn): one that set the linger sees the
-				// next group gathered by it, not skipped by an earlier back-off.
-				g.skip = 0
-				continue
+		// Bulk writes deferred from the last group start this one.
+		group := g.deferred
+		g.deferred = nil
+		if len(group) == 0 {
+			select {
+			case r := <-db.writes:
+				if r.raw != nil {
+					g.runRaw(r)
+					continue
+				}
+				if r.read != nil {
+					db.runRead(r)
+					continue
+				}
+				group = append(group, r)
+			case <-db.quit:
+				return
 			}
-			if r.read != nil {
-				db.runRead(r)
-				continue
-			}
-			group = append(group, r)
-		case <-db.quit:
-			return
 		}
-	gather:
 		group, raw := g.gather(group)
 		db.commitGroup(group, false)
 		g.ended = time.Now()
 		db.reloadWaiting()
 		if raw != nil {
-			raw.done <- raw.raw(db.wc)
-			g.skip = 0
+			g.runRaw(*raw)
 		}
 	}
+}
+
+// runRaw answers a raw request (withWriteConn) between two groups. Raw requests are tests':
+// one that set the linger sees the next group gathered by it, not skipped by an earlier
+// back-off.
+func (g *gatherer) runRaw(r writeRequest) {
+	r.done <- r.raw(g.db.wc)
+	g.skip = 0
 }
 
 // gatherer forms the writer's groups. A commit costs the writer 60-170 µs whatever the group
