@@ -99,6 +99,10 @@ type env struct {
 	judge *judge.Service
 	seq   int
 	cfg   engine.Config
+	// since is how many replies were sent before the first receive since the last settle:
+	// the receive loop may send a reply directly, before settle is called.
+	since    int
+	received bool
 }
 
 var t0 = time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
@@ -127,6 +131,15 @@ func newEnvWith(t *testing.T, windows map[string]time.Duration, defs ...*campaig
 	return h
 }
 
+// roundsOnly makes the engine again, leaving every reply to the sender's rounds (no direct
+// sends from the receive loop).
+func (h *env) roundsOnly() {
+	h.cfg.NoDirectSends = true
+	h.eng = engine.New(h.cfg)
+	h.eng.Handle("test", h.sent)
+	h.eng.Handle("whatsapp", h.sent)
+}
+
 // receive stores an event from `from` on channel "test" (unless in says otherwise).
 func (h *env) receive(campaign, from string, in engine.Inbound) {
 	h.t.Helper()
@@ -137,6 +150,9 @@ func (h *env) receive(campaign, from string, in engine.Inbound) {
 	}
 	if in.PlatformID == "" {
 		in.PlatformID = fmt.Sprintf("m%d", h.seq)
+	}
+	if !h.received {
+		h.since, h.received = len(h.sent.all()), true
 	}
 	if _, err := h.eng.Receive(h.ctx, in); err != nil {
 		h.t.Fatalf("receive: %v", err)
@@ -170,7 +186,11 @@ func (h *env) settle() []string {
 
 func (h *env) settleOut() []engine.Outbound {
 	h.t.Helper()
+	h.eng.WaitDirectSends()
 	before := len(h.sent.all())
+	if h.received {
+		before, h.received = h.since, false
+	}
 	for {
 		n, err := h.eng.ProcessPending(h.ctx)
 		if err != nil {

@@ -211,6 +211,9 @@ type Config struct {
 	// Intake is the back-pressure policy webhooks are admitted by (Engine.Intake); the zero
 	// value means the defaults.
 	Intake IntakePolicy
+	// NoDirectSends leaves every reply to the sender's rounds, also where the receive loop
+	// could send it as soon as its step commits (direct.go).
+	NoDirectSends bool
 }
 
 // Engine runs campaigns. Its methods are safe for concurrent use.
@@ -263,6 +266,9 @@ type Engine struct {
 	// fused is the receive loop while Run runs one (fused.go): Receive stores an event and
 	// applies its step in one write through it.
 	fused atomic.Pointer[fusedLoop]
+	// turns keeps who is being sent to now, when the receive loop sends replies directly
+	// (direct.go); nil otherwise.
+	turns *sendTurns
 }
 
 // New returns an Engine for cfg.
@@ -323,6 +329,11 @@ func New(cfg Config) *Engine {
 	e.sendLease = cmp.Or(cfg.SendLease, DefaultSendLease)
 	e.sendAttempts = cmp.Or(cfg.SendAttempts, DefaultSendAttempts)
 	e.sendConcurrency = max(1, cmp.Or(cfg.SendConcurrency, DefaultSendConcurrency))
+	if _, ok := cfg.Store.(receiveApplier); ok && !cfg.NoDirectSends {
+		if sp, sole := cfg.Store.(soleProcess); sole && sp.SoleProcess() {
+			e.turns = newSendTurns(e.sendConcurrency)
+		}
+	}
 	if e.rand == nil {
 		e.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	}
@@ -718,6 +729,10 @@ func (e *Engine) Run(ctx context.Context) {
 	wg.Go(func() { e.loop(ctx, e.wakeWork, e.ProcessPending) })
 	wg.Go(func() { e.loop(ctx, e.wakeSend, e.SendDue) })
 	wg.Go(func() { e.loop(ctx, nil, e.FireDueTimers) })
+	if e.turns != nil {
+		// After the receive loop ended (wg): no direct send starts past this.
+		defer e.turns.wg.Wait()
+	}
 	if e.sharedQueues {
 		wg.Go(func() {
 			// Every second: three counts each time, on a database every process shares.

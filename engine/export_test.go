@@ -11,6 +11,14 @@ func (e *Engine) ReceiveLoop(ctx context.Context) <-chan struct{} {
 	return l.stopped
 }
 
+// WaitDirectSends waits until the replies the receive loop sends directly are sent and
+// recorded (direct.go).
+func (e *Engine) WaitDirectSends() {
+	if e.turns != nil {
+		e.turns.wg.Wait()
+	}
+}
+
 // ReceiveTogether stores events as one batch of the receive loop, as if their webhooks had
 // all been waiting at once, and returns what Receive would have said of each.
 func (e *Engine) ReceiveTogether(ctx context.Context, ins []Inbound) ([]bool, []error) {
@@ -25,7 +33,7 @@ func (e *Engine) ReceiveTogether(ctx context.Context, ins []Inbound) ([]bool, []
 		}
 		batch[i] = &fusedRequest{in: in, done: make(chan fusedAnswer, 1)}
 	}
-	e.receiveBatch(ctx, ra, batch)
+	e.receiveBatch(ctx, ctx, ra, batch)
 	dups, errs := make([]bool, len(ins)), make([]error, len(ins))
 	for i, r := range batch {
 		a := <-r.done

@@ -32,10 +32,20 @@ type receiveApplier interface {
 
 // ReceivedStep is one event for receiveApplier: the event, its reserved id, and the step it
 // makes when applied at once (nil: the event is only stored).
+//
+// SendAs, when not empty, asks for the attempt of the step's first reply to be recorded in
+// the same write, by owner SendAs at SendAt, as AttemptOutbox records it (the receive loop
+// then sends it at once: direct.go). The store does so only when the step is applied, all
+// of its replies are queued pending, and the participant has no other reply pending but
+// those listed in Posted (sent already, their record on its way): any other could be
+// overtaken.
 type ReceivedStep struct {
 	ID      int64
 	Inbound Inbound
 	Step    *Step
+	SendAs  string
+	SendAt  time.Time
+	Posted  []int64
 }
 
 // ReceiveOutcome is what receiveApplier did with one ReceivedStep.
@@ -47,6 +57,9 @@ type ReceiveOutcome struct {
 	// NotApplied is why a step given was not applied (ErrEventsWaiting, a stale version, a
 	// code taken, ...); the event is stored unprocessed, for the worker.
 	NotApplied error
+	// Sending is the ids of the step's replies, in the order queued, when the first one's
+	// attempt was recorded (ReceivedStep.SendAs); nil otherwise.
+	Sending []int64
 }
 
 // ErrEventsWaiting is why a step was not applied with its event: the participant has events
@@ -205,7 +218,7 @@ func (e *Engine) runFused(ctx context.Context, ra receiveApplier, l *fusedLoop) 
 			if len(batch) == 0 {
 				break
 			}
-			e.receiveBatch(wctx, ra, batch)
+			e.receiveBatch(wctx, ctx, ra, batch)
 			clear(batch)
 		}
 	}
@@ -215,7 +228,10 @@ func (e *Engine) runFused(ctx context.Context, ra receiveApplier, l *fusedLoop) 
 // participant's first event of the batch when the store can (receiveApplier); the others,
 // and every event whose step could not be worked out or written, are stored unprocessed and
 // left to the worker, as Receive without the loop stores them.
-func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*fusedRequest) {
+//
+// run is Run's context, which the batch's direct sends stop on (ctx, the batch's, does not
+// end: a batch taken is written and answered).
+func (e *Engine) receiveBatch(ctx, run context.Context, ra receiveApplier, batch []*fusedRequest) {
 	start := time.Now()
 	first := ra.NextInboundIDs(len(batch))
 	items := make([]ReceivedStep, len(batch))
@@ -235,12 +251,28 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 	}
 	sb := e.stepsOf(ctx, ins)
 	undo := make([]func(), len(items))
+	now := e.now()
 	for k, j := range sb.from {
 		i := at[j]
 		items[i].Step = &sb.steps[k]
 		undo[i] = sb.undos[k]
+		if e.directCandidate(items[i].Step, now) {
+			if posted, ok := e.turns.begin(items[i].Step.Participant.ID); ok {
+				items[i].SendAs, items[i].SendAt, items[i].Posted = e.owner, now, posted
+			}
+		}
 	}
 	outcomes, err := ra.ReceiveApplied(ctx, items)
+	// A direct send the write did not record goes to the rounds.
+	wake := false
+	for i := range items {
+		if items[i].SendAs != "" && (err != nil || outcomes[i].Sending == nil) {
+			wake = e.turns.end(items[i].Step.Participant.ID) || wake
+		}
+	}
+	if wake {
+		e.wakeSender()
+	}
 	if err != nil {
 		// Nothing was stored: each event goes the old way, in order.
 		e.log.Warn("store and apply received events failed, storing them one by one", "events", len(items), "err", err)
@@ -254,9 +286,13 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 		e.Wake()
 		return
 	}
-	applied, left := 0, 0
+	applied, left, direct := 0, 0, 0
 	for i, o := range outcomes {
 		switch {
+		case o.Applied && o.Sending != nil:
+			applied++
+			direct++
+			e.written(*items[i].Step)
 		case o.Applied:
 			applied++
 			e.written(*items[i].Step)
@@ -275,7 +311,9 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 		for range applied {
 			e.obs.EventApplied(per)
 		}
-		e.wakeSender()
+		if applied > direct {
+			e.wakeSender()
+		}
 	}
 	for i, r := range batch {
 		o := outcomes[i]
@@ -283,6 +321,14 @@ func (e *Engine) receiveBatch(ctx context.Context, ra receiveApplier, batch []*f
 	}
 	if left > 0 {
 		e.Wake()
+	}
+	// After the answers: a webhook's answer goes first, the reply right after it (the
+	// platform delivers the participant's next message only once it has the answer).
+	for i, o := range outcomes {
+		if o.Applied && o.Sending != nil {
+			e.turns.wg.Add(1)
+			go e.sendDirect(run, items[i].Step, o.Sending)
+		}
 	}
 }
 

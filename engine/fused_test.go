@@ -70,8 +70,10 @@ func TestReceiveBeforeRunOnlyStores(t *testing.T) {
 // TestReceiveAppliesInTheSameWrite: with the receive loop running, Receive returns once the
 // event is stored and its step applied: nothing waits for the worker, the reply is queued
 // (and counted in the replies backlog, not the events'), and a duplicate changes nothing.
+// (Without direct sends: with them the reply is sent at once, TestDirectSend.)
 func TestReceiveAppliesInTheSameWrite(t *testing.T) {
 	h := newEnv(t, echoed())
+	h.roundsOnly()
 	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
 	stopped := h.eng.ReceiveLoop(ctx)
@@ -233,6 +235,7 @@ func TestRunAppliesEachMessageOnceInOrder(t *testing.T) {
 // left to the worker are applied once, and nothing applied before is applied again.
 func TestRestartAfterReceiveApplied(t *testing.T) {
 	h := newEnv(t, echoed())
+	h.roundsOnly()
 	ctx, cancel := context.WithCancel(h.ctx)
 	stopped := h.eng.ReceiveLoop(ctx)
 	h.receive("echo", "ann", engine.Inbound{Kind: engine.KindJoin})

@@ -49,10 +49,18 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
 	start := time.Now()
+	if e.turns != nil {
+		e.turns.started(start)
+	}
 	n, err := e.sendDue(ctx)
+	busy := time.Since(start)
+	if e.turns != nil {
+		// Direct sends post meanwhile: the busy time is the wall time while either does.
+		busy = e.turns.stopped(time.Now())
+	}
 	if n > 0 {
 		// For the intake's backlog (intake.go): how fast replies go out while there are some.
-		e.intake.Sent(n, time.Since(start))
+		e.intake.Sent(n, busy)
 	}
 	return n, err
 }
@@ -72,7 +80,19 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 			keys = append(keys, outboxKey(id))
 		}
 	} else {
+		if e.turns != nil {
+			e.turns.reads()
+		}
 		due, err := e.store.DueOutbox(ctx, now, dueBatch)
+		if e.turns != nil {
+			// A participant being sent to directly (direct.go) waits for a later round.
+			var wake bool
+			due, wake = e.turns.take(due)
+			defer e.turns.done(due)
+			if wake {
+				defer e.wakeSender()
+			}
+		}
 		if err != nil {
 			return 0, fmt.Errorf("engine: due outbox: %w", err)
 		}

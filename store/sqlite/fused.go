@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"modernc.org/sqlite"
@@ -143,7 +144,62 @@ func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engin
 		return o, nil
 	}
 	o.Applied = true
+	if it.SendAs != "" {
+		o.Sending, err = attemptFirst(ctx, tx, it)
+		if err != nil {
+			return o, err
+		}
+	}
 	return o, nil
+}
+
+// attemptFirst records the attempt of the first reply of it's step, written just before,
+// when nothing the participant has pending could be overtaken by sending it now
+// (engine.ReceivedStep.SendAs), and returns the ids of the step's replies; nil when it
+// records nothing.
+func attemptFirst(ctx context.Context, tx *wtx, it engine.ReceivedStep) ([]int64, error) {
+	s := *it.Step
+	if s.Participant.ID == "" || len(s.Outbox) == 0 {
+		return nil, nil
+	}
+	for _, o := range s.Outbox {
+		if o.Status != "" && o.Status != engine.StatusPending {
+			return nil, nil
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM outbox INDEXED BY outbox_unsent
+		WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'
+		ORDER BY id`, s.Participant.ID)
+	if err != nil {
+		return nil, fmt.Errorf("unsent replies of %s: %w", s.Participant.ID, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The step's replies are the newest rows: ids grow.
+	k := len(ids) - len(s.Outbox)
+	if k < 0 {
+		return nil, fmt.Errorf("unsent replies of %s: %d, fewer than the step's %d", s.Participant.ID, len(ids), len(s.Outbox))
+	}
+	for _, id := range ids[:k] {
+		if !slices.Contains(it.Posted, id) {
+			return nil, nil
+		}
+	}
+	if err := attemptOutbox(ctx, tx, ids[k], it.SendAs, it.SendAt); err != nil {
+		return nil, fmt.Errorf("attempt reply %d: %w", ids[k], err)
+	}
+	return ids[k:], nil
 }
 
 // applyStep writes a step whose event is stored processed already (it has no InboundID to

@@ -262,3 +262,106 @@ func TestInboundIDsNeverCollide(t *testing.T) {
 		t.Errorf("SaveInbound after another handle took ids: %v", err)
 	}
 }
+
+// TestReceiveAppliedSends: asked to (SendAs), the write records the attempt of a step's first
+// reply, and says which replies it queued, only when nothing the participant has pending
+// could be overtaken by sending it now: none pending, or only replies the caller posted
+// already (Posted). Otherwise every reply is queued unattempted, for the sender's rounds.
+func TestReceiveAppliedSends(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, filepath.Join(t.TempDir(), "campaign.db"))
+	reply := func(p engine.Participant, text string) engine.Outbound {
+		return engine.Outbound{Campaign: "c", Channel: "webchat", To: p.Address, Text: text, DueAt: t0}
+	}
+	// "waits" and "posted" have a reply pending from before, "sent" one sent already.
+	before := map[string]int64{}
+	for _, from := range []string{"waits", "posted", "sent"} {
+		id, _, err := db.SaveInbound(ctx, event(from, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := participant(from)
+		if err := db.Commit(ctx, engine.Step{InboundID: id, Participant: p, Created: true,
+			Outbox: []engine.Outbound{reply(p, "earlier")}}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := db.Outbox(ctx, p.ID)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("outbox of %s: %v %v", from, out, err)
+		}
+		before[from] = out[0].ID
+	}
+	if err := db.MarkSent(ctx, before["sent"], "wamid.1", t0); err != nil {
+		t.Fatal(err)
+	}
+	next := func(from string, texts ...string) *engine.Step {
+		p := participant(from)
+		s := &engine.Step{Participant: p, Created: true}
+		if _, ok := before[from]; ok {
+			p.Version, p.State = 2, "next"
+			s = &engine.Step{Participant: p, PrevVersion: 1}
+		}
+		for _, text := range texts {
+			s.Outbox = append(s.Outbox, reply(p, text))
+		}
+		return s
+	}
+	stale := next("waits", "late")
+	stale.PrevVersion = 7
+	tests := []struct {
+		name   string
+		from   string
+		step   *engine.Step
+		posted []int64
+		sends  int // the step's replies named in Sending; 0: nothing attempted
+	}{
+		{name: "nothing pending", from: "new", step: next("new", "hi"), sends: 1},
+		{name: "two replies, the first attempted", from: "two", step: next("two", "hi", "there"), sends: 2},
+		{name: "a reply sent before", from: "sent", step: next("sent", "again"), sends: 1},
+		{name: "a reply pending before", from: "waits", step: next("waits", "after")},
+		{name: "the reply pending posted already", from: "posted", step: next("posted", "after"), posted: []int64{before["posted"]}, sends: 1},
+		{name: "no reply", from: "quiet", step: next("quiet")},
+	}
+	first := db.NextInboundIDs(len(tests) + 1)
+	items := []engine.ReceivedStep{{ID: first + int64(len(tests)), Inbound: event("stale", 1), Step: stale, SendAs: "me", SendAt: t0}}
+	for i, tt := range tests {
+		items = append(items, engine.ReceivedStep{ID: first + int64(i), Inbound: event(tt.from, 1), Step: tt.step,
+			SendAs: "me", SendAt: t0, Posted: tt.posted})
+	}
+	got, err := db.ReceiveApplied(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Applied || got[0].Sending != nil {
+		t.Errorf("a stale step: applied %v, sending %v; want neither", got[0].Applied, got[0].Sending)
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := got[i+1]
+			if !o.Applied {
+				t.Fatalf("not applied: %v", o.NotApplied)
+			}
+			out, err := db.Outbox(ctx, tt.step.Participant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine := out[len(out)-len(tt.step.Outbox):]
+			if len(o.Sending) != tt.sends {
+				t.Fatalf("sending %v, want %d of the step's replies", o.Sending, tt.sends)
+			}
+			for k, r := range mine {
+				if tt.sends > 0 && o.Sending[k] != r.ID {
+					t.Errorf("sending %v, want the step's replies %d, ...", o.Sending, mine[0].ID)
+				}
+				attempted := tt.sends > 0 && k == 0
+				if got := r.Attempts == 1 && r.InFlight && r.AttemptedBy == "me" && r.AttemptedAt.Equal(t0); got != attempted {
+					t.Errorf("reply %q: attempts %d in flight %v by %q at %v; want attempted %v",
+						r.Text, r.Attempts, r.InFlight, r.AttemptedBy, r.AttemptedAt, attempted)
+				}
+				if r.Status != engine.StatusPending {
+					t.Errorf("reply %q is %s, want pending", r.Text, r.Status)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Direct sends: on a store one process uses that stores and applies a webhook's event in one
+// write (receiveApplier), a step's reply due at once is sent by the receive loop as soon as
+// that write commits, its attempt recorded in the write, instead of waiting for the sender's
+// next round to read it, record its attempt in a write of its own and post it. A closed-loop
+// participant waited ~14 ms for that after the webhook's answer (docs/performance.md,
+// "Direct sends").
+//
+// What a round guarantees holds here too. A participant's replies go out one at a time, in
+// the order queued: a direct send is made only when the participant has no other reply
+// pending the send could overtake (the write checks, ReceivedStep.Posted), and a round
+// leaves a participant whose direct send is not finished (posted and recorded) to a later
+// round. What reads as in flight after a crash is what was being sent: the attempt commits
+// with the step, and the post follows at once (one of SendConcurrency slots taken before the
+// write; without one the reply goes to the rounds). A reply sent is recorded sent with
+// others (MarkSentBatch) as a round's are.
+
+// sendTurns keeps who is being sent to now, by a direct send or by the sender's round, so
+// that neither overtakes the other.
+type sendTurns struct {
+	mu sync.Mutex
+	// direct holds each participant with a direct send not finished: posting, or posted and
+	// not yet recorded sent.
+	direct map[string]*directTurn
+	// round holds the participants the sender's round is sending to now.
+	round map[string]bool
+	// held holds the participants a round left because of a direct send: the sender is
+	// woken once it finishes.
+	held map[string]bool
+	// reading says a round read the replies due and has not filtered them yet; finished
+	// holds the participants whose direct send finished meanwhile (their replies may have been
+	// read pending, and recorded sent since).
+	reading  bool
+	finished map[string]bool
+	// slots bounds the direct sends posting at once.
+	slots chan struct{}
+	// active counts the direct sends posting and the round running, since when one has been
+	// (or the last was counted): their busy time, for the intake's rate of replies, is the
+	// wall time while any sends, as a round's alone is its wall time.
+	active int
+	since  time.Time
+	// wg counts the direct sends not done, for Run to wait for.
+	wg sync.WaitGroup
+
+	// marks are the replies posted and not yet recorded sent; flushing says one direct send
+	// is recording them (it takes the ones that come meanwhile too).
+	marks    []directMark
+	flushing bool
+}
+
+// directTurn is one participant's direct send.
+type directTurn struct {
+	// posting says its replies are being posted (or about to be).
+	posting bool
+	// unmarked are the replies posted and not yet recorded sent.
+	unmarked []int64
+}
+
+type directMark struct {
+	sent Sent
+	out  Outbound
+}
+
+// errNoBatch: the store records sent replies one at a time.
+var errNoBatch = errors.New("no batch")
+
+func newSendTurns(slots int) *sendTurns {
+	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{}, held: map[string]bool{},
+		finished: map[string]bool{}, slots: make(chan struct{}, slots)}
+}
+
+// begin takes participant's turn for a direct send and one slot, and returns the replies
+// posted to them and not yet recorded sent; ok is false when the participant is being sent to
+// or no slot is free.
+func (t *sendTurns) begin(participant string) (posted []int64, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.direct[participant]
+	if t.round[participant] || d != nil && d.posting {
+		return nil, false
+	}
+	select {
+	case t.slots <- struct{}{}:
+	default:
+		return nil, false
+	}
+	if d == nil {
+		d = &directTurn{}
+		t.direct[participant] = d
+	}
+	d.posting = true
+	return slices.Clone(d.unmarked), true
+}
+
+// posted notes a reply of participant's direct send posted, its record to come.
+func (t *sendTurns) posted(participant string, id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d := t.direct[participant]; d != nil {
+		d.unmarked = append(d.unmarked, id)
+	}
+}
+
+// end gives participant's slot back once their direct send posted all it will (or was not
+// made); wake says the sender should run a round.
+func (t *sendTurns) end(participant string) (wake bool) {
+	<-t.slots
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d := t.direct[participant]; d != nil {
+		d.posting = false
+	}
+	return t.drop(participant)
+}
+
+// recorded notes a reply of participant's recorded sent (or found finished).
+func (t *sendTurns) recorded(participant string, id int64) (wake bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d := t.direct[participant]; d != nil {
+		if i := slices.Index(d.unmarked, id); i >= 0 {
+			d.unmarked = slices.Delete(d.unmarked, i, i+1)
+		}
+	}
+	return t.drop(participant)
+}
+
+// drop forgets participant's direct send once it is finished. Called with mu held.
+func (t *sendTurns) drop(participant string) (wake bool) {
+	d := t.direct[participant]
+	if d == nil || d.posting || len(d.unmarked) > 0 {
+		return false
+	}
+	delete(t.direct, participant)
+	if t.reading {
+		t.finished[participant] = true
+	}
+	if t.held[participant] {
+		delete(t.held, participant)
+		return true
+	}
+	return false
+}
+
+// reads is called before a round reads the replies due.
+func (t *sendTurns) reads() {
+	t.mu.Lock()
+	t.reading = true
+	t.mu.Unlock()
+}
+
+// take keeps of the replies a round read those it may send: none of a participant whose
+// direct send is not finished, or finished while the round read (a reply read pending may
+// have been posted and recorded since). The participants of the replies kept are the
+// round's until done.
+func (t *sendTurns) take(due []Outbound) (kept []Outbound, wake bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kept = due[:0:0]
+	for _, out := range due {
+		p := out.ParticipantID
+		if p == "" {
+			kept = append(kept, out)
+			continue
+		}
+		if t.direct[p] != nil {
+			t.held[p] = true
+			continue
+		}
+		if t.finished[p] {
+			// Finished already: nothing will wake the sender for it.
+			wake = true
+			continue
+		}
+		t.round[p] = true
+		kept = append(kept, out)
+	}
+	t.reading = false
+	clear(t.finished)
+	return kept, wake
+}
+
+// done gives the round's participants back.
+func (t *sendTurns) done(due []Outbound) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, out := range due {
+		delete(t.round, out.ParticipantID)
+	}
+}
+
+// started counts a direct send posting, or a round.
+func (t *sendTurns) started(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.active == 0 {
+		t.since = now
+	}
+	t.active++
+}
+
+// stopped counts a direct send done posting, or a round done, and returns the busy time
+// since the last one.
+func (t *sendTurns) stopped(now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	busy := now.Sub(t.since)
+	t.since = now
+	t.active--
+	return busy
+}
+
+// directCandidate says whether step's first reply may be sent directly at now: it is due,
+// to a participant, on a channel with a sender, and would go out as it is (check).
+func (e *Engine) directCandidate(s *Step, now time.Time) bool {
+	if e.turns == nil || s == nil || s.Participant.ID == "" || len(s.Outbox) == 0 {
+		return false
+	}
+	out := e.directOut(s, 0, 0)
+	if out.DueAt.After(now) {
+		return false
+	}
+	_, _, v := e.check(out, now)
+	return v == toSend
+}
+
+// directOut is step's reply i as the sender reads it back, under id.
+func (e *Engine) directOut(s *Step, i int, id int64) Outbound {
+	out := s.Outbox[i]
+	out.ID = id
+	out.ParticipantID = s.Participant.ID
+	out.Status = StatusPending
+	out.LastInboundAt = s.Participant.LastInboundAt
+	return out
+}
+
+// sendDirect posts the replies of step (ids, as the store queued them) due now, in order;
+// the first one's attempt is recorded. It runs on its own goroutine, holding the
+// participant's turn and a slot.
+func (e *Engine) sendDirect(ctx context.Context, s *Step, ids []int64) {
+	defer e.turns.wg.Done()
+	p := s.Participant.ID
+	t := e.turns
+	timeout := e.sendLease - e.sendLease/4
+	attempted := new(error) // the first reply's: recorded with the step
+	// The step's replies due now were counted in the intake's backlog (written): they are
+	// taken off as this send deals with them, those it leaves stay for the rounds.
+	handled := 0
+	t.started(time.Now())
+	for i, id := range ids {
+		out := e.directOut(s, i, id)
+		if i > 0 && out.DueAt.After(e.now()) {
+			// A persona's delay: the rounds send it when due.
+			break
+		}
+		if ctx.Err() != nil {
+			// Shutting down: what is not posted goes to the next start, the first given
+			// back rather than left reading as in flight.
+			if attempted != nil {
+				if err := e.store.RetryOutbox(context.WithoutCancel(ctx), id, notSentStopped, out.DueAt, e.now()); err != nil {
+					e.log.Warn("give back a reply attempted and not sent: it will read as in flight", "outbox", id, "err", err)
+				}
+			}
+			break
+		}
+		sent, retried, err := e.deliver(ctx, out, timeout, attempted)
+		attempted = nil
+		handled++
+		if err != nil {
+			e.log.Error("direct send", "outbox", id, "err", err)
+		}
+		if sent != nil {
+			t.posted(p, id)
+			e.queueMark(ctx, directMark{sent: *sent, out: out})
+		}
+		if err != nil || retried {
+			// Held up: the rest waits for it in the rounds.
+			break
+		}
+	}
+	e.intake.Sent(handled, t.stopped(time.Now()))
+	if t.end(p) {
+		e.wakeSender()
+	}
+}
+
+// queueMark records a reply posted by a direct send as sent, together with those of other
+// direct sends: the first caller finding nobody recording records all that come until none
+// is left.
+func (e *Engine) queueMark(ctx context.Context, m directMark) {
+	t := e.turns
+	t.mu.Lock()
+	t.marks = append(t.marks, m)
+	if t.flushing {
+		t.mu.Unlock()
+		return
+	}
+	t.flushing = true
+	t.mu.Unlock()
+	// Recorded even when ctx ended: a send the platform accepted and not recorded reads as
+	// in flight, and the next start would send it again.
+	rctx := context.WithoutCancel(ctx)
+	for {
+		t.mu.Lock()
+		batch := t.marks
+		t.marks = nil
+		if len(batch) == 0 {
+			t.flushing = false
+			t.mu.Unlock()
+			return
+		}
+		t.mu.Unlock()
+		e.recordSent(rctx, batch)
+	}
+}
+
+// recordSent records a batch of replies posted as sent, one by one where the batch's write
+// failed, and gives each participant's turn back.
+func (e *Engine) recordSent(ctx context.Context, batch []directMark) {
+	sent := make([]Sent, len(batch))
+	for i, m := range batch {
+		sent[i] = m.sent
+	}
+	results := make([]error, len(batch))
+	bm, _ := e.store.(batchSentMarker)
+	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) {
+		if bm == nil {
+			return nil, errNoBatch
+		}
+		return bm.MarkSentBatch(ctx, sent[lo:hi])
+	}) {
+		if c.err != nil || len(c.results) != c.hi-c.lo {
+			for i := c.lo; i < c.hi; i++ {
+				results[i] = e.store.MarkSent(ctx, sent[i].ID, sent[i].PlatformID, sent[i].At)
+			}
+			continue
+		}
+		copy(results[c.lo:], c.results)
+	}
+	wake := false
+	for i, m := range batch {
+		if ferr := e.finish(results[i], m.out, "sent"); ferr != nil {
+			// Left pending in flight: the next start sends it again, marked MaybeTwice.
+			e.log.Error("record a reply sent", "outbox", m.sent.ID, "err", ferr)
+		}
+		wake = e.turns.recorded(m.out.ParticipantID, m.sent.ID) || wake
+	}
+	if wake {
+		e.wakeSender()
+	}
+}
