@@ -20,9 +20,16 @@ import (
 // pending the send could overtake (the write checks, ReceivedStep.Posted), and a round
 // leaves a participant whose direct send is not finished (posted and recorded) to a later
 // round. What reads as in flight after a crash is what was being sent: the attempt commits
-// with the step, and the post follows at once (one of SendConcurrency slots taken before the
-// write; without one the reply goes to the rounds). A reply sent is recorded sent with
+// with the step, and the post follows at once (one of directSlots × SendConcurrency slots
+// taken before the write; without one the reply goes to the rounds). A reply sent is recorded sent with
 // others (MarkSentBatch) as a round's are.
+
+// directSlots is how many times Config.SendConcurrency direct sends may post at once. A post
+// takes ~20–50 ms under load (the platform's answer), so at 5,000 messages/s 100 slots were
+// full for one message in ten, whose reply then waited for a round: the open loop's end to
+// end p99 was 460–550 ms with 100 slots and 143–164 ms with 400 (docs/performance.md,
+// "Direct sends"). What may read as in flight after a crash is bounded by the same number.
+const directSlots = 4
 
 // sendTurns keeps who is being sent to now, by a direct send or by the sender's round, so
 // that neither overtakes the other.

@@ -206,7 +206,8 @@ type Config struct {
 	SendAttempts int
 	// SendConcurrency is how many replies (to different recipients) are sent at once; zero
 	// means DefaultSendConcurrency. Replies to one recipient always go out one at a time, in
-	// order.
+	// order. The receive loop's direct sends (direct.go) have four times as many slots of
+	// their own.
 	SendConcurrency int
 	// Intake is the back-pressure policy webhooks are admitted by (Engine.Intake); the zero
 	// value means the defaults.
@@ -331,7 +332,7 @@ func New(cfg Config) *Engine {
 	e.sendConcurrency = max(1, cmp.Or(cfg.SendConcurrency, DefaultSendConcurrency))
 	if _, ok := cfg.Store.(receiveApplier); ok && !cfg.NoDirectSends {
 		if sp, sole := cfg.Store.(soleProcess); sole && sp.SoleProcess() {
-			e.turns = newSendTurns(e.sendConcurrency)
+			e.turns = newSendTurns(directSlots * e.sendConcurrency)
 		}
 	}
 	if e.rand == nil {
