@@ -40,14 +40,14 @@ type sendTurns struct {
 	direct map[string]*directTurn
 	// round holds the participants the sender's round is sending to now.
 	round map[string]bool
-	// held holds the participants a round left because of a direct send: the sender is
-	// woken once it finishes.
+	// held holds the participants a round left a reply of because of a direct send: the
+	// sender is woken once it finishes.
 	held map[string]bool
-	// reading says a round read the replies due and has not filtered them yet; finished
-	// holds the participants whose direct send finished meanwhile (their replies may have been
-	// read pending, and recorded sent since).
-	reading  bool
-	finished map[string]bool
+	// reading says a round read the replies due and has not filtered them yet; left holds
+	// the replies a direct send stopped owning meanwhile (read pending, they may have been
+	// recorded sent since, or given a backoff).
+	reading bool
+	left    map[int64]bool
 	// slots bounds the direct sends posting at once.
 	slots chan struct{}
 	// active counts the direct sends posting and the round running, since when one has been
@@ -68,8 +68,9 @@ type sendTurns struct {
 type directTurn struct {
 	// posting says its replies are being posted (or about to be).
 	posting bool
-	// unmarked are the replies posted and not yet recorded sent.
-	unmarked []int64
+	// owned are the replies being posted, or posted and not yet recorded sent: they read as
+	// pending, and a round leaves them alone without waiting for them.
+	owned []int64
 }
 
 type directMark struct {
@@ -82,7 +83,7 @@ var errNoBatch = errors.New("no batch")
 
 func newSendTurns(slots int) *sendTurns {
 	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{}, held: map[string]bool{},
-		finished: map[string]bool{}, slots: make(chan struct{}, slots)}
+		left: map[int64]bool{}, slots: make(chan struct{}, slots)}
 }
 
 // begin takes participant's turn for a direct send and one slot, and returns the replies
@@ -105,15 +106,16 @@ func (t *sendTurns) begin(participant string) (posted []int64, ok bool) {
 		t.direct[participant] = d
 	}
 	d.posting = true
-	return slices.Clone(d.unmarked), true
+	// Not posting: every reply owned was posted.
+	return slices.Clone(d.owned), true
 }
 
-// posted notes a reply of participant's direct send posted, its record to come.
-func (t *sendTurns) posted(participant string, id int64) {
+// own notes a reply of participant's direct send about to be posted.
+func (t *sendTurns) own(participant string, id int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if d := t.direct[participant]; d != nil {
-		d.unmarked = append(d.unmarked, id)
+		d.owned = append(d.owned, id)
 	}
 }
 
@@ -129,13 +131,17 @@ func (t *sendTurns) end(participant string) (wake bool) {
 	return t.drop(participant)
 }
 
-// recorded notes a reply of participant's recorded sent (or found finished).
-func (t *sendTurns) recorded(participant string, id int64) (wake bool) {
+// disown notes a reply of participant's recorded sent, or not posted after all (failed,
+// cancelled, given a backoff).
+func (t *sendTurns) disown(participant string, id int64) (wake bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if d := t.direct[participant]; d != nil {
-		if i := slices.Index(d.unmarked, id); i >= 0 {
-			d.unmarked = slices.Delete(d.unmarked, i, i+1)
+		if i := slices.Index(d.owned, id); i >= 0 {
+			d.owned = slices.Delete(d.owned, i, i+1)
+			if t.reading {
+				t.left[id] = true
+			}
 		}
 	}
 	return t.drop(participant)
@@ -144,13 +150,10 @@ func (t *sendTurns) recorded(participant string, id int64) (wake bool) {
 // drop forgets participant's direct send once it is finished. Called with mu held.
 func (t *sendTurns) drop(participant string) (wake bool) {
 	d := t.direct[participant]
-	if d == nil || d.posting || len(d.unmarked) > 0 {
+	if d == nil || d.posting || len(d.owned) > 0 {
 		return false
 	}
 	delete(t.direct, participant)
-	if t.reading {
-		t.finished[participant] = true
-	}
 	if t.held[participant] {
 		delete(t.held, participant)
 		return true
@@ -165,35 +168,36 @@ func (t *sendTurns) reads() {
 	t.mu.Unlock()
 }
 
-// take keeps of the replies a round read those it may send: none of a participant whose
-// direct send is not finished, or finished while the round read (a reply read pending may
-// have been posted and recorded since). The participants of the replies kept are the
-// round's until done.
-func (t *sendTurns) take(due []Outbound) (kept []Outbound, wake bool) {
+// take keeps of the replies a round read those it may send. It leaves the replies a direct
+// send owns, or stopped owning while the round read (read pending, they may be recorded sent
+// by now), with nothing to wait for; and the other replies of a participant whose direct send
+// is not finished, for a round once it is (held). The participants of the replies kept are
+// the round's until done.
+func (t *sendTurns) take(due []Outbound) []Outbound {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	kept = due[:0:0]
+	kept := due[:0:0]
 	for _, out := range due {
 		p := out.ParticipantID
 		if p == "" {
 			kept = append(kept, out)
 			continue
 		}
-		if t.direct[p] != nil {
-			t.held[p] = true
+		if t.left[out.ID] {
 			continue
 		}
-		if t.finished[p] {
-			// Finished already: nothing will wake the sender for it.
-			wake = true
+		if d := t.direct[p]; d != nil {
+			if !slices.Contains(d.owned, out.ID) {
+				t.held[p] = true
+			}
 			continue
 		}
 		t.round[p] = true
 		kept = append(kept, out)
 	}
 	t.reading = false
-	clear(t.finished)
-	return kept, wake
+	clear(t.left)
+	return kept
 }
 
 // done gives the round's participants back.
@@ -279,6 +283,7 @@ func (e *Engine) sendDirect(ctx context.Context, s *Step, ids []int64) {
 			}
 			break
 		}
+		t.own(p, id)
 		sent, retried, err := e.deliver(ctx, out, timeout, attempted)
 		attempted = nil
 		handled++
@@ -286,8 +291,9 @@ func (e *Engine) sendDirect(ctx context.Context, s *Step, ids []int64) {
 			e.log.Error("direct send", "outbox", id, "err", err)
 		}
 		if sent != nil {
-			t.posted(p, id)
 			e.queueMark(ctx, directMark{sent: *sent, out: out})
+		} else if t.disown(p, id) {
+			e.wakeSender()
 		}
 		if err != nil || retried {
 			// Held up: the rest waits for it in the rounds.
@@ -359,7 +365,7 @@ func (e *Engine) recordSent(ctx context.Context, batch []directMark) {
 			// Left pending in flight: the next start sends it again, marked MaybeTwice.
 			e.log.Error("record a reply sent", "outbox", m.sent.ID, "err", ferr)
 		}
-		wake = e.turns.recorded(m.out.ParticipantID, m.sent.ID) || wake
+		wake = e.turns.disown(m.out.ParticipantID, m.sent.ID) || wake
 	}
 	if wake {
 		e.wakeSender()

@@ -5,36 +5,39 @@ import (
 	"testing"
 )
 
-// TestSendTurns: a direct send and a round never send to the same participant at once, a
-// round leaves the replies of a participant whose direct send is not finished (recorded), or
-// finished while the round read, and the sender is woken for what a round left.
+// TestSendTurns: a direct send and a round never send to the same participant at once; a
+// round leaves the replies a direct send owns (posting, or posted and not recorded) or
+// stopped owning while the round read, and holds a participant's other replies until their
+// direct send finished, then the sender is woken for them.
 func TestSendTurns(t *testing.T) {
-	out := func(p string) Outbound { return Outbound{ParticipantID: p} }
-	participants := func(due []Outbound) []string {
-		var ps []string
+	out := func(p string, id int64) Outbound { return Outbound{ID: id, ParticipantID: p} }
+	ids := func(due []Outbound) []int64 {
+		var got []int64
 		for _, o := range due {
-			ps = append(ps, o.ParticipantID)
+			got = append(got, o.ID)
 		}
-		return ps
+		return got
 	}
 	tr := newSendTurns(2)
 
-	// ann's direct send posts one reply; its record is on its way.
+	// ann's direct send posts reply 7; its record is on its way.
 	if posted, ok := tr.begin("ann"); !ok || len(posted) != 0 {
 		t.Fatalf("begin ann: %v %v, want a turn with nothing posted", posted, ok)
 	}
 	if _, ok := tr.begin("ann"); ok {
 		t.Fatal("a second direct send to ann while the first posts")
 	}
-	tr.posted("ann", 7)
+	tr.own("ann", 7)
 	if tr.end("ann") {
 		t.Error("end woke the sender with nothing held")
 	}
-	// A round reads ann's reply (pending until recorded) and bob's: it keeps bob's only.
+	// A round reads ann's 7 (pending until recorded), ann's 8 (queued meanwhile for the
+	// rounds), bob's 1 and a stranger's 2: it keeps bob's and the stranger's, leaves 7 alone
+	// and holds 8 for after ann's turn.
 	tr.reads()
-	kept, wake := tr.take([]Outbound{out("ann"), out("bob"), out("")})
-	if got := participants(kept); !slices.Equal(got, []string{"bob", ""}) || wake {
-		t.Fatalf("round kept %q (wake %v), want bob's and the stranger's", got, wake)
+	kept := tr.take([]Outbound{out("ann", 7), out("ann", 8), out("bob", 1), out("", 2)})
+	if got := ids(kept); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("round kept %v, want bob's 1 and the stranger's 2", got)
 	}
 	// bob is the round's: no direct send to him until it is done.
 	if _, ok := tr.begin("bob"); ok {
@@ -56,29 +59,31 @@ func TestSendTurns(t *testing.T) {
 	if tr.end("ann") {
 		t.Error("ann's turn ended while reply 7 is not recorded, and woke the sender")
 	}
-	// Recording reply 7 finishes ann's turn: the round left her, so the sender is woken.
-	if !tr.recorded("ann", 7) {
-		t.Error("ann's turn finished without waking the sender for what the round left")
+	// Recording reply 7 finishes ann's turn: the round held her 8, so the sender is woken.
+	if !tr.disown("ann", 7) {
+		t.Error("ann's turn finished without waking the sender for the reply the round held")
 	}
 	if len(tr.direct) != 0 {
 		t.Errorf("turns left: %v", tr.direct)
 	}
 
-	// A direct send that finishes while a round reads: the round may have read its reply
-	// pending, now recorded sent; it leaves it and asks for another round.
+	// dan's reply 9 is recorded while a round reads: read pending, it is left alone; dan's
+	// turn is over, so his other reply goes with the round.
 	tr.begin("dan")
-	tr.posted("dan", 9)
+	tr.own("dan", 9)
 	tr.end("dan")
 	tr.reads()
-	tr.recorded("dan", 9)
-	kept, wake = tr.take([]Outbound{out("dan"), out("eve")})
-	if got := participants(kept); !slices.Equal(got, []string{"eve"}) || !wake {
-		t.Fatalf("round kept %q (wake %v), want eve's and another round", got, wake)
+	if tr.disown("dan", 9) {
+		t.Error("a turn nothing was held for woke the sender")
+	}
+	kept = tr.take([]Outbound{out("dan", 9), out("dan", 10), out("eve", 3)})
+	if got := ids(kept); !slices.Equal(got, []int64{10, 3}) {
+		t.Fatalf("round kept %v, want dan's 10 and eve's 3", got)
 	}
 	tr.done(kept)
-	// The next round takes dan again.
+	// Once read, what was left is forgotten.
 	tr.reads()
-	if kept, _ = tr.take([]Outbound{out("dan")}); len(kept) != 1 {
-		t.Errorf("the next round kept %q, want dan's", participants(kept))
+	if kept = tr.take([]Outbound{out("dan", 9)}); len(kept) != 1 {
+		t.Errorf("the next round kept %v, want 9", ids(kept))
 	}
 }

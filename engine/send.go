@@ -86,12 +86,8 @@ func (e *Engine) sendDue(ctx context.Context) (int, error) {
 		due, err := e.store.DueOutbox(ctx, now, dueBatch)
 		if e.turns != nil {
 			// A participant being sent to directly (direct.go) waits for a later round.
-			var wake bool
-			due, wake = e.turns.take(due)
+			due = e.turns.take(due)
 			defer e.turns.done(due)
-			if wake {
-				defer e.wakeSender()
-			}
 		}
 		if err != nil {
 			return 0, fmt.Errorf("engine: due outbox: %w", err)
