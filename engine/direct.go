@@ -17,12 +17,13 @@ import (
 //
 // What a round guarantees holds here too. A participant's replies go out one at a time, in
 // the order queued: a direct send is made only when the participant has no other reply
-// pending the send could overtake (the write checks, ReceivedStep.Posted), and a round
-// leaves a participant whose direct send is not finished (posted and recorded) to a later
-// round. What reads as in flight after a crash is what was being sent: the attempt commits
-// with the step, and the post follows at once (one of directSlots × SendConcurrency slots
-// taken before the write; without one the reply goes to the rounds). A reply sent is recorded sent with
-// others (MarkSentBatch) as a round's are.
+// pending the send could overtake (the write checks, ReceivedStep.Posted) and no round is
+// sending to them; a round leaves the replies a direct send owns, and holds the
+// participant's others until that send is finished (posted and recorded). What reads as in
+// flight after a crash is what was being sent, or sent and not yet recorded: the attempt
+// commits with the step and the post follows at once (one of directSlots × SendConcurrency
+// slots, taken before the write; without one the reply goes to the rounds). Sent replies are
+// recorded together (MarkSentBatch), as a round's are.
 
 // directSlots is how many times Config.SendConcurrency direct sends may post at once. A post
 // takes ~20–50 ms under load (the platform's answer), so at 5,000 messages/s 100 slots were
@@ -362,7 +363,8 @@ func (e *Engine) recordSent(ctx context.Context, batch []directMark) {
 	wake := false
 	for i, m := range batch {
 		if ferr := e.finish(results[i], m.out, "sent"); ferr != nil {
-			// Left pending in flight: the next start sends it again, marked MaybeTwice.
+			// Left pending in flight: a round sends it again, marked MaybeTwice, as it does
+			// a round's own reply whose record failed.
 			e.log.Error("record a reply sent", "outbox", m.sent.ID, "err", ferr)
 		}
 		wake = e.turns.disown(m.out.ParticipantID, m.sent.ID) || wake

@@ -21,7 +21,9 @@
 //
 // The sender (SendDue) delivers replies once due (the persona's typing delay), honouring the
 // channel's customer-service window (Config.Windows): outside it only a message with a
-// template goes out, and anything else is recorded as failed with the reason.
+// template goes out, and anything else is recorded as failed with the reason. On a store one
+// process uses, a reply due at once is sent by the receive loop right after its step commits
+// instead of waiting for the sender's next round (direct.go).
 //
 // Timers are rows in the store, set in the same commit as the state entry that arms them and
 // deleted in the commit that leaves the state. FireDueTimers turns due timers into events

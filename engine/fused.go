@@ -289,12 +289,11 @@ func (e *Engine) receiveBatch(ctx, run context.Context, ra receiveApplier, batch
 	applied, left, direct := 0, 0, 0
 	for i, o := range outcomes {
 		switch {
-		case o.Applied && o.Sending != nil:
-			applied++
-			direct++
-			e.written(*items[i].Step)
 		case o.Applied:
 			applied++
+			if o.Sending != nil {
+				direct++
+			}
 			e.written(*items[i].Step)
 		case undo[i] != nil:
 			undo[i]()
@@ -322,8 +321,8 @@ func (e *Engine) receiveBatch(ctx, run context.Context, ra receiveApplier, batch
 	if left > 0 {
 		e.Wake()
 	}
-	// After the answers: a webhook's answer goes first, the reply right after it (the
-	// platform delivers the participant's next message only once it has the answer).
+	// After the answers: posted first, the replies made the webhooks' answers wait for a core
+	// (closed loop, webhook p50 26–28 ms against 22–23).
 	for i, o := range outcomes {
 		if o.Applied && o.Sending != nil {
 			e.turns.wg.Add(1)
