@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -59,16 +58,7 @@ func TestDirectSendWaitsForARetriedReply(t *testing.T) {
 	h.eng.WaitDirectSends()
 	h.receive("echo", "ann", engine.Inbound{Kind: engine.KindText, Text: "hello"})
 	h.eng.WaitDirectSends()
-	if _, err := h.eng.SendDue(h.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.texts(); len(got) != 0 {
-		t.Fatalf("sent %q while the first reply waits out its backoff", got)
-	}
-	h.clock.Advance(2 * time.Second) // past the backoff (1s and up to a fifth more)
-	if _, err := h.eng.SendDue(h.ctx); err != nil {
-		t.Fatal(err)
-	}
+	h.sendPastBackoff(f)
 	wantTexts(t, f.texts(), "Hi!", "ok")
 }
 
