@@ -208,6 +208,11 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 	// sendGroup sends one recipient's replies in order; attempted holds the answer of its
 	// first reply's attempt when that was recorded with others (nil: each records its own).
 	sendGroup := func(group []Outbound, attempted *error) {
+		var posted []int64
+		if p := group[0].ParticipantID; e.turns != nil && p != "" {
+			// The participant's next reply may go directly once theirs here are posted.
+			defer func() { e.turns.groupDone(p, posted) }()
+		}
 		for j, out := range group {
 			if j > 0 {
 				attempted = nil
@@ -244,6 +249,7 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 			case s != nil:
 				sent = append(sent, *s)
 				sentOut = append(sentOut, out)
+				posted = append(posted, out.ID)
 			default:
 				n++
 			}

@@ -39,8 +39,11 @@ type sendTurns struct {
 	// direct holds each participant with a direct send not finished: posting, or posted and
 	// not yet recorded sent.
 	direct map[string]*directTurn
-	// round holds the participants the sender's round is sending to now.
-	round map[string]bool
+	// round holds the participants the sender's round is sending to now; roundPosted the
+	// replies it posted to those it is done with, not yet recorded sent (a direct send may
+	// follow them: ReceivedStep.Posted).
+	round       map[string]bool
+	roundPosted map[string][]int64
 	// held holds the participants a round left a reply of because of a direct send: the
 	// sender is woken once it finishes.
 	held map[string]bool
@@ -83,7 +86,7 @@ type directMark struct {
 var errNoBatch = errors.New("no batch")
 
 func newSendTurns(slots int) *sendTurns {
-	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{}, held: map[string]bool{},
+	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{}, roundPosted: map[string][]int64{}, held: map[string]bool{},
 		left: map[int64]bool{}, slots: make(chan struct{}, slots)}
 }
 
@@ -108,7 +111,7 @@ func (t *sendTurns) begin(participant string) (posted []int64, ok bool) {
 	}
 	d.posting = true
 	// Not posting: every reply owned was posted.
-	return slices.Clone(d.owned), true
+	return append(slices.Clone(d.owned), t.roundPosted[participant]...), true
 }
 
 // own notes a reply of participant's direct send about to be posted.
@@ -201,12 +204,26 @@ func (t *sendTurns) take(due []Outbound) []Outbound {
 	return kept
 }
 
-// done gives the round's participants back.
+// groupDone gives a participant back once the round posted what it will to them: posted,
+// the replies it posted, are recorded sent when the round ends (done). A participant who
+// answers at once would otherwise find the round still theirs, and every reply of theirs
+// would wait for a round.
+func (t *sendTurns) groupDone(participant string, posted []int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.round, participant)
+	if len(posted) > 0 {
+		t.roundPosted[participant] = append(t.roundPosted[participant], posted...)
+	}
+}
+
+// done gives the round's participants back once its sent replies are recorded.
 func (t *sendTurns) done(due []Outbound) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, out := range due {
 		delete(t.round, out.ParticipantID)
+		delete(t.roundPosted, out.ParticipantID)
 	}
 }
 

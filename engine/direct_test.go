@@ -2,8 +2,14 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/chatcampaigns/campaign/campaigns"
 	"github.com/chatcampaigns/campaign/engine"
 )
 
@@ -78,4 +84,120 @@ func TestNoDirectSends(t *testing.T) {
 		t.Fatalf("a round sent %d (%v), want the reply", n, err)
 	}
 	wantTexts(t, h.sent.texts(), "Hi!")
+}
+
+// paced is a Sender that takes a little time for each send, varying, and records each
+// recipient's sends in order, and whether two to the same recipient ever overlapped. Each
+// send is told on the recipient's channel in got, as the platform delivers it, before the
+// sender hears back.
+type paced struct {
+	mu      sync.Mutex
+	rand    *rand.Rand
+	sending map[string]bool
+	texts   map[string][]string
+	overlap []string
+	got     map[string]chan struct{}
+}
+
+func (p *paced) Send(_ context.Context, out engine.Outbound) (string, error) {
+	p.mu.Lock()
+	if p.sending[out.To] {
+		p.overlap = append(p.overlap, out.To)
+	}
+	p.sending[out.To] = true
+	d := time.Duration(p.rand.IntN(2000)) * time.Microsecond
+	p.mu.Unlock()
+	time.Sleep(d) // a platform's answer takes a while, and not always as long
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sending[out.To] = false
+	p.texts[out.To] = append(p.texts[out.To], out.Text)
+	p.got[out.To] <- struct{}{}
+	d = time.Duration(p.rand.IntN(1000)) * time.Microsecond
+	p.mu.Unlock()
+	time.Sleep(d) // the answer on its way back
+	p.mu.Lock()
+	return "ok", nil
+}
+
+func (p *paced) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, ts := range p.texts {
+		n += len(ts)
+	}
+	return n
+}
+
+// TestDirectSendsKeepEachParticipantsOrder: participants who each send their next message as
+// soon as the answer to the last one reaches them (before the engine heard back from the
+// platform, or recorded it) get every answer once, in the order of their messages, never two
+// at once, some replies going out directly and others (a participant still being sent to, no
+// slot free, a message left to the worker) with the sender's rounds. A few send two at once.
+func TestDirectSendsKeepEachParticipantsOrder(t *testing.T) {
+	const people, each = 8, 20
+	answer := onText("", "got {{n}}")
+	answer.Save = &campaigns.Save{Var: "n"}
+	h := newEnv(t, def("echo").state("chat", "Hi!", answer).build())
+	h.cfg.SendConcurrency = 2 // 8 direct sends at once: some participants find none free
+	h.eng = engine.New(h.cfg)
+	p := &paced{rand: rand.New(rand.NewPCG(3, 4)), sending: map[string]bool{}, texts: map[string][]string{},
+		got: map[string]chan struct{}{}}
+	for k := range people {
+		p.got[fmt.Sprint("p", k)] = make(chan struct{}, 1+each)
+	}
+	h.eng.Handle("test", p)
+	ctx, cancel := context.WithCancel(h.ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { h.eng.Run(ctx) })
+	defer wg.Wait()
+	defer cancel()
+	h.eng.WaitReceiveLoop()
+	var senders sync.WaitGroup
+	for k := range people {
+		from := fmt.Sprint("p", k)
+		senders.Go(func() {
+			for i := -1; i < each; i++ {
+				in := engine.Inbound{Campaign: "echo", Channel: "test", From: from, Kind: engine.KindText,
+					Text: fmt.Sprint(i), PlatformID: fmt.Sprint(from, "-", i)}
+				if i < 0 {
+					in.Kind, in.Text = engine.KindJoin, ""
+				}
+				if _, err := h.eng.Receive(h.ctx, in); err != nil {
+					t.Error(err)
+				}
+				if k%4 == 0 && i%5 == 0 {
+					continue // the next one without waiting for this answer
+				}
+				select {
+				case <-p.got[from]:
+				case <-time.After(10 * time.Second):
+					t.Errorf("%s got no answer to message %d", from, i)
+					return
+				}
+			}
+		})
+	}
+	senders.Wait()
+	want := people * (1 + each)
+	deadline := time.Now().Add(20 * time.Second)
+	for p.count() < want && time.Now().Before(deadline) {
+		h.clock.Advance(time.Second) // for a reply left to the rounds' poll
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantTexts := []string{"Hi!"}
+	for i := range each {
+		wantTexts = append(wantTexts, fmt.Sprint("got ", i))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k := range people {
+		if got := p.texts[fmt.Sprint("p", k)]; !slices.Equal(got, wantTexts) {
+			t.Errorf("p%d got %q, want %q", k, got, wantTexts)
+		}
+	}
+	if len(p.overlap) > 0 {
+		t.Errorf("two sends at once to %q", p.overlap)
+	}
 }

@@ -1,6 +1,9 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // ReceiveLoop starts Run's receive loop alone, without the worker, the sender and the timers,
 // so that a test decides when those run. It returns a channel closed once the loop stopped
@@ -16,6 +19,13 @@ func (e *Engine) ReceiveLoop(ctx context.Context) <-chan struct{} {
 func (e *Engine) WaitDirectSends() {
 	if e.turns != nil {
 		e.turns.wg.Wait()
+	}
+}
+
+// WaitReceiveLoop waits until Run's receive loop takes Receives.
+func (e *Engine) WaitReceiveLoop() {
+	for e.fused.Load() == nil {
+		time.Sleep(time.Millisecond)
 	}
 }
 
