@@ -86,8 +86,9 @@ type directMark struct {
 var errNoBatch = errors.New("no batch")
 
 func newSendTurns(slots int) *sendTurns {
-	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{}, roundPosted: map[string][]int64{}, held: map[string]bool{},
-		left: map[int64]bool{}, slots: make(chan struct{}, slots)}
+	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{},
+		roundPosted: map[string][]int64{}, held: map[string]bool{}, left: map[int64]bool{},
+		slots: make(chan struct{}, slots)}
 }
 
 // begin takes participant's turn for a direct send and one slot, and returns the replies
