@@ -306,7 +306,8 @@ func (e *Engine) sendDirect(ctx context.Context, s *Step, ids []int64) {
 		sent, retried, err := e.deliver(ctx, out, timeout, attempted)
 		attempted = nil
 		handled++
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
+			// (A shutdown cuts sends off: the reply stays in flight for the next start.)
 			e.log.Error("direct send", "outbox", id, "err", err)
 		}
 		if sent != nil {
