@@ -129,7 +129,10 @@ type Config struct {
 	Poll time.Duration
 	// Intake is the back-pressure policy of the webhooks and the web chat (engine.IntakePolicy).
 	Intake engine.IntakePolicy
-	Log    *slog.Logger
+	// NoDirectSends leaves every reply to the sender's rounds (--no-direct-sends;
+	// engine.Config.NoDirectSends), for comparing the two.
+	NoDirectSends bool
+	Log           *slog.Logger
 
 	// ClaimLease is how long a moderator who opens an entry holds it (judge.DefaultLease when
 	// zero).
@@ -164,6 +167,7 @@ func configFromFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.DurationVar(&cfg.Intake.Wait, "backlog-wait", engine.DefaultIntakeWait, "back-pressure: how long a webhook waits for room before it is answered 503 (0s: not at all)")
 	fs.DurationVar(&cfg.Intake.Limit, "backlog-limit", engine.DefaultIntakeLimit, "back-pressure: past this much work waiting, webhooks are answered 503 at once")
 	fs.BoolVar(&cfg.Intake.Off, "no-backpressure", false, "take every message at once, however long the backlog")
+	fs.BoolVar(&cfg.NoDirectSends, "no-direct-sends", false, "send every reply with the sender's rounds, none right after its step commits (docs/performance.md, \"Direct sends\")")
 	fs.StringVar(&cfg.PriceTable, "price-table", getenv("CAMPAIGN_PRICE_TABLE"), "CSV of template message prices by country and category, for the broadcast plans' cost (docs/broadcasts.md; env CAMPAIGN_PRICE_TABLE)")
 	fs.DurationVar(&cfg.ClaimLease, "claim-lease", judge.DefaultLease, "how long a moderator who opens an entry holds it before it returns to the queue")
 	cfg.NumberCheck = whatsapp.DefaultNumberCheck
@@ -458,9 +462,10 @@ func newServer(ctx context.Context, cfg Config) (_ *server, err error) {
 		Poll:      cfg.Poll,
 		Windows: map[string]time.Duration{whatsapp.ChannelName: whatsappWindow,
 			messenger.ChannelName: messenger.StandardWindow},
-		AgentWindows: map[string]time.Duration{messenger.ChannelName: messenger.HumanAgentWindow},
-		Observer:     s.metrics,
-		Intake:       cfg.Intake,
+		AgentWindows:  map[string]time.Duration{messenger.ChannelName: messenger.HumanAgentWindow},
+		Observer:      s.metrics,
+		Intake:        cfg.Intake,
+		NoDirectSends: cfg.NoDirectSends,
 	})
 	eng := s.engine
 	s.metrics.WatchQueues(func() (metrics.Queues, error) {
