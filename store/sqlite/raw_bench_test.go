@@ -168,8 +168,16 @@ func (s *nullSender) Send(context.Context, engine.Outbound) (string, error) {
 // BenchmarkRawMessageWrites' writes, plus what the engine adds: leases, the event consumed,
 // the state machine, reads of the pending events and due replies, and the group commits'
 // waits. msgs/s is messages answered per second of wall time, cpu-µs/msg the process's CPU
-// (every goroutine: the benchmark's senders, the engine, the writer) per message.
+// (every goroutine: the benchmark's senders, the engine, the writer) per message. Run with
+// the replies sent directly after their step's write (direct, the default) and with the
+// sender's rounds only (rounds, engine.Config.NoDirectSends).
 func BenchmarkEnginePath(b *testing.B) {
+	for _, rounds := range []bool{false, true} {
+		b.Run(map[bool]string{false: "direct", true: "rounds"}[rounds], func(b *testing.B) { benchEnginePath(b, rounds) })
+	}
+}
+
+func benchEnginePath(b *testing.B, rounds bool) {
 	db := benchDB(b)
 	def, probs := campaigns.Parse("echo.yaml", benchEcho)
 	if def == nil {
@@ -177,7 +185,7 @@ func BenchmarkEnginePath(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	eng := engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}})
+	eng := engine.New(engine.Config{Store: db, Campaigns: []*campaigns.Definition{def}, NoDirectSends: rounds})
 	sender := &nullSender{}
 	eng.Handle("whatsapp", sender)
 	receive := func(i int) {
