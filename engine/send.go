@@ -44,7 +44,7 @@ const WindowClosed = "outside the 24-hour window and no template"
 // one recipient one at a time, in the order they were queued, each only once the one before
 // it went out (or failed for good): a reply waiting to be tried again after its backoff holds
 // up the recipient's later replies, here and in Store.DueOutbox, and so does one another
-// process is sending.
+// process is sending, or the receive loop is sending directly (direct.go).
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
