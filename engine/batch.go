@@ -326,27 +326,31 @@ func (e *Engine) sendGroups(ctx context.Context, groups [][]Outbound, until time
 	// Recorded even when ctx ended (a shutdown): a send the platform accepted and not recorded
 	// reads as in flight, and the next start would send it again.
 	rctx := context.WithoutCancel(ctx)
-	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) { return bm.MarkSentBatch(rctx, sent[lo:hi]) }) {
-		chunk, outs := sent[c.lo:c.hi], sentOut[c.lo:c.hi]
-		if c.err != nil {
-			// Recorded one by one instead; a reply left unrecorded is sent again once its
-			// lease runs out, which is the window SendDue documents.
-			for i, s := range chunk {
-				if ferr := e.finish(e.store.MarkSent(rctx, s.ID, s.PlatformID, s.At), outs[i], "sent"); ferr != nil {
-					return n, errors.Join(firstErr, ferr)
-				}
-				n++
+	for i, rerr := range e.markSentAll(rctx, bm, sent) {
+		if ferr := e.finish(rerr, sentOut[i], "sent"); ferr != nil {
+			return n, errors.Join(firstErr, ferr)
+		}
+		n++
+	}
+	return n, firstErr
+}
+
+// markSentAll records replies sent in chunks of maxCommitBatch written at once
+// (MarkSentBatch), and returns the store's answer for each. A chunk whose write failed is
+// recorded one by one instead; a reply left unrecorded is sent again (marked MaybeTwice) once
+// found in flight, which is the window SendDue documents.
+func (e *Engine) markSentAll(ctx context.Context, bm batchSentMarker, sent []Sent) []error {
+	results := make([]error, len(sent))
+	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) { return bm.MarkSentBatch(ctx, sent[lo:hi]) }) {
+		if c.err != nil || len(c.results) != c.hi-c.lo {
+			for i := c.lo; i < c.hi; i++ {
+				results[i] = e.store.MarkSent(ctx, sent[i].ID, sent[i].PlatformID, sent[i].At)
 			}
 			continue
 		}
-		for i, rerr := range c.results {
-			if ferr := e.finish(rerr, outs[i], "sent"); ferr != nil {
-				return n, errors.Join(firstErr, ferr)
-			}
-			n++
-		}
+		copy(results[c.lo:], c.results)
 	}
-	return n, firstErr
+	return results
 }
 
 // notSentStopped is the reason on a reply whose attempt was recorded with its round's others

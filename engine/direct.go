@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -81,9 +80,6 @@ type directMark struct {
 	sent Sent
 	out  Outbound
 }
-
-// errNoBatch: the store records sent replies one at a time.
-var errNoBatch = errors.New("no batch")
 
 func newSendTurns(slots int) *sendTurns {
 	return &sendTurns{direct: map[string]*directTurn{}, round: map[string]bool{},
@@ -356,29 +352,15 @@ func (e *Engine) queueMark(ctx context.Context, m directMark) {
 	}
 }
 
-// recordSent records a batch of replies posted as sent, one by one where the batch's write
-// failed, and gives each participant's turn back.
+// recordSent records a batch of replies posted as sent (markSentAll) and gives each
+// participant's turn back.
 func (e *Engine) recordSent(ctx context.Context, batch []directMark) {
 	sent := make([]Sent, len(batch))
 	for i, m := range batch {
 		sent[i] = m.sent
 	}
-	results := make([]error, len(batch))
-	bm, _ := e.store.(batchSentMarker)
-	for _, c := range inChunks(len(sent), func(lo, hi int) ([]error, error) {
-		if bm == nil {
-			return nil, errNoBatch
-		}
-		return bm.MarkSentBatch(ctx, sent[lo:hi])
-	}) {
-		if c.err != nil || len(c.results) != c.hi-c.lo {
-			for i := c.lo; i < c.hi; i++ {
-				results[i] = e.store.MarkSent(ctx, sent[i].ID, sent[i].PlatformID, sent[i].At)
-			}
-			continue
-		}
-		copy(results[c.lo:], c.results)
-	}
+	// New makes direct sends only on a store that records sent replies in batches.
+	results := e.markSentAll(ctx, e.store.(batchSentMarker), sent)
 	wake := false
 	for i, m := range batch {
 		if ferr := e.finish(results[i], m.out, "sent"); ferr != nil {

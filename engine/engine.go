@@ -330,7 +330,9 @@ func New(cfg Config) *Engine {
 	e.sendLease = cmp.Or(cfg.SendLease, DefaultSendLease)
 	e.sendAttempts = cmp.Or(cfg.SendAttempts, DefaultSendAttempts)
 	e.sendConcurrency = max(1, cmp.Or(cfg.SendConcurrency, DefaultSendConcurrency))
-	if _, ok := cfg.Store.(receiveApplier); ok && !cfg.NoDirectSends {
+	_, fused := cfg.Store.(receiveApplier)
+	_, marks := cfg.Store.(batchSentMarker)
+	if fused && marks && !cfg.NoDirectSends {
 		if sp, sole := cfg.Store.(soleProcess); sole && sp.SoleProcess() {
 			e.turns = newSendTurns(directSlots * e.sendConcurrency)
 		}
