@@ -521,13 +521,21 @@ func writeParticipant(ctx context.Context, tx *wtx, s engine.Step) error {
 // finishStep writes the rest of a step begun by beginStep. Only codes and places can fail in
 // the ordinary course (ErrCodeTaken, ErrPoolFull, ErrCodeClaimed); any error leaves part of the step written.
 func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
+	_, err := finishStepAs(ctx, tx, s, nil)
+	return err
+}
+
+// finishStepAs is finishStep that, when first is not nil, records the attempt of the step's
+// first reply with its insert and returns the ids of the step's replies, in order.
+func finishStepAs(ctx context.Context, tx *wtx, s engine.Step, first *attemptAs) ([]int64, error) {
 	p := s.Participant
 	if p.ID == "" {
-		return finishStranger(ctx, tx, s)
+		return nil, finishStranger(ctx, tx, s)
 	}
+	var ids []int64
 	for _, l := range s.Lines {
 		if err := insertLine(ctx, tx, p.ID, l); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, e := range s.Entries {
@@ -538,7 +546,7 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 			e.ID, e.Campaign, p.ID, e.State, e.Kind, e.MediaKey, e.ThumbKey, e.MIME,
 			e.Caption, e.Location, unixNano(e.CreatedAt))
 		if err != nil {
-			return fmt.Errorf("insert entry %s: %w", e.ID, err)
+			return nil, fmt.Errorf("insert entry %s: %w", e.ID, err)
 		}
 	}
 	if s.CancelOutbox {
@@ -547,34 +555,42 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 			WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
 			engine.NotSentOptedOut, unixNano(p.UpdatedAt), p.ID)
 		if err != nil {
-			return fmt.Errorf("cancel outbox: %w", err)
+			return nil, fmt.Errorf("cancel outbox: %w", err)
 		}
 	}
-	for _, o := range s.Outbox {
+	for i, o := range s.Outbox {
 		o.ParticipantID = p.ID
-		if err := insertOutbound(ctx, tx, o); err != nil {
-			return err
+		var att *attemptAs
+		if i == 0 {
+			att = first
+		}
+		id, err := insertOutboundAs(ctx, tx, o, att)
+		if err != nil {
+			return nil, err
+		}
+		if first != nil {
+			ids = append(ids, id)
 		}
 	}
 	for _, pl := range s.Places {
 		if err := takePlace(ctx, tx, pl); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, c := range s.Claims {
 		if err := claimCode(ctx, tx, p.ID, unixNano(p.UpdatedAt), c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if s.CancelTimers {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM timers WHERE participant_id = ?`, p.ID); err != nil {
-			return fmt.Errorf("cancel timers: %w", err)
+			return nil, fmt.Errorf("cancel timers: %w", err)
 		}
 	}
 	for _, tm := range s.Timers {
 		tm.ParticipantID = p.ID
 		if err := insertTimer(ctx, tx, tm); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, n := range s.Notifications {
@@ -582,7 +598,7 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 			INSERT INTO notifications (campaign, participant_id, text, at) VALUES (?, ?, ?, ?)`,
 			n.Campaign, p.ID, n.Text, unixNano(n.At))
 		if err != nil {
-			return fmt.Errorf("insert notification: %w", err)
+			return nil, fmt.Errorf("insert notification: %w", err)
 		}
 	}
 	for _, code := range s.Codes {
@@ -591,13 +607,13 @@ func finishStep(ctx context.Context, tx *wtx, s engine.Step) error {
 			ON CONFLICT (campaign, code) DO NOTHING`,
 			p.Campaign, code, p.ID, unixNano(p.UpdatedAt))
 		if err != nil {
-			return fmt.Errorf("insert code: %w", err)
+			return nil, fmt.Errorf("insert code: %w", err)
 		}
 		if err := noRow(res, fmt.Errorf("code %s: %w", code, engine.ErrCodeTaken)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // finishStranger writes the rest of a step that has no participant: replies to a stranger (the
@@ -625,6 +641,19 @@ type templateJSON struct {
 }
 
 func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
+	_, err := insertOutboundAs(ctx, tx, o, nil)
+	return err
+}
+
+// attemptAs is the attempt of a reply recorded with its insert, as attemptOutbox would
+// record it right after: ReceiveApplied's direct send (engine.ReceivedStep.SendAs).
+type attemptAs struct {
+	owner string
+	at    time.Time
+}
+
+// insertOutboundAs inserts o, attempted by att when att is not nil, and returns its id.
+func insertOutboundAs(ctx context.Context, tx *wtx, o engine.Outbound, att *attemptAs) (int64, error) {
 	status := o.Status
 	if status == "" {
 		status = engine.StatusPending
@@ -637,27 +666,38 @@ func insertOutbound(ctx context.Context, tx *wtx, o engine.Outbound) error {
 		}
 		b, err := json.Marshal(bs)
 		if err != nil {
-			return fmt.Errorf("encode buttons: %w", err)
+			return 0, fmt.Errorf("encode buttons: %w", err)
 		}
 		buttons = sql.NullString{String: string(b), Valid: true}
 	}
 	if t := o.Template; t != nil {
 		b, err := json.Marshal(templateJSON{Name: t.Name, Language: t.Language, Params: t.Params})
 		if err != nil {
-			return fmt.Errorf("encode template: %w", err)
+			return 0, fmt.Errorf("encode template: %w", err)
 		}
 		tmpl = sql.NullString{String: string(b), Valid: true}
 	}
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
-			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts, sender, agent)
-		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
-		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, o.Attempts, o.From, o.Agent)
-	if err != nil {
-		return fmt.Errorf("insert outbox row: %w", err)
+	attempts, attemptedAt, attemptedBy, inFlight := o.Attempts, int64(0), "", 0
+	if att != nil {
+		// As attemptOutbox on the row just inserted: one more attempt, in flight.
+		attempts, attemptedAt, attemptedBy, inFlight = o.Attempts+1, unixNano(att.at), att.owner, 1
 	}
-	return nil
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text,
+			buttons, media_url, template, broadcast_id, due_at, status, platform_id, error, attempts,
+			attempted_at, attempted_by, in_flight, sender, agent)
+		VALUES (?, (SELECT seq FROM participants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullString(o.ParticipantID), nullString(o.ParticipantID), o.Campaign, o.Channel, o.To, o.Text, buttons, o.MediaURL,
+		tmpl, nullString(o.BroadcastID), unixNano(o.DueAt), status, o.PlatformID, o.Error, attempts,
+		attemptedAt, attemptedBy, inFlight, o.From, o.Agent)
+	if err != nil {
+		return 0, fmt.Errorf("insert outbox row: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert outbox row: %w", err)
+	}
+	return id, nil
 }
 
 // takePlace takes one place from a pool, or fails with engine.ErrPoolFull; the condition and

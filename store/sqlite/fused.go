@@ -129,7 +129,17 @@ func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engin
 	if !apply {
 		return o, nil
 	}
-	why, err := applyStep(ctx, tx, *it.Step)
+	var first *attemptAs
+	if it.SendAs != "" {
+		ok, err := nothingToOvertake(ctx, tx, it)
+		if err != nil {
+			return o, err
+		}
+		if ok {
+			first = &attemptAs{owner: it.SendAs, at: it.SendAt}
+		}
+	}
+	ids, why, err := applyStep(ctx, tx, *it.Step, first)
 	if err != nil {
 		return o, err
 	}
@@ -144,96 +154,84 @@ func receiveApplied(ctx context.Context, tx *wtx, it engine.ReceivedStep) (engin
 		return o, nil
 	}
 	o.Applied = true
-	if it.SendAs != "" {
-		o.Sending, err = attemptFirst(ctx, tx, it)
-		if err != nil {
-			return o, err
-		}
-	}
+	o.Sending = ids
 	return o, nil
 }
 
-// attemptFirst records the attempt of the first reply of the step in it, written just before,
-// when nothing the participant has pending could be overtaken by sending it now
-// (engine.ReceivedStep.SendAs), and returns the ids of the step's replies; nil when it
-// records nothing.
-func attemptFirst(ctx context.Context, tx *wtx, it engine.ReceivedStep) ([]int64, error) {
+// nothingToOvertake says whether the first reply of the step in it may be recorded attempted
+// with its insert, to be sent at once (engine.ReceivedStep.SendAs): the step queues replies,
+// all pending, and nothing the participant has pending could be overtaken by sending it now,
+// but the replies it.Posted lists. It runs before the step is written, so the replies it
+// finds pending are all earlier ones.
+func nothingToOvertake(ctx context.Context, tx *wtx, it engine.ReceivedStep) (bool, error) {
 	s := *it.Step
 	if s.Participant.ID == "" || len(s.Outbox) == 0 {
-		return nil, nil
+		return false, nil
 	}
 	for _, o := range s.Outbox {
 		if o.Status != "" && o.Status != engine.StatusPending {
-			return nil, nil
+			return false, nil
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM outbox INDEXED BY outbox_unsent
-		WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'
-		ORDER BY id`, s.Participant.ID)
+		WHERE participant_seq = (SELECT seq FROM participants WHERE id = ?) AND status = 'pending'`,
+		s.Participant.ID)
 	if err != nil {
-		return nil, fmt.Errorf("unsent replies of %s: %w", s.Participant.ID, err)
+		return false, fmt.Errorf("unsent replies of %s: %w", s.Participant.ID, err)
 	}
-	var ids []int64
+	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
+			return false, fmt.Errorf("unsent replies of %s: %w", s.Participant.ID, err)
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// The step's replies are the newest rows: ids grow. Fewer than them pending cannot be
-	// (they were inserted pending just now); were it so, the rounds send them.
-	k := len(ids) - len(s.Outbox)
-	if k < 0 {
-		return nil, nil
-	}
-	for _, id := range ids[:k] {
 		if !slices.Contains(it.Posted, id) {
-			return nil, nil
+			return false, nil
 		}
 	}
-	if err := attemptOutbox(ctx, tx, ids[k], it.SendAs, it.SendAt); err != nil {
-		return nil, fmt.Errorf("attempt reply %d: %w", ids[k], err)
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("unsent replies of %s: %w", s.Participant.ID, err)
 	}
-	return ids[k:], nil
+	return true, nil
 }
 
 // applyStep writes a step whose event is stored processed already (it has no InboundID to
-// consume). why is the ordinary refusal (a stale version, a code taken, a full pool) after
+// consume), its first reply attempted when first is not nil (the ids are then the step's
+// replies'). why is the ordinary refusal (a stale version, a code taken, a full pool) after
 // which nothing of the step is written; err leaves the transaction unfit to commit.
-func applyStep(ctx context.Context, tx *wtx, s engine.Step) (why, err error) {
+func applyStep(ctx context.Context, tx *wtx, s engine.Step, first *attemptAs) (ids []int64, why, err error) {
 	s.InboundID = 0
 	if len(s.Codes) == 0 && len(s.Places) == 0 && len(s.Claims) == 0 {
 		// As in CommitBatch: only beginStep fails in the ordinary course, writing nothing.
 		if err := beginStep(ctx, tx, s); err != nil {
 			if !ordinary(err) {
-				return nil, err
+				return nil, nil, err
 			}
-			return err, nil
+			return nil, err, nil
 		}
-		if err := finishStep(ctx, tx, s); err != nil {
-			return nil, fmt.Errorf("step for %s: %w", s.Participant.ID, err)
+		ids, err := finishStepAs(ctx, tx, s, first)
+		if err != nil {
+			return nil, nil, fmt.Errorf("step for %s: %w", s.Participant.ID, err)
 		}
-		return nil, nil
+		return ids, nil, nil
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT step`); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	why = commitStep(ctx, tx, s)
+	why = beginStep(ctx, tx, s)
+	if why == nil {
+		ids, why = finishStepAs(ctx, tx, s, first)
+	}
 	if why != nil {
+		ids = nil
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO step`); err != nil {
-			return nil, errors.Join(why, err)
+			return nil, nil, errors.Join(why, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `RELEASE step`); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return why, nil
+	return ids, why, nil
 }
 
 // waitingSet is what the writer knows of the participants with events stored unprocessed:
