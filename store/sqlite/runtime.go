@@ -133,7 +133,13 @@ func (db *DB) SaveTimer(ctx context.Context, t engine.Timer) error {
 	if t.Key == "" {
 		return fmt.Errorf("sqlite: save timer: %w: no key", errs.ErrInvalid)
 	}
-	if err := db.write(ctx, func(tx *wtx) error { return insertTimer(ctx, tx, t) }); err != nil {
+	err := db.write(ctx, func(tx *wtx) error {
+		if err := participantExists(ctx, tx, t.ParticipantID); err != nil {
+			return err
+		}
+		return insertTimer(ctx, tx, t)
+	})
+	if err != nil {
 		return fmt.Errorf("sqlite: save timer %s: %w", t.Key, convert(err))
 	}
 	return nil
@@ -208,6 +214,9 @@ func (db *DB) StoreEvents(ctx context.Context, timerID int64, events []engine.In
 func (db *DB) Enqueue(ctx context.Context, out []engine.Outbound) error {
 	err := db.write(ctx, func(tx *wtx) error {
 		for _, o := range out {
+			if err := participantExists(ctx, tx, o.ParticipantID); err != nil {
+				return err
+			}
 			if err := insertOutbound(ctx, tx, o); err != nil {
 				return err
 			}
@@ -403,4 +412,20 @@ func (db *DB) LoadedFile(ctx context.Context, path string) (engine.CampaignRecor
 		r.Launched = fromUnixNano(launched)
 	}
 	return r, nil
+}
+
+// participantExists is errs.ErrNotFound when id names no participant ("" names none and is
+// fine). The writer does not enforce foreign keys (dsn): a write outside a step, which has
+// not just written its participant, checks that the row it refers to is there, so that
+// nothing is queued for someone erased meanwhile.
+func participantExists(ctx context.Context, tx *wtx, id string) error {
+	if id == "" {
+		return nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM participants WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("participant %s: %w", id, errs.ErrNotFound)
+	}
+	return err
 }

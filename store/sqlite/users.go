@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatcampaigns/campaign/accounts"
+	"github.com/chatcampaigns/campaign/errs"
 )
 
 // CreateUser stores a new user and returns it with its ID; errs.ErrConflict if the username is
@@ -96,10 +97,14 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // is already in use.
 func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)`,
-			tokenHash, userID, unixNano(expires))
-		return err
+		// From the user's row: the writer does not enforce foreign keys (dsn).
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO sessions (token_hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE id = ?`,
+			tokenHash, unixNano(expires), userID)
+		if err != nil {
+			return err
+		}
+		return noRow(res, fmt.Errorf("user %d: %w", userID, errs.ErrNotFound))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: create session for user %d: %w", userID, convert(err))
@@ -174,9 +179,16 @@ func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte)
 // DeleteUser removes a user and their sessions; errs.ErrNotFound for an unknown username.
 func (db *DB) DeleteUser(ctx context.Context, username string) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		// Sessions go with the user (ON DELETE CASCADE).
+		// Sessions go with the user, as the schema's ON DELETE CASCADE says: the writer does
+		// not enforce foreign keys (dsn).
 		var id int64
-		return tx.QueryRowContext(ctx, `DELETE FROM users WHERE username = ? RETURNING id`, username).Scan(&id)
+		if err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE username = ? RETURNING id`, username).Scan(&id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("delete sessions: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete user %q: %w", username, convert(err))
