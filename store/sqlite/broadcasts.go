@@ -333,9 +333,13 @@ func eachAddressChunk(addresses []string, fn func(list string) error) error {
 }
 
 // AddNotification stores a notification for the moderators and admins that concerns no
-// participant (a paused broadcast).
+// participant (a paused broadcast); one that names a participant who is not there (erased
+// meanwhile) is errs.ErrNotFound.
 func (db *DB) AddNotification(ctx context.Context, n engine.Notification) error {
 	err := db.writeOne(ctx, func(tx *wtx) error {
+		if err := participantExists(ctx, tx, n.ParticipantID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO notifications (campaign, participant_id, text, at) VALUES (?, ?, ?, ?)`,
 			n.Campaign, nullString(n.ParticipantID), n.Text, unixNano(n.At))
 		return err

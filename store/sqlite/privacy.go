@@ -49,7 +49,7 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			{`DELETE FROM group_requests WHERE campaign = ? AND channel = ? AND captain = ?`, []any{gone.Campaign, gone.Channel, gone.Address}},
 			{`UPDATE pool_codes SET participant_id = ? WHERE participant_id = ?`, []any{holder, id}},
 			// What the schema's ON DELETE clauses say, done here: the writer does not enforce
-			// foreign keys (dsn). The transcript and the replies are found by the
+			// foreign keys (Open). The transcript and the replies are found by the
 			// participant's seq, which their indexes hold (a cascade scanned both tables);
 			// codes are set to NULL, then given to the tombstone.
 			{`DELETE FROM lines WHERE ` + bySeq, []any{key}},

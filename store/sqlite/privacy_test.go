@@ -13,7 +13,7 @@ import (
 )
 
 // orphans is what PRAGMA foreign_key_check finds: rows whose parent row is gone. The write
-// connection does not enforce the foreign keys (dsn), so the deletes that relied on ON
+// connection does not enforce the foreign keys (Open), so the deletes that relied on ON
 // DELETE CASCADE do it themselves; the schema still declares them, and this check reads them.
 func orphans(t *testing.T, db *DB) []string {
 	t.Helper()
@@ -141,6 +141,12 @@ func TestWritesForSomeoneGone(t *testing.T) {
 			return db.SaveTimer(ctx, engine.Timer{Key: "t", Campaign: "bouncer", ParticipantID: "gone", Transition: "late", DueAt: at})
 		}},
 		{"a session", func() error { return db.CreateSession(ctx, "token", 42, at.Add(time.Hour)) }},
+		{"a notification", func() error {
+			return db.AddNotification(ctx, engine.Notification{Campaign: "bouncer", ParticipantID: "gone", Text: "look", At: at})
+		}},
+		{"an assignment", func() error {
+			return db.Assign(ctx, reports.Assignment{ParticipantID: "gone", Campaign: "bouncer", User: "mo", By: "admin", At: at})
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.write(); !errors.Is(err, errs.ErrNotFound) {
@@ -148,7 +154,12 @@ func TestWritesForSomeoneGone(t *testing.T) {
 			}
 		})
 	}
-	for _, table := range []string{"outbox", "timers", "sessions"} {
+	// A read mark for someone gone is not an error (the dashboard marks what it showed), but
+	// it stores nothing either.
+	if err := db.MarkRead(ctx, "mo", "gone", at); err != nil {
+		t.Errorf("mark read: %v", err)
+	}
+	for _, table := range []string{"outbox", "timers", "sessions", "notifications", "assignments", "read_marks"} {
 		var n int
 		if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -415,7 +415,7 @@ func (db *DB) LoadedFile(ctx context.Context, path string) (engine.CampaignRecor
 }
 
 // participantExists is errs.ErrNotFound when id names no participant ("" names none and is
-// fine). The writer does not enforce foreign keys (dsn): a write outside a step, which has
+// fine). The writer does not enforce foreign keys (Open): a write outside a step, which has
 // not just written its participant, checks that the row it refers to is there, so that
 // nothing is queued for someone erased meanwhile.
 func participantExists(ctx context.Context, tx *wtx, id string) error {

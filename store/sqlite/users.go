@@ -97,7 +97,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // is already in use.
 func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
 	err := db.write(ctx, func(tx *wtx) error {
-		// From the user's row: the writer does not enforce foreign keys (dsn).
+		// From the user's row: the writer does not enforce foreign keys (Open).
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO sessions (token_hash, user_id, expires_at) SELECT ?, id, ? FROM users WHERE id = ?`,
 			tokenHash, unixNano(expires), userID)
@@ -180,7 +180,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, username string, hash []byte)
 func (db *DB) DeleteUser(ctx context.Context, username string) error {
 	err := db.write(ctx, func(tx *wtx) error {
 		// Sessions go with the user, as the schema's ON DELETE CASCADE says: the writer does
-		// not enforce foreign keys (dsn).
+		// not enforce foreign keys (Open).
 		var id int64
 		if err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE username = ? RETURNING id`, username).Scan(&id); err != nil {
 			return err
