@@ -50,10 +50,14 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			{`UPDATE pool_codes SET participant_id = ? WHERE participant_id = ?`, []any{holder, id}},
 			// What the schema's ON DELETE clauses say, done here: the writer does not enforce
 			// foreign keys (Open). The transcript and the replies are found by the
-			// participant's seq, which their indexes hold (a cascade scanned both tables);
-			// codes are set to NULL, then given to the tombstone.
+			// participant's seq, which their indexes hold (a cascade scanned both tables),
+			// and those without one (a store's rows from before migration 0006 filled it)
+			// by id among the rows without a seq, which the same indexes hold first; codes
+			// are set to NULL, then given to the tombstone.
 			{`DELETE FROM lines WHERE ` + bySeq, []any{key}},
 			{`DELETE FROM outbox WHERE ` + bySeq, []any{key}},
+			{`DELETE FROM lines WHERE participant_seq IS NULL AND participant_id = ?`, []any{id}},
+			{`DELETE FROM outbox WHERE participant_seq IS NULL AND participant_id = ?`, []any{id}},
 			{`DELETE FROM entries WHERE participant_id = ?`, []any{id}},
 			{`DELETE FROM timers WHERE participant_id = ?`, []any{id}},
 			{`DELETE FROM notifications WHERE participant_id = ?`, []any{id}},

@@ -71,6 +71,22 @@ func TestEraseLeavesNoOrphans(t *testing.T) {
 			}
 			fill("p1")
 			fill("p2")
+			// A line and a reply without the participant's seq, as a store may hold from
+			// before migration 0006 filled it (the cascade found them by id).
+			err := db.withWriteConn(ctx, func(c *sql.Conn) error {
+				for _, q := range []string{
+					`INSERT INTO lines (participant_id, participant_seq, direction, text, media_key, at) VALUES ('p1', NULL, 'in', 'old', '', 1)`,
+					`INSERT INTO outbox (participant_id, participant_seq, campaign, channel, recipient, text, due_at, status) VALUES ('p1', NULL, 'bouncer', 'webchat', 'p1', 'old', 1, 'sent')`,
+				} {
+					if _, err := c.ExecContext(ctx, q); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			var stone *engine.Participant
 			if tomb {
 				s := engine.Participant{ID: "erased-1", Campaign: "bouncer", Channel: "webchat", State: "door",
