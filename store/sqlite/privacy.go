@@ -26,11 +26,6 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			return err
 		}
 		gone.ID = id
-		// Every participant has a seq since migration 0006; the id is the way without it.
-		bySeq, key := `participant_seq = ?`, any(seq)
-		if seq == nil {
-			bySeq, key = `participant_id = ?`, id
-		}
 		holder := any(nil)
 		if tombstone != nil {
 			holder = tombstone.ID
@@ -51,11 +46,12 @@ func (db *DB) EraseParticipant(ctx context.Context, id string, tombstone *engine
 			// What the schema's ON DELETE clauses say, done here: the writer does not enforce
 			// foreign keys (Open). The transcript and the replies are found by the
 			// participant's seq, which their indexes hold (a cascade scanned both tables),
-			// and those without one (a store's rows from before migration 0006 filled it)
-			// by id among the rows without a seq, which the same indexes hold first; codes
-			// are set to NULL, then given to the tombstone.
-			{`DELETE FROM lines WHERE ` + bySeq, []any{key}},
-			{`DELETE FROM outbox WHERE ` + bySeq, []any{key}},
+			// and those without one (a store's rows from before migration 0006 filled it,
+			// all of a participant's if they have no seq) by id among the rows without a
+			// seq, which the same indexes hold first; codes are set to NULL, then given to
+			// the tombstone.
+			{`DELETE FROM lines WHERE participant_seq = ?`, []any{seq}},
+			{`DELETE FROM outbox WHERE participant_seq = ?`, []any{seq}},
 			{`DELETE FROM lines WHERE participant_seq IS NULL AND participant_id = ?`, []any{id}},
 			{`DELETE FROM outbox WHERE participant_seq IS NULL AND participant_id = ?`, []any{id}},
 			{`DELETE FROM entries WHERE participant_id = ?`, []any{id}},
