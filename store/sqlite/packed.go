@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"encoding/binary"
+	"iter"
 
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -52,6 +53,14 @@ func pack(p engine.Participant) packed {
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
+}
+
+// updatedAtOr0 is updatedAt, or 0 for a participant not kept (the zero packed).
+func (p packed) updatedAtOr0() int64 {
+	if p == "" {
+		return 0
+	}
+	return p.updatedAt()
 }
 
 func (p packed) version() int64 { return le64(string(p[0:8])) }
@@ -134,4 +143,43 @@ func (r *unpacker) string() string {
 	s := r.s[r.at : r.at+n]
 	r.at += n
 	return s
+}
+
+// routeIDs are the ids of the participants at one address, each as pack's strings are.
+type routeIDs string
+
+func packIDs(ids []string) routeIDs {
+	var b []byte
+	for _, id := range ids {
+		b = appendString(b, id)
+	}
+	return routeIDs(b)
+}
+
+func (r routeIDs) len() int {
+	n := 0
+	for range r.all() {
+		n++
+	}
+	return n
+}
+
+func (r routeIDs) has(id string) bool {
+	for x := range r.all() {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (r routeIDs) all() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		u := unpacker{s: string(r)}
+		for u.at < len(u.s) {
+			if !yield(u.string()) {
+				return
+			}
+		}
+	}
 }

@@ -23,22 +23,27 @@ const maxRouteEntries = 1 << 17
 // Each miss takes a ticket for its key; a commit there tears it up. (One ticket for every key
 // refused most stores under load, where something commits every millisecond.)
 //
-// Participants are kept packed, each in one string (packed): a kept engine.Participant, with
-// its strings and its Vars map, is some thirty pointers, and with 100,000 kept the garbage
-// collector's marking took 150-350 ms a cycle, during which the webhooks' p99 rose from ~30
-// to ~150 ms. A packed string holds no pointer for it to follow.
+// Participants are kept packed, each in one string (packed), and an address keeps only the
+// ids of its participants, also in one string (routeIDs): a kept engine.Participant, with its
+// strings and its Vars map, is some thirty pointers, and with 100,000 kept the garbage
+// collector's marking took 150-350 ms a cycle under load, while the webhooks' p99 rose from
+// ~25 to ~150 ms. Both maps now hold only strings, whose bytes it never scans.
 type routeCache struct {
-	mu      sync.Mutex
-	routes  tickets[routeKey]
-	ids     tickets[string]
-	entries map[routeKey][]packed
+	mu     sync.Mutex
+	routes tickets[string]
+	ids    tickets[string]
+	// entries maps routeKey(channel, address) to the ids of its participants in
+	// ParticipantsAt's order; an id no longer in byID makes the entry a miss.
+	entries map[string]routeIDs
 	byID    map[string]packed
 }
 
-type routeKey struct{ channel, address string }
+// routeKey is a map key of its own: the concatenation is a new string, so no key shares the
+// caller's bytes, which may be a request buffer the HTTP server reuses.
+func routeKey(channel, address string) string { return channel + "\x00" + address }
 
 func newRouteCache() *routeCache {
-	return &routeCache{entries: map[routeKey][]packed{}, byID: map[string]packed{}}
+	return &routeCache{entries: map[string]routeIDs{}, byID: map[string]packed{}}
 }
 
 // get returns a copy of the entry for an address or, on a miss, the ticket to give put (or
@@ -46,9 +51,19 @@ func newRouteCache() *routeCache {
 func (c *routeCache) get(channel, address string) (ps []engine.Participant, ok bool, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := routeKey{channel, address}
-	if cached, ok := c.entries[k]; ok {
-		return unpackAll(cached), true, 0
+	k := routeKey(channel, address)
+	if ids, ok := c.entries[k]; ok {
+		ps = make([]engine.Participant, 0, ids.len())
+		for id := range ids.all() {
+			p, ok := c.byID[id]
+			if !ok {
+				// Dropped to make room: the address is read again.
+				delete(c.entries, k)
+				return nil, false, c.routes.take(k)
+			}
+			ps = append(ps, p.unpack())
+		}
+		return ps, true, 0
 	}
 	return nil, false, c.routes.take(k)
 }
@@ -58,26 +73,21 @@ func (c *routeCache) get(channel, address string) (ps []engine.Participant, ok b
 func (c *routeCache) put(channel, address string, ps []engine.Participant, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := routeKey{channel, address}
-	if c.routes.redeem(k, ticket) {
-		// The entry outlives the call: its key must not share the caller's bytes, which may
-		// be a request buffer the HTTP server reuses.
-		k = routeKey{strings.Clone(channel), strings.Clone(address)}
-		kept := make([]packed, len(ps))
-		for i, p := range ps {
-			kept[i] = pack(p)
-		}
-		evictOne(c.entries, k)
-		c.entries[k] = kept
-		// No commit touched these participants since the read began (it would have torn the
-		// ticket), so they are current by id as well: the step that follows a route reads
-		// none of them again (Participant). With most participants not kept (1,000,000
-		// stored) that second read was a tenth of the server's CPU. Both maps hold the same
-		// packed string, as committed's do.
-		for _, p := range kept {
-			c.keepByID(p)
-		}
+	k := routeKey(channel, address)
+	if !c.routes.redeem(k, ticket) {
+		return
 	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+		// No commit touched these participants since the read began (it would have torn
+		// the ticket), so they are current by id as well: the step that follows a route
+		// reads none of them again (Participant). With most participants not kept
+		// (1,000,000 stored) that second read was a tenth of the server's CPU.
+		c.keepByID(pack(p))
+	}
+	evictOne(c.entries, k)
+	c.entries[k] = packIDs(ids)
 }
 
 // keepByID keeps p under its id unless a newer version of it is kept.
@@ -93,7 +103,7 @@ func (c *routeCache) keepByID(p packed) {
 func (c *routeCache) drop(channel, address string, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.routes.redeem(routeKey{channel, address}, ticket)
+	c.routes.redeem(routeKey(channel, address), ticket)
 }
 
 // participant returns a copy of the participant with id or, on a miss, the ticket to give
@@ -104,7 +114,8 @@ func (c *routeCache) participant(id string) (p engine.Participant, ok bool, tick
 	if p, ok := c.byID[id]; ok {
 		return p.unpack(), true, 0
 	}
-	return engine.Participant{}, false, c.ids.take(id)
+	// The ticket's key outlives the call, and id may share a caller's buffer.
+	return engine.Participant{}, false, c.ids.take(strings.Clone(id))
 }
 
 // putParticipant stores what a read by id found, unless a commit touched it since.
@@ -112,8 +123,7 @@ func (c *routeCache) putParticipant(p engine.Participant, ticket uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ids.redeem(p.ID, ticket) {
-		evictOne(c.byID, p.ID)
-		c.byID[p.ID] = pack(p)
+		c.keepByID(pack(p))
 	}
 }
 
@@ -131,25 +141,24 @@ func (c *routeCache) forget(p engine.Participant) {
 	defer c.mu.Unlock()
 	delete(c.byID, p.ID)
 	c.ids.tear(p.ID)
-	k := routeKey{p.Channel, p.Address}
+	k := routeKey(p.Channel, p.Address)
 	delete(c.entries, k)
 	c.routes.tear(k)
 }
 
-// committed puts participants just committed into the entries of their addresses, in
-// ParticipantsAt's order (most recently updated first, the newest row first among equals),
-// and under their ids. A participant older than the one kept (two commits of one participant
-// whose callers reach here in the other order) changes nothing.
+// committed puts participants just committed under their ids and into the entries of their
+// addresses, in ParticipantsAt's order (most recently updated first, the newest row first
+// among equals). A participant older than the one kept (two commits of one participant whose
+// callers reach here in the other order) changes nothing.
 func (c *routeCache) committed(ps []engine.Participant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range ps {
 		// Packed as the table gives it back: times in UTC without a monotonic reading.
-		kept := pack(p)
 		c.ids.tear(p.ID)
-		c.keepByID(kept)
+		c.keepByID(pack(p))
 
-		k := routeKey{p.Channel, p.Address}
+		k := routeKey(p.Channel, p.Address)
 		cur, ok := c.entries[k]
 		if !ok {
 			// Not known here: the next ParticipantsAt reads the table, and a read already
@@ -157,13 +166,19 @@ func (c *routeCache) committed(ps []engine.Participant) {
 			c.routes.tear(k)
 			continue
 		}
-		if i := slices.IndexFunc(cur, func(q packed) bool { return q.id() == p.ID }); i < 0 {
-			cur = append([]packed{kept}, cur...)
-		} else if cur[i].version() < kept.version() {
-			cur[i] = kept
+		if cur.len() == 1 && cur.has(p.ID) {
+			continue // the common case: the order of one cannot change
 		}
-		slices.SortStableFunc(cur, func(a, b packed) int { return cmpInt64(b.updatedAt(), a.updatedAt()) })
-		c.entries[k] = cur
+		ids := slices.Collect(cur.all())
+		if !slices.Contains(ids, p.ID) {
+			ids = append([]string{p.ID}, ids...)
+		}
+		// Every id in the entry is kept by id (get drops an entry that misses one), and the
+		// ones kept are the newest versions, so their update times give the order.
+		slices.SortStableFunc(ids, func(a, b string) int {
+			return cmpInt64(c.byID[b].updatedAtOr0(), c.byID[a].updatedAtOr0())
+		})
+		c.entries[k] = packIDs(ids)
 	}
 }
 
@@ -209,15 +224,6 @@ func evictOne[K comparable, V any](m map[K]V, k K) {
 		delete(m, old)
 		return
 	}
-}
-
-// unpackAll gives each caller participants of their own.
-func unpackAll(ps []packed) []engine.Participant {
-	out := make([]engine.Participant, len(ps))
-	for i, p := range ps {
-		out[i] = p.unpack()
-	}
-	return out
 }
 
 func cmpInt64(a, b int64) int {

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatcampaigns/campaign/engine"
 )
@@ -63,6 +65,52 @@ func TestRouteCacheFollowsCommits(t *testing.T) {
 	again, _, _ := c.get("whatsapp", "316")
 	if len(again[0].Vars) != 0 {
 		t.Fatalf("a caller's change reached the cache: %v", again[0].Vars)
+	}
+}
+
+// TestRouteCacheOrder checks an address with several participants (one per campaign): the
+// entry gives them most recently updated first and the newest first among equals, as the
+// table's ORDER BY updated_at DESC, rowid DESC does, as commits move them.
+func TestRouteCacheOrder(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
+	at := func(id string, version int64, updated time.Time) engine.Participant {
+		return engine.Participant{ID: id, Channel: "whatsapp", Address: "316", Version: version, UpdatedAt: updated}
+	}
+	c := newRouteCache()
+	_, _, ticket := c.get("whatsapp", "316")
+	c.put("whatsapp", "316", []engine.Participant{at("a", 1, t0.Add(time.Second)), at("b", 1, t0)}, ticket)
+	order := func() string {
+		t.Helper()
+		ps, ok, _ := c.get("whatsapp", "316")
+		if !ok {
+			t.Fatal("the address is not kept")
+		}
+		var ids []string
+		for _, p := range ps {
+			ids = append(ids, p.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	steps := []struct {
+		commit engine.Participant
+		want   string
+	}{
+		{at("b", 2, t0.Add(2*time.Second)), "b,a"},
+		{at("a", 2, t0.Add(3*time.Second)), "a,b"},
+		{at("c", 1, t0.Add(3*time.Second)), "c,a,b"}, // new, and as recent as a
+		{at("b", 1, t0), "c,a,b"},                    // an old version reported late
+	}
+	for _, s := range steps {
+		c.committed([]engine.Participant{s.commit})
+		if got := order(); got != s.want {
+			t.Fatalf("after %s v%d: %s, want %s", s.commit.ID, s.commit.Version, got, s.want)
+		}
+	}
+	// A participant dropped by id (to make room) makes its address a miss, not a shorter
+	// list: the next read goes to the table.
+	delete(c.byID, "a")
+	if ps, ok, _ := c.get("whatsapp", "316"); ok {
+		t.Fatalf("the address gave %d participants with one of them dropped", len(ps))
 	}
 }
 
