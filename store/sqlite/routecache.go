@@ -8,8 +8,9 @@ import (
 	"github.com/chatcampaigns/campaign/engine"
 )
 
-// maxRouteEntries bounds the addresses and the participants routeCache keeps (roughly 200
-// bytes each with one participant); past it an arbitrary entry is dropped for each one added.
+// maxRouteEntries bounds the addresses and the participants routeCache keeps (roughly 280
+// bytes for a participant and its address, BenchmarkRouteCacheGC); past it an arbitrary
+// entry is dropped for each one added.
 const maxRouteEntries = 1 << 17
 
 // routeCache keeps participants in memory, by address for ParticipantsAt (every inbound
