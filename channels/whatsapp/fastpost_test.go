@@ -247,6 +247,63 @@ func TestPostTimeouts(t *testing.T) {
 	}
 }
 
+// TestPostAfterTheAPIDroppedItsConnections: when the Graph API drops every connection (a
+// restart, a network cut), at most one request fails on a dead connection; the next reaches
+// the API on a new one, however many idle connections the client kept.
+func TestPostAfterTheAPIDroppedItsConnections(t *testing.T) {
+	const busy = 16
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			var arrived sync.WaitGroup
+			arrived.Add(busy)
+			all := make(chan struct{})
+			go func() { arrived.Wait(); close(all) }()
+			fill := true
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				f := fill
+				mu.Unlock()
+				if f {
+					// Answered only once busy requests hold a connection each: the pool then
+					// keeps busy connections.
+					arrived.Done()
+					<-all
+				}
+				io.WriteString(w, `{"messages":[{"id":"wamid.1"}]}`)
+			}))
+			defer srv.Close()
+			ch := newDirect(t, srv.URL+"/v23.0", p.netHTTP, nil)
+			var sent sync.WaitGroup
+			for range busy {
+				sent.Go(func() {
+					if _, err := ch.Send(context.Background(), textReply); err != nil {
+						t.Errorf("filling the pool: %v", err)
+					}
+				})
+			}
+			sent.Wait()
+			mu.Lock()
+			fill = false
+			mu.Unlock()
+			srv.CloseClientConnections() // the API's side of every connection goes
+
+			failed := 0
+			for {
+				if _, err := ch.Send(context.Background(), textReply); err == nil {
+					break
+				}
+				if failed++; failed > busy {
+					t.Fatalf("no answer after %d failed requests", failed)
+				}
+			}
+			if failed > 1 {
+				t.Fatalf("%d requests failed on dead connections, want at most 1", failed)
+			}
+		})
+	}
+}
+
 // TestPostTLS: an https API URL is spoken to over TLS on both paths, with the certificates
 // the channel trusts.
 func TestPostTLS(t *testing.T) {
