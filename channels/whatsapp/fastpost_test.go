@@ -249,10 +249,12 @@ func TestPostTimeouts(t *testing.T) {
 
 // TestPostAfterTheAPIDroppedItsConnections: when the Graph API drops every connection (a
 // restart, a network cut), at most one request fails on a dead connection; the next reaches
-// the API on a new one, however many idle connections the client kept.
+// the API on a new one, however many idle connections the client kept. The fasthttp path
+// only: net/http's transport notices on its own when an idle connection closes, a moment
+// later, so how many requests meet one before it does is up to the scheduler.
 func TestPostAfterTheAPIDroppedItsConnections(t *testing.T) {
 	const busy = 16
-	for _, p := range paths {
+	for _, p := range paths[:1] {
 		t.Run(p.name, func(t *testing.T) {
 			var arrived sync.WaitGroup
 			arrived.Add(busy)
