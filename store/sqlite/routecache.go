@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -177,7 +178,7 @@ func (c *routeCache) committed(ps []engine.Participant) {
 		// Every id in the entry is kept by id (get drops an entry that misses one), and the
 		// ones kept are the newest versions, so their update times give the order.
 		slices.SortStableFunc(ids, func(a, b string) int {
-			return cmpInt64(c.byID[b].updatedAtOr0(), c.byID[a].updatedAtOr0())
+			return cmp.Compare(c.byID[b].updatedAtOr0(), c.byID[a].updatedAtOr0())
 		})
 		c.entries[k] = packIDs(ids)
 	}
@@ -225,14 +226,4 @@ func evictOne[K comparable, V any](m map[K]V, k K) {
 		delete(m, old)
 		return
 	}
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
