@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -12,26 +13,29 @@ import (
 // after a broken one reaches the server on a new connection, however many idle connections
 // the client kept (a prefill leaves up to Concurrency of them).
 func TestClientAfterTheServerRestarts(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	// idle requests at once, each holding a connection until all have one: the server answers
+	// only when every request has arrived.
+	const idle = 16
+	var arrived sync.WaitGroup
+	arrived.Add(idle)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	var filling atomic.Bool
+	filling.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if filling.Load() {
+			arrived.Done()
+			<-all
+		}
+	}))
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	const idle = 16
 	c, err := newWebhookClient(ctx, srv.URL+"/webhooks/whatsapp", idle)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	// idle requests at once, each holding a connection until all have one: the server answers
-	// only when every request has arrived.
-	var arrived sync.WaitGroup
-	arrived.Add(idle)
-	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived.Done()
-		<-all
-	})
 	var sent sync.WaitGroup
 	for range idle {
 		sent.Go(func() {
@@ -44,7 +48,7 @@ func TestClientAfterTheServerRestarts(t *testing.T) {
 	if n := c.hc.ConnsCount(); n != idle {
 		t.Fatalf("%d connections kept, want %d", n, idle)
 	}
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	filling.Store(false)
 	srv.CloseClientConnections() // the crash: the listener stays, as a restarted server's would
 
 	p := c.poster()

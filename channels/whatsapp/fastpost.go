@@ -10,10 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/chatcampaigns/campaign/internal/fastconn"
 )
 
 // Requests to /{number}/{edge} (replies, read receipts, groups) go through a fasthttp client
@@ -129,13 +130,9 @@ func (c *Channel) postFast(ctx context.Context, endpoint string, body []byte) ([
 	// Not copied: body is not touched until the request is released, below.
 	req.SetBodyRaw(body)
 	if err := c.fast.hc.DoDeadline(req, resp, deadline); err != nil {
-		if brokenConn(err) {
-			// The API dropped its connections (a restart, a network cut): the idle ones are
-			// most likely dropped too, and fasthttp does not notice that while they sit idle.
-			// Each would fail a request of its own, up to fastMaxConns of them, each a retry
-			// later and, for a reply, an attempt that may or may not have arrived.
-			c.fast.hc.CloseIdleConnections()
-		}
+		// Kept, up to fastMaxConns connections the API dropped would each fail a request:
+		// a retry later and, for a reply, an attempt that may or may not have arrived.
+		fastconn.DropIdleIfBroken(c.fast.hc, err)
 		return nil, nil, fmt.Errorf("whatsapp: send: %w", &url.Error{Op: "Post", URL: endpoint, Err: fastError(ctx, err)})
 	}
 	// Copied out: resp's buffer goes back to fasthttp's pool with resp.
@@ -144,13 +141,6 @@ func (c *Channel) postFast(ctx context.Context, endpoint string, body []byte) ([
 		return nil, parseAPIError(status, data), nil
 	}
 	return data, nil, nil
-}
-
-// brokenConn says err is a connection that broke under the request, rather than a timeout or
-// an answer.
-func brokenConn(err error) bool {
-	return errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF)
 }
 
 // fastError is err as net/http would have said it: a request out of time ends with its

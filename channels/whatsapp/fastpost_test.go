@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,55 +255,46 @@ func TestPostTimeouts(t *testing.T) {
 // later, so how many requests meet one before it does is up to the scheduler.
 func TestPostAfterTheAPIDroppedItsConnections(t *testing.T) {
 	const busy = 16
-	for _, p := range paths[:1] {
-		t.Run(p.name, func(t *testing.T) {
-			var arrived sync.WaitGroup
-			arrived.Add(busy)
-			all := make(chan struct{})
-			go func() { arrived.Wait(); close(all) }()
-			fill := true
-			var mu sync.Mutex
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				f := fill
-				mu.Unlock()
-				if f {
-					// Answered only once busy requests hold a connection each: the pool then
-					// keeps busy connections.
-					arrived.Done()
-					<-all
-				}
-				io.WriteString(w, `{"messages":[{"id":"wamid.1"}]}`)
-			}))
-			defer srv.Close()
-			ch := newDirect(t, srv.URL+"/v23.0", p.netHTTP, nil)
-			var sent sync.WaitGroup
-			for range busy {
-				sent.Go(func() {
-					if _, err := ch.Send(context.Background(), textReply); err != nil {
-						t.Errorf("filling the pool: %v", err)
-					}
-				})
-			}
-			sent.Wait()
-			mu.Lock()
-			fill = false
-			mu.Unlock()
-			srv.CloseClientConnections() // the API's side of every connection goes
-
-			failed := 0
-			for {
-				if _, err := ch.Send(context.Background(), textReply); err == nil {
-					break
-				}
-				if failed++; failed > busy {
-					t.Fatalf("no answer after %d failed requests", failed)
-				}
-			}
-			if failed > 1 {
-				t.Fatalf("%d requests failed on dead connections, want at most 1", failed)
+	var arrived sync.WaitGroup
+	arrived.Add(busy)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	var filling atomic.Bool
+	filling.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if filling.Load() {
+			// Answered only once busy requests hold a connection each: the pool then keeps
+			// busy connections.
+			arrived.Done()
+			<-all
+		}
+		io.WriteString(w, `{"messages":[{"id":"wamid.1"}]}`)
+	}))
+	defer srv.Close()
+	ch := newDirect(t, srv.URL+"/v23.0", false, nil)
+	var sent sync.WaitGroup
+	for range busy {
+		sent.Go(func() {
+			if _, err := ch.Send(context.Background(), textReply); err != nil {
+				t.Errorf("filling the pool: %v", err)
 			}
 		})
+	}
+	sent.Wait()
+	filling.Store(false)
+	srv.CloseClientConnections() // the API's side of every connection goes
+
+	failed := 0
+	for {
+		if _, err := ch.Send(context.Background(), textReply); err == nil {
+			break
+		}
+		if failed++; failed > busy {
+			t.Fatalf("no answer after %d failed requests", failed)
+		}
+	}
+	if failed > 1 {
+		t.Fatalf("%d requests failed on dead connections, want at most 1", failed)
 	}
 }
 
